@@ -1,0 +1,28 @@
+from rest_framework import serializers
+
+
+class PointsSerializer(serializers.Serializer):
+    available = serializers.IntegerField(help_text="Points that can be spent now.")
+    pending = serializers.IntegerField(help_text="Points still in their settling period.")
+
+
+class LevelSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    min_g = serializers.IntegerField()
+    next_code = serializers.CharField(allow_null=True)
+    next_min_g = serializers.IntegerField(allow_null=True)
+    to_next_g = serializers.IntegerField()
+
+
+class RankSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1 is the citizen with the most grams.")
+    of = serializers.IntegerField()
+    ahead_of_percent = serializers.IntegerField()
+
+
+class AccountSerializer(serializers.Serializer):
+    reduction_g = serializers.IntegerField(help_text="Grams CO2e of verified reduction contributed.")
+    points = PointsSerializer()
+    level = LevelSerializer()
+    rank = RankSerializer()

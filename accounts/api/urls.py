@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("me/account", views.MyAccountView.as_view(), name="me-account"),
+]

@@ -1,0 +1,72 @@
+"""People (citizens, merchant staff, operators) and each citizen's carbon account."""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("citizen")
+    MERCHANT_STAFF = "merchant_staff", _("merchant staff")
+    OPERATOR = "operator", _("operator")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("an e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", Role.OPERATOR)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Everyone signs in with an e-mail address; ``role`` says which side of the platform they use."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CarbonAccount(models.Model):
+    """A citizen's personal carbon account: their balances live in the ledger, under this id."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="carbon_account", verbose_name=_("citizen")
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("carbon account")
+        verbose_name_plural = _("carbon accounts")
+
+    def __str__(self) -> str:
+        return f"{self.user} #{self.pk}"

@@ -1,0 +1,5 @@
+"""CarbonPoints: project configuration and the core domain (feeds, methodologies, ledger...)."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

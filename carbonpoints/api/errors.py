@@ -1,0 +1,102 @@
+"""One error shape everywhere: ``{"error": {"code", "message", "details"}}`` (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from carbonpoints.ledger.exceptions import LedgerError
+
+
+class ApiError(exceptions.APIException):
+    """A refusal with its own code, raised by views: ``raise ApiError(409, "out_of_stock", ...)``."""
+
+    def __init__(self, status_code: int, code: str, message: str, details: dict | None = None):
+        self.status_code = status_code
+        self.code = code
+        self.details = details or {}
+        super().__init__(detail=message, code=code)
+
+
+_CODES = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "malformed_request",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    if isinstance(exc, ApiError):
+        return exc.code
+    for cls in type(exc).__mro__:
+        if cls in _CODES:
+            return _CODES[cls]
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, LedgerError):
+        exc = ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = _code_for(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = "The request is not valid; see details."
+    else:
+        details = getattr(exc, "details", {})
+        message = str(exc.detail)
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            details = {"retry_after_s": int(exc.wait) + 1}
+    response.data = error_body(code, message, details)
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", "Not allowed."), status=403)
+    return defaults.permission_denied(request, exception)

@@ -1,0 +1,41 @@
+import json
+
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
+
+DEMO_PASSWORD = "carbon-demo-2026"
+
+STEPS = [
+    # (what it seeds, the function); each is idempotent: a second run adds nothing
+    ("people", "accounts.demo.seed"),
+    ("merchants", "redemption.demo.seed"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo city (safe to run again: what exists is left as it is)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--citizens", type=int, default=300, help="how many demo citizens")
+        parser.add_argument("--json", action="store_true", help="print the demo logins as JSON")
+
+    def handle(self, *args, **options):
+        logins: dict[str, str] = {}
+        for number, (label, path) in enumerate(STEPS, start=1):
+            if not options["json"]:
+                self.stdout.write(f"[{number}/{len(STEPS)}] {label}…")
+            seed = import_string(path)
+            logins.update(seed(password=DEMO_PASSWORD, citizens=options["citizens"], log=self._log(options)))
+        if options["json"]:
+            self.stdout.write(json.dumps({"password": DEMO_PASSWORD, "logins": logins}))
+            return
+        self.stdout.write(self.style.SUCCESS("demo city ready; sign in with:"))
+        for role, email in logins.items():
+            self.stdout.write(f"  {role:<10} {email}  /  {DEMO_PASSWORD}")
+
+    def _log(self, options):
+        def log(message: str) -> None:
+            if not options["json"]:
+                self.stdout.write(f"      {message}")
+
+        return log

@@ -1,0 +1,84 @@
+"""Reads of the ledger, including the re-derivation of every balance (``ledger_check``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from .models import LedgerAccount, LedgerTransaction, Posting
+
+
+def account_postings(*, account_ids: list[int]) -> QuerySet[Posting]:
+    """Postings of these accounts, newest first, with their transaction (for history pages)."""
+    return (
+        Posting.objects.filter(account_id__in=account_ids)
+        .select_related("transaction", "account")
+        .order_by("-id")
+    )
+
+
+@dataclass
+class LedgerCheckReport:
+    accounts_checked: int = 0
+    transactions_checked: int = 0
+    problems: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_CHECKS = {
+    # each query returns the rows that break one invariant
+    "balance_mismatch": """
+        SELECT a.id, a.kind, a.owner_id, a.unit, a.balance, COALESCE(SUM(p.amount), 0)
+        FROM ledger_ledgeraccount a LEFT JOIN ledger_posting p ON p.account_id = a.id
+        GROUP BY a.id, a.kind, a.owner_id, a.unit, a.balance
+        HAVING a.balance <> COALESCE(SUM(p.amount), 0)
+    """,
+    "unbalanced_transaction": """
+        SELECT transaction_id, unit, SUM(amount) FROM ledger_posting
+        GROUP BY transaction_id, unit HAVING SUM(amount) <> 0
+    """,
+    "unit_mismatch": """
+        SELECT p.id, p.unit, a.unit FROM ledger_posting p
+        JOIN ledger_ledgeraccount a ON a.id = p.account_id WHERE p.unit <> a.unit
+    """,
+    "running_balance_mismatch": """
+        SELECT id, account_id, balance_after, running FROM (
+            SELECT id, account_id, balance_after,
+                   SUM(amount) OVER (PARTITION BY account_id ORDER BY id) AS running
+            FROM ledger_posting) t
+        WHERE balance_after <> running
+    """,
+    "overdraft": """
+        SELECT id, kind, owner_id, unit, balance FROM ledger_ledgeraccount
+        WHERE balance < 0 AND NOT allow_negative
+    """,
+}
+_FIELDS = {
+    "balance_mismatch": ["account_id", "kind", "owner_id", "unit", "balance", "derived"],
+    "unbalanced_transaction": ["transaction_id", "unit", "sum"],
+    "unit_mismatch": ["posting_id", "posting_unit", "account_unit"],
+    "running_balance_mismatch": ["posting_id", "account_id", "balance_after", "derived"],
+    "overdraft": ["account_id", "kind", "owner_id", "unit", "balance"],
+}
+MAX_ROWS_PER_CHECK = 100
+
+
+def ledger_check() -> LedgerCheckReport:
+    """Re-derive every balance from the postings and list whatever disagrees."""
+    report = LedgerCheckReport(
+        accounts_checked=LedgerAccount.objects.count(),
+        transactions_checked=LedgerTransaction.objects.count(),
+    )
+    with connection.cursor() as cursor:
+        for check, sql in _CHECKS.items():
+            cursor.execute(f"{sql} LIMIT {MAX_ROWS_PER_CHECK}")
+            for row in cursor.fetchall():
+                values = [int(v) if isinstance(v, Decimal) else v for v in row]  # PostgreSQL SUM
+                report.problems.append({"check": check, **dict(zip(_FIELDS[check], values, strict=True))})
+    return report

@@ -1,0 +1,160 @@
+"""The only writers of the ledger.
+
+Every posting goes through ``transaction_post``: it checks that the legs sum to zero per unit,
+locks the accounts it touches in primary-key order (so two writers never deadlock), refuses to
+take a bounded account below zero, appends the postings with their running balances and
+updates the balances, all in one database transaction. An idempotency key makes a retry return
+the first transaction instead of posting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
+from .models import PLATFORM, LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
+from .selectors import ledger_check
+
+
+@dataclass(frozen=True)
+class Leg:
+    """``amount`` (an integer in the account's unit) moves into ``account``; negative moves out."""
+
+    account: LedgerAccount
+    amount: int
+
+
+def ledger_account_get_or_create(
+    *, kind: str, unit: str, owner_id: int = PLATFORM, allow_negative: bool = False
+) -> LedgerAccount:
+    """The account of ``owner_id`` of this kind and unit, opened on first use."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        kind=kind, owner_id=owner_id, unit=unit, defaults={"allow_negative": allow_negative}
+    )
+    return account
+
+
+def _fingerprint(kind: str, legs: Sequence[Leg]) -> str:
+    """What a retry must repeat exactly for its idempotency key to answer with the first result."""
+    body = json.dumps([kind, sorted([leg.account.pk, leg.amount] for leg in legs)])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _check_balanced(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise UnbalancedTransaction("a transaction needs at least two legs")
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
+            raise UnbalancedTransaction(f"amounts are whole numbers, not {leg.amount!r}")
+        if leg.amount == 0:
+            raise UnbalancedTransaction("a leg moves a non-zero amount")
+        totals[leg.account.unit] += leg.amount
+    unbalanced = {unit: total for unit, total in totals.items() if total != 0}
+    if unbalanced:
+        raise UnbalancedTransaction(f"legs do not sum to zero: {unbalanced}")
+
+
+def _existing(idempotency_key: str, kind: str, legs: Sequence[Leg]) -> LedgerTransaction:
+    existing = LedgerTransaction.objects.get(idempotency_key=idempotency_key)
+    if existing.fingerprint != _fingerprint(kind, legs):
+        raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for another transaction")
+    return existing
+
+
+def transaction_post(
+    *,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str | None = None,
+    reference: str = "",
+    memo: str = "",
+    metadata: dict[str, Any] | None = None,
+    corrects: LedgerTransaction | None = None,
+) -> LedgerTransaction:
+    """Post a balanced transaction; with a known ``idempotency_key``, return the first one."""
+    _check_balanced(legs)
+    with transaction.atomic():
+        account_ids = sorted({leg.account.pk for leg in legs})
+        locked = {
+            account.pk: account
+            for account in LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+        }
+        # After the locks: a concurrent writer with the same key has committed by now.
+        if idempotency_key and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+            return _existing(idempotency_key, kind, legs)
+
+        balances = {pk: account.balance for pk, account in locked.items()}
+        postings = []
+        for leg in legs:
+            account = locked[leg.account.pk]
+            balances[account.pk] += leg.amount
+            if balances[account.pk] < 0 and not account.allow_negative:
+                raise InsufficientBalance(account, needed=-leg.amount, available=balances[account.pk] - leg.amount)
+            postings.append(
+                Posting(account=account, unit=account.unit, amount=leg.amount, balance_after=balances[account.pk])
+            )
+
+        try:
+            with transaction.atomic():
+                ledger_tx = LedgerTransaction.objects.create(
+                    kind=kind,
+                    idempotency_key=idempotency_key,
+                    reference=reference,
+                    memo=memo,
+                    metadata=metadata or {},
+                    fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
+                    corrects=corrects,
+                )
+        except IntegrityError:
+            if idempotency_key:
+                return _existing(idempotency_key, kind, legs)
+            raise
+        for posting in postings:
+            posting.transaction = ledger_tx
+            posting.created_at = ledger_tx.created_at
+        Posting.objects.bulk_create(postings)
+        for pk, balance in balances.items():
+            if balance != locked[pk].balance:
+                LedgerAccount.objects.filter(pk=pk).update(balance=balance)
+                locked[pk].balance = balance
+        for leg in legs:
+            # hand the caller fresh balances on the objects it passed in
+            leg.account.balance = locked[leg.account.pk].balance
+    return ledger_tx
+
+
+def transaction_reverse(
+    *, original: LedgerTransaction, idempotency_key: str | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Undo ``original`` with a new transaction of opposite legs that references it."""
+    legs = [Leg(account=p.account, amount=-p.amount) for p in original.postings.select_related("account")]
+    return transaction_post(
+        kind="correction",
+        legs=legs,
+        idempotency_key=idempotency_key or f"reverse:{original.pk}",
+        reference=original.reference,
+        memo=memo or f"reverses #{original.pk}",
+        corrects=original,
+    )
+
+
+def ledger_check_record() -> LedgerCheckRun:
+    """Run ``ledger_check`` and keep its outcome, so operators see it in the admin."""
+    run = LedgerCheckRun.objects.create()
+    report = ledger_check()
+    run.finished_at = timezone.now()
+    run.ok = report.ok
+    run.accounts_checked = report.accounts_checked
+    run.transactions_checked = report.transactions_checked
+    run.problems = report.problems
+    run.save()
+    return run

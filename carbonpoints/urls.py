@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from carbonpoints.api.health import healthz
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("carbonpoints.api.urls")),
+    path("", include("accounts.urls")),
+]
+
+handler400 = "carbonpoints.api.errors.bad_request"
+handler403 = "carbonpoints.api.errors.permission_denied"
+handler404 = "carbonpoints.api.errors.page_not_found"
+handler500 = "carbonpoints.api.errors.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,96 @@
+"""Shared fixtures. The suite runs against the real services named by DATABASE_URL and REDIS_URL.
+
+Tests marked ``postgres`` or ``redis`` need those services. Where they are missing, such a test
+skips on a developer's machine and FAILS on CI (``CI=true``), so CI can never go green without
+having exercised them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from carbonpoints.celery import app as celery_app
+
+ON_CI = os.environ.get("CI") == "true"
+
+
+def _database_label() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite ({db['NAME']})"
+    return f"PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _redis_reachable() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+        return True
+    except redis.RedisError:
+        return False
+
+
+def pytest_report_header(config):
+    broker = settings.REDIS_URL or "none (tasks in-process)"
+    return [
+        f"database: {_database_label()}",
+        f"broker: {broker} ({'reachable' if _redis_reachable() else 'NOT reachable'})",
+        f"CI: {'yes: missing services fail' if ON_CI else 'no: missing services skip'}",
+    ]
+
+
+def _missing(reason: str) -> None:
+    if ON_CI:
+        pytest.fail(f"{reason}; CI must run this test against the real service", pytrace=False)
+    pytest.skip(reason)  # a developer without the service; never on CI (see above)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _missing("needs PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not _redis_reachable():
+        _missing("needs Redis (set REDIS_URL)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_in_process():
+    """Tests run tasks in-process unless they start a real worker (see test_celery_worker)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def citizen(db):
+    from tests.factories import CitizenFactory
+
+    return CitizenFactory()
+
+
+@pytest.fixture
+def citizen_client(citizen) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(citizen)
+    return client

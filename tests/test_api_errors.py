@@ -1,0 +1,56 @@
+"""Every API error has the one shape of DESIGN.md, and the API documents itself."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.throttling import UserRateThrottle
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], dict)
+    return body["error"]
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    assert_error(client.get("/api/v1/no/such/thing"), 404, "not_found")
+
+
+def test_unauthenticated_is_401_and_names_the_token_header(api_client):
+    response = api_client.get("/api/v1/me/account")
+    assert_error(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"] == "X-Session-Token"
+
+
+def test_wrong_method_is_405(citizen_client):
+    assert_error(citizen_client.post("/api/v1/me/account"), 405, "method_not_allowed")
+
+
+def test_malformed_json_is_400(citizen_client):
+    response = citizen_client.generic(
+        "POST", "/_allauth/app/v1/auth/signup", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+def test_throttled_requests_say_when_to_retry(citizen_client, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    cache.clear()
+    for _ in range(2):
+        assert citizen_client.get("/api/v1/me/account").status_code == 200
+    error = assert_error(citizen_client.get("/api/v1/me/account"), 429, "throttled")
+    assert error["details"]["retry_after_s"] > 0
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v1/me/account" in schema.json()["paths"]
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()

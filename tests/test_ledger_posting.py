@@ -1,0 +1,131 @@
+"""The posting service: balanced, integer, idempotent, no overdraft, corrections by reversal."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from carbonpoints.ledger.exceptions import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    UnbalancedTransaction,
+)
+from carbonpoints.ledger.models import LedgerTransaction, Posting, Unit
+from carbonpoints.ledger.selectors import ledger_check
+from carbonpoints.ledger.services import Leg, transaction_post, transaction_reverse
+from tests.factories import LedgerAccountFactory, SourceAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def issuance():
+    return SourceAccountFactory()
+
+
+@pytest.fixture
+def wallet():
+    return LedgerAccountFactory()
+
+
+def fund(source, target, amount, **kwargs):
+    return transaction_post(
+        kind="issue", legs=[Leg(source, -amount), Leg(target, amount)], **kwargs
+    )
+
+
+def test_a_transfer_moves_the_amount_and_keeps_running_balances(issuance, wallet):
+    fund(issuance, wallet, 120)
+    fund(issuance, wallet, 30)
+    wallet.refresh_from_db()
+    issuance.refresh_from_db()
+    assert wallet.balance == 150
+    assert issuance.balance == -150
+    assert list(wallet.postings.order_by("id").values_list("amount", "balance_after")) == [
+        (120, 120),
+        (30, 150),
+    ]
+    assert ledger_check().ok
+
+
+@pytest.mark.parametrize(
+    "amounts", [[-10, 9], [10], [0, 0], [-10, 10.0]], ids=["unbalanced", "one-leg", "zero", "float"]
+)
+def test_malformed_transactions_are_refused_and_leave_nothing(issuance, wallet, amounts):
+    accounts = [issuance, wallet]
+    with pytest.raises(UnbalancedTransaction):
+        transaction_post(kind="bad", legs=[Leg(accounts[i], a) for i, a in enumerate(amounts)])
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_units_must_balance_separately(issuance, wallet):
+    grams = LedgerAccountFactory(unit=Unit.GRAMS)
+    with pytest.raises(UnbalancedTransaction):
+        transaction_post(kind="mixed", legs=[Leg(issuance, -10), Leg(grams, 10)])
+
+
+def test_a_bounded_account_never_goes_below_zero(issuance, wallet):
+    fund(issuance, wallet, 50)
+    sink = LedgerAccountFactory(kind="sink")
+    with pytest.raises(InsufficientBalance) as refused:
+        transaction_post(kind="spend", legs=[Leg(wallet, -51), Leg(sink, 51)])
+    assert refused.value.available == 50
+    wallet.refresh_from_db()
+    assert wallet.balance == 50
+    assert LedgerTransaction.objects.count() == 1
+
+
+def test_the_same_idempotency_key_posts_once_and_returns_the_first(issuance, wallet):
+    first = fund(issuance, wallet, 40, idempotency_key="credit:action:1")
+    again = fund(issuance, wallet, 40, idempotency_key="credit:action:1")
+    assert again.pk == first.pk
+    wallet.refresh_from_db()
+    assert wallet.balance == 40
+
+
+def test_an_idempotency_key_reused_for_another_transaction_is_refused(issuance, wallet):
+    fund(issuance, wallet, 40, idempotency_key="k1")
+    with pytest.raises(IdempotencyConflict):
+        fund(issuance, wallet, 41, idempotency_key="k1")
+
+
+def test_a_correction_reverses_and_references_the_original(issuance, wallet):
+    original = fund(issuance, wallet, 70, reference="action:9")
+    correction = transaction_reverse(original=original)
+    assert correction.corrects == original
+    assert correction.reference == "action:9"
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+    assert transaction_reverse(original=original).pk == correction.pk  # a retry reverses once
+    assert ledger_check().ok
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_to_update_or_delete_postings(issuance, wallet):
+    fund(issuance, wallet, 5)
+    posting = wallet.postings.get()
+    for statement in (
+        f"UPDATE ledger_posting SET amount = 6 WHERE id = {posting.pk}",
+        f"DELETE FROM ledger_posting WHERE id = {posting.pk}",
+        f"DELETE FROM ledger_ledgertransaction WHERE id = {posting.transaction_id}",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert Posting.objects.get(pk=posting.pk).amount == 5
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_postings_that_do_not_sum_to_zero(issuance, wallet):
+    tx = LedgerTransaction.objects.create(kind="sneaky")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Posting.objects.bulk_create(
+            [
+                Posting(transaction=tx, account=issuance, unit="pt", amount=-5, balance_after=-5),
+                Posting(transaction=tx, account=wallet, unit="pt", amount=6, balance_after=6),
+            ]
+        )
+    assert not Posting.objects.exists()
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_an_overdrawn_balance_even_without_the_service(wallet):
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE ledger_ledgeraccount SET balance = -1 WHERE id = {wallet.pk}")

@@ -1,0 +1,96 @@
+"""Citizens sign up in the app (allauth headless) or on the portal and get a carbon account."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import CarbonAccount, User
+from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
+from accounts.ledger_accounts import POINTS, REDUCTION
+from tests.factories import CitizenFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def app_signup(client, email, password="a-long-secret-42"):
+    return client.post(
+        "/_allauth/app/v1/auth/signup", {"email": email, "password": password}, format="json"
+    )
+
+
+def test_app_signup_opens_a_carbon_account_and_its_token_reads_it(api_client):
+    response = app_signup(api_client, "li.lei@example.cn")
+    assert response.status_code == 200, response.content
+    token = response.json()["meta"]["session_token"]
+
+    account = api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN=token)
+
+    assert account.status_code == 200
+    assert account.json() == {
+        "reduction_g": 0,
+        "points": {"available": 0, "pending": 0},
+        "level": {"code": "sprout", "name": account.json()["level"]["name"], "min_g": 0,
+                  "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000},
+        "rank": {"position": 1, "of": 1, "ahead_of_percent": 100},
+    }
+    assert CarbonAccount.objects.filter(user__email="li.lei@example.cn").exists()
+
+
+def test_app_login_returns_a_token_accepted_by_the_api(api_client):
+    CitizenFactory(email="han.meimei@example.cn", password="a-long-secret-42")
+    response = api_client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "han.meimei@example.cn", "password": "a-long-secret-42"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    token = response.json()["meta"]["session_token"]
+    assert api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN=token).status_code == 200
+
+
+def test_a_bad_token_is_not_signed_in(api_client):
+    response = api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN="not-a-token")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_portal_signup_opens_a_carbon_account_and_shows_it(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "wang.fang@example.cn", "password1": "a-long-secret-42", "password2": "a-long-secret-42"},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="wang.fang@example.cn")
+    assert user.carbon_account
+    page = client.get(reverse("my-account"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "My carbon account" in page.content.decode()
+
+
+def test_account_figures_come_from_the_ledger(citizen_client, citizen):
+    others = [CitizenFactory() for _ in range(3)]
+    owner = citizen.carbon_account.pk
+    source_g = ledger_account_get_or_create(kind="test_source", unit="g", allow_negative=True)
+    source_pt = ledger_account_get_or_create(kind="test_source", unit="pt", allow_negative=True)
+    transaction_post(kind="credit", legs=[
+        Leg(source_g, -12_345), Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=owner), 12_345),
+        Leg(source_pt, -1_234), Leg(ledger_account_get_or_create(kind=POINTS[0], unit="pt", owner_id=owner), 1_234),
+    ])
+    other = others[0].carbon_account.pk
+    transaction_post(kind="credit", legs=[
+        Leg(source_g, -50_000), Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=other), 50_000),
+    ])
+
+    body = citizen_client.get("/api/v1/me/account").json()
+
+    assert body["reduction_g"] == 12_345
+    assert body["points"] == {"available": 1_234, "pending": 0}
+    assert body["level"]["code"] == "sapling"
+    assert body["level"]["to_next_g"] == 50_000 - 12_345
+    assert body["rank"] == {"position": 2, "of": 4, "ahead_of_percent": 66}
+
+
+def test_staff_without_a_carbon_account_get_a_clear_error(api_client):
+    api_client.force_authenticate(UserFactory(role="merchant_staff"))
+    response = api_client.get("/api/v1/me/account")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_a_citizen"
