@@ -14,3 +14,28 @@ POINTS_PENDING = ("citizen_points_pending", Unit.POINTS)
 """Points credited but still in their settling period."""
 
 CITIZEN_ACCOUNTS = (REDUCTION, POINTS, POINTS_PENDING)
+
+
+# The pool of offset claims. When a citizen is rewarded in points for a verified reduction, the
+# claim to use those grams as an offset passes to the platform's pool, one pool account per
+# methodology and vintage (month); merchants retire grams out of it. Crediting (earn side) posts
+# into these accounts, redemption (spend side) reads and retires from them.
+POOL_KIND_PREFIX = "pool_"
+POOL_UNIT = Unit.GRAMS
+
+
+def pool_account_key(*, methodology_code: str, vintage_year: int, vintage_month: int) -> dict:
+    """``kind``, ``owner_id`` and ``unit`` of the pool account for this methodology and month.
+
+    ``owner_id`` is the vintage as YYYYMM (e.g. 202611), so pool accounts sort by vintage.
+    """
+    return {
+        "kind": f"{POOL_KIND_PREFIX}{methodology_code}",
+        "owner_id": vintage_year * 100 + vintage_month,
+        "unit": POOL_UNIT,
+    }
+
+
+def pool_account_parts(kind: str, owner_id: int) -> tuple[str, str]:
+    """``(methodology_code, "YYYY-MM")`` of a pool account."""
+    return kind.removeprefix(POOL_KIND_PREFIX), f"{owner_id // 100:04d}-{owner_id % 100:02d}"

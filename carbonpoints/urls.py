@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("carbonpoints.api.urls")),
     path("", include("accounts.urls")),
+    path("", include("redemption.urls")),
 ]
 
 handler400 = "carbonpoints.api.errors.bad_request"
