@@ -1,3 +1,5 @@
+from allauth.usersessions.admin import UserSessionAdmin as BaseUserSessionAdmin
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -37,3 +39,12 @@ class CarbonAccountAdmin(admin.ModelAdmin):
         return _("%(g)s g CO2e contributed · %(a)s points available · %(p)s pending") % {
             "g": b["reduction_g"], "a": b["available"], "p": b["pending"],
         }
+
+
+# allauth's own admin searches sessions by username, which our e-mail-only users do not have.
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(BaseUserSessionAdmin):
+    search_fields = ["user__email", "ip"]

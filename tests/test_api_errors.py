@@ -54,3 +54,28 @@ def test_openapi_schema_and_docs_are_served(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_validation_errors_name_each_field():
+    from rest_framework.exceptions import ValidationError
+
+    from carbonpoints.api.errors import exception_handler
+
+    response = exception_handler(ValidationError({"points_cost": ["must be positive"]}), {})
+    assert response.status_code == 400
+    assert response.data == {
+        "error": {
+            "code": "invalid",
+            "message": "The request is not valid; see details.",
+            "details": {"points_cost": ["must be positive"]},
+        }
+    }
+
+
+def test_ledger_refusals_become_409_with_their_code():
+    from carbonpoints.api.errors import exception_handler
+    from carbonpoints.ledger.exceptions import IdempotencyConflict
+
+    response = exception_handler(IdempotencyConflict("key reused"), {})
+    assert response.status_code == 409
+    assert response.data["error"]["code"] == "idempotency_conflict"
