@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from .models import Role, User
-from .services import citizen_create
+from .services import citizen_create, citizen_ranks_recompute
 
 OPERATOR_EMAIL = "operator@demo.carbonpoints.cn"
 CITIZEN_EMAIL = "citizen{n}@demo.carbonpoints.cn"
@@ -27,3 +27,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             created += 1
     log(f"{created} citizens created, {citizens - created} already there")
     return {"operator": OPERATOR_EMAIL, "citizen": CITIZEN_EMAIL.format(n=1)}
+
+
+def rank(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
+    log(f"{citizen_ranks_recompute()} citizens ranked")
+    return {}

@@ -70,3 +70,24 @@ class CarbonAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} #{self.pk}"
+
+
+class CitizenRank(models.Model):
+    """Each citizen's position by grams contributed, recomputed periodically for the whole city.
+
+    Counting everyone above a citizen on every account view would cost a scan of all citizens;
+    a snapshot makes the read one row, at the price of being a few minutes old.
+    """
+
+    account = models.OneToOneField(
+        CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="rank"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    of_total = models.PositiveIntegerField(_("citizens ranked"))
+    ahead_of_percent = models.PositiveSmallIntegerField(_("ahead of (%)"))
+    reduction_g = models.BigIntegerField(_("grams contributed when ranked"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("citizen rank")
+        verbose_name_plural = _("citizen ranks")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
-from .models import CarbonAccount
+from .models import CarbonAccount, CitizenRank
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,19 @@ def level_for(reduction_g: int) -> dict:
     }
 
 
-def rank_for(reduction_g: int) -> dict:
-    """Position among all citizens by grams contributed (1 is the most)."""
-    kind, unit = REDUCTION
-    citizens = LedgerAccount.objects.filter(kind=kind, unit=unit)
-    total = citizens.count()
-    ahead = citizens.filter(balance__gt=reduction_g).count()
-    behind = citizens.filter(balance__lt=reduction_g).count()
+def rank_for(*, account: CarbonAccount) -> dict:
+    """Position among all citizens by grams contributed (1 is the most), as of the last ranking.
+
+    A citizen who joined after the last ranking is not placed yet: every figure is None.
+    """
+    mine = CitizenRank.objects.filter(account=account).first()
+    if mine is None:
+        return {"position": None, "of": None, "ahead_of_percent": None, "as_of": None}
     return {
-        "position": ahead + 1,
-        "of": total,
-        "ahead_of_percent": (behind * 100 // (total - 1)) if total > 1 else 100,
+        "position": mine.position,
+        "of": mine.of_total,
+        "ahead_of_percent": mine.ahead_of_percent,
+        "as_of": mine.computed_at,
     }
 
 
@@ -79,5 +81,5 @@ def carbon_account_summary(*, account: CarbonAccount) -> dict:
         "reduction_g": balances["reduction_g"],
         "points": {"available": balances["available"], "pending": balances["pending"]},
         "level": level_for(balances["reduction_g"]),
-        "rank": rank_for(balances["reduction_g"]),
+        "rank": rank_for(account=account),
     }

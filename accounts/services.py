@@ -1,11 +1,12 @@
 """Writes for people and their carbon accounts."""
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
-from .ledger_accounts import CITIZEN_ACCOUNTS
-from .models import CarbonAccount, Role, User
+from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
+from .models import CarbonAccount, CitizenRank, Role, User
 
 
 @transaction.atomic
@@ -25,3 +26,29 @@ def citizen_create(*, email: str, password: str | None = None, display_name: str
     )
     carbon_account_open(user=user)
     return user
+
+
+RANKING_SQL = """
+INSERT INTO accounts_citizenrank (account_id, position, of_total, ahead_of_percent, reduction_g, computed_at)
+SELECT ca.id,
+       RANK() OVER (ORDER BY la.balance DESC),
+       COUNT(*) OVER (),
+       COALESCE((RANK() OVER (ORDER BY la.balance) - 1) * 100 / NULLIF(COUNT(*) OVER () - 1, 0), 100),
+       la.balance,
+       %s
+FROM accounts_carbonaccount ca
+JOIN ledger_ledgeraccount la ON la.owner_id = ca.id AND la.kind = %s AND la.unit = %s
+"""
+
+
+@transaction.atomic
+def citizen_ranks_recompute() -> int:
+    """Rank every citizen by grams contributed, in one statement; returns how many were ranked.
+
+    Readers keep seeing the previous ranking until this commits.
+    """
+    kind, unit = REDUCTION
+    CitizenRank.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
+        return cursor.rowcount

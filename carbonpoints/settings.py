@@ -200,6 +200,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
+    "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import CarbonAccount, User
+from accounts.tasks import recompute_ranks
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
 from accounts.ledger_accounts import POINTS, REDUCTION
 from tests.factories import CitizenFactory, UserFactory
@@ -30,7 +31,7 @@ def test_app_signup_opens_a_carbon_account_and_its_token_reads_it(api_client):
         "points": {"available": 0, "pending": 0},
         "level": {"code": "sprout", "name": account.json()["level"]["name"], "min_g": 0,
                   "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000},
-        "rank": {"position": 1, "of": 1, "ahead_of_percent": 100},
+        "rank": {"position": None, "of": None, "ahead_of_percent": None, "as_of": None},
     }
     assert CarbonAccount.objects.filter(user__email="li.lei@example.cn").exists()
 
@@ -80,13 +81,17 @@ def test_account_figures_come_from_the_ledger(citizen_client, citizen):
         Leg(source_g, -50_000), Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=other), 50_000),
     ])
 
+    recompute_ranks.delay()
     body = citizen_client.get("/api/v1/me/account").json()
 
     assert body["reduction_g"] == 12_345
     assert body["points"] == {"available": 1_234, "pending": 0}
     assert body["level"]["code"] == "sapling"
     assert body["level"]["to_next_g"] == 50_000 - 12_345
-    assert body["rank"] == {"position": 2, "of": 4, "ahead_of_percent": 66}
+    assert {k: body["rank"][k] for k in ("position", "of", "ahead_of_percent")} == {
+        "position": 2, "of": 4, "ahead_of_percent": 66,  # 2 of the 3 others have less
+    }
+    assert body["rank"]["as_of"]
 
 
 def test_staff_without_a_carbon_account_get_a_clear_error(api_client):

@@ -16,9 +16,12 @@ class LevelSerializer(serializers.Serializer):
 
 
 class RankSerializer(serializers.Serializer):
-    position = serializers.IntegerField(help_text="1 is the citizen with the most grams.")
-    of = serializers.IntegerField()
-    ahead_of_percent = serializers.IntegerField()
+    position = serializers.IntegerField(
+        allow_null=True, help_text="1 is the citizen with the most grams; null until first ranked."
+    )
+    of = serializers.IntegerField(allow_null=True, help_text="Citizens in the ranking.")
+    ahead_of_percent = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateTimeField(allow_null=True, help_text="Rankings are recomputed every few minutes.")
 
 
 class AccountSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ STEPS = [
     # (what it seeds, the function); each is idempotent: a second run adds nothing
     ("people", "accounts.demo.seed"),
     ("merchants", "redemption.demo.seed"),
+    ("rankings", "accounts.demo.rank"),
 ]
 
 

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .services import citizen_ranks_recompute
+
+
+@shared_task(name="accounts.recompute_ranks")
+def recompute_ranks() -> int:
+    """Periodic: rank every citizen by grams contributed (the account page reads the result)."""
+    return citizen_ranks_recompute()
