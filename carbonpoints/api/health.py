@@ -1,5 +1,7 @@
 """``/healthz``: is the database reachable, and Redis when one is configured."""
 
+import functools
+
 import redis
 from django.conf import settings
 from django.db import connection
@@ -14,14 +16,16 @@ def _check_database() -> str:
     return "ok"
 
 
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    """One client (and connection pool) per process, not a new connection per probe."""
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
 def _check_redis() -> str:
     if not settings.REDIS_URL:
         return "not_configured"
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    finally:
-        client.close()
+    _redis(settings.REDIS_URL).ping()
     return "ok"
 
 

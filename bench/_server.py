@@ -1,0 +1,164 @@
+"""The production shape for HTTP benchmarks: gunicorn and Celery workers on the benchmark database
+with Redis, and wrk (Debian's package) as the load generator, all on this machine (loopback only)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from _common import ROOT, step
+
+HOST, PORT = "127.0.0.1", 8765
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+
+
+def server_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
+        "REDIS_URL": BENCH_REDIS_URL,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "THROTTLE_USER": "100000000/min",
+        "THROTTLE_ANON": "100000000/min",
+        "CONN_MAX_AGE": "600",
+    }
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not become healthy in {timeout:.0f} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int = 4) -> Iterator[str]:
+    """Serve the app with gunicorn; yields its base URL."""
+    step(f"starting gunicorn with {workers} workers on {HOST}:{PORT}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "carbonpoints.wsgi", "-b", f"{HOST}:{PORT}",
+         "-w", str(workers), "--log-level", "warning", "--backlog", "2048"],
+        cwd=ROOT, env=server_env(),
+    )
+    base = f"http://{HOST}:{PORT}"
+    try:
+        _wait_healthy(f"{base}/healthz", process)
+        yield base
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def celery_workers(concurrency: int = 2, queues: str | None = None) -> Iterator[subprocess.Popen]:
+    """``celery -A carbonpoints worker`` on the benchmark database."""
+    step(f"starting a Celery worker ({concurrency} processes)")
+    args = [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=WARNING",
+            f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
+    if queues:
+        args += ["-Q", queues]
+    process = subprocess.Popen(args, cwd=ROOT, env=server_env())
+    try:
+        yield process
+    finally:
+        _stop(process)
+
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format("CP_RESULT requests=%d duration_us=%d errors=%d non2xx=%d\\n",
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+  for _, p in pairs({50, 90, 99, 99.9}) do
+    io.write(string.format("CP_LATENCY p%s=%d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, threads: int = 2) -> dict:
+    """Load ``url`` with wrk (the Lua ``script`` builds each request); returns req/s and latencies."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + WRK_REPORT)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", lua.name, url],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        Path(lua.name).unlink()
+    result = dict(re.findall(r"(\w+)=(\d+)", out.split("CP_RESULT", 1)[1].splitlines()[0]))
+    latencies = dict(re.findall(r"CP_LATENCY p([\d.]+)=(\d+)", out))
+    requests, duration_s = int(result["requests"]), int(result["duration_us"]) / 1e6
+    return {
+        "requests": requests,
+        "req_per_s": round(requests / duration_s, 1),
+        "errors": int(result["errors"]),
+        "non_2xx": int(result["non2xx"]),
+        "p50_ms": int(latencies["50"]) / 1000,
+        "p99_ms": int(latencies["99"]) / 1000,
+        "p999_ms": int(latencies["99.9"]) / 1000,
+        "connections": connections,
+        "seconds": seconds,
+    }
+
+
+def session_tokens(users) -> list[str]:
+    """App session tokens (allauth's ``X-Session-Token`` is a Django session key) for these users."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    tokens = []
+    for user in users:
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        tokens.append(session.session_key)
+    return tokens
+
+
+def lua_get_with_tokens(paths: list[str], tokens: list[str]) -> str:
+    """A wrk script that sends GETs to ``paths`` in turn, each with a random citizen's token."""
+    quoted_tokens = ",".join(f'"{t}"' for t in tokens)
+    quoted_paths = ",".join(f'"{p}"' for p in paths)
+    return f"""
+local tokens = {{{quoted_tokens}}}
+local paths = {{{quoted_paths}}}
+local n = 0
+request = function()
+  n = n + 1
+  local token = tokens[math.random(#tokens)]
+  return wrk.format("GET", paths[(n % #paths) + 1], {{["X-Session-Token"] = token, ["Accept"] = "application/json"}})
+end
+"""
