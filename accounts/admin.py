@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CarbonAccount, User
+from .models import CarbonAccount, IdentityLink, User
 from .selectors import carbon_account_balances
 
 
@@ -37,3 +37,15 @@ class CarbonAccountAdmin(admin.ModelAdmin):
         return _("%(g)s g CO2e contributed · %(a)s points available · %(p)s pending") % {
             "g": b["reduction_g"], "a": b["available"], "p": b["pending"],
         }
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(admin.ModelAdmin):
+    list_display = ["account", "partner_id", "subject", "consented_at", "revoked_at"]
+    list_filter = ["partner_id"]
+    search_fields = ["subject", "account__user__email"]
+    readonly_fields = ["account", "partner_id", "subject", "consent_scope", "consent_wording", "consented_at",
+                       "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
