@@ -91,3 +91,42 @@ class CitizenRank(models.Model):
     class Meta:
         verbose_name = _("citizen rank")
         verbose_name_plural = _("citizen ranks")
+
+
+class IdentityLink(models.Model):
+    """A citizen's member id at a partner, linked with consent (PIPL: kept with time and scope).
+
+    ``partner_id`` names the partner of the earn side without a foreign key, so that accounts
+    (below the earn side in the flow of data) needs nothing above it. Revoking keeps the row
+    (the consent history) and stops future crediting.
+    """
+
+    account = models.ForeignKey(
+        CarbonAccount, on_delete=models.PROTECT, related_name="links", verbose_name=_("carbon account")
+    )
+    partner_id = models.BigIntegerField(_("partner id"))
+    subject = models.CharField(_("member id at the partner"), max_length=128)
+    consent_scope = models.JSONField(
+        _("consent scope"), default=dict, help_text=_("The partner and the action types consented to.")
+    )
+    consent_wording = models.TextField(_("consent wording shown"))
+    consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partner link")
+        verbose_name_plural = _("partner links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner_id", "subject"], condition=models.Q(revoked_at__isnull=True),
+                name="identity_link_one_active_per_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["partner_id", "subject"], name="identity_link_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account} ↔ partner {self.partner_id}: {self.subject}"
+
+    @property
+    def consented_actions(self) -> list[str]:
+        return list(self.consent_scope.get("actions", []))

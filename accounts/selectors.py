@@ -83,3 +83,34 @@ def carbon_account_summary(*, account: CarbonAccount) -> dict:
         "level": level_for(balances["reduction_g"]),
         "rank": rank_for(account=account),
     }
+
+
+def identity_links_active(*, partner_id: int, subjects) -> dict[str, "IdentityLink"]:
+    """The active links of these member ids at one partner, by member id (one query)."""
+    from .models import IdentityLink
+
+    links = IdentityLink.objects.filter(partner_id=partner_id, subject__in=list(subjects), revoked_at__isnull=True)
+    return {link.subject: link for link in links}
+
+
+ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}
+
+
+def citizen_postings(*, account: CarbonAccount, unit: str | None = None, account_name: str | None = None,
+                     kind: str | None = None, since=None, until=None):
+    """The citizen's postings (newest first) with the running balance of their ledger account."""
+    from carbonpoints.ledger.selectors import account_postings
+
+    names = {name: kind_ for kind_, name in ACCOUNT_NAMES.items()}
+    kinds = [names[account_name]] if account_name in names else list(ACCOUNT_NAMES)
+    ids = list(LedgerAccount.objects.filter(owner_id=account.pk, kind__in=kinds).values_list("pk", flat=True))
+    postings = account_postings(account_ids=ids)
+    if unit:
+        postings = postings.filter(unit=unit)
+    if kind:
+        postings = postings.filter(transaction__kind=kind)
+    if since:
+        postings = postings.filter(created_at__gte=since)
+    if until:
+        postings = postings.filter(created_at__lt=until)
+    return postings

@@ -24,6 +24,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Key for secrets kept encrypted at rest (partner HMAC secrets). Derived from SECRET_KEY
 # unless set, so a fresh install works; production sets its own and rotates with care.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Earlier keys that still decrypt (during a rotation of FIELD_ENCRYPTION_KEY).
+FIELD_ENCRYPTION_KEY_PREVIOUS = env.list("FIELD_ENCRYPTION_KEY_PREVIOUS", default=[])
+
+# Earn side (partner feeds, verification, crediting): the defaults of its rules.
+PARTNER_KEY_OVERLAP_HOURS = env.int("PARTNER_KEY_OVERLAP_HOURS", default=72)
+EARN_UNLINKED_HOLD_DAYS = env.int("EARN_UNLINKED_HOLD_DAYS", default=30)
+EARN_SETTLING_DAYS = env.int("EARN_SETTLING_DAYS", default=0)
+EARN_BACKFILL_DAYS = env.int("EARN_BACKFILL_DAYS", default=60)
+EARN_CLOCK_SKEW_S = env.int("EARN_CLOCK_SKEW_S", default=300)
+EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +56,8 @@ INSTALLED_APPS = [
     "carbonpoints.ledger",
     "carbonpoints.api",
     "accounts",
+    "carbonpoints.methodologies",
+    "carbonpoints.earn",
     "redemption",
     "carbonpoints.demo",
 ]
@@ -203,6 +215,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
+    "earn-sweep-pipeline": {"task": "earn.sweep_pipeline", "schedule": 300.0},
+    "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
+    "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
 }
 
 LOGGING = {

@@ -29,3 +29,15 @@ class AccountSerializer(serializers.Serializer):
     points = PointsSerializer()
     level = LevelSerializer()
     rank = RankSerializer()
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="What moved it, e.g. earn_credit.")
+    account = serializers.CharField(help_text="reduction, points or points_pending")
+    unit = serializers.CharField(help_text="g (grams CO2e) or pt (points)")
+    amount = serializers.IntegerField()
+    balance_after = serializers.IntegerField(help_text="Running balance of that account.")
+    reference = serializers.CharField()
+    memo = serializers.CharField()

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("me/account", views.MyAccountView.as_view(), name="me-account"),
+    path("me/ledger", views.MyLedgerView.as_view(), name="me-ledger"),
 ]

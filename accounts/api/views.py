@@ -1,11 +1,14 @@
-from drf_spectacular.utils import extend_schema
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carbonpoints.api.errors import ApiError
-from accounts.selectors import carbon_account_summary
+from accounts.selectors import ACCOUNT_NAMES, carbon_account_summary, citizen_postings
+from carbonpoints.api.pagination import Pagination
 
-from .serializers import AccountSerializer
+from .serializers import AccountSerializer, LedgerEntrySerializer
 
 
 def citizen_account(user):
@@ -21,3 +24,43 @@ class MyAccountView(APIView):
     def get(self, request):
         summary = carbon_account_summary(account=citizen_account(request.user))
         return Response(AccountSerializer(summary).data)
+
+
+def _time(request, name: str):
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None or parsed.tzinfo is None:
+        raise ApiError(400, "invalid", "Not a time with an offset.", {name: ["ISO-8601 with an offset."]})
+    return parsed
+
+
+class MyLedgerView(APIView):
+    @extend_schema(
+        tags=["citizen"], summary="My ledger postings, newest first, with running balances",
+        parameters=[
+            OpenApiParameter("unit", str, enum=["g", "pt"]),
+            OpenApiParameter("account", str, enum=sorted(ACCOUNT_NAMES.values())),
+            OpenApiParameter("kind", str, description="transaction kind, e.g. earn_credit"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="inclusive"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="exclusive"),
+        ],
+        responses=LedgerEntrySerializer(many=True),
+    )
+    def get(self, request):
+        account = citizen_account(request.user)
+        postings = citizen_postings(
+            account=account, unit=request.query_params.get("unit"),
+            account_name=request.query_params.get("account"), kind=request.query_params.get("kind"),
+            since=_time(request, "since"), until=_time(request, "until"),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(postings, request, view=self)
+        rows = [{
+            "id": p.pk, "at": p.created_at, "kind": p.transaction.kind,
+            "account": ACCOUNT_NAMES.get(p.account.kind, p.account.kind), "unit": p.unit,
+            "amount": p.amount, "balance_after": p.balance_after, "reference": p.transaction.reference,
+            "memo": p.transaction.memo,
+        } for p in page]
+        return paginator.get_paginated_response(LedgerEntrySerializer(rows, many=True).data)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.api.urls")),
+    path("", include("carbonpoints.earn.api.urls")),
     path("", include("redemption.api.urls")),
 ]

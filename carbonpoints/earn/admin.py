@@ -1,0 +1,139 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .models import ActionRecord, ActionState, Batch, CitizenCarry, Partner, PartnerKey, ReviewDecision, Upload
+from .selectors import explanation
+from .services import partner_key_rotate, partner_status_set, record_review
+
+
+class PartnerKeyInline(admin.TabularInline):
+    model = PartnerKey
+    extra = 0
+    fields = ["key_id", "created_at", "expires_at"]
+    readonly_fields = ["key_id", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "actions", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    inlines = [PartnerKeyInline]
+    actions = ["rotate_key", "disable", "enable"]
+
+    @admin.action(description=_("Rotate the key (old keys keep working for the overlap window)"))
+    def rotate_key(self, request, queryset):
+        for partner in queryset:
+            key, secret = partner_key_rotate(partner=partner)
+            self.message_user(request, _("%(partner)s: new key %(key)s, secret (shown once): %(secret)s")
+                              % {"partner": partner, "key": key.key_id, "secret": secret}, messages.WARNING)
+
+    @admin.action(description=_("Disable (its keys stop working)"))
+    def disable(self, request, queryset):
+        for partner in queryset:
+            partner_status_set(partner=partner, status=Partner.Status.DISABLED)
+
+    @admin.action(description=_("Enable"))
+    def enable(self, request, queryset):
+        for partner in queryset:
+            partner_status_set(partner=partner, status=Partner.Status.ACTIVE)
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "partner", "source", "received", "accepted", "duplicates", "rejected", "created_at",
+                    "last_run_at"]
+    list_filter = ["source", "partner"]
+    readonly_fields = [f.name for f in Batch._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ReviewDecisionInline(admin.TabularInline):
+    model = ReviewDecision
+    extra = 0
+    readonly_fields = ["operator", "decision", "previous_state", "reason", "decided_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ActionRecord)
+class ActionRecordAdmin(admin.ModelAdmin):
+    """Operators review the flagged queue here (filter state = flagged) and approve or reject."""
+
+    list_display = ["id", "partner", "external_id", "action", "quantity", "occurred_at", "state", "reason",
+                    "capped", "credited_g", "points"]
+    list_filter = ["state", "action", "capped", "partner", "review"]
+    search_fields = ["external_id", "subject"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["partner"]
+    readonly_fields = [f.name for f in ActionRecord._meta.fields] + ["why"]
+    exclude = ["explanation"]
+    inlines = [ReviewDecisionInline]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("explanation"))
+    def why(self, obj):
+        return explanation(obj)
+
+    def _review(self, request, queryset, approve):
+        done = 0
+        for record in queryset.filter(state=ActionState.FLAGGED):
+            record_review(record=record, operator=request.user, approve=approve)
+            done += 1
+        self.message_user(request, _("%(n)s flagged records reviewed.") % {"n": done})
+
+    @admin.action(description=_("Approve flagged records (verify and credit them)"))
+    def approve(self, request, queryset):
+        self._review(request, queryset, True)
+
+    @admin.action(description=_("Reject flagged records"))
+    def reject(self, request, queryset):
+        self._review(request, queryset, False)
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ["id", "partner", "format", "gzipped", "size", "state", "lines_done", "lines_total",
+                    "created_at"]
+    list_filter = ["state", "format"]
+    exclude = ["content"]
+    readonly_fields = ["partner", "format", "gzipped", "size", "state", "batch", "lines_total", "lines_done",
+                       "error", "attempts", "created_at", "finished_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CitizenCarry)
+class CitizenCarryAdmin(admin.ModelAdmin):
+    list_display = ["account", "remainder_g"]
+    readonly_fields = ["account", "remainder_g"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    list_display = ["record", "operator", "decision", "previous_state", "decided_at"]
+    readonly_fields = ["record", "operator", "decision", "previous_state", "reason", "decided_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

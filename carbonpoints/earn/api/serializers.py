@@ -1,0 +1,148 @@
+"""Shapes of the earn side's API, for the OpenAPI schema and the citizen's link request.
+
+Partner events are validated with msgspec (``earn.intake``), not here: a per-event serializer
+would be far too slow for feeds of thousands of events.
+"""
+
+from rest_framework import serializers
+
+from ..models import ActionState
+
+
+class EventSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=128)
+    subject = serializers.CharField(max_length=128, help_text="The partner's member id for the citizen.")
+    action = serializers.CharField(help_text="Action type code, e.g. metro_ride.")
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, help_text="> 0, in `unit`.")
+    unit = serializers.CharField()
+    occurred_at = serializers.DateTimeField(help_text="ISO-8601 with an offset.")
+    attributes = serializers.DictField(required=False, help_text="e.g. line, station, duration_s.")
+
+
+class EventsRequestSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, help_text="1 to 5000 events, body at most 5 MiB.")
+
+
+class EventResultSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
+    code = serializers.CharField(required=False, help_text="Why it was rejected.")
+
+
+class EventsResponseSerializer(serializers.Serializer):
+    batch_id = serializers.CharField()
+    received = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = EventResultSerializer(many=True)
+
+
+class BatchStatusSerializer(serializers.Serializer):
+    batch_id = serializers.CharField()
+    source = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    events = serializers.IntegerField(help_text="Events sent, all outcomes.")
+    received = serializers.IntegerField(help_text="Events accepted into the batch.")
+    duplicates = serializers.IntegerField()
+    pending = serializers.IntegerField(help_text="Still being quantified, verified or credited.")
+    quantified = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    credited = serializers.IntegerField()
+    unlinked = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text="At intake and by verification.")
+    rejected_at_intake = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    capped = serializers.IntegerField(help_text="Counted only in part (or not at all) by a cap.")
+    complete = serializers.BooleanField()
+    rejections = serializers.ListField(child=serializers.DictField())
+
+
+class RuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ExplanationSerializer(serializers.Serializer):
+    methodology = serializers.DictField(allow_null=True, help_text="code, version, factors, basis, source")
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    raw_reduction_g = serializers.IntegerField(allow_null=True)
+    counted_quantity = serializers.CharField(allow_null=True)
+    rules = RuleSerializer(many=True)
+    credited_g = serializers.IntegerField(allow_null=True)
+    conversion = serializers.DictField(allow_null=True)
+    points = serializers.IntegerField(allow_null=True)
+
+
+class PartnerEventStatusSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    batch_id = serializers.CharField()
+    action = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=ActionState.choices)
+    reason = serializers.CharField(help_text="Reason code, empty when none.")
+    reason_message = serializers.CharField()
+    capped = serializers.BooleanField()
+    explanation = ExplanationSerializer()
+
+
+class UploadStatusSerializer(serializers.Serializer):
+    upload_id = serializers.CharField()
+    state = serializers.CharField()
+    format = serializers.CharField()
+    gzipped = serializers.BooleanField()
+    size = serializers.IntegerField()
+    lines_total = serializers.IntegerField(allow_null=True)
+    lines_done = serializers.IntegerField()
+    progress_percent = serializers.IntegerField()
+    error = serializers.CharField()
+    batch_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class LinkRequestSerializer(serializers.Serializer):
+    partner_id = serializers.IntegerField()
+    subject = serializers.CharField(max_length=128)
+    consent = serializers.BooleanField(help_text="Must be true: the citizen consents to the wording shown.")
+
+
+class LinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner_id = serializers.IntegerField()
+    partner_name = serializers.CharField()
+    subject = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    consent_wording = serializers.CharField()
+    consented_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    released = serializers.IntegerField(required=False, help_text="Held actions sent on to crediting.")
+
+
+class MyActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = serializers.CharField()
+    action = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=ActionState.choices)
+    reason = serializers.CharField()
+    reason_message = serializers.CharField()
+    capped = serializers.BooleanField()
+    credited_g = serializers.IntegerField(allow_null=True)
+    points = serializers.IntegerField(allow_null=True)
+
+
+class MyActionDetailSerializer(MyActionSerializer):
+    explanation = ExplanationSerializer()
+
+
+class PartnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())

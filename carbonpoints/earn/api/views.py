@@ -1,0 +1,291 @@
+"""The earn side's HTTP API: the partner feed (signed) and the citizen's links and actions."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.views import citizen_account
+from accounts.models import IdentityLink
+from accounts.services import SubjectAlreadyLinked, identity_link_create, identity_link_revoke
+from carbonpoints.api.errors import ApiError
+from carbonpoints.api.pagination import Pagination
+
+from .. import selectors
+from ..authentication import (
+    MAX_BODY_BYTES,
+    MAX_UPLOAD_BYTES,
+    IsPartner,
+    PartnerSignatureAuthentication,
+    raw_body,
+)
+from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
+from ..models import ActionRecord, ActionState, Batch, Partner, Upload
+from ..pipeline import unlinked_release
+from ..tasks import process_upload, quantify_batch, verify_batch
+from ..uploads import UploadRefused, upload_create
+from . import serializers as s
+
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "details"}}`')
+SIGNED = [
+    OpenApiParameter("X-CP-Key", str, OpenApiParameter.HEADER, required=True),
+    OpenApiParameter("X-CP-Timestamp", str, OpenApiParameter.HEADER, required=True,
+                     description="Unix seconds, within 300 s of the server's clock."),
+    OpenApiParameter("X-CP-Signature", str, OpenApiParameter.HEADER, required=True,
+                     description='hex(HMAC-SHA256(secret, timestamp + "\\n" + METHOD + "\\n" + path_with_query '
+                                 '+ "\\n" + hex(sha256(body))))'),
+]
+
+
+class PartnerView(APIView):
+    """Signed partner requests: no session, no user throttle (partners are many requests/s)."""
+
+    authentication_classes = [PartnerSignatureAuthentication]
+    permission_classes = [IsPartner]
+    throttle_classes: list = []
+    body_limit = MAX_BODY_BYTES
+
+    @property
+    def partner(self) -> Partner:
+        return self.request.user.partner
+
+
+class PartnerEventsView(PartnerView):
+    @extend_schema(
+        tags=["partner"], summary="Send action records", parameters=SIGNED,
+        request=s.EventsRequestSerializer,
+        responses={202: s.EventsResponseSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+    )
+    def post(self, request):
+        body = raw_body(request, self.body_limit)
+        try:
+            raws = envelope_decode(body)
+        except MalformedBody as exc:
+            raise ApiError(400, "malformed_request",
+                           _('The body must be {"events": [...]} with 1 to 5000 events.'),
+                           {"reason": str(exc)}) from None
+        candidates = [candidate_from_json(raw) for raw in raws]
+        with transaction.atomic():
+            batch = Batch.objects.create(partner=self.partner)
+            result = events_ingest(partner=self.partner, batch=batch, candidates=candidates)
+            if result.accepted:
+                quantify_batch.delay_on_commit(str(batch.pk))
+        return Response({
+            "batch_id": str(batch.pk), "received": result.accepted, "duplicates": result.duplicates,
+            "rejected": result.rejected, "results": result.results,
+        }, status=202)
+
+
+class PartnerBatchView(PartnerView):
+    @extend_schema(tags=["partner"], summary="A batch's progress", parameters=SIGNED,
+                   responses={200: s.BatchStatusSerializer, 401: ERROR, 404: ERROR})
+    def get(self, request, batch_id):
+        batch = get_object_or_404(Batch, pk=batch_id, partner=self.partner)
+        return Response(s.BatchStatusSerializer(selectors.batch_status(batch=batch)).data)
+
+
+class PartnerEventView(PartnerView):
+    @extend_schema(tags=["partner"], summary="One record's state, reason and explanation",
+                   parameters=SIGNED, responses={200: s.PartnerEventStatusSerializer, 401: ERROR, 404: ERROR})
+    def get(self, request, external_id):
+        record = selectors.partner_record(partner=self.partner, external_id=external_id)
+        if record is None:
+            raise ApiError(404, "not_found", _("No record with this external id."))
+        return Response(s.PartnerEventStatusSerializer({
+            "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
+            "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
+            "occurred_at": record.occurred_at, "received_at": record.received_at, "state": record.state,
+            "reason": record.reason, "reason_message": selectors.reason_message(record),
+            "capped": record.capped, "explanation": selectors.explanation(record),
+        }).data)
+
+
+CONTENT_TYPES = {
+    "text/csv": "csv", "application/csv": "csv",
+    "application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "application/x-jsonlines": "jsonl",
+    "application/jsonlines": "jsonl",
+}
+
+
+def _upload_status(upload: Upload) -> dict:
+    total = upload.lines_total
+    return {
+        "upload_id": str(upload.pk), "state": upload.state, "format": upload.format,
+        "gzipped": upload.gzipped, "size": upload.size, "lines_total": total, "lines_done": upload.lines_done,
+        "progress_percent": (100 if upload.state == Upload.State.DONE else
+                             (upload.lines_done * 100 // total if total else 0)),
+        "error": upload.error, "batch_id": str(upload.batch_id) if upload.batch_id else None,
+        "created_at": upload.created_at, "finished_at": upload.finished_at,
+    }
+
+
+class PartnerUploadsView(PartnerView):
+    body_limit = MAX_UPLOAD_BYTES
+
+    @extend_schema(
+        tags=["partner"], summary="Upload a bulk file (CSV or JSON Lines, gzip allowed)",
+        parameters=[*SIGNED, OpenApiParameter("format", str, OpenApiParameter.QUERY, enum=["csv", "jsonl"],
+                                              description="Overrides the Content-Type.")],
+        request={"text/csv": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY},
+        responses={202: s.UploadStatusSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+    )
+    def post(self, request):
+        body = raw_body(request, self.body_limit)
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        fmt = request.query_params.get("format") or CONTENT_TYPES.get(content_type, "")
+        try:
+            with transaction.atomic():
+                upload = upload_create(partner=self.partner, content=body, format=fmt)
+                process_upload.delay_on_commit(str(upload.pk))
+        except UploadRefused as exc:
+            raise ApiError(400, exc.code, str(exc)) from None
+        upload.refresh_from_db()
+        return Response(s.UploadStatusSerializer(_upload_status(upload)).data, status=202)
+
+
+class PartnerUploadView(PartnerView):
+    @extend_schema(tags=["partner"], summary="A bulk upload's progress", parameters=SIGNED,
+                   responses={200: s.UploadStatusSerializer, 401: ERROR, 404: ERROR})
+    def get(self, request, upload_id):
+        upload = get_object_or_404(Upload.objects.defer("content"), pk=upload_id, partner=self.partner)
+        return Response(s.UploadStatusSerializer(_upload_status(upload)).data)
+
+
+# --- citizen ------------------------------------------------------------------------------
+
+def _consent_wording(partner: Partner, subject: str) -> str:
+    return _(
+        "I agree that %(partner)s shares with CarbonPoints the records of my %(actions)s under my "
+        "member id %(subject)s, so that they are quantified and credited to my carbon account. "
+        "I can withdraw this consent at any time."
+    ) % {"partner": partner.name, "actions": ", ".join(partner.actions), "subject": subject}
+
+
+def _link(link: IdentityLink, partners: dict[int, Partner], released: int | None = None) -> dict:
+    partner = partners.get(link.partner_id)
+    data = {
+        "id": link.pk, "partner_id": link.partner_id, "partner_name": partner.name if partner else "",
+        "subject": link.subject, "actions": link.consented_actions, "consent_wording": link.consent_wording,
+        "consented_at": link.consented_at, "revoked_at": link.revoked_at,
+    }
+    if released is not None:
+        data["released"] = released
+    return data
+
+
+class MyLinksView(APIView):
+    @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True)})
+    def get(self, request):
+        account = citizen_account(request.user)
+        links = list(account.links.order_by("-consented_at"))
+        partners = Partner.objects.in_bulk({link.partner_id for link in links})
+        return Response(s.LinkSerializer([_link(link, partners) for link in links], many=True).data)
+
+    @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent",
+                   request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, 400: ERROR, 409: ERROR})
+    def post(self, request):
+        account = citizen_account(request.user)
+        payload = s.LinkRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if not data["consent"]:
+            raise ApiError(400, "consent_required", _("Linking needs your consent."))
+        partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
+        if partner is None:
+            raise ApiError(400, "unknown_partner", _("No such partner."), {"partner_id": data["partner_id"]})
+        try:
+            with transaction.atomic():
+                link = identity_link_create(
+                    account=account, partner_id=partner.pk, subject=data["subject"], actions=partner.actions,
+                    wording=_consent_wording(partner, data["subject"]),
+                )
+                batch_ids, released = unlinked_release(partner_id=partner.pk, subject=link.subject)
+                for batch_id in batch_ids:
+                    verify_batch.delay_on_commit(batch_id)
+        except SubjectAlreadyLinked:
+            raise ApiError(409, "subject_already_linked",
+                           _("This member id is linked to another account.")) from None
+        return Response(s.LinkSerializer(_link(link, {partner.pk: partner}, released)).data, status=201)
+
+
+class MyLinkView(APIView):
+    @extend_schema(tags=["citizen"], summary="Revoke a link (stops future crediting)",
+                   responses={200: s.LinkSerializer, 404: ERROR})
+    def delete(self, request, link_id):
+        account = citizen_account(request.user)
+        link = get_object_or_404(IdentityLink, pk=link_id, account=account)
+        link = identity_link_revoke(link=link)
+        return Response(s.LinkSerializer(_link(link, Partner.objects.in_bulk([link.partner_id]))).data)
+
+
+def _my_action(record: ActionRecord, detail: bool = False) -> dict:
+    data = {
+        "id": record.pk, "partner": record.partner.name, "action": record.action,
+        "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
+        "occurred_at": record.occurred_at, "state": record.state, "reason": record.reason,
+        "reason_message": selectors.reason_message(record), "capped": record.capped,
+        "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
+        "points": record.points if record.state == ActionState.CREDITED else None,
+    }
+    if detail:
+        data["explanation"] = selectors.explanation(record)
+    return data
+
+
+def _time_param(request, name: str):
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None or parsed.tzinfo is None:
+        raise ApiError(400, "invalid", _("Not a time with an offset."), {name: [_("ISO-8601 with an offset.")]})
+    return parsed
+
+
+TIME_FILTERS = [
+    OpenApiParameter("occurred_after", OpenApiTypes.DATETIME, description="inclusive"),
+    OpenApiParameter("occurred_before", OpenApiTypes.DATETIME, description="exclusive"),
+]
+
+
+class MyActionsView(APIView):
+    @extend_schema(
+        tags=["citizen"], summary="My actions, newest first",
+        parameters=[*TIME_FILTERS, OpenApiParameter("action", str),
+                    OpenApiParameter("state", str, enum=ActionState.values)],
+        responses={200: s.MyActionSerializer(many=True)},
+    )
+    def get(self, request):
+        account = citizen_account(request.user)
+        records = selectors.citizen_actions(
+            account_id=account.pk, action=request.query_params.get("action"),
+            state=request.query_params.get("state"),
+            occurred_after=_time_param(request, "occurred_after"),
+            occurred_before=_time_param(request, "occurred_before"),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(records, request, view=self)
+        return paginator.get_paginated_response([_my_action(r) for r in page])
+
+
+class MyActionView(APIView):
+    @extend_schema(tags=["citizen"], summary="One action and why it earned this many points",
+                   responses={200: s.MyActionDetailSerializer, 404: ERROR})
+    def get(self, request, action_id):
+        account = citizen_account(request.user)
+        record = get_object_or_404(ActionRecord.objects.select_related("partner"), pk=action_id, account=account)
+        return Response(_my_action(record, detail=True))
+
+
+class PartnersView(APIView):
+    @extend_schema(tags=["citizen"], summary="Partners a citizen can link",
+                   responses={200: s.PartnerSerializer(many=True)})
+    def get(self, request):
+        partners = Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name")
+        return Response([{"id": p.pk, "name": p.name, "actions": p.actions} for p in partners])

@@ -1,0 +1,94 @@
+"""DRF authentication of partners by signed requests (X-CP-Key, X-CP-Timestamp, X-CP-Signature)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from carbonpoints.api.errors import ApiError
+
+from .models import Partner, PartnerKey
+from .signing import MAX_SKEW_S, secret_decrypt, signature_valid
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class PartnerPrincipal:
+    """``request.user`` of a signed partner request."""
+
+    partner: Partner
+    key: PartnerKey
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    pk = None
+
+
+def _now() -> float:
+    return time.time()
+
+
+def raw_body(request, limit: int) -> bytes:
+    """The body exactly as sent, refused (413) beyond ``limit`` bytes before it is read."""
+    django_request = request._request
+    if not hasattr(django_request, "_body"):
+        try:
+            length = int(django_request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            raise ApiError(413, "payload_too_large", "The body is larger than allowed.",
+                           {"max_bytes": limit})
+        data = django_request.read(limit + 1)
+        if len(data) > limit:
+            raise ApiError(413, "payload_too_large", "The body is larger than allowed.",
+                           {"max_bytes": limit})
+        django_request._body = data
+        django_request._stream = BytesIO(data)
+    return django_request._body
+
+
+class PartnerSignatureAuthentication(BaseAuthentication):
+    body_limit = MAX_BODY_BYTES
+
+    def authenticate(self, request):
+        meta = request._request.META
+        key_id = meta.get("HTTP_X_CP_KEY")
+        timestamp = meta.get("HTTP_X_CP_TIMESTAMP")
+        given = meta.get("HTTP_X_CP_SIGNATURE")
+        if not (key_id and timestamp and given):
+            raise ApiError(401, "missing_signature",
+                           "Sign the request with X-CP-Key, X-CP-Timestamp and X-CP-Signature.")
+        try:
+            skew = abs(_now() - int(timestamp))
+        except ValueError:
+            raise ApiError(401, "stale_timestamp", "X-CP-Timestamp must be unix seconds.") from None
+        if skew > MAX_SKEW_S:
+            raise ApiError(401, "stale_timestamp", "The timestamp is too far from the server's clock.",
+                           {"max_skew_s": MAX_SKEW_S, "server_time": int(_now())})
+        key = PartnerKey.objects.select_related("partner").filter(key_id=key_id).first()
+        if key is None or not key.usable(timezone.now()):
+            raise ApiError(401, "unknown_key", "No such key, or it has expired.")
+        if not key.partner.is_active:
+            raise ApiError(401, "partner_disabled", "This partner is disabled.")
+        limit = getattr(request.parser_context.get("view"), "body_limit", self.body_limit)
+        body = raw_body(request, limit)
+        if not signature_valid(secret=secret_decrypt(key.secret_encrypted), given=given,
+                               timestamp=timestamp, method=request.method,
+                               path=request._request.get_full_path(), body=body):
+            raise ApiError(401, "bad_signature", "The signature does not match the request.")
+        return PartnerPrincipal(partner=key.partner, key=key), key
+
+    def authenticate_header(self, request) -> str:
+        return "X-CP-Signature"
+
+
+class IsPartner(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, PartnerPrincipal)

@@ -1,0 +1,237 @@
+"""Partners, the records they send and what became of each: the earn side's data.
+
+One ``ActionRecord`` per (partner, external_id), kept as sent; its ``state`` says what is left
+to do, so the pipeline resumes from the database after a crash: received → quantified →
+verified → credited, or held as unlinked, rejected, flagged for review, expired.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import CarbonAccount
+from carbonpoints.methodologies.models import ConversionRule, Methodology
+
+
+class Partner(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        DISABLED = "disabled", _("disabled")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    actions = models.JSONField(
+        _("approved action types"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class PartnerKey(models.Model):
+    """A key id and its HMAC secret, encrypted at rest; rotation lets the old key overlap."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    key_id = models.CharField(_("key id"), max_length=40, unique=True)
+    secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True,
+        help_text=_("Set when the key is rotated: it keeps working until then."),
+    )
+
+    class Meta:
+        verbose_name = _("partner key")
+        verbose_name_plural = _("partner keys")
+
+    def __str__(self) -> str:
+        return self.key_id
+
+    def usable(self, now) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+class Batch(models.Model):
+    """One request of events (or one bulk upload): the unit the pipeline works on."""
+
+    class Source(models.TextChoices):
+        API = "api", _("API request")
+        UPLOAD = "upload", _("bulk upload")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="batches")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    received = models.PositiveIntegerField(_("events received"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected at intake"), default=0)
+    rejections = models.JSONField(
+        _("intake rejections"), default=list, blank=True,
+        help_text=_("The first rejected events: external id and code."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    pipeline_runs = models.PositiveIntegerField(_("pipeline runs"), default=0)
+    last_run_at = models.DateTimeField(_("last pipeline run"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.created_at:%Y-%m-%d %H:%M} ({self.received})"
+
+
+class ActionState(models.TextChoices):
+    RECEIVED = "received", _("received")
+    QUANTIFIED = "quantified", _("quantified")
+    VERIFIED = "verified", _("verified")
+    CREDITED = "credited", _("credited")
+    UNLINKED = "unlinked", _("held: citizen not linked")
+    REJECTED = "rejected", _("rejected")
+    FLAGGED = "flagged", _("flagged for review")
+    EXPIRED = "expired", _("expired unlinked")
+
+
+PENDING_STATES = (ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.VERIFIED)
+"""States with pipeline work left to do."""
+COUNTED_STATES = (ActionState.VERIFIED, ActionState.CREDITED)
+"""States whose counted quantity uses up the citizen's caps."""
+
+
+class ActionRecord(models.Model):
+    class Review(models.TextChoices):
+        NONE = "", _("not reviewed")
+        APPROVED = "approved", _("approved by an operator")
+        REJECTED = "rejected", _("rejected by an operator")
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="records")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="records")
+    external_id = models.CharField(_("external id"), max_length=128)
+    subject = models.CharField(_("member id at the partner"), max_length=128)
+    action = models.SlugField(_("action type"), max_length=40)
+    quantity = models.DecimalField(_("quantity"), max_digits=20, decimal_places=6)
+    unit = models.CharField(_("unit"), max_length=20)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    ends_at = models.DateTimeField(_("ends at"), help_text=_("occurred_at plus duration_s when given."))
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    raw = models.TextField(_("as sent"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    state = models.CharField(_("state"), max_length=12, choices=ActionState.choices,
+                             default=ActionState.RECEIVED)
+    reason = models.CharField(_("reason code"), max_length=40, blank=True)
+    capped = models.BooleanField(_("capped"), default=False)
+    review = models.CharField(_("review"), max_length=10, choices=Review.choices, default="", blank=True)
+    account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="actions", verbose_name=_("citizen account"))
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, null=True, blank=True)
+    conversion_rule = models.ForeignKey(ConversionRule, on_delete=models.PROTECT, null=True, blank=True)
+    reduction_g = models.BigIntegerField(_("raw reduction (g)"), null=True, blank=True)
+    counted_quantity = models.DecimalField(_("counted quantity"), max_digits=20, decimal_places=6,
+                                           null=True, blank=True)
+    credited_g = models.BigIntegerField(_("credited (g)"), null=True, blank=True)
+    points = models.BigIntegerField(_("points"), null=True, blank=True)
+    points_available_at = models.DateTimeField(_("points available at"), null=True, blank=True)
+    points_settled = models.BooleanField(_("points settled"), default=True)
+    hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("action record")
+        verbose_name_plural = _("action records")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "external_id"], name="action_record_partner_external_id"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="action_record_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "state"], name="action_batch_state_idx"),
+            models.Index(fields=["state", "updated_at"], name="action_state_updated_idx"),
+            models.Index(fields=["partner", "subject", "state"], name="action_subject_state_idx"),
+            models.Index(fields=["account", "action", "occurred_at"], name="action_account_time_idx"),
+            models.Index(fields=["points_settled", "points_available_at"], name="action_settling_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.external_id} {self.action} ({self.state})"
+
+
+class Upload(models.Model):
+    """A bulk file (CSV or JSON Lines, maybe gzipped), ingested by a worker in chunks."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON Lines"
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PROCESSING = "processing", _("processing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="uploads")
+    format = models.CharField(_("format"), max_length=5, choices=Format.choices)
+    gzipped = models.BooleanField(_("gzipped"), default=False)
+    content = models.BinaryField(_("content as sent"))
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    batch = models.OneToOneField(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="upload")
+    lines_total = models.PositiveIntegerField(_("lines"), null=True, blank=True)
+    lines_done = models.PositiveIntegerField(_("lines done"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk upload")
+        verbose_name_plural = _("bulk uploads")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.format} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CitizenCarry(models.Model):
+    """Grams of a citizen's verified reduction not yet turned into a whole point."""
+
+    account = models.OneToOneField(CarbonAccount, on_delete=models.PROTECT, primary_key=True,
+                                   related_name="earn_carry")
+    remainder_g = models.BigIntegerField(_("carried grams"), default=0)
+
+    class Meta:
+        verbose_name = _("carried remainder")
+        verbose_name_plural = _("carried remainders")
+        constraints = [models.CheckConstraint(condition=Q(remainder_g__gte=0), name="carry_non_negative")]
+
+
+class ReviewDecision(models.Model):
+    """The audit trail of operators' decisions on flagged records."""
+
+    record = models.ForeignKey(ActionRecord, on_delete=models.PROTECT, related_name="decisions")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    decision = models.CharField(_("decision"), max_length=10, choices=ActionRecord.Review.choices)
+    previous_state = models.CharField(_("state before"), max_length=12)
+    reason = models.CharField(_("reason code before"), max_length=40, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
+        ordering = ["-decided_at"]

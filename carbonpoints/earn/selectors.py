@@ -1,0 +1,126 @@
+"""Reads of the earn side: batch and record status, explanations, a citizen's actions."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import ActionRecord, ActionState, Batch, Partner
+
+RULE_TEXT = {
+    "no_methodology": _("No methodology was in force for this action type at that time."),
+    "unit_mismatch": _("The unit does not match the methodology's unit (%(expected)s)."),
+    "occurred_in_future": _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
+    "too_old": _("The action is older than the backfill window of %(backfill_days)s days."),
+    "quantity_not_allowed": _("Each record must carry a quantity of exactly %(expected)s."),
+    "quantity_implausible": _("The quantity is above the plausible maximum of %(max)s %(unit)s per record."),
+    "speed_implausible": _("The implied speed of %(speed_kmh)s km/h is above the limit of %(max_kmh)s km/h."),
+    "held_unlinked": _("Held until %(until)s: the partner's member id is not linked to a citizen "
+                       "with consent yet."),
+    "link_window_passed": _("Expired: no citizen linked this member id within the holding window."),
+    "possible_duplicate_trip": _("Flagged for review: another partner reported an overlapping trip of "
+                                 "the same kind (%(other_external_id)s)."),
+    "approved_on_review": _("An operator reviewed and approved this action."),
+    "rejected_on_review": _("An operator reviewed and rejected this action."),
+    "daily_cap": _("Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
+    "monthly_cap": _("Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
+    "partly_counted": _("Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."),
+    "settling_period": _("Points are pending for a settling period of %(days)s days."),
+}
+
+REASON_TEXT = {
+    "": "",
+    "capped": _("Counted up to the cap."),
+    "not_linked": _("No citizen has linked this member id yet."),
+    "no_consent_for_action": _("The citizen has not consented to this action type."),
+    "rejected_on_review": RULE_TEXT["rejected_on_review"],
+    "possible_duplicate_trip": _("Possible duplicate of another partner's trip."),
+    "link_window_passed": RULE_TEXT["link_window_passed"],
+}
+
+
+def _text(table: dict, code: str, figures: dict) -> str:
+    template = table.get(code)
+    if template is None:
+        return code
+    try:
+        return str(template) % figures
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def reason_message(record: ActionRecord) -> str:
+    if record.reason in REASON_TEXT:
+        return str(REASON_TEXT[record.reason])
+    rule = next((r for r in reversed(record.explanation.get("rules", [])) if r["code"] == record.reason), {})
+    return _text(RULE_TEXT, record.reason, rule)
+
+
+def explanation(record: ActionRecord) -> dict:
+    """Why this many points: methodology and factors, quantity, each rule applied, grams, points."""
+    stored = record.explanation or {}
+    return {
+        "methodology": stored.get("methodology"),
+        "quantity": stored.get("quantity", format(record.quantity.normalize(), "f")),
+        "unit": record.unit,
+        "raw_reduction_g": stored.get("raw_reduction_g"),
+        "counted_quantity": (None if record.counted_quantity is None
+                             else format(record.counted_quantity.normalize(), "f")),
+        "rules": [{**rule, "message": _text(RULE_TEXT, rule["code"], rule)} for rule in stored.get("rules", [])],
+        "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
+        "conversion": stored.get("conversion"),
+        "points": record.points if record.state == ActionState.CREDITED else None,
+    }
+
+
+def batch_status(*, batch: Batch) -> dict:
+    """Counts by state as processing goes on (one grouped query)."""
+    counts = {state: 0 for state in ActionState.values}
+    rows = ActionRecord.objects.filter(batch=batch).values("state").annotate(n=Count("id"))
+    for row in rows:
+        counts[row["state"]] = row["n"]
+    capped = ActionRecord.objects.filter(batch=batch, capped=True).count()
+    pending = counts["received"] + counts["quantified"] + counts["verified"]
+    upload = getattr(batch, "upload", None) if batch.source == Batch.Source.UPLOAD else None
+    return {
+        "batch_id": str(batch.pk),
+        "source": batch.source,
+        "created_at": batch.created_at,
+        "events": batch.received,
+        "received": batch.accepted,
+        "duplicates": batch.duplicates,
+        "pending": pending,
+        "quantified": counts["quantified"],
+        "verified": counts["verified"],
+        "credited": counts["credited"],
+        "unlinked": counts["unlinked"],
+        "rejected": counts["rejected"] + batch.rejected,
+        "rejected_at_intake": batch.rejected,
+        "flagged": counts["flagged"],
+        "expired": counts["expired"],
+        "capped": capped,
+        "complete": pending == 0 and (upload is None or upload.state in ("done", "failed")),
+        "rejections": batch.rejections[:100],
+    }
+
+
+def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None:
+    return ActionRecord.objects.filter(partner=partner, external_id=external_id).first()
+
+
+def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
+                    occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
+    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner")
+    if action:
+        records = records.filter(action=action)
+    if state:
+        records = records.filter(state=state)
+    if occurred_after:
+        records = records.filter(occurred_at__gte=occurred_after)
+    if occurred_before:
+        records = records.filter(occurred_at__lt=occurred_before)
+    return records.order_by("-occurred_at", "-id")
+
+
+def flagged_records() -> QuerySet[ActionRecord]:
+    return ActionRecord.objects.filter(Q(state=ActionState.FLAGGED)).order_by("received_at")

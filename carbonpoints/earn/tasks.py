@@ -1,0 +1,60 @@
+"""Celery tasks of the earn side: thin, idempotent, by id; the database records what is left."""
+
+from celery import shared_task
+
+from . import pipeline
+from .uploads import upload_process
+
+
+@shared_task(name="earn.quantify_batch", acks_late=True)
+def quantify_batch(batch_id: str) -> int:
+    done = pipeline.batch_quantify(batch_id=batch_id)
+    verify_batch.delay_on_commit(batch_id)
+    return done
+
+
+@shared_task(name="earn.verify_batch", acks_late=True)
+def verify_batch(batch_id: str) -> int:
+    done = pipeline.batch_verify(batch_id=batch_id)
+    credit_batch.delay_on_commit(batch_id)
+    return done
+
+
+@shared_task(name="earn.credit_batch", acks_late=True)
+def credit_batch(batch_id: str) -> int:
+    return pipeline.batch_credit(batch_id=batch_id)
+
+
+@shared_task(name="earn.process_upload", acks_late=True)
+def process_upload(upload_id: str) -> str | None:
+    batch_id = upload_process(upload_id=upload_id)
+    if batch_id:
+        quantify_batch.delay_on_commit(batch_id)
+    return batch_id
+
+
+@shared_task(name="earn.sweep_pipeline")
+def sweep_pipeline() -> int:
+    """Re-enqueue batches (and uploads) left half-done, e.g. by a worker that died."""
+    from .uploads import stuck_uploads
+
+    batches = pipeline.stuck_batches()
+    for batch_id in batches:
+        quantify_batch.delay(batch_id)
+    uploads = stuck_uploads()
+    for upload_id in uploads:
+        process_upload.delay(upload_id)
+    return len(batches) + len(uploads)
+
+
+@shared_task(name="earn.expire_unlinked")
+def expire_unlinked() -> int:
+    return pipeline.unlinked_expire()
+
+
+@shared_task(name="earn.settle_points")
+def settle_points() -> int:
+    total = 0
+    while done := pipeline.points_settle():
+        total += done
+    return total

@@ -1,0 +1,101 @@
+"""Methodologies (how an action becomes grams CO2e) and conversion rules (grams into points).
+
+Both are versioned data with validity dates: a new version starts where the old one ends and
+never rewrites history, since an action is quantified by the version in force at its
+``occurred_at``. Caps and plausibility limits are data on the methodology version too.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+FACTOR = {"max_digits": 16, "decimal_places": 6}
+
+
+class Methodology(models.Model):
+    class Basis(models.TextChoices):
+        PUBLISHED = "published", _("published")
+        ESTIMATE = "estimate", _("estimate")
+        MIXED = "mixed", _("mixed (published and estimate)")
+
+    code = models.SlugField(_("action code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=120)
+    unit = models.CharField(_("unit"), max_length=20, help_text=_("e.g. km, steps, kWh"))
+    baseline_g_per_unit = models.DecimalField(_("baseline g CO2e per unit"), **FACTOR)
+    project_g_per_unit = models.DecimalField(_("project g CO2e per unit"), **FACTOR)
+    basis = models.CharField(_("basis"), max_length=12, choices=Basis.choices)
+    source = models.TextField(_("source"), help_text=_("Where the factors come from, cited."))
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # plausibility limits and caps (quantity in the methodology's unit); empty = no limit
+    max_quantity_per_record = models.DecimalField(
+        _("max quantity per record"), null=True, blank=True, **FACTOR)
+    fixed_quantity = models.DecimalField(
+        _("fixed quantity per record"), null=True, blank=True, **FACTOR,
+        help_text=_("When set, every record must carry exactly this quantity (e.g. 1 receipt)."))
+    max_speed_kmh = models.DecimalField(
+        _("max implied speed (km/h)"), null=True, blank=True, **FACTOR,
+        help_text=_("Checked when the record's attributes give duration_s."))
+    daily_cap = models.DecimalField(_("daily cap per citizen"), null=True, blank=True, **FACTOR)
+    monthly_cap = models.DecimalField(_("monthly cap per citizen"), null=True, blank=True, **FACTOR)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("methodology version")
+        verbose_name_plural = _("methodology versions")
+        ordering = ["code", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="methodology_code_version_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
+                name="methodology_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+    @property
+    def net_g_per_unit(self):
+        return self.baseline_g_per_unit - self.project_g_per_unit
+
+    def in_force(self, at) -> bool:
+        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+
+    def clean(self):
+        overlapping = Methodology.objects.filter(code=self.code).exclude(pk=self.pk)
+        if self.valid_until:
+            overlapping = overlapping.filter(valid_from__lt=self.valid_until)
+        overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=self.valid_from))
+        if overlapping.exists():
+            raise ValidationError(
+                _("Versions of one methodology may not overlap; end the version in force first "
+                  "(set its 'valid until' to this version's 'valid from').")
+            )
+
+
+class ConversionRule(models.Model):
+    """How many grams of verified reduction earn one point, in force between two dates."""
+
+    grams_per_point = models.PositiveIntegerField(_("grams per point"))
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("conversion rule")
+        verbose_name_plural = _("conversion rules")
+        ordering = ["valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(grams_per_point__gt=0), name="conversion_rule_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 pt / {self.grams_per_point} g from {self.valid_from:%Y-%m-%d}"
+
+    def in_force(self, at) -> bool:
+        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)

@@ -1,0 +1,17 @@
+"""Quantification: factors in, grams out. Pure functions, no database."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+
+def reduction_g(*, quantity: Decimal, baseline_g_per_unit: Decimal, project_g_per_unit: Decimal) -> int:
+    """``round_half_even(quantity × (baseline − project))`` in whole grams CO2e."""
+    exact = Decimal(quantity) * (Decimal(baseline_g_per_unit) - Decimal(project_g_per_unit))
+    return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def points_for(*, grams: int, carried_g: int, grams_per_point: int) -> tuple[int, int]:
+    """Points for ``grams`` plus the citizen's carried remainder, and the new remainder."""
+    total = carried_g + grams
+    return total // grams_per_point, total % grams_per_point

@@ -1,0 +1,41 @@
+"""Reads of methodologies and conversion rules: the catalogue is small, so it is read whole."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from .models import ConversionRule, Methodology
+
+
+class Catalogue:
+    """Every methodology version and conversion rule, to pick the one in force at a time."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, list[Methodology]] = defaultdict(list)
+        for methodology in Methodology.objects.order_by("code", "valid_from"):
+            self.versions[methodology.code].append(methodology)
+        self.rules = list(ConversionRule.objects.order_by("valid_from"))
+
+    def codes(self) -> set[str]:
+        return set(self.versions)
+
+    def methodology_at(self, code: str, at: datetime) -> Methodology | None:
+        for methodology in reversed(self.versions.get(code, ())):
+            if methodology.in_force(at):
+                return methodology
+        return None
+
+    def current_unit(self, code: str) -> str | None:
+        versions = self.versions.get(code)
+        return versions[-1].unit if versions else None
+
+    def rule_at(self, at: datetime) -> ConversionRule | None:
+        for rule in reversed(self.rules):
+            if rule.in_force(at):
+                return rule
+        return None
+
+
+def action_codes() -> list[str]:
+    return sorted(set(Methodology.objects.values_list("code", flat=True)))
