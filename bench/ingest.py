@@ -1,0 +1,346 @@
+"""bench/ingest — national-scale ingestion: HTTP in → verified → credited, against raw COPY.
+
+Generates N events (default 1,000,000: metro, bus, bike, walk and EV charging) for M citizens
+(default 200,000, 90% linked to the partners with consent), posts them through
+``POST /api/v1/partner/events`` in signed batches of 1000 from several client processes to
+gunicorn, lets real Celery workers run the pipeline, and waits until every event has reached a
+final state. In the same run it times a raw PostgreSQL COPY of the same rows into a table with
+the same unique key — the hardware limit — and prints the ratio. At the end it runs
+``ledger_check`` and compares the credited totals with totals computed here, independently,
+from the generated events and the published factors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import io
+import json
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo
+
+from _common import print_table, setup_django, step, summary, write_results
+from _server import HOST, PORT, celery_workers, gunicorn
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# (action, partner, unit, net g per unit from methodologies.md, share of the events)
+MIX = [
+    ("metro_ride", "Bench Metro", "km", Decimal("46.7"), 40),
+    ("bus_ride", "Bench Bus", "km", Decimal("26.9"), 25),
+    ("bike_ride", "Bench Bikes", "km", Decimal("33.88"), 15),
+    ("walk", "Bench Steps", "steps", Decimal("0.02"), 15),
+    ("ev_charge", "Bench Charging", "kWh", Decimal("503.7"), 5),
+]
+WHEEL = [row for row in MIX for _ in range(row[4])]  # 100 slots
+GRAMS_PER_POINT = 10
+
+
+# --- the generated city, the same in every process (a pure function of the event number) ---
+
+def event(i: int, citizens: int, now: datetime) -> tuple[str, dict]:
+    """Event ``i``: its partner's name and the event. Citizen ``i % citizens`` gets one event per
+    day, on different days, so no cap, overlap or backfill rule cuts it: all are creditable."""
+    action, partner, unit, _net, _share = WHEEL[(i * 37) % 100]
+    citizen, nth = i % citizens, i // citizens
+    occurred = now - timedelta(days=nth + 1, minutes=(i * 7) % 600)
+    r = (i * 2654435761) % 1000  # cheap deterministic spread
+    attributes: dict = {}
+    if action == "metro_ride":
+        quantity = Decimal(10 + r % 290) / 10  # 1.0–29.9 km
+    elif action == "bus_ride":
+        quantity = Decimal(10 + r % 190) / 10
+    elif action == "bike_ride":
+        quantity = Decimal(5 + r % 95) / 10  # 0.5–9.9 km at 12 km/h
+        attributes["duration_s"] = int(quantity * 300)
+    elif action == "walk":
+        quantity = Decimal(1000 + (r * 13) % 14000)
+    else:
+        quantity = Decimal(50 + r % 550) / 10  # 5.0–59.9 kWh
+    body = {
+        "external_id": f"e{i}",
+        "subject": f"m{citizen}",
+        "action": action,
+        "quantity": float(quantity) if quantity % 1 else int(quantity),
+        "unit": unit,
+        "occurred_at": occurred.isoformat(timespec="seconds"),
+        "attributes": attributes,
+    }
+    return partner, body
+
+
+def linked(citizen: int) -> bool:
+    return citizen % 10 != 0  # 90%
+
+
+def expected_totals(events: int, citizens: int, now: datetime) -> dict:
+    """Credited grams, points and held events, computed from the events and the factors alone."""
+    net = {row[0]: row[3] for row in MIX}
+    grams_by_citizen: dict[int, int] = defaultdict(int)
+    unlinked = 0
+    for i in range(events):
+        _partner, body = event(i, citizens, now)
+        citizen = i % citizens
+        if not linked(citizen):
+            unlinked += 1
+            continue
+        grams = (Decimal(str(body["quantity"])) * net[body["action"]]).quantize(Decimal(1), ROUND_HALF_EVEN)
+        grams_by_citizen[citizen] += int(grams)
+    return {
+        "credited_g": sum(grams_by_citizen.values()),
+        "points": sum(g // GRAMS_PER_POINT for g in grams_by_citizen.values()),
+        "unlinked": unlinked,
+        "credited_events": events - unlinked,
+    }
+
+
+# --- the city's setup, straight into the database (this is data, not what is measured) ---
+
+def reset_database() -> None:
+    import environ
+    import psycopg
+
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carbonpoints_bench")
+    cfg = environ.Env.db_url_config(url)
+    with psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"],
+                         dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+
+
+def open_city(citizens: int) -> dict[str, dict]:
+    """Partners (through the operator command), citizens with carbon accounts, and links."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from accounts.ledger_accounts import CITIZEN_ACCOUNTS
+    from accounts.models import CarbonAccount, IdentityLink, User
+    from carbonpoints.ledger.models import LedgerAccount
+
+    partners = {}
+    for action, name, *_ in MIX:
+        out = io.StringIO()
+        call_command("create_partner", "--name", name, "--actions", action, "--json", stdout=out)
+        partners[name] = {**json.loads(out.getvalue()), "action": action}
+    chunk = 20_000
+    for start in range(0, citizens, chunk):
+        with transaction.atomic():
+            users = User.objects.bulk_create(
+                User(email=f"c{n}@bench.cn", password="!") for n in range(start, min(citizens, start + chunk))
+            )
+            accounts = CarbonAccount.objects.bulk_create(CarbonAccount(user=u) for u in users)
+            LedgerAccount.objects.bulk_create(
+                LedgerAccount(kind=kind, unit=unit, owner_id=a.pk) for a in accounts for kind, unit in CITIZEN_ACCOUNTS
+            )
+            IdentityLink.objects.bulk_create(
+                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}",
+                             consent_scope={"partner_id": p["partner_id"], "actions": [p["action"]]},
+                             consent_wording="bench consent")
+                for n, a in zip(range(start, start + chunk), accounts) if linked(n)
+                for p in partners.values()
+            )
+        step(f"  {min(citizens, start + chunk):,} / {citizens:,} citizens")
+    return partners
+
+
+# --- the load: client processes posting signed batches ---
+
+def _sign(secret: str, method: str, path: str, body: bytes) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    message = "\n".join([timestamp, method, path, hashlib.sha256(body).hexdigest()]).encode()
+    return {"X-CP-Timestamp": timestamp,
+            "X-CP-Signature": hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}
+
+
+def post_batches(job: tuple) -> dict:
+    """One client process: build, sign and post its share of the batches, one connection."""
+    batch_numbers, batch_size, events, citizens, now, partners = job
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=120)
+    latencies, accepted, other = [], 0, 0
+    for b in batch_numbers:
+        by_partner: dict[str, list] = defaultdict(list)
+        for i in range(b * batch_size, min(events, (b + 1) * batch_size)):
+            name, body = event(i, citizens, now)
+            by_partner[name].append(body)
+        for name, items in by_partner.items():
+            partner = partners[name]
+            body = json.dumps({"events": items}).encode()
+            path = "/api/v1/partner/events"
+            headers = {"Content-Type": "application/json", "X-CP-Key": partner["key_id"],
+                       **_sign(partner["secret"], "POST", path, body)}
+            start = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            if response.status != 202:
+                raise RuntimeError(f"batch {b}: HTTP {response.status}: {payload[:300]!r}")
+            answer = json.loads(payload)
+            accepted += answer["received"] - answer["duplicates"] - answer["rejected"]
+            other += answer["duplicates"] + answer["rejected"]
+    return {"latencies": latencies, "accepted": accepted, "other": other}
+
+
+def rss_mb(root_pid: int) -> float:
+    """Resident memory of a process and its children (a Celery worker and its pool)."""
+    total_kb = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{pid}/stat").read().split()
+            if int(pid) != root_pid and int(stat[3]) != root_pid:
+                continue
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total_kb / 1024, 1)
+
+
+def copy_baseline(events: int, citizens: int, now: datetime) -> dict:
+    """The hardware limit: COPY the same rows into a table with the same unique key."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_events")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_copy_events (partner text, external_id text, subject text, "
+            "action text, quantity numeric, unit text, occurred_at timestamptz, attributes jsonb, "
+            "UNIQUE (partner, external_id))"
+        )
+    rows = [event(i, citizens, now) for i in range(events)]
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            "COPY bench_copy_events (partner, external_id, subject, action, quantity, unit, occurred_at, attributes) FROM STDIN"
+        ) as copy:
+            for name, e in rows:
+                copy.write_row((name, e["external_id"], e["subject"], e["action"], e["quantity"], e["unit"],
+                                e["occurred_at"], json.dumps(e["attributes"])))
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy_events")
+    return {"rows": events, "seconds": round(seconds, 2), "rows_per_s": round(events / seconds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--citizens", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=1000, help="events per request")
+    parser.add_argument("--clients", type=int, default=3, help="client processes posting at once")
+    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
+    args = parser.parse_args()
+
+    step("recreating the benchmark database")
+    reset_database()
+    setup_django()
+    from django.core.management import call_command
+    from django.db.models import Count, Sum
+
+    from accounts.ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
+    from carbonpoints.earn.models import PENDING_STATES, ActionRecord
+    from carbonpoints.ledger.models import LedgerAccount
+
+    now = datetime.now(SHANGHAI).replace(microsecond=0)
+    step(f"opening the city: {args.citizens:,} citizens, 90% linked")
+    partners = open_city(args.citizens)
+    step("computing the expected totals from the events alone")
+    expected = expected_totals(args.events, args.citizens, now)
+
+    batches = list(range((args.events + args.batch - 1) // args.batch))
+    jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners)
+            for k in range(args.clients)]
+    peak_rss = 0.0
+    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency) as worker:
+        time.sleep(3)  # let the worker connect
+        step(f"posting {args.events:,} events in {len(batches):,} batches from {args.clients} clients")
+        started = time.perf_counter()
+        with multiprocessing.Pool(args.clients) as pool:
+            pending_posts = pool.map_async(post_batches, jobs)
+            while not pending_posts.ready():
+                pending_posts.wait(5)
+                peak_rss = max(peak_rss, rss_mb(worker.pid))
+                done = ActionRecord.objects.exclude(state__in=PENDING_STATES).count()
+                step(f"  {done:,} events final, worker RSS {rss_mb(worker.pid)} MB")
+            posted = pending_posts.get()
+        http_done = time.perf_counter()
+        latencies = [ms for result in posted for ms in result["latencies"]]
+        step("all batches accepted; waiting for the pipeline to finish")
+        while True:
+            pending = ActionRecord.objects.filter(state__in=PENDING_STATES).count()
+            peak_rss = max(peak_rss, rss_mb(worker.pid))
+            if pending == 0:
+                break
+            if time.perf_counter() - started > args.timeout:
+                raise SystemExit(f"gave up with {pending:,} events still pending")
+            step(f"  {pending:,} events pending, worker RSS {rss_mb(worker.pid)} MB")
+            time.sleep(2)
+        finished = time.perf_counter()
+
+    step("checking the ledger and the totals")
+    out = io.StringIO()
+    try:
+        call_command("ledger_check", "--json", stdout=out)
+    except Exception:
+        pass
+    ledger_ok = json.loads(out.getvalue())["ok"]
+    states = dict(ActionRecord.objects.values_list("state").annotate(n=Count("id")))
+    actual = {
+        "credited_g": ActionRecord.objects.aggregate(g=Sum("credited_g"))["g"] or 0,
+        "ledger_reduction_g": LedgerAccount.objects.filter(kind=REDUCTION[0]).aggregate(s=Sum("balance"))["s"] or 0,
+        "ledger_points": LedgerAccount.objects.filter(kind__in=[POINTS[0], POINTS_PENDING[0]]).aggregate(
+            s=Sum("balance"))["s"] or 0,
+        "unlinked": states.get("unlinked", 0),
+        "credited_events": states.get("credited", 0),
+    }
+    totals_ok = (
+        actual["credited_g"] == expected["credited_g"] == actual["ledger_reduction_g"]
+        and actual["ledger_points"] == expected["points"]
+        and actual["unlinked"] == expected["unlinked"]
+        and actual["credited_events"] == expected["credited_events"]
+    )
+
+    step("timing the raw COPY baseline")
+    copy = copy_baseline(args.events, args.citizens, now)
+    e2e = round(args.events / (finished - started))
+    http_rate = round(args.events / (http_done - started))
+    lat = summary(latencies)
+    print_table(
+        f"ingest of {args.events:,} events for {args.citizens:,} citizens",
+        ["figure", "value", "target"],
+        [
+            ["end to end (HTTP in → credited), events/s", f"{e2e:,}", "≥ 20,000"],
+            ["HTTP intake alone, events/s", f"{http_rate:,}", ""],
+            ["raw COPY, rows/s", f"{copy['rows_per_s']:,}", ""],
+            ["end to end / COPY", f"{e2e / copy['rows_per_s']:.1%}", "≥ 10%"],
+            ["batch request p50 / p99, ms", f"{lat['p50_ms']} / {lat['p99_ms']}", "p99 ≤ 250"],
+            ["peak worker RSS, MB", peak_rss, "≤ 300"],
+            ["ledger_check", "ok" if ledger_ok else "FAILED", "ok"],
+            ["totals match the independent computation", "yes" if totals_ok else "NO", "yes"],
+        ],
+    )
+    print(json.dumps({"expected": expected, "actual": actual, "states": states}, indent=1))
+    write_results("ingest", {
+        "events": args.events, "citizens": args.citizens, "batch": args.batch, "clients": args.clients,
+        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency,
+        "end_to_end_events_per_s": e2e, "http_events_per_s": http_rate, "copy": copy,
+        "ratio_to_copy": round(e2e / copy["rows_per_s"], 4), "batch_latency_ms": lat,
+        "peak_worker_rss_mb": peak_rss, "ledger_check_ok": ledger_ok, "totals_ok": totals_ok,
+        "expected": expected, "actual": actual, "states": states,
+    })
+    if not (ledger_ok and totals_ok):
+        raise SystemExit("the ledger or the totals do not check out")
+
+
+if __name__ == "__main__":
+    main()
