@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "carbonpoints.methodologies",
     "carbonpoints.earn",
     "redemption",
+    "carbonpoints.portal",
     "carbonpoints.demo",
 ]
 

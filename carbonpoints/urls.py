@@ -13,7 +13,7 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("carbonpoints.api.urls")),
-    path("", include("accounts.urls")),
+    path("", include("carbonpoints.portal.urls")),
     path("", include("redemption.urls")),
 ]
 

@@ -1,0 +1,49 @@
+"""The citizen's portal page: figures, a 30-day chart, equivalents, and why each action counted."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from carbonpoints.portal.selectors import bar_chart, daily_reductions, equivalents
+from tests.factories import CitizenFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_equivalents_show_their_factor_and_source():
+    trees, car = equivalents(grams=36_000)
+    assert str(trees["value"]) == "2.0" and "18 kg" in str(trees["source"])
+    assert str(car["value"]) == "223.6" and "161 g" in str(car["source"])
+
+
+def test_the_chart_scales_bars_to_the_busiest_day():
+    today = timezone.localdate()
+    chart = bar_chart([(today - timedelta(days=1), 50), (today, 100)], width=200, height=120)
+    assert chart["peak"] == 100
+    assert chart["bars"][1]["h"] == 100.0 and chart["bars"][0]["h"] == 50.0
+
+
+def test_daily_reductions_fill_the_gaps_with_zero(citizen):
+    series = daily_reductions(account_id=citizen.carbon_account.pk, days=7)
+    assert len(series) == 7
+    assert series[-1][0] == timezone.localdate()
+    assert all(grams == 0 for _, grams in series)
+
+
+def test_the_page_opens_for_a_citizen(client, citizen):
+    client.force_login(citizen)
+    page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "The last 30 days" in text and "<svg" in text
+
+
+def test_the_page_speaks_chinese_by_default(client, citizen):
+    client.force_login(citizen)
+    assert "我的碳账户" in client.get("/me/").content.decode()
+
+
+def test_staff_see_that_carbon_accounts_belong_to_citizens(client):
+    client.force_login(UserFactory(role="merchant_staff"))
+    assert client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").status_code == 403
