@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django_celery_results.models import TaskResult
 
 from carbonpoints.celery import app as celery_app
 from carbonpoints.ledger.models import LedgerCheckRun
@@ -69,6 +70,9 @@ def test_a_task_enqueued_on_commit_runs_in_a_real_worker(worker):
         worker.terminate()
         pytest.fail("the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:])
     assert LedgerCheckRun.objects.get().ok
+    assert _wait_for(  # operators see the task's outcome in the admin
+        lambda: TaskResult.objects.filter(task_name="ledger.run_ledger_check", status="SUCCESS").exists()
+    )
 
 
 def test_a_rolled_back_transaction_enqueues_nothing(worker):
