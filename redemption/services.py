@@ -295,14 +295,18 @@ def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_k
 
 
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
-    """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock."""
+    """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock.
+
+    Stock goes back before the ledger is touched: the same lock order as a redemption (scenario
+    row, then ledger accounts), so the two never deadlock.
+    """
+    if give_back_stock:
+        _return_stock(redemption.scenario)
     redemption.refund_tx = transaction_reverse(
         original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
     )
     redemption.status = Redemption.Status.REFUNDED
     redemption.save(update_fields=["refund_tx", "status"])
-    if give_back_stock:
-        _return_stock(redemption.scenario)
 
 
 def voucher_expire(*, voucher_id: int) -> bool:
@@ -436,13 +440,13 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
         window = timedelta(minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
         if checkout.created_at + window < timezone.now():
             raise refusals.ReversalWindowClosed(window_minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
+        _return_stock(checkout.scenario)  # scenario row before ledger accounts, as when paying
         checkout.refund_tx = transaction_reverse(
             original=checkout.spend_tx, idempotency_key=f"refund:checkout:{checkout.pk}", memo="checkout reversed"
         )
         checkout.status = Checkout.Status.REVERSED
         checkout.reversed_at = timezone.now()
         checkout.save(update_fields=["refund_tx", "status", "reversed_at"])
-        _return_stock(checkout.scenario)
     return checkout
 
 
