@@ -15,6 +15,8 @@ urlpatterns = [
     path("merchant/settlements.csv", views.settlements_csv, name="merchant-settlements-csv"),
     path("merchant/offsets/", views.offsets_page, name="merchant-offsets"),
     path("merchant/staff/", views.staff_page, name="merchant-staff"),
+    path("me/wallet/", views.wallet, name="wallet"),
+    path("me/wallet/redeem", views.wallet_redeem, name="wallet-redeem"),
     path("certificates/<uuid:pk>", views.certificate, name="certificate"),
     path("certificates/donations/<uuid:public_id>", views.donation_certificate, name="donation-certificate"),
 ]

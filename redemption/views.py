@@ -1,6 +1,7 @@
 """The merchant console (server-rendered, for a tablet at the till) and public certificate pages."""
 
 import csv
+import uuid
 from functools import wraps
 
 from django.contrib import messages
@@ -224,3 +225,63 @@ def donation_certificate(request, public_id):
         public_id=public_id, scenario__kind=Scenario.Kind.DONATION,
     )
     return render(request, "redemption/donation_certificate.html", {"redemption": redemption})
+
+
+# --- the citizen's wallet in the portal --------------------------------------------------------
+
+
+def _citizen(request):
+    account = getattr(request.user, "carbon_account", None)
+    if account is None:
+        raise PermissionDenied(_("Only citizens have a wallet."))
+    return account
+
+
+@login_required
+def wallet(request):
+    """What the citizen can redeem, the vouchers held (as QR codes) and a payment code for the till."""
+    citizen = _citizen(request)
+    payment_code = None
+    if request.method == "POST":
+        payment_code = services.payment_code_issue(citizen=citizen)
+    vouchers = [
+        {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
+        for v in selectors.citizen_vouchers(citizen=citizen)[:20]
+    ]
+    return render(request, "redemption/wallet.html", {
+        "points": selectors.citizen_points_available(citizen),
+        "scenarios": selectors.scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
+        "vouchers": vouchers,
+        "payment_code": payment_code,
+        "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",
+        "idempotency_key": uuid.uuid4().hex,
+    })
+
+
+@require_POST
+@login_required
+def wallet_redeem(request):
+    """Redeem from the portal; the form's one-time key makes a double submit one redemption."""
+    citizen = _citizen(request)
+    key = (request.POST.get("idempotency_key") or "")[:100]
+    try:
+        scenario_id = int(request.POST.get("scenario_id", ""))
+    except ValueError:
+        return redirect("wallet")
+
+    def redeem():
+        redemption = services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key)
+        return 201, {"id": redemption.pk, "title": redemption.scenario.title}
+
+    try:
+        status, body = services.idempotent_answer(
+            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
+        )
+    except SpendRefused as refusal:
+        _refused(request, refusal)
+        return redirect("wallet")
+    if status == 201:
+        messages.success(request, _("Redeemed: %(title)s.") % {"title": body.get("title", "")})
+    else:
+        messages.error(request, f"{body['error']['message']} ({body['error']['code']})")
+    return redirect("wallet")

@@ -95,3 +95,19 @@ def test_other_merchants_checkouts_cannot_be_reversed(client, cashier, make_citi
     client.force_login(CashierFactory().user)
     page = client.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True)
     assert "not_found" in page.content.decode()
+
+
+def test_a_citizen_redeems_from_the_portal_wallet_once_per_form(client, make_citizen):
+    citizen = make_citizen(points=500)
+    scenario = ScenarioFactory(title="Tote bag", points_cost=200)
+    client.force_login(citizen)
+
+    form = {"scenario_id": scenario.pk, "idempotency_key": "form-1"}
+    client.post("/me/wallet/redeem", form)
+    page = client.post("/me/wallet/redeem", form, follow=True)  # a double submit
+    body = page.content.decode()
+    assert "Redeemed: Tote bag" in body and 'id="points">300<' in body
+    assert body.count("<code>") == 1
+
+    page = client.post("/me/wallet/", follow=True)
+    assert 'id="payment-code"' in page.content.decode()
