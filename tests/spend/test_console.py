@@ -111,3 +111,31 @@ def test_a_citizen_redeems_from_the_portal_wallet_once_per_form(client, make_cit
 
     page = client.post("/me/wallet/", follow=True)
     assert 'id="payment-code"' in page.content.decode()
+
+
+def test_staff_use_the_app_token_for_the_merchant_api(api_client, db):
+    from redemption.services import merchant_create
+
+    merchant, password = merchant_create(name="Token Shop", manager_email="boss@token.cn")
+    login = api_client.post("/_allauth/app/v1/auth/login", {"email": "boss@token.cn", "password": password},
+                            format="json")
+    token = login.json()["meta"]["session_token"]
+    response = api_client.get("/api/v1/merchant/scenarios", HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 200 and response.json() == []
+
+
+def test_operators_see_the_spend_side_in_the_admin(client, cashier, make_citizen):
+    from accounts.models import User
+
+    from .factories import fill_pool
+
+    fill_pool("metro", 2026, 9, 10)
+    ScenarioFactory(merchant=cashier.merchant)
+    operator = User.objects.create_superuser(email="op@example.cn", password="x")
+    client.force_login(operator)
+    for model in ["merchant", "merchantstaff", "scenario", "redemption", "voucher", "checkout", "paymentcode",
+                  "settlement", "unitblock", "offsetcertificate", "idempotentanswer"]:
+        assert client.get(f"/admin/redemption/{model}/").status_code == 200, model
+    scenario = Scenario.objects.get()
+    client.post("/admin/redemption/scenario/", {"action": "pause", "_selected_action": [scenario.pk]})
+    assert Scenario.objects.get(pk=scenario.pk).status == "paused"
