@@ -79,8 +79,11 @@ class RedemptionSerializer(serializers.Serializer):
     certificate_url = serializers.SerializerMethodField(help_text="Donations only: the citizen's certificate.")
 
     def get_voucher(self, obj) -> VoucherSerializer(allow_null=True):
+        """Without ``qr_svg``: the view draws it after the commit (see ``with_qr``)."""
         voucher = getattr(obj, "voucher", None)
-        return VoucherSerializer(voucher).data if voucher else None
+        if not voucher:
+            return None
+        return {"code": voucher.code, "expires_at": serializers.DateTimeField().to_representation(voucher.expires_at)}
 
     def get_certificate_url(self, obj) -> str | None:
         if obj.scenario.kind != Scenario.Kind.DONATION:
@@ -225,3 +228,13 @@ class OffsetCertificateListSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return f"/certificates/{obj.id}"
+
+
+def with_qr(body: dict) -> dict:
+    """The answer with the voucher's QR drawn in: done outside the redemption's row locks (drawing
+    takes longer than the rest of a redemption) and deterministic, so a retry gets the same body."""
+    voucher = body.get("voucher")
+    if not voucher:
+        return body
+    return {**body, "voucher": {"code": voucher["code"], "qr_svg": qr_svg(voucher["code"]),
+                                "expires_at": voucher["expires_at"]}}

@@ -98,7 +98,7 @@ class RedemptionsView(APIView):
         code, data = services.idempotent_answer(
             user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
         )
-        return Response(data, status=code)
+        return Response(s.with_qr(data) if code == 201 else data, status=code)
 
 
 class MyVouchersView(ListAPIView):

@@ -118,3 +118,35 @@ def test_concurrent_retirements_never_overdraw_the_pool_or_retire_a_unit_twice()
     pools = LedgerAccount.objects.filter(kind__startswith="pool_")
     assert sum(p.balance for p in pools) == 25
     call_command("ledger_check")
+
+
+def test_a_voucher_consumed_at_many_tills_at_once_is_consumed_once():
+    manager = StaffFactory()
+    scenario = ScenarioFactory(merchant=manager.merchant, points_cost=10)
+    citizen = CitizenFactory()
+    give_points(citizen, 10)
+    code = redeem(client_for(citizen), scenario, "v")[1]["voucher"]["code"]
+    till = client_for(manager.user)
+
+    outcomes = run_at_once(10, lambda n: till.post(f"/api/v1/merchant/vouchers/{code}/consume").status_code)
+
+    assert Counter(outcomes) == {200: 1, 409: 9}
+
+
+def test_one_payment_code_pays_once_however_many_tills_scan_it():
+    from .factories import PointsOffsetScenarioFactory
+
+    manager = StaffFactory()
+    PointsOffsetScenarioFactory(merchant=manager.merchant)
+    citizen = CitizenFactory()
+    give_points(citizen, 1000)
+    pay = client_for(citizen).post("/api/v1/me/payment-codes").json()["code"]
+    till = client_for(manager.user)
+
+    def checkout(n):
+        return till.post("/api/v1/merchant/checkouts", {"payment_code": pay, "amount_fen": 10_000, "points": 100},
+                         format="json").status_code
+
+    assert Counter(run_at_once(10, checkout)) == {201: 1, 409: 9}
+    assert points_of(citizen) == 900
+    call_command("ledger_check")
