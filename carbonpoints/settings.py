@@ -7,6 +7,7 @@ in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (bro
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -224,7 +225,20 @@ CELERY_BEAT_SCHEDULE = {
     "earn-sweep-pipeline": {"task": "earn.sweep_pipeline", "schedule": 300.0},
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
+    "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
+    "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
+    "redemption-settle-yesterday": {
+        "task": "redemption.settle_day", "schedule": crontab(hour=2, minute=0),
+    },
 }
+
+# Redemption (spend side).
+REDEMPTION_SCENARIO_REVIEW = env.bool("REDEMPTION_SCENARIO_REVIEW", default=False)
+"""On: a merchant's new scenario waits for an operator's approval; off: live at once."""
+REDEMPTION_PAYMENT_CODE_TTL_S = env.int("REDEMPTION_PAYMENT_CODE_TTL_S", default=180)
+REDEMPTION_CHECKOUT_REVERSAL_MINUTES = env.int("REDEMPTION_CHECKOUT_REVERSAL_MINUTES", default=30)
+REDEMPTION_POINT_VALUE_FEN = env.int("REDEMPTION_POINT_VALUE_FEN", default=1)
+"""Money a merchant is settled per voucher point (1 fen: 100 points = 1 CNY)."""
 
 LOGGING = {
     "version": 1,

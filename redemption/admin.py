@@ -1,6 +1,35 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from .models import Merchant, MerchantStaff
+from .exceptions import SpendRefused
+from .models import (
+    Checkout,
+    IdempotentAnswer,
+    Merchant,
+    MerchantStaff,
+    OffsetCertificate,
+    PaymentCode,
+    Redemption,
+    Scenario,
+    Settlement,
+    Store,
+    UnitBlock,
+    Voucher,
+)
+from .services import scenario_transition
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services (and mirrored in the ledger): operators look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class MerchantStaffInline(admin.TabularInline):
@@ -9,26 +38,114 @@ class MerchantStaffInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class StoreInline(admin.TabularInline):
+    model = Store
+    extra = 0
+
+
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
-    inlines = [MerchantStaffInline]
+    inlines = [StoreInline, MerchantStaffInline]
     actions = ["approve", "suspend"]
 
-    @admin.action(description="Approve the selected merchants")
+    @admin.action(description=_("Approve the selected merchants"))
     def approve(self, request, queryset):
         queryset.update(status=Merchant.Status.APPROVED)
 
-    @admin.action(description="Suspend the selected merchants")
+    @admin.action(description=_("Suspend the selected merchants"))
     def suspend(self, request, queryset):
         queryset.update(status=Merchant.Status.SUSPENDED)
 
 
 @admin.register(MerchantStaff)
 class MerchantStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "merchant", "role", "added_at"]
+    list_display = ["user", "merchant", "role", "store", "added_at"]
     list_filter = ["role", "merchant"]
     search_fields = ["user__email", "merchant__name"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ["title", "merchant", "kind", "status", "points_cost", "stock_left", "stock", "valid_until"]
+    list_filter = ["status", "kind", "merchant"]
+    search_fields = ["title", "merchant__name"]
+    readonly_fields = ["stock_left", "status", "created_at"]
+    actions = ["approve", "reject", "pause", "cancel"]
+
+    def _transition(self, request, queryset, action):
+        for scenario in queryset:
+            try:
+                scenario_transition(scenario=scenario, action=action)
+            except SpendRefused as refusal:
+                self.message_user(request, f"{scenario}: {refusal}", messages.WARNING)
+
+    @admin.action(description=_("Approve the selected scenarios (operator review)"))
+    def approve(self, request, queryset):
+        self._transition(request, queryset, "approve")
+
+    @admin.action(description=_("Reject the selected scenarios"))
+    def reject(self, request, queryset):
+        self._transition(request, queryset, "reject")
+
+    @admin.action(description=_("Pause the selected scenarios"))
+    def pause(self, request, queryset):
+        self._transition(request, queryset, "pause")
+
+    @admin.action(description=_("Cancel the selected scenarios and refund their vouchers"))
+    def cancel(self, request, queryset):
+        self._transition(request, queryset, "cancel")
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "scenario", "citizen", "points_spent", "status", "created_at"]
+    list_filter = ["status", "scenario__kind"]
+    search_fields = ["citizen__user__email", "scenario__title"]
+    list_select_related = ["scenario__merchant", "citizen__user"]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ReadOnlyAdmin):
+    list_display = ["code", "redemption", "expires_at", "consumed_at", "expired_at"]
+    search_fields = ["code"]
+    list_select_related = ["redemption__scenario__merchant"]
+
+
+@admin.register(Checkout)
+class CheckoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "merchant", "amount_fen", "points_used", "discount_fen", "status", "created_at"]
+    list_filter = ["status", "merchant"]
+
+
+@admin.register(PaymentCode)
+class PaymentCodeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "citizen", "created_at", "expires_at", "used_at"]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ["merchant", "day", "vouchers_consumed", "checkouts", "points_total", "amount_fen"]
+    list_filter = ["merchant"]
+    date_hierarchy = "day"
+
+
+@admin.register(UnitBlock)
+class UnitBlockAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "methodology_code", "vintage", "grams", "certificate"]
+    list_filter = ["methodology_code", "vintage"]
+
+
+@admin.register(OffsetCertificate)
+class OffsetCertificateAdmin(ReadOnlyAdmin):
+    list_display = ["id", "merchant", "grams", "purpose", "created_at"]
+    list_filter = ["merchant"]
+
+
+@admin.register(IdempotentAnswer)
+class IdempotentAnswerAdmin(ReadOnlyAdmin):
+    list_display = ["user", "scope", "key", "status_code", "created_at"]
+    search_fields = ["key", "user__email"]

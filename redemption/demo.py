@@ -1,25 +1,46 @@
-"""Demo merchants and their managers."""
+"""Demo merchants, their managers and cashiers, and a few scenarios each (safe to run again)."""
 
 from collections.abc import Callable
 
 from accounts.models import User
 
-from .models import Merchant
-from .services import merchant_create
+from .models import Merchant, MerchantStaff, Scenario
+from .services import merchant_create, scenario_create, staff_add
 
 MERCHANTS = [
-    ("绿色便利店 Green Mart", "manager@greenmart.demo.carbonpoints.cn"),
-    ("骑行咖啡 Cycle Café", "manager@cyclecafe.demo.carbonpoints.cn"),
+    ("绿色便利店 Green Mart", "manager@greenmart.demo.carbonpoints.cn", "cashier@greenmart.demo.carbonpoints.cn"),
+    ("骑行咖啡 Cycle Café", "manager@cyclecafe.demo.carbonpoints.cn", "cashier@cyclecafe.demo.carbonpoints.cn"),
 ]
+
+SCENARIOS = {
+    0: [
+        {"kind": "voucher", "title": "环保购物袋 Reusable shopping bag", "points_cost": 300, "stock": 200,
+         "per_citizen_limit": 2},
+        {"kind": "points_offset", "title": "积分抵现 Points off your bill", "points_per_yuan": 100,
+         "max_share_bp": 3000},
+        {"kind": "donation", "title": "种一棵树 Plant a tree", "points_cost": 500},
+    ],
+    1: [
+        {"kind": "voucher", "title": "免费美式 Free americano", "points_cost": 800, "stock": 50,
+         "per_citizen_daily_limit": 1},
+        {"kind": "points_offset", "title": "积分抵现 Points off your bill", "points_per_yuan": 100,
+         "max_share_bp": 2000},
+    ],
+}
 
 
 def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
-    for name, manager_email in MERCHANTS:
-        if Merchant.objects.filter(name=name).exists():
-            continue
-        merchant_create(name=name, manager_email=manager_email)
-        manager = User.objects.get(email=manager_email)
-        manager.set_password(password)
-        manager.save(update_fields=["password"])
-    log(f"{len(MERCHANTS)} merchants")
-    return {"merchant": MERCHANTS[0][1]}
+    for index, (name, manager_email, cashier_email) in enumerate(MERCHANTS):
+        merchant = Merchant.objects.filter(name=name).first()
+        if merchant is None:
+            merchant, _ = merchant_create(name=name, manager_email=manager_email)
+            manager = User.objects.get(email=manager_email)
+            manager.set_password(password)
+            manager.save(update_fields=["password"])
+        if not User.objects.filter(email=cashier_email).exists():
+            staff_add(merchant=merchant, email=cashier_email, role=MerchantStaff.Role.CASHIER, password=password)
+        for spec in SCENARIOS.get(index, []):
+            if not Scenario.objects.filter(merchant=merchant, title=spec["title"]).exists():
+                scenario_create(merchant=merchant, **spec)
+    log(f"{len(MERCHANTS)} merchants with {Scenario.objects.count()} scenarios")
+    return {"merchant": MERCHANTS[0][1], "cashier": MERCHANTS[0][2]}

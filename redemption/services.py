@@ -1,16 +1,69 @@
-"""Writes of the spend side: merchants and their staff."""
+"""Writes of the spend side: merchants and staff, scenarios, redemptions, vouchers, the till, settlements.
 
+Every movement of points goes through the ledger's ``transaction_post`` (citizen POINTS → the
+merchant's account) and every refund is a new transaction that references the original. The
+rows written here only say what the points bought.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
 import secrets
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.ledger_accounts import POINTS
+from accounts.models import CarbonAccount, Role, User
+from carbonpoints.api.errors import error_body
+from carbonpoints.ledger.exceptions import InsufficientBalance
+from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post, transaction_reverse
 
-from .models import Merchant, MerchantStaff
+from . import exceptions as refusals
+from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, merchant_account
+from .models import (
+    Checkout,
+    IdempotentAnswer,
+    Merchant,
+    MerchantStaff,
+    PaymentCode,
+    Redemption,
+    Scenario,
+    Settlement,
+    Voucher,
+)
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
+VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
 
 
 def _new_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def voucher_code_normalize(code: str) -> str:
+    """What a cashier types (any case, spaces or dashes) as the stored code."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, start + timedelta(days=1)
+
+
+def _citizen_points(citizen: CarbonAccount):
+    kind, unit = POINTS
+    return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=citizen.pk)
+
+
+# --- merchants and staff ---------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -19,9 +72,420 @@ def merchant_create(
 ) -> tuple[Merchant, str]:
     """A merchant with its first manager; returns the manager's one-time password."""
     merchant = Merchant.objects.create(name=name, status=status)
-    password = _new_password()
-    manager = User.objects.create_user(
-        email=manager_email, password=password, role=Role.MERCHANT_STAFF
-    )
-    MerchantStaff.objects.create(merchant=merchant, user=manager, role=MerchantStaff.Role.MANAGER)
+    _, password = staff_add(merchant=merchant, email=manager_email, role=MerchantStaff.Role.MANAGER)
     return merchant, password
+
+
+@transaction.atomic
+def staff_add(
+    *, merchant: Merchant, email: str, role: str = MerchantStaff.Role.CASHIER, password: str | None = None
+) -> tuple[MerchantStaff, str]:
+    """A new sign-in for the merchant's till or office; returns its password (shown once)."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("This e-mail address has an account already.")})
+    if role not in MerchantStaff.Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    password = password or _new_password()
+    user = User.objects.create_user(email=email, password=password, role=Role.MERCHANT_STAFF)
+    return MerchantStaff.objects.create(merchant=merchant, user=user, role=role), password
+
+
+# --- idempotent requests ---------------------------------------------------------------------
+
+
+def idempotent_answer(
+    *, user: User, scope: str, key: str, params: dict, action: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict]:
+    """Answer once per (user, scope, key): a retry gets the first status and body back.
+
+    The user's row is locked first, so two retries racing each other wait for the first to
+    commit; a refusal (409 and the like) is kept as the first answer too, like Stripe does.
+    """
+    fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        kept = IdempotentAnswer.objects.filter(user=user, scope=scope, key=key).first()
+        if kept:
+            if kept.fingerprint != fingerprint:
+                raise refusals.IdempotencyKeyReused(key=key)
+            return kept.status_code, kept.body
+        try:
+            with transaction.atomic():
+                status, body = action()
+        except refusals.SpendRefused as refusal:
+            if refusal.status == 404:
+                raise
+            status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
+        IdempotentAnswer.objects.create(
+            user=user, scope=scope, key=key, fingerprint=fingerprint, status_code=status, body=body
+        )
+    return status, body
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+def _scenario_check(scenario: Scenario) -> None:
+    errors = {}
+    if scenario.kind in (Scenario.Kind.VOUCHER, Scenario.Kind.DONATION):
+        if not scenario.points_cost:
+            errors["points_cost"] = _("A voucher or donation scenario needs a points cost.")
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET:
+        if not scenario.points_per_yuan:
+            errors["points_per_yuan"] = _("Say how many points make one yuan.")
+        if not scenario.max_share_bp:
+            errors["max_share"] = _("Say which share of a price points may pay (0 < share ≤ 1).")
+    if scenario.valid_until and scenario.valid_until <= scenario.valid_from:
+        errors["valid_until"] = _("The end must come after the start.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def scenario_create(
+    *,
+    merchant: Merchant,
+    kind: str,
+    title: str,
+    description: str = "",
+    points_cost: int | None = None,
+    points_per_yuan: int | None = None,
+    max_share_bp: int | None = None,
+    stock: int | None = None,
+    per_citizen_limit: int | None = None,
+    per_citizen_daily_limit: int | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    voucher_valid_days: int = 30,
+) -> Scenario:
+    """A new scenario: live at once, or waiting for an operator when review is switched on."""
+    review = settings.REDEMPTION_SCENARIO_REVIEW
+    scenario = Scenario(
+        merchant=merchant, kind=kind, title=title, description=description,
+        points_cost=points_cost, points_per_yuan=points_per_yuan, max_share_bp=max_share_bp,
+        stock=stock, stock_left=stock, per_citizen_limit=per_citizen_limit,
+        per_citizen_daily_limit=per_citizen_daily_limit, valid_from=valid_from or timezone.now(),
+        valid_until=valid_until, voucher_valid_days=voucher_valid_days,
+        status=Scenario.Status.PENDING_REVIEW if review else Scenario.Status.LIVE,
+    )
+    scenario.full_clean()
+    _scenario_check(scenario)
+    scenario.save()
+    return scenario
+
+
+_TRANSITIONS = {
+    "pause": ({Scenario.Status.LIVE}, Scenario.Status.PAUSED),
+    "resume": ({Scenario.Status.PAUSED}, Scenario.Status.LIVE),
+    "approve": ({Scenario.Status.PENDING_REVIEW, Scenario.Status.REJECTED}, Scenario.Status.LIVE),
+    "reject": ({Scenario.Status.PENDING_REVIEW}, Scenario.Status.REJECTED),
+    "cancel": (
+        {Scenario.Status.LIVE, Scenario.Status.PAUSED, Scenario.Status.PENDING_REVIEW},
+        Scenario.Status.CANCELLED,
+    ),
+}
+
+
+def scenario_transition(*, scenario: Scenario, action: str) -> Scenario:
+    """Pause, resume, cancel (merchant) or approve, reject (operator), as a compare-and-set.
+
+    Cancelling refunds every voucher not yet consumed, in a task after the commit.
+    """
+    allowed, target = _TRANSITIONS[action]
+    with transaction.atomic():
+        changed = Scenario.objects.filter(pk=scenario.pk, status__in=allowed).update(status=target)
+        if not changed:
+            raise refusals.ScenarioStateConflict(action=action, status=scenario.status)
+        if target == Scenario.Status.CANCELLED:
+            from .tasks import refund_cancelled_scenario
+
+            refund_cancelled_scenario.delay_on_commit(scenario.pk)
+    scenario.refresh_from_db()
+    return scenario
+
+
+def scenario_is_open(scenario: Scenario, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        scenario.status == Scenario.Status.LIVE
+        and scenario.merchant.status == Merchant.Status.APPROVED
+        and scenario.valid_from <= now
+        and (scenario.valid_until is None or scenario.valid_until > now)
+    )
+
+
+def _check_limits(*, scenario: Scenario, citizen: CarbonAccount, used) -> None:
+    """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at)."""
+    if scenario.per_citizen_limit is not None and used.count() >= scenario.per_citizen_limit:
+        raise refusals.LimitReached(limit=scenario.per_citizen_limit, period="total")
+    if scenario.per_citizen_daily_limit is not None:
+        start, end = _local_day_bounds(timezone.localdate())
+        if used.filter(created_at__gte=start, created_at__lt=end).count() >= scenario.per_citizen_daily_limit:
+            raise refusals.LimitReached(limit=scenario.per_citizen_daily_limit, period="day")
+
+
+def _take_stock(scenario: Scenario) -> None:
+    """One unit of stock, or ``out_of_stock``: a conditional UPDATE, so it never oversells."""
+    if scenario.stock is None:
+        return
+    if not Scenario.objects.filter(pk=scenario.pk, stock_left__gt=0).update(stock_left=F("stock_left") - 1):
+        raise refusals.OutOfStock()
+
+
+def _return_stock(scenario: Scenario) -> None:
+    if scenario.stock is not None:
+        Scenario.objects.filter(pk=scenario.pk).update(stock_left=F("stock_left") + 1)
+
+
+def _spend(*, citizen: CarbonAccount, to, points: int, kind: str, key: str, reference: str):
+    try:
+        return transaction_post(
+            kind=kind,
+            legs=[Leg(_citizen_points(citizen), -points), Leg(to, points)],
+            idempotency_key=key,
+            reference=reference,
+        )
+    except InsufficientBalance as refused:
+        raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
+
+
+# --- redemptions and vouchers ----------------------------------------------------------------
+
+
+def _voucher_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
+
+
+def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_key: str) -> Redemption:
+    """Spend the points, take one unit of stock and issue the voucher (or donate), all or nothing.
+
+    The citizen's carbon-account row is locked first so per-citizen limits hold under
+    concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
+    """
+    with transaction.atomic():
+        CarbonAccount.objects.select_for_update().filter(pk=citizen.pk).exists()
+        scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+        if scenario is None:
+            raise refusals.ScenarioNotFound()
+        if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
+            raise refusals.ScenarioUnavailable(status=scenario.status)
+        used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(status=Redemption.Status.REFUNDED)
+        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        _take_stock(scenario)
+        donation = scenario.kind == Scenario.Kind.DONATION
+        spend_tx = _spend(
+            citizen=citizen,
+            to=merchant_account(DONATION_POINTS if donation else MERCHANT_POINTS, scenario.merchant_id),
+            points=scenario.points_cost,
+            kind="donation" if donation else "redemption",
+            key=f"redeem:{citizen.pk}:{idempotency_key}",
+            reference=f"scenario:{scenario.pk}",
+        )
+        redemption = Redemption.objects.create(
+            scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
+            status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
+        )
+        if not donation:
+            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+            if scenario.valid_until:
+                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+            Voucher.objects.create(redemption=redemption, code=_voucher_code(), expires_at=expires_at)
+    return redemption
+
+
+def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
+    """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock.
+
+    Stock goes back before the ledger is touched: the same lock order as a redemption (scenario
+    row, then ledger accounts), so the two never deadlock.
+    """
+    if give_back_stock:
+        _return_stock(redemption.scenario)
+    redemption.refund_tx = transaction_reverse(
+        original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
+    )
+    redemption.status = Redemption.Status.REFUNDED
+    redemption.save(update_fields=["refund_tx", "status"])
+
+
+def voucher_expire(*, voucher_id: int) -> bool:
+    """Refund an unconsumed voucher past its expiry; safe to run twice (True when it refunded)."""
+    with transaction.atomic():
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",)).select_related("redemption__scenario")
+            .filter(pk=voucher_id).first()
+        )
+        if (
+            voucher is None or voucher.consumed_at or voucher.expired_at
+            or voucher.redemption.status != Redemption.Status.ISSUED or voucher.expires_at > timezone.now()
+        ):
+            return False
+        voucher.expired_at = timezone.now()
+        voucher.save(update_fields=["expired_at"])
+        redemption = Redemption.objects.select_for_update().get(pk=voucher.redemption_id)
+        _refund(redemption=redemption, memo="voucher expired", give_back_stock=True)
+    return True
+
+
+def redemption_refund_cancelled(*, redemption_id: int) -> bool:
+    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice."""
+    with transaction.atomic():
+        redemption = (
+            Redemption.objects.select_for_update(of=("self",)).select_related("scenario")
+            .filter(pk=redemption_id, status=Redemption.Status.ISSUED).first()
+        )
+        if redemption is None or redemption.scenario.status != Scenario.Status.CANCELLED:
+            return False
+        _refund(redemption=redemption, memo="scenario cancelled", give_back_stock=False)
+    return True
+
+
+def voucher_consume(*, staff: MerchantStaff, code: str) -> Voucher:
+    """Accept a voucher at the till, once; another merchant's voucher is unknown here."""
+    with transaction.atomic():
+        voucher = (
+            Voucher.objects.select_for_update(of=("self",))
+            .select_related("redemption__scenario")
+            .filter(code=voucher_code_normalize(code), redemption__scenario__merchant_id=staff.merchant_id)
+            .first()
+        )
+        if voucher is None:
+            raise refusals.VoucherNotFound()
+        if voucher.consumed_at:
+            raise refusals.VoucherAlreadyConsumed(consumed_at=voucher.consumed_at.isoformat())
+        if voucher.redemption.status == Redemption.Status.REFUNDED:
+            raise refusals.VoucherRefunded()
+        if voucher.expires_at <= timezone.now():
+            raise refusals.VoucherExpired(expires_at=voucher.expires_at.isoformat())
+        voucher.consumed_at = timezone.now()
+        voucher.consumed_by = staff.user
+        voucher.save(update_fields=["consumed_at", "consumed_by"])
+        Redemption.objects.filter(pk=voucher.redemption_id).update(status=Redemption.Status.CONSUMED)
+        voucher.redemption.status = Redemption.Status.CONSUMED
+    return voucher
+
+
+# --- points at the till ----------------------------------------------------------------------
+
+
+def payment_code_issue(*, citizen: CarbonAccount) -> PaymentCode:
+    """A fresh 18-digit code the till scans; valid a few minutes, used once."""
+    now = timezone.now()
+    return PaymentCode.objects.create(
+        citizen=citizen,
+        code=f"{secrets.randbelow(10**18):018d}",
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.REDEMPTION_PAYMENT_CODE_TTL_S),
+    )
+
+
+def checkout_quote(*, scenario: Scenario, amount_fen: int, points: int) -> tuple[int, int]:
+    """``(points_used, discount_fen)``: points pay at most ``max_share`` of the price, whole fen only.
+
+    The citizen is never charged for a fraction of a fen: the points used are the fewest that
+    buy the discount.
+    """
+    ppy = scenario.points_per_yuan
+    max_discount = amount_fen * scenario.max_share_bp // 10_000
+    discount = min(points * 100 // ppy, max_discount)
+    points_used = -(-discount * ppy // 100)
+    return points_used, discount
+
+
+def checkout_create(
+    *, staff: MerchantStaff, payment_code: str, amount_fen: int, points: int, scenario_id: int | None = None
+) -> Checkout:
+    """Take the citizen's points as part-payment of an order, recorded for settlement."""
+    scenarios = Scenario.objects.select_related("merchant").filter(
+        merchant_id=staff.merchant_id, kind=Scenario.Kind.POINTS_OFFSET
+    )
+    scenario = (scenarios.filter(pk=scenario_id) if scenario_id else scenarios.filter(status=Scenario.Status.LIVE)).first()
+    if scenario is None or not scenario_is_open(scenario):
+        raise refusals.ScenarioUnavailable(reason="no open points_offset scenario")
+    with transaction.atomic():
+        code = PaymentCode.objects.select_for_update().filter(code=payment_code.strip()).first()
+        if code is None or code.used_at or code.expires_at <= timezone.now():
+            raise refusals.PaymentCodeInvalid()
+        citizen = CarbonAccount.objects.select_for_update().get(pk=code.citizen_id)
+        points_used, discount = checkout_quote(scenario=scenario, amount_fen=amount_fen, points=points)
+        if points_used <= 0:
+            raise refusals.NothingToOffset(max_share_bp=scenario.max_share_bp)
+        used = Checkout.objects.filter(citizen=citizen, scenario=scenario, status=Checkout.Status.PAID)
+        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        _take_stock(scenario)
+        code.used_at = timezone.now()
+        code.save(update_fields=["used_at"])
+        spend_tx = _spend(
+            citizen=citizen, to=merchant_account(MERCHANT_POINTS, staff.merchant_id), points=points_used,
+            kind="checkout", key=f"checkout:{code.pk}", reference=f"scenario:{scenario.pk}",
+        )
+        return Checkout.objects.create(
+            merchant_id=staff.merchant_id, scenario=scenario, citizen=citizen, cashier=staff.user,
+            amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
+        )
+
+
+def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
+    """Undo a checkout within the reversal window: the points go back in a new transaction."""
+    with transaction.atomic():
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",)).select_related("scenario")
+            .filter(pk=checkout_id, merchant_id=staff.merchant_id).first()
+        )
+        if checkout is None:
+            raise refusals.CheckoutNotFound()
+        if checkout.status == Checkout.Status.REVERSED:
+            raise refusals.CheckoutAlreadyReversed()
+        window = timedelta(minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
+        if checkout.created_at + window < timezone.now():
+            raise refusals.ReversalWindowClosed(window_minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
+        _return_stock(checkout.scenario)  # scenario row before ledger accounts, as when paying
+        checkout.refund_tx = transaction_reverse(
+            original=checkout.spend_tx, idempotency_key=f"refund:checkout:{checkout.pk}", memo="checkout reversed"
+        )
+        checkout.status = Checkout.Status.REVERSED
+        checkout.reversed_at = timezone.now()
+        checkout.save(update_fields=["refund_tx", "status", "reversed_at"])
+    return checkout
+
+
+# --- settlement ------------------------------------------------------------------------------
+
+
+def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
+    """The merchant's statement for one local day; final once made, so re-running changes nothing."""
+    existing = Settlement.objects.filter(merchant=merchant, day=day).first()
+    if existing:
+        return existing
+    start, end = _local_day_bounds(day)
+    vouchers = Voucher.objects.filter(
+        redemption__scenario__merchant=merchant, consumed_at__gte=start, consumed_at__lt=end
+    ).aggregate(n=Count("id"), points=Sum("redemption__points_spent"))
+    checkouts = Checkout.objects.filter(
+        merchant=merchant, status=Checkout.Status.PAID, created_at__gte=start, created_at__lt=end
+    ).aggregate(n=Count("id"), points=Sum("points_used"), fen=Sum("discount_fen"))
+    if not vouchers["n"] and not checkouts["n"]:
+        return None
+    voucher_points = vouchers["points"] or 0
+    settlement, _ = Settlement.objects.get_or_create(
+        merchant=merchant,
+        day=day,
+        defaults={
+            "vouchers_consumed": vouchers["n"],
+            "voucher_points": voucher_points,
+            "checkouts": checkouts["n"],
+            "checkout_points": checkouts["points"] or 0,
+            "checkout_discount_fen": checkouts["fen"] or 0,
+            "points_total": voucher_points + (checkouts["points"] or 0),
+            "amount_fen": voucher_points * settings.REDEMPTION_POINT_VALUE_FEN + (checkouts["fen"] or 0),
+        },
+    )
+    return settlement
+
+
+def settlements_run(*, day: date) -> int:
+    """Statements of every merchant for ``day``; how many exist for it afterwards."""
+    for merchant in Merchant.objects.all():
+        settlement_make(merchant=merchant, day=day)
+    return Settlement.objects.filter(day=day).count()

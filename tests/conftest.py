@@ -59,6 +59,17 @@ def pytest_runtest_setup(item):
         _missing("needs PostgreSQL (set DATABASE_URL)")
     if item.get_closest_marker("redis") and not _redis_reachable():
         _missing("needs Redis (set REDIS_URL)")
+    if item.get_closest_marker("browser") and not _browser_available():
+        _missing(f"needs Chromium at {CHROMIUM} and Playwright's Python package")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _browser_available() -> bool:
+    import importlib.util
+
+    return os.path.exists(CHROMIUM) and importlib.util.find_spec("playwright") is not None
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,0 +1,240 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from redemption.models import Checkout, OffsetCertificate, Scenario, Settlement, Voucher
+from redemption.selectors import qr_svg, voucher_state
+
+
+class MerchantRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ScenarioSerializer(serializers.ModelSerializer):
+    merchant = MerchantRefSerializer(read_only=True)
+    max_share = serializers.SerializerMethodField(help_text="Largest share of a price points may pay, e.g. \"0.3\".")
+
+    class Meta:
+        model = Scenario
+        fields = [
+            "id", "kind", "title", "description", "points_cost", "points_per_yuan", "max_share", "stock",
+            "stock_left", "per_citizen_limit", "per_citizen_daily_limit", "valid_from", "valid_until",
+            "status", "merchant",
+        ]
+
+    def get_max_share(self, obj) -> str | None:
+        return None if obj.max_share_bp is None else str(Decimal(obj.max_share_bp) / 10_000)
+
+
+class ScenarioCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Scenario.Kind.choices)
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    points_cost = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    points_per_yuan = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_share = serializers.DecimalField(
+        max_digits=5, decimal_places=4, min_value=Decimal("0.0001"), max_value=Decimal("1"),
+        required=False, allow_null=True, help_text="0 < share ≤ 1, e.g. 0.3 (sent as a number or a string).",
+    )
+    stock = serializers.IntegerField(min_value=0, required=False, allow_null=True, help_text="Omit for unlimited.")
+    per_citizen_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    per_citizen_daily_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    voucher_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, default=30)
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        share = data.pop("max_share", None)
+        data["max_share_bp"] = None if share is None else int(share * 10_000)
+        return data
+
+
+class ScenarioCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    qr_svg = serializers.SerializerMethodField(help_text="Inline SVG of the QR code holding the code.")
+
+    class Meta:
+        model = Voucher
+        fields = ["code", "qr_svg", "expires_at"]
+
+    def get_qr_svg(self, obj) -> str:
+        return qr_svg(obj.code)
+
+
+class RedemptionRequestSerializer(serializers.Serializer):
+    scenario_id = serializers.IntegerField()
+
+
+class RedemptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    scenario_id = serializers.IntegerField()
+    points_spent = serializers.IntegerField()
+    voucher = serializers.SerializerMethodField()
+    certificate_url = serializers.SerializerMethodField(help_text="Donations only: the citizen's certificate.")
+
+    def get_voucher(self, obj) -> VoucherSerializer(allow_null=True):
+        """Without ``qr_svg``: the view draws it after the commit (see ``with_qr``)."""
+        voucher = getattr(obj, "voucher", None)
+        if not voucher:
+            return None
+        return {"code": voucher.code, "expires_at": serializers.DateTimeField().to_representation(voucher.expires_at)}
+
+    def get_certificate_url(self, obj) -> str | None:
+        if obj.scenario.kind != Scenario.Kind.DONATION:
+            return None
+        return f"/certificates/donations/{obj.public_id}"
+
+
+class MyVoucherSerializer(serializers.ModelSerializer):
+    redemption_id = serializers.IntegerField(source="redemption.id")
+    scenario_id = serializers.IntegerField(source="redemption.scenario_id")
+    title = serializers.CharField(source="redemption.scenario.title")
+    merchant = serializers.CharField(source="redemption.scenario.merchant.name")
+    points_spent = serializers.IntegerField(source="redemption.points_spent")
+    state = serializers.SerializerMethodField()
+    qr_svg = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "redemption_id", "scenario_id", "title", "merchant", "points_spent", "code", "qr_svg", "expires_at",
+            "consumed_at", "state",
+        ]
+
+    def get_state(self, obj) -> str:
+        return voucher_state(obj)
+
+    def get_qr_svg(self, obj) -> str:
+        return qr_svg(obj.code)
+
+
+class PaymentCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    qr_svg = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+
+    def get_qr_svg(self, obj) -> str:
+        return qr_svg(obj.code)
+
+
+class ConsumedVoucherSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="redemption.scenario.title")
+    points_spent = serializers.IntegerField(source="redemption.points_spent")
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voucher
+        fields = ["code", "title", "points_spent", "expires_at", "consumed_at", "state"]
+
+    def get_state(self, obj) -> str:
+        return voucher_state(obj)
+
+
+class CheckoutRequestSerializer(serializers.Serializer):
+    payment_code = serializers.CharField(max_length=32)
+    amount_fen = serializers.IntegerField(min_value=1, help_text="Order amount in fen (CNY cents).")
+    points = serializers.IntegerField(min_value=1, help_text="Points the citizen wants to use (at most).")
+    scenario_id = serializers.IntegerField(required=False, allow_null=True,
+                                           help_text="The points_offset scenario; default: the merchant's live one.")
+
+
+class CheckoutSerializer(serializers.ModelSerializer):
+    amount_due_fen = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Checkout
+        fields = [
+            "id", "scenario_id", "amount_fen", "points_used", "discount_fen", "amount_due_fen", "status",
+            "created_at", "reversed_at",
+        ]
+
+
+class SettlementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Settlement
+        fields = [
+            "id", "day", "vouchers_consumed", "voucher_points", "checkouts", "checkout_points",
+            "checkout_discount_fen", "points_total", "amount_fen",
+        ]
+
+
+class OffsetRequestSerializer(serializers.Serializer):
+    grams = serializers.IntegerField(min_value=1)
+    purpose = serializers.CharField(max_length=255)
+    vintage = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, allow_null=True,
+                                     help_text="YYYY-MM: retire only from this vintage month.")
+
+    def vintage_number(self) -> int | None:
+        vintage = self.validated_data.get("vintage")
+        return int(vintage.replace("-", "")) if vintage else None
+
+
+class SerialRangeSerializer(serializers.Serializer):
+    methodology = serializers.CharField()
+    vintage = serializers.CharField()
+    first = serializers.CharField()
+    last = serializers.CharField()
+    grams = serializers.IntegerField()
+
+
+class CertificateSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    grams = serializers.IntegerField()
+    purpose = serializers.CharField()
+    serial_ranges = SerialRangeSerializer(many=True)
+    url = serializers.CharField()
+
+
+class CertificateCreatedSerializer(serializers.Serializer):
+    certificate = CertificateSerializer()
+
+
+class PublicCertificateSerializer(CertificateSerializer):
+    merchant = serializers.CharField()
+    retired_at = serializers.CharField()
+    methodologies = serializers.ListField(child=serializers.CharField())
+    vintages = serializers.ListField(child=serializers.CharField())
+    ledger_transaction = serializers.IntegerField()
+    verified = serializers.BooleanField()
+
+
+class StaffSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="user.email")
+    role = serializers.CharField()
+
+
+class StaffCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=["cashier", "manager"], default="cashier")
+
+
+class StaffCreatedSerializer(StaffSerializer):
+    password = serializers.CharField(help_text="Shown once.")
+
+
+class OffsetCertificateListSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OffsetCertificate
+        fields = ["id", "grams", "purpose", "created_at", "url"]
+
+    def get_url(self, obj) -> str:
+        return f"/certificates/{obj.id}"
+
+
+def with_qr(body: dict) -> dict:
+    """The answer with the voucher's QR drawn in: done outside the redemption's row locks (drawing
+    takes longer than the rest of a redemption) and deterministic, so a retry gets the same body."""
+    voucher = body.get("voucher")
+    if not voucher:
+        return body
+    return {**body, "voucher": {"code": voucher["code"], "qr_svg": qr_svg(voucher["code"]),
+                                "expires_at": voucher["expires_at"]}}

@@ -1,0 +1,266 @@
+"""Citizen and merchant endpoints of the spend side: thin, the work is in services."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.views import citizen_account
+from carbonpoints.api.errors import ApiError
+from redemption import offsets, selectors, services
+from redemption.models import Checkout, MerchantStaff, OffsetCertificate, Scenario
+
+from . import serializers as s
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
+)
+ERRORS = {409: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
+
+
+def merchant_staff(request, *, manager: bool = False) -> MerchantStaff:
+    """The signed-in staff member of an approved merchant (a manager when asked), or 403."""
+    staff = selectors.staff_of(request.user)
+    if staff is None:
+        raise ApiError(403, "not_merchant_staff", "Only merchant staff may do this.")
+    if not staff.merchant.is_approved:
+        raise ApiError(403, "merchant_not_approved", "The merchant is not approved by the operator.")
+    if manager and not staff.is_manager:
+        raise ApiError(403, "manager_only", "Only a manager of the merchant may do this.")
+    return staff
+
+
+def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+def _idempotency_key(request, *, required: bool) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        if required:
+            raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header.")
+        return None
+    if len(key) > 100:
+        raise ApiError(400, "invalid", "The Idempotency-Key is longer than 100 characters.")
+    return key
+
+
+# --- citizen ---------------------------------------------------------------------------------
+
+
+class ScenarioCatalogueView(ListAPIView):
+    serializer_class = s.ScenarioSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        tags=["citizen"], summary="What can be redeemed now",
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=Scenario.Kind.values),
+            OpenApiParameter("merchant", OpenApiTypes.INT),
+            OpenApiParameter("affordable", OpenApiTypes.BOOL, description="Only what my balance buys now."),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        merchant = params.get("merchant")
+        affordable = params.get("affordable", "").lower() in ("1", "true", "yes")
+        return selectors.scenario_catalogue(
+            kind=params.get("kind") or None,
+            merchant_id=int(merchant) if merchant and merchant.isdigit() else None,
+            affordable_for=citizen_account(self.request.user) if affordable else None,
+        )
+
+
+class RedemptionsView(APIView):
+    @extend_schema(
+        tags=["citizen"], summary="Redeem points in a scenario", parameters=[IDEMPOTENCY_KEY],
+        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        citizen = citizen_account(request.user)
+        key = _idempotency_key(request, required=True)
+        body = s.RedemptionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        scenario_id = body.validated_data["scenario_id"]
+
+        def redeem():
+            redemption = services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key)
+            return 201, s.RedemptionSerializer(redemption).data
+
+        code, data = services.idempotent_answer(
+            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
+        )
+        return Response(s.with_qr(data) if code == 201 else data, status=code)
+
+
+class MyVouchersView(ListAPIView):
+    serializer_class = s.MyVoucherSerializer
+    filter_backends: list = []
+
+    @extend_schema(tags=["citizen"], summary="My vouchers, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.citizen_vouchers(citizen=citizen_account(self.request.user))
+
+
+class PaymentCodesView(APIView):
+    @extend_schema(tags=["citizen"], summary="A short-lived, single-use payment code to show at the till",
+                   request=None, responses={201: s.PaymentCodeSerializer})
+    def post(self, request):
+        code = services.payment_code_issue(citizen=citizen_account(request.user))
+        return Response(s.PaymentCodeSerializer(code).data, status=201)
+
+
+# --- merchant --------------------------------------------------------------------------------
+
+
+class MerchantScenariosView(APIView):
+    @extend_schema(tags=["merchant"], summary="The merchant's scenarios", responses=s.ScenarioSerializer(many=True))
+    def get(self, request):
+        staff = merchant_staff(request)
+        return Response(s.ScenarioSerializer(selectors.merchant_scenarios(merchant=staff.merchant), many=True).data)
+
+    @extend_schema(tags=["merchant"], summary="Create a scenario (manager)", request=s.ScenarioCreateSerializer,
+                   responses={201: s.ScenarioCreatedSerializer, 403: OpenApiTypes.OBJECT})
+    def post(self, request):
+        staff = merchant_staff(request, manager=True)
+        body = s.ScenarioCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            scenario = services.scenario_create(merchant=staff.merchant, **body.to_service_kwargs())
+        except DjangoValidationError as error:
+            raise _invalid(error) from error
+        return Response({"id": scenario.pk, "status": scenario.status}, status=201)
+
+
+class MerchantScenarioActionView(APIView):
+    action_name = ""
+
+    @extend_schema(tags=["merchant"], summary="Pause, resume or cancel a scenario (manager)", request=None,
+                   responses={200: s.ScenarioSerializer, **ERRORS})
+    def post(self, request, pk):
+        staff = merchant_staff(request, manager=True)
+        scenario = get_object_or_404(Scenario, pk=pk, merchant=staff.merchant)
+        scenario = services.scenario_transition(scenario=scenario, action=self.action_name)
+        return Response(s.ScenarioSerializer(scenario).data)
+
+
+class VoucherConsumeView(APIView):
+    @extend_schema(tags=["merchant"], summary="Consume a voucher at the till (once)", request=None,
+                   responses={200: s.ConsumedVoucherSerializer, **ERRORS})
+    def post(self, request, code):
+        voucher = services.voucher_consume(staff=merchant_staff(request), code=code)
+        return Response(s.ConsumedVoucherSerializer(voucher).data)
+
+
+class CheckoutsView(APIView):
+    @extend_schema(tags=["merchant"], summary="Recent checkouts of the merchant", responses=s.CheckoutSerializer(many=True))
+    def get(self, request):
+        staff = merchant_staff(request)
+        return Response(s.CheckoutSerializer(Checkout.objects.filter(merchant=staff.merchant)[:100], many=True).data)
+
+    @extend_schema(
+        tags=["merchant"], summary="Take points as part-payment with the citizen's payment code",
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        staff = merchant_staff(request)
+        body = s.CheckoutRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = dict(body.validated_data)
+
+        def checkout():
+            return 201, s.CheckoutSerializer(services.checkout_create(staff=staff, **params)).data
+
+        key = _idempotency_key(request, required=False)
+        if key is None:
+            code, data = checkout()
+        else:
+            code, data = services.idempotent_answer(
+                user=request.user, scope="checkout", key=key, params=params, action=checkout
+            )
+        return Response(data, status=code)
+
+
+class CheckoutReverseView(APIView):
+    @extend_schema(tags=["merchant"], summary="Reverse a checkout within the window (points go back)",
+                   request=None, responses={200: s.CheckoutSerializer, **ERRORS})
+    def post(self, request, pk):
+        checkout = services.checkout_reverse(staff=merchant_staff(request), checkout_id=pk)
+        return Response(s.CheckoutSerializer(checkout).data)
+
+
+class SettlementsView(APIView):
+    @extend_schema(tags=["merchant"], summary="Daily settlement statements (manager)",
+                   responses=s.SettlementSerializer(many=True))
+    def get(self, request):
+        staff = merchant_staff(request, manager=True)
+        return Response(s.SettlementSerializer(staff.merchant.settlements.all()[:400], many=True).data)
+
+
+class OffsetsView(APIView):
+    @extend_schema(tags=["merchant"], summary="The merchant's offset certificates",
+                   responses=s.OffsetCertificateListSerializer(many=True))
+    def get(self, request):
+        staff = merchant_staff(request)
+        return Response(s.OffsetCertificateListSerializer(staff.merchant.certificates.all(), many=True).data)
+
+    @extend_schema(tags=["merchant"], summary="Retire pooled reductions as an offset (manager)",
+                   request=s.OffsetRequestSerializer, responses={201: s.CertificateCreatedSerializer, **ERRORS})
+    def post(self, request):
+        staff = merchant_staff(request, manager=True)
+        body = s.OffsetRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        certificate = offsets.offset_retire(
+            staff=staff, grams=body.validated_data["grams"], purpose=body.validated_data["purpose"],
+            vintage=body.vintage_number(),
+        )
+        url = request.build_absolute_uri(f"/certificates/{certificate.id}")
+        public = selectors.certificate_public(certificate, url=url)
+        return Response({"certificate": {k: public[k] for k in ("id", "grams", "purpose", "serial_ranges", "url")}},
+                        status=201)
+
+
+class StaffView(APIView):
+    @extend_schema(tags=["merchant"], summary="The merchant's staff (manager)", responses=s.StaffSerializer(many=True))
+    def get(self, request):
+        staff = merchant_staff(request, manager=True)
+        return Response(s.StaffSerializer(staff.merchant.staff.select_related("user"), many=True).data)
+
+    @extend_schema(tags=["merchant"], summary="Add a cashier or manager (manager)", request=s.StaffCreateSerializer,
+                   responses={201: s.StaffCreatedSerializer})
+    def post(self, request):
+        staff = merchant_staff(request, manager=True)
+        body = s.StaffCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            member, password = services.staff_add(merchant=staff.merchant, **body.validated_data)
+        except DjangoValidationError as error:
+            raise _invalid(error) from error
+        return Response({**s.StaffSerializer(member).data, "password": password}, status=201)
+
+
+class PublicCertificateView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(tags=["public"], summary="Verify an offset certificate", responses=s.PublicCertificateSerializer)
+    def get(self, request, pk):
+        certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
+        return Response(selectors.certificate_public(
+            certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
+        ))
+
+
+

@@ -1,0 +1,161 @@
+"""Reads of the spend side: the catalogue, vouchers, a merchant's figures, certificates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import qrcode
+import qrcode.image.svg
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
+from accounts.models import CarbonAccount
+from carbonpoints.ledger.models import LedgerAccount
+
+from .ledger_accounts import OFFSET_RETIRED
+from .models import Merchant, MerchantStaff, OffsetCertificate, Redemption, Scenario, UnitBlock, Voucher
+
+
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code (no image files, no CDN)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def staff_of(user) -> MerchantStaff | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return MerchantStaff.objects.select_related("merchant").filter(user=user).first()
+
+
+def citizen_points_available(citizen: CarbonAccount) -> int:
+    kind, unit = POINTS
+    account = LedgerAccount.objects.filter(kind=kind, unit=unit, owner_id=citizen.pk).first()
+    return account.balance if account else 0
+
+
+def scenario_catalogue(
+    *, kind: str | None = None, merchant_id: int | None = None, affordable_for: CarbonAccount | None = None
+) -> QuerySet[Scenario]:
+    """What citizens can redeem now (or use at the till): live, in its window, approved merchant."""
+    now = timezone.now()
+    scenarios = (
+        Scenario.objects.select_related("merchant")
+        .filter(status=Scenario.Status.LIVE, merchant__status=Merchant.Status.APPROVED, valid_from__lte=now)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .order_by("points_cost", "id")
+    )
+    if kind:
+        scenarios = scenarios.filter(kind=kind)
+    if merchant_id:
+        scenarios = scenarios.filter(merchant_id=merchant_id)
+    if affordable_for is not None:
+        balance = citizen_points_available(affordable_for)
+        scenarios = scenarios.filter(Q(points_cost__lte=balance) | Q(kind=Scenario.Kind.POINTS_OFFSET))
+        scenarios = scenarios.filter(Q(stock_left__isnull=True) | Q(stock_left__gt=0))
+    return scenarios
+
+
+def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:
+    return (
+        Voucher.objects.select_related("redemption__scenario__merchant")
+        .filter(redemption__citizen=citizen)
+        .order_by("-redemption__created_at", "-id")
+    )
+
+
+def voucher_state(voucher: Voucher) -> str:
+    if voucher.consumed_at:
+        return "consumed"
+    if voucher.redemption.status == Redemption.Status.REFUNDED:
+        return "expired" if voucher.expired_at else "refunded"
+    if voucher.expires_at <= timezone.now():
+        return "expired"
+    return "valid"
+
+
+def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
+    return merchant.scenarios.annotate(
+        redeemed=Count("redemptions", filter=~Q(redemptions__status=Redemption.Status.REFUNDED), distinct=True),
+        paid_checkouts=Count("checkouts", filter=Q(checkouts__status="paid"), distinct=True),
+    ).order_by("-created_at", "-id")
+
+
+def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
+    """Redemptions (or paid checkouts) per local day over the last ``days``, for a bar chart."""
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    since = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET:
+        rows = scenario.checkouts.filter(created_at__gte=since, status="paid")
+    else:
+        rows = scenario.redemptions.filter(created_at__gte=since).exclude(status=Redemption.Status.REFUNDED)
+    counts = dict(
+        rows.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day").annotate(n=Count("id")).values_list("day", "n")
+    )
+    series = [{"day": first + timedelta(days=i), "n": counts.get(first + timedelta(days=i), 0)} for i in range(days)]
+    top = max([point["n"] for point in series] + [1])
+    for i, point in enumerate(series):
+        point["height"] = point["n"] * 100 // top
+        point["x"] = i * 20
+        point["y"] = 110 - point["height"]
+    return series
+
+
+def pool_summary() -> list[dict]:
+    """Grams held per pool (methodology, vintage), oldest first, for the offsets page."""
+    rows = []
+    for account in LedgerAccount.objects.filter(kind__startswith=POOL_KIND_PREFIX, unit=POOL_UNIT, balance__gt=0).order_by("owner_id", "kind"):
+        methodology, vintage = pool_account_parts(account.kind, account.owner_id)
+        rows.append({"methodology": methodology, "vintage": vintage, "grams": account.balance})
+    return rows
+
+
+def certificate_serial_ranges(certificate: OffsetCertificate) -> list[dict]:
+    return [
+        {
+            "methodology": block.methodology_code,
+            "vintage": block.vintage_label,
+            "first": block.serial(block.serial_first),
+            "last": block.serial(block.serial_last),
+            "grams": block.grams,
+        }
+        for block in certificate.blocks.order_by("vintage", "methodology_code", "serial_first")
+    ]
+
+
+def certificate_public(certificate: OffsetCertificate, *, url: str) -> dict:
+    """Everything a stranger needs to verify a certificate, checked against the ledger."""
+    ranges = certificate_serial_ranges(certificate)
+    kind, unit = OFFSET_RETIRED
+    retired_leg = certificate.ledger_tx.postings.filter(
+        account__kind=kind, account__unit=unit, account__owner_id=certificate.merchant_id
+    ).aggregate(g=Sum("amount"))["g"] or 0
+    verified = retired_leg == certificate.grams == sum(r["grams"] for r in ranges)
+    return {
+        "id": str(certificate.id),
+        "merchant": certificate.merchant.name,
+        "grams": certificate.grams,
+        "purpose": certificate.purpose,
+        "retired_at": certificate.created_at.isoformat(),
+        "serial_ranges": ranges,
+        "methodologies": sorted({r["methodology"] for r in ranges}),
+        "vintages": sorted({r["vintage"] for r in ranges}),
+        "ledger_transaction": certificate.ledger_tx_id,
+        "verified": verified,
+        "url": url,
+    }
+
+
+def units_overlap() -> bool:
+    """True if any serial were in two blocks (a unit retired twice); used by tests and checks."""
+    for block in UnitBlock.objects.order_by("methodology_code", "vintage", "serial_first").iterator():
+        if UnitBlock.objects.filter(
+            methodology_code=block.methodology_code, vintage=block.vintage,
+            serial_first__lte=block.serial_last, serial_last__gte=block.serial_first,
+        ).exclude(pk=block.pk).exists():
+            return True
+    return False

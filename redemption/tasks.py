@@ -1,0 +1,38 @@
+"""Periodic and after-commit work of the spend side: thin, idempotent, taking ids."""
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import Redemption, Voucher
+from .offsets import pool_unitize_all
+from .services import redemption_refund_cancelled, settlements_run, voucher_expire
+
+
+@shared_task(name="redemption.expire_vouchers")
+def expire_vouchers() -> int:
+    """Refund every unconsumed voucher past its expiry (a new ledger transaction each)."""
+    due = Voucher.objects.filter(
+        expires_at__lte=timezone.now(), consumed_at__isnull=True, expired_at__isnull=True,
+        redemption__status=Redemption.Status.ISSUED,
+    ).values_list("pk", flat=True)
+    return sum(voucher_expire(voucher_id=pk) for pk in list(due))
+
+
+@shared_task(name="redemption.refund_cancelled_scenario")
+def refund_cancelled_scenario(scenario_id: int) -> int:
+    issued = Redemption.objects.filter(scenario_id=scenario_id, status=Redemption.Status.ISSUED)
+    return sum(redemption_refund_cancelled(redemption_id=pk) for pk in list(issued.values_list("pk", flat=True)))
+
+
+@shared_task(name="redemption.settle_day")
+def settle_day(day: str | None = None) -> int:
+    """Settle one local day (yesterday by default); re-running a day changes nothing."""
+    settle = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
+    return settlements_run(day=settle)
+
+
+@shared_task(name="redemption.unitize_pool")
+def unitize_pool() -> int:
+    return pool_unitize_all()

@@ -1,0 +1,287 @@
+"""The merchant console (server-rendered, for a tablet at the till) and public certificate pages."""
+
+import csv
+import uuid
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import offsets, selectors, services
+from .exceptions import SpendRefused
+from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
+from .models import Checkout, OffsetCertificate, Redemption, Scenario
+
+
+def console(manager: bool = False):
+    """Signed-in staff of an approved merchant (a manager when asked); ``request.staff`` is set."""
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            staff = selectors.staff_of(request.user)
+            if staff is None:
+                raise PermissionDenied(_("Only merchant staff may use the console."))
+            if not staff.merchant.is_approved:
+                return render(request, "redemption/not_approved.html", {"staff": staff}, status=403)
+            if manager and not staff.is_manager:
+                raise PermissionDenied(_("Only a manager may do this."))
+            request.staff = staff
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _refused(request, refusal: SpendRefused) -> None:
+    messages.error(request, f"{refusal} ({refusal.code})")
+
+
+@console()
+def till(request):
+    """The till: consume a voucher, take points as part-payment, reverse a recent checkout."""
+    return render(request, "redemption/till.html", {
+        "staff": request.staff,
+        "consume_form": VoucherConsumeForm(),
+        "checkout_form": CheckoutForm(),
+        "checkouts": Checkout.objects.filter(merchant=request.staff.merchant)[:10],
+        "has_offset_scenario": request.staff.merchant.scenarios.filter(
+            kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE).exists(),
+    })
+
+
+@require_POST
+@console()
+def voucher_consume(request):
+    form = VoucherConsumeForm(request.POST)
+    if form.is_valid():
+        try:
+            voucher = services.voucher_consume(staff=request.staff, code=form.cleaned_data["code"])
+            messages.success(request, _("Voucher accepted: %(title)s (%(points)s points).") % {
+                "title": voucher.redemption.scenario.title, "points": voucher.redemption.points_spent})
+        except SpendRefused as refusal:
+            _refused(request, refusal)
+    else:
+        messages.error(request, _("Type a voucher code."))
+    return redirect("merchant-till")
+
+
+@require_POST
+@console()
+def checkout_create(request):
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the payment code, the amount and the points."))
+        return redirect("merchant-till")
+    try:
+        checkout = services.checkout_create(
+            staff=request.staff, payment_code=form.cleaned_data["payment_code"], amount_fen=form.amount_fen(),
+            points=form.cleaned_data["points"],
+        )
+        messages.success(request, _("Paid: %(points)s points take ¥%(discount)s off; the customer pays ¥%(due)s.") % {
+            "points": checkout.points_used, "discount": f"{checkout.discount_fen / 100:.2f}",
+            "due": f"{checkout.amount_due_fen / 100:.2f}"})
+    except SpendRefused as refusal:
+        _refused(request, refusal)
+    return redirect("merchant-till")
+
+
+@require_POST
+@console()
+def checkout_reverse(request, pk):
+    try:
+        services.checkout_reverse(staff=request.staff, checkout_id=pk)
+        messages.success(request, _("Checkout reversed: the points went back to the customer."))
+    except SpendRefused as refusal:
+        _refused(request, refusal)
+    return redirect("merchant-till")
+
+
+@console()
+def scenarios(request):
+    form = ScenarioForm(request.POST or None)
+    if request.method == "POST":
+        if not request.staff.is_manager:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                scenario = services.scenario_create(merchant=request.staff.merchant, **form.service_kwargs())
+                messages.success(request, _("Scenario “%(title)s” created (%(status)s).") % {
+                    "title": scenario.title, "status": scenario.get_status_display()})
+                return redirect("merchant-scenarios")
+            except DjangoValidationError as error:
+                for field, problems in error.message_dict.items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, problem)
+    rows = [
+        {"scenario": scenario, "chart": selectors.redemption_chart(scenario=scenario)}
+        for scenario in selectors.merchant_scenarios(merchant=request.staff.merchant)
+    ]
+    return render(request, "redemption/scenarios.html", {"staff": request.staff, "rows": rows, "form": form})
+
+
+@require_POST
+@console(manager=True)
+def scenario_action(request, pk, action):
+    scenario = get_object_or_404(Scenario, pk=pk, merchant=request.staff.merchant)
+    if action not in ("pause", "resume", "cancel"):
+        raise PermissionDenied
+    try:
+        services.scenario_transition(scenario=scenario, action=action)
+    except SpendRefused as refusal:
+        _refused(request, refusal)
+    return redirect("merchant-scenarios")
+
+
+@console(manager=True)
+def settlements(request):
+    return render(request, "redemption/settlements.html", {
+        "staff": request.staff, "settlements": request.staff.merchant.settlements.all()[:100],
+    })
+
+
+SETTLEMENT_COLUMNS = [
+    "day", "vouchers_consumed", "voucher_points", "checkouts", "checkout_points", "checkout_discount_fen",
+    "points_total", "amount_fen",
+]
+
+
+@console(manager=True)
+def settlements_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="settlements-{request.staff.merchant_id}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["merchant", *SETTLEMENT_COLUMNS])
+    for settlement in request.staff.merchant.settlements.order_by("day"):
+        writer.writerow([request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)])
+    return response
+
+
+@console()
+def offsets_page(request):
+    form = OffsetForm(request.POST or None)
+    if request.method == "POST":
+        if not request.staff.is_manager:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                certificate = offsets.offset_retire(
+                    staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
+                    vintage=form.vintage_number(),
+                )
+                messages.success(request, _("Retired %(grams)s g CO2e.") % {"grams": certificate.grams})
+                return redirect("certificate", pk=certificate.pk)
+            except SpendRefused as refusal:
+                _refused(request, refusal)
+    return render(request, "redemption/offsets.html", {
+        "staff": request.staff, "form": form, "pool": selectors.pool_summary(),
+        "certificates": request.staff.merchant.certificates.all()[:100],
+    })
+
+
+@console(manager=True)
+def staff_page(request):
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, password = services.staff_add(merchant=request.staff.merchant, **form.cleaned_data)
+            messages.success(request, _("%(email)s can sign in with the password %(password)s (shown once).") % {
+                "email": member.user.email, "password": password})
+            return redirect("merchant-staff")
+        except DjangoValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+    return render(request, "redemption/staff.html", {
+        "staff": request.staff, "form": form, "members": request.staff.merchant.staff.select_related("user"),
+    })
+
+
+def _wants_json(request) -> bool:
+    return request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", "")
+
+
+def certificate(request, pk):
+    """Public: anyone can verify an offset certificate against its serials and the ledger."""
+    certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
+    data = selectors.certificate_public(certificate, url=request.build_absolute_uri(request.path))
+    if _wants_json(request):
+        return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return render(request, "redemption/certificate.html", {"certificate": certificate, "data": data})
+
+
+def donation_certificate(request, public_id):
+    """Public: a citizen's donation of points to a public good."""
+    redemption = get_object_or_404(
+        Redemption.objects.select_related("scenario__merchant", "citizen__user"),
+        public_id=public_id, scenario__kind=Scenario.Kind.DONATION,
+    )
+    return render(request, "redemption/donation_certificate.html", {"redemption": redemption})
+
+
+# --- the citizen's wallet in the portal --------------------------------------------------------
+
+
+def _citizen(request):
+    account = getattr(request.user, "carbon_account", None)
+    if account is None:
+        raise PermissionDenied(_("Only citizens have a wallet."))
+    return account
+
+
+@login_required
+def wallet(request):
+    """What the citizen can redeem, the vouchers held (as QR codes) and a payment code for the till."""
+    citizen = _citizen(request)
+    payment_code = None
+    if request.method == "POST":
+        payment_code = services.payment_code_issue(citizen=citizen)
+    vouchers = [
+        {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
+        for v in selectors.citizen_vouchers(citizen=citizen)[:20]
+    ]
+    return render(request, "redemption/wallet.html", {
+        "points": selectors.citizen_points_available(citizen),
+        "scenarios": selectors.scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
+        "vouchers": vouchers,
+        "payment_code": payment_code,
+        "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",
+        "idempotency_key": uuid.uuid4().hex,
+    })
+
+
+@require_POST
+@login_required
+def wallet_redeem(request):
+    """Redeem from the portal; the form's one-time key makes a double submit one redemption."""
+    citizen = _citizen(request)
+    key = (request.POST.get("idempotency_key") or "")[:100]
+    try:
+        scenario_id = int(request.POST.get("scenario_id", ""))
+    except ValueError:
+        return redirect("wallet")
+
+    def redeem():
+        redemption = services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key)
+        return 201, {"id": redemption.pk, "title": redemption.scenario.title}
+
+    try:
+        status, body = services.idempotent_answer(
+            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
+        )
+    except SpendRefused as refusal:
+        _refused(request, refusal)
+        return redirect("wallet")
+    if status == 201:
+        messages.success(request, _("Redeemed: %(title)s.") % {"title": body.get("title", "")})
+    else:
+        messages.error(request, f"{body['error']['message']} ({body['error']['code']})")
+    return redirect("wallet")

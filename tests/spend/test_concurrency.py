@@ -1,0 +1,152 @@
+"""Many requests at once against PostgreSQL: no oversold stock, no overdraft, limits and keys hold.
+
+Each thread has its own database connection. The threads start together on a barrier; at most
+``CONNECTIONS`` of them talk to the database at a time, to stay well inside PostgreSQL's
+``max_connections`` on a shared machine (the locks are held until commit, so the requests still
+contend for the same rows).
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from carbonpoints.ledger.models import LedgerAccount
+from redemption.models import Redemption, Scenario, UnitBlock
+from redemption.selectors import units_overlap
+from tests.factories import CitizenFactory
+
+from .conftest import client_for
+from .factories import StaffFactory, ScenarioFactory, fill_pool, give_points, points_of
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+CONNECTIONS = 24
+
+
+def run_at_once(count, work):
+    start = threading.Barrier(count)
+    gate = threading.BoundedSemaphore(CONNECTIONS)
+    outcomes = []
+
+    def worker(n):
+        start.wait()
+        with gate:
+            try:
+                outcomes.append(work(n))
+            finally:
+                connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def redeem(client, scenario, key):
+    response = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
+                           HTTP_IDEMPOTENCY_KEY=key)
+    return response.status_code, response.json()
+
+
+def test_two_hundred_redemptions_of_fifty_in_stock_sell_exactly_fifty():
+    scenario = ScenarioFactory(points_cost=100, stock=50)
+    citizens = [CitizenFactory() for _ in range(100)]
+    for citizen in citizens:
+        give_points(citizen, 150)  # enough for one redemption, not two
+    clients = [client_for(citizen) for citizen in citizens]
+
+    outcomes = run_at_once(200, lambda n: redeem(clients[n % 100], scenario, f"key-{n}"))
+
+    statuses = Counter(status for status, _ in outcomes)
+    assert statuses[201] == 50, statuses
+    codes = Counter(body["error"]["code"] for status, body in outcomes if status != 201)
+    assert set(codes) <= {"out_of_stock", "insufficient_points"} and sum(codes.values()) == 150
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 0
+    assert Redemption.objects.count() == 50
+    assert all(points_of(c) in (50, 150) for c in citizens)
+    assert sum(150 - points_of(c) for c in citizens) == 50 * 100
+    assert not LedgerAccount.objects.filter(balance__lt=0, allow_negative=False).exists()
+    call_command("ledger_check")
+
+
+def test_concurrent_retries_of_one_key_redeem_once():
+    scenario = ScenarioFactory(points_cost=10, stock=50)
+    citizen = CitizenFactory()
+    give_points(citizen, 1000)
+    client = client_for(citizen)
+
+    outcomes = run_at_once(12, lambda n: redeem(client, scenario, "one-key"))
+
+    assert {status for status, _ in outcomes} == {201}
+    assert len({body["id"] for _, body in outcomes}) == 1
+    assert points_of(citizen) == 990
+
+
+def test_the_per_citizen_limit_holds_under_concurrency():
+    scenario = ScenarioFactory(points_cost=10, stock=100, per_citizen_limit=3)
+    citizen = CitizenFactory()
+    give_points(citizen, 1000)
+    client = client_for(citizen)
+
+    outcomes = run_at_once(20, lambda n: redeem(client, scenario, f"k{n}"))
+
+    assert Counter(status for status, _ in outcomes) == {201: 3, 409: 17}
+    assert points_of(citizen) == 970
+
+
+def test_concurrent_retirements_never_overdraw_the_pool_or_retire_a_unit_twice():
+    fill_pool("metro", 2026, 9, 600)
+    fill_pool("bus", 2026, 10, 400)
+    managers = [StaffFactory() for _ in range(4)]
+    clients = [client_for(m.user) for m in managers]
+
+    def retire(n):
+        response = clients[n % 4].post("/api/v1/merchant/offsets", {"grams": 75, "purpose": "test"}, format="json")
+        return response.status_code
+
+    outcomes = Counter(run_at_once(20, retire))
+
+    assert outcomes == {201: 13, 409: 7}  # 13 × 75 = 975 ≤ 1000 < 14 × 75
+    assert not units_overlap()
+    retired = sum(b.grams for b in UnitBlock.objects.filter(certificate__isnull=False))
+    assert retired == 975
+    pools = LedgerAccount.objects.filter(kind__startswith="pool_")
+    assert sum(p.balance for p in pools) == 25
+    call_command("ledger_check")
+
+
+def test_a_voucher_consumed_at_many_tills_at_once_is_consumed_once():
+    manager = StaffFactory()
+    scenario = ScenarioFactory(merchant=manager.merchant, points_cost=10)
+    citizen = CitizenFactory()
+    give_points(citizen, 10)
+    code = redeem(client_for(citizen), scenario, "v")[1]["voucher"]["code"]
+    till = client_for(manager.user)
+
+    outcomes = run_at_once(10, lambda n: till.post(f"/api/v1/merchant/vouchers/{code}/consume").status_code)
+
+    assert Counter(outcomes) == {200: 1, 409: 9}
+
+
+def test_one_payment_code_pays_once_however_many_tills_scan_it():
+    from .factories import PointsOffsetScenarioFactory
+
+    manager = StaffFactory()
+    PointsOffsetScenarioFactory(merchant=manager.merchant)
+    citizen = CitizenFactory()
+    give_points(citizen, 1000)
+    pay = client_for(citizen).post("/api/v1/me/payment-codes").json()["code"]
+    till = client_for(manager.user)
+
+    def checkout(n):
+        return till.post("/api/v1/merchant/checkouts", {"payment_code": pay, "amount_fen": 10_000, "points": 100},
+                         format="json").status_code
+
+    assert Counter(run_at_once(10, checkout)) == {201: 1, 409: 9}
+    assert points_of(citizen) == 900
+    call_command("ledger_check")

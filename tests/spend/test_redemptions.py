@@ -1,0 +1,147 @@
+"""Citizens spend points on vouchers and donations: once per key, within stock, limits and balance."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from redemption.models import Redemption, Scenario, Voucher
+from redemption.tasks import expire_vouchers
+
+from .conftest import assert_error, client_for
+from .factories import ScenarioFactory, points_of
+
+pytestmark = pytest.mark.django_db
+
+
+def redeem(client, scenario, key="k-1"):
+    return client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_redeeming_spends_points_takes_stock_and_issues_a_voucher(make_citizen):
+    citizen = make_citizen(points=500)
+    scenario = ScenarioFactory(points_cost=300, stock=5)
+
+    response = redeem(client_for(citizen), scenario)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["scenario_id"] == scenario.pk and body["points_spent"] == 300
+    assert len(body["voucher"]["code"]) == 16 and body["voucher"]["qr_svg"].lstrip().startswith("<")
+    assert body["voucher"]["expires_at"]
+    assert points_of(citizen) == 200
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 4
+    [mine] = client_for(citizen).get("/api/v1/me/vouchers").json()["results"]
+    assert mine["code"] == body["voucher"]["code"] and mine["state"] == "valid"
+
+
+def test_a_retried_redemption_is_one_redemption(make_citizen):
+    client = client_for(make_citizen(points=1000))
+    scenario = ScenarioFactory(points_cost=100)
+
+    first, again = redeem(client, scenario, "same"), redeem(client, scenario, "same")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Redemption.objects.count() == 1
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 9
+
+
+def test_the_same_key_for_another_scenario_is_refused(make_citizen):
+    client = client_for(make_citizen(points=1000))
+    redeem(client, ScenarioFactory())
+    assert_error(redeem(client, ScenarioFactory()), 422, "idempotency_key_reused")
+
+
+def test_keys_are_scoped_per_citizen(make_citizen):
+    scenario = ScenarioFactory()
+    a, b = client_for(make_citizen(points=100)), client_for(make_citizen(points=100))
+    assert redeem(a, scenario, "k").json()["id"] != redeem(b, scenario, "k").json()["id"]
+
+
+def test_a_redemption_needs_an_idempotency_key(citizen_client):
+    response = citizen_client.post("/api/v1/redemptions", {"scenario_id": ScenarioFactory().pk}, format="json")
+    assert_error(response, 400, "idempotency_key_required")
+
+
+def test_not_enough_points_is_refused_and_nothing_moves(make_citizen):
+    citizen = make_citizen(points=99)
+    scenario = ScenarioFactory(points_cost=100)
+
+    error = assert_error(redeem(client_for(citizen), scenario), 409, "insufficient_points")
+
+    assert error["details"] == {"needed": 100, "available": 99}
+    assert points_of(citizen) == 99 and Scenario.objects.get(pk=scenario.pk).stock_left == 10
+
+
+def test_sold_out_is_refused(make_citizen):
+    scenario = ScenarioFactory(stock=1)
+    assert redeem(client_for(make_citizen(points=100)), scenario).status_code == 201
+    citizen = make_citizen(points=100)
+    assert_error(redeem(client_for(citizen), scenario), 409, "out_of_stock")
+    assert points_of(citizen) == 100
+
+
+def test_limits_per_citizen_in_total_and_per_day(make_citizen):
+    client = client_for(make_citizen(points=1000))
+    total = ScenarioFactory(per_citizen_limit=2)
+    daily = ScenarioFactory(per_citizen_daily_limit=1)
+
+    assert redeem(client, total, "a").status_code == 201
+    assert redeem(client, total, "b").status_code == 201
+    assert_error(redeem(client, total, "c"), 409, "limit_reached")
+    assert redeem(client, daily, "d").status_code == 201
+    error = assert_error(redeem(client, daily, "e"), 409, "limit_reached")
+    assert error["details"]["period"] == "day"
+
+
+def test_a_paused_or_future_scenario_cannot_be_redeemed(make_citizen):
+    client = client_for(make_citizen(points=1000))
+    assert_error(redeem(client, ScenarioFactory(status="paused"), "a"), 409, "scenario_unavailable")
+    future = ScenarioFactory(valid_from=timezone.now() + timedelta(days=1))
+    assert_error(redeem(client, future, "b"), 409, "scenario_unavailable")
+    assert_error(redeem(client, ScenarioFactory.build(pk=999999), "c"), 404, "not_found")
+
+
+def test_a_donation_gives_a_certificate_instead_of_a_voucher(make_citizen, client):
+    citizen = make_citizen(points=100)
+    scenario = ScenarioFactory(kind="donation", points_cost=40, title="Plant a tree")
+
+    body = redeem(client_for(citizen), scenario).json()
+
+    assert body["voucher"] is None and points_of(citizen) == 60
+    page = client.get(body["certificate_url"])
+    assert page.status_code == 200 and "Plant a tree" in page.content.decode()
+
+
+def test_an_expired_voucher_refunds_the_points_once(make_citizen):
+    citizen = make_citizen(points=100)
+    scenario = ScenarioFactory(points_cost=100, stock=3)
+    redeem(client_for(citizen), scenario)
+    Voucher.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert expire_vouchers() == 1
+    assert expire_vouchers() == 0
+
+    assert points_of(citizen) == 100
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 3
+    [mine] = client_for(citizen).get("/api/v1/me/vouchers").json()["results"]
+    assert mine["state"] == "expired"
+    call_command("ledger_check")
+
+
+def test_cancelling_a_scenario_refunds_its_unconsumed_vouchers(
+    make_citizen, manager_client, merchant, cashier_client, django_capture_on_commit_callbacks
+):
+    scenario = ScenarioFactory(merchant=merchant, points_cost=100)
+    kept, refunded = make_citizen(points=100), make_citizen(points=100)
+    code = redeem(client_for(kept), scenario).json()["voucher"]["code"]
+    redeem(client_for(refunded), scenario)
+    cashier_client.post(f"/api/v1/merchant/vouchers/{code}/consume")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(f"/api/v1/merchant/scenarios/{scenario.pk}/cancel")
+
+    assert points_of(kept) == 0 and points_of(refunded) == 100
+    call_command("ledger_check")
