@@ -22,6 +22,8 @@ def test_the_chart_scales_bars_to_the_busiest_day():
     chart = bar_chart([(today - timedelta(days=1), 50), (today, 100)], width=200, height=120)
     assert chart["peak"] == 100
     assert chart["bars"][1]["h"] == 100.0 and chart["bars"][0]["h"] == 50.0
+    assert chart["total"] == 150
+    assert [label["anchor"] for label in chart["labels"]] == ["start", "middle", "end"]
 
 
 def test_daily_reductions_fill_the_gaps_with_zero(citizen):
@@ -36,7 +38,7 @@ def test_the_page_opens_for_a_citizen(client, citizen):
     page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "The last 30 days" in text and "<svg" in text
+    assert "The last 30 days" in text and "Nothing credited in the last 30 days yet." in text
 
 
 def test_the_page_speaks_chinese_by_default(client, citizen):
