@@ -127,3 +127,11 @@ def write_results(name: str, figures: dict) -> Path:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {path.relative_to(ROOT)}")
     return path
+
+
+def analyze() -> None:
+    """Refresh the planner's statistics after a bulk setup, as autovacuum would in time."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import print_table, setup_django, step, write_results
+from _common import analyze, print_table, setup_django, step, write_results
 from _server import gunicorn, lua_get_with_tokens, session_tokens, wrk
 
 ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
@@ -33,6 +33,7 @@ def main() -> None:
 
     step("ranking citizens")
     citizen_ranks_recompute()
+    analyze()
     users = list(User.objects.filter(carbon_account__isnull=False).order_by("?")[: args.citizens])
     if not users:
         raise SystemExit("no citizens in the benchmark database: run bench/ingest (or bench/scale) first")

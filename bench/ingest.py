@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-from _common import print_table, setup_django, step, summary, write_results
+from _common import analyze, print_table, setup_django, step, summary, write_results
 from _server import HOST, PORT, celery_workers, gunicorn
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -254,6 +254,7 @@ def main() -> None:
     now = datetime.now(SHANGHAI).replace(microsecond=0)
     step(f"opening the city: {args.citizens:,} citizens, 90% linked")
     partners = open_city(args.citizens)
+    analyze()
     step("computing the expected totals from the events alone")
     expected = expected_totals(args.events, args.citizens, now)
 

@@ -21,7 +21,7 @@ PLATFORM = 0
 
 
 class LedgerAccount(models.Model):
-    kind = models.SlugField(_("kind"), max_length=40)
+    kind = models.SlugField(_("kind"), max_length=40, db_index=False)  # led by the unique index
     owner_id = models.BigIntegerField(_("owner id"), default=PLATFORM)
     unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     allow_negative = models.BooleanField(
@@ -44,7 +44,6 @@ class LedgerAccount(models.Model):
                 name="ledger_account_no_overdraft",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "unit", "balance"], name="ledger_acct_rank_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.owner_id} ({self.unit})"
