@@ -109,7 +109,8 @@ def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, thre
         lua.write(script + WRK_REPORT)
     try:
         out = subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", lua.name, url],
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+             "-s", lua.name, url],
             capture_output=True, text=True, check=True,
         ).stdout
     finally:

@@ -141,7 +141,7 @@ def main() -> None:
         race = wrk(base + "/api/v1/redemptions",
                    script=lua_post("/api/v1/redemptions", tokens, [json.dumps({"scenario_id": small})], unique_key=True),
                    connections=args.connections, seconds=3)
-        figures["race_for_50"] = {**race, "sold": Redemption.objects.filter(scenario_id=small).count()}
+        figures["race_for_50"] = race
 
         step("checkouts at the till")
         before = Checkout.objects.count()
@@ -152,7 +152,8 @@ def main() -> None:
         paid = Checkout.objects.count() - before
         figures["checkouts"] = {**till, "checkouts": paid, "checkouts_per_s": round(paid / elapsed, 1)}
 
-    step("proving no oversell and no overdraw")
+    step("proving no oversell and no overdraw")  # after the server has answered every request
+    figures["race_for_50"]["sold"] = Redemption.objects.filter(scenario_id=small).count()
     oversold = [
         s.pk for s in Scenario.objects.filter(pk__in=[*big, small])
         if s.stock_left < 0 or Redemption.objects.filter(scenario=s).count() + s.stock_left != s.stock
