@@ -49,7 +49,8 @@ def event(i: int, citizens: int, now: datetime) -> tuple[str, dict]:
     day, on different days, so no cap, overlap or backfill rule cuts it: all are creditable."""
     action, partner, unit, _net, _share = WHEEL[(i * 37) % 100]
     citizen, nth = i % citizens, i // citizens
-    occurred = now - timedelta(days=nth + 1, minutes=(i * 7) % 600)
+    midnight = now.replace(hour=0, minute=0, second=0)  # local: every event of a citizen on its own day
+    occurred = midnight - timedelta(days=nth + 1) + timedelta(hours=8, minutes=(i * 7) % 600)
     r = (i * 2654435761) % 1000  # cheap deterministic spread
     attributes: dict = {}
     if action == "metro_ride":
