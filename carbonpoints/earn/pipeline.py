@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
 from accounts.selectors import identity_links_active
+from carbonpoints.bulk import bulk_set
 from carbonpoints.ledger.services import (
     Leg,
     TransactionSpec,
@@ -51,7 +52,7 @@ def _save(records: list[ActionRecord]) -> None:
     now = timezone.now()
     for record in records:
         record.updated_at = now
-    ActionRecord.objects.bulk_update(records, UPDATED, batch_size=500)
+    bulk_set(records, UPDATED)
 
 
 def _rule(record: ActionRecord, code: str, **figures) -> None:
@@ -344,7 +345,7 @@ def batch_credit(*, batch_id) -> int:
                               "version": record.explanation["methodology"]["version"]},
                 ))
             transaction_post_many(specs=specs)
-            CitizenCarry.objects.bulk_update(list(carries.values()), ["remainder_g"], batch_size=500)
+            bulk_set(list(carries.values()), ["remainder_g"])
             _save(records)
             done += len(records)
 
@@ -380,7 +381,7 @@ def points_settle(*, limit: int = CHUNK) -> int:
                           Leg(accounts[(citizen_ledger.POINTS[0], record.account_id, "pt")], record.points)],
                 ))
         transaction_post_many(specs=specs)
-        ActionRecord.objects.bulk_update(records, ["points_settled"], batch_size=500)
+        bulk_set(records, ["points_settled"])
     return len(records)
 
 
