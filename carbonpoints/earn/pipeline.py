@@ -229,6 +229,9 @@ def batch_verify(*, batch_id) -> int:
                     "rules": [rule for rule in record.explanation.get("rules", [])
                               if rule["code"] in ("approved_on_review", "held_unlinked")]}
                 record.capped = False
+                link = links.get(record.subject)
+                linked = link is not None and record.action in link.consented_actions
+                record.account_id = link.account_id if linked else None
                 code, figures = plausibility_refusal(
                     quantity=record.quantity, occurred_at=record.occurred_at,
                     received_at=record.received_at, attributes=record.attributes,
@@ -238,9 +241,7 @@ def batch_verify(*, batch_id) -> int:
                     record.state, record.reason = ActionState.REJECTED, code
                     _rule(record, code, **figures)
                     continue
-                link = links.get(record.subject)
-                if link is None or record.action not in link.consented_actions:
-                    record.account = None
+                if not linked:
                     record.hold_until = record.hold_until or record.received_at + hold
                     if record.hold_until <= now:
                         record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
@@ -251,7 +252,6 @@ def batch_verify(*, batch_id) -> int:
                         if not any(r["code"] == "held_unlinked" for r in record.explanation["rules"]):
                             _rule(record, "held_unlinked", until=record.hold_until.isoformat())
                     continue
-                record.account_id = link.account_id
                 candidates.append(record)
             _flag_duplicate_trips(candidates, partner_id)
             _apply_caps([r for r in candidates if r.state != ActionState.FLAGGED])
