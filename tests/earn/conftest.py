@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 
@@ -57,6 +58,18 @@ class PartnerClient:
         response = self.get(f"/api/v1/partner/events/{external_id}")
         assert response.status_code == 200, response.content
         return response.json()
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(db):
+    """The methodology catalogue of the data migration, back after a transactional test's flush."""
+    from django.apps import apps
+
+    from carbonpoints.methodologies.models import Methodology
+
+    if not Methodology.objects.exists():
+        catalogue_v1 = importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1")
+        catalogue_v1.forward(apps, None)
 
 
 @pytest.fixture
