@@ -28,7 +28,7 @@ class PartnerClient:
 
     def request(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json",
                 timestamp: int | None = None, secret: str | None = None, key_id: str | None = None,
-                extra_headers: dict | None = None):
+                extra_headers: dict | None = None, run_tasks: bool = True):
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "HTTP_X_CP_KEY": key_id or self.credentials.key_id,
@@ -37,7 +37,7 @@ class PartnerClient:
                                              method=method, path=path, body=body),
             **(extra_headers or {}),
         }
-        with self.capture(execute=True):
+        with self.capture(execute=run_tasks):
             if method == "GET":
                 return self.client.get(path, **headers)
             return self.client.generic(method, path, data=body, content_type=content_type, **headers)
