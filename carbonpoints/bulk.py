@@ -7,11 +7,41 @@ PostgreSQL and on SQLite (3.33+).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 ROWS_PER_STATEMENT = 1000
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date | Decimal | UUID):
+        return str(value) if not isinstance(value, datetime | date) else value.isoformat()
+    return value
+
+
+def _bulk_set_postgresql(model, columns, objects) -> int:
+    """One parameter for all rows: ``jsonb_to_recordset`` types them by the columns' own types."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = columns[0]
+    record_type = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    sql = (f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v({record_type}) "
+           f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), 5000):
+            rows = [{field.column: _json_value(getattr(obj, field.attname)) for field in columns}
+                    for obj in objects[start:start + 5000]]
+            cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+            updated += cursor.rowcount
+    return updated
 
 
 def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
@@ -23,6 +53,8 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     pk = meta.pk
     columns = [pk] + [meta.get_field(name) for name in fields]
     postgres = connection.vendor == "postgresql"
+    if postgres:
+        return _bulk_set_postgresql(model, columns, objects)
     quote = connection.ops.quote_name
     names = ["v_" + field.column for field in columns]
     if postgres:

@@ -43,7 +43,7 @@ UPDATED = ["state", "reason", "capped", "account", "methodology", "conversion_ru
 
 def _chunk(batch_id, state: str) -> list[ActionRecord]:
     return list(
-        ActionRecord.objects.select_for_update(skip_locked=True)
+        ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
         .filter(batch_id=batch_id, state=state).order_by("id")[:CHUNK]
     )
 
@@ -214,7 +214,8 @@ def batch_verify(*, batch_id) -> int:
     while True:
         with transaction.atomic():
             records = list(
-                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).select_related("methodology")
+                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("raw")
+                .select_related("methodology")
                 .filter(batch_id=batch_id, state=ActionState.QUANTIFIED).order_by("id")[:CHUNK]
             )
             if not records:
