@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
 from accounts.selectors import identity_links_active
+from carbonpoints.bulk import bulk_set
 from carbonpoints.ledger.services import (
     Leg,
     TransactionSpec,
@@ -42,7 +43,7 @@ UPDATED = ["state", "reason", "capped", "account", "methodology", "conversion_ru
 
 def _chunk(batch_id, state: str) -> list[ActionRecord]:
     return list(
-        ActionRecord.objects.select_for_update(skip_locked=True)
+        ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
         .filter(batch_id=batch_id, state=state).order_by("id")[:CHUNK]
     )
 
@@ -51,7 +52,7 @@ def _save(records: list[ActionRecord]) -> None:
     now = timezone.now()
     for record in records:
         record.updated_at = now
-    ActionRecord.objects.bulk_update(records, UPDATED, batch_size=500)
+    bulk_set(records, UPDATED)
 
 
 def _rule(record: ActionRecord, code: str, **figures) -> None:
@@ -213,7 +214,8 @@ def batch_verify(*, batch_id) -> int:
     while True:
         with transaction.atomic():
             records = list(
-                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).select_related("methodology")
+                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("raw")
+                .select_related("methodology")
                 .filter(batch_id=batch_id, state=ActionState.QUANTIFIED).order_by("id")[:CHUNK]
             )
             if not records:
@@ -228,6 +230,9 @@ def batch_verify(*, batch_id) -> int:
                     "rules": [rule for rule in record.explanation.get("rules", [])
                               if rule["code"] in ("approved_on_review", "held_unlinked")]}
                 record.capped = False
+                link = links.get(record.subject)
+                linked = link is not None and record.action in link.consented_actions
+                record.account_id = link.account_id if linked else None
                 code, figures = plausibility_refusal(
                     quantity=record.quantity, occurred_at=record.occurred_at,
                     received_at=record.received_at, attributes=record.attributes,
@@ -237,9 +242,7 @@ def batch_verify(*, batch_id) -> int:
                     record.state, record.reason = ActionState.REJECTED, code
                     _rule(record, code, **figures)
                     continue
-                link = links.get(record.subject)
-                if link is None or record.action not in link.consented_actions:
-                    record.account = None
+                if not linked:
                     record.hold_until = record.hold_until or record.received_at + hold
                     if record.hold_until <= now:
                         record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
@@ -250,7 +253,6 @@ def batch_verify(*, batch_id) -> int:
                         if not any(r["code"] == "held_unlinked" for r in record.explanation["rules"]):
                             _rule(record, "held_unlinked", until=record.hold_until.isoformat())
                     continue
-                record.account_id = link.account_id
                 candidates.append(record)
             _flag_duplicate_trips(candidates, partner_id)
             _apply_caps([r for r in candidates if r.state != ActionState.FLAGGED])
@@ -344,7 +346,7 @@ def batch_credit(*, batch_id) -> int:
                               "version": record.explanation["methodology"]["version"]},
                 ))
             transaction_post_many(specs=specs)
-            CitizenCarry.objects.bulk_update(list(carries.values()), ["remainder_g"], batch_size=500)
+            bulk_set(list(carries.values()), ["remainder_g"])
             _save(records)
             done += len(records)
 
@@ -380,7 +382,7 @@ def points_settle(*, limit: int = CHUNK) -> int:
                           Leg(accounts[(citizen_ledger.POINTS[0], record.account_id, "pt")], record.points)],
                 ))
         transaction_post_many(specs=specs)
-        ActionRecord.objects.bulk_update(records, ["points_settled"], batch_size=500)
+        bulk_set(records, ["points_settled"])
     return len(records)
 
 

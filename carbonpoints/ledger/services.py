@@ -19,6 +19,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from carbonpoints.bulk import bulk_set
+
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
 from .models import PLATFORM, LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
 from .selectors import ledger_check
@@ -241,7 +243,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         changed = [locked[pk] for pk, balance in balances.items() if balance != locked[pk].balance]
         for account in changed:
             account.balance = balances[account.pk]
-        LedgerAccount.objects.bulk_update(changed, ["balance"], batch_size=500)
+        bulk_set(changed, ["balance"])
         for spec in specs:
             for leg in spec.legs:
                 leg.account.balance = locked[leg.account.pk].balance

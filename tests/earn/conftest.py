@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 
@@ -27,7 +28,7 @@ class PartnerClient:
 
     def request(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json",
                 timestamp: int | None = None, secret: str | None = None, key_id: str | None = None,
-                extra_headers: dict | None = None):
+                extra_headers: dict | None = None, run_tasks: bool = True):
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "HTTP_X_CP_KEY": key_id or self.credentials.key_id,
@@ -36,7 +37,7 @@ class PartnerClient:
                                              method=method, path=path, body=body),
             **(extra_headers or {}),
         }
-        with self.capture(execute=True):
+        with self.capture(execute=run_tasks):
             if method == "GET":
                 return self.client.get(path, **headers)
             return self.client.generic(method, path, data=body, content_type=content_type, **headers)
@@ -57,6 +58,18 @@ class PartnerClient:
         response = self.get(f"/api/v1/partner/events/{external_id}")
         assert response.status_code == 200, response.content
         return response.json()
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(db):
+    """The methodology catalogue of the data migration, back after a transactional test's flush."""
+    from django.apps import apps
+
+    from carbonpoints.methodologies.models import Methodology
+
+    if not Methodology.objects.exists():
+        catalogue_v1 = importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1")
+        catalogue_v1.forward(apps, None)
 
 
 @pytest.fixture

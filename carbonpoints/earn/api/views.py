@@ -130,7 +130,7 @@ class PartnerUploadsView(PartnerView):
 
     @extend_schema(
         tags=["partner"], summary="Upload a bulk file (CSV or JSON Lines, gzip allowed)",
-        parameters=[*SIGNED, OpenApiParameter("format", str, OpenApiParameter.QUERY, enum=["csv", "jsonl"],
+        parameters=[*SIGNED, OpenApiParameter("type", str, OpenApiParameter.QUERY, enum=["csv", "jsonl"],
                                               description="Overrides the Content-Type.")],
         request={"text/csv": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY},
         responses={202: s.UploadStatusSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
@@ -138,7 +138,7 @@ class PartnerUploadsView(PartnerView):
     def post(self, request):
         body = raw_body(request, self.body_limit)
         content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-        fmt = request.query_params.get("format") or CONTENT_TYPES.get(content_type, "")
+        fmt = request.query_params.get("type") or CONTENT_TYPES.get(content_type, "")
         try:
             with transaction.atomic():
                 upload = upload_create(partner=self.partner, content=body, format=fmt)

@@ -8,6 +8,7 @@ DEMO_PASSWORD = "carbon-demo-2026"
 STEPS = [
     # (what it seeds, the function); each is idempotent: a second run adds nothing
     ("people", "accounts.demo.seed"),
+    ("partners and their members' actions", "carbonpoints.earn.demo.seed"),
     ("merchants", "redemption.demo.seed"),
     ("rankings", "accounts.demo.rank"),
 ]

@@ -1,0 +1,82 @@
+"""Set-based updates of many rows with different values, in one statement per chunk.
+
+Django's ``bulk_update`` builds a ``CASE WHEN`` per row and field, which costs seconds for a few
+thousand rows; ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` does the same in milliseconds on
+PostgreSQL and on SQLite (3.33+).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+
+ROWS_PER_STATEMENT = 1000
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date | Decimal | UUID):
+        return str(value) if not isinstance(value, datetime | date) else value.isoformat()
+    return value
+
+
+def _bulk_set_postgresql(model, columns, objects) -> int:
+    """One parameter for all rows: ``jsonb_to_recordset`` types them by the columns' own types."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = columns[0]
+    record_type = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    sql = (f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v({record_type}) "
+           f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), 5000):
+            rows = [{field.column: _json_value(getattr(obj, field.attname)) for field in columns}
+                    for obj in objects[start:start + 5000]]
+            cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+            updated += cursor.rowcount
+    return updated
+
+
+def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` of every object (which all have a primary key) to its row."""
+    if not objects:
+        return 0
+    model = type(objects[0])
+    meta = model._meta
+    pk = meta.pk
+    columns = [pk] + [meta.get_field(name) for name in fields]
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        return _bulk_set_postgresql(model, columns, objects)
+    quote = connection.ops.quote_name
+    names = ["v_" + field.column for field in columns]
+    if postgres:
+        placeholder = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+    else:
+        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(columns[1:], names[1:],
+                                                                                        strict=True))
+    table = quote(meta.db_table)
+    rows_per_statement = min(ROWS_PER_STATEMENT, 30000 // len(columns))
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), rows_per_statement):
+            chunk = objects[start:start + rows_per_statement]
+            params = []
+            for obj in chunk:
+                for field in columns:
+                    params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+            sql = (
+                f"WITH v({', '.join(names)}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.{names[0]}"
+            )
+            cursor.execute(sql, params)
+            updated += cursor.rowcount
+    return updated

@@ -1,0 +1,102 @@
+"""The demo city's earn side, and methodologies as versioned data with a pure quantification."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accounts.models import User
+from carbonpoints.earn.models import ActionRecord, Partner
+from carbonpoints.methodologies.models import ConversionRule, Methodology
+from carbonpoints.methodologies.quantify import points_for, reduction_g
+
+from .factories import event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_catalogue_is_loaded_with_factors_sources_and_limits():
+    catalogue = {m.code: m for m in Methodology.objects.all()}
+
+    assert set(catalogue) == {"metro_ride", "bus_ride", "bike_ride", "walk", "ev_charge", "e_receipt",
+                              "recycling", "no_cutlery"}
+    assert catalogue["metro_ride"].net_g_per_unit == Decimal("46.7")
+    assert catalogue["ev_charge"].net_g_per_unit == Decimal("503.7")
+    assert catalogue["walk"].daily_cap == 20000 and catalogue["bike_ride"].max_speed_kmh == 25
+    assert catalogue["e_receipt"].basis == "estimate" and catalogue["metro_ride"].basis == "published"
+    assert all(m.source for m in catalogue.values())
+    assert ConversionRule.objects.get().grams_per_point == 10
+
+
+def test_quantification_rounds_half_to_even_in_decimal():
+    assert reduction_g(quantity=Decimal("2.5"), baseline_g_per_unit=Decimal(1), project_g_per_unit=Decimal(0)) == 2
+    assert reduction_g(quantity=Decimal("3.5"), baseline_g_per_unit=Decimal(1), project_g_per_unit=Decimal(0)) == 4
+    assert reduction_g(quantity=Decimal("10"), baseline_g_per_unit=Decimal("1074"),
+                       project_g_per_unit=Decimal("570.3")) == 5037
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), max_size=30), st.integers(min_value=1, max_value=50))
+def test_carried_remainders_lose_no_gram(grams_list, grams_per_point):
+    carried, points = 0, 0
+    for grams in grams_list:
+        earned, carried = points_for(grams=grams, carried_g=carried, grams_per_point=grams_per_point)
+        points += earned
+        assert 0 <= carried < grams_per_point
+    assert points * grams_per_point + carried == sum(grams_list)
+
+
+def test_a_new_version_applies_from_its_start_and_never_rewrites_history(metro, linked_citizen_client):
+    switch = timezone.now() - timedelta(days=1)
+    Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=switch)
+    Methodology.objects.create(code="metro_ride", version=2, title="Metro v2", unit="km",
+                               baseline_g_per_unit=Decimal("50"), project_g_per_unit=Decimal("0"),
+                               basis="published", source="a newer study", valid_from=switch, daily_cap=100)
+
+    metro.send(event(external_id="before", quantity=10, occurred_at=switch - timedelta(hours=2)),
+               event(external_id="after", quantity=10, occurred_at=switch + timedelta(hours=2)))
+
+    before, after = metro.record("before")["explanation"], metro.record("after")["explanation"]
+    assert (before["methodology"]["version"], before["credited_g"]) == (1, 467)
+    assert (after["methodology"]["version"], after["credited_g"]) == (2, 500)
+
+
+def test_versions_of_a_methodology_may_not_overlap():
+    from django.core.exceptions import ValidationError
+
+    clash = Methodology(code="metro_ride", version=9, title="x", unit="km", baseline_g_per_unit=1,
+                        project_g_per_unit=0, basis="estimate", source="x", valid_from=timezone.now())
+    with pytest.raises(ValidationError):
+        clash.full_clean()
+
+
+def test_operators_see_methodologies_partners_and_records_in_the_admin(client, metro):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    metro.send(event())
+    methodology = Methodology.objects.get(code="walk")
+    for url in ["/admin/methodologies/methodology/", f"/admin/methodologies/methodology/{methodology.pk}/change/",
+                "/admin/methodologies/conversionrule/", "/admin/earn/partner/",
+                f"/admin/earn/partner/{metro.partner.pk}/change/", "/admin/earn/batch/", "/admin/earn/upload/",
+                "/admin/earn/actionrecord/", "/admin/earn/reviewdecision/", "/admin/earn/citizencarry/",
+                "/admin/accounts/identitylink/"]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsys):
+    call_command("seed_demo", "--citizens", "6", "--json")
+    call_command("seed_demo", "--citizens", "6", "--json")
+    capsys.readouterr()
+
+    assert Partner.objects.count() == 4
+    credited = ActionRecord.objects.filter(state="credited").count()
+    assert credited > 100
+    assert ActionRecord.objects.filter(state="unlinked").exists()
+    citizen = User.objects.get(email="citizen1@demo.carbonpoints.cn").carbon_account
+    assert citizen.actions.filter(state="credited").exists()
+    call_command("ledger_check")

@@ -1,0 +1,54 @@
+"""The database records what is left to do: a sweeper finishes batches a dead worker left behind."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from carbonpoints.earn import pipeline, tasks
+from carbonpoints.earn.models import ActionRecord
+
+from .factories import event
+
+pytestmark = pytest.mark.django_db
+
+
+def _age_everything():
+    ActionRecord.objects.update(updated_at=timezone.now() - timedelta(minutes=10))
+
+
+def test_a_batch_never_processed_is_swept_up_and_credited(metro, linked_citizen_client,
+                                                          django_capture_on_commit_callbacks):
+    batch_id = metro.send(event(quantity=10), event(quantity=20), run_tasks=False).json()["batch_id"]
+    assert metro.batch(batch_id)["pending"] == 2, "as if the worker died before it started"
+
+    _age_everything()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep_pipeline.delay().get() == 1
+
+    status = metro.batch(batch_id)
+    assert (status["pending"], status["credited"]) == (0, 2)
+    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 1401
+
+
+def test_a_batch_stopped_between_verification_and_crediting_resumes_without_double_counting(
+    metro, linked_citizen_client, django_capture_on_commit_callbacks
+):
+    batch_id = metro.send(event(quantity=60), event(quantity=60), run_tasks=False).json()["batch_id"]
+    pipeline.batch_quantify(batch_id=batch_id)
+    pipeline.batch_verify(batch_id=batch_id)      # the worker dies here
+    assert metro.batch(batch_id)["verified"] == 2
+
+    _age_everything()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_pipeline.delay()
+        tasks.sweep_pipeline.delay()
+
+    status = metro.batch(batch_id)
+    assert (status["credited"], status["capped"]) == (2, 1)
+    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 4670  # 100 km cap
+
+
+def test_a_fresh_batch_is_left_to_its_own_worker(metro, linked_citizen_client):
+    metro.send(event(), run_tasks=False)
+    assert pipeline.stuck_batches() == []
