@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
@@ -87,7 +87,7 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     """Redemptions (or paid checkouts) per local day over the last ``days``, for a bar chart."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
-    since = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    since = timezone.make_aware(datetime.combine(first, time.min))
     if scenario.kind == Scenario.Kind.POINTS_OFFSET:
         rows = scenario.checkouts.filter(created_at__gte=since, status="paid")
     else:

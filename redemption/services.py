@@ -329,8 +329,15 @@ def voucher_expire(*, voucher_id: int) -> bool:
 
 
 def redemption_refund_cancelled(*, redemption_id: int) -> bool:
-    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice."""
+    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice.
+
+    The voucher row is locked first, as when consuming, so a voucher is never both consumed
+    at the till and refunded.
+    """
     with transaction.atomic():
+        voucher = Voucher.objects.select_for_update().filter(redemption_id=redemption_id).first()
+        if voucher is not None and voucher.consumed_at:
+            return False
         redemption = (
             Redemption.objects.select_for_update(of=("self",)).select_related("scenario")
             .filter(pk=redemption_id, status=Redemption.Status.ISSUED).first()
@@ -354,7 +361,8 @@ def voucher_consume(*, staff: MerchantStaff, code: str) -> Voucher:
             raise refusals.VoucherNotFound()
         if voucher.consumed_at:
             raise refusals.VoucherAlreadyConsumed(consumed_at=voucher.consumed_at.isoformat())
-        if voucher.redemption.status == Redemption.Status.REFUNDED:
+        # read after the lock: a refund that committed meanwhile must be seen
+        if Redemption.objects.filter(pk=voucher.redemption_id, status=Redemption.Status.REFUNDED).exists():
             raise refusals.VoucherRefunded()
         if voucher.expires_at <= timezone.now():
             raise refusals.VoucherExpired(expires_at=voucher.expires_at.isoformat())

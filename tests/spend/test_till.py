@@ -146,3 +146,13 @@ def test_a_manager_adds_a_cashier_who_can_sign_in(manager_client, cashier_client
     assert client.login(email="till2@shop.cn", password=response.json()["password"])
     assert_error(cashier_client.post("/api/v1/merchant/staff", {"email": "x@shop.cn"}, format="json"),
                  403, "manager_only")
+
+
+def test_a_refunded_voucher_cannot_be_consumed(cashier_client, voucher_code, manager_client, merchant,
+                                              django_capture_on_commit_callbacks):
+    from redemption.models import Scenario
+
+    scenario = Scenario.objects.get(merchant=merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(f"/api/v1/merchant/scenarios/{scenario.pk}/cancel")
+    assert_error(consume(cashier_client, voucher_code), 409, "voucher_refunded")
