@@ -66,6 +66,20 @@ def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:
     )
 
 
+def voucher_code_normalize(code: str) -> str:
+    """What a cashier types (any case, spaces or dashes) as the stored code."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def merchant_voucher(*, merchant: Merchant, code: str) -> Voucher | None:
+    """A voucher of this merchant by its typed code; another merchant's is not found."""
+    return (
+        Voucher.objects.select_related("redemption__scenario")
+        .filter(code=voucher_code_normalize(code), redemption__scenario__merchant=merchant)
+        .first()
+    )
+
+
 def voucher_state(voucher: Voucher) -> str:
     if voucher.consumed_at:
         return "consumed"

@@ -39,6 +39,7 @@ from .models import (
     Settlement,
     Voucher,
 )
+from .selectors import voucher_code_normalize
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
 VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
@@ -46,11 +47,6 @@ VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
 
 def _new_password() -> str:
     return secrets.token_urlsafe(12)
-
-
-def voucher_code_normalize(code: str) -> str:
-    """What a cashier types (any case, spaces or dashes) as the stored code."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -156,3 +156,12 @@ def test_a_refunded_voucher_cannot_be_consumed(cashier_client, voucher_code, man
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(f"/api/v1/merchant/scenarios/{scenario.pk}/cancel")
     assert_error(consume(cashier_client, voucher_code), 409, "voucher_refunded")
+
+
+def test_a_cashier_looks_a_voucher_up_before_consuming(cashier_client, voucher_code):
+    before = cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}")
+    assert before.status_code == 200 and before.json()["state"] == "valid"
+    consume(cashier_client, voucher_code)
+    assert cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}").json()["state"] == "consumed"
+    other = client_for(CashierFactory().user)
+    assert_error(other.get(f"/api/v1/merchant/vouchers/{voucher_code}"), 404, "not_found")
