@@ -203,8 +203,8 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
-    "redemption-settle-yesterday": {
-        "task": "redemption.settle_day", "schedule": crontab(hour=2, minute=0),
+    "redemption-settle-recent-days": {
+        "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
     },
 }
 
