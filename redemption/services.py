@@ -54,6 +54,11 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def _lock(rows) -> None:
+    """``SELECT … FOR UPDATE`` these rows until the transaction ends."""
+    list(rows.select_for_update().values_list("pk", flat=True))
+
+
 def _citizen_points(citizen: CarbonAccount):
     kind, unit = POINTS
     return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=citizen.pk)
@@ -100,7 +105,7 @@ def idempotent_answer(
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).exists()
+        _lock(User.objects.filter(pk=user.pk))
         kept = IdempotentAnswer.objects.filter(user=user, scope=scope, key=key).first()
         if kept:
             if kept.fingerprint != fingerprint:
@@ -260,7 +265,7 @@ def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_k
     concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
     """
     with transaction.atomic():
-        CarbonAccount.objects.select_for_update().filter(pk=citizen.pk).exists()
+        _lock(CarbonAccount.objects.filter(pk=citizen.pk))
         scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
         if scenario is None:
             raise refusals.ScenarioNotFound()
