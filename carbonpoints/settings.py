@@ -227,8 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
-    "redemption-settle-yesterday": {
-        "task": "redemption.settle_day", "schedule": crontab(hour=2, minute=0),
+    "redemption-settle-recent-days": {
+        "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
     },
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import qrcode
 import qrcode.image.svg
@@ -66,6 +66,20 @@ def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:
     )
 
 
+def voucher_code_normalize(code: str) -> str:
+    """What a cashier types (any case, spaces or dashes) as the stored code."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def merchant_voucher(*, merchant: Merchant, code: str) -> Voucher | None:
+    """A voucher of this merchant by its typed code; another merchant's is not found."""
+    return (
+        Voucher.objects.select_related("redemption__scenario")
+        .filter(code=voucher_code_normalize(code), redemption__scenario__merchant=merchant)
+        .first()
+    )
+
+
 def voucher_state(voucher: Voucher) -> str:
     if voucher.consumed_at:
         return "consumed"
@@ -87,7 +101,7 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     """Redemptions (or paid checkouts) per local day over the last ``days``, for a bar chart."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
-    since = timezone.make_aware(timezone.datetime.combine(first, timezone.datetime.min.time()))
+    since = timezone.make_aware(datetime.combine(first, time.min))
     if scenario.kind == Scenario.Kind.POINTS_OFFSET:
         rows = scenario.checkouts.filter(created_at__gte=since, status="paid")
     else:

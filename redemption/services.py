@@ -39,6 +39,7 @@ from .models import (
     Settlement,
     Voucher,
 )
+from .selectors import voucher_code_normalize
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
 VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
@@ -48,14 +49,14 @@ def _new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def voucher_code_normalize(code: str) -> str:
-    """What a cashier types (any case, spaces or dashes) as the stored code."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime.combine(day, time.min))
     return start, start + timedelta(days=1)
+
+
+def _lock(rows) -> None:
+    """``SELECT … FOR UPDATE`` these rows until the transaction ends."""
+    list(rows.select_for_update().values_list("pk", flat=True))
 
 
 def _citizen_points(citizen: CarbonAccount):
@@ -104,7 +105,7 @@ def idempotent_answer(
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).exists()
+        _lock(User.objects.filter(pk=user.pk))
         kept = IdempotentAnswer.objects.filter(user=user, scope=scope, key=key).first()
         if kept:
             if kept.fingerprint != fingerprint:
@@ -264,7 +265,7 @@ def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_k
     concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
     """
     with transaction.atomic():
-        CarbonAccount.objects.select_for_update().filter(pk=citizen.pk).exists()
+        _lock(CarbonAccount.objects.filter(pk=citizen.pk))
         scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
         if scenario is None:
             raise refusals.ScenarioNotFound()
@@ -329,8 +330,15 @@ def voucher_expire(*, voucher_id: int) -> bool:
 
 
 def redemption_refund_cancelled(*, redemption_id: int) -> bool:
-    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice."""
+    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice.
+
+    The voucher row is locked first, as when consuming, so a voucher is never both consumed
+    at the till and refunded.
+    """
     with transaction.atomic():
+        voucher = Voucher.objects.select_for_update().filter(redemption_id=redemption_id).first()
+        if voucher is not None and voucher.consumed_at:
+            return False
         redemption = (
             Redemption.objects.select_for_update(of=("self",)).select_related("scenario")
             .filter(pk=redemption_id, status=Redemption.Status.ISSUED).first()
@@ -354,7 +362,8 @@ def voucher_consume(*, staff: MerchantStaff, code: str) -> Voucher:
             raise refusals.VoucherNotFound()
         if voucher.consumed_at:
             raise refusals.VoucherAlreadyConsumed(consumed_at=voucher.consumed_at.isoformat())
-        if voucher.redemption.status == Redemption.Status.REFUNDED:
+        # read after the lock: a refund that committed meanwhile must be seen
+        if Redemption.objects.filter(pk=voucher.redemption_id, status=Redemption.Status.REFUNDED).exists():
             raise refusals.VoucherRefunded()
         if voucher.expires_at <= timezone.now():
             raise refusals.VoucherExpired(expires_at=voucher.expires_at.isoformat())

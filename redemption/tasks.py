@@ -33,6 +33,13 @@ def settle_day(day: str | None = None) -> int:
     return settlements_run(day=settle)
 
 
+@shared_task(name="redemption.settle_recent_days")
+def settle_recent_days(days: int = 7) -> int:
+    """Beat's nightly run: the last ``days`` days, so a night the worker missed is caught up."""
+    today = timezone.localdate()
+    return sum(settlements_run(day=today - timedelta(days=n)) for n in range(1, days + 1))
+
+
 @shared_task(name="redemption.unitize_pool")
 def unitize_pool() -> int:
     return pool_unitize_all()

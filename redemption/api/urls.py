@@ -13,6 +13,7 @@ urlpatterns = [
     path("merchant/scenarios/<int:pk>/pause", views.MerchantScenarioActionView.as_view(action_name="pause")),
     path("merchant/scenarios/<int:pk>/resume", views.MerchantScenarioActionView.as_view(action_name="resume")),
     path("merchant/scenarios/<int:pk>/cancel", views.MerchantScenarioActionView.as_view(action_name="cancel")),
+    path("merchant/vouchers/<str:code>", views.VoucherCheckView.as_view(), name="api-merchant-voucher"),
     path("merchant/vouchers/<str:code>/consume", views.VoucherConsumeView.as_view(), name="api-merchant-voucher-consume"),
     path("merchant/checkouts", views.CheckoutsView.as_view(), name="api-merchant-checkouts"),
     path("merchant/checkouts/<int:pk>/reverse", views.CheckoutReverseView.as_view(), name="api-merchant-checkout-reverse"),

@@ -155,6 +155,17 @@ class MerchantScenarioActionView(APIView):
         return Response(s.ScenarioSerializer(scenario).data)
 
 
+class VoucherCheckView(APIView):
+    @extend_schema(tags=["merchant"], summary="Look a voucher up before consuming it",
+                   responses={200: s.ConsumedVoucherSerializer, **ERRORS})
+    def get(self, request, code):
+        staff = merchant_staff(request)
+        voucher = selectors.merchant_voucher(merchant=staff.merchant, code=code)
+        if voucher is None:
+            raise ApiError(404, "not_found", "No such voucher at this merchant.")
+        return Response(s.ConsumedVoucherSerializer(voucher).data)
+
+
 class VoucherConsumeView(APIView):
     @extend_schema(tags=["merchant"], summary="Consume a voucher at the till (once)", request=None,
                    responses={200: s.ConsumedVoucherSerializer, **ERRORS})

@@ -76,3 +76,33 @@ def drive_the_till(page, url, *, email, voucher_code, pay_code):
     page.click("#checkout-button")
     page.wait_for_selector("text=1500 points take ¥15.00 off")
     assert page.locator("#checkouts").inner_text().count("Reverse") == 1
+
+
+def test_a_manager_creates_a_scenario_and_retires_an_offset(live_server, manager):
+    from .factories import fill_pool
+
+    fill_pool("metro", 2026, 9, 1000)
+    email = manager.user.email
+
+    with chromium_page() as page:
+        page.goto(f"{live_server.url}/accounts/login/?next=/merchant/scenarios/")
+        page.fill("input[name=login]", email)
+        page.fill("input[name=password]", "correct-horse-battery")
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_url(f"{live_server.url}/merchant/scenarios/")
+
+        page.select_option("select[name=kind]", "voucher")
+        page.fill("input[name=title]", "Tote bag")
+        page.fill("input[name=points_cost]", "200")
+        page.fill("input[name=stock]", "30")
+        page.locator("form.card button[type=submit]").click()
+        page.wait_for_selector("text=stock 30 of 30")
+        assert page.locator("svg.chart").count() == 1
+
+        page.goto(f"{live_server.url}/merchant/offsets/")
+        page.fill("input[name=grams]", "250")
+        page.fill("input[name=purpose]", "Shop lighting 2026")
+        page.locator("form.card button[type=submit]").click()
+        page.wait_for_selector("#verification")
+        assert "Verified" in page.inner_text("#verification")
+        assert "CP-METRO-202609-000000000250" in page.content()

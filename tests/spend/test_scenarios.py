@@ -103,3 +103,14 @@ def test_pause_resume_and_cancel(manager_client, merchant, citizen_client):
 def test_another_merchants_scenario_is_not_found(manager_client):
     other = ScenarioFactory()
     assert_error(manager_client.post(f"/api/v1/merchant/scenarios/{other.pk}/pause"), 404, "not_found")
+
+
+def test_the_console_chart_counts_todays_redemptions(make_citizen, merchant, client, manager):
+    scenario = ScenarioFactory(merchant=merchant, title="Chart me")
+    for key in ("a", "b"):
+        client_for(make_citizen(points=100)).post("/api/v1/redemptions", {"scenario_id": scenario.pk},
+                                                  format="json", HTTP_IDEMPOTENCY_KEY=key)
+    client.force_login(manager.user)
+    body = client.get("/merchant/scenarios/").content.decode()
+    assert "stock 8 of 10" in body and "2 redeemed" in body
+    assert f"<title>{timezone.localdate().isoformat()}: 2</title>" in body

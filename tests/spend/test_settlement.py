@@ -47,3 +47,24 @@ def test_a_day_is_settled_once_with_points_and_money(manager, manager_client, ca
 
 def test_cashiers_do_not_see_settlements(cashier_client):
     assert cashier_client.get("/api/v1/merchant/settlements").status_code == 403
+
+
+def test_the_nightly_run_catches_up_a_missed_day(manager, cashier_client, make_citizen):
+    from datetime import timedelta
+
+    from redemption.models import Voucher
+    from redemption.tasks import settle_recent_days
+
+    scenario = ScenarioFactory(merchant=manager.merchant, points_cost=100)
+    code = client_for(make_citizen(points=100)).post(
+        "/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    ).json()["voucher"]["code"]
+    cashier_client.post(f"/api/v1/merchant/vouchers/{code}/consume")
+    three_days_ago = timezone.now() - timedelta(days=3)
+    Voucher.objects.update(consumed_at=three_days_ago)
+
+    settle_recent_days()
+    settle_recent_days()
+
+    [settlement] = Settlement.objects.all()
+    assert settlement.day == timezone.localtime(three_days_ago).date() and settlement.voucher_points == 100

@@ -146,3 +146,22 @@ def test_a_manager_adds_a_cashier_who_can_sign_in(manager_client, cashier_client
     assert client.login(email="till2@shop.cn", password=response.json()["password"])
     assert_error(cashier_client.post("/api/v1/merchant/staff", {"email": "x@shop.cn"}, format="json"),
                  403, "manager_only")
+
+
+def test_a_refunded_voucher_cannot_be_consumed(cashier_client, voucher_code, manager_client, merchant,
+                                              django_capture_on_commit_callbacks):
+    from redemption.models import Scenario
+
+    scenario = Scenario.objects.get(merchant=merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(f"/api/v1/merchant/scenarios/{scenario.pk}/cancel")
+    assert_error(consume(cashier_client, voucher_code), 409, "voucher_refunded")
+
+
+def test_a_cashier_looks_a_voucher_up_before_consuming(cashier_client, voucher_code):
+    before = cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}")
+    assert before.status_code == 200 and before.json()["state"] == "valid"
+    consume(cashier_client, voucher_code)
+    assert cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}").json()["state"] == "consumed"
+    other = client_for(CashierFactory().user)
+    assert_error(other.get(f"/api/v1/merchant/vouchers/{voucher_code}"), 404, "not_found")
