@@ -114,3 +114,15 @@ def test_the_console_chart_counts_todays_redemptions(make_citizen, merchant, cli
     body = client.get("/merchant/scenarios/").content.decode()
     assert "stock 8 of 10" in body and "2 redeemed" in body
     assert f"<title>{timezone.localdate().isoformat()}: 2</title>" in body
+
+
+def test_max_share_may_be_sent_as_a_json_number(manager_client):
+    response = manager_client.post("/api/v1/merchant/scenarios", {
+        "kind": "points_offset", "title": "Pay with points", "points_per_yuan": 100, "max_share": 0.25,
+        "stock": None, "per_citizen_limit": None, "valid_from": None, "valid_until": None,
+    }, format="json")
+    assert response.status_code == 201, response.content
+    assert Scenario.objects.get(pk=response.json()["id"]).max_share_bp == 2500
+    error = assert_error(manager_client.post("/api/v1/merchant/scenarios", {
+        "kind": "points_offset", "title": "x", "points_per_yuan": 100, "max_share": 1.5}, format="json"), 400, "invalid")
+    assert "max_share" in error["details"]
