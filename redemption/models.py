@@ -107,6 +107,7 @@ class Scenario(models.Model):
     )
     max_share_bp = models.PositiveIntegerField(
         _("largest share of a price, in basis points"), null=True, blank=True,
+        # xgettext:no-python-format
         help_text=_("points_offset: 3000 means points pay at most 30% of an order."),
     )
     stock = models.PositiveIntegerField(_("stock"), null=True, blank=True, help_text=_("Empty: unlimited."))

@@ -99,3 +99,15 @@ def test_staff_without_a_carbon_account_get_a_clear_error(api_client):
     response = api_client.get("/api/v1/me/account")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "not_a_citizen"
+
+
+@pytest.mark.parametrize(
+    ("role", "is_staff", "lands_on"),
+    [("citizen", False, "/me/"), ("merchant_staff", False, "/merchant/"), ("operator", True, "/admin/")],
+)
+def test_each_role_lands_on_its_own_page_after_signing_in(client, role, is_staff, lands_on):
+    factory = CitizenFactory if role == "citizen" else UserFactory
+    factory(email="someone@example.cn", password="a-long-secret-42", role=role, is_staff=is_staff)
+    response = client.post(reverse("account_login"), {"login": "someone@example.cn", "password": "a-long-secret-42"})
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
