@@ -13,6 +13,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from carbonpoints.celery import app as celery_app
@@ -100,8 +101,14 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def client() -> Client:
+    """Pages in English unless a test asks otherwise (the product's default is zh-hans)."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
 def api_client() -> APIClient:
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
