@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +37,7 @@ def reductions_by_action(*, account_id: int) -> list[dict]:
     return list(
         ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED)
         .values("action")
-        .annotate(grams=Sum("credited_g"))
+        .annotate(grams=Sum("credited_g"), title=Max("methodology__title"))
         .order_by("-grams")
     )
 
