@@ -3,9 +3,10 @@
 Balances are running balances on the account row and history pages walk the index
 (account, id) from the newest posting, so neither should grow with the ledger. This benchmark
 fills the ledger twice (10k postings, then 10M) with balanced credit transactions spread over
-10,000 citizens, and times the same reads each time: the balance read behind
+10,000 citizens, and times the same reads each time, for citizens whose newest page is full in
+both ledgers: the balance read behind
 ``/api/v1/me/account``, the whole ``/api/v1/me/account`` request (in-process, no network), and
-the newest page (20) of a citizen's postings. Target: large/small ≤ 1.5×.
+the newest page (20) of a citizen's postings, alone and as ``GET /api/v1/me/ledger``. Target: large/small ≤ 1.5×.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from _common import latencies_ms, print_table, setup_django, step, summary, writ
 
 CITIZENS = 10_000
 AMOUNT = 10  # points per credit
+RUN = 20  # consecutive credits to one citizen: one history page
 
 
 def reset_and_open_accounts() -> list[tuple[int, int]]:
@@ -66,7 +68,8 @@ def grow_ledger(target_postings: int, citizen_accounts: list[int]) -> None:
             # Bulk fill only: skip per-row foreign-key and ledger triggers (the rows are built
             # balanced and against existing accounts; the balances are re-derived below).
             cursor.execute("SET LOCAL session_replication_role = replica")
-            # transaction i (1-based) credits citizen (i-1) % CITIZENS, its k-th credit, k = (i-1) // CITIZENS + 1
+            # Transaction i (1-based) credits citizen ((i-1) // RUN) % CITIZENS: citizens get credits
+            # in runs of RUN, so even the small ledger has citizens with a full history page.
             cursor.execute(
                 """
                 INSERT INTO ledger_ledgertransaction (id, kind, fingerprint, reference, memo, metadata, created_at)
@@ -81,11 +84,12 @@ def grow_ledger(target_postings: int, citizen_accounts: list[int]) -> None:
                 FROM generate_series(%(lo)s, %(hi)s) AS i,
                 LATERAL (VALUES
                     (%(source)s::bigint, -%(amount)s::bigint, -%(amount)s::bigint * i),
-                    (%(first)s + 3 * ((i - 1) %% %(n)s), %(amount)s, %(amount)s * ((i - 1) / %(n)s + 1))
+                    (%(first)s + 3 * (((i - 1) / %(run)s) %% %(n)s), %(amount)s,
+                     %(amount)s * (((i - 1) / (%(run)s * %(n)s)) * %(run)s + (i - 1) %% %(run)s + 1))
                 ) AS x(account_id, amount, balance_after)
                 """,
                 {"lo": done_tx + 1, "hi": upto, "source": source.pk, "amount": AMOUNT,
-                 "first": first_citizen, "n": CITIZENS},
+                 "first": first_citizen, "n": CITIZENS, "run": RUN},
             )
         done_tx = upto
         step(f"  {done_tx * 2:,} / {want_tx * 2:,} postings")
@@ -123,6 +127,11 @@ def measure(citizens: list[tuple[int, int]], runs: int) -> dict[str, dict]:
         response = client.get("/api/v1/me/account")
         assert response.status_code == 200, response.content
 
+    def ledger_request(i):
+        client.force_authenticate(users[sample[i][0]])
+        response = client.get("/api/v1/me/ledger?account=points")
+        assert response.status_code == 200, response.content
+
     def history_page(i):
         page = list(account_postings(account_ids=[sample[i][1]])[:20])
         assert page
@@ -131,6 +140,7 @@ def measure(citizens: list[tuple[int, int]], runs: int) -> dict[str, dict]:
         "balance read": summary(latencies_ms(balance, runs)),
         "GET /api/v1/me/account (in-process)": summary(latencies_ms(account_request, runs)),
         "history page (20 newest postings)": summary(latencies_ms(history_page, runs)),
+        "GET /api/v1/me/ledger (in-process)": summary(latencies_ms(ledger_request, runs)),
     }
 
 
@@ -150,7 +160,7 @@ def main() -> None:
     step(f"filling the ledger to {args.small:,} postings")
     grow_ledger(args.small, [acct for _, acct in citizens])
     step("timing reads")
-    credited = citizens[: min(CITIZENS, args.small // 2)]  # those with history in both ledgers
+    credited = citizens[: max(1, min(CITIZENS, args.small // 2 // RUN))]  # a full page in both ledgers
     small = measure(credited, args.runs)
     step(f"filling the ledger to {args.large:,} postings")
     grow_ledger(args.large, [acct for _, acct in citizens])
