@@ -1,37 +1,15 @@
 """Many spenders at once against PostgreSQL: the balance never goes below zero, nothing is lost."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.selectors import ledger_check
 from carbonpoints.ledger.services import Leg, transaction_post
+from tests.concurrency import run_at_once
 from tests.factories import LedgerAccountFactory, SourceAccountFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count, work):
-    """Start ``count`` threads (each with its own database connection) on a common signal."""
-    start = threading.Barrier(count)
-    outcomes = []
-
-    def worker(n):
-        try:
-            start.wait()
-            outcomes.append(work(n))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def test_concurrent_spending_never_overdraws():

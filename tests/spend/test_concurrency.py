@@ -1,51 +1,23 @@
 """Many requests at once against PostgreSQL: no oversold stock, no overdraft, limits and keys hold.
 
-Each thread has its own database connection. The threads start together on a barrier; at most
-``CONNECTIONS`` of them talk to the database at a time, to stay well inside PostgreSQL's
-``max_connections`` on a shared machine (the locks are held until commit, so the requests still
-contend for the same rows).
+Each thread has its own database connection; see ``tests.concurrency.run_at_once``.
 """
 
-import threading
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from carbonpoints.ledger.models import LedgerAccount
 from redemption.models import Redemption, Scenario, UnitBlock
 from redemption.selectors import units_overlap
+from tests.concurrency import run_at_once
 from tests.factories import CitizenFactory
 
 from .conftest import client_for
 from .factories import StaffFactory, ScenarioFactory, fill_pool, give_points, points_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-CONNECTIONS = 24
-
-
-def run_at_once(count, work):
-    start = threading.Barrier(count)
-    gate = threading.BoundedSemaphore(CONNECTIONS)
-    outcomes = []
-
-    def worker(n):
-        start.wait()
-        with gate:
-            try:
-                outcomes.append(work(n))
-            finally:
-                connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
 
 def redeem(client, scenario, key):
     response = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
