@@ -1,7 +1,16 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActionRecord, ActionState, Batch, CitizenCarry, Partner, PartnerKey, ReviewDecision, Upload
+from .models import (
+    ActionRecord,
+    ActionState,
+    Batch,
+    CitizenCarry,
+    Partner,
+    PartnerKey,
+    ReviewDecision,
+    Upload,
+)
 from .selectors import explanation
 from .services import partner_key_rotate, partner_status_set, record_review
 

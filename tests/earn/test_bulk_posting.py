@@ -2,7 +2,11 @@
 
 import pytest
 
-from carbonpoints.ledger.exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
+from carbonpoints.ledger.exceptions import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    UnbalancedTransaction,
+)
 from carbonpoints.ledger.models import LedgerTransaction, Posting
 from carbonpoints.ledger.selectors import ledger_check
 from carbonpoints.ledger.services import Leg, TransactionSpec, transaction_post_many

@@ -1,6 +1,5 @@
 """The demo city's earn side, and methodologies as versioned data with a pure quantification."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
