@@ -104,6 +104,10 @@ def batch_quantify(*, batch_id) -> int:
                     "quantity": _dec(record.quantity),
                     "raw_reduction_g": record.reduction_g,
                 }
+                if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
+                    record.state, record.reason = ActionState.REJECTED, "no_reduction"
+                    _rule(record, "no_reduction")
+                    continue
                 record.state = ActionState.QUANTIFIED
             _save(records)
             done += len(records)

@@ -216,3 +216,11 @@ def test_caps_hold_when_two_partners_batches_are_verified_at_once(metro, bikes, 
     assert sum(ActionRecord.objects.values_list("counted_quantity", flat=True)) == 100  # the daily cap
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 4670
     assert ledger_check().ok
+
+
+def test_an_action_that_reduces_nothing_under_its_methodology_is_rejected(metro, linked_citizen_client):
+    Methodology.objects.filter(code="bus_ride").update(project_g_per_unit=Decimal("30"))
+    metro.send(event(external_id="worse", action="bus_ride", quantity=5))
+
+    assert (metro.record("worse")["state"], metro.record("worse")["reason"]) == ("rejected", "no_reduction")
+    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 0
