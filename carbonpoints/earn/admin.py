@@ -146,3 +146,16 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(admin.ModelAdmin):
+    """Key ids and their validity; secrets are never shown (rotate from the partner's page)."""
+
+    list_display = ["key_id", "partner", "created_at", "expires_at"]
+    list_filter = ["partner"]
+    fields = ["partner", "key_id", "created_at", "expires_at"]
+    readonly_fields = ["partner", "key_id", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
