@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
-from .models import CarbonAccount, CitizenRank
+from .models import CarbonAccount, CitizenRank, IdentityLink
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,8 @@ def carbon_account_summary(*, account: CarbonAccount) -> dict:
     }
 
 
-def identity_links_active(*, partner_id: int, subjects) -> dict[str, "IdentityLink"]:
+def identity_links_active(*, partner_id: int, subjects) -> dict[str, IdentityLink]:
     """The active links of these member ids at one partner, by member id (one query)."""
-    from .models import IdentityLink
-
     links = IdentityLink.objects.filter(partner_id=partner_id, subject__in=list(subjects), revoked_at__isnull=True)
     return {link.subject: link for link in links}
 

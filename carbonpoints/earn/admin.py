@@ -1,7 +1,16 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ActionRecord, ActionState, Batch, CitizenCarry, Partner, PartnerKey, ReviewDecision, Upload
+from .models import (
+    ActionRecord,
+    ActionState,
+    Batch,
+    CitizenCarry,
+    Partner,
+    PartnerKey,
+    ReviewDecision,
+    Upload,
+)
 from .selectors import explanation
 from .services import partner_key_rotate, partner_status_set, record_review
 
@@ -136,4 +145,17 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(admin.ModelAdmin):
+    """Key ids and their validity; secrets are never shown (rotate from the partner's page)."""
+
+    list_display = ["key_id", "partner", "created_at", "expires_at"]
+    list_filter = ["partner"]
+    fields = ["partner", "key_id", "created_at", "expires_at"]
+    readonly_fields = ["partner", "key_id", "created_at"]
+
+    def has_add_permission(self, request):
         return False

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -129,6 +129,52 @@ def _refusal(event: Event, partner: Partner, catalogue: Catalogue) -> str:
     return ""
 
 
+_COPIED = ["partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
+           "ends_at", "attributes", "raw", "received_at"]
+_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS earn_intake_staging (
+    partner_id bigint, batch_id uuid, external_id varchar(128), subject varchar(128), action varchar(40),
+    quantity numeric(20, 6), unit varchar(20), occurred_at timestamptz, ends_at timestamptz,
+    attributes jsonb, raw text, received_at timestamptz
+) ON COMMIT DELETE ROWS
+"""
+_FROM_STAGING = f"""
+INSERT INTO earn_actionrecord ({", ".join(_COPIED)}, state, reason, capped, review, points_settled,
+                               explanation, updated_at)
+SELECT {", ".join(_COPIED)}, 'received', '', false, '', true, '{{}}'::jsonb, received_at
+FROM earn_intake_staging
+ON CONFLICT (partner_id, external_id) DO NOTHING
+RETURNING external_id
+"""
+
+
+def _insert(records: list[ActionRecord], batch: Batch) -> set[str]:
+    """Insert what is new; the external ids this call inserted (the rest are duplicates).
+
+    PostgreSQL: COPY into a staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING
+    RETURNING. Elsewhere: ``bulk_create(ignore_conflicts=True)`` and a re-read.
+    """
+    if not records:
+        return set()
+    if connection.vendor != "postgresql":
+        ActionRecord.objects.bulk_create(records, ignore_conflicts=True, batch_size=1000)
+        return set(
+            ActionRecord.objects.filter(batch=batch, external_id__in=[r.external_id for r in records])
+            .values_list("external_id", flat=True)
+        )
+    from psycopg.types.json import Jsonb
+
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGING)
+        cursor.execute("TRUNCATE earn_intake_staging")
+        with cursor.cursor.copy(f"COPY earn_intake_staging ({', '.join(_COPIED)}) FROM STDIN") as copy:
+            for r in records:
+                copy.write_row((r.partner_id, r.batch_id, r.external_id, r.subject, r.action, r.quantity,
+                                r.unit, r.occurred_at, r.ends_at, Jsonb(r.attributes), r.raw, r.received_at))
+        cursor.execute(_FROM_STAGING)
+        return {row[0] for row in cursor.fetchall()}
+
+
 @dataclass
 class IntakeResult:
     results: list[dict] = field(default_factory=list)
@@ -172,11 +218,7 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
         ))
 
     with transaction.atomic():
-        ActionRecord.objects.bulk_create(records, ignore_conflicts=True, batch_size=1000)
-        mine = set(
-            ActionRecord.objects.filter(batch=batch, external_id__in=[r.external_id for r in records])
-            .values_list("external_id", flat=True)
-        ) if records else set()
+        mine = _insert(records, batch)
         result = IntakeResult()
         rejections = []
         for candidate, (status, code) in zip(candidates, outcome, strict=True):

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -104,6 +104,10 @@ def batch_quantify(*, batch_id) -> int:
                     "quantity": _dec(record.quantity),
                     "raw_reduction_g": record.reduction_g,
                 }
+                if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
+                    record.state, record.reason = ActionState.REJECTED, "no_reduction"
+                    _rule(record, "no_reduction")
+                    continue
                 record.state = ActionState.QUANTIFIED
             _save(records)
             done += len(records)
@@ -353,7 +357,7 @@ def batch_credit(*, batch_id) -> int:
 
 def batch_process(*, batch_id) -> dict:
     """All stages, in order (the embedded default and the demo run it in one go)."""
-    Batch.objects.filter(pk=batch_id).update(last_run_at=timezone.now())
+    batch_run_record(batch_id=batch_id)
     return {"quantified": batch_quantify(batch_id=batch_id), "verified": batch_verify(batch_id=batch_id),
             "credited": batch_credit(batch_id=batch_id)}
 
@@ -408,9 +412,19 @@ def unlinked_release(*, partner_id: int, subject: str) -> tuple[list[str], int]:
     return batch_ids, released
 
 
+MAX_PIPELINE_RUNS = 20
+"""A batch run this often without finishing is left to an operator (a poison batch would loop)."""
+
+
+def batch_run_record(*, batch_id) -> None:
+    """Count a pipeline run on the batch (compare-and-set free: an F() increment)."""
+    Batch.objects.filter(pk=batch_id).update(pipeline_runs=F("pipeline_runs") + 1, last_run_at=timezone.now())
+
+
 def stuck_batches(*, older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> list[str]:
     """Batches with records waiting in a pipeline state for longer than a run should take."""
     cutoff = timezone.now() - older_than
     return [str(b) for b in ActionRecord.objects.filter(
         state__in=[ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.VERIFIED], updated_at__lt=cutoff,
+        batch__pipeline_runs__lt=MAX_PIPELINE_RUNS,
     ).values_list("batch_id", flat=True).distinct()[:limit]]

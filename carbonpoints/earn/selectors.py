@@ -9,6 +9,7 @@ from .models import ActionRecord, ActionState, Batch, Partner
 
 RULE_TEXT = {
     "no_methodology": _("No methodology was in force for this action type at that time."),
+    "no_reduction": _("Under this methodology the action does not reduce emissions."),
     "unit_mismatch": _("The unit does not match the methodology's unit (%(expected)s)."),
     "occurred_in_future": _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
     "too_old": _("The action is older than the backfill window of %(backfill_days)s days."),

@@ -8,6 +8,7 @@ from .uploads import upload_process
 
 @shared_task(name="earn.quantify_batch", acks_late=True)
 def quantify_batch(batch_id: str) -> int:
+    pipeline.batch_run_record(batch_id=batch_id)
     done = pipeline.batch_quantify(batch_id=batch_id)
     verify_batch.delay_on_commit(batch_id)
     return done

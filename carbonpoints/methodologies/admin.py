@@ -2,27 +2,18 @@ from django.contrib import admin
 
 from .models import ConversionRule, Methodology
 
-FACTOR_FIELDS = [
-    "code", "version", "unit", "baseline_g_per_unit", "project_g_per_unit",
-    "max_quantity_per_record", "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap",
-    "valid_from",
-]
-
 
 @admin.register(Methodology)
 class MethodologyAdmin(admin.ModelAdmin):
-    """A saved version keeps its factors: change them by "save as new" with a later validity."""
+    """A saved version keeps its factors (the model refuses a change): "save as new" makes the next
+    version, after the old one's "valid until" is set to the new "valid from"."""
 
     list_display = ["code", "version", "title", "unit", "baseline_g_per_unit", "project_g_per_unit",
                     "basis", "daily_cap", "valid_from", "valid_until"]
     list_filter = ["code", "basis"]
     search_fields = ["code", "title", "source"]
     save_as = True
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and "_saveasnew" not in request.POST:
-            return FACTOR_FIELDS
-        return []
+    save_as_continue = False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -14,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 FACTOR = {"max_digits": 16, "decimal_places": 6}
 
 
+FROZEN_FIELDS = (
+    "code", "version", "unit", "baseline_g_per_unit", "project_g_per_unit", "max_quantity_per_record",
+    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from",
+)
+"""What a saved version never changes (only its end of validity, title and source wording may)."""
+
+
 class Methodology(models.Model):
     class Basis(models.TextChoices):
         PUBLISHED = "published", _("published")
@@ -66,6 +73,13 @@ class Methodology(models.Model):
         return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
 
     def clean(self):
+        if self.pk:
+            stored = Methodology.objects.filter(pk=self.pk).values(*FROZEN_FIELDS).first()
+            if stored and any(stored[name] != getattr(self, name) for name in FROZEN_FIELDS):
+                raise ValidationError(
+                    _("A saved version keeps its factors, unit and limits, since actions were quantified "
+                      "by it: save a new version instead (with a later 'valid from').")
+                )
         overlapping = Methodology.objects.filter(code=self.code).exclude(pk=self.pk)
         if self.valid_until:
             overlapping = overlapping.filter(valid_from__lt=self.valid_until)

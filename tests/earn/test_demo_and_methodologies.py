@@ -1,6 +1,5 @@
 """The demo city's earn side, and methodologies as versioned data with a pure quantification."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from accounts.models import User
 from carbonpoints.earn.models import ActionRecord, Partner
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 from carbonpoints.methodologies.quantify import points_for, reduction_g
+from tests.factories import UserFactory
 
 from .factories import event
 
@@ -75,7 +75,7 @@ def test_versions_of_a_methodology_may_not_overlap():
 
 
 def test_operators_see_methodologies_partners_and_records_in_the_admin(client, metro):
-    from tests.factories import UserFactory
+
 
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     metro.send(event())
@@ -84,7 +84,8 @@ def test_operators_see_methodologies_partners_and_records_in_the_admin(client, m
                 "/admin/methodologies/conversionrule/", "/admin/earn/partner/",
                 f"/admin/earn/partner/{metro.partner.pk}/change/", "/admin/earn/batch/", "/admin/earn/upload/",
                 "/admin/earn/actionrecord/", "/admin/earn/reviewdecision/", "/admin/earn/citizencarry/",
-                "/admin/accounts/identitylink/"]:
+                "/admin/accounts/identitylink/", "/admin/earn/partnerkey/",
+                f"/admin/earn/partnerkey/{metro.credentials.key.pk}/change/"]:
         assert client.get(url).status_code == 200, url
 
 
@@ -100,3 +101,39 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     citizen = User.objects.get(email="citizen1@demo.carbonpoints.cn").carbon_account
     assert citizen.actions.filter(state="credited").exists()
     call_command("ledger_check")
+
+
+def _admin_form(methodology, **changes) -> dict:
+    local = timezone.localtime(methodology.valid_from)
+    data = {
+        "code": methodology.code, "version": methodology.version, "title": methodology.title,
+        "unit": methodology.unit, "baseline_g_per_unit": str(methodology.baseline_g_per_unit),
+        "project_g_per_unit": str(methodology.project_g_per_unit), "basis": methodology.basis,
+        "source": methodology.source, "valid_from_0": local.strftime("%Y-%m-%d"),
+        "valid_from_1": local.strftime("%H:%M:%S"), "valid_until_0": "", "valid_until_1": "",
+        "max_quantity_per_record": str(methodology.max_quantity_per_record or ""), "fixed_quantity": "",
+        "max_speed_kmh": "", "daily_cap": str(methodology.daily_cap or ""), "monthly_cap": "",
+        "created_at_0": local.strftime("%Y-%m-%d"), "created_at_1": local.strftime("%H:%M:%S"),
+    }
+    data.update(changes)
+    return data
+
+
+def test_operators_add_a_version_in_the_admin_but_cannot_rewrite_a_saved_one(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    walk = Methodology.objects.get(code="walk")
+    url = f"/admin/methodologies/methodology/{walk.pk}/change/"
+
+    rewrite = client.post(url, _admin_form(walk, baseline_g_per_unit="0.05"))
+    assert rewrite.status_code == 200, "the form is shown again with the refusal"
+    walk.refresh_from_db()
+    assert walk.baseline_g_per_unit == Decimal("0.02")
+
+    end = client.post(url, _admin_form(walk, valid_until_0="2027-01-01", valid_until_1="00:00:00"))
+    assert end.status_code == 302
+    new = client.post(url, _admin_form(walk, _saveasnew="1", version="2", baseline_g_per_unit="0.03",
+                                       valid_from_0="2027-01-01", valid_from_1="00:00:00"))
+    assert new.status_code == 302, new.content[:2000]
+    versions = list(Methodology.objects.filter(code="walk").order_by("version")
+                    .values_list("version", "baseline_g_per_unit"))
+    assert versions == [(1, Decimal("0.02")), (2, Decimal("0.03"))]

@@ -137,3 +137,8 @@ def test_concurrent_resends_of_the_same_events_store_each_once(metro):
     for i in range(200):
         statuses = [a["results"][i]["status"] for a in answers]
         assert sorted(statuses) == ["accepted", "duplicate", "duplicate", "duplicate"]
+
+
+def test_an_external_id_with_a_slash_can_be_looked_up(metro):
+    metro.send(event(external_id="2026/11/27-0001"))
+    assert metro.record("2026/11/27-0001")["external_id"] == "2026/11/27-0001"

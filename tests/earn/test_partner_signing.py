@@ -149,3 +149,23 @@ def test_create_partner_refuses_unknown_action_types():
 
 def test_a_timestamp_within_the_window_is_accepted(metro):
     assert metro.send(event(), timestamp=int(timezone.now().timestamp()) - 250).status_code == 202
+
+
+def test_operators_rotate_and_disable_partners_in_the_admin(metro, client):
+    from django.contrib.messages import get_messages
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = "/admin/earn/partner/"
+
+    response = client.post(url, {"action": "rotate_key", "_selected_action": [metro.partner.pk]})
+
+    shown = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    new_key = metro.partner.keys.order_by("-id").first()
+    assert new_key.key_id in shown and new_key.key_id != metro.credentials.key_id
+    assert metro.partner.keys.get(pk=metro.credentials.key.pk).expires_at is not None
+    assert metro.send(event()).status_code == 202, "the old key works during the overlap"
+
+    client.post(url, {"action": "disable", "_selected_action": [metro.partner.pk]})
+    assert metro.send(event()).json()["error"]["code"] == "partner_disabled"

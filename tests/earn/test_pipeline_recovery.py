@@ -52,3 +52,14 @@ def test_a_batch_stopped_between_verification_and_crediting_resumes_without_doub
 def test_a_fresh_batch_is_left_to_its_own_worker(metro, linked_citizen_client):
     metro.send(event(), run_tasks=False)
     assert pipeline.stuck_batches() == []
+
+
+def test_a_batch_that_never_finishes_is_left_to_operators_after_many_runs(metro, linked_citizen_client):
+    from carbonpoints.earn.models import Batch
+
+    batch_id = metro.send(event(), run_tasks=False).json()["batch_id"]
+    _age_everything()
+    assert pipeline.stuck_batches() == [batch_id]
+
+    Batch.objects.filter(pk=batch_id).update(pipeline_runs=pipeline.MAX_PIPELINE_RUNS)
+    assert pipeline.stuck_batches() == []

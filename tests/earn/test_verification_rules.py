@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carbonpoints.earn.models import ActionRecord, ReviewDecision
-from carbonpoints.methodologies.models import Methodology
 from carbonpoints.ledger.selectors import ledger_check
+from carbonpoints.methodologies.models import Methodology
 from tests.factories import UserFactory
 
 from .factories import event
@@ -179,3 +179,48 @@ def test_trips_far_apart_are_not_duplicates(metro, bikes, citizen_client, link):
     bikes.send(event(external_id="t2", subject="b-8", occurred_at=timezone.now() - timedelta(hours=2)))
 
     assert bikes.record("t2")["state"] == "credited"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_caps_hold_when_two_partners_batches_are_verified_at_once(metro, bikes, citizen_client, link):
+    import threading
+
+    from django.db import connection
+
+    from carbonpoints.earn import pipeline
+
+    link(citizen_client, metro.partner, "m-9")
+    link(citizen_client, bikes.partner, "b-9")
+    batches = [
+        metro.send(*[event(external_id=f"m{i}", subject="m-9", quantity=20, occurred_at=morning(6 + i))
+                     for i in range(4)], run_tasks=False).json()["batch_id"],
+        bikes.send(*[event(external_id=f"b{i}", subject="b-9", quantity=20, occurred_at=morning(12 + i))
+                     for i in range(4)], run_tasks=False).json()["batch_id"],
+    ]
+    barrier = threading.Barrier(2)
+
+    def process(batch_id):
+        try:
+            barrier.wait()
+            pipeline.batch_process(batch_id=batch_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=process, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(ActionRecord.objects.values_list("counted_quantity", flat=True)) == 100  # the daily cap
+    assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 4670
+    assert ledger_check().ok
+
+
+def test_an_action_that_reduces_nothing_under_its_methodology_is_rejected(metro, linked_citizen_client):
+    Methodology.objects.filter(code="bus_ride").update(project_g_per_unit=Decimal("30"))
+    metro.send(event(external_id="worse", action="bus_ride", quantity=5))
+
+    assert (metro.record("worse")["state"], metro.record("worse")["reason"]) == ("rejected", "no_reduction")
+    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 0
