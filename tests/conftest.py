@@ -8,6 +8,9 @@ having exercised them.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import redis
@@ -19,6 +22,7 @@ from rest_framework.test import APIClient
 from carbonpoints.celery import app as celery_app
 
 ON_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _database_label() -> str:
@@ -123,3 +127,35 @@ def citizen_client(citizen) -> APIClient:
     client = APIClient()
     client.force_authenticate(citizen)
     return client
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker():
+    """A real ``celery -A carbonpoints worker`` on the test database and Redis, for this test.
+
+    Tasks go through Redis to it instead of running in-process; needs ``transaction=True``
+    so that what the test writes is committed and visible to the worker.
+    """
+    redis.Redis.from_url(settings.REDIS_URL).delete("celery")  # nothing stale from earlier runs
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": settings.REDIS_URL}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--pool=solo",
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield process
+    finally:
+        celery_app.conf.task_always_eager = True
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

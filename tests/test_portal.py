@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from carbonpoints.portal.selectors import bar_chart, daily_reductions, equivalents
-from tests.factories import CitizenFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
