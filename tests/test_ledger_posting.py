@@ -129,3 +129,21 @@ def test_postgres_refuses_postings_that_do_not_sum_to_zero(issuance, wallet):
 def test_postgres_refuses_an_overdrawn_balance_even_without_the_service(wallet):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE ledger_ledgeraccount SET balance = -1 WHERE id = {wallet.pk}")
+
+
+def test_history_of_several_accounts_pages_newest_first(issuance):
+    from carbonpoints.ledger.selectors import account_postings
+
+    a, b = LedgerAccountFactory(), LedgerAccountFactory(unit=Unit.GRAMS)
+    grams_source = SourceAccountFactory(unit=Unit.GRAMS)
+    for n in range(1, 6):
+        fund(issuance, a, n)
+        transaction_post(kind="issue", legs=[Leg(grams_source, -10 * n), Leg(b, 10 * n)])
+
+    history = account_postings(account_ids=[a.pk, b.pk])
+
+    assert history.count() == 10
+    assert [p.amount for p in history[0:4]] == [50, 5, 40, 4]
+    assert [p.amount for p in history[4:8]] == [30, 3, 20, 2]
+    assert [p.amount for p in history.filter(unit=Unit.GRAMS)[0:2]] == [50, 40]
+    assert history[0].transaction.kind == "issue"

@@ -11,13 +11,45 @@ from django.db.models import QuerySet
 from .models import LedgerAccount, LedgerTransaction, Posting
 
 
-def account_postings(*, account_ids: list[int]) -> QuerySet[Posting]:
+class PostingHistory:
+    """Postings of several accounts, newest first, read one account at a time.
+
+    ``account_id IN (…) ORDER BY id DESC LIMIT n`` tempts PostgreSQL into walking the whole
+    posting table backwards by primary key until n rows match — fine for a busy account,
+    ruinous for a quiet one in a ledger of millions. Reading each account's newest rows through
+    its own (account, id) index and merging them keeps a page's cost to the page, whatever the
+    size of the ledger. It offers what a paginator needs: ``count()``, slicing and ``filter()``.
+    """
+
+    def __init__(self, querysets: list[QuerySet[Posting]]) -> None:
+        self._querysets = querysets
+
+    def filter(self, *args, **kwargs) -> PostingHistory:
+        return PostingHistory([qs.filter(*args, **kwargs) for qs in self._querysets])
+
+    def count(self) -> int:
+        return sum(qs.count() for qs in self._querysets)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window):
+        if not isinstance(window, slice):
+            return self[window : window + 1][0]
+        start, stop = window.start or 0, window.stop
+        if stop is None:
+            raise ValueError("a posting history is read a page at a time")
+        newest = sorted(
+            (pk for qs in self._querysets for pk in qs.order_by("-id").values_list("id", flat=True)[:stop]),
+            reverse=True,
+        )[start:stop]
+        rows = Posting.objects.select_related("transaction", "account").in_bulk(newest)
+        return [rows[pk] for pk in newest]
+
+
+def account_postings(*, account_ids: list[int]) -> PostingHistory:
     """Postings of these accounts, newest first, with their transaction (for history pages)."""
-    return (
-        Posting.objects.filter(account_id__in=account_ids)
-        .select_related("transaction", "account")
-        .order_by("-id")
-    )
+    return PostingHistory([Posting.objects.filter(account_id=pk) for pk in sorted(set(account_ids))])
 
 
 @dataclass
