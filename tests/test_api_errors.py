@@ -79,3 +79,14 @@ def test_ledger_refusals_become_409_with_their_code():
     response = exception_handler(IdempotencyConflict("key reused"), {})
     assert response.status_code == 409
     assert response.data["error"]["code"] == "idempotency_conflict"
+
+
+def test_the_openapi_schema_is_valid_and_complete(tmp_path):
+    from django.core.management import call_command
+
+    # --fail-on-warn: every view, serializer and authentication scheme is described
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    schema = (tmp_path / "schema.yml").read_text()
+    for path in ("/api/v1/partner/events", "/api/v1/me/actions", "/api/v1/redemptions", "/api/v1/merchant/offsets"):
+        assert f"{path}:" in schema
+    assert "X-Session-Token" in schema and "X-CP-Signature" in schema
