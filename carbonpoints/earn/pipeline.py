@@ -408,12 +408,14 @@ def batch_process(*, batch_id) -> dict:
     while True:
         with transaction.atomic():
             records = list(
-                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("raw")
-                .select_related("methodology")
+                ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
                 .filter(batch_id=batch_id, state__in=PENDING_STATES).order_by("id")[:CHUNK]
             )
             if not records:
                 return counts
+            for record in records:  # the catalogue holds every version: no join, no copy per row
+                if record.methodology_id is not None:
+                    record.methodology = catalogue.by_id[record.methodology_id]
             now = timezone.now()
             ctx = replace(ctx, now=now)
             received = [r for r in records if r.state == ActionState.RECEIVED]

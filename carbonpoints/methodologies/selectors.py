@@ -18,6 +18,7 @@ class Catalogue:
             self.versions[methodology.code].append(methodology)
         self.rules = list(ConversionRule.objects.order_by("valid_from"))
         self._explained: dict[int, dict] = {}
+        self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 
     def codes(self) -> set[str]:
         return set(self.versions)
