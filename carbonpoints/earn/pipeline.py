@@ -434,6 +434,8 @@ def batch_process(*, batch_id) -> dict:
             _save(records)
             bulk_set(carries, ["remainder_g"])
             transaction_post_many(specs=specs)
+        if len(records) < CHUNK:  # the rest, if any, is locked by another run that will finish it
+            return counts
 
 
 # --- periodic work ------------------------------------------------------------------------

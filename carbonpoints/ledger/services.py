@@ -204,7 +204,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
             for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
             .filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
         }
-        existing = {tx.idempotency_key: tx for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys)}
+        existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
         if existing:
             by_key = {spec.idempotency_key: spec for spec in specs}
             for key, tx in existing.items():
@@ -246,6 +246,16 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                 leg.account.balance = balances[leg.account.pk]
     by_key = {tx.idempotency_key: tx for tx in new_txs} | existing
     return [by_key[key] for key in keys]
+
+
+def _with_keys(keys: list[str]):
+    """Transactions with these idempotency keys; on PostgreSQL one array parameter, not an IN list
+    of thousands of literals to format and plan."""
+    if connection.vendor == "postgresql":
+        return LedgerTransaction.objects.raw(
+            f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s)", [keys]
+        )
+    return LedgerTransaction.objects.filter(idempotency_key__in=keys)
 
 
 def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
