@@ -289,9 +289,14 @@ def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now)
             f"COPY {Posting._meta.db_table} (transaction_id, account_id, unit, amount, balance_after, created_at) "
             "FROM STDIN"
         ) as copy:
-            for pk, legs in zip(ids, rows, strict=True):
-                for account_id, unit, amount, balance_after in legs:
-                    copy.write_row((pk, account_id, unit, amount, balance_after, now))
+            # Integers, a unit code and one timestamp: text lines need no escaping and cost far
+            # less than psycopg's per-value adaptation of write_row.
+            stamp = now.isoformat()
+            copy.write("".join(
+                f"{pk}\t{account_id}\t{unit}\t{amount:d}\t{balance_after:d}\t{stamp}\n"
+                for pk, legs in zip(ids, rows, strict=True)
+                for account_id, unit, amount, balance_after in legs
+            ))
 
 
 def _insert_orm(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
