@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from carbonpoints.methodologies.quantify import points_for, reduction_g
 from carbonpoints.methodologies.selectors import Catalogue
 
 from . import ledger_accounts as earn_ledger
-from .models import COUNTED_STATES, ActionRecord, ActionState, Batch, CitizenCarry
+from .models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, Batch, CitizenCarry
 from .verification import overlaps, plausibility_refusal
 
 CHUNK = 2000
@@ -67,6 +68,36 @@ def _dec(value: Decimal | None) -> str | None:
 
 # --- quantify -----------------------------------------------------------------------------
 
+def _quantify(records: list[ActionRecord], catalogue: Catalogue) -> None:
+    """Received → quantified (or rejected), in memory: the caller saves."""
+    for record in records:
+        methodology = catalogue.methodology_at(record.action, record.occurred_at)
+        if methodology is None:
+            record.state, record.reason = ActionState.REJECTED, "no_methodology"
+            _rule(record, "no_methodology")
+            continue
+        if methodology.unit != record.unit:
+            record.state, record.reason = ActionState.REJECTED, "unit_mismatch"
+            _rule(record, "unit_mismatch", expected=methodology.unit)
+            continue
+        record.methodology = methodology
+        record.reduction_g = reduction_g(
+            quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
+            project_g_per_unit=methodology.project_g_per_unit,
+        )
+        record.explanation = {
+            **record.explanation,
+            "methodology": catalogue.explained(methodology),
+            "quantity": _dec(record.quantity),
+            "raw_reduction_g": record.reduction_g,
+        }
+        if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
+            record.state, record.reason = ActionState.REJECTED, "no_reduction"
+            _rule(record, "no_reduction")
+            continue
+        record.state = ActionState.QUANTIFIED
+
+
 def batch_quantify(*, batch_id) -> int:
     """Pick the methodology in force at each record's occurred_at and compute its reduction."""
     catalogue = Catalogue()
@@ -76,39 +107,7 @@ def batch_quantify(*, batch_id) -> int:
             records = _chunk(batch_id, ActionState.RECEIVED)
             if not records:
                 return done
-            for record in records:
-                methodology = catalogue.methodology_at(record.action, record.occurred_at)
-                if methodology is None:
-                    record.state, record.reason = ActionState.REJECTED, "no_methodology"
-                    _rule(record, "no_methodology")
-                    continue
-                if methodology.unit != record.unit:
-                    record.state, record.reason = ActionState.REJECTED, "unit_mismatch"
-                    _rule(record, "unit_mismatch", expected=methodology.unit)
-                    continue
-                record.methodology = methodology
-                record.reduction_g = reduction_g(
-                    quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
-                    project_g_per_unit=methodology.project_g_per_unit,
-                )
-                record.explanation = {
-                    **record.explanation,
-                    "methodology": {
-                        "code": methodology.code, "version": methodology.version,
-                        "title": methodology.title, "unit": methodology.unit,
-                        "baseline_g_per_unit": _dec(methodology.baseline_g_per_unit),
-                        "project_g_per_unit": _dec(methodology.project_g_per_unit),
-                        "net_g_per_unit": _dec(methodology.net_g_per_unit),
-                        "basis": methodology.basis, "source": methodology.source,
-                    },
-                    "quantity": _dec(record.quantity),
-                    "raw_reduction_g": record.reduction_g,
-                }
-                if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
-                    record.state, record.reason = ActionState.REJECTED, "no_reduction"
-                    _rule(record, "no_reduction")
-                    continue
-                record.state = ActionState.QUANTIFIED
+            _quantify(records, catalogue)
             _save(records)
             done += len(records)
 
@@ -117,6 +116,8 @@ def batch_quantify(*, batch_id) -> int:
 
 def _lock_citizens(account_ids) -> None:
     """Serialise verification and crediting per citizen, so caps hold across batches."""
+    if not account_ids:
+        return
     list(CarbonAccount.objects.select_for_update().filter(pk__in=sorted(account_ids)).order_by("pk")
          .values_list("pk", flat=True))
 
@@ -208,12 +209,68 @@ def _apply_caps(candidates: list[ActionRecord]) -> None:
         record.state, record.reason = ActionState.VERIFIED, ("capped" if record.capped else "")
 
 
+@dataclass(frozen=True)
+class _VerifyContext:
+    partner_id: int
+    now: datetime
+    clock_skew: timedelta
+    backfill: timedelta
+    hold: timedelta
+
+    @classmethod
+    def of(cls, batch_id) -> _VerifyContext:
+        return cls(
+            partner_id=Batch.objects.values_list("partner_id", flat=True).get(pk=batch_id),
+            now=timezone.now(),
+            clock_skew=timedelta(seconds=settings.EARN_CLOCK_SKEW_S),
+            backfill=timedelta(days=settings.EARN_BACKFILL_DAYS),
+            hold=timedelta(days=settings.EARN_UNLINKED_HOLD_DAYS),
+        )
+
+
+def _verify(records: list[ActionRecord], links: dict, ctx: _VerifyContext) -> None:
+    """Quantified → verified (maybe capped), unlinked, rejected or flagged, in memory.
+
+    The citizens of ``links`` must be locked by the caller (caps hold across batches).
+    """
+    candidates = []
+    for record in records:
+        record.explanation = {k: v for k, v in record.explanation.items()
+                              if k not in ("rules", "conversion")} | {
+            "rules": [rule for rule in record.explanation.get("rules", [])
+                      if rule["code"] in ("approved_on_review", "held_unlinked")]}
+        record.capped = False
+        link = links.get(record.subject)
+        linked = link is not None and record.action in link.consented_actions
+        record.account_id = link.account_id if linked else None
+        code, figures = plausibility_refusal(
+            quantity=record.quantity, occurred_at=record.occurred_at,
+            received_at=record.received_at, attributes=record.attributes,
+            methodology=record.methodology, clock_skew=ctx.clock_skew, backfill=ctx.backfill,
+        )
+        if code:
+            record.state, record.reason = ActionState.REJECTED, code
+            _rule(record, code, **figures)
+            continue
+        if not linked:
+            record.hold_until = record.hold_until or record.received_at + ctx.hold
+            if record.hold_until <= ctx.now:
+                record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
+                _rule(record, "link_window_passed")
+            else:
+                reason = "not_linked" if link is None else "no_consent_for_action"
+                record.state, record.reason = ActionState.UNLINKED, reason
+                if not any(r["code"] == "held_unlinked" for r in record.explanation["rules"]):
+                    _rule(record, "held_unlinked", until=record.hold_until.isoformat())
+            continue
+        candidates.append(record)
+    _flag_duplicate_trips(candidates, ctx.partner_id)
+    _apply_caps([r for r in candidates if r.state != ActionState.FLAGGED])
+
+
 def batch_verify(*, batch_id) -> int:
     """Decide each quantified record: verified (maybe capped), unlinked, rejected or flagged."""
-    partner_id = Batch.objects.values_list("partner_id", flat=True).get(pk=batch_id)
-    clock_skew = timedelta(seconds=settings.EARN_CLOCK_SKEW_S)
-    backfill = timedelta(days=settings.EARN_BACKFILL_DAYS)
-    hold = timedelta(days=settings.EARN_UNLINKED_HOLD_DAYS)
+    ctx = _VerifyContext.of(batch_id)
     done = 0
     while True:
         with transaction.atomic():
@@ -224,51 +281,21 @@ def batch_verify(*, batch_id) -> int:
             )
             if not records:
                 return done
-            now = timezone.now()
-            links = identity_links_active(partner_id=partner_id, subjects={r.subject for r in records})
+            ctx = replace(ctx, now=timezone.now())
+            links = identity_links_active(partner_id=ctx.partner_id, subjects={r.subject for r in records})
             _lock_citizens({link.account_id for link in links.values()})
-            candidates = []
-            for record in records:
-                record.explanation = {k: v for k, v in record.explanation.items()
-                                      if k not in ("rules", "conversion")} | {
-                    "rules": [rule for rule in record.explanation.get("rules", [])
-                              if rule["code"] in ("approved_on_review", "held_unlinked")]}
-                record.capped = False
-                link = links.get(record.subject)
-                linked = link is not None and record.action in link.consented_actions
-                record.account_id = link.account_id if linked else None
-                code, figures = plausibility_refusal(
-                    quantity=record.quantity, occurred_at=record.occurred_at,
-                    received_at=record.received_at, attributes=record.attributes,
-                    methodology=record.methodology, clock_skew=clock_skew, backfill=backfill,
-                )
-                if code:
-                    record.state, record.reason = ActionState.REJECTED, code
-                    _rule(record, code, **figures)
-                    continue
-                if not linked:
-                    record.hold_until = record.hold_until or record.received_at + hold
-                    if record.hold_until <= now:
-                        record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
-                        _rule(record, "link_window_passed")
-                    else:
-                        reason = "not_linked" if link is None else "no_consent_for_action"
-                        record.state, record.reason = ActionState.UNLINKED, reason
-                        if not any(r["code"] == "held_unlinked" for r in record.explanation["rules"]):
-                            _rule(record, "held_unlinked", until=record.hold_until.isoformat())
-                    continue
-                candidates.append(record)
-            _flag_duplicate_trips(candidates, partner_id)
-            _apply_caps([r for r in candidates if r.state != ActionState.FLAGGED])
+            _verify(records, links, ctx)
             _save(records)
             done += len(records)
 
 
 # --- credit -------------------------------------------------------------------------------
 
-def _ledger_accounts(records: list[ActionRecord]) -> dict:
+def _ledger_accounts(records: list[ActionRecord], settling: bool) -> dict:
+    """The ledger accounts these records post to: only the kinds a credit uses, read in one query."""
     owners = {r.account_id for r in records}
-    citizen_keys = [(kind, owner, unit) for owner in owners for kind, unit in citizen_ledger.CITIZEN_ACCOUNTS]
+    kinds = (citizen_ledger.REDUCTION, citizen_ledger.POINTS_PENDING if settling else citizen_ledger.POINTS)
+    citizen_keys = [(kind, owner, unit) for owner in owners for kind, unit in kinds]
     pools = set()
     for record in records:
         local = timezone.localtime(record.occurred_at)
@@ -280,6 +307,71 @@ def _ledger_accounts(records: list[ActionRecord]) -> dict:
     return accounts
 
 
+def _credit(records: list[ActionRecord], catalogue: Catalogue, now: datetime) -> tuple[list, list]:
+    """Verified → credited, in memory; returns the carries to save and the ledger specs to post.
+
+    The caller has locked the citizens; it saves the records and carries, then posts the specs
+    last, so the hot issuance accounts are locked only for the ledger writes and the commit.
+    """
+    if not records:
+        return [], []
+    settling = timedelta(days=settings.EARN_SETTLING_DAYS)
+    owners = sorted({r.account_id for r in records})
+    CitizenCarry.objects.bulk_create([CitizenCarry(account_id=o) for o in owners], ignore_conflicts=True)
+    carries = {c.account_id: c for c in CitizenCarry.objects.select_for_update()
+               .filter(account_id__in=owners).order_by("account_id")}
+    accounts = _ledger_accounts(records, settling > timedelta(0))
+    grams_issuance = accounts[earn_ledger.GRAMS_ISSUANCE]
+    claim_issuance = accounts[earn_ledger.CLAIM_ISSUANCE]
+    points_issuance = accounts[earn_ledger.POINTS_ISSUANCE]
+    specs = []
+    for record in sorted(records, key=lambda r: (r.occurred_at, r.pk)):
+        rule = catalogue.rule_at(record.occurred_at) or catalogue.rule_at(now)
+        if rule is None:
+            raise RuntimeError("no conversion rule in force: add one in the admin")
+        carry = carries[record.account_id]
+        points, remainder = points_for(grams=record.credited_g, carried_g=carry.remainder_g,
+                                       grams_per_point=rule.grams_per_point)
+        pending = settling > timedelta(0) and points > 0
+        record.explanation = {**record.explanation, "conversion": {
+            "grams_per_point": rule.grams_per_point, "carried_in_g": carry.remainder_g,
+            "carried_out_g": remainder, "points": points,
+            "points_status": "pending" if pending else "available",
+        }, "credited_g": record.credited_g, "points": points}
+        carry.remainder_g = remainder
+        record.conversion_rule = rule
+        record.points = points
+        record.state, record.credited_at = ActionState.CREDITED, now
+        record.points_settled = not pending
+        record.points_available_at = now + settling if pending else now
+        if pending:
+            _rule(record, "settling_period", days=settling.days)
+        if record.credited_g == 0:
+            continue
+        local = timezone.localtime(record.occurred_at)
+        pool = citizen_ledger.pool_account_key(methodology_code=record.action,
+                                               vintage_year=local.year, vintage_month=local.month)
+        owner = record.account_id
+        grams = record.credited_g
+        legs = [
+            Leg(grams_issuance, -grams),
+            Leg(accounts[(citizen_ledger.REDUCTION[0], owner, citizen_ledger.REDUCTION[1])], grams),
+            Leg(claim_issuance, -grams),
+            Leg(accounts[(pool["kind"], pool["owner_id"], pool["unit"])], grams),
+        ]
+        if points:
+            target = citizen_ledger.POINTS_PENDING if pending else citizen_ledger.POINTS
+            legs += [Leg(points_issuance, -points), Leg(accounts[(target[0], owner, target[1])], points)]
+        specs.append(TransactionSpec(
+            kind=earn_ledger.CREDIT_KIND, legs=legs, idempotency_key=f"earn:credit:{record.pk}",
+            reference=f"action:{record.pk}",
+            memo=f"{record.action} {_dec(record.counted_quantity)} {record.unit}",
+            metadata={"action_id": record.pk, "methodology": record.explanation["methodology"]["code"],
+                      "version": record.explanation["methodology"]["version"]},
+        ))
+    return list(carries.values()), specs
+
+
 def batch_credit(*, batch_id) -> int:
     """Post verified reductions and their points to the ledger, one idempotent transaction each.
 
@@ -289,77 +381,61 @@ def batch_credit(*, batch_id) -> int:
     Sub-point remainders are carried per citizen.
     """
     catalogue = Catalogue()
-    settling = timedelta(days=settings.EARN_SETTLING_DAYS)
     done = 0
     while True:
         with transaction.atomic():
             records = _chunk(batch_id, ActionState.VERIFIED)
             if not records:
                 return done
-            now = timezone.now()
-            owners = sorted({r.account_id for r in records})
-            _lock_citizens(owners)
-            CitizenCarry.objects.bulk_create([CitizenCarry(account_id=o) for o in owners], ignore_conflicts=True)
-            carries = {c.account_id: c for c in CitizenCarry.objects.select_for_update()
-                       .filter(account_id__in=owners).order_by("account_id")}
-            accounts = _ledger_accounts(records)
-            specs = []
-            for record in sorted(records, key=lambda r: (r.occurred_at, r.pk)):
-                rule = catalogue.rule_at(record.occurred_at) or catalogue.rule_at(now)
-                if rule is None:
-                    raise RuntimeError("no conversion rule in force: add one in the admin")
-                carry = carries[record.account_id]
-                points, remainder = points_for(grams=record.credited_g, carried_g=carry.remainder_g,
-                                               grams_per_point=rule.grams_per_point)
-                pending = settling > timedelta(0) and points > 0
-                record.explanation = {**record.explanation, "conversion": {
-                    "grams_per_point": rule.grams_per_point, "carried_in_g": carry.remainder_g,
-                    "carried_out_g": remainder, "points": points,
-                    "points_status": "pending" if pending else "available",
-                }, "credited_g": record.credited_g, "points": points}
-                carry.remainder_g = remainder
-                record.conversion_rule = rule
-                record.points = points
-                record.state, record.credited_at = ActionState.CREDITED, now
-                record.points_settled = not pending
-                record.points_available_at = now + settling if pending else now
-                if pending:
-                    _rule(record, "settling_period", days=settling.days)
-                if record.credited_g == 0:
-                    continue
-                local = timezone.localtime(record.occurred_at)
-                pool = citizen_ledger.pool_account_key(methodology_code=record.action,
-                                                       vintage_year=local.year, vintage_month=local.month)
-                owner = record.account_id
-                grams = record.credited_g
-                legs = [
-                    Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -grams),
-                    Leg(accounts[(citizen_ledger.REDUCTION[0], owner, citizen_ledger.REDUCTION[1])], grams),
-                    Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -grams),
-                    Leg(accounts[(pool["kind"], pool["owner_id"], pool["unit"])], grams),
-                ]
-                if points:
-                    target = citizen_ledger.POINTS_PENDING if pending else citizen_ledger.POINTS
-                    legs += [Leg(accounts[earn_ledger.POINTS_ISSUANCE], -points),
-                             Leg(accounts[(target[0], owner, target[1])], points)]
-                specs.append(TransactionSpec(
-                    kind=earn_ledger.CREDIT_KIND, legs=legs, idempotency_key=f"earn:credit:{record.pk}",
-                    reference=f"action:{record.pk}",
-                    memo=f"{record.action} {_dec(record.counted_quantity)} {record.unit}",
-                    metadata={"action_id": record.pk, "methodology": record.explanation["methodology"]["code"],
-                              "version": record.explanation["methodology"]["version"]},
-                ))
-            transaction_post_many(specs=specs)
-            bulk_set(list(carries.values()), ["remainder_g"])
+            _lock_citizens({r.account_id for r in records})
+            carries, specs = _credit(records, catalogue, timezone.now())
             _save(records)
+            bulk_set(carries, ["remainder_g"])
+            transaction_post_many(specs=specs)
             done += len(records)
 
 
 def batch_process(*, batch_id) -> dict:
-    """All stages, in order (the embedded default and the demo run it in one go)."""
-    batch_run_record(batch_id=batch_id)
-    return {"quantified": batch_quantify(batch_id=batch_id), "verified": batch_verify(batch_id=batch_id),
-            "credited": batch_credit(batch_id=batch_id)}
+    """All stages, chunk by chunk: each chunk goes as far as it can in one database transaction.
+
+    The same state machine as the three stages (a chunk resumes from whatever state its records
+    are in), but one read and one write of each record instead of three, and the citizens of the
+    chunk are locked once, up front and in primary-key order, for verification and crediting.
+    """
+    catalogue = Catalogue()
+    ctx = _VerifyContext.of(batch_id)
+    counts = {"quantified": 0, "verified": 0, "credited": 0}
+    while True:
+        with transaction.atomic():
+            records = list(
+                ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
+                .filter(batch_id=batch_id, state__in=PENDING_STATES).order_by("id")[:CHUNK]
+            )
+            if not records:
+                return counts
+            for record in records:  # the catalogue holds every version: no join, no copy per row
+                if record.methodology_id is not None:
+                    record.methodology = catalogue.by_id[record.methodology_id]
+            now = timezone.now()
+            ctx = replace(ctx, now=now)
+            received = [r for r in records if r.state == ActionState.RECEIVED]
+            _quantify(received, catalogue)
+            counts["quantified"] += len(received)
+            quantified = [r for r in records if r.state == ActionState.QUANTIFIED]
+            links = (identity_links_active(partner_id=ctx.partner_id, subjects={r.subject for r in quantified})
+                     if quantified else {})
+            _lock_citizens({link.account_id for link in links.values()}
+                           | {r.account_id for r in records if r.state == ActionState.VERIFIED})
+            _verify(quantified, links, ctx)
+            counts["verified"] += len(quantified)
+            verified = [r for r in records if r.state == ActionState.VERIFIED]
+            carries, specs = _credit(verified, catalogue, now)
+            counts["credited"] += len(verified)
+            _save(records)
+            bulk_set(carries, ["remainder_g"])
+            transaction_post_many(specs=specs)
+        if len(records) < CHUNK:  # the rest, if any, is locked by another run that will finish it
+            return counts
 
 
 # --- periodic work ------------------------------------------------------------------------

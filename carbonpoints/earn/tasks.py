@@ -8,22 +8,21 @@ from .uploads import upload_process
 
 @shared_task(name="earn.quantify_batch", acks_late=True)
 def quantify_batch(batch_id: str) -> int:
+    """A new (or swept) batch: every stage, chunk by chunk, in one task (no hops between stages)."""
     pipeline.batch_run_record(batch_id=batch_id)
-    done = pipeline.batch_quantify(batch_id=batch_id)
-    verify_batch.delay_on_commit(batch_id)
-    return done
+    return sum(pipeline.batch_process(batch_id=batch_id).values())
 
 
 @shared_task(name="earn.verify_batch", acks_late=True)
 def verify_batch(batch_id: str) -> int:
-    done = pipeline.batch_verify(batch_id=batch_id)
-    credit_batch.delay_on_commit(batch_id)
-    return done
+    """Records sent back to verification (a link, a review): verified and credited from there."""
+    return sum(pipeline.batch_process(batch_id=batch_id).values())
 
 
 @shared_task(name="earn.credit_batch", acks_late=True)
 def credit_batch(batch_id: str) -> int:
-    return pipeline.batch_credit(batch_id=batch_id)
+    """Whatever is left of the batch, crediting included (kept for callers of the stage task)."""
+    return sum(pipeline.batch_process(batch_id=batch_id).values())
 
 
 @shared_task(name="earn.process_upload", acks_late=True)

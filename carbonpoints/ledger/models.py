@@ -50,7 +50,7 @@ class LedgerAccount(models.Model):
 
 
 class LedgerTransaction(models.Model):
-    kind = models.SlugField(_("kind"), max_length=40)
+    kind = models.SlugField(_("kind"), max_length=40, db_index=False)  # plain index in Meta (no LIKE twin)
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=200, unique=True, null=True, blank=True
     )
@@ -59,7 +59,7 @@ class LedgerTransaction(models.Model):
         help_text=_("Hash of the legs, so a key reused for a different transaction is refused."),
     )
     reference = models.CharField(
-        _("reference"), max_length=200, blank=True, db_index=True,
+        _("reference"), max_length=200, blank=True, db_index=False,  # plain index in Meta
         help_text=_("What the transaction is about, e.g. action:123 or redemption:45."),
     )
     corrects = models.ForeignKey(
@@ -73,6 +73,10 @@ class LedgerTransaction(models.Model):
     class Meta:
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
+        indexes = [
+            models.Index(fields=["kind"], name="ledger_tx_kind_idx"),
+            models.Index(fields=["reference"], name="ledger_tx_reference_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
@@ -84,7 +88,8 @@ class Posting(models.Model):
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="postings"
     )
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    # indexed by posting_account_recent_idx (account, -id), which every account query can use
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False)
     unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     amount = models.BigIntegerField(_("amount"))
     balance_after = models.BigIntegerField(_("balance after"))

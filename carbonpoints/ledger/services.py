@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from carbonpoints.bulk import bulk_set
@@ -185,6 +185,9 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
     transaction, and the rest is written with a few set-based statements (each statement holds
     whole transactions, so the database's sum-to-zero guard sees every transaction complete).
     Every spec needs an idempotency key, and keys are unique within one call.
+
+    Callers that hold other locks should call this last before commit: the platform's issuance
+    accounts are locked by every crediting, so the shorter they are held the less writers queue.
     """
     keys = [spec.idempotency_key for spec in specs]
     if not all(keys) or len(set(keys)) != len(keys):
@@ -195,18 +198,22 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         return []
     with transaction.atomic():
         account_ids = sorted({leg.account.pk for spec in specs for leg in spec.legs})
+        # Lock and read fresh balances as plain tuples: model instances cost more than the lock.
         locked = {
-            account.pk: account
-            for account in LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+            pk: (balance, allow_negative)
+            for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
+            .filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
         }
-        existing = {tx.idempotency_key: tx for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys)}
-        for key, tx in existing.items():
-            spec = next(s for s in specs if s.idempotency_key == key)
-            if tx.fingerprint != _fingerprint(spec.kind, spec.legs):
-                raise IdempotencyConflict(f"idempotency key {key!r} was used for another transaction")
+        existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
+        if existing:
+            by_key = {spec.idempotency_key: spec for spec in specs}
+            for key, tx in existing.items():
+                spec = by_key[key]
+                if tx.fingerprint != _fingerprint(spec.kind, spec.legs):
+                    raise IdempotencyConflict(f"idempotency key {key!r} was used for another transaction")
         fresh = [spec for spec in specs if spec.idempotency_key not in existing]
 
-        balances = {pk: account.balance for pk, account in locked.items()}
+        balances = {pk: balance for pk, (balance, _) in locked.items()}
         now = timezone.now()
         new_txs = [
             LedgerTransaction(
@@ -216,39 +223,112 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
             )
             for spec in fresh
         ]
-        legs_of: list[list[Posting]] = []
+        rows: list[list[tuple]] = []  # per transaction: (account_id, unit, amount, balance_after)
         for spec in fresh:
-            postings = []
+            legs = []
             for leg in spec.legs:
-                account = locked[leg.account.pk]
-                balances[account.pk] += leg.amount
-                if balances[account.pk] < 0 and not account.allow_negative:
-                    raise InsufficientBalance(account, needed=-leg.amount,
-                                              available=balances[account.pk] - leg.amount)
-                postings.append(Posting(account=account, unit=account.unit, amount=leg.amount,
-                                        balance_after=balances[account.pk], created_at=now))
-            legs_of.append(postings)
+                pk = leg.account.pk
+                balance = balances[pk] + leg.amount
+                balances[pk] = balance
+                if balance < 0 and not locked[pk][1]:
+                    raise InsufficientBalance(leg.account, needed=-leg.amount, available=balance - leg.amount)
+                legs.append((pk, leg.account.unit, leg.amount, balance))
+            rows.append(legs)
 
-        LedgerTransaction.objects.bulk_create(new_txs)
-        chunk: list[Posting] = []
-        for ledger_tx, postings in zip(new_txs, legs_of, strict=True):
-            for posting in postings:
-                posting.transaction = ledger_tx
-            chunk.extend(postings)
-            if len(chunk) >= POSTINGS_PER_STATEMENT:
-                Posting.objects.bulk_create(chunk, batch_size=len(chunk))
-                chunk = []
-        if chunk:
-            Posting.objects.bulk_create(chunk, batch_size=len(chunk))
-        changed = [locked[pk] for pk, balance in balances.items() if balance != locked[pk].balance]
-        for account in changed:
-            account.balance = balances[account.pk]
-        bulk_set(changed, ["balance"])
+        if connection.vendor == "postgresql":
+            _insert_copy(new_txs, rows, now)
+        else:
+            _insert_orm(new_txs, rows, now)
+        changed = {pk: balance for pk, balance in balances.items() if balance != locked[pk][0]}
+        _balances_set(changed)
         for spec in specs:
             for leg in spec.legs:
-                leg.account.balance = locked[leg.account.pk].balance
+                leg.account.balance = balances[leg.account.pk]
     by_key = {tx.idempotency_key: tx for tx in new_txs} | existing
     return [by_key[key] for key in keys]
+
+
+def _with_keys(keys: list[str]):
+    """Transactions with these idempotency keys; on PostgreSQL one array parameter, not an IN list
+    of thousands of literals to format and plan."""
+    if connection.vendor == "postgresql":
+        return LedgerTransaction.objects.raw(
+            f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s)", [keys]
+        )
+    return LedgerTransaction.objects.filter(idempotency_key__in=keys)
+
+
+def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
+    """PostgreSQL: ids drawn from the sequence in one query, then two COPYs (no model per posting).
+
+    The postings of all transactions go in with one COPY, one statement, so the statement-level
+    sum-to-zero trigger sees every transaction whole; their ids follow the row order, which keeps
+    running balances in id order.
+    """
+    if not new_txs:
+        return
+    from psycopg.types.json import Jsonb
+
+    tx_table = LedgerTransaction._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{tx_table}', 'id')) FROM generate_series(1, %s)",
+            [len(new_txs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(
+            f"COPY {tx_table} (id, kind, idempotency_key, fingerprint, reference, memo, metadata, created_at) "
+            "FROM STDIN"
+        ) as copy:
+            for pk, tx in zip(ids, new_txs, strict=True):
+                tx.pk = pk
+                tx._state.adding, tx._state.db = False, connection.alias
+                copy.write_row((pk, tx.kind, tx.idempotency_key, tx.fingerprint, tx.reference, tx.memo,
+                                Jsonb(tx.metadata), now))
+        with cursor.cursor.copy(
+            f"COPY {Posting._meta.db_table} (transaction_id, account_id, unit, amount, balance_after, created_at) "
+            "FROM STDIN"
+        ) as copy:
+            # Integers, a unit code and one timestamp: text lines need no escaping and cost far
+            # less than psycopg's per-value adaptation of write_row.
+            stamp = now.isoformat()
+            copy.write("".join(
+                f"{pk}\t{account_id}\t{unit}\t{amount:d}\t{balance_after:d}\t{stamp}\n"
+                for pk, legs in zip(ids, rows, strict=True)
+                for account_id, unit, amount, balance_after in legs
+            ))
+
+
+def _insert_orm(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
+    """Other databases: bulk_create, whole transactions per statement."""
+    LedgerTransaction.objects.bulk_create(new_txs)
+    chunk: list[Posting] = []
+    for ledger_tx, legs in zip(new_txs, rows, strict=True):
+        chunk.extend(Posting(transaction=ledger_tx, account_id=account_id, unit=unit, amount=amount,
+                             balance_after=balance_after, created_at=now)
+                     for account_id, unit, amount, balance_after in legs)
+        if len(chunk) >= POSTINGS_PER_STATEMENT:
+            Posting.objects.bulk_create(chunk, batch_size=len(chunk))
+            chunk = []
+    if chunk:
+        Posting.objects.bulk_create(chunk, batch_size=len(chunk))
+
+
+def _balances_set(balances: dict[int, int]) -> None:
+    """Write new balances of many accounts in one statement per chunk."""
+    if not balances:
+        return
+    if connection.vendor == "postgresql":
+        table = LedgerAccount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET balance = v.balance FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) "
+                f"WHERE {table}.id = v.id",
+                [list(balances), list(balances.values())],
+            )
+        return
+    accounts = [LedgerAccount(pk=pk, balance=balance) for pk, balance in balances.items()]
+    bulk_set(accounts, ["balance"])
 
 
 def ledger_accounts_get_or_create(
@@ -260,12 +340,19 @@ def ledger_accounts_get_or_create(
     wanted = set(keys)
     if not wanted:
         return {}
-    LedgerAccount.objects.bulk_create(
-        [LedgerAccount(kind=k, owner_id=o, unit=u, allow_negative=allow_negative) for k, o, u in wanted],
-        ignore_conflicts=True,
-    )
-    query = Q()
-    for kind in {k for k, _, _ in wanted}:
-        query |= Q(kind=kind, owner_id__in={o for k, o, _ in wanted if k == kind})
-    found = {(a.kind, a.owner_id, a.unit): a for a in LedgerAccount.objects.filter(query)}
+
+    def read(keys: set) -> dict[tuple[str, int, str], LedgerAccount]:
+        query = Q()
+        for kind in {k for k, _, _ in keys}:
+            query |= Q(kind=kind, owner_id__in={o for k, o, _ in keys if k == kind})
+        return {(a.kind, a.owner_id, a.unit): a for a in LedgerAccount.objects.filter(query)}
+
+    found = read(wanted)  # the common case: every account exists, one query and no write
+    missing = wanted - found.keys()
+    if missing:
+        LedgerAccount.objects.bulk_create(
+            [LedgerAccount(kind=k, owner_id=o, unit=u, allow_negative=allow_negative) for k, o, u in missing],
+            ignore_conflicts=True,
+        )
+        found |= read(missing)
     return {key: found[key] for key in wanted}

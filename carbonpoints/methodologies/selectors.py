@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from .models import ConversionRule, Methodology
 
@@ -16,6 +17,8 @@ class Catalogue:
         for methodology in Methodology.objects.order_by("code", "valid_from"):
             self.versions[methodology.code].append(methodology)
         self.rules = list(ConversionRule.objects.order_by("valid_from"))
+        self._explained: dict[int, dict] = {}
+        self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 
     def codes(self) -> set[str]:
         return set(self.versions)
@@ -26,6 +29,20 @@ class Catalogue:
                 return methodology
         return None
 
+    def explained(self, methodology: Methodology) -> dict:
+        """The methodology as an action's explanation cites it (built once per version, copied)."""
+        cached = self._explained.get(methodology.pk)
+        if cached is None:
+            cached = self._explained[methodology.pk] = {
+                "code": methodology.code, "version": methodology.version,
+                "title": methodology.title, "unit": methodology.unit,
+                "baseline_g_per_unit": _dec(methodology.baseline_g_per_unit),
+                "project_g_per_unit": _dec(methodology.project_g_per_unit),
+                "net_g_per_unit": _dec(methodology.net_g_per_unit),
+                "basis": methodology.basis, "source": methodology.source,
+            }
+        return dict(cached)
+
     def current_unit(self, code: str) -> str | None:
         versions = self.versions.get(code)
         return versions[-1].unit if versions else None
@@ -35,6 +52,10 @@ class Catalogue:
             if rule.in_force(at):
                 return rule
         return None
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
 
 
 def action_codes() -> list[str]:
