@@ -2,10 +2,11 @@
 
 from collections.abc import Callable
 
-from accounts.models import User
+from accounts.models import CarbonAccount, User
 
-from .models import Merchant, MerchantStaff, Scenario
-from .services import merchant_create, scenario_create, staff_add
+from .exceptions import SpendRefused
+from .models import Merchant, MerchantStaff, Redemption, Scenario
+from .services import merchant_create, redemption_create, scenario_create, staff_add, voucher_consume
 
 MERCHANTS = [
     ("绿色便利店 Green Mart", "manager@greenmart.demo.carbonpoints.cn", "cashier@greenmart.demo.carbonpoints.cn"),
@@ -43,4 +44,25 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             if not Scenario.objects.filter(merchant=merchant, title=spec["title"]).exists():
                 scenario_create(merchant=merchant, **spec)
     log(f"{len(MERCHANTS)} merchants with {Scenario.objects.count()} scenarios")
+    log(f"{_redeem_some()} redemptions by citizens who have earned points")
     return {"merchant": MERCHANTS[0][1], "cashier": MERCHANTS[0][2]}
+
+
+def _redeem_some(citizens: int = 12) -> int:
+    """A few citizens spend their points (every second voucher is used at the till), so the
+    console's charts and settlements have something to show. The keys make a rerun a no-op."""
+    scenarios = list(Scenario.objects.filter(
+        merchant__name__in=[name for name, *_ in MERCHANTS], kind__in=[Scenario.Kind.VOUCHER, Scenario.Kind.DONATION],
+    ).order_by("pk"))
+    accounts = CarbonAccount.objects.filter(user__email__endswith="@demo.carbonpoints.cn").order_by("pk")[:citizens]
+    for n, account in enumerate(accounts):
+        scenario = scenarios[n % len(scenarios)]
+        try:
+            redemption = redemption_create(citizen=account, scenario_id=scenario.pk, idempotency_key=f"demo-{scenario.pk}")
+        except SpendRefused:
+            continue  # not enough points yet, limit reached or sold out: the demo goes on
+        voucher = getattr(redemption, "voucher", None)
+        if voucher and n % 2 == 0 and voucher.consumed_at is None:
+            cashier = MerchantStaff.objects.filter(merchant=scenario.merchant, role=MerchantStaff.Role.CASHIER).first()
+            voucher_consume(staff=cashier, code=voucher.code)
+    return Redemption.objects.filter(citizen__in=accounts).count()

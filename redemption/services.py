@@ -264,8 +264,12 @@ def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_k
     The citizen's carbon-account row is locked first so per-citizen limits hold under
     concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
     """
+    spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
     with transaction.atomic():
         _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+        earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
+        if earlier is not None:  # a retry: the first redemption, not a second one
+            return earlier
         scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
         if scenario is None:
             raise refusals.ScenarioNotFound()
@@ -280,7 +284,7 @@ def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_k
             to=merchant_account(DONATION_POINTS if donation else MERCHANT_POINTS, scenario.merchant_id),
             points=scenario.points_cost,
             kind="donation" if donation else "redemption",
-            key=f"redeem:{citizen.pk}:{idempotency_key}",
+            key=spend_key,
             reference=f"scenario:{scenario.pk}",
         )
         redemption = Redemption.objects.create(

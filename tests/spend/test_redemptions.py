@@ -145,3 +145,18 @@ def test_cancelling_a_scenario_refunds_its_unconsumed_vouchers(
 
     assert points_of(kept) == 0 and points_of(refunded) == 100
     call_command("ledger_check")
+
+
+def test_the_redemption_service_itself_answers_a_retry_with_the_first_redemption(make_citizen):
+    from redemption.services import redemption_create
+
+    citizen = make_citizen(points=1_000)
+    scenario = ScenarioFactory(points_cost=300, stock=10)
+
+    first = redemption_create(citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again")
+    retry = redemption_create(citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again")
+
+    assert retry.pk == first.pk
+    assert Redemption.objects.count() == 1
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 9
+    assert points_of(citizen) == 700
