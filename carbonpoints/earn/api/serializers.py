@@ -75,18 +75,23 @@ class ExplanationSerializer(serializers.Serializer):
     points = serializers.IntegerField(allow_null=True)
 
 
-class PartnerEventStatusSerializer(serializers.Serializer):
-    external_id = serializers.CharField()
-    batch_id = serializers.CharField()
+class ActionFieldsSerializer(serializers.Serializer):
+    """What partners and citizens both see of an action record."""
+
     action = serializers.CharField()
     quantity = serializers.CharField()
     unit = serializers.CharField()
     occurred_at = serializers.DateTimeField()
-    received_at = serializers.DateTimeField()
     state = serializers.ChoiceField(choices=ActionState.choices)
     reason = serializers.CharField(help_text="Reason code, empty when none.")
     reason_message = serializers.CharField()
     capped = serializers.BooleanField()
+
+
+class PartnerEventStatusSerializer(ActionFieldsSerializer):
+    external_id = serializers.CharField()
+    batch_id = serializers.CharField()
+    received_at = serializers.DateTimeField()
     explanation = ExplanationSerializer()
 
 
@@ -123,17 +128,9 @@ class LinkSerializer(serializers.Serializer):
     released = serializers.IntegerField(required=False, help_text="Held actions sent on to crediting.")
 
 
-class MyActionSerializer(serializers.Serializer):
+class MyActionSerializer(ActionFieldsSerializer):
     id = serializers.IntegerField()
     partner = serializers.CharField()
-    action = serializers.CharField()
-    quantity = serializers.CharField()
-    unit = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    state = serializers.ChoiceField(choices=ActionState.choices)
-    reason = serializers.CharField()
-    reason_message = serializers.CharField()
-    capped = serializers.BooleanField()
     credited_g = serializers.IntegerField(allow_null=True)
     points = serializers.IntegerField(allow_null=True)
 
