@@ -1,27 +1,34 @@
-"""The pipeline over whole batches: quantify → verify → credit, then settle and expire.
+"""The pipeline: quantify → verify → credit, a chunk of records at a time, then settle and expire.
 
-Each stage takes the records of a batch in its input state, a chunk at a time, and moves them
-on in one database transaction with a handful of set-based statements; so a stage is safe to
-run twice and resumes after a crash from what the database says is left to do.
+A run claims up to ``CHUNK`` pending records (``FOR UPDATE SKIP LOCKED``, so runs never wait on
+each other), takes each as far as it goes in memory, and writes the chunk back in one database
+transaction: the records with one ``UPDATE … FROM`` a staged copy, the citizens' carried
+remainders in one upsert, and the ledger in one balanced transaction per chunk. A crash leaves
+records in a state a later run resumes from; a chunk commits whole.
+
+Records are plain rows here (``Work``), not model instances: a run handles thousands at a time,
+and Django's per-instance machinery cost more than the work itself (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+import msgspec
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
-from accounts.selectors import identity_links_active
+from accounts.selectors import LinkedMember, linked_members
 from carbonpoints.bulk import bulk_set
 from carbonpoints.ledger.services import (
     Leg,
@@ -37,29 +44,33 @@ from .models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, B
 from .verification import overlaps, plausibility_refusal
 
 CHUNK = 2000
-UPDATED = ["state", "reason", "capped", "account", "methodology", "conversion_rule", "reduction_g",
-           "counted_quantity", "credited_g", "points", "points_available_at", "points_settled",
-           "hold_until", "explanation", "credited_at", "updated_at"]
+
+READ = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
+        "ends_at", "attributes", "received_at", "state", "reason", "capped", "review", "account_id",
+        "methodology_id", "conversion_rule_id", "reduction_g", "counted_quantity", "credited_g", "points",
+        "points_available_at", "points_settled", "hold_until", "explanation", "credited_at")
+WRITTEN = ("id", "state", "reason", "capped", "account_id", "methodology_id", "conversion_rule_id", "reduction_g",
+           "counted_quantity", "credited_g", "points", "points_available_at", "points_settled", "hold_until",
+           "explanation", "credited_at", "updated_at")
 
 
-def _chunk(batch_id, state: str) -> list[ActionRecord]:
-    return list(
-        ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
-        .filter(batch_id=batch_id, state=state).order_by("id")[:CHUNK]
-    )
+class Work:
+    """One action record as the pipeline reads and writes it: its columns as plain attributes."""
+
+    __slots__ = (*READ, "methodology", "updated_at")
+
+    def __init__(self, row: tuple, catalogue: Catalogue) -> None:
+        for name, value in zip(READ, row, strict=True):
+            setattr(self, name, value)
+        self.methodology = catalogue.by_id.get(self.methodology_id) if self.methodology_id else None
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
-def _save(records: list[ActionRecord]) -> None:
-    now = timezone.now()
-    for record in records:
-        record.updated_at = now
-    bulk_set(records, UPDATED)
-
-
-def _rule(record: ActionRecord, code: str, **figures) -> None:
-    rules = list(record.explanation.get("rules", []))
-    rules.append({"code": code, **figures})
-    record.explanation = {**record.explanation, "rules": rules}
+def _rule(record: Work, code: str, **figures) -> None:
+    record.explanation = {**record.explanation, "rules": [*record.explanation.get("rules", ()), {"code": code, **figures}]}
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -68,8 +79,12 @@ def _dec(value: Decimal | None) -> str | None:
 
 # --- quantify -----------------------------------------------------------------------------
 
-def _quantify(records: list[ActionRecord], catalogue: Catalogue) -> None:
-    """Received → quantified (or rejected), in memory: the caller saves."""
+def _quantify(records: list[Work], catalogue: Catalogue) -> None:
+    """Received → quantified (or rejected): the methodology in force at occurred_at, its grams.
+
+    The explanation keeps only what is particular to the record (rules and the conversion); the
+    methodology's published factors are read from its version when the explanation is shown.
+    """
     for record in records:
         methodology = catalogue.methodology_at(record.action, record.occurred_at)
         if methodology is None:
@@ -80,17 +95,11 @@ def _quantify(records: list[ActionRecord], catalogue: Catalogue) -> None:
             record.state, record.reason = ActionState.REJECTED, "unit_mismatch"
             _rule(record, "unit_mismatch", expected=methodology.unit)
             continue
-        record.methodology = methodology
+        record.methodology, record.methodology_id = methodology, methodology.pk
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
             project_g_per_unit=methodology.project_g_per_unit,
         )
-        record.explanation = {
-            **record.explanation,
-            "methodology": catalogue.explained(methodology),
-            "quantity": _dec(record.quantity),
-            "raw_reduction_g": record.reduction_g,
-        }
         if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
             record.state, record.reason = ActionState.REJECTED, "no_reduction"
             _rule(record, "no_reduction")
@@ -98,104 +107,123 @@ def _quantify(records: list[ActionRecord], catalogue: Catalogue) -> None:
         record.state = ActionState.QUANTIFIED
 
 
-def batch_quantify(*, batch_id) -> int:
-    """Pick the methodology in force at each record's occurred_at and compute its reduction."""
-    catalogue = Catalogue()
-    done = 0
-    while True:
-        with transaction.atomic():
-            records = _chunk(batch_id, ActionState.RECEIVED)
-            if not records:
-                return done
-            _quantify(records, catalogue)
-            _save(records)
-            done += len(records)
-
-
 # --- verify -------------------------------------------------------------------------------
 
 def _lock_citizens(account_ids) -> None:
-    """Serialise verification and crediting per citizen, so caps hold across batches."""
+    """Serialise verification and crediting per citizen, so caps and carries hold across runs."""
     if not account_ids:
         return
-    list(CarbonAccount.objects.select_for_update().filter(pk__in=sorted(account_ids)).order_by("pk")
+    list(CarbonAccount.objects.select_for_update().filter(pk__any=sorted(account_ids)).order_by("pk")
          .values_list("pk", flat=True))
 
 
-def _flag_duplicate_trips(candidates: list[ActionRecord], partner_id: int) -> None:
+def _flag_duplicate_trips(candidates: list[Work]) -> None:
     """Same citizen, same mode, overlapping time, another partner: flagged for review."""
     checked = [r for r in candidates if r.review != ActionRecord.Review.APPROVED]
     if not checked:
         return
     tolerance = timedelta(seconds=settings.EARN_DUPLICATE_TOLERANCE_S)
-    others = (
-        ActionRecord.objects.filter(
-            account_id__in={r.account_id for r in checked}, action__in={r.action for r in checked},
-            state__in=COUNTED_STATES,
-            occurred_at__lte=max(r.ends_at for r in checked) + tolerance,
-            ends_at__gte=min(r.occurred_at for r in checked) - tolerance,
-        ).exclude(partner_id=partner_id).values("id", "account_id", "action", "occurred_at", "ends_at",
-                                                 "partner_id", "external_id")
-    )
+    others = ActionRecord.objects.filter(
+        account_id__any=sorted({r.account_id for r in checked}), action__in={r.action for r in checked},
+        state__in=COUNTED_STATES,
+        occurred_at__lte=max(r.ends_at for r in checked) + tolerance,
+        ends_at__gte=min(r.occurred_at for r in checked) - tolerance,
+    ).values_list("account_id", "action", "occurred_at", "ends_at", "partner_id", "external_id")
     by_key = defaultdict(list)
     for other in others:
-        by_key[(other["account_id"], other["action"])].append(other)
+        by_key[other[:2]].append(other)
+    if not by_key:
+        return
     for record in checked:
-        for other in by_key.get((record.account_id, record.action), ()):
-            if overlaps(record.occurred_at, record.ends_at, other["occurred_at"], other["ends_at"], tolerance):
+        for _account, _action, starts, ends, partner_id, external_id in by_key.get((record.account_id, record.action), ()):
+            if partner_id != record.partner_id and overlaps(record.occurred_at, record.ends_at, starts, ends, tolerance):
                 record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
-                _rule(record, "possible_duplicate_trip", other_partner_id=other["partner_id"],
-                      other_external_id=other["external_id"])
+                _rule(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
                 break
 
 
-def _usage(candidates: list[ActionRecord], trunc, field_name: str) -> dict:
+def _period(record: Work, period: str, tz) -> tuple[tuple, datetime, datetime]:
+    """The local day or month of a record: its key and its bounds in time."""
+    local = record.occurred_at.astimezone(tz)
+    if period == "day":
+        key = local.date()
+        start, end = key, key + timedelta(days=1)
+    else:
+        key = (local.year, local.month)
+        start = local.date().replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    return key, datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.min, tzinfo=tz)
+
+
+def _usage(candidates: list[Work], period: str) -> dict:
+    """What each citizen has counted so far per action type and local day (or month) of the candidates."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    bounds = {}
+    for record in candidates:
+        key, start, end = _period(record, period, tz)
+        bounds[(record.account_id, record.action, key)] = (start, end)
+    usage = defaultdict(Decimal)
+    if connection.vendor == "postgresql":  # only the periods asked about, by the citizen's time index
+        keys = list(bounds)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT k.n, SUM(a.counted_quantity) "
+                f"FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+                f"     WITH ORDINALITY AS k(account_id, action, starts, ends, n) "
+                f"JOIN {ActionRecord._meta.db_table} a ON a.account_id = k.account_id AND a.action = k.action "
+                f"     AND a.occurred_at >= k.starts AND a.occurred_at < k.ends "
+                f"WHERE a.account_id IS NOT NULL AND a.state = ANY(%s) GROUP BY k.n",
+                [[k[0] for k in keys], [k[1] for k in keys], [bounds[k][0] for k in keys],
+                 [bounds[k][1] for k in keys], list(COUNTED_STATES)],
+            )
+            for n, total in cursor.fetchall():
+                usage[keys[n - 1]] = total or Decimal(0)
+        return usage
+    trunc = TruncDate if period == "day" else TruncMonth
     rows = (
         ActionRecord.objects.filter(
             account_id__in={r.account_id for r in candidates}, action__in={r.action for r in candidates},
             state__in=COUNTED_STATES,
-            occurred_at__gte=min(r.occurred_at for r in candidates) - timedelta(days=32),
-            occurred_at__lte=max(r.occurred_at for r in candidates) + timedelta(days=32),
+            occurred_at__gte=min(start for start, _ in bounds.values()),
+            occurred_at__lt=max(end for _, end in bounds.values()),
         )
         .annotate(period=trunc("occurred_at", tzinfo=tz))
-        .values("account_id", "action", "period").annotate(total=Sum("counted_quantity"))
+        .values_list("account_id", "action", "period").annotate(total=Sum("counted_quantity"))
     )
-    usage = defaultdict(Decimal)
-    for row in rows:
-        period = row["period"]
-        key = (period.year, period.month) if field_name == "month" else period
-        usage[(row["account_id"], row["action"], key)] += row["total"] or Decimal(0)
+    for account_id, action, start, total in rows:
+        key = (account_id, action, start if period == "day" else (start.year, start.month))
+        usage[key] += total or Decimal(0)
     return usage
 
 
-def _apply_caps(candidates: list[ActionRecord]) -> None:
+def _apply_caps(candidates: list[Work]) -> None:
     """Per-citizen daily and monthly caps per action type: the excess is recorded, not counted."""
     if not candidates:
         return
-    daily = (_usage(candidates, TruncDate, "day") if any(r.methodology.daily_cap for r in candidates)
-             else defaultdict(Decimal))
-    monthly = (_usage(candidates, TruncMonth, "month") if any(r.methodology.monthly_cap for r in candidates)
-               else defaultdict(Decimal))
-    for record in sorted(candidates, key=lambda r: (r.occurred_at, r.pk)):
+    capped_daily = [r for r in candidates if r.methodology.daily_cap is not None]
+    capped_monthly = [r for r in candidates if r.methodology.monthly_cap is not None]
+    daily = _usage(capped_daily, "day") if capped_daily else defaultdict(Decimal)
+    monthly = _usage(capped_monthly, "month") if capped_monthly else defaultdict(Decimal)
+    for record in sorted(candidates, key=lambda r: (r.occurred_at, r.id)):
         methodology = record.methodology
-        local = timezone.localtime(record.occurred_at)
-        day_key = (record.account_id, record.action, local.date())
-        month_key = (record.account_id, record.action, (local.year, local.month))
         counted = record.quantity
-        limits = []
-        if methodology.daily_cap is not None:
-            limits.append(("daily_cap", methodology.daily_cap, daily[day_key]))
-        if methodology.monthly_cap is not None:
-            limits.append(("monthly_cap", methodology.monthly_cap, monthly[month_key]))
-        for code, cap, used in limits:
-            room = max(cap - used, Decimal(0))
-            if counted > room:
-                counted = room
-                record.capped = True
-                _rule(record, code, cap=_dec(cap), used_before=_dec(used), unit=methodology.unit)
-        daily[day_key] += counted
-        monthly[month_key] += counted
+        if methodology.daily_cap is not None or methodology.monthly_cap is not None:
+            local = timezone.localtime(record.occurred_at)
+            day_key = (record.account_id, record.action, local.date())
+            month_key = (record.account_id, record.action, (local.year, local.month))
+            limits = []
+            if methodology.daily_cap is not None:
+                limits.append(("daily_cap", methodology.daily_cap, daily[day_key]))
+            if methodology.monthly_cap is not None:
+                limits.append(("monthly_cap", methodology.monthly_cap, monthly[month_key]))
+            for code, cap, used in limits:
+                room = max(cap - used, Decimal(0))
+                if counted > room:
+                    counted = room
+                    record.capped = True
+                    _rule(record, code, cap=_dec(cap), used_before=_dec(used), unit=methodology.unit)
+            daily[day_key] += counted
+            monthly[month_key] += counted
         record.counted_quantity = counted
         if counted == record.quantity:
             record.credited_g = record.reduction_g
@@ -211,37 +239,38 @@ def _apply_caps(candidates: list[ActionRecord]) -> None:
 
 @dataclass(frozen=True)
 class _VerifyContext:
-    partner_id: int
     now: datetime
     clock_skew: timedelta
     backfill: timedelta
     hold: timedelta
 
     @classmethod
-    def of(cls, batch_id) -> _VerifyContext:
+    def at(cls, now: datetime) -> _VerifyContext:
         return cls(
-            partner_id=Batch.objects.values_list("partner_id", flat=True).get(pk=batch_id),
-            now=timezone.now(),
+            now=now,
             clock_skew=timedelta(seconds=settings.EARN_CLOCK_SKEW_S),
             backfill=timedelta(days=settings.EARN_BACKFILL_DAYS),
             hold=timedelta(days=settings.EARN_UNLINKED_HOLD_DAYS),
         )
 
 
-def _verify(records: list[ActionRecord], links: dict, ctx: _VerifyContext) -> None:
-    """Quantified → verified (maybe capped), unlinked, rejected or flagged, in memory.
+KEPT_ON_REVERIFY = ("approved_on_review", "held_unlinked")
+"""Rules of an earlier verification that a new one keeps: the operator's decision and the hold."""
 
-    The citizens of ``links`` must be locked by the caller (caps hold across batches).
+
+def _verify(records: list[Work], links: dict[tuple[int, str], LinkedMember], ctx: _VerifyContext) -> None:
+    """Quantified → verified (maybe capped), unlinked, rejected or flagged.
+
+    The citizens of ``links`` must be locked by the caller (caps hold across runs).
     """
     candidates = []
     for record in records:
-        record.explanation = {k: v for k, v in record.explanation.items()
-                              if k not in ("rules", "conversion")} | {
-            "rules": [rule for rule in record.explanation.get("rules", [])
-                      if rule["code"] in ("approved_on_review", "held_unlinked")]}
+        if record.explanation:  # verified before (a release, a review): start again from its rules
+            rules = [r for r in record.explanation.get("rules", ()) if r["code"] in KEPT_ON_REVERIFY]
+            record.explanation = {"rules": rules} if rules else {}
         record.capped = False
-        link = links.get(record.subject)
-        linked = link is not None and record.action in link.consented_actions
+        link = links.get((record.partner_id, record.subject))
+        linked = link is not None and record.action in link.actions
         record.account_id = link.account_id if linked else None
         code, figures = plausibility_refusal(
             quantity=record.quantity, occurred_at=record.occurred_at,
@@ -260,182 +289,245 @@ def _verify(records: list[ActionRecord], links: dict, ctx: _VerifyContext) -> No
             else:
                 reason = "not_linked" if link is None else "no_consent_for_action"
                 record.state, record.reason = ActionState.UNLINKED, reason
-                if not any(r["code"] == "held_unlinked" for r in record.explanation["rules"]):
+                if not any(r["code"] == "held_unlinked" for r in record.explanation.get("rules", ())):
                     _rule(record, "held_unlinked", until=record.hold_until.isoformat())
             continue
         candidates.append(record)
-    _flag_duplicate_trips(candidates, ctx.partner_id)
+    _flag_duplicate_trips(candidates)
     _apply_caps([r for r in candidates if r.state != ActionState.FLAGGED])
-
-
-def batch_verify(*, batch_id) -> int:
-    """Decide each quantified record: verified (maybe capped), unlinked, rejected or flagged."""
-    ctx = _VerifyContext.of(batch_id)
-    done = 0
-    while True:
-        with transaction.atomic():
-            records = list(
-                ActionRecord.objects.select_for_update(skip_locked=True, of=("self",)).defer("raw")
-                .select_related("methodology")
-                .filter(batch_id=batch_id, state=ActionState.QUANTIFIED).order_by("id")[:CHUNK]
-            )
-            if not records:
-                return done
-            ctx = replace(ctx, now=timezone.now())
-            links = identity_links_active(partner_id=ctx.partner_id, subjects={r.subject for r in records})
-            _lock_citizens({link.account_id for link in links.values()})
-            _verify(records, links, ctx)
-            _save(records)
-            done += len(records)
 
 
 # --- credit -------------------------------------------------------------------------------
 
-def _ledger_accounts(records: list[ActionRecord], settling: bool) -> dict:
-    """The ledger accounts these records post to: only the kinds a credit uses, read in one query."""
-    owners = {r.account_id for r in records}
-    kinds = (citizen_ledger.REDUCTION, citizen_ledger.POINTS_PENDING if settling else citizen_ledger.POINTS)
-    citizen_keys = [(kind, owner, unit) for owner in owners for kind, unit in kinds]
-    pools = set()
-    for record in records:
-        local = timezone.localtime(record.occurred_at)
-        key = citizen_ledger.pool_account_key(methodology_code=record.action, vintage_year=local.year,
-                                              vintage_month=local.month)
-        pools.add((key["kind"], key["owner_id"], key["unit"]))
-    accounts = ledger_accounts_get_or_create(keys=citizen_keys + sorted(pools))
-    accounts |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
-    return accounts
+def _carries(owners: list[int]) -> dict[int, int]:
+    """The citizens' carried remainders (their citizens are locked by the caller)."""
+    found = dict(CitizenCarry.objects.filter(account_id__any=owners).values_list("account_id", "remainder_g"))
+    return {owner: found.get(owner, 0) for owner in owners}
 
 
-def _credit(records: list[ActionRecord], catalogue: Catalogue, now: datetime) -> tuple[list, list]:
-    """Verified → credited, in memory; returns the carries to save and the ledger specs to post.
+def _carries_save(before: dict[int, int], after: dict[int, int]) -> None:
+    changed = [CitizenCarry(account_id=o, remainder_g=g) for o, g in after.items() if g != before[o]]
+    if changed:
+        CitizenCarry.objects.bulk_create(changed, update_conflicts=True, unique_fields=["account"],
+                                         update_fields=["remainder_g"])
 
-    The caller has locked the citizens; it saves the records and carries, then posts the specs
-    last, so the hot issuance accounts are locked only for the ledger writes and the commit.
+
+def _pool_key(record: Work) -> tuple[str, int, str]:
+    local = timezone.localtime(record.occurred_at)
+    key = citizen_ledger.pool_account_key(methodology_code=record.action, vintage_year=local.year,
+                                          vintage_month=local.month)
+    return key["kind"], key["owner_id"], key["unit"]
+
+
+def _credit(records: list[Work], catalogue: Catalogue, now: datetime) -> TransactionSpec | None:
+    """Verified → credited; returns the chunk's ledger transaction (the caller posts it last).
+
+    Points come from the grams plus the citizen's carried remainder, record by record in the
+    order they happened. The ledger gets one balanced transaction per chunk: each citizen's
+    grams and points (summed over the chunk's records), each pool's claim, and the three
+    issuance legs they come from. Its metadata lists the actions, so every gram traces back.
     """
     if not records:
-        return [], []
+        return None
     settling = timedelta(days=settings.EARN_SETTLING_DAYS)
     owners = sorted({r.account_id for r in records})
-    CitizenCarry.objects.bulk_create([CitizenCarry(account_id=o) for o in owners], ignore_conflicts=True)
-    carries = {c.account_id: c for c in CitizenCarry.objects.select_for_update()
-               .filter(account_id__in=owners).order_by("account_id")}
-    accounts = _ledger_accounts(records, settling > timedelta(0))
-    grams_issuance = accounts[earn_ledger.GRAMS_ISSUANCE]
-    claim_issuance = accounts[earn_ledger.CLAIM_ISSUANCE]
-    points_issuance = accounts[earn_ledger.POINTS_ISSUANCE]
-    specs = []
-    for record in sorted(records, key=lambda r: (r.occurred_at, r.pk)):
+    carried = _carries(owners)
+    carry = dict(carried)
+    grams_by_owner: dict[int, int] = defaultdict(int)
+    points_by_owner: dict[tuple[int, bool], int] = defaultdict(int)
+    grams_by_pool: dict[tuple[str, int, str], int] = defaultdict(int)
+    credited_ids = []
+    for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
         rule = catalogue.rule_at(record.occurred_at) or catalogue.rule_at(now)
         if rule is None:
             raise RuntimeError("no conversion rule in force: add one in the admin")
-        carry = carries[record.account_id]
-        points, remainder = points_for(grams=record.credited_g, carried_g=carry.remainder_g,
-                                       grams_per_point=rule.grams_per_point)
+        owner, grams = record.account_id, record.credited_g
+        points, remainder = points_for(grams=grams, carried_g=carry[owner], grams_per_point=rule.grams_per_point)
         pending = settling > timedelta(0) and points > 0
         record.explanation = {**record.explanation, "conversion": {
-            "grams_per_point": rule.grams_per_point, "carried_in_g": carry.remainder_g,
-            "carried_out_g": remainder, "points": points,
-            "points_status": "pending" if pending else "available",
-        }, "credited_g": record.credited_g, "points": points}
-        carry.remainder_g = remainder
-        record.conversion_rule = rule
+            "grams_per_point": rule.grams_per_point, "carried_in_g": carry[owner], "carried_out_g": remainder,
+            "points": points, "points_status": "pending" if pending else "available",
+        }}
+        carry[owner] = remainder
+        record.conversion_rule_id = rule.pk
         record.points = points
         record.state, record.credited_at = ActionState.CREDITED, now
         record.points_settled = not pending
         record.points_available_at = now + settling if pending else now
         if pending:
             _rule(record, "settling_period", days=settling.days)
-        if record.credited_g == 0:
+        if grams == 0:
             continue
-        local = timezone.localtime(record.occurred_at)
-        pool = citizen_ledger.pool_account_key(methodology_code=record.action,
-                                               vintage_year=local.year, vintage_month=local.month)
-        owner = record.account_id
-        grams = record.credited_g
-        legs = [
-            Leg(grams_issuance, -grams),
-            Leg(accounts[(citizen_ledger.REDUCTION[0], owner, citizen_ledger.REDUCTION[1])], grams),
-            Leg(claim_issuance, -grams),
-            Leg(accounts[(pool["kind"], pool["owner_id"], pool["unit"])], grams),
-        ]
+        credited_ids.append(record.id)
+        grams_by_owner[owner] += grams
+        grams_by_pool[_pool_key(record)] += grams
         if points:
-            target = citizen_ledger.POINTS_PENDING if pending else citizen_ledger.POINTS
-            legs += [Leg(points_issuance, -points), Leg(accounts[(target[0], owner, target[1])], points)]
-        specs.append(TransactionSpec(
-            kind=earn_ledger.CREDIT_KIND, legs=legs, idempotency_key=f"earn:credit:{record.pk}",
-            reference=f"action:{record.pk}",
-            memo=f"{record.action} {_dec(record.counted_quantity)} {record.unit}",
-            metadata={"action_id": record.pk, "methodology": record.explanation["methodology"]["code"],
-                      "version": record.explanation["methodology"]["version"]},
-        ))
-    return list(carries.values()), specs
+            points_by_owner[(owner, pending)] += points
+    _carries_save(carried, carry)
+    if not credited_ids:
+        return None
+
+    reduction, available, settling_kind = citizen_ledger.REDUCTION, citizen_ledger.POINTS, citizen_ledger.POINTS_PENDING
+    keys = [(reduction[0], o, reduction[1]) for o in grams_by_owner]
+    keys += [((settling_kind if pending else available)[0], o, available[1]) for o, pending in points_by_owner]
+    accounts = ledger_accounts_get_or_create(keys=keys + list(grams_by_pool))
+    accounts |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
+    total_g, total_points = sum(grams_by_owner.values()), sum(points_by_owner.values())
+    legs = [Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g), Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g)]
+    legs += [Leg(accounts[(reduction[0], o, reduction[1])], g) for o, g in grams_by_owner.items()]
+    legs += [Leg(accounts[key], g) for key, g in grams_by_pool.items()]
+    if total_points:
+        legs.append(Leg(accounts[earn_ledger.POINTS_ISSUANCE], -total_points))
+        legs += [Leg(accounts[((settling_kind if pending else available)[0], o, available[1])], p)
+                 for (o, pending), p in points_by_owner.items()]
+    credited_ids.sort()
+    digest = hashlib.sha256(",".join(map(str, credited_ids)).encode()).hexdigest()[:24]
+    return TransactionSpec(
+        kind=earn_ledger.CREDIT_KIND, legs=legs,
+        idempotency_key=f"earn:credit:{credited_ids[0]}-{credited_ids[-1]}:{digest}",
+        reference=f"actions:{credited_ids[0]}-{credited_ids[-1]}",
+        memo=f"{len(credited_ids)} actions credited",
+        metadata={"action_ids": credited_ids},
+    )
 
 
-def batch_credit(*, batch_id) -> int:
-    """Post verified reductions and their points to the ledger, one idempotent transaction each.
+# --- reading and writing a chunk ----------------------------------------------------------
 
-    Grams go from issuance to the citizen's reduction account (contribution view) and, the same
-    grams, from the claim issuance to the pool of (methodology, vintage month) (claim view);
-    points from issuance to the citizen's points, or pending points during a settling period.
-    Sub-point remainders are carried per citizen.
-    """
-    catalogue = Catalogue()
-    done = 0
-    while True:
-        with transaction.atomic():
-            records = _chunk(batch_id, ActionState.VERIFIED)
-            if not records:
-                return done
-            _lock_citizens({r.account_id for r in records})
-            carries, specs = _credit(records, catalogue, timezone.now())
-            _save(records)
-            bulk_set(carries, ["remainder_g"])
-            transaction_post_many(specs=specs)
-            done += len(records)
+_json = msgspec.json.Encoder(decimal_format="string")
 
 
-def batch_process(*, batch_id) -> dict:
-    """All stages, chunk by chunk: each chunk goes as far as it can in one database transaction.
+_decode_json = msgspec.json.Decoder().decode
+JSON_COLUMNS = (READ.index("attributes"), READ.index("explanation"))
 
-    The same state machine as the three stages (a chunk resumes from whatever state its records
-    are in), but one read and one write of each record instead of three, and the citizens of the
-    chunk are locked once, up front and in primary-key order, for verification and crediting.
-    """
-    catalogue = Catalogue()
-    ctx = _VerifyContext.of(batch_id)
-    counts = {"quantified": 0, "verified": 0, "credited": 0}
-    while True:
-        with transaction.atomic():
-            records = list(
-                ActionRecord.objects.select_for_update(skip_locked=True).defer("raw")
-                .filter(batch_id=batch_id, state__in=PENDING_STATES).order_by("id")[:CHUNK]
-            )
-            if not records:
-                return counts
-            for record in records:  # the catalogue holds every version: no join, no copy per row
-                if record.methodology_id is not None:
-                    record.methodology = catalogue.by_id[record.methodology_id]
-            now = timezone.now()
-            ctx = replace(ctx, now=now)
-            received = [r for r in records if r.state == ActionState.RECEIVED]
-            _quantify(received, catalogue)
-            counts["quantified"] += len(received)
+
+def _claim(*, batch_id, states) -> list[tuple]:
+    """Lock and read up to ``CHUNK`` records, oldest first, skipping those another run holds."""
+    records = ActionRecord.objects.select_for_update(skip_locked=True).filter(state__any=list(states))
+    if batch_id is not None:
+        records = records.filter(batch_id=batch_id)
+    records = records.order_by("id").values_list(*READ)[:CHUNK]
+    if connection.vendor != "postgresql":
+        return list(records)
+    # The ORM's SQL, read without its per-value converters: psycopg already gives Decimals and
+    # aware datetimes, and the two JSON columns (text from Django's connection) decode faster here.
+    sql, params = records.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    attributes, explanation = JSON_COLUMNS
+    return [(*row[:attributes], _decode_json(row[attributes]), *row[attributes + 1:explanation],
+             _decode_json(row[explanation]), *row[explanation + 1:]) for row in rows]
+
+
+_OUT_TABLE = "earn_pipeline_out"
+_OUT_COLUMNS = """
+    id bigint, state varchar(12), reason varchar(40), capped boolean, account_id bigint, methodology_id bigint,
+    conversion_rule_id bigint, reduction_g bigint, counted_quantity numeric(20, 6), credited_g bigint,
+    points bigint, points_available_at timestamptz, points_settled boolean, hold_until timestamptz,
+    explanation jsonb, credited_at timestamptz, updated_at timestamptz
+"""
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return _json.encode(value).decode().replace("\\", "\\\\")
+    return str(value)
+
+
+def _save(records: list[Work], now: datetime) -> None:
+    """Write every record of the chunk back: PostgreSQL stages the rows with COPY and updates
+    them with one join; other databases (the embedded default) use ``bulk_set``."""
+    for record in records:
+        record.updated_at = now
+    if connection.vendor != "postgresql":
+        bulk_set([ActionRecord(**{name: getattr(r, name) for name in WRITTEN}) for r in records], WRITTEN[1:])
+        return
+    assignments = ", ".join(f"{name} = o.{name}" for name in WRITTEN[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_OUT_TABLE} ({_OUT_COLUMNS}) ON COMMIT DELETE ROWS")
+        with cursor.cursor.copy(f"COPY {_OUT_TABLE} ({', '.join(WRITTEN)}) FROM STDIN") as copy:
+            copy.write("".join(
+                "\t".join([_copy_text(getattr(r, name)) for name in WRITTEN]) + "\n" for r in records
+            ))
+        cursor.execute(f"UPDATE {ActionRecord._meta.db_table} a SET {assignments} FROM {_OUT_TABLE} o WHERE a.id = o.id")
+        cursor.execute(f"TRUNCATE {_OUT_TABLE}")
+
+
+def _process_chunk(*, batch_id, states, until: str, catalogue: Catalogue, counts: dict) -> int:
+    """One chunk, in one database transaction: claimed, moved on as far as ``until``, written."""
+    with transaction.atomic():
+        records = [Work(row, catalogue) for row in _claim(batch_id=batch_id, states=states)]
+        if not records:
+            return 0
+        if connection.vendor == "postgresql":
+            # Safe to lose on a crash: the records' states and the ledger commit (or vanish)
+            # together, and a lost chunk is simply pending again. Partners' intake stays durable.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        now = timezone.now()
+        received = [r for r in records if r.state == ActionState.RECEIVED]
+        _quantify(received, catalogue)
+        counts["quantified"] += len(received)
+        spec = None
+        if until != ActionState.QUANTIFIED:
             quantified = [r for r in records if r.state == ActionState.QUANTIFIED]
-            links = (identity_links_active(partner_id=ctx.partner_id, subjects={r.subject for r in quantified})
-                     if quantified else {})
+            links = linked_members(members={(r.partner_id, r.subject) for r in quantified})
             _lock_citizens({link.account_id for link in links.values()}
                            | {r.account_id for r in records if r.state == ActionState.VERIFIED})
-            _verify(quantified, links, ctx)
+            _verify(quantified, links, _VerifyContext.at(now))
             counts["verified"] += len(quantified)
-            verified = [r for r in records if r.state == ActionState.VERIFIED]
-            carries, specs = _credit(verified, catalogue, now)
-            counts["credited"] += len(verified)
-            _save(records)
-            bulk_set(carries, ["remainder_g"])
-            transaction_post_many(specs=specs)
-        if len(records) < CHUNK:  # the rest, if any, is locked by another run that will finish it
-            return counts
+            if until == ActionState.CREDITED:
+                verified = [r for r in records if r.state == ActionState.VERIFIED]
+                spec = _credit(verified, catalogue, now)
+                counts["credited"] += len(verified)
+        _save(records, now)
+        if spec is not None:  # last: the issuance accounts are hot rows, held only until commit
+            transaction_post_many(specs=[spec])
+    return len(records)
+
+
+def _run(*, batch_id, until: str) -> dict:
+    states = {ActionState.QUANTIFIED: [ActionState.RECEIVED],
+              ActionState.VERIFIED: [ActionState.RECEIVED, ActionState.QUANTIFIED]}.get(until, PENDING_STATES)
+    catalogue = Catalogue()
+    counts = {"quantified": 0, "verified": 0, "credited": 0}
+    while _process_chunk(batch_id=batch_id, states=states, until=until, catalogue=catalogue,
+                         counts=counts) == CHUNK:
+        pass  # a shorter chunk means the rest, if any, is locked by another run that will finish it
+    return counts
+
+
+def batch_process(*, batch_id=None) -> dict:
+    """A batch's records, then every other pending record, through every stage, chunk by chunk.
+
+    A task is enqueued per partner request, but each run goes on to drain the queue of pending
+    records whatever their batch, so a busy feed is processed in full chunks rather than one
+    small transaction per request, and the runs that follow find little or nothing left. The
+    batch's own records go first and commit on their own, so a record that fails elsewhere in
+    the queue never holds this batch back.
+    """
+    counts = _run(batch_id=batch_id, until=ActionState.CREDITED) if batch_id is not None else {}
+    for stage, done in _run(batch_id=None, until=ActionState.CREDITED).items():
+        counts[stage] = counts.get(stage, 0) + done
+    return counts
+
+
+def batch_quantify(*, batch_id) -> int:
+    """Only quantify the batch's received records (a stage on its own: operators, tests)."""
+    return _run(batch_id=batch_id, until=ActionState.QUANTIFIED)["quantified"]
+
+
+def batch_verify(*, batch_id) -> int:
+    """Quantify and verify the batch's records, stopping before crediting."""
+    return _run(batch_id=batch_id, until=ActionState.VERIFIED)["verified"]
 
 
 # --- periodic work ------------------------------------------------------------------------
@@ -501,6 +593,5 @@ def stuck_batches(*, older_than: timedelta = timedelta(minutes=5), limit: int = 
     """Batches with records waiting in a pipeline state for longer than a run should take."""
     cutoff = timezone.now() - older_than
     return [str(b) for b in ActionRecord.objects.filter(
-        state__in=[ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.VERIFIED], updated_at__lt=cutoff,
-        batch__pipeline_runs__lt=MAX_PIPELINE_RUNS,
+        state__in=PENDING_STATES, updated_at__lt=cutoff, batch__pipeline_runs__lt=MAX_PIPELINE_RUNS,
     ).values_list("batch_id", flat=True).distinct()[:limit]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.methodologies.selectors import methodology_explained
+
 from .models import ActionRecord, ActionState, Batch, Partner
 
 RULE_TEXT = {
@@ -60,11 +62,14 @@ def reason_message(record: ActionRecord) -> str:
 def explanation(record: ActionRecord) -> dict:
     """Why this many points: methodology and factors, quantity, each rule applied, grams, points."""
     stored = record.explanation or {}
+    methodology = stored.get("methodology")  # records of before 2026-11-28 kept a copy
+    if methodology is None and record.methodology_id is not None:
+        methodology = methodology_explained(record.methodology)  # versions never change their factors
     return {
-        "methodology": stored.get("methodology"),
-        "quantity": stored.get("quantity", format(record.quantity.normalize(), "f")),
+        "methodology": methodology,
+        "quantity": format(record.quantity.normalize(), "f"),
         "unit": record.unit,
-        "raw_reduction_g": stored.get("raw_reduction_g"),
+        "raw_reduction_g": record.reduction_g,
         "counted_quantity": (None if record.counted_quantity is None
                              else format(record.counted_quantity.normalize(), "f")),
         "rules": [{**rule, "message": _text(RULE_TEXT, rule["code"], rule)} for rule in stored.get("rules", [])],
@@ -106,12 +111,12 @@ def batch_status(*, batch: Batch) -> dict:
 
 
 def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None:
-    return ActionRecord.objects.filter(partner=partner, external_id=external_id).first()
+    return ActionRecord.objects.select_related("methodology").filter(partner=partner, external_id=external_id).first()
 
 
 def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
                     occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
-    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner")
+    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology")
     if action:
         records = records.filter(action=action)
     if state:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from carbonpoints.bulk import bulk_set
@@ -30,7 +31,7 @@ from .selectors import ledger_check
 class Leg:
     """``amount`` (an integer in the account's unit) moves into ``account``; negative moves out."""
 
-    account: LedgerAccount
+    account: LedgerAccount | AccountRef
     amount: int
 
 
@@ -202,7 +203,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         locked = {
             pk: (balance, allow_negative)
             for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
-            .filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
+            .filter(pk__any=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
         }
         existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
         if existing:
@@ -331,28 +332,55 @@ def _balances_set(balances: dict[int, int]) -> None:
     bulk_set(accounts, ["balance"])
 
 
-def ledger_accounts_get_or_create(
-    *, keys: Sequence[tuple[str, int, str]], allow_negative: bool = False
-) -> dict[tuple[str, int, str], LedgerAccount]:
-    """Many accounts by ``(kind, owner_id, unit)``, opened on first use, in two queries."""
-    from django.db.models import Q
+@dataclass(slots=True)
+class AccountRef:
+    """What a leg needs of an account (``ledger_accounts_get_or_create`` returns thousands)."""
 
-    wanted = set(keys)
-    if not wanted:
-        return {}
+    pk: int
+    kind: str
+    owner_id: int
+    unit: str
+    allow_negative: bool
+    balance: int
 
-    def read(keys: set) -> dict[tuple[str, int, str], LedgerAccount]:
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.owner_id} ({self.unit})"
+
+
+def _accounts_read(keys: set[tuple[str, int, str]]) -> dict[tuple[str, int, str], AccountRef]:
+    if connection.vendor == "postgresql":  # one join against the unique key, three array parameters
+        kinds, owners, units = zip(*keys, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT a.id, a.kind, a.owner_id, a.unit, a.allow_negative, a.balance "
+                f"FROM {LedgerAccount._meta.db_table} a "
+                "JOIN unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
+                "ON a.kind = k.kind AND a.owner_id = k.owner_id AND a.unit = k.unit",
+                [list(kinds), list(owners), list(units)],
+            )
+            rows = cursor.fetchall()
+    else:
         query = Q()
         for kind in {k for k, _, _ in keys}:
             query |= Q(kind=kind, owner_id__in={o for k, o, _ in keys if k == kind})
-        return {(a.kind, a.owner_id, a.unit): a for a in LedgerAccount.objects.filter(query)}
+        rows = LedgerAccount.objects.filter(query).values_list(
+            "pk", "kind", "owner_id", "unit", "allow_negative", "balance")
+    return {(row[1], row[2], row[3]): AccountRef(*row) for row in rows}
 
-    found = read(wanted)  # the common case: every account exists, one query and no write
+
+def ledger_accounts_get_or_create(
+    *, keys: Sequence[tuple[str, int, str]], allow_negative: bool = False
+) -> dict[tuple[str, int, str], AccountRef]:
+    """Many accounts by ``(kind, owner_id, unit)``, opened on first use: one query when they all exist."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    found = _accounts_read(wanted)  # the common case: every account exists, one query and no write
     missing = wanted - found.keys()
     if missing:
         LedgerAccount.objects.bulk_create(
             [LedgerAccount(kind=k, owner_id=o, unit=u, allow_negative=allow_negative) for k, o, u in missing],
             ignore_conflicts=True,
         )
-        found |= read(missing)
+        found |= _accounts_read(missing)
     return {key: found[key] for key in wanted}

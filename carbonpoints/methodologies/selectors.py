@@ -33,14 +33,7 @@ class Catalogue:
         """The methodology as an action's explanation cites it (built once per version, copied)."""
         cached = self._explained.get(methodology.pk)
         if cached is None:
-            cached = self._explained[methodology.pk] = {
-                "code": methodology.code, "version": methodology.version,
-                "title": methodology.title, "unit": methodology.unit,
-                "baseline_g_per_unit": _dec(methodology.baseline_g_per_unit),
-                "project_g_per_unit": _dec(methodology.project_g_per_unit),
-                "net_g_per_unit": _dec(methodology.net_g_per_unit),
-                "basis": methodology.basis, "source": methodology.source,
-            }
+            cached = self._explained[methodology.pk] = methodology_explained(methodology)
         return dict(cached)
 
     def current_unit(self, code: str) -> str | None:
@@ -52,6 +45,18 @@ class Catalogue:
             if rule.in_force(at):
                 return rule
         return None
+
+
+def methodology_explained(methodology: Methodology) -> dict:
+    """A methodology version as an action's explanation cites it: factors, basis and source."""
+    return {
+        "code": methodology.code, "version": methodology.version,
+        "title": methodology.title, "unit": methodology.unit,
+        "baseline_g_per_unit": _dec(methodology.baseline_g_per_unit),
+        "project_g_per_unit": _dec(methodology.project_g_per_unit),
+        "net_g_per_unit": _dec(methodology.net_g_per_unit),
+        "basis": methodology.basis, "source": methodology.source,
+    }
 
 
 def _dec(value: Decimal | None) -> str | None:

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from carbonpoints.ledger.models import LedgerTransaction
+
 from .factories import event
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +57,8 @@ def test_someone_elses_action_is_not_found(metro, linked_citizen_client, api_cli
 
 
 def test_the_ledger_shows_postings_with_running_balances(metro, linked_citizen_client):
-    metro.send(event(quantity=10, occurred_at=timezone.now() - timedelta(hours=2)),
-               event(quantity=5, occurred_at=timezone.now() - timedelta(hours=1)))
+    metro.send(event(quantity=10, occurred_at=timezone.now() - timedelta(hours=2)))
+    metro.send(event(quantity=5, occurred_at=timezone.now() - timedelta(hours=1)))
 
     points = linked_citizen_client.get("/api/v1/me/ledger?account=points").json()
     assert [(p["amount"], p["balance_after"]) for p in points["results"]] == [(24, 70), (46, 46)]
@@ -67,6 +69,18 @@ def test_the_ledger_shows_postings_with_running_balances(metro, linked_citizen_c
     assert linked_citizen_client.get("/api/v1/me/ledger?page_size=1").json()["count"] == 4
     account = linked_citizen_client.get("/api/v1/me/account").json()
     assert account["reduction_g"] == 701 and account["points"]["available"] == 70
+
+
+def test_actions_credited_together_are_one_ledger_entry_per_account_that_names_them(metro, linked_citizen_client):
+    metro.send(event(quantity=10, occurred_at=timezone.now() - timedelta(hours=2)),
+               event(quantity=5, occurred_at=timezone.now() - timedelta(hours=1)))
+
+    ledger = linked_citizen_client.get("/api/v1/me/ledger").json()["results"]
+    assert sorted((p["account"], p["amount"], p["memo"]) for p in ledger) == [
+        ("points", 70, "2 actions credited"), ("reduction", 701, "2 actions credited")]
+    actions = sorted(a["id"] for a in linked_citizen_client.get("/api/v1/me/actions").json()["results"])
+    assert ledger[0]["reference"] == f"actions:{actions[0]}-{actions[1]}"
+    assert LedgerTransaction.objects.get(kind="earn_credit").metadata == {"action_ids": actions}
 
 
 def test_partners_can_be_listed_for_linking(metro, citizen_client):

@@ -279,7 +279,7 @@ class MyActionView(APIView):
                    responses={200: s.MyActionDetailSerializer, 404: ERROR})
     def get(self, request, action_id):
         account = citizen_account(request.user)
-        record = get_object_or_404(ActionRecord.objects.select_related("partner"), pk=action_id, account=account)
+        record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology"), pk=action_id, account=account)
         return Response(_my_action(record, detail=True))
 
 
