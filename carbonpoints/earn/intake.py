@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -167,16 +168,34 @@ def _insert(records: list[tuple], batch: Batch) -> set[str]:
             ActionRecord.objects.filter(batch=batch, external_id__in=[row[2] for row in records])
             .values_list("external_id", flat=True)
         )
-    from psycopg.types.json import Jsonb
-
     with connection.cursor() as cursor:
         cursor.execute(_STAGING)
         cursor.execute("TRUNCATE earn_intake_staging")
         with cursor.cursor.copy(f"COPY earn_intake_staging ({', '.join(_COPIED)}) FROM STDIN") as copy:
-            for row in records:
-                copy.write_row((*row[:9], Jsonb(row[9]), *row[10:]))
+            copy.write("".join(map(_copy_line, records)))
         cursor.execute(_FROM_STAGING)
         return {row[0] for row in cursor.fetchall()}
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _copy_text(text: str) -> str:
+    """A string as a field of COPY's text format (backslash, tab and line breaks escaped)."""
+    return _COPY_SPECIAL.sub(lambda m: _COPY_ESCAPED[m.group()], text) if _COPY_SPECIAL.search(text) else text
+
+
+def _copy_line(row: tuple) -> str:
+    """One staged row as a line of COPY text: far cheaper than psycopg adapting value by value
+    (which was a third of the intake's time, JSON encoding of the attributes included)."""
+    partner_id, batch_id, external_id, subject, action, quantity, unit, occurred_at, ends_at, attributes, raw, now = row
+    return "\t".join((
+        str(partner_id), str(batch_id), _copy_text(external_id), _copy_text(subject), _copy_text(action),
+        str(quantity), _copy_text(unit), occurred_at.isoformat(), ends_at.isoformat(),
+        _copy_text(_json_encode(attributes).decode()), _copy_text(raw), now.isoformat(),
+    )) + "\n"
 
 
 @dataclass

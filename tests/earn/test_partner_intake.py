@@ -65,6 +65,17 @@ def test_the_event_is_kept_exactly_as_sent(metro):
     assert ActionRecord.objects.get(external_id="raw-1").raw == raw
 
 
+def test_tabs_line_breaks_and_backslashes_are_kept_as_sent(metro):
+    raw = ('{\n\t"external_id": "tab\\there",\n\t"subject": "C:\\\\member\\n2",\r\n\t"action": "metro_ride",'
+           ' "quantity": 3, "unit": "km", "occurred_at": "2026-11-27T08:00:00+08:00",'
+           ' "attributes": {"note": "back\\\\slash\\ttab"}\n}')
+    response = metro.request("POST", "/api/v1/partner/events", ('{"events": [' + raw + "]}").encode())
+
+    assert response.json()["results"] == [{"external_id": "tab\there", "status": "accepted"}]
+    record = ActionRecord.objects.get(external_id="tab\there")
+    assert (record.raw, record.subject, record.attributes) == (raw, "C:\\member\n2", {"note": "back\\slash\ttab"})
+
+
 def test_the_same_external_id_from_two_partners_are_two_records(metro, bikes):
     assert metro.send(event(external_id="same")).json()["received"] == 1
     assert bikes.send(event(external_id="same")).json()["received"] == 1
