@@ -1,22 +1,53 @@
-"""``field__any=[...]``: membership in a list passed as one array parameter.
+"""Lists of thousands of values as one query parameter: ``field__any=[...]`` and ``pg_array``.
 
 ``field__in=[...]`` puts one placeholder per value into the SQL; with the thousands of ids a
 pipeline chunk asks about, formatting and parsing those placeholders cost more than the query
-(psycopg splits the statement on every ``%s``). On PostgreSQL ``= ANY(%s)`` sends the list as
-one array; elsewhere the lookup falls back to ``IN``.
+(psycopg splits the statement on every ``%s``), and psycopg's own list adaptation formats each
+element in Python. ``pg_array`` writes the array literal in one ``join``; the ``any`` lookup
+sends it as ``= ANY(%s::type[])`` on PostgreSQL and falls back to ``IN`` elsewhere.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Field, ForeignObject
 from django.db.models.lookups import In
 
 
+def _element(value) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pg_array(values: Iterable) -> str:
+    """A PostgreSQL array literal of ints, datetimes or strings, for a ``%s::type[]`` parameter."""
+    values = list(values)
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
 class Any(In):
+    """Pass a set, not a list: Django walks lists and tuples value by value looking for expressions."""
+
     lookup_name = "any"
+
+    def get_prep_lookup(self):
+        if all(type(value) in (int, str) for value in self.rhs):
+            return self.rhs  # nothing to prepare, and preparing thousands of values costs
+        return super().get_prep_lookup()
 
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [self.lhs.output_field.get_db_prep_value(v, connection) for v in self.rhs if v is not None]
-        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        field = self.lhs.output_field
+        db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, pg_array(v for v in self.rhs if v is not None)]
 
 
 Field.register_lookup(Any)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from carbonpoints.bulk import bulk_set
+from carbonpoints.lookups import pg_array
 
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
 from .models import PLATFORM, LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
@@ -254,7 +255,8 @@ def _with_keys(keys: list[str]):
     of thousands of literals to format and plan."""
     if connection.vendor == "postgresql":
         return LedgerTransaction.objects.raw(
-            f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s)", [keys]
+            f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s::text[])",
+            [pg_array(keys)]
         )
     return LedgerTransaction.objects.filter(idempotency_key__in=keys)
 
@@ -325,7 +327,7 @@ def _balances_set(balances: dict[int, int]) -> None:
             cursor.execute(
                 f"UPDATE {table} SET balance = v.balance FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) "
                 f"WHERE {table}.id = v.id",
-                [list(balances), list(balances.values())],
+                [pg_array(balances), pg_array(balances.values())],
             )
         return
     accounts = [LedgerAccount(pk=pk, balance=balance) for pk, balance in balances.items()]
@@ -356,7 +358,7 @@ def _accounts_read(keys: set[tuple[str, int, str]]) -> dict[tuple[str, int, str]
                 f"FROM {LedgerAccount._meta.db_table} a "
                 "JOIN unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
                 "ON a.kind = k.kind AND a.owner_id = k.owner_id AND a.unit = k.unit",
-                [list(kinds), list(owners), list(units)],
+                [pg_array(kinds), pg_array(owners), pg_array(units)],
             )
             rows = cursor.fetchall()
     else:
