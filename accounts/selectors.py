@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.ledger.models import LedgerAccount
@@ -114,9 +116,15 @@ def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], Li
     for partner_id, subjects in by_partner.items():
         match |= Q(partner_id=partner_id, subject__any=sorted(subjects))
     rows = IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
-        "partner_id", "subject", "account_id", "consent_scope")
-    return {(partner_id, subject): LinkedMember(account_id, frozenset((scope or {}).get("actions", ())))
-            for partner_id, subject, account_id, scope in rows}
+        "partner_id", "subject", "account_id", Cast("consent_scope", TextField()))
+    scopes: dict[str, frozenset[str]] = {}  # most links of a partner share one scope: decode each once
+    linked = {}
+    for partner_id, subject, account_id, scope in rows:
+        actions = scopes.get(scope)
+        if actions is None:
+            actions = scopes[scope] = frozenset((json.loads(scope) or {}).get("actions", ()))
+        linked[(partner_id, subject)] = LinkedMember(account_id, actions)
+    return linked
 
 
 ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}

@@ -10,7 +10,6 @@ the first transaction instead of posting twice.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +47,8 @@ def ledger_account_get_or_create(
 
 def _fingerprint(kind: str, legs: Sequence[Leg]) -> str:
     """What a retry must repeat exactly for its idempotency key to answer with the first result."""
-    body = json.dumps([kind, sorted([leg.account.pk, leg.amount] for leg in legs)])
-    return hashlib.sha256(body.encode()).hexdigest()
+    legs = sorted((leg.account.pk, leg.amount) for leg in legs)
+    return hashlib.sha256(f"{kind}|{','.join(f'{pk}:{amount}' for pk, amount in legs)}".encode()).hexdigest()
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:
