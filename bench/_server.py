@@ -74,11 +74,11 @@ def gunicorn(workers: int = 4) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def celery_workers(concurrency: int = 2, queues: str | None = None) -> Iterator[subprocess.Popen]:
+def celery_workers(concurrency: int = 2, queues: str | None = None, pool: str = "prefork") -> Iterator[subprocess.Popen]:
     """``celery -A carbonpoints worker`` on the benchmark database."""
-    step(f"starting a Celery worker ({concurrency} processes)")
+    step(f"starting a Celery worker ({pool} pool, concurrency {concurrency})")
     args = [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=WARNING",
-            f"--concurrency={concurrency}", "--without-gossip", "--without-mingle"]
+            f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
     if queues:
         args += ["-Q", queues]
     process = subprocess.Popen(args, cwd=ROOT, env=server_env())

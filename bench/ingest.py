@@ -286,6 +286,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=3, help="client processes posting at once")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--celery-pool", default="prefork", choices=["prefork", "threads"],
+                        help="prefork: a process per slot; threads: one process")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
 
@@ -311,7 +313,7 @@ def main() -> None:
     jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners)
             for k in range(args.clients)]
     peak_rss = peak_process = 0.0
-    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency) as worker:
+    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool) as worker:
         time.sleep(3)  # let the worker connect
         step(f"building {args.events:,} events in {len(batches):,} batches in {args.clients} client processes")
         ready = multiprocessing.Barrier(args.clients + 1)
@@ -394,7 +396,7 @@ def main() -> None:
     print(json.dumps({"expected": expected, "actual": actual, "states": states}, indent=1))
     write_results("ingest", {
         "events": args.events, "citizens": args.citizens, "batch": args.batch, "clients": args.clients,
-        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency,
+        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "celery_pool": args.celery_pool,
         "end_to_end_events_per_s": e2e, "http_events_per_s": http_rate, "copy": copy,
         "ratio_to_copy": round(e2e / copy["rows_per_s"], 4), "batch_latency_ms": lat,
         "peak_worker_rss_mb": peak_rss, "peak_worker_process_rss_mb": peak_process,

@@ -4,7 +4,7 @@ import gc
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbonpoints.settings")
 
@@ -13,6 +13,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@worker_init.connect
 @worker_process_init.connect
 def _freeze_startup_objects(**_) -> None:
     """Move everything imported at start-up out of the garbage collector's sight: a pipeline chunk
