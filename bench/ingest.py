@@ -171,12 +171,14 @@ def post_batches(job: tuple) -> dict:
     not what is measured), wait for the others at the barrier, then sign and post, one connection."""
     batch_numbers, batch_size, events, citizens, now, partners = job
     requests = []
-    for b in batch_numbers:
-        by_partner: dict[str, list] = defaultdict(list)
+    by_partner: dict[str, list] = defaultdict(list)
+    for b in batch_numbers:  # each partner sends its own events, batch_size to a request
         for i in range(b * batch_size, min(events, (b + 1) * batch_size)):
             name, body = event(i, citizens, now)
             by_partner[name].append(body)
-        requests += [(name, json.dumps({"events": items}).encode()) for name, items in by_partner.items()]
+            if len(by_partner[name]) == batch_size:
+                requests.append((name, json.dumps({"events": by_partner.pop(name)}).encode()))
+    requests += [(name, json.dumps({"events": items}).encode()) for name, items in by_partner.items()]
     _ready.wait()
     conn = http.client.HTTPConnection(HOST, PORT, timeout=120)
     latencies, accepted, other = [], 0, 0

@@ -28,6 +28,8 @@ from .models import ActionRecord, Batch, Partner
 MAX_EVENTS = 5000
 MAX_KEPT_REJECTIONS = 1000
 MAX_QUANTITY = Decimal("1e12")
+MAX_DURATION_S = 7 * 86400
+"""The longest action a partner may report (``attributes.duration_s``)."""
 
 Text128 = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
@@ -113,7 +115,7 @@ def _ends_at(event: Event) -> datetime | None:
     duration = event.attributes.get("duration_s")
     if duration is None:
         return event.occurred_at
-    if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration < 7 * 86400:
+    if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration < MAX_DURATION_S:
         return None
     return event.occurred_at + timedelta(seconds=duration)
 

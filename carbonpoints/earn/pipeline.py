@@ -40,6 +40,7 @@ from carbonpoints.methodologies.quantify import points_for, reduction_g
 from carbonpoints.methodologies.selectors import Catalogue
 
 from . import ledger_accounts as earn_ledger
+from .intake import MAX_DURATION_S
 from .models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, Batch, CitizenCarry
 from .verification import overlaps, plausibility_refusal
 
@@ -117,29 +118,58 @@ def _lock_citizens(account_ids) -> None:
          .values_list("pk", flat=True))
 
 
+def _overlapping_trips(checked: list[Work], tolerance: timedelta) -> dict[int, tuple[int, str]]:
+    """For each record, another partner's counted trip of the same citizen and mode that overlaps it.
+
+    On PostgreSQL each record looks only at its own window of the citizen's time index (no trip
+    lasts longer than ``MAX_DURATION_S``), so the cost does not grow with the citizen's history.
+    """
+    if connection.vendor == "postgresql":
+        longest = timedelta(seconds=MAX_DURATION_S)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT ON (k.n) k.n, a.partner_id, a.external_id "
+                f"FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[]) "
+                f"     WITH ORDINALITY AS k(account_id, action, partner_id, starts, ends, n) "
+                f"JOIN {ActionRecord._meta.db_table} a ON a.account_id = k.account_id AND a.action = k.action "
+                f"     AND a.occurred_at >= k.starts - %s AND a.occurred_at <= k.ends AND a.ends_at >= k.starts "
+                f"WHERE a.account_id IS NOT NULL AND a.state = ANY(%s::text[]) AND a.partner_id <> k.partner_id "
+                f"ORDER BY k.n, a.occurred_at, a.id",
+                [pg_array(r.account_id for r in checked), pg_array(r.action for r in checked),
+                 pg_array(r.partner_id for r in checked), pg_array(r.occurred_at - tolerance for r in checked),
+                 pg_array(r.ends_at + tolerance for r in checked), longest, pg_array(COUNTED_STATES)],
+            )
+            return {checked[n - 1].id: (partner_id, external_id) for n, partner_id, external_id in cursor.fetchall()}
+    others = ActionRecord.objects.filter(
+        account_id__in={r.account_id for r in checked}, action__in={r.action for r in checked},
+        state__in=COUNTED_STATES,
+        occurred_at__lte=max(r.ends_at for r in checked) + tolerance,
+        ends_at__gte=min(r.occurred_at for r in checked) - tolerance,
+    ).order_by("occurred_at", "id").values_list("account_id", "action", "occurred_at", "ends_at", "partner_id",
+                                                 "external_id")
+    by_key = defaultdict(list)
+    for other in others:
+        by_key[other[:2]].append(other)
+    found = {}
+    for record in checked:
+        for _account, _action, starts, ends, partner_id, external_id in by_key.get((record.account_id, record.action), ()):
+            if partner_id != record.partner_id and overlaps(record.occurred_at, record.ends_at, starts, ends, tolerance):
+                found[record.id] = (partner_id, external_id)
+                break
+    return found
+
+
 def _flag_duplicate_trips(candidates: list[Work]) -> None:
     """Same citizen, same mode, overlapping time, another partner: flagged for review."""
     checked = [r for r in candidates if r.review != ActionRecord.Review.APPROVED]
     if not checked:
         return
-    tolerance = timedelta(seconds=settings.EARN_DUPLICATE_TOLERANCE_S)
-    others = ActionRecord.objects.filter(
-        account_id__any={r.account_id for r in checked}, action__in={r.action for r in checked},
-        state__in=COUNTED_STATES,
-        occurred_at__lte=max(r.ends_at for r in checked) + tolerance,
-        ends_at__gte=min(r.occurred_at for r in checked) - tolerance,
-    ).values_list("account_id", "action", "occurred_at", "ends_at", "partner_id", "external_id")
-    by_key = defaultdict(list)
-    for other in others:
-        by_key[other[:2]].append(other)
-    if not by_key:
-        return
+    overlapping = _overlapping_trips(checked, timedelta(seconds=settings.EARN_DUPLICATE_TOLERANCE_S))
     for record in checked:
-        for _account, _action, starts, ends, partner_id, external_id in by_key.get((record.account_id, record.action), ()):
-            if partner_id != record.partner_id and overlaps(record.occurred_at, record.ends_at, starts, ends, tolerance):
-                record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
-                _rule(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
-                break
+        if record.id in overlapping:
+            partner_id, external_id = overlapping[record.id]
+            record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
+            _rule(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
 
 
 def _period(record: Work, period: str, tz) -> tuple[tuple, datetime, datetime]:
