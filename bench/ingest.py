@@ -287,9 +287,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="events per request")
     parser.add_argument("--clients", type=int, default=3, help="client processes posting at once")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--celery-concurrency", type=int, default=2)
-    parser.add_argument("--celery-pool", default="prefork", choices=["prefork", "threads"],
-                        help="prefork: a process per slot; threads: one process")
+    parser.add_argument("--celery-concurrency", type=int, default=1,
+                        help="pipeline runs at once (concurrent runs queue on the citizens they share)")
+    parser.add_argument("--celery-pool", default="threads", choices=["prefork", "threads"],
+                        help="threads: one process (the default); prefork: a process per slot")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
 

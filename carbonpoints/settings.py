@@ -35,6 +35,7 @@ EARN_SETTLING_DAYS = env.int("EARN_SETTLING_DAYS", default=0)
 EARN_BACKFILL_DAYS = env.int("EARN_BACKFILL_DAYS", default=60)
 EARN_CLOCK_SKEW_S = env.int("EARN_CLOCK_SKEW_S", default=300)
 EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
+EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records per pipeline transaction
 
 INSTALLED_APPS = [
     "django.contrib.admin",

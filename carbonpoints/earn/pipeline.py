@@ -44,7 +44,8 @@ from .intake import MAX_DURATION_S
 from .models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, Batch, CitizenCarry
 from .verification import overlaps, plausibility_refusal
 
-CHUNK = 2000
+CHUNK = 5000
+"""Records a run takes at a time by default (``EARN_PIPELINE_CHUNK``)."""
 
 READ = ("id", "partner_id", "subject", "action", "quantity", "unit", "occurred_at",
         "ends_at", "attributes", "received_at", "state", "reason", "capped", "review", "account_id",
@@ -461,16 +462,20 @@ def _parsers() -> list:
 _PARSERS = _parsers()
 
 
+def _chunk_size() -> int:
+    return getattr(settings, "EARN_PIPELINE_CHUNK", CHUNK)
+
+
 def _claim(*, batch_id, states) -> list[tuple]:
     """Lock and read up to ``CHUNK`` records, oldest first, skipping those another run holds."""
     if connection.vendor != "postgresql":
         records = ActionRecord.objects.select_for_update(skip_locked=True).filter(state__in=list(states))
         if batch_id is not None:
             records = records.filter(batch_id=batch_id)
-        return list(records.order_by("id").values_list(*READ)[:CHUNK])
+        return list(records.order_by("id").values_list(*READ)[:_chunk_size()])
     # Times and JSON read as text and parsed here: Django's time-zone-aware loader is Python code
     # called per value, ``datetime.fromisoformat`` is C (this read is a fifth of a chunk's CPU).
-    params = [pg_array(states)] + ([str(batch_id)] if batch_id is not None else []) + [CHUNK]
+    params = [pg_array(states)] + ([str(batch_id)] if batch_id is not None else []) + [_chunk_size()]
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else ""), params)
         rows = cursor.fetchall()
@@ -563,7 +568,7 @@ def _run(*, batch_id, until: str) -> dict:
     catalogue = Catalogue()
     counts = {"quantified": 0, "verified": 0, "credited": 0}
     while _process_chunk(batch_id=batch_id, states=states, until=until, catalogue=catalogue,
-                         counts=counts) == CHUNK:
+                         counts=counts) == _chunk_size():
         pass  # a shorter chunk means the rest, if any, is locked by another run that will finish it
     return counts
 
