@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Field, ForeignObject
 from django.db.models.lookups import In
 
 
 def _element(value) -> str:
-    if isinstance(value, int):
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
@@ -26,7 +31,8 @@ def _element(value) -> str:
 
 
 def pg_array(values: Iterable) -> str:
-    """A PostgreSQL array literal of ints, datetimes or strings, for a ``%s::type[]`` parameter."""
+    """A PostgreSQL array literal of ints, decimals, booleans, datetimes, strings or None, for a
+    ``%s::type[]`` parameter."""
     values = list(values)
     if all(type(value) is int for value in values):
         return "{" + ",".join(map(str, values)) + "}"

@@ -483,50 +483,38 @@ def _claim(*, batch_id, states) -> list[tuple]:
     return [tuple(value if parse is None else parse(value) for parse, value in zip(parsers, row)) for row in rows]
 
 
-_OUT_TABLE = "earn_pipeline_out"
-_OUT_COLUMNS = """
-    id bigint, state varchar(12), reason varchar(40), capped boolean, account_id bigint, methodology_id bigint,
-    conversion_rule_id bigint, reduction_g bigint, counted_quantity numeric(20, 6), credited_g bigint,
-    points bigint, points_available_at timestamptz, points_settled boolean, hold_until timestamptz,
-    explanation jsonb, credited_at timestamptz, updated_at timestamptz
-"""
-
-
-def _out_line(r: Work) -> str:
-    """One record as a line of COPY text, in the order of ``WRITTEN`` (no value here holds a tab,
-    a line break or a backslash but the explanation, whose JSON escapes are doubled)."""
-    return (
-        f"{r.id}\t{r.state}\t{r.reason}\t{'t' if r.capped else 'f'}\t{_n(r.account_id)}\t{_n(r.methodology_id)}\t"
-        f"{_n(r.conversion_rule_id)}\t{_n(r.reduction_g)}\t{_n(r.counted_quantity)}\t{_n(r.credited_g)}\t"
-        f"{_n(r.points)}\t{_t(r.points_available_at)}\t{'t' if r.points_settled else 'f'}\t{_t(r.hold_until)}\t"
-        f"{_json.encode(r.explanation).decode().replace(chr(92), chr(92) * 2)}\t{_t(r.credited_at)}\t"
-        f"{r.updated_at.isoformat()}\n"
-    )
-
-
-def _n(value) -> str:
-    return "\\N" if value is None else str(value)
-
-
-def _t(value: datetime | None) -> str:
-    return "\\N" if value is None else value.isoformat()
+_WRITTEN_TYPES = {
+    "id": "bigint", "state": "text", "reason": "text", "capped": "boolean", "account_id": "bigint",
+    "methodology_id": "bigint", "conversion_rule_id": "bigint", "reduction_g": "bigint",
+    "counted_quantity": "numeric", "credited_g": "bigint", "points": "bigint", "points_available_at": "timestamptz",
+    "points_settled": "boolean", "hold_until": "timestamptz", "explanation": "jsonb", "credited_at": "timestamptz",
+}
+_UPDATE = (
+    f"UPDATE {ActionRecord._meta.db_table} a SET "
+    + ", ".join(f"{name} = o.{name}" for name in _WRITTEN_TYPES if name != "id") + ", updated_at = %s "
+    + "FROM unnest(" + ", ".join(f"%s::{t}[]" for t in _WRITTEN_TYPES.values()) + ") "
+    + f"AS o({', '.join(_WRITTEN_TYPES)}) WHERE a.id = o.id"
+)
 
 
 def _save(records: list[Work], now: datetime) -> None:
-    """Write every record of the chunk back: PostgreSQL stages the rows with COPY and updates
-    them with one join; other databases (the embedded default) use ``bulk_set``."""
+    """Write every record of the chunk back in one statement.
+
+    PostgreSQL joins the rows to ``unnest`` of one array literal per column: the planner then
+    looks each record up by its primary key (a staged temporary table was planned as a hash join
+    over the whole action table, a cost that grows with the table). Other databases (the
+    embedded default) use ``bulk_set``.
+    """
     for record in records:
         record.updated_at = now
     if connection.vendor != "postgresql":
         bulk_set([ActionRecord(**{name: getattr(r, name) for name in WRITTEN}) for r in records], WRITTEN[1:])
         return
-    assignments = ", ".join(f"{name} = o.{name}" for name in WRITTEN[1:])
+    encode = _json.encode
+    arrays = [pg_array(encode(r.explanation).decode() for r in records) if name == "explanation"
+              else pg_array(getattr(r, name) for r in records) for name in _WRITTEN_TYPES]
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_OUT_TABLE} ({_OUT_COLUMNS}) ON COMMIT DELETE ROWS")
-        with cursor.cursor.copy(f"COPY {_OUT_TABLE} ({', '.join(WRITTEN)}) FROM STDIN") as copy:
-            copy.write("".join(map(_out_line, records)))
-        cursor.execute(f"UPDATE {ActionRecord._meta.db_table} a SET {assignments} FROM {_OUT_TABLE} o WHERE a.id = o.id")
-        cursor.execute(f"TRUNCATE {_OUT_TABLE}")
+        cursor.execute(_UPDATE, [now, *arrays])
 
 
 def _process_chunk(*, batch_id, states, until: str, catalogue: Catalogue, counts: dict) -> int:
