@@ -26,17 +26,31 @@ def _element(value) -> str:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
+    return _quoted(str(value))
+
+
+def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def pg_array(values: Iterable) -> str:
     """A PostgreSQL array literal of ints, decimals, booleans, datetimes, strings or None, for a
-    ``%s::type[]`` parameter."""
+    ``%s::type[]`` parameter. A column of one type is written without a call per element."""
     values = list(values)
-    if all(type(value) is int for value in values):
-        return "{" + ",".join(map(str, values)) + "}"
-    return "{" + ",".join(map(_element, values)) + "}"
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= {int}:
+        body = ",".join(["NULL" if v is None else str(v) for v in values])
+    elif all(issubclass(kind, str) for kind in kinds):
+        body = ",".join(["NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                         for v in values])
+    elif kinds <= {datetime}:
+        body = ",".join(["NULL" if v is None else v.isoformat() for v in values])
+    elif kinds <= {bool}:
+        body = ",".join(["NULL" if v is None else "t" if v else "f" for v in values])
+    else:
+        body = ",".join(map(_element, values))
+    return "{" + body + "}"
 
 
 class Any(In):

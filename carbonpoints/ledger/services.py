@@ -200,11 +200,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
     with transaction.atomic():
         account_ids = sorted({leg.account.pk for spec in specs for leg in spec.legs})
         # Lock and read fresh balances as plain tuples: model instances cost more than the lock.
-        locked = {
-            pk: (balance, allow_negative)
-            for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
-            .filter(pk__any=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
-        }
+        locked = _lock_balances(account_ids)
         existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
         if existing:
             by_key = {spec.idempotency_key: spec for spec in specs}
@@ -247,6 +243,20 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                 leg.account.balance = balances[leg.account.pk]
     by_key = {tx.idempotency_key: tx for tx in new_txs} | existing
     return [by_key[key] for key in keys]
+
+
+def _lock_balances(account_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """Lock the accounts in primary-key order; their balances and whether they may go negative."""
+    if connection.vendor == "postgresql":  # plain rows: the ORM's iterator cost more than the locks
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, balance, allow_negative FROM {LedgerAccount._meta.db_table} "
+                "WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+                [pg_array(account_ids)],
+            )
+            return {pk: (balance, allow_negative) for pk, balance, allow_negative in cursor.fetchall()}
+    return {pk: (balance, allow_negative) for pk, balance, allow_negative in LedgerAccount.objects
+            .select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")}
 
 
 def _with_keys(keys: list[str]):
