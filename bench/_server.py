@@ -74,10 +74,13 @@ def gunicorn(workers: int = 4) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def celery_workers(concurrency: int = 2, queues: str | None = None, pool: str = "prefork") -> Iterator[subprocess.Popen]:
-    """``celery -A carbonpoints worker`` on the benchmark database."""
-    step(f"starting a Celery worker ({pool} pool, concurrency {concurrency})")
-    args = [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=WARNING",
+def celery_workers(concurrency: int = 2, queues: str | None = None, pool: str = "prefork",
+                   nice: int = 0) -> Iterator[subprocess.Popen]:
+    """``celery -A carbonpoints worker`` on the benchmark database (``nice``: a lower CPU priority,
+    so that on a shared machine the web workers answering partners go first)."""
+    step(f"starting a Celery worker ({pool} pool, concurrency {concurrency}, nice {nice})")
+    args = ["nice", "-n", str(nice)] if nice else []
+    args += [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=WARNING",
             f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
     if queues:
         args += ["-Q", queues]

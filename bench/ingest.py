@@ -291,6 +291,8 @@ def main() -> None:
                         help="pipeline runs at once (concurrent runs queue on the citizens they share)")
     parser.add_argument("--celery-pool", default="threads", choices=["prefork", "threads"],
                         help="threads: one process (the default); prefork: a process per slot")
+    parser.add_argument("--celery-nice", type=int, default=10,
+                        help="CPU priority of the worker below the web workers' (0: the same)")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
 
@@ -316,7 +318,7 @@ def main() -> None:
     jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners)
             for k in range(args.clients)]
     peak_rss = peak_process = 0.0
-    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool) as worker:
+    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice) as worker:
         time.sleep(3)  # let the worker connect
         step(f"building {args.events:,} events in {len(batches):,} batches in {args.clients} client processes")
         ready = multiprocessing.Barrier(args.clients + 1)
@@ -399,7 +401,7 @@ def main() -> None:
     print(json.dumps({"expected": expected, "actual": actual, "states": states}, indent=1))
     write_results("ingest", {
         "events": args.events, "citizens": args.citizens, "batch": args.batch, "clients": args.clients,
-        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "celery_pool": args.celery_pool,
+        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "celery_pool": args.celery_pool, "celery_nice": args.celery_nice,
         "end_to_end_events_per_s": e2e, "http_events_per_s": http_rate, "copy": copy,
         "ratio_to_copy": round(e2e / copy["rows_per_s"], 4), "batch_latency_ms": lat,
         "peak_worker_rss_mb": peak_rss, "peak_worker_process_rss_mb": peak_process,
