@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,10 +24,11 @@ from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
 from carbonpoints.api.errors import error_body
 from carbonpoints.ledger.exceptions import InsufficientBalance
+from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post, transaction_reverse
 
 from . import exceptions as refusals
-from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, merchant_account
+from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
 from .models import (
     Checkout,
     IdempotentAnswer,
@@ -57,11 +58,6 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
 def _lock(rows) -> None:
     """``SELECT … FOR UPDATE`` these rows until the transaction ends."""
     list(rows.select_for_update().values_list("pk", flat=True))
-
-
-def _citizen_points(citizen: CarbonAccount):
-    kind, unit = POINTS
-    return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=citizen.pk)
 
 
 # --- merchants and staff ---------------------------------------------------------------------
@@ -100,28 +96,63 @@ def idempotent_answer(
 ) -> tuple[int, dict]:
     """Answer once per (user, scope, key): a retry gets the first status and body back.
 
-    The user's row is locked first, so two retries racing each other wait for the first to
-    commit; a refusal (409 and the like) is kept as the first answer too, like Stripe does.
+    The answer's row is the first thing written (``INSERT … ON CONFLICT DO NOTHING``): the unique
+    (user, scope, key) index decides who runs ``action``, and a retry racing the first waits on
+    that index entry until the first commits, then reads its answer. No lock and no read come
+    first. A refusal (409 and the like) is kept as the first answer too, like Stripe does: the
+    attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
+    successful path needs no savepoint.
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    with transaction.atomic():
-        _lock(User.objects.filter(pk=user.pk))
-        kept = IdempotentAnswer.objects.filter(user=user, scope=scope, key=key).first()
-        if kept:
-            if kept.fingerprint != fingerprint:
-                raise refusals.IdempotencyKeyReused(key=key)
-            return kept.status_code, kept.body
-        try:
-            with transaction.atomic():
+    answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
+    try:
+        with transaction.atomic():
+            claimed = _answer_claim(**answer)
+            if claimed is not None:
                 status, body = action()
-        except refusals.SpendRefused as refusal:
-            if refusal.status == 404:
-                raise
-            status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
-        IdempotentAnswer.objects.create(
-            user=user, scope=scope, key=key, fingerprint=fingerprint, status_code=status, body=body
+                IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
+                return status, body
+    except refusals.SpendRefused as refusal:
+        if refusal.status == 404:
+            raise
+        status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
+        with transaction.atomic():
+            if _answer_claim(**answer, status_code=status, body=body) is not None:
+                return status, body
+    return _answer_kept(**answer)
+
+
+def _answer_claim(*, user_id: int, scope: str, key: str, fingerprint: str, status_code: int = 0,
+                  body: dict | None = None) -> int | None:
+    """Insert the answer's row unless (user, scope, key) has one; its id, or ``None``.
+
+    ``status_code`` 0 marks a row whose action is running: nobody else sees it before the
+    commit that writes the real answer.
+    """
+    fields = {f.name: f for f in IdempotentAnswer._meta.concrete_fields}
+    values = {"user_id": user_id, "scope": scope, "key": key, "fingerprint": fingerprint,
+              "status_code": status_code, "body": body or {}, "created_at": timezone.now()}
+    columns = [fields["user" if name == "user_id" else name].column for name in values]
+    params = [
+        fields["user" if name == "user_id" else name].get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdempotentAnswer._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(params))}) ON CONFLICT DO NOTHING RETURNING id",
+            params,
         )
-    return status, body
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _answer_kept(*, user_id: int, scope: str, key: str, fingerprint: str) -> tuple[int, dict]:
+    """The first answer to this key (committed: the conflicting insert waited for it)."""
+    kept = IdempotentAnswer.objects.get(user_id=user_id, scope=scope, key=key)
+    if kept.fingerprint != fingerprint:
+        raise refusals.IdempotencyKeyReused(key=key)
+    return kept.status_code, kept.body
 
 
 # --- scenarios -------------------------------------------------------------------------------
@@ -217,13 +248,23 @@ def scenario_is_open(scenario: Scenario, now: datetime | None = None) -> bool:
 
 
 def _check_limits(*, scenario: Scenario, citizen: CarbonAccount, used) -> None:
-    """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at)."""
-    if scenario.per_citizen_limit is not None and used.count() >= scenario.per_citizen_limit:
-        raise refusals.LimitReached(limit=scenario.per_citizen_limit, period="total")
-    if scenario.per_citizen_daily_limit is not None:
-        start, end = _local_day_bounds(timezone.localdate())
-        if used.filter(created_at__gte=start, created_at__lt=end).count() >= scenario.per_citizen_daily_limit:
-            raise refusals.LimitReached(limit=scenario.per_citizen_daily_limit, period="day")
+    """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at).
+
+    Both limits are counted by one query; the caller holds the citizen's lock.
+    """
+    total, daily = scenario.per_citizen_limit, scenario.per_citizen_daily_limit
+    if total is None and daily is None:
+        return
+    start, end = _local_day_bounds(timezone.localdate())
+    counts = used.aggregate(total=Count("pk"), today=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)))
+    if total is not None and counts["total"] >= total:
+        raise refusals.LimitReached(limit=total, period="total")
+    if daily is not None and counts["today"] >= daily:
+        raise refusals.LimitReached(limit=daily, period="day")
+
+
+def _has_limits(scenario: Scenario) -> bool:
+    return scenario.per_citizen_limit is not None or scenario.per_citizen_daily_limit is not None
 
 
 def _take_stock(scenario: Scenario) -> None:
@@ -239,16 +280,30 @@ def _return_stock(scenario: Scenario) -> None:
         Scenario.objects.filter(pk=scenario.pk).update(stock_left=F("stock_left") + 1)
 
 
-def _spend(*, citizen: CarbonAccount, to, points: int, kind: str, key: str, reference: str):
+def _spend(*, citizen: CarbonAccount, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
+           reference: str):
+    """Move ``points`` from the citizen's POINTS to the ``to`` account of ``owner_id``."""
+    wallet, receiving = _spend_accounts(citizen_id=citizen.pk, to=to, owner_id=owner_id)
     try:
         return transaction_post(
-            kind=kind,
-            legs=[Leg(_citizen_points(citizen), -points), Leg(to, points)],
-            idempotency_key=key,
-            reference=reference,
+            kind=kind, legs=[Leg(wallet, -points), Leg(receiving, points)], idempotency_key=key, reference=reference,
         )
     except InsufficientBalance as refused:
         raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
+
+
+def _spend_accounts(*, citizen_id: int, to: tuple[str, str], owner_id: int) -> tuple[LedgerAccount, LedgerAccount]:
+    """The citizen's POINTS and the receiving account, read by one query (opened on first use)."""
+    wanted = {POINTS: citizen_id, to: owner_id}
+    query = Q()
+    for (kind, unit), owner in wanted.items():
+        query |= Q(kind=kind, unit=unit, owner_id=owner)
+    found = {(a.kind, a.unit): a for a in LedgerAccount.objects.filter(query)}
+    accounts = [
+        found.get(which) or ledger_account_get_or_create(kind=which[0], unit=which[1], owner_id=owner)
+        for which, owner in wanted.items()
+    ]
+    return accounts[0], accounts[1]
 
 
 # --- redemptions and vouchers ----------------------------------------------------------------
@@ -258,30 +313,47 @@ def _voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
 
 
-def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_key: str) -> Redemption:
+def redemption_create(
+    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False
+) -> Redemption:
     """Spend the points, take one unit of stock and issue the voucher (or donate), all or nothing.
 
-    The citizen's carbon-account row is locked first so per-citizen limits hold under
-    concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
+    The stock is taken by a conditional UPDATE; the ledger refuses an overdraft. The citizen's
+    carbon-account row is locked first only when the scenario limits uses per citizen, so that
+    two redemptions of one citizen count each other; otherwise the ledger's lock on the
+    citizen's points is all a citizen needs.
+
+    A retry with the same key answers with the first redemption. ``key_claimed`` says the
+    caller made sure this key runs once (``idempotent_answer`` claims it before calling), which
+    spares the look-up of an earlier redemption and the citizen lock that look-up needs.
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
-    with transaction.atomic():
-        _lock(CarbonAccount.objects.filter(pk=citizen.pk))
-        earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
-        if earlier is not None:  # a retry: the first redemption, not a second one
-            return earlier
+    with transaction.atomic(savepoint=False):  # a refusal rolls back the caller's whole attempt
+        if not key_claimed:
+            _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
+            if earlier is not None:  # a retry: the first redemption, not a second one
+                return earlier
         scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
         if scenario is None:
             raise refusals.ScenarioNotFound()
         if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
             raise refusals.ScenarioUnavailable(status=scenario.status)
-        used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(status=Redemption.Status.REFUNDED)
-        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        if scenario.stock is not None and scenario.stock_left <= 0:
+            raise refusals.OutOfStock()  # seen without a lock; the UPDATE below decides otherwise
+        if _has_limits(scenario):
+            if key_claimed:
+                _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(
+                status=Redemption.Status.REFUNDED
+            )
+            _check_limits(scenario=scenario, citizen=citizen, used=used)
         _take_stock(scenario)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
             citizen=citizen,
-            to=merchant_account(DONATION_POINTS if donation else MERCHANT_POINTS, scenario.merchant_id),
+            to=DONATION_POINTS if donation else MERCHANT_POINTS,
+            owner_id=scenario.merchant_id,
             points=scenario.points_cost,
             kind="donation" if donation else "redemption",
             key=spend_key,
@@ -430,7 +502,7 @@ def checkout_create(
         code.used_at = timezone.now()
         code.save(update_fields=["used_at"])
         spend_tx = _spend(
-            citizen=citizen, to=merchant_account(MERCHANT_POINTS, staff.merchant_id), points=points_used,
+            citizen=citizen, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
             kind="checkout", key=f"checkout:{code.pk}", reference=f"scenario:{scenario.pk}",
         )
         return Checkout.objects.create(
