@@ -247,7 +247,7 @@ def scenario_is_open(scenario: Scenario, now: datetime | None = None) -> bool:
     )
 
 
-def _check_limits(*, scenario: Scenario, citizen: CarbonAccount, used) -> None:
+def _check_limits(*, scenario: Scenario, used) -> None:
     """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at).
 
     Both limits are counted by one query; the caller holds the citizen's lock.
@@ -280,10 +280,10 @@ def _return_stock(scenario: Scenario) -> None:
         Scenario.objects.filter(pk=scenario.pk).update(stock_left=F("stock_left") + 1)
 
 
-def _spend(*, citizen: CarbonAccount, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
+def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
            reference: str):
     """Move ``points`` from the citizen's POINTS to the ``to`` account of ``owner_id``."""
-    wallet, receiving = _spend_accounts(citizen_id=citizen.pk, to=to, owner_id=owner_id)
+    wallet, receiving = _spend_accounts(citizen_id=citizen_id, to=to, owner_id=owner_id)
     try:
         return transaction_post(
             kind=kind, legs=[Leg(wallet, -points), Leg(receiving, points)], idempotency_key=key, reference=reference,
@@ -324,11 +324,12 @@ def redemption_create(
     citizen's points is all a citizen needs.
 
     A retry with the same key answers with the first redemption. ``key_claimed`` says the
-    caller made sure this key runs once (``idempotent_answer`` claims it before calling), which
-    spares the look-up of an earlier redemption and the citizen lock that look-up needs.
+    caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
+    redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
+    attempt on a refusal (so no savepoint is needed here).
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
-    with transaction.atomic(savepoint=False):  # a refusal rolls back the caller's whole attempt
+    with transaction.atomic(savepoint=not key_claimed):
         if not key_claimed:
             _lock(CarbonAccount.objects.filter(pk=citizen.pk))
             earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
@@ -347,11 +348,11 @@ def redemption_create(
             used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(
                 status=Redemption.Status.REFUNDED
             )
-            _check_limits(scenario=scenario, citizen=citizen, used=used)
+            _check_limits(scenario=scenario, used=used)
         _take_stock(scenario)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
-            citizen=citizen,
+            citizen_id=citizen.pk,
             to=DONATION_POINTS if donation else MERCHANT_POINTS,
             owner_id=scenario.merchant_id,
             points=scenario.points_cost,
@@ -488,27 +489,44 @@ def checkout_create(
     scenario = (scenarios.filter(pk=scenario_id) if scenario_id else scenarios.filter(status=Scenario.Status.LIVE)).first()
     if scenario is None or not scenario_is_open(scenario):
         raise refusals.ScenarioUnavailable(reason="no open points_offset scenario")
-    with transaction.atomic():
-        code = PaymentCode.objects.select_for_update().filter(code=payment_code.strip()).first()
-        if code is None or code.used_at or code.expires_at <= timezone.now():
+    with transaction.atomic():  # a refusal rolls back the code's use with the rest
+        used = _payment_code_use(payment_code.strip())
+        if used is None:
             raise refusals.PaymentCodeInvalid()
-        citizen = CarbonAccount.objects.select_for_update().get(pk=code.citizen_id)
+        code_id, citizen_id = used
         points_used, discount = checkout_quote(scenario=scenario, amount_fen=amount_fen, points=points)
         if points_used <= 0:
             raise refusals.NothingToOffset(max_share_bp=scenario.max_share_bp)
-        used = Checkout.objects.filter(citizen=citizen, scenario=scenario, status=Checkout.Status.PAID)
-        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        if _has_limits(scenario):
+            _lock(CarbonAccount.objects.filter(pk=citizen_id))
+            used_before = Checkout.objects.filter(citizen_id=citizen_id, scenario=scenario, status=Checkout.Status.PAID)
+            _check_limits(scenario=scenario, used=used_before)
         _take_stock(scenario)
-        code.used_at = timezone.now()
-        code.save(update_fields=["used_at"])
         spend_tx = _spend(
-            citizen=citizen, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
-            kind="checkout", key=f"checkout:{code.pk}", reference=f"scenario:{scenario.pk}",
+            citizen_id=citizen_id, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
+            kind="checkout", key=f"checkout:{code_id}", reference=f"scenario:{scenario.pk}",
         )
         return Checkout.objects.create(
-            merchant_id=staff.merchant_id, scenario=scenario, citizen=citizen, cashier=staff.user,
+            merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier=staff.user,
             amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
         )
+
+
+def _payment_code_use(code: str) -> tuple[int, int] | None:
+    """Mark a valid, unused code used; ``(code id, citizen id)``, or ``None`` when it is not.
+
+    One conditional ``UPDATE … RETURNING``: tills scanning one code at once queue on its row, and
+    the ones after the first find it used.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PaymentCode._meta.db_table} SET used_at = %s "
+            "WHERE code = %s AND used_at IS NULL AND expires_at > %s RETURNING id, citizen_id",
+            [now, code, now],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
