@@ -10,7 +10,7 @@ from redemption.models import Redemption, Scenario, Voucher
 from redemption.tasks import expire_vouchers
 
 from .conftest import assert_error, client_for
-from .factories import ScenarioFactory, points_of
+from .factories import ScenarioFactory, give_points, points_of
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,19 @@ def test_not_enough_points_is_refused_and_nothing_moves(make_citizen):
 
     assert error["details"] == {"needed": 100, "available": 99}
     assert points_of(citizen) == 99 and Scenario.objects.get(pk=scenario.pk).stock_left == 10
+
+
+def test_a_refusal_is_kept_as_the_first_answer_to_its_key(make_citizen):
+    citizen = make_citizen(points=99)
+    scenario = ScenarioFactory(points_cost=100)
+    first = assert_error(redeem(client_for(citizen), scenario, "poor"), 409, "insufficient_points")
+    give_points(citizen, 100)
+
+    again = redeem(client_for(citizen), scenario, "poor")
+
+    assert again.status_code == 409 and again.json()["error"] == first
+    assert points_of(citizen) == 199 and Redemption.objects.count() == 0
+    assert redeem(client_for(citizen), scenario, "rich").status_code == 201
 
 
 def test_sold_out_is_refused(make_citizen):
