@@ -360,16 +360,53 @@ def redemption_create(
             key=spend_key,
             reference=f"scenario:{scenario.pk}",
         )
-        redemption = Redemption.objects.create(
+        redemption = Redemption(
             scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
             status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
         )
-        if not donation:
-            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
-            if scenario.valid_until:
-                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
-            Voucher.objects.create(redemption=redemption, code=_voucher_code(), expires_at=expires_at)
+        if donation:
+            redemption.save(force_insert=True)
+            return redemption
+        expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+        if scenario.valid_until:
+            expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+        _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
     return redemption
+
+
+def _insert_parts(instance) -> tuple[str, str, list]:
+    """Table, column list and parameters that insert ``instance`` (every field but the id)."""
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    return connection.ops.quote_name(instance._meta.db_table), columns, params
+
+
+def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
+    """Both rows by one statement on PostgreSQL (a data-modifying WITH): one round trip less
+    while the scenario's stock row and the ledger accounts are locked."""
+    if connection.vendor != "postgresql":
+        redemption.save(force_insert=True)
+        voucher.redemption = redemption
+        voucher.save(force_insert=True)
+        return
+    voucher.redemption_id = 0  # the statement puts the new redemption's id in
+    r_table, r_columns, r_params = _insert_parts(redemption)
+    v_fields = [f for f in Voucher._meta.concrete_fields if not f.primary_key and f.name != "redemption"]
+    v_table = connection.ops.quote_name(Voucher._meta.db_table)
+    v_columns = ", ".join(connection.ops.quote_name(f.column) for f in v_fields)
+    v_params = [f.get_db_prep_save(f.pre_save(voucher, add=True), connection) for f in v_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH r AS (INSERT INTO {r_table} ({r_columns}) VALUES ({', '.join(['%s'] * len(r_params))}) "
+            f"RETURNING id) INSERT INTO {v_table} (redemption_id, {v_columns}) "
+            f"SELECT r.id, {', '.join(['%s'] * len(v_params))} FROM r RETURNING redemption_id, id",
+            [*r_params, *v_params],
+        )
+        redemption.pk, voucher.pk = cursor.fetchone()
+    for row in (redemption, voucher):
+        row._state.adding, row._state.db = False, connection.alias
+    voucher.redemption = redemption
 
 
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
