@@ -13,7 +13,7 @@ from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_a
 from accounts.models import CarbonAccount
 from carbonpoints.ledger.models import LedgerAccount
 
-from .ledger_accounts import OFFSET_RETIRED
+from .ledger_accounts import MERCHANT_POINTS, OFFSET_RETIRED, receiving_account_kinds
 from .models import Merchant, MerchantStaff, OffsetCertificate, Redemption, Scenario, UnitBlock, Voucher
 
 
@@ -44,6 +44,15 @@ def qr_svg(data: str) -> str:
         f'xmlns="http://www.w3.org/2000/svg"><path d="{path}" id="qr-path" fill="#000000" fill-opacity="1" '
         'fill-rule="nonzero" stroke="none" /></svg>'
     )
+
+
+def merchant_points(*, merchant_id: int, which: tuple[str, str] = MERCHANT_POINTS) -> int:
+    """What the merchant holds on its ``which`` accounts: the sum over their shards."""
+    kind, unit = which
+    total = LedgerAccount.objects.filter(
+        kind__in=receiving_account_kinds(which), owner_id=merchant_id, unit=unit
+    ).aggregate(total=Sum("balance"))["total"]
+    return total or 0
 
 
 def staff_of(user) -> MerchantStaff | None:

@@ -28,7 +28,7 @@ from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post, transaction_reverse
 
 from . import exceptions as refusals
-from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
+from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, receiving_account_key
 from .models import (
     Checkout,
     IdempotentAnswer,
@@ -282,8 +282,10 @@ def _return_stock(scenario: Scenario) -> None:
 
 def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
            reference: str):
-    """Move ``points`` from the citizen's POINTS to the ``to`` account of ``owner_id``."""
-    wallet, receiving = _spend_accounts(citizen_id=citizen_id, to=to, owner_id=owner_id)
+    """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen)."""
+    wallet, receiving = _spend_accounts(
+        citizen_id=citizen_id, to=receiving_account_key(to, citizen_id), owner_id=owner_id
+    )
     try:
         return transaction_post(
             kind=kind, legs=[Leg(wallet, -points), Leg(receiving, points)], idempotency_key=key, reference=reference,

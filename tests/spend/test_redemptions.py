@@ -173,3 +173,20 @@ def test_the_redemption_service_itself_answers_a_retry_with_the_first_redemption
     assert Redemption.objects.count() == 1
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 9
     assert points_of(citizen) == 700
+
+
+def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen):
+    from carbonpoints.ledger.models import LedgerAccount
+    from redemption.ledger_accounts import RECEIVING_SHARDS
+    from redemption.selectors import merchant_points
+
+    scenario = ScenarioFactory(points_cost=10, stock=100)
+    citizens = [make_citizen(points=10) for _ in range(RECEIVING_SHARDS + 1)]
+
+    for citizen in citizens:
+        assert redeem(client_for(citizen), scenario).status_code == 201
+
+    assert merchant_points(merchant_id=scenario.merchant_id) == 10 * len(citizens)
+    receiving = LedgerAccount.objects.filter(owner_id=scenario.merchant_id, kind__startswith="merchant_points")
+    assert receiving.count() > 1  # citizens spread over the shards
+    call_command("ledger_check")
