@@ -24,8 +24,13 @@ from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
 from carbonpoints.api.errors import error_body
 from carbonpoints.ledger.exceptions import InsufficientBalance
-from carbonpoints.ledger.models import LedgerAccount
-from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post, transaction_reverse
+from carbonpoints.ledger.services import (
+    AccountRef,
+    Leg,
+    ledger_accounts_get_or_create,
+    transaction_post,
+    transaction_reverse,
+)
 
 from . import exceptions as refusals
 from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, receiving_account_key
@@ -294,18 +299,11 @@ def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, 
         raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
 
 
-def _spend_accounts(*, citizen_id: int, to: tuple[str, str], owner_id: int) -> tuple[LedgerAccount, LedgerAccount]:
-    """The citizen's POINTS and the receiving account, read by one query (opened on first use)."""
-    wanted = {POINTS: citizen_id, to: owner_id}
-    query = Q()
-    for (kind, unit), owner in wanted.items():
-        query |= Q(kind=kind, unit=unit, owner_id=owner)
-    found = {(a.kind, a.unit): a for a in LedgerAccount.objects.filter(query)}
-    accounts = [
-        found.get(which) or ledger_account_get_or_create(kind=which[0], unit=which[1], owner_id=owner)
-        for which, owner in wanted.items()
-    ]
-    return accounts[0], accounts[1]
+def _spend_accounts(*, citizen_id: int, to: tuple[str, str], owner_id: int) -> tuple[AccountRef, AccountRef]:
+    """The citizen's POINTS and the receiving account: one query, no model instances."""
+    wallet, receiving = (POINTS[0], citizen_id, POINTS[1]), (to[0], owner_id, to[1])
+    accounts = ledger_accounts_get_or_create(keys=[wallet, receiving])
+    return accounts[wallet], accounts[receiving]
 
 
 # --- redemptions and vouchers ----------------------------------------------------------------
