@@ -93,9 +93,12 @@ def main() -> None:
     step(f"{args.runs} runs each")
     measure("redemption_create (service)", service)
     q = measure("POST /api/v1/redemptions", view)
-    measure("POST /merchant/checkouts (+code)", checkout)
+    q_checkout = measure("POST /merchant/checkouts (+code)", checkout)
     if args.queries:
         for sql in q:
+            print("   ", sql[:200])
+        print("  checkout:")
+        for sql in q_checkout:
             print("   ", sql[:200])
     if args.profile:
         profiler = cProfile.Profile()

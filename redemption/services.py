@@ -544,7 +544,7 @@ def checkout_create(
             kind="checkout", key=f"checkout:{code_id}", reference=f"scenario:{scenario.pk}",
         )
         return Checkout.objects.create(
-            merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier=staff.user,
+            merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier_id=staff.user_id,
             amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
         )
 
