@@ -22,7 +22,7 @@ from _common import setup_django, step
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", choices=["redemption", "checkout"], help="cProfile this API call")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--queries", action="store_true", help="print the queries of one API redemption")
     args = parser.parse_args()
@@ -104,7 +104,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
         for i in range(args.runs):
-            view(f"prof-{i}")
+            (view if args.profile == "redemption" else checkout)(f"prof-{i}")
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
 
