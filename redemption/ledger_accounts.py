@@ -14,6 +14,25 @@ DONATION_POINTS = ("donation_points", Unit.POINTS)
 OFFSET_RETIRED = ("offset_retired", Unit.GRAMS)
 """Grams of pooled reduction the merchant retired as offsets: they never go back to the pool."""
 
+RECEIVING_SHARDS = 8
+"""Points a merchant takes (MERCHANT_POINTS, DONATION_POINTS) arrive on one of this many accounts,
+chosen by the paying citizen, so that concurrent redemptions at one merchant do not all queue for
+one account row until their commits. What the merchant holds is the sum over them
+(``selectors.merchant_points``); shard 0 keeps the plain kind, so earlier postings stay where they were."""
+
+
+def receiving_account_key(which: tuple[str, str], citizen_id: int) -> tuple[str, str]:
+    """``(kind, unit)`` of the merchant's receiving account that ``citizen_id``'s points go to."""
+    kind, unit = which
+    shard = citizen_id % RECEIVING_SHARDS
+    return (kind if shard == 0 else f"{kind}-{shard}", unit)
+
+
+def receiving_account_kinds(which: tuple[str, str]) -> list[str]:
+    """Every kind of the merchant's ``which`` accounts (one per shard)."""
+    kind, _ = which
+    return [kind, *(f"{kind}-{shard}" for shard in range(1, RECEIVING_SHARDS))]
+
 
 def merchant_account(which: tuple[str, str], merchant_id: int):
     kind, unit = which

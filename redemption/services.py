@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,10 +24,16 @@ from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
 from carbonpoints.api.errors import error_body
 from carbonpoints.ledger.exceptions import InsufficientBalance
-from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post, transaction_reverse
+from carbonpoints.ledger.services import (
+    AccountRef,
+    Leg,
+    ledger_accounts_get_or_create,
+    transaction_post,
+    transaction_reverse,
+)
 
 from . import exceptions as refusals
-from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, merchant_account
+from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, receiving_account_key
 from .models import (
     Checkout,
     IdempotentAnswer,
@@ -57,11 +63,6 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
 def _lock(rows) -> None:
     """``SELECT … FOR UPDATE`` these rows until the transaction ends."""
     list(rows.select_for_update().values_list("pk", flat=True))
-
-
-def _citizen_points(citizen: CarbonAccount):
-    kind, unit = POINTS
-    return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=citizen.pk)
 
 
 # --- merchants and staff ---------------------------------------------------------------------
@@ -100,28 +101,63 @@ def idempotent_answer(
 ) -> tuple[int, dict]:
     """Answer once per (user, scope, key): a retry gets the first status and body back.
 
-    The user's row is locked first, so two retries racing each other wait for the first to
-    commit; a refusal (409 and the like) is kept as the first answer too, like Stripe does.
+    The answer's row is the first thing written (``INSERT … ON CONFLICT DO NOTHING``): the unique
+    (user, scope, key) index decides who runs ``action``, and a retry racing the first waits on
+    that index entry until the first commits, then reads its answer. No lock and no read come
+    first. A refusal (409 and the like) is kept as the first answer too, like Stripe does: the
+    attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
+    successful path needs no savepoint.
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    with transaction.atomic():
-        _lock(User.objects.filter(pk=user.pk))
-        kept = IdempotentAnswer.objects.filter(user=user, scope=scope, key=key).first()
-        if kept:
-            if kept.fingerprint != fingerprint:
-                raise refusals.IdempotencyKeyReused(key=key)
-            return kept.status_code, kept.body
-        try:
-            with transaction.atomic():
+    answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
+    try:
+        with transaction.atomic():
+            claimed = _answer_claim(**answer)
+            if claimed is not None:
                 status, body = action()
-        except refusals.SpendRefused as refusal:
-            if refusal.status == 404:
-                raise
-            status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
-        IdempotentAnswer.objects.create(
-            user=user, scope=scope, key=key, fingerprint=fingerprint, status_code=status, body=body
+                IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
+                return status, body
+    except refusals.SpendRefused as refusal:
+        if refusal.status == 404:
+            raise
+        status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
+        with transaction.atomic():
+            if _answer_claim(**answer, status_code=status, body=body) is not None:
+                return status, body
+    return _answer_kept(**answer)
+
+
+def _answer_claim(*, user_id: int, scope: str, key: str, fingerprint: str, status_code: int = 0,
+                  body: dict | None = None) -> int | None:
+    """Insert the answer's row unless (user, scope, key) has one; its id, or ``None``.
+
+    ``status_code`` 0 marks a row whose action is running: nobody else sees it before the
+    commit that writes the real answer.
+    """
+    fields = {f.name: f for f in IdempotentAnswer._meta.concrete_fields}
+    values = {"user_id": user_id, "scope": scope, "key": key, "fingerprint": fingerprint,
+              "status_code": status_code, "body": body or {}, "created_at": timezone.now()}
+    columns = [fields["user" if name == "user_id" else name].column for name in values]
+    params = [
+        fields["user" if name == "user_id" else name].get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdempotentAnswer._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(params))}) ON CONFLICT DO NOTHING RETURNING id",
+            params,
         )
-    return status, body
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _answer_kept(*, user_id: int, scope: str, key: str, fingerprint: str) -> tuple[int, dict]:
+    """The first answer to this key (committed: the conflicting insert waited for it)."""
+    kept = IdempotentAnswer.objects.get(user_id=user_id, scope=scope, key=key)
+    if kept.fingerprint != fingerprint:
+        raise refusals.IdempotencyKeyReused(key=key)
+    return kept.status_code, kept.body
 
 
 # --- scenarios -------------------------------------------------------------------------------
@@ -216,14 +252,24 @@ def scenario_is_open(scenario: Scenario, now: datetime | None = None) -> bool:
     )
 
 
-def _check_limits(*, scenario: Scenario, citizen: CarbonAccount, used) -> None:
-    """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at)."""
-    if scenario.per_citizen_limit is not None and used.count() >= scenario.per_citizen_limit:
-        raise refusals.LimitReached(limit=scenario.per_citizen_limit, period="total")
-    if scenario.per_citizen_daily_limit is not None:
-        start, end = _local_day_bounds(timezone.localdate())
-        if used.filter(created_at__gte=start, created_at__lt=end).count() >= scenario.per_citizen_daily_limit:
-            raise refusals.LimitReached(limit=scenario.per_citizen_daily_limit, period="day")
+def _check_limits(*, scenario: Scenario, used) -> None:
+    """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at).
+
+    Both limits are counted by one query; the caller holds the citizen's lock.
+    """
+    total, daily = scenario.per_citizen_limit, scenario.per_citizen_daily_limit
+    if total is None and daily is None:
+        return
+    start, end = _local_day_bounds(timezone.localdate())
+    counts = used.aggregate(total=Count("pk"), today=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)))
+    if total is not None and counts["total"] >= total:
+        raise refusals.LimitReached(limit=total, period="total")
+    if daily is not None and counts["today"] >= daily:
+        raise refusals.LimitReached(limit=daily, period="day")
+
+
+def _has_limits(scenario: Scenario) -> bool:
+    return scenario.per_citizen_limit is not None or scenario.per_citizen_daily_limit is not None
 
 
 def _take_stock(scenario: Scenario) -> None:
@@ -239,16 +285,25 @@ def _return_stock(scenario: Scenario) -> None:
         Scenario.objects.filter(pk=scenario.pk).update(stock_left=F("stock_left") + 1)
 
 
-def _spend(*, citizen: CarbonAccount, to, points: int, kind: str, key: str, reference: str):
+def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
+           reference: str):
+    """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen)."""
+    wallet, receiving = _spend_accounts(
+        citizen_id=citizen_id, to=receiving_account_key(to, citizen_id), owner_id=owner_id
+    )
     try:
         return transaction_post(
-            kind=kind,
-            legs=[Leg(_citizen_points(citizen), -points), Leg(to, points)],
-            idempotency_key=key,
-            reference=reference,
+            kind=kind, legs=[Leg(wallet, -points), Leg(receiving, points)], idempotency_key=key, reference=reference,
         )
     except InsufficientBalance as refused:
         raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
+
+
+def _spend_accounts(*, citizen_id: int, to: tuple[str, str], owner_id: int) -> tuple[AccountRef, AccountRef]:
+    """The citizen's POINTS and the receiving account: one query, no model instances."""
+    wallet, receiving = (POINTS[0], citizen_id, POINTS[1]), (to[0], owner_id, to[1])
+    accounts = ledger_accounts_get_or_create(keys=[wallet, receiving])
+    return accounts[wallet], accounts[receiving]
 
 
 # --- redemptions and vouchers ----------------------------------------------------------------
@@ -258,45 +313,100 @@ def _voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
 
 
-def redemption_create(*, citizen: CarbonAccount, scenario_id: int, idempotency_key: str) -> Redemption:
+def redemption_create(
+    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False
+) -> Redemption:
     """Spend the points, take one unit of stock and issue the voucher (or donate), all or nothing.
 
-    The citizen's carbon-account row is locked first so per-citizen limits hold under
-    concurrency; the stock is taken by a conditional UPDATE; the ledger refuses an overdraft.
+    The stock is taken by a conditional UPDATE; the ledger refuses an overdraft. The citizen's
+    carbon-account row is locked first only when the scenario limits uses per citizen, so that
+    two redemptions of one citizen count each other; otherwise the ledger's lock on the
+    citizen's points is all a citizen needs.
+
+    A retry with the same key answers with the first redemption. ``key_claimed`` says the
+    caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
+    redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
+    attempt on a refusal (so no savepoint is needed here).
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
-    with transaction.atomic():
-        _lock(CarbonAccount.objects.filter(pk=citizen.pk))
-        earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
-        if earlier is not None:  # a retry: the first redemption, not a second one
-            return earlier
+    with transaction.atomic(savepoint=not key_claimed):
+        if not key_claimed:
+            _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
+            if earlier is not None:  # a retry: the first redemption, not a second one
+                return earlier
         scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
         if scenario is None:
             raise refusals.ScenarioNotFound()
         if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
             raise refusals.ScenarioUnavailable(status=scenario.status)
-        used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(status=Redemption.Status.REFUNDED)
-        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        if scenario.stock is not None and scenario.stock_left <= 0:
+            raise refusals.OutOfStock()  # seen without a lock; the UPDATE below decides otherwise
+        if _has_limits(scenario):
+            if key_claimed:
+                _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(
+                status=Redemption.Status.REFUNDED
+            )
+            _check_limits(scenario=scenario, used=used)
         _take_stock(scenario)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
-            citizen=citizen,
-            to=merchant_account(DONATION_POINTS if donation else MERCHANT_POINTS, scenario.merchant_id),
+            citizen_id=citizen.pk,
+            to=DONATION_POINTS if donation else MERCHANT_POINTS,
+            owner_id=scenario.merchant_id,
             points=scenario.points_cost,
             kind="donation" if donation else "redemption",
             key=spend_key,
             reference=f"scenario:{scenario.pk}",
         )
-        redemption = Redemption.objects.create(
+        redemption = Redemption(
             scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
             status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
         )
-        if not donation:
-            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
-            if scenario.valid_until:
-                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
-            Voucher.objects.create(redemption=redemption, code=_voucher_code(), expires_at=expires_at)
+        if donation:
+            redemption.save(force_insert=True)
+            return redemption
+        expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+        if scenario.valid_until:
+            expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+        _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
     return redemption
+
+
+def _insert_parts(instance) -> tuple[str, str, list]:
+    """Table, column list and parameters that insert ``instance`` (every field but the id)."""
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    return connection.ops.quote_name(instance._meta.db_table), columns, params
+
+
+def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
+    """Both rows by one statement on PostgreSQL (a data-modifying WITH): one round trip less
+    while the scenario's stock row and the ledger accounts are locked."""
+    if connection.vendor != "postgresql":
+        redemption.save(force_insert=True)
+        voucher.redemption = redemption
+        voucher.save(force_insert=True)
+        return
+    voucher.redemption_id = 0  # the statement puts the new redemption's id in
+    r_table, r_columns, r_params = _insert_parts(redemption)
+    v_fields = [f for f in Voucher._meta.concrete_fields if not f.primary_key and f.name != "redemption"]
+    v_table = connection.ops.quote_name(Voucher._meta.db_table)
+    v_columns = ", ".join(connection.ops.quote_name(f.column) for f in v_fields)
+    v_params = [f.get_db_prep_save(f.pre_save(voucher, add=True), connection) for f in v_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH r AS (INSERT INTO {r_table} ({r_columns}) VALUES ({', '.join(['%s'] * len(r_params))}) "
+            f"RETURNING id) INSERT INTO {v_table} (redemption_id, {v_columns}) "
+            f"SELECT r.id, {', '.join(['%s'] * len(v_params))} FROM r RETURNING redemption_id, id",
+            [*r_params, *v_params],
+        )
+        redemption.pk, voucher.pk = cursor.fetchone()
+    for row in (redemption, voucher):
+        row._state.adding, row._state.db = False, connection.alias
+    voucher.redemption = redemption
 
 
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
@@ -416,27 +526,44 @@ def checkout_create(
     scenario = (scenarios.filter(pk=scenario_id) if scenario_id else scenarios.filter(status=Scenario.Status.LIVE)).first()
     if scenario is None or not scenario_is_open(scenario):
         raise refusals.ScenarioUnavailable(reason="no open points_offset scenario")
-    with transaction.atomic():
-        code = PaymentCode.objects.select_for_update().filter(code=payment_code.strip()).first()
-        if code is None or code.used_at or code.expires_at <= timezone.now():
+    with transaction.atomic():  # a refusal rolls back the code's use with the rest
+        used = _payment_code_use(payment_code.strip())
+        if used is None:
             raise refusals.PaymentCodeInvalid()
-        citizen = CarbonAccount.objects.select_for_update().get(pk=code.citizen_id)
+        code_id, citizen_id = used
         points_used, discount = checkout_quote(scenario=scenario, amount_fen=amount_fen, points=points)
         if points_used <= 0:
             raise refusals.NothingToOffset(max_share_bp=scenario.max_share_bp)
-        used = Checkout.objects.filter(citizen=citizen, scenario=scenario, status=Checkout.Status.PAID)
-        _check_limits(scenario=scenario, citizen=citizen, used=used)
+        if _has_limits(scenario):
+            _lock(CarbonAccount.objects.filter(pk=citizen_id))
+            used_before = Checkout.objects.filter(citizen_id=citizen_id, scenario=scenario, status=Checkout.Status.PAID)
+            _check_limits(scenario=scenario, used=used_before)
         _take_stock(scenario)
-        code.used_at = timezone.now()
-        code.save(update_fields=["used_at"])
         spend_tx = _spend(
-            citizen=citizen, to=merchant_account(MERCHANT_POINTS, staff.merchant_id), points=points_used,
-            kind="checkout", key=f"checkout:{code.pk}", reference=f"scenario:{scenario.pk}",
+            citizen_id=citizen_id, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
+            kind="checkout", key=f"checkout:{code_id}", reference=f"scenario:{scenario.pk}",
         )
         return Checkout.objects.create(
-            merchant_id=staff.merchant_id, scenario=scenario, citizen=citizen, cashier=staff.user,
+            merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier_id=staff.user_id,
             amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
         )
+
+
+def _payment_code_use(code: str) -> tuple[int, int] | None:
+    """Mark a valid, unused code used; ``(code id, citizen id)``, or ``None`` when it is not.
+
+    One conditional ``UPDATE … RETURNING``: tills scanning one code at once queue on its row, and
+    the ones after the first find it used.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PaymentCode._meta.db_table} SET used_at = %s "
+            "WHERE code = %s AND used_at IS NULL AND expires_at > %s RETURNING id, citizen_id",
+            [now, code, now],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:

@@ -270,7 +270,9 @@ def wallet_redeem(request):
         return redirect("wallet")
 
     def redeem():
-        redemption = services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key)
+        redemption = services.redemption_create(
+            citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True
+        )
         return 201, {"id": redemption.pk, "title": redemption.scenario.title}
 
     try:

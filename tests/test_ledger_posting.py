@@ -147,3 +147,25 @@ def test_history_of_several_accounts_pages_newest_first(issuance):
     assert [p.amount for p in history[4:8]] == [30, 3, 20, 2]
     assert [p.amount for p in history.filter(unit=Unit.GRAMS)[0:2]] == [50, 40]
     assert history[0].transaction.kind == "issue"
+
+
+def test_a_replayed_key_answers_with_the_first_even_when_the_account_is_drained_since(issuance, wallet):
+    fund(issuance, wallet, 30)
+    sink = LedgerAccountFactory(kind="sink")
+    first = transaction_post(kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1")
+    again = transaction_post(kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1")
+    assert again.pk == first.pk
+    wallet.refresh_from_db()
+    assert wallet.balance == 0
+
+
+def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(issuance, wallet):
+    fund(issuance, wallet, 10)
+    sink = LedgerAccountFactory(kind="sink")
+    with transaction.atomic():
+        with pytest.raises(InsufficientBalance):
+            transaction_post(kind="spend", legs=[Leg(wallet, -11), Leg(sink, 11)])
+        transaction_post(kind="spend", legs=[Leg(wallet, -10), Leg(sink, 10)])  # the same transaction goes on
+    wallet.refresh_from_db()
+    assert wallet.balance == 0 and sink.balance == 10
+    assert ledger_check().ok

@@ -9,14 +9,15 @@ the first transaction instead of posting twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import BigIntegerField, Case, Q, Value, When
 from django.utils import timezone
 
 from carbonpoints.bulk import bulk_set
@@ -83,55 +84,82 @@ def transaction_post(
     metadata: dict[str, Any] | None = None,
     corrects: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
-    """Post a balanced transaction; with a known ``idempotency_key``, return the first one."""
+    """Post a balanced transaction; with a known ``idempotency_key``, return the first one.
+
+    Four statements: lock the accounts (plain tuples, in primary-key order), insert the
+    transaction with ``ON CONFLICT DO NOTHING`` (the unique key decides a replay, no read
+    first), insert the postings, set the balances in one UPDATE. Inside a caller's transaction
+    no savepoint is made: every refusal is raised before the first write, and a failed write
+    marks the caller's transaction for rollback. Callers holding hot rows should post last.
+    """
     _check_balanced(legs)
-    with transaction.atomic():
+    outer = connection.in_atomic_block
+    with contextlib.nullcontext() if outer else transaction.atomic():
         account_ids = sorted({leg.account.pk for leg in legs})
         locked = {
-            account.pk: account
-            for account in LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+            pk: (balance, allow_negative)
+            for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
+            .filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
         }
-        # After the locks: a concurrent writer with the same key has committed by now.
-        if idempotency_key and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists():
-            return _existing(idempotency_key, kind, legs)
-
-        balances = {pk: account.balance for pk, account in locked.items()}
-        postings = []
+        balances = {pk: balance for pk, (balance, _) in locked.items()}
+        rows = []
         for leg in legs:
-            account = locked[leg.account.pk]
-            balances[account.pk] += leg.amount
-            if balances[account.pk] < 0 and not account.allow_negative:
-                raise InsufficientBalance(account, needed=-leg.amount, available=balances[account.pk] - leg.amount)
-            postings.append(
-                Posting(account=account, unit=account.unit, amount=leg.amount, balance_after=balances[account.pk])
-            )
-
+            pk = leg.account.pk
+            balances[pk] += leg.amount
+            if balances[pk] < 0 and not locked[pk][1]:
+                # a replay of a posting that drained the account answers with that posting
+                if idempotency_key and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+                    return _existing(idempotency_key, kind, legs)
+                raise InsufficientBalance(leg.account, needed=-leg.amount, available=balances[pk] - leg.amount)
+            rows.append((leg, balances[pk]))
         try:
-            with transaction.atomic():
-                ledger_tx = LedgerTransaction.objects.create(
-                    kind=kind,
-                    idempotency_key=idempotency_key,
-                    reference=reference,
-                    memo=memo,
-                    metadata=metadata or {},
-                    fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
-                    corrects=corrects,
-                )
-        except IntegrityError:
-            if idempotency_key:
+            ledger_tx = _transaction_insert(
+                kind=kind, idempotency_key=idempotency_key, reference=reference, memo=memo,
+                metadata=metadata or {}, fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
+                corrects=corrects,
+            )
+            if ledger_tx is None:  # the key is known (a concurrent writer with it has committed)
                 return _existing(idempotency_key, kind, legs)
+            Posting.objects.bulk_create([
+                Posting(transaction=ledger_tx, account_id=leg.account.pk, unit=leg.account.unit, amount=leg.amount,
+                        balance_after=balance_after, created_at=ledger_tx.created_at)
+                for leg, balance_after in rows
+            ])
+            changed = {pk: balance for pk, balance in balances.items() if balance != locked[pk][0]}
+            if changed:
+                LedgerAccount.objects.filter(pk__in=changed).update(
+                    balance=Case(*(When(pk=pk, then=Value(balance)) for pk, balance in changed.items()),
+                                 output_field=BigIntegerField())
+                )
+        except DatabaseError:
+            if outer:
+                transaction.set_rollback(True)
             raise
-        for posting in postings:
-            posting.transaction = ledger_tx
-            posting.created_at = ledger_tx.created_at
-        Posting.objects.bulk_create(postings)
-        for pk, balance in balances.items():
-            if balance != locked[pk].balance:
-                LedgerAccount.objects.filter(pk=pk).update(balance=balance)
-                locked[pk].balance = balance
         for leg in legs:
             # hand the caller fresh balances on the objects it passed in
-            leg.account.balance = locked[leg.account.pk].balance
+            leg.account.balance = balances[leg.account.pk]
+    return ledger_tx
+
+
+def _transaction_insert(*, idempotency_key: str | None, corrects: LedgerTransaction | None,
+                        **values: Any) -> LedgerTransaction | None:
+    """Insert one transaction row, or nothing when its idempotency key exists (``None``)."""
+    ledger_tx = LedgerTransaction(idempotency_key=idempotency_key, corrects=corrects, **values)
+    fields = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(LedgerTransaction._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(ledger_tx, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ledger_tx.pk = row[0]
+    ledger_tx._state.adding, ledger_tx._state.db = False, connection.alias
     return ledger_tx
 
 

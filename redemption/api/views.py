@@ -92,7 +92,9 @@ class RedemptionsView(APIView):
         scenario_id = body.validated_data["scenario_id"]
 
         def redeem():
-            redemption = services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key)
+            redemption = services.redemption_create(
+                citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True
+            )
             return 201, s.RedemptionSerializer(redemption).data
 
         code, data = services.idempotent_answer(

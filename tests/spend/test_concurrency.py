@@ -71,6 +71,21 @@ def test_the_per_citizen_limit_holds_under_concurrency():
     assert points_of(citizen) == 970
 
 
+def test_one_citizen_redeeming_at_once_without_a_limit_never_overdraws():
+    scenario = ScenarioFactory(points_cost=10, stock=100)
+    citizen = CitizenFactory()
+    give_points(citizen, 55)  # five redemptions, not six
+    client = client_for(citizen)
+
+    outcomes = run_at_once(12, lambda n: redeem(client, scenario, f"k{n}"))
+
+    assert Counter(status for status, _ in outcomes) == {201: 5, 409: 7}
+    assert {body["error"]["code"] for status, body in outcomes if status == 409} == {"insufficient_points"}
+    assert points_of(citizen) == 5
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 95
+    call_command("ledger_check")
+
+
 def test_concurrent_retirements_never_overdraw_the_pool_or_retire_a_unit_twice():
     fill_pool("metro", 2026, 9, 600)
     fill_pool("bus", 2026, 10, 400)

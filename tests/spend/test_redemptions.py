@@ -10,7 +10,7 @@ from redemption.models import Redemption, Scenario, Voucher
 from redemption.tasks import expire_vouchers
 
 from .conftest import assert_error, client_for
-from .factories import ScenarioFactory, points_of
+from .factories import ScenarioFactory, give_points, points_of
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,19 @@ def test_not_enough_points_is_refused_and_nothing_moves(make_citizen):
 
     assert error["details"] == {"needed": 100, "available": 99}
     assert points_of(citizen) == 99 and Scenario.objects.get(pk=scenario.pk).stock_left == 10
+
+
+def test_a_refusal_is_kept_as_the_first_answer_to_its_key(make_citizen):
+    citizen = make_citizen(points=99)
+    scenario = ScenarioFactory(points_cost=100)
+    first = assert_error(redeem(client_for(citizen), scenario, "poor"), 409, "insufficient_points")
+    give_points(citizen, 100)
+
+    again = redeem(client_for(citizen), scenario, "poor")
+
+    assert again.status_code == 409 and again.json()["error"] == first
+    assert points_of(citizen) == 199 and Redemption.objects.count() == 0
+    assert redeem(client_for(citizen), scenario, "rich").status_code == 201
 
 
 def test_sold_out_is_refused(make_citizen):
@@ -160,3 +173,20 @@ def test_the_redemption_service_itself_answers_a_retry_with_the_first_redemption
     assert Redemption.objects.count() == 1
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 9
     assert points_of(citizen) == 700
+
+
+def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen):
+    from carbonpoints.ledger.models import LedgerAccount
+    from redemption.ledger_accounts import RECEIVING_SHARDS
+    from redemption.selectors import merchant_points
+
+    scenario = ScenarioFactory(points_cost=10, stock=100)
+    citizens = [make_citizen(points=10) for _ in range(RECEIVING_SHARDS + 1)]
+
+    for citizen in citizens:
+        assert redeem(client_for(citizen), scenario).status_code == 201
+
+    assert merchant_points(merchant_id=scenario.merchant_id) == 10 * len(citizens)
+    receiving = LedgerAccount.objects.filter(owner_id=scenario.merchant_id, kind__startswith="merchant_points")
+    assert receiving.count() > 1  # citizens spread over the shards
+    call_command("ledger_check")

@@ -104,6 +104,19 @@ def test_a_checkout_with_too_few_points_is_refused_and_keeps_the_code(cashier_cl
     assert points_of(citizen) == 0
 
 
+def test_a_limit_per_citizen_holds_at_the_till_and_a_refusal_keeps_the_code(cashier_client, merchant, make_citizen):
+    PointsOffsetScenarioFactory(merchant=merchant, per_citizen_limit=1)
+    citizen = make_citizen(points=1000)
+    assert checkout(cashier_client, payment_code(citizen), 1000, 100).status_code == 201
+    code = payment_code(citizen)
+
+    error = assert_error(checkout(cashier_client, code, 1000, 100), 409, "limit_reached")
+
+    assert error["details"] == {"limit": 1, "period": "total"}
+    assert PaymentCode.objects.get(code=code).used_at is None
+    assert Checkout.objects.count() == 1
+
+
 def test_without_a_points_offset_scenario_the_till_refuses(cashier_client, make_citizen):
     citizen = make_citizen(points=10)
     assert_error(checkout(cashier_client, payment_code(citizen), 1000, 10), 409, "scenario_unavailable")
