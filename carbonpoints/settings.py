@@ -36,6 +36,7 @@ EARN_BACKFILL_DAYS = env.int("EARN_BACKFILL_DAYS", default=60)
 EARN_CLOCK_SKEW_S = env.int("EARN_CLOCK_SKEW_S", default=300)
 EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
 EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records per pipeline transaction
+EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pipeline runs that may work at once
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -444,7 +444,7 @@ _TIMES = {"occurred_at", "ends_at", "received_at", "points_available_at", "hold_
 _JSON = {"attributes", "explanation"}
 _CLAIM = (
     f"SELECT {', '.join(f'{c}::text' if c in _TIMES | _JSON else c for c in READ)} "
-    f"FROM {ActionRecord._meta.db_table} WHERE state = ANY(%s::text[]) {{batch}}"
+    f"FROM {ActionRecord._meta.db_table} WHERE state = ANY(%s::text[]) {{batch}}{{partition}}"
     "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
 )
 
@@ -466,8 +466,12 @@ def _chunk_size() -> int:
     return getattr(settings, "EARN_PIPELINE_CHUNK", CHUNK)
 
 
-def _claim(*, batch_id, states) -> list[tuple]:
-    """Lock and read up to ``CHUNK`` records, oldest first, skipping those another run holds."""
+PARTITION_OF = "abs(hashtext(subject) %% %s) = %s "
+"""A record's partition: by member id, so one citizen's records meet in one partition."""
+
+
+def _claim(*, batch_id, states, partition: tuple[int, int] | None = None) -> list[tuple]:
+    """Lock and read up to a chunk of records, oldest first, skipping those another run holds."""
     if connection.vendor != "postgresql":
         records = ActionRecord.objects.select_for_update(skip_locked=True).filter(state__in=list(states))
         if batch_id is not None:
@@ -475,9 +479,13 @@ def _claim(*, batch_id, states) -> list[tuple]:
         return list(records.order_by("id").values_list(*READ)[:_chunk_size()])
     # Times and JSON read as text and parsed here: Django's time-zone-aware loader is Python code
     # called per value, ``datetime.fromisoformat`` is C (this read is a fifth of a chunk's CPU).
-    params = [pg_array(states)] + ([str(batch_id)] if batch_id is not None else []) + [_chunk_size()]
+    params = [pg_array(states)] + ([str(batch_id)] if batch_id is not None else [])
+    params += [partition[1], partition[0]] if partition else []
+    params.append(_chunk_size())
+    sql = _CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else "",
+                        partition="AND " + PARTITION_OF if partition else "")
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else ""), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     parsers = _PARSERS
     return [tuple(value if parse is None else parse(value) for parse, value in zip(parsers, row)) for row in rows]
@@ -517,10 +525,11 @@ def _save(records: list[Work], now: datetime) -> None:
         cursor.execute(_UPDATE, [now, *arrays])
 
 
-def _process_chunk(*, batch_id, states, until: str, catalogue: Catalogue, counts: dict) -> int:
+def _process_chunk(*, batch_id, states, until: str, catalogue: Catalogue, counts: dict,
+                   partition: tuple[int, int] | None = None) -> int:
     """One chunk, in one database transaction: claimed, moved on as far as ``until``, written."""
     with transaction.atomic():
-        records = [Work(row, catalogue) for row in _claim(batch_id=batch_id, states=states)]
+        records = [Work(row, catalogue) for row in _claim(batch_id=batch_id, states=states, partition=partition)]
         if not records:
             return 0
         if connection.vendor == "postgresql":
@@ -550,28 +559,73 @@ def _process_chunk(*, batch_id, states, until: str, catalogue: Catalogue, counts
     return len(records)
 
 
-def _run(*, batch_id, until: str) -> dict:
+def _run(*, batch_id, until: str, partition: tuple[int, int] | None = None) -> dict:
     states = {ActionState.QUANTIFIED: [ActionState.RECEIVED],
               ActionState.VERIFIED: [ActionState.RECEIVED, ActionState.QUANTIFIED]}.get(until, PENDING_STATES)
     catalogue = Catalogue()
     counts = {"quantified": 0, "verified": 0, "credited": 0}
     while _process_chunk(batch_id=batch_id, states=states, until=until, catalogue=catalogue,
-                         counts=counts) == _chunk_size():
+                         counts=counts, partition=partition) == _chunk_size():
         pass  # a shorter chunk means the rest, if any, is locked by another run that will finish it
     return counts
+
+
+PARTITION_LOCK = 0x45415243  # advisory lock class of the pipeline's partitions ("EARC")
+
+
+def _drain() -> dict:
+    """Every pending record, whatever its batch, one partition at a time.
+
+    With ``EARN_PIPELINE_PARTITIONS`` = n > 1 (PostgreSQL), concurrent runs each take a partition
+    of the queue by member id under an advisory lock, so they do not queue on the citizens they
+    would share, and n runs use n cores. A run that finds a partition taken leaves it to its
+    holder, which looks again after letting go: records committed meanwhile are never stranded.
+    """
+    n = getattr(settings, "EARN_PIPELINE_PARTITIONS", 1)
+    if n <= 1 or connection.vendor != "postgresql":
+        return _run(batch_id=None, until=ActionState.CREDITED)
+    counts: dict = {}
+    for p in range(n):
+        while _partition_lock(p):
+            try:
+                for stage, done in _run(batch_id=None, until=ActionState.CREDITED, partition=(p, n)).items():
+                    counts[stage] = counts.get(stage, 0) + done
+            finally:
+                _partition_unlock(p)
+            if not _partition_pending(p, n):
+                break
+    return counts
+
+
+def _partition_lock(p: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PARTITION_LOCK, p])
+        return cursor.fetchone()[0]
+
+
+def _partition_unlock(p: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PARTITION_LOCK, p])
+
+
+def _partition_pending(p: int, n: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {ActionRecord._meta.db_table} "
+                       f"WHERE state = ANY(%s::text[]) AND {PARTITION_OF})", [pg_array(PENDING_STATES), n, p])
+        return cursor.fetchone()[0]
 
 
 def batch_process(*, batch_id=None) -> dict:
     """A batch's records, then every other pending record, through every stage, chunk by chunk.
 
     A task is enqueued per partner request, but each run goes on to drain the queue of pending
-    records whatever their batch, so a busy feed is processed in full chunks rather than one
-    small transaction per request, and the runs that follow find little or nothing left. The
-    batch's own records go first and commit on their own, so a record that fails elsewhere in
-    the queue never holds this batch back.
+    records whatever their batch (``_drain``), so a busy feed is processed in full chunks rather
+    than one small transaction per request, and the runs that follow find little or nothing
+    left. The batch's own records go first and commit on their own, so a record that fails
+    elsewhere in the queue never holds this batch back.
     """
     counts = _run(batch_id=batch_id, until=ActionState.CREDITED) if batch_id is not None else {}
-    for stage, done in _run(batch_id=None, until=ActionState.CREDITED).items():
+    for stage, done in _drain().items():
         counts[stage] = counts.get(stage, 0) + done
     return counts
 

@@ -63,3 +63,32 @@ def test_a_batch_that_never_finishes_is_left_to_operators_after_many_runs(metro,
 
     Batch.objects.filter(pk=batch_id).update(pipeline_runs=pipeline.MAX_PIPELINE_RUNS)
     assert pipeline.stuck_batches() == []
+
+
+@pytest.mark.postgres
+def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, settings):
+    import psycopg
+    from django.db import connection
+
+    settings.EARN_PIPELINE_PARTITIONS = 2
+    subjects = [f"member-{n}" for n in range(2, 12)]
+    metro.send(*[event(subject=s) for s in subjects], run_tasks=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT subject, abs(hashtext(subject) % 2) FROM earn_actionrecord")
+        partition_of = dict(cursor.fetchall())
+    assert set(partition_of.values()) == {0, 1}, "both partitions have records"
+
+    def pending() -> set[str]:
+        return set(ActionRecord.objects.filter(state="received").values_list("subject", flat=True))
+
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                         dbname=db["NAME"], autocommit=True) as other_run:
+        other_run.execute("SELECT pg_advisory_lock(%s, 0)", [pipeline.PARTITION_LOCK])
+        pipeline.batch_process()
+        assert pending() == {s for s in subjects if partition_of[s] == 0}, "partition 0 is left to its holder"
+        other_run.execute("SELECT pg_advisory_unlock(%s, 0)", [pipeline.PARTITION_LOCK])
+
+    pipeline.batch_process()
+    assert pending() == set()
+    assert set(ActionRecord.objects.values_list("state", flat=True)) == {"unlinked"}
