@@ -287,8 +287,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="events per request")
     parser.add_argument("--clients", type=int, default=3, help="client processes posting at once")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--celery-concurrency", type=int, default=1,
-                        help="pipeline runs at once (concurrent runs queue on the citizens they share)")
+    parser.add_argument("--celery-concurrency", type=int, default=2,
+                        help="pipeline runs at once (each takes a partition of the queue: EARN_PIPELINE_PARTITIONS)")
     parser.add_argument("--celery-pool", default="threads", choices=["prefork", "threads"],
                         help="threads: one process (the default); prefork: a process per slot")
     parser.add_argument("--celery-nice", type=int, default=10,
