@@ -136,9 +136,10 @@ def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, thre
 
 def session_tokens(users) -> list[str]:
     """App session tokens (allauth's ``X-Session-Token`` is a Django session key) for these users."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from importlib import import_module
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     tokens = []

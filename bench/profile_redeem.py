@@ -27,10 +27,10 @@ def main() -> None:
     parser.add_argument("--queries", action="store_true", help="print the queries of one API redemption")
     args = parser.parse_args()
     setup_django()
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
     from accounts.ledger_accounts import POINTS
@@ -38,7 +38,6 @@ def main() -> None:
     from carbonpoints.ledger.models import LedgerAccount
     from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
     from redemption import services
-    from redemption.models import Merchant
 
     run = uuid.uuid4().hex[:8]
     merchant, _ = services.merchant_create(name=f"Profile {run}", manager_email=f"m-{run}@p.cn")
@@ -56,7 +55,6 @@ def main() -> None:
     client.force_login(user)
     till = Client()
     till.force_login(manager)
-    staff = merchant.staff.get()
 
     def measure(name, fn):
         for i in range(20):

@@ -14,8 +14,15 @@ from accounts.models import CarbonAccount
 from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import MERCHANT_POINTS, OFFSET_RETIRED, receiving_account_kinds
-from .models import Merchant, MerchantStaff, OffsetCertificate, Redemption, Scenario, UnitBlock, Voucher
-
+from .models import (
+    Merchant,
+    MerchantStaff,
+    OffsetCertificate,
+    Redemption,
+    Scenario,
+    UnitBlock,
+    Voucher,
+)
 
 QR_BORDER = 2
 """Quiet zone around the code, in modules."""

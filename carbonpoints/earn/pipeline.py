@@ -1,10 +1,10 @@
 """The pipeline: quantify → verify → credit, a chunk of records at a time, then settle and expire.
 
-A run claims up to ``CHUNK`` pending records (``FOR UPDATE SKIP LOCKED``, so runs never wait on
+A run claims a chunk of pending records (``FOR UPDATE SKIP LOCKED``, so runs never wait on
 each other), takes each as far as it goes in memory, and writes the chunk back in one database
-transaction: the records with one ``UPDATE … FROM`` a staged copy, the citizens' carried
-remainders in one upsert, and the ledger in one balanced transaction per chunk. A crash leaves
-records in a state a later run resumes from; a chunk commits whole.
+transaction: the records with one ``UPDATE … FROM unnest(…)``, the citizens' carried remainders
+in one upsert, and the ledger in one balanced transaction per chunk. A crash leaves records in a
+state a later run resumes from; a chunk commits whole.
 
 Records are plain rows here (``Work``), not model instances: a run handles thousands at a time,
 and Django's per-instance machinery cost more than the work itself (docs/performance.md).
@@ -29,13 +29,13 @@ from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
 from accounts.selectors import LinkedMember, linked_members
 from carbonpoints.bulk import bulk_set
-from carbonpoints.lookups import pg_array
 from carbonpoints.ledger.services import (
     Leg,
     TransactionSpec,
     ledger_accounts_get_or_create,
     transaction_post_many,
 )
+from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.quantify import points_for, reduction_g
 from carbonpoints.methodologies.selectors import Catalogue
 
@@ -488,7 +488,7 @@ def _claim(*, batch_id, states, partition: tuple[int, int] | None = None) -> lis
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     parsers = _PARSERS
-    return [tuple(value if parse is None else parse(value) for parse, value in zip(parsers, row)) for row in rows]
+    return [tuple(value if parse is None else parse(value) for parse, value in zip(parsers, row, strict=True)) for row in rows]
 
 
 _WRITTEN_TYPES = {

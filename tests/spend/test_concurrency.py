@@ -15,7 +15,7 @@ from tests.concurrency import run_at_once
 from tests.factories import CitizenFactory
 
 from .conftest import client_for
-from .factories import StaffFactory, ScenarioFactory, fill_pool, give_points, points_of
+from .factories import ScenarioFactory, StaffFactory, fill_pool, give_points, points_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
