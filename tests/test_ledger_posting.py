@@ -8,7 +8,7 @@ from carbonpoints.ledger.exceptions import (
     InsufficientBalance,
     UnbalancedTransaction,
 )
-from carbonpoints.ledger.models import LedgerTransaction, Posting, Unit
+from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction, Posting, Unit
 from carbonpoints.ledger.selectors import ledger_check
 from carbonpoints.ledger.services import Leg, transaction_post, transaction_reverse
 from tests.factories import LedgerAccountFactory, SourceAccountFactory
@@ -169,3 +169,21 @@ def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(issuance, wal
     wallet.refresh_from_db()
     assert wallet.balance == 0 and sink.balance == 10
     assert ledger_check().ok
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_postings_to_missing_accounts_or_transactions_and_keeps_accounts(issuance, wallet):
+    posting = fund(issuance, wallet, 5).postings.order_by("id").first()
+    missing = LedgerAccount.objects.order_by("-id").first().pk + 1000
+    for statement, refusal in (  # balanced pairs, so only the references are wrong
+        ("INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
+         f"VALUES ({posting.transaction_id}, {missing}, 'pt', 1, 1, now()), "
+         f"({posting.transaction_id}, {wallet.pk}, 'pt', -1, 0, now())", "missing account"),
+        ("INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
+         f"VALUES ({posting.transaction_id + 1000}, {issuance.pk}, 'pt', 1, 1, now()), "
+         f"({posting.transaction_id + 1000}, {wallet.pk}, 'pt', -1, 0, now())", "or transaction"),
+        (f"DELETE FROM ledger_ledgeraccount WHERE id = {wallet.pk}", "append-only: DELETE on ledger_ledgeraccount"),
+    ):
+        with pytest.raises(IntegrityError, match=refusal), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert Posting.objects.count() == 2 and LedgerAccount.objects.filter(pk=wallet.pk).exists()

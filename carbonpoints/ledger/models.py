@@ -85,11 +85,16 @@ class LedgerTransaction(models.Model):
 class Posting(models.Model):
     """One leg of a transaction: ``amount`` moves into (positive) or out of (negative) ``account``."""
 
+    # No per-row foreign-key constraints: PostgreSQL checked each posting's two references one by
+    # one at commit, which cost more than the insert itself. A statement-level trigger checks all
+    # of a statement's references at once, and accounts and transactions can never be deleted
+    # (migration ledger 0005), so the guarantee is the same.
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="postings"
+        LedgerTransaction, on_delete=models.PROTECT, related_name="postings", db_constraint=False
     )
     # indexed by posting_account_recent_idx (account, -id), which every account query can use
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False,
+                                db_constraint=False)
     unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     amount = models.BigIntegerField(_("amount"))
     balance_after = models.BigIntegerField(_("balance after"))
