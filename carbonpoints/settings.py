@@ -198,7 +198,7 @@ SPECTACULAR_SETTINGS = {
 # Caches: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "carbonpoints.cache.RedisCache",
                           "LOCATION": REDIS_URL}}
     # Sessions (and so the app's X-Session-Token) are read from Redis, written through to the DB.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
