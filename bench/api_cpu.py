@@ -20,6 +20,8 @@ import statistics
 import sys
 import time
 
+import redis
+
 from _common import print_table, setup_django, step, write_results
 from _server import BENCH_REDIS_URL, server_env, session_tokens
 
@@ -74,8 +76,19 @@ def main() -> None:
         for _ in range(200):  # warm-up: imports, connections, caches
             assert call(path) == 200, path
         queries: list[str] = []  # request_started clears connection.queries: count with a wrapper
-        with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
-            call(path)
+        redis_commands: list[str] = []
+        execute_command = redis.Redis.execute_command
+
+        def counting(client, *command, **options):
+            redis_commands.append(str(command[0]))
+            return execute_command(client, *command, **options)
+
+        redis.Redis.execute_command = counting
+        try:
+            with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
+                call(path)
+        finally:
+            redis.Redis.execute_command = execute_command
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
@@ -98,11 +111,11 @@ def main() -> None:
         figures[path] = {"cpu_ms_per_request_min_batch": round(cpu, 3),
                          "cpu_ms_per_request_mean": round(cpu_mean, 3),
                          "wall_ms_per_request_min_batch": round(wall, 3),
-                         "queries": len(queries), "requests": batch * BATCHES}
-        rows.append([path, f"{cpu:.3f}", f"{cpu_mean:.3f}", f"{wall:.3f}", len(queries)])
+                         "queries": len(queries), "redis_commands": redis_commands, "requests": batch * BATCHES}
+        rows.append([path, f"{cpu:.3f}", f"{cpu_mean:.3f}", f"{wall:.3f}", len(queries), " ".join(redis_commands)])
     print_table(
         f"in-process cost per request ({args.requests} requests each in {BATCHES} batches, one process)",
-        ["endpoint", "CPU ms (best batch)", "CPU ms (mean)", "wall ms (best batch)", "queries"], rows,
+        ["endpoint", "CPU ms (best batch)", "CPU ms (mean)", "wall ms (best batch)", "queries", "Redis"], rows,
     )
     if not (args.profile or args.no_write):
         write_results("api_cpu", {"citizens_signed_in": len(users), "endpoints": figures,
