@@ -21,6 +21,7 @@ import sys
 import time
 
 import redis
+import redis.client
 
 from _common import print_table, setup_django, step, write_results
 from _server import BENCH_REDIS_URL, server_env, session_tokens
@@ -80,15 +81,24 @@ def main() -> None:
         execute_command = redis.Redis.execute_command
 
         def counting(client, *command, **options):
-            redis_commands.append(str(command[0]))
+            if not isinstance(client, redis.client.Pipeline):  # a pipeline's commands are counted at execute
+                redis_commands.append(str(command[0]))
             return execute_command(client, *command, **options)
 
+        pipeline_execute = redis.client.Pipeline.execute
+
+        def counting_pipeline(pipe, *a, **k):
+            redis_commands.append("+".join(str(c[0][0]) for c in pipe.command_stack))
+            return pipeline_execute(pipe, *a, **k)
+
         redis.Redis.execute_command = counting
+        redis.client.Pipeline.execute = counting_pipeline
         try:
             with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
                 call(path)
         finally:
             redis.Redis.execute_command = execute_command
+            redis.client.Pipeline.execute = pipeline_execute
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
