@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=800, help="offered req/s of the paced run")
     parser.add_argument("--paced-connections", type=int, default=16)
     parser.add_argument("--citizens", type=int, default=2000, help="distinct citizens signed in")
+    parser.add_argument("--endpoint", action="append", help="only these paths (repeatable)")
     args = parser.parse_args()
 
     setup_django()
@@ -56,7 +57,7 @@ def main() -> None:
     step(f"signing in {len(users):,} citizens")
     tokens = session_tokens(users)
     endpoints = []
-    for path in ENDPOINTS:
+    for path in args.endpoint or ENDPOINTS:
         try:
             resolve(path)
             endpoints.append(path)
