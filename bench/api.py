@@ -24,7 +24,7 @@ import argparse
 import os
 
 from _common import analyze, print_table, setup_django, step, write_results
-from _server import gunicorn, lua_get_with_tokens, session_tokens, wrk
+from _server import gunicorn, lua_get_with_tokens, server_cpu_s, session_tokens, wrk
 
 ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
 
@@ -75,7 +75,10 @@ def main() -> None:
             script = lua_get_with_tokens([path], tokens)
             wrk(base + path, script=script, connections=8, seconds=2)  # warm-up
             step(f"capacity: {path} for {args.seconds} s, closed loop, {args.connections} connections")
+            cpu_before = server_cpu_s(base)
             capacity = wrk(base + path, script=script, connections=args.connections, seconds=args.seconds)
+            capacity["server_cpu_ms_per_request"] = round(
+                (server_cpu_s(base) - cpu_before) * 1000 / max(1, capacity["requests"]), 2)
             capacity["how"] = f"closed loop, {args.connections} connections, no pause"
             paced = paced_run(base + path, [path], tokens, rate=args.rate,
                               connections=args.paced_connections, seconds=args.seconds)
@@ -83,8 +86,10 @@ def main() -> None:
 
     print_table(
         f"capacity: closed loop, {args.connections} connections, {shape}",
-        ["endpoint", "req/s", "mean ms", "p50 ms", "p99 ms", "p99.9 ms", "errors", "non-2xx"],
-        [[p, f["capacity"]["req_per_s"], f["capacity"]["mean_ms"], f["capacity"]["p50_ms"],
+        ["endpoint", "req/s", "server CPU ms/req", "mean ms", "p50 ms", "p99 ms", "p99.9 ms", "errors",
+         "non-2xx"],
+        [[p, f["capacity"]["req_per_s"], f["capacity"]["server_cpu_ms_per_request"], f["capacity"]["mean_ms"],
+          f["capacity"]["p50_ms"],
           f["capacity"]["p99_ms"], f["capacity"]["p999_ms"], f["capacity"]["errors"], f["capacity"]["non_2xx"]]
          for p, f in figures.items()],
     )
