@@ -57,20 +57,52 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 4) -> Iterator[str]:
-    """Serve the app with gunicorn; yields its base URL."""
-    step(f"starting gunicorn with {workers} workers on {HOST}:{PORT}")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "carbonpoints.wsgi", "-b", f"{HOST}:{PORT}",
-         "-w", str(workers), "--log-level", "warning", "--backlog", "2048"],
-        cwd=ROOT, env=server_env(),
-    )
+def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1) -> Iterator[str]:
+    """Serve the app with gunicorn; yields its base URL.
+
+    ``sync`` workers close the connection after every response (no keep-alive), so each request
+    also pays a TCP connect and accept; ``gthread`` workers keep connections open between requests.
+    """
+    shape = f"{workers} {worker_class} workers" + (f" × {threads} threads" if worker_class == "gthread" else "")
+    step(f"starting gunicorn with {shape} on {HOST}:{PORT}")
+    args = [sys.executable, "-m", "gunicorn", "carbonpoints.wsgi", "-b", f"{HOST}:{PORT}",
+            "-w", str(workers), "-k", worker_class, "--log-level", "warning", "--backlog", "2048"]
+    if worker_class == "gthread":
+        args += ["--threads", str(threads), "--keep-alive", "30"]
+    process = subprocess.Popen(args, cwd=ROOT, env=server_env())
     base = f"http://{HOST}:{PORT}"
+    SERVER_PIDS[base] = process.pid
     try:
         _wait_healthy(f"{base}/healthz", process)
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         _stop(process)
+
+
+SERVER_PIDS: dict[str, int] = {}
+"""The gunicorn master serving each base URL (for :func:`server_cpu_s`)."""
+
+
+def server_cpu_s(base: str) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master and its workers at ``base``.
+
+    The difference over a load run, divided by its requests, is the server's CPU per request:
+    less disturbed by other work on the machine than req/s, and it includes what an in-process
+    loop does not see (HTTP parsing, sockets, the cost of sharing the cores with the client,
+    PostgreSQL and Redis).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    pids, total = [SERVER_PIDS[base]], 0.0
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue  # a worker that just exited
+    return total
 
 
 @contextlib.contextmanager
@@ -97,6 +129,7 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status))
+  io.write(string.format("CP_MEAN mean_us=%d\\n", latency.mean))
   for _, p in pairs({50, 90, 99, 99.9}) do
     io.write(string.format("CP_LATENCY p%s=%d\\n", p, latency:percentile(p)))
   end
@@ -126,6 +159,7 @@ def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, thre
         "req_per_s": round(requests / duration_s, 1),
         "errors": int(result["errors"]),
         "non_2xx": int(result["non2xx"]),
+        "mean_ms": round(float(re.search(r"mean_us=(\d+)", out).group(1)) / 1000, 3),
         "p50_ms": int(latencies["50"]) / 1000,
         "p99_ms": int(latencies["99"]) / 1000,
         "p999_ms": int(latencies["99.9"]) / 1000,
@@ -153,8 +187,12 @@ def session_tokens(users) -> list[str]:
     return tokens
 
 
-def lua_get_with_tokens(paths: list[str], tokens: list[str]) -> str:
-    """A wrk script that sends GETs to ``paths`` in turn, each with a random citizen's token."""
+def lua_get_with_tokens(paths: list[str], tokens: list[str], delay_ms: float = 0) -> str:
+    """A wrk script that sends GETs to ``paths`` in turn, each with a random citizen's token.
+
+    ``delay_ms`` > 0: each connection waits that long after a response before its next request
+    (wrk's ``delay()``), which paces the load below the server's capacity.
+    """
     quoted_tokens = ",".join(f'"{t}"' for t in tokens)
     quoted_paths = ",".join(f'"{p}"' for p in paths)
     return f"""
@@ -166,4 +204,4 @@ request = function()
   local token = tokens[math.random(#tokens)]
   return wrk.format("GET", paths[(n % #paths) + 1], {{["X-Session-Token"] = token, ["Accept"] = "application/json"}})
 end
-"""
+""" + (f"delay = function() return {int(round(delay_ms))} end\n" if delay_ms > 0 else "")

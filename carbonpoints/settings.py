@@ -137,6 +137,7 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
 HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_TOKEN_STRATEGY = "accounts.authentication.SessionTokenStrategy"  # one session read per request
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@carbonpoints.local")
 
@@ -171,8 +172,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "carbonpoints.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "carbonpoints.api.throttling.AnonRateThrottle",
+        "carbonpoints.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
@@ -198,7 +199,7 @@ SPECTACULAR_SETTINGS = {
 # Caches: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "carbonpoints.cache.RedisCache",
                           "LOCATION": REDIS_URL}}
     # Sessions (and so the app's X-Session-Token) are read from Redis, written through to the DB.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -38,13 +38,32 @@ def test_malformed_json_is_400(citizen_client):
     assert response.status_code == 400
 
 
+def _clock_at(monkeypatch, seconds: float) -> None:
+    """Pin the throttles' clock (rates are counted per minute of the clock)."""
+    monkeypatch.setattr(UserRateThrottle, "timer", staticmethod(lambda: seconds))
+
+
 def test_throttled_requests_say_when_to_retry(citizen_client, monkeypatch):
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    _clock_at(monkeypatch, 1_800_000_015.0)  # 15 s into a minute
     cache.clear()
     for _ in range(2):
         assert citizen_client.get("/api/v1/me/account").status_code == 200
     error = assert_error(citizen_client.get("/api/v1/me/account"), 429, "throttled")
-    assert error["details"]["retry_after_s"] > 0
+    assert 0 < error["details"]["retry_after_s"] <= 60
+
+
+@pytest.mark.redis  # counted per minute in Redis; DRF's own sliding window without it
+def test_a_throttled_citizen_may_call_again_the_next_minute(citizen_client, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    _clock_at(monkeypatch, 1_800_000_059.0)
+    cache.clear()
+    for _ in range(2):
+        assert citizen_client.get("/api/v1/me/account").status_code == 200
+    assert_error(citizen_client.get("/api/v1/me/account"), 429, "throttled")
+
+    _clock_at(monkeypatch, 1_800_000_061.0)
+    assert citizen_client.get("/api/v1/me/account").status_code == 200
 
 
 def test_openapi_schema_and_docs_are_served(client):

@@ -111,3 +111,27 @@ def test_each_role_lands_on_its_own_page_after_signing_in(client, role, is_staff
     response = client.post(reverse("account_login"), {"login": "someone@example.cn", "password": "a-long-secret-42"})
     assert response.status_code == 302
     assert response["Location"] == lands_on
+
+
+def test_a_signed_out_token_is_no_longer_accepted(api_client):
+    token = app_signup(api_client, "zhou.min@example.cn").json()["meta"]["session_token"]
+    assert api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN=token).status_code == 200
+
+    signed_out = api_client.delete("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=token)
+    assert signed_out.status_code == 401  # allauth answers a sign-out with "not signed in"
+
+    response = api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_account_page_costs_at_most_three_queries(api_client, django_assert_max_num_queries):
+    """The session (from Redis, or the database on a cache miss), the user, and one statement
+    for balances and rank: the app's most frequent read stays cheap as features are added."""
+    token = app_signup(api_client, "sun.li@example.cn").json()["meta"]["session_token"]
+
+    with django_assert_max_num_queries(3):
+        response = api_client.get("/api/v1/me/account", HTTP_X_SESSION_TOKEN=token)
+
+    assert response.status_code == 200
+    assert response.json()["points"] == {"available": 0, "pending": 0}

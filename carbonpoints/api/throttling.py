@@ -1,0 +1,62 @@
+"""DRF's per-user and anonymous rate limits, counted with one Redis round trip per request.
+
+DRF's throttles keep each client's recent request times as a list in the cache: a read and a
+write per request (two Redis round trips, the list unpickled and pickled again, growing with the
+rate), and two concurrent requests of one client can overwrite each other's entry. Here each
+client has one counter per window of the rate's period ("6000/min": a minute, aligned to the
+clock), incremented and given its expiry in one pipelined round trip; ``INCR`` is atomic. The
+price: a client can pass up to twice its rate across a window's boundary (the end of one window
+and the start of the next), acceptable for limits meant against abuse. Without a Redis cache
+(development on SQLite, local memory) DRF's own algorithm runs unchanged.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
+from rest_framework import throttling
+
+from carbonpoints.cache import RedisCache
+
+
+def _redis_backend(cache) -> RedisCache | None:
+    """The Redis cache behind ``cache`` (DRF's default is Django's proxy to the default cache)."""
+    backend = caches[DEFAULT_CACHE_ALIAS] if cache is default_cache else cache
+    return backend if isinstance(backend, RedisCache) else None
+
+
+class _WindowCounter:
+    """Fixed-window counting for a ``SimpleRateThrottle``; see the module's docstring."""
+
+    _window_end: float | None = None
+
+    def allow_request(self, request, view) -> bool:
+        backend = _redis_backend(self.cache)
+        if self.rate is None or backend is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        key = backend.make_and_validate_key(f"{self.key}:{window}")
+        client = backend._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, self.duration)  # the key of a past window is never read again
+        count, _ = pipe.execute()
+        self._window_end = (window + 1) * self.duration
+        return count <= self.num_requests
+
+    def wait(self) -> float | None:
+        if self._window_end is None:
+            return super().wait()
+        return max(0.0, self._window_end - self.now)
+
+
+class UserRateThrottle(_WindowCounter, throttling.UserRateThrottle):
+    """``rest_framework.throttling.UserRateThrottle`` (rate ``user``), one round trip per request."""
+
+
+class AnonRateThrottle(_WindowCounter, throttling.AnonRateThrottle):
+    """``rest_framework.throttling.AnonRateThrottle`` (rate ``anon``), one round trip per request."""
