@@ -137,10 +137,22 @@ end
 """
 
 
+def _wrk_installed() -> None:
+    """wrk comes from Debian's packages: installed on first use where we may (root), as .ci/run
+    does for PostgreSQL and Redis, so each benchmark stays one command on a fresh machine."""
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    step("installing wrk from Debian's packages")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
 def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, threads: int = 2) -> dict:
     """Load ``url`` with wrk (the Lua ``script`` builds each request); returns req/s and latencies."""
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    _wrk_installed()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + WRK_REPORT)
     try:
