@@ -80,3 +80,12 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
             cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
+
+
+def insert_parts(instance: models.Model, *, exclude: Sequence[str] = ()) -> tuple[str, str, list]:
+    """Table, column list and parameters that insert ``instance`` (every field but the id and
+    ``exclude``), for hand-written inserts: ``ON CONFLICT … RETURNING``, or two rows in one ``WITH``."""
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    return connection.ops.quote_name(instance._meta.db_table), columns, params

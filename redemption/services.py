@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
 from carbonpoints.api.errors import error_body
+from carbonpoints.bulk import insert_parts
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.services import (
     AccountRef,
@@ -374,14 +375,6 @@ def redemption_create(
     return redemption
 
 
-def _insert_parts(instance) -> tuple[str, str, list]:
-    """Table, column list and parameters that insert ``instance`` (every field but the id)."""
-    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-    return connection.ops.quote_name(instance._meta.db_table), columns, params
-
-
 def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
     """Both rows by one statement on PostgreSQL (a data-modifying WITH): one round trip less
     while the scenario's stock row and the ledger accounts are locked."""
@@ -391,11 +384,8 @@ def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) ->
         voucher.save(force_insert=True)
         return
     voucher.redemption_id = 0  # the statement puts the new redemption's id in
-    r_table, r_columns, r_params = _insert_parts(redemption)
-    v_fields = [f for f in Voucher._meta.concrete_fields if not f.primary_key and f.name != "redemption"]
-    v_table = connection.ops.quote_name(Voucher._meta.db_table)
-    v_columns = ", ".join(connection.ops.quote_name(f.column) for f in v_fields)
-    v_params = [f.get_db_prep_save(f.pre_save(voucher, add=True), connection) for f in v_fields]
+    r_table, r_columns, r_params = insert_parts(redemption)
+    v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH r AS (INSERT INTO {r_table} ({r_columns}) VALUES ({', '.join(['%s'] * len(r_params))}) "

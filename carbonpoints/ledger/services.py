@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import BigIntegerField, Case, Q, Value, When
 from django.utils import timezone
 
-from carbonpoints.bulk import bulk_set
+from carbonpoints.bulk import bulk_set, insert_parts
 from carbonpoints.lookups import pg_array
 
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
@@ -145,13 +145,10 @@ def _transaction_insert(*, idempotency_key: str | None, corrects: LedgerTransact
                         **values: Any) -> LedgerTransaction | None:
     """Insert one transaction row, or nothing when its idempotency key exists (``None``)."""
     ledger_tx = LedgerTransaction(idempotency_key=idempotency_key, corrects=corrects, **values)
-    fields = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(LedgerTransaction._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    params = [f.get_db_prep_save(f.pre_save(ledger_tx, add=True), connection) for f in fields]
+    table, columns, params = insert_parts(ledger_tx)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(params))}) "
             "ON CONFLICT DO NOTHING RETURNING id",
             params,
         )
