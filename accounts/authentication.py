@@ -1,6 +1,8 @@
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from allauth.headless.internal import sessionkit
-from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy as AllauthSessionTokenStrategy
+from allauth.headless.tokens.strategies.sessions import (
+    SessionTokenStrategy as AllauthSessionTokenStrategy,
+)
 from django.contrib.sessions.backends.base import SessionBase
 
 

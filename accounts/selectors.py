@@ -118,12 +118,6 @@ def citizen_account_summary(*, user_id: int) -> dict | None:
     return None if row is None else _summary(*row)
 
 
-def identity_links_active(*, partner_id: int, subjects) -> dict[str, IdentityLink]:
-    """The active links of these member ids at one partner, by member id (one query)."""
-    links = IdentityLink.objects.filter(partner_id=partner_id, subject__in=list(subjects), revoked_at__isnull=True)
-    return {link.subject: link for link in links}
-
-
 @dataclass(frozen=True)
 class LinkedMember:
     """A partner's member id linked to a carbon account, and the action types consented to."""

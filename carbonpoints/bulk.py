@@ -52,15 +52,11 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     meta = model._meta
     pk = meta.pk
     columns = [pk] + [meta.get_field(name) for name in fields]
-    postgres = connection.vendor == "postgresql"
-    if postgres:
+    if connection.vendor == "postgresql":
         return _bulk_set_postgresql(model, columns, objects)
     quote = connection.ops.quote_name
     names = ["v_" + field.column for field in columns]
-    if postgres:
-        placeholder = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
-    else:
-        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(columns[1:], names[1:],
                                                                                         strict=True))
     table = quote(meta.db_table)

@@ -4,8 +4,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carbonpoints.api.errors import ApiError
 from accounts.selectors import ACCOUNT_NAMES, citizen_account_summary, citizen_postings
+from carbonpoints.api.errors import ApiError
 from carbonpoints.api.pagination import Pagination
 
 from .serializers import AccountSerializer, LedgerEntrySerializer

@@ -51,9 +51,6 @@ READ = ("id", "partner_id", "subject", "action", "quantity", "unit", "occurred_a
         "ends_at", "attributes", "received_at", "state", "reason", "capped", "review", "account_id",
         "methodology_id", "conversion_rule_id", "reduction_g", "counted_quantity", "credited_g", "points",
         "points_available_at", "points_settled", "hold_until", "explanation", "credited_at")
-WRITTEN = ("id", "state", "reason", "capped", "account_id", "methodology_id", "conversion_rule_id", "reduction_g",
-           "counted_quantity", "credited_g", "points", "points_available_at", "points_settled", "hold_until",
-           "explanation", "credited_at", "updated_at")
 
 
 class Work:
@@ -497,6 +494,8 @@ _WRITTEN_TYPES = {
     "counted_quantity": "numeric", "credited_g": "bigint", "points": "bigint", "points_available_at": "timestamptz",
     "points_settled": "boolean", "hold_until": "timestamptz", "explanation": "jsonb", "credited_at": "timestamptz",
 }
+WRITTEN = (*_WRITTEN_TYPES, "updated_at")
+"""The columns a chunk writes back (``updated_at`` is the same for all its records)."""
 _UPDATE = (
     f"UPDATE {ActionRecord._meta.db_table} a SET "
     + ", ".join(f"{name} = o.{name}" for name in _WRITTEN_TYPES if name != "id") + ", updated_at = %s "

@@ -17,7 +17,6 @@ class Catalogue:
         for methodology in Methodology.objects.order_by("code", "valid_from"):
             self.versions[methodology.code].append(methodology)
         self.rules = list(ConversionRule.objects.order_by("valid_from"))
-        self._explained: dict[int, dict] = {}
         self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 
     def codes(self) -> set[str]:
@@ -28,13 +27,6 @@ class Catalogue:
             if methodology.in_force(at):
                 return methodology
         return None
-
-    def explained(self, methodology: Methodology) -> dict:
-        """The methodology as an action's explanation cites it (built once per version, copied)."""
-        cached = self._explained.get(methodology.pk)
-        if cached is None:
-            cached = self._explained[methodology.pk] = methodology_explained(methodology)
-        return dict(cached)
 
     def current_unit(self, code: str) -> str | None:
         versions = self.versions.get(code)
