@@ -4,13 +4,14 @@ The earn side (crediting) posts into them and the spend side (redemption) out of
 find them here, so neither needs the other.
 """
 
+from carbonpoints.ledger.keys import AccountKey, AccountKind
 from carbonpoints.ledger.models import Unit
 
-REDUCTION = ("citizen_reduction", Unit.GRAMS)
+REDUCTION = AccountKind("citizen_reduction", Unit.GRAMS)
 """Grams of verified reduction the citizen contributed: never falls when reductions are sold."""
-POINTS = ("citizen_points", Unit.POINTS)
+POINTS = AccountKind("citizen_points", Unit.POINTS)
 """Points the citizen may spend now."""
-POINTS_PENDING = ("citizen_points_pending", Unit.POINTS)
+POINTS_PENDING = AccountKind("citizen_points_pending", Unit.POINTS)
 """Points credited but still in their settling period."""
 
 CITIZEN_ACCOUNTS = (REDUCTION, POINTS, POINTS_PENDING)
@@ -24,16 +25,18 @@ POOL_KIND_PREFIX = "pool_"
 POOL_UNIT = Unit.GRAMS
 
 
-def pool_account_key(*, methodology_code: str, vintage_year: int, vintage_month: int) -> dict:
-    """``kind``, ``owner_id`` and ``unit`` of the pool account for this methodology and month.
+def pool_account(*, methodology_code: str, vintage_year: int, vintage_month: int) -> AccountKey:
+    """The pool account for this methodology and month.
 
     ``owner_id`` is the vintage as YYYYMM (e.g. 202611), so pool accounts sort by vintage.
     """
-    return {
-        "kind": f"{POOL_KIND_PREFIX}{methodology_code}",
-        "owner_id": vintage_year * 100 + vintage_month,
-        "unit": POOL_UNIT,
-    }
+    return AccountKey(f"{POOL_KIND_PREFIX}{methodology_code}", vintage_year * 100 + vintage_month, POOL_UNIT)
+
+
+def pool_account_key(*, methodology_code: str, vintage_year: int, vintage_month: int) -> dict:
+    """``pool_account`` as keyword arguments (``kind``, ``owner_id``, ``unit``)."""
+    return pool_account(methodology_code=methodology_code, vintage_year=vintage_year,
+                        vintage_month=vintage_month)._asdict()
 
 
 def pool_account_parts(kind: str, owner_id: int) -> tuple[str, str]:

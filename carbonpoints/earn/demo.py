@@ -17,7 +17,6 @@ from carbonpoints.methodologies.selectors import Catalogue
 
 from .intake import candidate_from_json, events_ingest
 from .models import Batch, Partner, PartnerKey
-from .pipeline import batch_process
 from .signing import secret_encrypt
 
 PARTNERS = [
@@ -92,7 +91,6 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             for start in range(0, len(candidates), 5000):
                 events_ingest(partner=partner, batch=batch, candidates=candidates[start:start + 5000],
                               catalogue=catalogue)
-        batch_process(batch_id=batch.pk)
         total += len(events)
     log(f"{len(PARTNERS)} partners (key ids pk_demo_*, secret {DEMO_SECRET!r}), {len(people)} citizens linked, "
         f"{total} actions through the pipeline")

@@ -1,8 +1,9 @@
-"""Intake: a partner's events, validated batch-wise with msgspec and stored set-based.
+"""Intake: a partner's events, validated batch-wise with msgspec, decided and stored set-based.
 
 Each event is decoded on its own (from the raw bytes of the request), so one bad event never
-spoils the others; the good ones go in with one ``INSERT … ON CONFLICT DO NOTHING`` keyed by
-(partner, external_id) and are re-read, so a resend (even a concurrent one) is a duplicate.
+spoils the others. The good ones are quantified, verified and credited in the partner's own
+request and inserted once, in their final state, keyed by (partner, external_id), so a resend
+(even a concurrent one) is a duplicate.
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import Catalogue
 
-from .models import ActionRecord, Batch, Partner
+from .models import Batch, Partner
+from .pipeline import MAX_DURATION_S, Record, records_take_in
+from .pipeline.store import batch_counts_add
 
 MAX_EVENTS = 5000
 MAX_KEPT_REJECTIONS = 1000
 MAX_QUANTITY = Decimal("1e12")
-MAX_DURATION_S = 7 * 86400
-"""The longest action a partner may report (``attributes.duration_s``)."""
 
 Text128 = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
@@ -132,55 +131,6 @@ def _refusal(event: Event, partner: Partner, catalogue: Catalogue) -> str:
     return ""
 
 
-_COPIED = ["partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
-           "ends_at", "attributes", "raw", "received_at"]
-_FROM_ARRAYS = f"""
-INSERT INTO {ActionRecord._meta.db_table} ({", ".join(_COPIED)}, state, reason, capped, review, points_settled,
-                                            explanation, updated_at)
-SELECT %(partner)s, %(batch)s, e.external_id, e.subject, e.action, e.quantity, e.unit, e.occurred_at, e.ends_at,
-       e.attributes, e.raw, %(now)s, 'received', '', false, '', true, '{{}}'::jsonb, %(now)s
-FROM unnest(%(external_id)s::text[], %(subject)s::text[], %(action)s::text[], %(quantity)s::numeric[],
-            %(unit)s::text[], %(occurred_at)s::timestamptz[], %(ends_at)s::timestamptz[], %(attributes)s::jsonb[],
-            %(raw)s::text[]) AS e(external_id, subject, action, quantity, unit, occurred_at, ends_at, attributes, raw)
-ON CONFLICT (partner_id, external_id) DO NOTHING
-RETURNING external_id
-"""
-_json_encode = msgspec.json.Encoder().encode
-
-
-def _insert(records: list[tuple], batch: Batch) -> set[str]:
-    """Insert what is new; the external ids this call inserted (the rest are duplicates).
-
-    ``records`` are rows in the order of ``_COPIED`` (plain tuples: a model instance per event
-    cost more than the insert itself). PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays) …
-    ON CONFLICT DO NOTHING RETURNING``, each column one array literal built in a ``join`` (no
-    staging table, so it also runs behind a transaction-pooling PgBouncer). Elsewhere:
-    ``bulk_create(ignore_conflicts=True)`` and a re-read.
-    """
-    if not records:
-        return set()
-    if connection.vendor != "postgresql":
-        ActionRecord.objects.bulk_create(
-            [ActionRecord(**dict(zip(_COPIED, row, strict=True)), updated_at=row[-1]) for row in records],
-            ignore_conflicts=True, batch_size=1000,
-        )
-        return set(
-            ActionRecord.objects.filter(batch=batch, external_id__in=[row[2] for row in records])
-            .values_list("external_id", flat=True)
-        )
-    columns = list(zip(*records, strict=True))
-    params = {
-        "partner": records[0][0], "batch": str(batch.pk), "now": records[0][-1],
-        "external_id": pg_array(columns[2]), "subject": pg_array(columns[3]), "action": pg_array(columns[4]),
-        "quantity": pg_array(map(str, columns[5])), "unit": pg_array(columns[6]),
-        "occurred_at": pg_array(columns[7]), "ends_at": pg_array(columns[8]),
-        "attributes": pg_array(_json_encode(a).decode() for a in columns[9]), "raw": pg_array(columns[10]),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_FROM_ARRAYS, params)
-        return {row[0] for row in cursor.fetchall()}
-
-
 @dataclass
 class IntakeResult:
     results: list[dict] = field(default_factory=list)
@@ -189,16 +139,30 @@ class IntakeResult:
     rejected: int = 0
 
 
+_json_encode = msgspec.json.Encoder().encode
+
+
+def _unstorable(event: Event, attributes_json: str) -> bool:
+    """Text the database cannot keep: a NUL character (PostgreSQL's text and JSON refuse it)."""
+    return "\x00" in event.external_id + event.subject + event.action + event.unit or "\\u0000" in attributes_json
+
+
+def _stored_id(external_id: str) -> str:
+    return external_id.replace("\x00", "\ufffd")
+
+
 def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate],
                   catalogue: Catalogue | None = None) -> IntakeResult:
-    """Store the acceptable events of ``candidates`` in ``batch``; results in their order.
+    """Store the acceptable events of ``candidates`` in ``batch``, each in its final state.
 
-    Runs in one database transaction; the pipeline is enqueued by the caller after commit.
+    The records are quantified, verified, capped and credited in this same transaction
+    (``pipeline.records_take_in``); results come in the candidates' order, each accepted one with
+    the state it reached.
     """
     catalogue = catalogue or Catalogue()
     now = timezone.now()
     outcome: list[tuple[str, str]] = []  # (status, code) per candidate
-    records: list[tuple] = []  # rows in the order of _COPIED
+    records: list[Record] = []
     seen: set[str] = set()
     for candidate in candidates:
         event = candidate.event
@@ -208,6 +172,9 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
             ends_at = _ends_at(event)
             if not code and ends_at is None:
                 code = "invalid_attributes"
+            attributes_json = _json_encode(event.attributes).decode() if not code else ""
+            if not code and _unstorable(event, attributes_json):
+                code = "invalid_characters"
         if code:
             outcome.append(("rejected", code))
             continue
@@ -216,32 +183,36 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
             continue
         seen.add(event.external_id)
         outcome.append(("new", ""))
-        records.append((partner.pk, batch.pk, event.external_id, event.subject, event.action, event.quantity,
-                        event.unit, event.occurred_at, ends_at, event.attributes, candidate.raw, now))
+        records.append(Record(
+            partner_id=partner.pk, batch_id=batch.pk, external_id=event.external_id, subject=event.subject,
+            action=event.action, quantity=event.quantity, unit=event.unit, occurred_at=event.occurred_at,
+            ends_at=ends_at, received_at=now, attributes=event.attributes, attributes_json=attributes_json,
+            raw=candidate.raw,
+        ))
 
     with transaction.atomic():
-        mine = _insert(records, batch)
+        taken = records_take_in(records=records, batch=batch, partner_id=partner.pk) if records else {}
         result = IntakeResult()
         rejections = []
         for candidate, (status, code) in zip(candidates, outcome, strict=True):
             if status == "new":
-                status = "accepted" if candidate.external_id in mine else "duplicate"
-            if status == "accepted":
-                result.accepted += 1
-                result.results.append({"external_id": candidate.external_id, "status": status})
-            elif status == "duplicate":
+                record = taken.get(candidate.external_id)
+                if record is not None:
+                    result.accepted += 1
+                    answer = {"external_id": candidate.external_id, "status": "accepted", "state": record.state}
+                    if record.reason:
+                        answer["reason"] = record.reason
+                    result.results.append(answer)
+                    continue
+                status = "duplicate"
+            if status == "duplicate":
                 result.duplicates += 1
                 result.results.append({"external_id": candidate.external_id, "status": status})
             else:
                 result.rejected += 1
                 result.results.append({"external_id": candidate.external_id, "status": status, "code": code})
-                rejections.append({"external_id": candidate.external_id, "code": code})
-        kept = batch.rejections if len(batch.rejections) < MAX_KEPT_REJECTIONS else []
-        Batch.objects.filter(pk=batch.pk).update(
-            received=F("received") + len(candidates), accepted=F("accepted") + result.accepted,
-            duplicates=F("duplicates") + result.duplicates, rejected=F("rejected") + result.rejected,
-        )
-        if rejections and len(batch.rejections) < MAX_KEPT_REJECTIONS:
-            batch.rejections = (kept + rejections)[:MAX_KEPT_REJECTIONS]
-            Batch.objects.filter(pk=batch.pk).update(rejections=batch.rejections)
+                rejections.append({"external_id": _stored_id(candidate.external_id), "code": code})
+        batch_counts_add(batch=batch, received=len(candidates), accepted=result.accepted,
+                         duplicates=result.duplicates, rejected=result.rejected, rejections=rejections,
+                         kept_rejections=MAX_KEPT_REJECTIONS)
     return result

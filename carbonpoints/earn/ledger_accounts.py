@@ -3,13 +3,14 @@
 Citizen accounts and the offset pool are named in ``accounts.ledger_accounts``.
 """
 
+from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import PLATFORM, Unit
 
-GRAMS_ISSUANCE = ("earn_grams_issuance", PLATFORM, Unit.GRAMS)
+GRAMS_ISSUANCE = AccountKey("earn_grams_issuance", PLATFORM, Unit.GRAMS)
 """Source of every verified gram in the contribution view (citizens' reduction_g)."""
-CLAIM_ISSUANCE = ("earn_claim_issuance", PLATFORM, Unit.GRAMS)
+CLAIM_ISSUANCE = AccountKey("earn_claim_issuance", PLATFORM, Unit.GRAMS)
 """Source of the same grams in the claim view (the offset pool)."""
-POINTS_ISSUANCE = ("earn_points_issuance", PLATFORM, Unit.POINTS)
+POINTS_ISSUANCE = AccountKey("earn_points_issuance", PLATFORM, Unit.POINTS)
 """Source of every point earned."""
 
 SOURCES = (GRAMS_ISSUANCE, CLAIM_ISSUANCE, POINTS_ISSUANCE)

@@ -230,6 +230,27 @@ class CitizenCarry(models.Model):
         constraints = [models.CheckConstraint(condition=Q(remainder_g__gte=0), name="carry_non_negative")]
 
 
+class CapUsage(models.Model):
+    """What a citizen counted of one action type on one local day, toward the caps.
+
+    Caps read these counters instead of summing the citizen's history, and a batch adds to them
+    with one upsert in the transaction that credits it. Counted in millionths of the unit
+    (quantities have six decimal places), so the sums are exact integers on every database.
+    """
+
+    account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, related_name="+", db_index=False)
+    action = models.SlugField(_("action type"), max_length=40, db_index=False)
+    day = models.DateField(_("local day"))
+    counted_micro = models.BigIntegerField(_("counted (millionths of the unit)"), default=0)
+
+    class Meta:
+        verbose_name = _("cap usage")
+        verbose_name_plural = _("cap usage")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "action", "day"], name="cap_usage_per_citizen_action_day"),
+        ]
+
+
 class ReviewDecision(models.Model):
     """The audit trail of operators' decisions on flagged records."""
 

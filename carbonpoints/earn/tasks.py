@@ -8,29 +8,27 @@ from .uploads import upload_process
 
 @shared_task(name="earn.quantify_batch", acks_late=True)
 def quantify_batch(batch_id: str) -> int:
-    """A new (or swept) batch: every stage, chunk by chunk, in one task (no hops between stages)."""
+    """A swept batch (records left pending): every stage, chunk by chunk, counted as a run."""
     pipeline.batch_run_record(batch_id=batch_id)
-    return sum(pipeline.batch_process(batch_id=batch_id).values())
+    return pipeline.batch_process(batch_id=batch_id)
 
 
 @shared_task(name="earn.verify_batch", acks_late=True)
 def verify_batch(batch_id: str) -> int:
     """Records sent back to verification (a link, a review): verified and credited from there."""
-    return sum(pipeline.batch_process(batch_id=batch_id).values())
+    return pipeline.batch_process(batch_id=batch_id)
 
 
 @shared_task(name="earn.credit_batch", acks_late=True)
 def credit_batch(batch_id: str) -> int:
-    """Whatever is left of the batch, crediting included (kept for callers of the stage task)."""
-    return sum(pipeline.batch_process(batch_id=batch_id).values())
+    """Whatever is left of the batch (kept for callers of the old stage task)."""
+    return pipeline.batch_process(batch_id=batch_id)
 
 
 @shared_task(name="earn.process_upload", acks_late=True)
 def process_upload(upload_id: str) -> str | None:
-    batch_id = upload_process(upload_id=upload_id)
-    if batch_id:
-        quantify_batch.delay_on_commit(batch_id)
-    return batch_id
+    """A bulk file: its records are decided and stored chunk by chunk, as intake does."""
+    return upload_process(upload_id=upload_id)
 
 
 @shared_task(name="earn.sweep_pipeline")
@@ -38,6 +36,8 @@ def sweep_pipeline() -> int:
     """Re-enqueue batches (and uploads) left half-done, e.g. by a worker that died."""
     from .uploads import stuck_uploads
 
+    for batch_id in pipeline.unlinked_since_linked():
+        verify_batch.delay_on_commit(batch_id)
     batches = pipeline.stuck_batches()
     for batch_id in batches:
         quantify_batch.delay(batch_id)

@@ -88,8 +88,8 @@ def bikes(db, django_capture_on_commit_callbacks) -> PartnerClient:
 def link(django_capture_on_commit_callbacks):
     """Link a member id at a partner to a citizen through the API (``link(client, partner, subject)``)."""
 
-    def make(client: APIClient, partner, subject: str = "member-1", consent: bool = True):
-        with django_capture_on_commit_callbacks(execute=True):
+    def make(client: APIClient, partner, subject: str = "member-1", consent: bool = True, run_tasks: bool = True):
+        with django_capture_on_commit_callbacks(execute=run_tasks):
             return client.post("/api/v1/me/links", {"partner_id": partner.pk, "subject": subject,
                                                     "consent": consent}, format="json")
 

@@ -24,7 +24,7 @@ def test_a_metro_ride_becomes_grams_and_points_on_the_citizens_account(metro, li
     sent = metro.send(event(external_id="ride-1", quantity="12.5"))
 
     assert sent.status_code == 202, sent.content
-    assert sent.json()["results"] == [{"external_id": "ride-1", "status": "accepted"}]
+    assert sent.json()["results"] == [{"external_id": "ride-1", "status": "accepted", "state": "credited"}]
     mine = account(linked_citizen_client)
     # 12.5 km × 46.7 g/km = 583.75 → 584 g; 58 points, 4 g carried
     assert mine["reduction_g"] == 584

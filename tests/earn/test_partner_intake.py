@@ -29,7 +29,7 @@ def test_results_come_per_event_in_request_order_and_one_bad_event_spoils_nothin
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["results"] == [
-        {"external_id": "a", "status": "accepted"},
+        {"external_id": "a", "status": "accepted", "state": "unlinked", "reason": "not_linked"},
         {"external_id": "b", "status": "rejected", "code": "action_not_approved"},
         {"external_id": "c", "status": "rejected", "code": "invalid_quantity"},
         {"external_id": "d", "status": "rejected", "code": "invalid_event"},
@@ -37,7 +37,7 @@ def test_results_come_per_event_in_request_order_and_one_bad_event_spoils_nothin
         {"external_id": "f", "status": "rejected", "code": "unit_mismatch"},
         {"external_id": "g", "status": "rejected", "code": "invalid_event"},
         {"external_id": "a", "status": "duplicate"},
-        {"external_id": "h", "status": "accepted"},
+        {"external_id": "h", "status": "accepted", "state": "unlinked", "reason": "not_linked"},
     ]
     assert (body["received"], body["duplicates"], body["rejected"]) == (2, 1, 6)
     status = metro.batch(body["batch_id"])
@@ -61,7 +61,8 @@ def test_the_event_is_kept_exactly_as_sent(metro):
           '"occurred_at":"2026-11-27T08:00:00+08:00","attributes":{"车站":"罗湖"},"extra":true}'
     response = metro.request("POST", "/api/v1/partner/events", ('{"events":[' + raw + "]}").encode())
 
-    assert response.json()["results"] == [{"external_id": "raw-1", "status": "accepted"}]
+    assert response.json()["results"] == [{"external_id": "raw-1", "status": "accepted", "state": "unlinked",
+                                          "reason": "not_linked"}]
     assert ActionRecord.objects.get(external_id="raw-1").raw == raw
 
 
@@ -71,7 +72,8 @@ def test_tabs_line_breaks_and_backslashes_are_kept_as_sent(metro):
            ' "attributes": {"note": "back\\\\slash\\ttab"}\n}')
     response = metro.request("POST", "/api/v1/partner/events", ('{"events": [' + raw + "]}").encode())
 
-    assert response.json()["results"] == [{"external_id": "tab\there", "status": "accepted"}]
+    assert response.json()["results"] == [{"external_id": "tab\there", "status": "accepted", "state": "unlinked",
+                                          "reason": "not_linked"}]
     record = ActionRecord.objects.get(external_id="tab\there")
     assert (record.raw, record.subject, record.attributes) == (raw, "C:\\member\n2", {"note": "back\\slash\ttab"})
 

@@ -49,7 +49,8 @@ def test_the_worked_example_is_accepted_by_the_server(monkeypatch, django_captur
     response = client.request("POST", example["path"], example["body"].encode(), timestamp=int(example["timestamp"]))
 
     assert response.status_code == 202, response.content
-    assert response.json()["results"][0] == {"external_id": "sz-metro-20261127-000001", "status": "accepted"}
+    assert response.json()["results"][0] == {"external_id": "sz-metro-20261127-000001", "status": "accepted",
+                                            "state": "unlinked", "reason": "not_linked"}
 
 
 def test_a_wrong_signature_is_refused(metro):

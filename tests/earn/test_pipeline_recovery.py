@@ -1,4 +1,8 @@
-"""The database records what is left to do: a sweeper finishes batches a dead worker left behind."""
+"""What must wait is recorded in the database: a sweeper finishes what a dead worker left behind.
+
+Records are decided at intake; only records sent back to verification (released when their
+citizen links, approved by an operator) wait for the worker.
+"""
 
 from datetime import timedelta
 
@@ -6,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from carbonpoints.earn import pipeline, tasks
-from carbonpoints.earn.models import ActionRecord
+from carbonpoints.earn.models import ActionRecord, Batch
+from carbonpoints.ledger.selectors import ledger_check
 
 from .factories import event
 
@@ -17,52 +22,64 @@ def _age_everything():
     ActionRecord.objects.update(updated_at=timezone.now() - timedelta(minutes=10))
 
 
-def test_a_batch_never_processed_is_swept_up_and_credited(metro, linked_citizen_client,
-                                                          django_capture_on_commit_callbacks):
-    batch_id = metro.send(event(quantity=10), event(quantity=20), run_tasks=False).json()["batch_id"]
-    assert metro.batch(batch_id)["pending"] == 2, "as if the worker died before it started"
+def _released_without_a_worker(metro, citizen_client, link, *events, subject="M1") -> str:
+    """Held records of ``subject``, released by a link whose worker task never ran."""
+    batch_id = metro.send(*events).json()["batch_id"]
+    assert metro.batch(batch_id)["unlinked"] == len(events)
+    link(citizen_client, metro.partner, subject, run_tasks=False)
+    assert metro.batch(batch_id)["pending"] == len(events), "as if the worker died before it started"
+    return batch_id
 
+
+def test_records_released_while_the_worker_was_down_are_swept_up_and_credited(
+    metro, citizen_client, link, django_capture_on_commit_callbacks
+):
+    batch_id = _released_without_a_worker(metro, citizen_client, link, event(subject="M1", quantity=10),
+                                          event(subject="M1", quantity=20))
     _age_everything()
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.sweep_pipeline.delay().get() == 1
 
     status = metro.batch(batch_id)
     assert (status["pending"], status["credited"]) == (0, 2)
-    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 1401
+    assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 1401
 
 
-def test_a_batch_stopped_between_verification_and_crediting_resumes_without_double_counting(
-    metro, linked_citizen_client, django_capture_on_commit_callbacks
-):
-    batch_id = metro.send(event(quantity=60), event(quantity=60), run_tasks=False).json()["batch_id"]
-    pipeline.batch_quantify(batch_id=batch_id)
-    pipeline.batch_verify(batch_id=batch_id)      # the worker dies here
-    assert metro.batch(batch_id)["verified"] == 2
+def test_running_the_same_work_twice_counts_it_once(metro, citizen_client, link):
+    batch_id = _released_without_a_worker(metro, citizen_client, link, event(subject="M1", quantity=60),
+                                          event(subject="M1", quantity=60))
 
-    _age_everything()
-    with django_capture_on_commit_callbacks(execute=True):
-        tasks.sweep_pipeline.delay()
-        tasks.sweep_pipeline.delay()
+    assert pipeline.batch_process(batch_id=batch_id) == 2
+    assert pipeline.batch_process(batch_id=batch_id) == 0   # a redelivered task finds nothing left
 
     status = metro.batch(batch_id)
     assert (status["credited"], status["capped"]) == (2, 1)
-    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 4670  # 100 km cap
+    assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 4670  # 100 km cap
+    assert ledger_check().ok
 
 
-def test_a_fresh_batch_is_left_to_its_own_worker(metro, linked_citizen_client):
-    metro.send(event(), run_tasks=False)
+def test_fresh_pending_work_is_left_to_its_own_worker(metro, citizen_client, link):
+    _released_without_a_worker(metro, citizen_client, link, event(subject="M1"))
     assert pipeline.stuck_batches() == []
 
 
-def test_a_batch_that_never_finishes_is_left_to_operators_after_many_runs(metro, linked_citizen_client):
-    from carbonpoints.earn.models import Batch
-
-    batch_id = metro.send(event(), run_tasks=False).json()["batch_id"]
+def test_a_batch_that_never_finishes_is_left_to_operators_after_many_runs(metro, citizen_client, link):
+    batch_id = _released_without_a_worker(metro, citizen_client, link, event(subject="M1"))
     _age_everything()
     assert pipeline.stuck_batches() == [batch_id]
 
     Batch.objects.filter(pk=batch_id).update(pipeline_runs=pipeline.MAX_PIPELINE_RUNS)
     assert pipeline.stuck_batches() == []
+
+
+def test_records_left_received_by_an_earlier_version_are_processed_by_the_worker(metro, citizen_client, link):
+    metro.send(event(external_id="old-1", subject="M2", quantity=10))
+    ActionRecord.objects.update(state="received", reason="")  # as the pipeline before 2026-12 left them
+    link(citizen_client, metro.partner, "M2", run_tasks=False)
+
+    assert pipeline.batch_process() == 1
+    assert metro.record("old-1")["state"] == "credited"
+    assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
 
 
 @pytest.mark.postgres
@@ -72,7 +89,8 @@ def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, 
 
     settings.EARN_PIPELINE_PARTITIONS = 2
     subjects = [f"member-{n}" for n in range(2, 12)]
-    metro.send(*[event(subject=s) for s in subjects], run_tasks=False)
+    metro.send(*[event(subject=s) for s in subjects])
+    ActionRecord.objects.update(state="received")  # left pending, as by a worker that died
     with connection.cursor() as cursor:
         cursor.execute("SELECT subject, abs(hashtext(subject) % 2) FROM earn_actionrecord")
         partition_of = dict(cursor.fetchall())
@@ -92,3 +110,21 @@ def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, 
     pipeline.batch_process()
     assert pending() == set()
     assert set(ActionRecord.objects.values_list("state", flat=True)) == {"unlinked"}
+
+
+def test_a_record_held_while_its_link_was_being_made_is_released_by_the_sweeper(
+    metro, citizen, citizen_client, django_capture_on_commit_callbacks
+):
+    from accounts.services import identity_link_create
+
+    batch_id = metro.send(event(subject="M3", quantity=10)).json()["batch_id"]
+    # the link commits without seeing the record (a request in flight): nothing released it
+    identity_link_create(account=citizen.carbon_account, partner_id=metro.partner.pk, subject="M3",
+                         actions=metro.partner.actions, wording="consent")
+    assert metro.batch(batch_id)["unlinked"] == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_pipeline.delay()
+
+    assert metro.batch(batch_id)["credited"] == 1
+    assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467

@@ -27,6 +27,14 @@ class EventResultSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted", "duplicate", "rejected"])
     code = serializers.CharField(required=False, help_text="Why it was rejected.")
+    state = serializers.ChoiceField(
+        choices=ActionState.choices, required=False,
+        help_text="Accepted records only (added 2026-12): the state the record reached in this request. "
+                  "Records are decided at intake, so this is usually final: credited, unlinked (held until "
+                  "the citizen links), rejected or flagged for review.",
+    )
+    reason = serializers.CharField(required=False, help_text="Accepted records only: the state's reason code "
+                                                             "(capped, not_linked, too_old…), when there is one.")
 
 
 class EventsResponseSerializer(serializers.Serializer):

@@ -28,7 +28,7 @@ from ..authentication import (
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, Partner, Upload
 from ..pipeline import unlinked_release
-from ..tasks import process_upload, quantify_batch, verify_batch
+from ..tasks import process_upload, verify_batch
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
 
@@ -74,8 +74,6 @@ class PartnerEventsView(PartnerView):
         with transaction.atomic():
             batch = Batch.objects.create(partner=self.partner)
             result = events_ingest(partner=self.partner, batch=batch, candidates=candidates)
-            if result.accepted:
-                quantify_batch.delay_on_commit(str(batch.pk))
         return Response({
             "batch_id": str(batch.pk), "received": result.accepted, "duplicates": result.duplicates,
             "rejected": result.rejected, "results": result.results,

@@ -1,0 +1,399 @@
+"""The earn side's rules: quantify, verify, cap and credit a batch of records, in memory.
+
+Pure functions over ``Record`` objects and the context the caller loaded up front (links,
+usage of the caps, overlapping trips, carried remainders). Nothing here reads or writes the
+database; ``store`` does, and ``runner`` decides when. Intake (records new from a partner) and
+the worker (records released on linking or approved on review) run the same rules, so there is
+one crediting path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from accounts import ledger_accounts as citizen_ledger
+from accounts.selectors import LinkedMember
+from carbonpoints.ledger.keys import AccountKey
+from carbonpoints.ledger.services import Leg, TransactionSpec
+from carbonpoints.methodologies.models import ConversionRule, Methodology
+from carbonpoints.methodologies.quantify import points_for, reduction_g
+from carbonpoints.methodologies.selectors import Catalogue
+
+from .. import ledger_accounts as earn_ledger
+from ..models import ActionRecord, ActionState
+
+MICRO = Decimal(1_000_000)
+"""Cap usage is counted in millionths of a unit: quantities have six decimal places, so the
+counters are exact integers on every database."""
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """One action record as the rules see it: its columns as plain attributes.
+
+    A run handles thousands at a time; Django's per-instance machinery cost more than the work
+    itself (docs/performance-ingest.md). ``id`` is None until a new record is inserted.
+    """
+
+    partner_id: int
+    external_id: str
+    subject: str
+    action: str
+    quantity: Decimal
+    unit: str
+    occurred_at: datetime
+    ends_at: datetime
+    received_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    batch_id: Any = None
+    raw: str = ""
+    attributes_json: str = "{}"
+    state: str = ActionState.RECEIVED
+    reason: str = ""
+    capped: bool = False
+    review: str = ""
+    account_id: int | None = None
+    methodology: Methodology | None = None
+    conversion_rule_id: int | None = None
+    reduction_g: int | None = None
+    counted_quantity: Decimal | None = None
+    credited_g: int | None = None
+    points: int | None = None
+    points_available_at: datetime | None = None
+    points_settled: bool = True
+    hold_until: datetime | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)
+    credited_at: datetime | None = None
+
+    @property
+    def methodology_id(self) -> int | None:
+        return self.methodology.pk if self.methodology is not None else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings the rules apply, read once per run."""
+
+    now: datetime
+    tz: tzinfo
+    clock_skew: timedelta
+    backfill: timedelta
+    hold: timedelta
+    settling: timedelta
+    duplicate_tolerance: timedelta
+
+
+def _rule(record: Record, code: str, **figures: Any) -> None:
+    record.explanation = {**record.explanation,
+                          "rules": [*record.explanation.get("rules", ()), {"code": code, **figures}]}
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+# --- quantify -----------------------------------------------------------------------------
+
+def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
+    """The methodology in force at ``occurred_at`` and its grams; or rejected, with the reason.
+
+    The explanation keeps only what is particular to the record (rules and the conversion); the
+    methodology's published factors are read from its version when the explanation is shown.
+    """
+    for record in records:
+        methodology = catalogue.methodology_at(record.action, record.occurred_at)
+        if methodology is None:
+            _reject(record, "no_methodology")
+            continue
+        if methodology.unit != record.unit:
+            _reject(record, "unit_mismatch", expected=methodology.unit)
+            continue
+        record.methodology = methodology
+        record.reduction_g = reduction_g(
+            quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
+            project_g_per_unit=methodology.project_g_per_unit,
+        )
+        if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
+            _reject(record, "no_reduction")
+            continue
+        record.state = ActionState.QUANTIFIED
+
+
+def _reject(record: Record, code: str, **figures: Any) -> None:
+    record.state, record.reason = ActionState.REJECTED, code
+    _rule(record, code, **figures)
+
+
+# --- verify: one record at a time ---------------------------------------------------------
+
+def plausibility_refusal(
+    *, quantity: Decimal, occurred_at: datetime, received_at: datetime, attributes: dict,
+    methodology: Methodology, clock_skew: timedelta, backfill: timedelta,
+) -> tuple[str, dict]:
+    """The reason code (and its figures) why a record is implausible, or ``("", {})``."""
+    if occurred_at > received_at + clock_skew:
+        return "occurred_in_future", {"max_skew_s": int(clock_skew.total_seconds())}
+    if occurred_at < received_at - backfill:
+        return "too_old", {"backfill_days": backfill.days}
+    if methodology.fixed_quantity is not None and quantity != methodology.fixed_quantity:
+        return "quantity_not_allowed", {"expected": str(methodology.fixed_quantity.normalize())}
+    if methodology.max_quantity_per_record is not None and quantity > methodology.max_quantity_per_record:
+        return "quantity_implausible", {"max": str(methodology.max_quantity_per_record.normalize()),
+                                        "unit": methodology.unit}
+    duration = attributes.get("duration_s")
+    if methodology.max_speed_kmh is not None and methodology.unit == "km" and duration:
+        speed = quantity / (Decimal(str(duration)) / 3600)
+        if speed > methodology.max_speed_kmh:
+            return "speed_implausible", {"speed_kmh": str(round(speed, 1)),
+                                         "max_kmh": str(methodology.max_speed_kmh.normalize())}
+    return "", {}
+
+
+KEPT_ON_REVERIFY = ("approved_on_review", "held_unlinked")
+"""Rules of an earlier verification that a new one keeps: the operator's decision and the hold."""
+
+
+def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMember],
+           policy: Policy) -> list[Record]:
+    """Quantified records → held (unlinked), expired or rejected; returns those left to verify.
+
+    A record counts for a citizen only through an active link whose consent covers its action
+    type (its scene); without one it is held for the linking window, then expires.
+    """
+    candidates = []
+    for record in records:
+        if record.state != ActionState.QUANTIFIED:
+            continue
+        if record.explanation:  # verified before (a release, a review): start again from its rules
+            kept = [r for r in record.explanation.get("rules", ()) if r["code"] in KEPT_ON_REVERIFY]
+            record.explanation = {"rules": kept} if kept else {}
+        record.capped = False
+        link = links.get((record.partner_id, record.subject))
+        linked = link is not None and record.action in link.actions
+        record.account_id = link.account_id if linked else None
+        code, figures = plausibility_refusal(
+            quantity=record.quantity, occurred_at=record.occurred_at, received_at=record.received_at,
+            attributes=record.attributes, methodology=record.methodology, clock_skew=policy.clock_skew,
+            backfill=policy.backfill,
+        )
+        if code:
+            _reject(record, code, **figures)
+        elif not linked:
+            _hold(record, policy, "not_linked" if link is None else "no_consent_for_action")
+        else:
+            candidates.append(record)
+    return candidates
+
+
+def _hold(record: Record, policy: Policy, reason: str) -> None:
+    record.hold_until = record.hold_until or record.received_at + policy.hold
+    if record.hold_until <= policy.now:
+        record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
+        _rule(record, "link_window_passed")
+        return
+    record.state, record.reason = ActionState.UNLINKED, reason
+    if not any(r["code"] == "held_unlinked" for r in record.explanation.get("rules", ())):
+        _rule(record, "held_unlinked", until=record.hold_until.isoformat())
+
+
+# --- verify: records against each other and the citizen's history --------------------------
+
+def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, tuple[int, str]]) -> None:
+    """Same citizen, same mode, overlapping time, another partner: flagged for review.
+
+    ``overlapping`` maps a candidate's position in ``candidates`` to the other partner's trip
+    (partner id, external id). An operator's approval skips this heuristic.
+    """
+    for n, record in enumerate(candidates):
+        if n in overlapping and record.review != ActionRecord.Review.APPROVED:
+            partner_id, external_id = overlapping[n]
+            record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
+            _rule(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
+
+
+UsageKey = tuple[int, str, date]
+"""(carbon account, action type, local day)."""
+
+
+def local_day(record: Record, tz: tzinfo) -> date:
+    return record.occurred_at.astimezone(tz).date()
+
+
+def usage_windows(candidates: Iterable[Record], tz: tzinfo) -> set[tuple[int, str, date, date]]:
+    """The days of cap usage the rules need: each candidate's day, or its month where a monthly
+    cap applies, as ``(account, action, first day, day after the last)``."""
+    windows = set()
+    for record in candidates:
+        day = local_day(record, tz)
+        if record.methodology.monthly_cap is not None:
+            first = day.replace(day=1)
+            windows.add((record.account_id, record.action, first, (first + timedelta(days=32)).replace(day=1)))
+        elif record.methodology.daily_cap is not None:
+            windows.add((record.account_id, record.action, day, day + timedelta(days=1)))
+    return windows
+
+
+def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzinfo) -> dict[UsageKey, int]:
+    """Per-citizen daily and monthly caps per action type: the excess is recorded, not counted.
+
+    ``usage`` holds what each citizen counted per action and local day before these records (in
+    millionths of the unit, for the days of ``usage_windows``). Records are taken in the order
+    they happened. Returns what they add to it.
+    """
+    day_used: dict[UsageKey, Decimal] = defaultdict(Decimal)
+    month_used: dict[tuple[int, str, int, int], Decimal] = defaultdict(Decimal)
+    for (account_id, action, day), micro in usage.items():
+        day_used[(account_id, action, day)] += micro / MICRO
+        month_used[(account_id, action, day.year, day.month)] += micro / MICRO
+    added: dict[UsageKey, int] = defaultdict(int)
+    for record in sorted(candidates, key=_in_time_order):
+        if record.state == ActionState.FLAGGED:
+            continue
+        methodology = record.methodology
+        day = local_day(record, tz)
+        day_key = (record.account_id, record.action, day)
+        month_key = (record.account_id, record.action, day.year, day.month)
+        counted = record.quantity
+        limits = []
+        if methodology.daily_cap is not None:
+            limits.append(("daily_cap", methodology.daily_cap, day_used[day_key]))
+        if methodology.monthly_cap is not None:
+            limits.append(("monthly_cap", methodology.monthly_cap, month_used[month_key]))
+        for code, cap, used in limits:
+            room = max(cap - used, Decimal(0))
+            if counted > room:
+                counted = room
+                record.capped = True
+                _rule(record, code, cap=_dec(cap), used_before=_dec(used), unit=methodology.unit)
+        day_used[day_key] += counted
+        month_used[month_key] += counted
+        added[day_key] += int(counted * MICRO)
+        record.counted_quantity = counted
+        if counted == record.quantity:
+            record.credited_g = record.reduction_g
+        else:
+            record.credited_g = reduction_g(
+                quantity=counted, baseline_g_per_unit=methodology.baseline_g_per_unit,
+                project_g_per_unit=methodology.project_g_per_unit,
+            )
+            _rule(record, "partly_counted", counted_quantity=_dec(counted), quantity=_dec(record.quantity),
+                  credited_g=record.credited_g)
+        record.state, record.reason = ActionState.VERIFIED, ("capped" if record.capped else "")
+    return {key: micro for key, micro in added.items() if micro}
+
+
+def _in_time_order(record: Record) -> tuple:
+    return record.occurred_at, record.id or 0, record.external_id
+
+
+# --- credit -------------------------------------------------------------------------------
+
+@dataclass
+class Credit:
+    """What crediting a batch moves: per citizen, per pool, and the carried remainders after."""
+
+    grams_by_owner: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    points_by_owner: dict[tuple[int, bool], int] = field(default_factory=lambda: defaultdict(int))
+    grams_by_pool: dict[AccountKey, int] = field(default_factory=lambda: defaultdict(int))
+    carries: dict[int, int] = field(default_factory=dict)
+    """Each citizen's carried remainder after the batch, where it changed."""
+    records: list[Record] = field(default_factory=list)
+    """The credited records that moved grams (each is named in the ledger transaction)."""
+
+    def account_keys(self) -> list[AccountKey]:
+        """The citizens' and pools' accounts the transaction moves (the sources are the platform's)."""
+        keys = [citizen_ledger.REDUCTION.of(owner) for owner in self.grams_by_owner]
+        keys += [_points_kind(pending).of(owner) for owner, pending in self.points_by_owner]
+        return keys + list(self.grams_by_pool)
+
+
+def _points_kind(pending: bool):
+    return citizen_ledger.POINTS_PENDING if pending else citizen_ledger.POINTS
+
+
+class NoConversionRule(RuntimeError):
+    """No conversion rule is in force: an operator must add one before anything is credited."""
+
+
+def credit(verified: list[Record], carried: Mapping[int, int], rules: list[ConversionRule],
+           policy: Policy) -> Credit:
+    """Verified → credited: points from the grams plus the citizen's carried remainder.
+
+    Records are taken in the order they happened, each at the conversion rule in force then. The
+    grams' claim passes to the pool of the action's methodology and month (vintage).
+    """
+    outcome = Credit()
+    carry = dict(carried)
+    pending = policy.settling > timedelta(0)
+    for record in sorted(verified, key=_in_time_order):
+        rule = _rule_at(rules, record.occurred_at) or _rule_at(rules, policy.now)
+        if rule is None:
+            raise NoConversionRule("no conversion rule in force: add one in the admin")
+        owner, grams = record.account_id, record.credited_g
+        before = carry.get(owner, 0)
+        points, remainder = points_for(grams=grams, carried_g=before, grams_per_point=rule.grams_per_point)
+        settles = pending and points > 0
+        record.explanation = {**record.explanation, "conversion": {
+            "grams_per_point": rule.grams_per_point, "carried_in_g": before, "carried_out_g": remainder,
+            "points": points, "points_status": "pending" if settles else "available",
+        }}
+        carry[owner] = remainder
+        record.conversion_rule_id = rule.pk
+        record.points = points
+        record.state, record.credited_at = ActionState.CREDITED, policy.now
+        record.points_settled = not settles
+        record.points_available_at = policy.now + policy.settling if settles else policy.now
+        if settles:
+            _rule(record, "settling_period", days=policy.settling.days)
+        if grams == 0:
+            continue
+        outcome.records.append(record)
+        outcome.grams_by_owner[owner] += grams
+        local = record.occurred_at.astimezone(policy.tz)
+        pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
+                                           vintage_month=local.month)
+        outcome.grams_by_pool[pool] += grams
+        if points:
+            outcome.points_by_owner[(owner, settles)] += points
+    outcome.carries = {owner: grams for owner, grams in carry.items() if grams != carried.get(owner, 0)}
+    return outcome
+
+
+def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None:
+    for rule in reversed(rules):
+        if rule.in_force(at):
+            return rule
+    return None
+
+
+def credit_transaction(outcome: Credit, accounts: Mapping[AccountKey, Any]) -> TransactionSpec | None:
+    """The batch's one balanced ledger transaction: each citizen's grams and points (summed over
+    the batch), each pool's claim, and the three issuance legs they come from. Its metadata lists
+    the actions, so every gram traces back; its idempotency key is derived from them."""
+    if not outcome.records:
+        return None
+    total_g = sum(outcome.grams_by_owner.values())
+    total_points = sum(outcome.points_by_owner.values())
+    legs = [Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g), Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g)]
+    legs += [Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g) for owner, g in outcome.grams_by_owner.items()]
+    legs += [Leg(accounts[pool], g) for pool, g in outcome.grams_by_pool.items()]
+    if total_points:
+        legs.append(Leg(accounts[earn_ledger.POINTS_ISSUANCE], -total_points))
+        legs += [Leg(accounts[_points_kind(pending).of(owner)], p)
+                 for (owner, pending), p in outcome.points_by_owner.items()]
+    ids = sorted(record.id for record in outcome.records)
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
+    return TransactionSpec(
+        kind=earn_ledger.CREDIT_KIND, legs=legs,
+        idempotency_key=f"earn:credit:{ids[0]}-{ids[-1]}:{digest}",
+        reference=f"actions:{ids[0]}-{ids[-1]}",
+        memo=f"{len(ids)} actions credited",
+        metadata={"action_ids": ids},
+    )

@@ -1,0 +1,254 @@
+"""When the rules run: transactions, locks and partitions around ``rules`` and ``store``.
+
+Two entrances share one crediting path:
+- ``records_take_in``: a partner's new records, decided and inserted in their final state in the
+  partner's own request (the normal case: one write per record);
+- ``batch_process``: what must wait for later (records released when their citizen links, or
+  approved by an operator), claimed from the database by the worker and written back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts import ledger_accounts as citizen_ledger
+from carbonpoints.ledger.services import Leg, TransactionSpec, ledger_accounts_get_or_create, transaction_post_many
+from carbonpoints.methodologies.selectors import Catalogue
+
+from .. import ledger_accounts as earn_ledger
+from ..models import ActionState, Batch
+from . import rules, store
+from .rules import Credit, Policy, Record, UsageKey
+
+CHUNK = 5000
+"""Records a worker run takes at a time by default (``EARN_PIPELINE_CHUNK``)."""
+
+
+def policy(now: datetime | None = None) -> Policy:
+    return Policy(
+        now=now or timezone.now(), tz=timezone.get_current_timezone(),
+        clock_skew=timedelta(seconds=settings.EARN_CLOCK_SKEW_S),
+        backfill=timedelta(days=settings.EARN_BACKFILL_DAYS),
+        hold=timedelta(days=settings.EARN_UNLINKED_HOLD_DAYS),
+        settling=timedelta(days=settings.EARN_SETTLING_DAYS),
+        duplicate_tolerance=timedelta(seconds=settings.EARN_DUPLICATE_TOLERANCE_S),
+    )
+
+
+@dataclass
+class Decided:
+    """What verifying and crediting a set of records adds besides the records themselves."""
+
+    usage: dict[UsageKey, int]
+    credit: Credit
+
+
+def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
+            known: set[str] | None = None) -> Decided:
+    """Quantify, verify, cap and credit ``records`` in memory, from context read up front.
+
+    The citizens concerned are locked before their usage and carries are read, so concurrent
+    batches of one citizen queue here and caps hold across them. ``known``: external ids found
+    already stored once the locks are held (a partner's resend): they are dropped from ``records``.
+    """
+    rules.quantify(records, catalogue)
+    candidates = rules.screen(records, store.links(r for r in records if r.state == ActionState.QUANTIFIED),
+                              now_policy)
+    store.citizens_lock(r.account_id for r in candidates)
+    if known is not None:
+        known |= store.known_external_ids(partner_id=records[0].partner_id,
+                                          external_ids=[r.external_id for r in records])
+        candidates = [r for r in candidates if r.external_id not in known]
+    rules.flag_duplicate_trips(candidates, store.overlapping_trips(candidates, now_policy.duplicate_tolerance))
+    counted = [r for r in candidates if r.state != ActionState.FLAGGED]
+    usage = rules.apply_caps(counted, store.usage(rules.usage_windows(counted, now_policy.tz)), now_policy.tz)
+    verified = [r for r in counted if r.state == ActionState.VERIFIED]
+    credit = rules.credit(verified, store.carries(r.account_id for r in verified), catalogue.rules, now_policy)
+    return Decided(usage=usage, credit=credit)
+
+
+def _post(decided: Decided) -> None:
+    """The counters, the carried remainders and the one ledger transaction of what was decided.
+
+    The ledger goes last: the issuance accounts are hot rows, held only until commit.
+    """
+    store.usage_add(decided.usage)
+    store.carries_save(decided.credit.carries)
+    spec = _credit_spec(decided.credit)
+    if spec is not None:
+        transaction_post_many(specs=[spec])
+
+
+def _credit_spec(credit: Credit) -> TransactionSpec | None:
+    if not credit.records:
+        return None
+    accounts = ledger_accounts_get_or_create(keys=credit.account_keys())
+    accounts |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
+    return rules.credit_transaction(credit, accounts)
+
+
+class Raced(Exception):
+    """A concurrent request stored one of these records first, after this one decided to count
+    it: the transaction is rolled back and decided again."""
+
+
+ATTEMPTS = 3
+
+
+def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
+    """A partner's new records, each decided and inserted once in its final state.
+
+    Runs in its own transaction (a savepoint inside the caller's), retried when a concurrent
+    resend of the same records wins a race. Returns the records inserted, by external id; the
+    others were sent before (duplicates).
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _take_in(records, batch, partner_id)
+        except Raced:
+            if attempt == ATTEMPTS - 1:
+                raise
+            records = [Record(**_as_sent(r)) for r in records]  # decide again from the records as sent
+    raise AssertionError("unreachable")
+
+
+def _as_sent(record: Record) -> dict:
+    return {name: getattr(record, name) for name in (
+        "partner_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at", "ends_at",
+        "received_at", "attributes", "raw", "attributes_json")}
+
+
+def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
+    now = timezone.now()
+    known: set[str] = set()
+    decided = _decide(records, Catalogue(), policy(now), known=known)
+    fresh = [r for r in records if r.external_id not in known]
+    ids = store.records_insert(fresh, batch_id=batch.pk, partner_id=partner_id, now=now)
+    if any(r.external_id not in ids for r in fresh if r.account_id is not None):
+        raise Raced()
+    for record in fresh:
+        record.id = ids.get(record.external_id)
+    _post(decided)
+    return {r.external_id: r for r in fresh if r.id is not None}
+
+
+# --- the worker ---------------------------------------------------------------------------
+
+def _chunk_size() -> int:
+    return getattr(settings, "EARN_PIPELINE_CHUNK", CHUNK)
+
+
+def _process_chunk(*, batch_id, partition: tuple[int, int] | None = None) -> int:
+    """One chunk of pending records, in one database transaction: claimed, decided, written."""
+    with transaction.atomic():
+        store.worker_transaction_setup()
+        records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
+        if not records:
+            return 0
+        now = timezone.now()
+        decided = _decide(records, Catalogue(), policy(now))
+        store.records_update(records, now)
+        _post(decided)
+    return len(records)
+
+
+def _run(*, batch_id, partition: tuple[int, int] | None = None) -> int:
+    done = 0
+    while (taken := _process_chunk(batch_id=batch_id, partition=partition)) == _chunk_size():
+        done += taken  # a shorter chunk means the rest, if any, is locked by another run that will finish it
+    return done + taken
+
+
+def _drain() -> int:
+    """Every pending record, whatever its batch, one partition at a time.
+
+    With ``EARN_PIPELINE_PARTITIONS`` = n > 1 (PostgreSQL), concurrent runs each take a partition
+    of the queue by member id under an advisory lock, so they do not queue on the citizens they
+    would share. A run that finds a partition taken leaves it to its holder, which looks again
+    after letting go: records committed meanwhile are never stranded.
+    """
+    n = getattr(settings, "EARN_PIPELINE_PARTITIONS", 1)
+    if n <= 1 or connection.vendor != "postgresql":
+        return _run(batch_id=None)
+    done = 0
+    for p in range(n):
+        while store.partition_lock(p):
+            try:
+                done += _run(batch_id=None, partition=(p, n))
+            finally:
+                store.partition_unlock(p)
+            if not store.partition_pending(p, n):
+                break
+    return done
+
+
+def batch_process(*, batch_id=None) -> int:
+    """A batch's pending records, then every other pending record; how many were processed.
+
+    The batch's own records go first and commit on their own, so a record that fails elsewhere
+    in the queue never holds this batch back.
+    """
+    done = _run(batch_id=batch_id) if batch_id is not None else 0
+    return done + _drain()
+
+
+# --- periodic work ------------------------------------------------------------------------
+
+def points_settle(*, limit: int = CHUNK) -> int:
+    """Move points whose settling period is over from pending to available."""
+    with transaction.atomic():
+        due = store.settling_due(limit)
+        owners = {account_id for _, account_id, _ in due}
+        keys = [kind.of(o) for o in owners for kind in (citizen_ledger.POINTS, citizen_ledger.POINTS_PENDING)]
+        accounts = ledger_accounts_get_or_create(keys=keys)
+        transaction_post_many(specs=[
+            TransactionSpec(
+                kind=earn_ledger.SETTLE_KIND, idempotency_key=f"earn:settle:{pk}", reference=f"action:{pk}",
+                legs=[Leg(accounts[citizen_ledger.POINTS_PENDING.of(owner)], -points),
+                      Leg(accounts[citizen_ledger.POINTS.of(owner)], points)],
+            )
+            for pk, owner, points in due if points
+        ])
+        store.settled([pk for pk, _, _ in due])
+    return len(due)
+
+
+def unlinked_expire() -> int:
+    """Held records whose citizen did not link in time expire (set-based)."""
+    return store.unlinked_expire(timezone.now())
+
+
+def unlinked_release(*, partner_id: int, subject: str) -> tuple[list[str], int]:
+    """A citizen linked this subject: its held records go back to verification.
+
+    Returns the batches to process again (the caller enqueues them after commit) and how many
+    records were released.
+    """
+    return store.unlinked_release(partner_id=partner_id, subject=subject, now=timezone.now())
+
+
+def unlinked_since_linked() -> list[str]:
+    """Held records whose member id was linked after they were held: the batches to process."""
+    return store.unlinked_since_linked(timezone.now())
+
+
+MAX_PIPELINE_RUNS = 20
+"""A batch run this often without finishing is left to an operator (a poison batch would loop)."""
+
+
+def batch_run_record(*, batch_id) -> None:
+    """Count a worker run on the batch."""
+    store.batch_run_count(batch_id=batch_id, now=timezone.now())
+
+
+def stuck_batches(*, older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> list[str]:
+    """Batches with records waiting in a pending state for longer than a run should take."""
+    return store.batches_with_pending(updated_before=timezone.now() - older_than, max_runs=MAX_PIPELINE_RUNS,
+                                      limit=limit)
+
