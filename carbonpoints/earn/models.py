@@ -120,8 +120,11 @@ class ActionRecord(models.Model):
 
     # No single-column indexes where a composite one leads with the column (see Meta): every index
     # is written on each insert and on each pipeline update, and these ones served no query.
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="records", db_index=False)
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="records", db_index=False)
+    # References are checked a statement at a time by a trigger (migration 0005), not row by row.
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="records", db_index=False,
+                                db_constraint=False)
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="records", db_index=False,
+                              db_constraint=False)
     external_id = models.CharField(_("external id"), max_length=128)
     subject = models.CharField(_("member id at the partner"), max_length=128)
     action = models.SlugField(_("action type"), max_length=40, db_index=False)
@@ -139,9 +142,12 @@ class ActionRecord(models.Model):
     capped = models.BooleanField(_("capped"), default=False)
     review = models.CharField(_("review"), max_length=10, choices=Review.choices, default="", blank=True)
     account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="actions", verbose_name=_("citizen account"), db_index=False)
-    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, null=True, blank=True)
-    conversion_rule = models.ForeignKey(ConversionRule, on_delete=models.PROTECT, null=True, blank=True)
+                                related_name="actions", verbose_name=_("citizen account"), db_index=False,
+                                db_constraint=False)
+    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, null=True, blank=True,
+                                    db_constraint=False, db_index=False)
+    conversion_rule = models.ForeignKey(ConversionRule, on_delete=models.PROTECT, null=True, blank=True,
+                                        db_constraint=False, db_index=False)
     reduction_g = models.BigIntegerField(_("raw reduction (g)"), null=True, blank=True)
     counted_quantity = models.DecimalField(_("counted quantity"), max_digits=20, decimal_places=6,
                                            null=True, blank=True)

@@ -388,10 +388,12 @@ def _accounts_read(keys: set[tuple[str, int, str]]) -> dict[tuple[str, int, str]
         kinds, owners, units = zip(*keys, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT a.id, a.kind, a.owner_id, a.unit, a.allow_negative, a.balance "
-                f"FROM {LedgerAccount._meta.db_table} a "
-                "JOIN unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
-                "ON a.kind = k.kind AND a.owner_id = k.owner_id AND a.unit = k.unit",
+                # LATERAL … LIMIT 1: one lookup of the unique index per key, whatever the
+                # statistics of a fast-growing table say (see carbonpoints/earn/pipeline/store.py)
+                f"SELECT a.id, k.kind, k.owner_id, k.unit, a.allow_negative, a.balance "
+                "FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
+                f"CROSS JOIN LATERAL (SELECT id, allow_negative, balance FROM {LedgerAccount._meta.db_table} "
+                "    WHERE kind = k.kind AND owner_id = k.owner_id AND unit = k.unit LIMIT 1) a",
                 [pg_array(kinds), pg_array(owners), pg_array(units)],
             )
             rows = cursor.fetchall()

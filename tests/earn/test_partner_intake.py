@@ -2,9 +2,11 @@
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from carbonpoints.earn.models import ActionRecord
 
@@ -155,3 +157,31 @@ def test_concurrent_resends_of_the_same_events_store_each_once(metro):
 def test_an_external_id_with_a_slash_can_be_looked_up(metro):
     metro.send(event(external_id="2026/11/27-0001"))
     assert metro.record("2026/11/27-0001")["external_id"] == "2026/11/27-0001"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_resends_of_a_linked_citizens_events_credit_each_once(metro, linked_citizen_client):
+    from carbonpoints.ledger.selectors import ledger_check
+
+    events = [event(external_id=f"l-{i}", quantity=1, occurred_at=timezone.now() - timedelta(minutes=i))
+              for i in range(50)]
+    barrier = threading.Barrier(3)
+    answers = []
+
+    def resend():
+        try:
+            barrier.wait()
+            answers.append(metro.send(*events).json())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resend) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(a["received"] for a in answers) == [0, 0, 50]
+    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 50 * 47  # 46.7 g, rounded
+    assert ledger_check().ok

@@ -92,12 +92,7 @@ def _credit_spec(credit: Credit) -> TransactionSpec | None:
     return rules.credit_transaction(credit, accounts)
 
 
-class Raced(Exception):
-    """A concurrent request stored one of these records first, after this one decided to count
-    it: the transaction is rolled back and decided again."""
-
-
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 
 def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
@@ -111,7 +106,7 @@ def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> 
         try:
             with transaction.atomic():
                 return _take_in(records, batch, partner_id)
-        except Raced:
+        except store.Raced:
             if attempt == ATTEMPTS - 1:
                 raise
             records = [Record(**_as_sent(r)) for r in records]  # decide again from the records as sent
@@ -125,17 +120,14 @@ def _as_sent(record: Record) -> dict:
 
 
 def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
+    store.transaction_setup(durable=True)
     now = timezone.now()
     known: set[str] = set()
     decided = _decide(records, Catalogue(), policy(now), known=known)
     fresh = [r for r in records if r.external_id not in known]
-    ids = store.records_insert(fresh, batch_id=batch.pk, partner_id=partner_id, now=now)
-    if any(r.external_id not in ids for r in fresh if r.account_id is not None):
-        raise Raced()
-    for record in fresh:
-        record.id = ids.get(record.external_id)
+    store.records_insert(fresh, batch_id=batch.pk, partner_id=partner_id, now=now)
     _post(decided)
-    return {r.external_id: r for r in fresh if r.id is not None}
+    return {r.external_id: r for r in fresh}
 
 
 # --- the worker ---------------------------------------------------------------------------
@@ -147,7 +139,7 @@ def _chunk_size() -> int:
 def _process_chunk(*, batch_id, partition: tuple[int, int] | None = None) -> int:
     """One chunk of pending records, in one database transaction: claimed, decided, written."""
     with transaction.atomic():
-        store.worker_transaction_setup()
+        store.transaction_setup(durable=False)
         records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
         if not records:
             return 0
