@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,11 +13,15 @@ from .models import ConversionRule, Methodology
 class Catalogue:
     """Every methodology version and conversion rule, to pick the one in force at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, methodologies: Iterable[Methodology] | None = None,
+                 rules: Iterable[ConversionRule] | None = None) -> None:
+        """The catalogue in force, read from the database; or of the versions and rules given."""
+        if methodologies is None:
+            methodologies = Methodology.objects.order_by("code", "valid_from")
         self.versions: dict[str, list[Methodology]] = defaultdict(list)
-        for methodology in Methodology.objects.order_by("code", "valid_from"):
+        for methodology in sorted(methodologies, key=lambda m: (m.code, m.valid_from)):
             self.versions[methodology.code].append(methodology)
-        self.rules = list(ConversionRule.objects.order_by("valid_from"))
+        self.rules = sorted(ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from)
         self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 
     def codes(self) -> set[str]:

@@ -120,7 +120,6 @@ def _as_sent(record: Record) -> dict:
 
 
 def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
-    store.transaction_setup(durable=True)
     now = timezone.now()
     known: set[str] = set()
     decided = _decide(records, Catalogue(), policy(now), known=known)
@@ -139,7 +138,7 @@ def _chunk_size() -> int:
 def _process_chunk(*, batch_id, partition: tuple[int, int] | None = None) -> int:
     """One chunk of pending records, in one database transaction: claimed, decided, written."""
     with transaction.atomic():
-        store.transaction_setup(durable=False)
+        store.worker_transaction_setup()
         records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
         if not records:
             return 0

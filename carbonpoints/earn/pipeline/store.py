@@ -401,26 +401,22 @@ def partition_pending(p: int, n: int) -> bool:
                     [pg_array(PENDING_STATES), n, p])[0][0]
 
 
-KEYED_LOOKUPS = (
+WORKER_TRANSACTION = (
+    "SET LOCAL synchronous_commit = off; "
     "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off; "
     "SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0"
 )
-"""How every pipeline transaction plans on PostgreSQL: index walks only.
+"""How a worker transaction runs on PostgreSQL.
 
-Every statement looks rows up by a key (a record's id, a citizen's time window, an account's
-unique key), thousands at a time. While a feed bursts, the statistics lag behind (a table of
-100,000 credited records counted as 500), and the planner chose a hash join over a sequential
-scan of the whole action table for the duplicate-trip lookup: 60 ms of a 1000-event request,
-growing with the table. Walking the indexes row by row costs the same whatever the table's size.
+Asynchronous commit: a lost commit leaves its records pending, to be done again; partners' intake
+stays durable, so an accepted event is never lost. Index walks only: the claim of up to a chunk
+of pending records, during a burst, was planned as a scan of every pending record.
 """
-ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
-"""The worker's transactions only: a lost commit leaves its records pending, to be done again.
-Partners' intake stays durable: an accepted event is never lost."""
 
 
-def transaction_setup(*, durable: bool) -> None:
+def worker_transaction_setup() -> None:
     if _postgresql():
-        _execute(KEYED_LOOKUPS if durable else f"{KEYED_LOOKUPS}; {ASYNC_COMMIT}", [])
+        _execute(WORKER_TRANSACTION, [])
 
 
 def batch_run_count(*, batch_id, now: datetime) -> None:
