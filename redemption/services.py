@@ -274,7 +274,14 @@ def _has_limits(scenario: Scenario) -> bool:
 
 
 def _take_stock(scenario: Scenario) -> None:
-    """One unit of stock, or ``out_of_stock``: a conditional UPDATE, so it never oversells."""
+    """One unit of stock, or ``out_of_stock``: a conditional UPDATE, so it never oversells.
+
+    Callers take it as their last write, after the citizen's points are reserved by the
+    ledger: the scenario's stock row is the one every buyer of a flash sale shares, and a row
+    changed by an UPDATE stays locked until the commit. Taken last, it is held for one
+    statement and the commit, instead of for the whole spend. When the stock is gone the
+    refusal rolls the reserved points back with the rest of the attempt.
+    """
     if scenario.stock is None:
         return
     if not Scenario.objects.filter(pk=scenario.pk, stock_left__gt=0).update(stock_left=F("stock_left") - 1):
@@ -317,9 +324,12 @@ def _voucher_code() -> str:
 def redemption_create(
     *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False
 ) -> Redemption:
-    """Spend the points, take one unit of stock and issue the voucher (or donate), all or nothing.
+    """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
 
-    The stock is taken by a conditional UPDATE; the ledger refuses an overdraft. The citizen's
+    The ledger reserves the citizen's points first (it refuses an overdraft); the stock is taken
+    last, by a conditional UPDATE, so a flash sale's shared stock row is locked only from that
+    statement to the commit. Stock gone after the points were reserved rolls the whole attempt
+    back: nothing is spent. The citizen's
     carbon-account row is locked first only when the scenario limits uses per citizen, so that
     two redemptions of one citizen count each other; otherwise the ledger's lock on the
     citizen's points is all a citizen needs.
@@ -350,7 +360,6 @@ def redemption_create(
                 status=Redemption.Status.REFUNDED
             )
             _check_limits(scenario=scenario, used=used)
-        _take_stock(scenario)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
             citizen_id=citizen.pk,
@@ -367,11 +376,12 @@ def redemption_create(
         )
         if donation:
             redemption.save(force_insert=True)
-            return redemption
-        expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
-        if scenario.valid_until:
-            expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
-        _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        else:
+            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+            if scenario.valid_until:
+                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+            _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
     return redemption
 
 
@@ -402,16 +412,16 @@ def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) ->
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
     """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock.
 
-    Stock goes back before the ledger is touched: the same lock order as a redemption (scenario
-    row, then ledger accounts), so the two never deadlock.
+    The ledger first, the stock last: the same lock order as a redemption (ledger accounts, then
+    the scenario's stock row), so the two never deadlock.
     """
-    if give_back_stock:
-        _return_stock(redemption.scenario)
     redemption.refund_tx = transaction_reverse(
         original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
     )
     redemption.status = Redemption.Status.REFUNDED
     redemption.save(update_fields=["refund_tx", "status"])
+    if give_back_stock:
+        _return_stock(redemption.scenario)
 
 
 def voucher_expire(*, voucher_id: int) -> bool:
@@ -528,15 +538,16 @@ def checkout_create(
             _lock(CarbonAccount.objects.filter(pk=citizen_id))
             used_before = Checkout.objects.filter(citizen_id=citizen_id, scenario=scenario, status=Checkout.Status.PAID)
             _check_limits(scenario=scenario, used=used_before)
-        _take_stock(scenario)
         spend_tx = _spend(
             citizen_id=citizen_id, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
             kind="checkout", key=f"checkout:{code_id}", reference=f"scenario:{scenario.pk}",
         )
-        return Checkout.objects.create(
+        checkout = Checkout.objects.create(
             merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier_id=staff.user_id,
             amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
         )
+        _take_stock(scenario)  # last, as for a redemption
+        return checkout
 
 
 def _payment_code_use(code: str) -> tuple[int, int] | None:
@@ -570,13 +581,13 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
         window = timedelta(minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
         if checkout.created_at + window < timezone.now():
             raise refusals.ReversalWindowClosed(window_minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
-        _return_stock(checkout.scenario)  # scenario row before ledger accounts, as when paying
         checkout.refund_tx = transaction_reverse(
             original=checkout.spend_tx, idempotency_key=f"refund:checkout:{checkout.pk}", memo="checkout reversed"
         )
         checkout.status = Checkout.Status.REVERSED
         checkout.reversed_at = timezone.now()
         checkout.save(update_fields=["refund_tx", "status", "reversed_at"])
+        _return_stock(checkout.scenario)  # ledger accounts before the scenario row, as when paying
     return checkout
 
 
