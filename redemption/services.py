@@ -97,8 +97,12 @@ def staff_add(
 # --- idempotent requests ---------------------------------------------------------------------
 
 
+AnswerKeeper = Callable[[int, dict], None]
+"""Keeps ``(status, body)`` as the answer to the key being run, inside its transaction."""
+
+
 def idempotent_answer(
-    *, user: User, scope: str, key: str, params: dict, action: Callable[[], tuple[int, dict]]
+    *, user: User, scope: str, key: str, params: dict, action: Callable[[AnswerKeeper], tuple[int, dict] | None]
 ) -> tuple[int, dict]:
     """Answer once per (user, scope, key): a retry gets the first status and body back.
 
@@ -108,6 +112,11 @@ def idempotent_answer(
     first. A refusal (409 and the like) is kept as the first answer too, like Stripe does: the
     attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
     successful path needs no savepoint.
+
+    ``action`` is handed a keeper: it may keep its answer itself before its last write (a
+    redemption does, so that taking the stock is the last statement before the commit and the
+    hot stock row is locked as briefly as can be) and return ``None``; otherwise the
+    ``(status, body)`` it returns is kept.
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
@@ -115,9 +124,16 @@ def idempotent_answer(
         with transaction.atomic():
             claimed = _answer_claim(**answer)
             if claimed is not None:
-                status, body = action()
-                IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
-                return status, body
+                kept: list[tuple[int, dict]] = []
+
+                def keep(status: int, body: dict) -> None:
+                    IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
+                    kept.append((status, body))
+
+                answer_now = action(keep)
+                if not kept:
+                    keep(*answer_now)
+                return kept[-1]
     except refusals.SpendRefused as refusal:
         if refusal.status == 404:
             raise
@@ -322,7 +338,8 @@ def _voucher_code() -> str:
 
 
 def redemption_create(
-    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False
+    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
+    on_written: Callable[[Redemption], None] | None = None,
 ) -> Redemption:
     """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
 
@@ -337,7 +354,9 @@ def redemption_create(
     A retry with the same key answers with the first redemption. ``key_claimed`` says the
     caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
     redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
-    attempt on a refusal (so no savepoint is needed here).
+    attempt on a refusal (so no savepoint is needed here). ``on_written`` is called with the
+    written redemption just before the stock is taken: the caller keeps its answer there, so
+    that nothing but the commit follows the stock UPDATE.
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
     with transaction.atomic(savepoint=not key_claimed):
@@ -381,6 +400,8 @@ def redemption_create(
             if scenario.valid_until:
                 expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
             _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        if on_written is not None:
+            on_written(redemption)
         _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
     return redemption
 

@@ -269,11 +269,14 @@ def wallet_redeem(request):
     except ValueError:
         return redirect("wallet")
 
-    def redeem():
-        redemption = services.redemption_create(
-            citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True
+    def redeem(keep):
+        def answer(redemption):  # kept before the stock is taken: see redemption_create
+            keep(201, {"id": redemption.pk, "title": redemption.scenario.title})
+
+        services.redemption_create(
+            citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True, on_written=answer
         )
-        return 201, {"id": redemption.pk, "title": redemption.scenario.title}
+        return None
 
     try:
         status, body = services.idempotent_answer(
