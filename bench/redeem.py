@@ -171,6 +171,11 @@ def flash_sale(base: str, port: int, requests: list[bytes], connections: int) ->
     }
 
 
+def shape(args) -> str:
+    return f"gunicorn {args.workers} × {args.worker_class}" + (
+        f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flash", action="store_true", help="a flash sale instead (see above)")
@@ -178,7 +183,9 @@ def main() -> None:
     parser.add_argument("--stock", type=int, default=500, help="the flash sale's stock")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     args = parser.parse_args()
     args.citizens = args.citizens or (5000 if args.flash else 2000)
 
@@ -253,7 +260,7 @@ def main() -> None:
 
     figures = {}
     load_before = os.getloadavg()
-    with gunicorn(workers=args.workers) as base:
+    with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads) as base:
         step(f"redeeming for {args.seconds} s with {args.connections} connections")
         bodies = [json.dumps({"scenario_id": s}) for s in big]
         before = Redemption.objects.count()
@@ -295,7 +302,7 @@ def main() -> None:
     ratio = round(r["redemptions_per_s"] / reads["req_per_s"], 2) if reads["req_per_s"] else 0
     figures["ratio_redemptions_to_reads"] = ratio
     print_table(
-        f"redemptions and checkouts, {args.citizens:,} citizens, gunicorn × {args.workers} "
+        f"redemptions and checkouts, {args.citizens:,} citizens, {shape(args)} "
         f"(load average before: {load_before[0]:.1f})",
         ["figure", "value", "target"],
         [
@@ -316,7 +323,7 @@ def main() -> None:
     met = (r["redemptions_per_s"] >= 300 and ratio >= 0.4 and not oversold and proof["sold_of_50"] == 50
            and lowest >= 0 and ledger_ok)
     print(f"targets: {'met' if met else 'MISSED'}")
-    write_results("redeem", {"citizens": args.citizens, "workers": args.workers, "load_average_before": load_before,
+    write_results("redeem", {"citizens": args.citizens, "server": shape(args), "load_average_before": load_before,
                              "load_average_after": os.getloadavg(), **figures, "proof": proof, "target_met": met})
     if oversold or lowest < 0 or not ledger_ok or proof["sold_of_50"] != 50:
         raise SystemExit("oversell or overdraw: see above")
@@ -331,7 +338,7 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
     flash = scenario(kind="voucher", title="Bench flash sale", points_cost=COST, stock=args.stock)
     requests = flash_requests(tokens, flash, run)  # built before the clock
     load_before = os.getloadavg()
-    with gunicorn(workers=args.workers) as base:
+    with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads) as base:
         step(f"flash sale: {len(requests):,} citizens for a stock of {args.stock:,}, "
              f"{args.connections} connections released together")
         sale = flash_sale(base, PORT, requests, args.connections)
@@ -342,7 +349,7 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
     answers = ", ".join(f"{code} {n:,}" for code, n in sorted(sale["answers"].items()))
     print_table(
         f"flash sale: {len(requests):,} citizens, stock {args.stock:,}, {args.connections} connections, "
-        f"gunicorn × {args.workers} (load average before: {load_before[0]:.1f})",
+        f"{shape(args)} (load average before: {load_before[0]:.1f})",
         ["figure", "value", "target"],
         [
             ["sold / stock", f"{sold} / {args.stock}", f"exactly {args.stock}"],
@@ -362,7 +369,7 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
              and proof["ledger_check_ok"])
     met = sound and sale["p99_ms"] <= 500
     print(f"targets: {'met' if met else 'MISSED'}")
-    write_results("redeem-flash", {"citizens": len(requests), "stock": args.stock, "workers": args.workers,
+    write_results("redeem-flash", {"citizens": len(requests), "stock": args.stock, "server": shape(args),
                                    "load_average_before": load_before, "load_average_after": os.getloadavg(),
                                    "flash_sale": sale, "proof": proof, "target_met": met})
     if sold != args.stock:

@@ -102,7 +102,8 @@ AnswerKeeper = Callable[[int, dict], None]
 
 
 def idempotent_answer(
-    *, user: User, scope: str, key: str, params: dict, action: Callable[[AnswerKeeper], tuple[int, dict] | None]
+    *, user: User, scope: str, key: str, params: dict, action: Callable[[AnswerKeeper], tuple[int, dict] | None],
+    check: Callable[[], None] | None = None,
 ) -> tuple[int, dict]:
     """Answer once per (user, scope, key): a retry gets the first status and body back.
 
@@ -117,10 +118,17 @@ def idempotent_answer(
     redemption does, so that taking the stock is the last statement before the commit and the
     hot stock row is locked as briefly as can be) and return ``None``; otherwise the
     ``(status, body)`` it returns is kept.
+
+    ``check`` runs before anything is written and raises the refusals that need no lock (sold
+    out, paused). Such a refusal costs one INSERT of its answer, or, when the key has an answer
+    already, returns that one: in a flash sale, thousands are refused once the stock is gone,
+    and each refusal is then a read and one write.
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
     try:
+        if check is not None:
+            check()
         with transaction.atomic():
             claimed = _answer_claim(**answer)
             if claimed is not None:
@@ -138,9 +146,8 @@ def idempotent_answer(
         if refusal.status == 404:
             raise
         status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
-        with transaction.atomic():
-            if _answer_claim(**answer, status_code=status, body=body) is not None:
-                return status, body
+        if _answer_claim(**answer, status_code=status, body=body) is not None:  # one statement: its own commit
+            return status, body
     return _answer_kept(**answer)
 
 
@@ -337,9 +344,25 @@ def _voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
 
 
+def redemption_scenario(*, scenario_id: int) -> Scenario:
+    """The scenario as read now, or the refusal it gives anyone: not found, unavailable, sold out.
+
+    Read without a lock: a sold-out count read here is final for this attempt (stock that comes
+    back later is for later attempts), and a positive one is decided by the stock UPDATE.
+    """
+    scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+    if scenario is None:
+        raise refusals.ScenarioNotFound()
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
+        raise refusals.ScenarioUnavailable(status=scenario.status)
+    if scenario.stock is not None and scenario.stock_left <= 0:
+        raise refusals.OutOfStock()
+    return scenario
+
+
 def redemption_create(
     *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
-    on_written: Callable[[Redemption], None] | None = None,
+    on_written: Callable[[Redemption], None] | None = None, scenario: Scenario | None = None,
 ) -> Redemption:
     """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
 
@@ -356,7 +379,8 @@ def redemption_create(
     redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
     attempt on a refusal (so no savepoint is needed here). ``on_written`` is called with the
     written redemption just before the stock is taken: the caller keeps its answer there, so
-    that nothing but the commit follows the stock UPDATE.
+    that nothing but the commit follows the stock UPDATE. ``scenario``: the caller read it with
+    ``redemption_scenario`` already (before claiming its key), so it is not read twice.
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
     with transaction.atomic(savepoint=not key_claimed):
@@ -365,13 +389,8 @@ def redemption_create(
             earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
             if earlier is not None:  # a retry: the first redemption, not a second one
                 return earlier
-        scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
-        if scenario is None:
-            raise refusals.ScenarioNotFound()
-        if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
-            raise refusals.ScenarioUnavailable(status=scenario.status)
-        if scenario.stock is not None and scenario.stock_left <= 0:
-            raise refusals.OutOfStock()  # seen without a lock; the UPDATE below decides otherwise
+        if scenario is None or scenario.pk != scenario_id:
+            scenario = redemption_scenario(scenario_id=scenario_id)
         if _has_limits(scenario):
             if key_claimed:
                 _lock(CarbonAccount.objects.filter(pk=citizen.pk))
