@@ -86,7 +86,7 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
 
 @contextlib.contextmanager
 def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1, *, app: str = "carbonpoints.wsgi",
-             port: int = PORT, env: dict[str, str] | None = None) -> Iterator[str]:
+             port: int = PORT, env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Serve the app (or ``app``) with gunicorn on ``port``; yields its base URL.
 
     ``sync`` workers close the connection after every response (no keep-alive), so each request
@@ -97,7 +97,7 @@ def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1, *, 
     step(f"starting gunicorn ({app}) with {shape} on {HOST}:{port}")
     listener = listening_socket(HOST, port)
     args = [sys.executable, "-m", "gunicorn", app, "-b", f"fd://{listener.fileno()}",
-            "-w", str(workers), "-k", worker_class, "--log-level", "warning"]
+            "-w", str(workers), "-k", worker_class, "--log-level", "warning", *extra_args]
     if worker_class == "gthread":
         args += ["--threads", str(threads), "--keep-alive", "30"]
     try:
