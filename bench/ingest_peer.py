@@ -3,9 +3,10 @@
 What a team would write first with Django and DRF and nothing more: one model with a row per
 event, a ``ModelSerializer`` with ``many=True`` saved by one ``bulk_create`` (the
 ``ListSerializer`` pattern of DRF's documentation; DRF's default, an INSERT per item, was 5.5×
-slower and would flatter us), one transaction per request (``ATOMIC_REQUESTS``), nothing
-verified (no signature, no citizen, no factor, no cap, no ledger). It takes the same request bodies as ``POST /api/v1/partner/events``; the partner
-is whatever ``X-CP-Key`` says. bench/ingest starts it with gunicorn on its own database
+slower in a short run here and would flatter us), one transaction per request
+(``ATOMIC_REQUESTS``), nothing verified (no signature, no citizen, no factor, no cap, no
+ledger). It takes the same request bodies as ``POST /api/v1/partner/events``; the partner is
+whatever ``X-CP-Key`` says. bench/ingest starts it with gunicorn on its own database
 (``PEER_DATABASE_URL``) and port, and posts the same events in the same run.
 
     python bench/ingest_peer.py reset     # (re)create its one table
