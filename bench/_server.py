@@ -78,10 +78,21 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
         sock.close()
         raise PortTaken(
             f"bench: cannot listen on {host}:{port} for the benchmark's own server ({error.strerror}). "
-            f"Another process holds the port; stop it or set BENCH_PORT to a free port."
+            f"Another process holds the port; stop it or set BENCH_PORT to a free port "
+            f"(bench/ingest also serves its peer on the next one)."
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+def ports_free(*ports: int) -> None:
+    """Stop now, before any setup, if a port the benchmark will serve on is taken.
+
+    The setup can take minutes (thousands of citizens); a taken port should not wait for it.
+    The server still binds through :func:`listening_socket` when it starts.
+    """
+    for port in ports or (PORT,):
+        listening_socket(HOST, port, backlog=1).close()
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ import argparse
 import os
 
 from _common import analyze, print_table, setup_django, step, write_results
-from _server import gunicorn, lua_get_with_tokens, server_cpu_s, session_tokens, wrk
+from _server import gunicorn, lua_get_with_tokens, ports_free, server_cpu_s, session_tokens, wrk
 
 ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
 
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=2000, help="distinct citizens signed in")
     parser.add_argument("--endpoint", action="append", help="only these paths (repeatable)")
     args = parser.parse_args()
+    ports_free()  # a taken port stops the benchmark before its setup
 
     setup_django()
     from django.urls import Resolver404, resolve

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 from _common import ROOT, analyze, print_table, setup_django, step, summary, write_results
-from _server import HOST, PORT, celery_workers, gunicorn, server_env
+from _server import HOST, PORT, celery_workers, gunicorn, ports_free, server_env
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # (action, partner, unit, net g per unit from methodologies.md, share of the events)
@@ -343,6 +343,7 @@ def main() -> None:
                         help="CPU priority of the worker below the web workers' (0: the same)")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
+    ports_free(PORT, PORT + 1)  # a taken port stops the benchmark before its setup
 
     step("recreating the benchmark database")
     reset_database()

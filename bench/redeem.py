@@ -33,7 +33,7 @@ import uuid
 from collections import Counter
 
 from _common import analyze, print_table, setup_django, step, summary, write_results
-from _server import HOST, gunicorn, server_cpu_s, session_tokens, wrk
+from _server import HOST, gunicorn, ports_free, server_cpu_s, session_tokens, wrk
 from api import capacity_run
 
 POINTS_EACH = 100_000
@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     args = parser.parse_args()
+    ports_free()  # a taken port stops the benchmark before its setup
     args.citizens = args.citizens or (5000 if args.flash else 2000)
 
     setup_django()

@@ -29,6 +29,13 @@ def test_a_taken_port_stops_the_benchmark_with_a_clear_message(taken_port):
     assert f"127.0.0.1:{taken_port}" in message and "BENCH_PORT" in message
 
 
+def test_a_benchmark_stops_before_its_setup_when_its_port_is_taken(taken_port):
+    with pytest.raises(_server.PortTaken) as refused:
+        _server.ports_free(taken_port)
+
+    assert f":{taken_port} " in str(refused.value)
+
+
 def test_gunicorn_refuses_before_starting_a_server_on_a_taken_port(taken_port, monkeypatch):
     started = []
     monkeypatch.setattr(_server.subprocess, "Popen", lambda *a, **k: started.append(a))
