@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,21 +57,65 @@ def _stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+class PortTaken(SystemExit):
+    """The benchmark's own server cannot have its port: stop before any load is sent."""
+
+
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """Bind and listen on the server's port here, before the server starts, or stop at once.
+
+    The server then inherits this very socket (gunicorn's ``fd://``), so there is no moment in
+    which another process could take the port, and no load is ever sent to whatever else
+    listens there (a server that cannot bind retries for a while, and meanwhile the other
+    process would answer the health check).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no obstacle
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        raise PortTaken(
+            f"bench: cannot listen on {host}:{port} for the benchmark's own server ({error.strerror}). "
+            f"Another process holds the port; stop it or set BENCH_PORT to a free port "
+            f"(bench/ingest also serves its peer on the next one)."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def ports_free(*ports: int) -> None:
+    """Stop now, before any setup, if a port the benchmark will serve on is taken.
+
+    The setup can take minutes (thousands of citizens); a taken port should not wait for it.
+    The server still binds through :func:`listening_socket` when it starts.
+    """
+    for port in ports or (PORT,):
+        listening_socket(HOST, port, backlog=1).close()
+
+
 @contextlib.contextmanager
-def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1) -> Iterator[str]:
-    """Serve the app with gunicorn; yields its base URL.
+def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1, *, app: str = "carbonpoints.wsgi",
+             port: int = PORT, env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Serve the app (or ``app``) with gunicorn on ``port``; yields its base URL.
 
     ``sync`` workers close the connection after every response (no keep-alive), so each request
     also pays a TCP connect and accept; ``gthread`` workers keep connections open between requests.
+    The port is bound here first (:func:`listening_socket`): a taken port stops the benchmark.
     """
     shape = f"{workers} {worker_class} workers" + (f" × {threads} threads" if worker_class == "gthread" else "")
-    step(f"starting gunicorn with {shape} on {HOST}:{PORT}")
-    args = [sys.executable, "-m", "gunicorn", "carbonpoints.wsgi", "-b", f"{HOST}:{PORT}",
-            "-w", str(workers), "-k", worker_class, "--log-level", "warning", "--backlog", "2048"]
+    step(f"starting gunicorn ({app}) with {shape} on {HOST}:{port}")
+    listener = listening_socket(HOST, port)
+    args = [sys.executable, "-m", "gunicorn", app, "-b", f"fd://{listener.fileno()}",
+            "-w", str(workers), "-k", worker_class, "--log-level", "warning", *extra_args]
     if worker_class == "gthread":
         args += ["--threads", str(threads), "--keep-alive", "30"]
-    process = subprocess.Popen(args, cwd=ROOT, env=server_env())
-    base = f"http://{HOST}:{PORT}"
+    try:
+        process = subprocess.Popen(args, cwd=ROOT, env=env or server_env(), pass_fds=[listener.fileno()])
+    finally:
+        listener.close()  # the server holds its own copy
+    base = f"http://{HOST}:{port}"
     SERVER_PIDS[base] = process.pid
     try:
         _wait_healthy(f"{base}/healthz", process)

@@ -24,7 +24,7 @@ import argparse
 import os
 
 from _common import analyze, print_table, setup_django, step, write_results
-from _server import gunicorn, lua_get_with_tokens, server_cpu_s, session_tokens, wrk
+from _server import gunicorn, lua_get_with_tokens, ports_free, server_cpu_s, session_tokens, wrk
 
 ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
 
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=2000, help="distinct citizens signed in")
     parser.add_argument("--endpoint", action="append", help="only these paths (repeatable)")
     args = parser.parse_args()
+    ports_free()  # a taken port stops the benchmark before its setup
 
     setup_django()
     from django.urls import Resolver404, resolve
@@ -72,14 +73,7 @@ def main() -> None:
     load_before = os.getloadavg()
     with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads) as base:
         for path in endpoints:
-            script = lua_get_with_tokens([path], tokens)
-            wrk(base + path, script=script, connections=8, seconds=2)  # warm-up
-            step(f"capacity: {path} for {args.seconds} s, closed loop, {args.connections} connections")
-            cpu_before = server_cpu_s(base)
-            capacity = wrk(base + path, script=script, connections=args.connections, seconds=args.seconds)
-            capacity["server_cpu_ms_per_request"] = round(
-                (server_cpu_s(base) - cpu_before) * 1000 / max(1, capacity["requests"]), 2)
-            capacity["how"] = f"closed loop, {args.connections} connections, no pause"
+            capacity = capacity_run(base, path, tokens, connections=args.connections, seconds=args.seconds)
             paced = paced_run(base + path, [path], tokens, rate=args.rate,
                               connections=args.paced_connections, seconds=args.seconds)
             figures[path] = {"capacity": capacity, "paced": paced}
@@ -113,6 +107,22 @@ def main() -> None:
         "target_met": throughput_met and latency_met,
         "method": __doc__.split("\n\n", 2)[2],
     })
+
+
+def capacity_run(base: str, path: str, tokens: list[str], *, connections: int, seconds: int) -> dict:
+    """The most ``GET path`` the server at ``base`` answers: a short warm-up, then a closed loop of
+    ``connections`` connections as random citizens, with the server's CPU per request.
+
+    bench/redeem calls it too, to measure reads against its own server in the same run."""
+    script = lua_get_with_tokens([path], tokens)
+    wrk(base + path, script=script, connections=8, seconds=2)  # warm-up
+    step(f"capacity: {path} for {seconds} s, closed loop, {connections} connections")
+    cpu_before = server_cpu_s(base)
+    capacity = wrk(base + path, script=script, connections=connections, seconds=seconds)
+    capacity["server_cpu_ms_per_request"] = round(
+        (server_cpu_s(base) - cpu_before) * 1000 / max(1, capacity["requests"]), 2)
+    capacity["how"] = f"closed loop, {connections} connections, no pause"
+    return capacity
 
 
 def paced_run(url: str, paths: list[str], tokens: list[str], *, rate: int, connections: int, seconds: int) -> dict:

@@ -5,9 +5,12 @@ Generates N events (default 1,000,000: metro, bus, bike, walk and EV charging) f
 ``POST /api/v1/partner/events`` in signed batches of 1000 from several client processes to
 gunicorn, lets real Celery workers run the pipeline, and waits until every event has reached a
 final state. In the same run it times a raw PostgreSQL COPY of the same rows into a table with
-the same unique key — the hardware limit — and prints the ratio. At the end it runs
-``ledger_check`` and compares the credited totals with totals computed here, independently,
-from the generated events and the published factors.
+the same unique key — the hardware limit — and prints the ratio. It also posts the same events,
+the same way, to a plain DRF intake (``bench/ingest_peer.py``: a ModelSerializer with
+``many=True``, a row per event, nothing verified) served by gunicorn on its own database and
+port, and prints ours end to end / the peer's intake. At the end it runs ``ledger_check`` and
+compares the credited totals with totals computed here, independently, from the generated
+events and the published factors.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ import io
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-from _common import analyze, print_table, setup_django, step, summary, write_results
-from _server import HOST, PORT, celery_workers, gunicorn
+from _common import ROOT, analyze, print_table, setup_django, step, summary, write_results
+from _server import HOST, PORT, celery_workers, gunicorn, ports_free, server_env
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # (action, partner, unit, net g per unit from methodologies.md, share of the events)
@@ -169,7 +174,7 @@ def _client_init(ready) -> None:
 def post_batches(job: tuple) -> dict:
     """One client process: build its share of the batches first (the load generator's own work is
     not what is measured), wait for the others at the barrier, then sign and post, one connection."""
-    batch_numbers, batch_size, events, citizens, now, partners = job
+    batch_numbers, batch_size, events, citizens, now, partners, port = job
     requests = []
     by_partner: dict[str, list] = defaultdict(list)
     for b in batch_numbers:  # each partner sends its own events, batch_size to a request
@@ -180,7 +185,7 @@ def post_batches(job: tuple) -> dict:
                 requests.append((name, json.dumps({"events": by_partner.pop(name)}).encode()))
     requests += [(name, json.dumps({"events": items}).encode()) for name, items in by_partner.items()]
     _ready.wait()
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=120)
+    conn = http.client.HTTPConnection(HOST, port, timeout=120)
     latencies, accepted, other = [], 0, 0
     path = "/api/v1/partner/events"
     for name, body in requests:
@@ -280,6 +285,49 @@ def copy_baseline(events: int, citizens: int, now: datetime) -> dict:
     return {"rows": events, "seconds": round(seconds, 2), "rows_per_s": round(events / seconds)}
 
 
+def peer_run(jobs: list[tuple], *, clients: int, web_workers: int) -> dict:
+    """Post the same batches to the plain DRF peer (its own database, the next port) and time it.
+
+    Its rows are final when the request returns (nothing is left to do), so its rate is its
+    HTTP intake. CPU per event: its gunicorn and its database's PostgreSQL processes.
+    """
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(os.environ["BENCH_DATABASE_URL"])
+    name = f"{cfg['NAME']}_peer"
+    with psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"],
+                         password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = os.environ["BENCH_DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
+    env = {**server_env(), "PEER_DATABASE_URL": url}
+    subprocess.run([sys.executable, "bench/ingest_peer.py", "reset"], cwd=ROOT, env=env, check=True)
+    port = PORT + 1
+    jobs = [(*job[:-1], port) for job in jobs]
+    events = jobs[0][2]
+    with gunicorn(workers=web_workers, app="ingest_peer:application", port=port, env=env,
+                  extra_args=("--pythonpath", "bench")):
+        step(f"the plain DRF peer: the same {events:,} events on {HOST}:{port}")
+        ready = multiprocessing.Barrier(clients + 1)
+        with multiprocessing.Pool(clients, initializer=_client_init, initargs=(ready,)) as pool:
+            pending_posts = pool.map_async(post_batches, jobs)
+            ready.wait()
+            cpu_before = cpu_by_role(name)
+            started = time.perf_counter()
+            posted = pending_posts.get()
+            seconds = time.perf_counter() - started
+            cpu_after = cpu_by_role(name)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT count(*) FROM peer_event").fetchone()[0]
+    if rows != events:
+        raise SystemExit(f"the peer stored {rows:,} rows of {events:,} events")
+    cpu_us = {role: round((cpu_after[role] - cpu_before[role]) / events * 1e6) for role in ("gunicorn", "postgresql")}
+    return {"events_per_s": round(events / seconds), "seconds": round(seconds, 2), "rows": rows,
+            "cpu_per_event_us": cpu_us, "cpu_per_event_us_total": sum(cpu_us.values()),
+            "batch_latency_ms": summary([ms for result in posted for ms in result["latencies"]])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -295,6 +343,7 @@ def main() -> None:
                         help="CPU priority of the worker below the web workers' (0: the same)")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
+    ports_free(PORT, PORT + 1)  # a taken port stops the benchmark before its setup
 
     step("recreating the benchmark database")
     reset_database()
@@ -315,7 +364,7 @@ def main() -> None:
     expected = expected_totals(args.events, args.citizens, now)
 
     batches = list(range((args.events + args.batch - 1) // args.batch))
-    jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners)
+    jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners, PORT)
             for k in range(args.clients)]
     peak_rss = peak_process = 0.0
     with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice) as worker:
@@ -379,6 +428,8 @@ def main() -> None:
 
     step("timing the raw COPY baseline")
     copy = copy_baseline(args.events, args.citizens, now)
+    peer = peer_run(jobs, clients=args.clients, web_workers=args.web_workers)
+    cpu_total_us = sum(cpu_per_event_us.values())
     e2e = round(args.events / (finished - started))
     http_rate = round(args.events / (http_done - started))
     lat = summary(latencies)
@@ -390,10 +441,14 @@ def main() -> None:
             ["HTTP intake alone, events/s", f"{http_rate:,}", ""],
             ["raw COPY, rows/s", f"{copy['rows_per_s']:,}", ""],
             ["end to end / COPY", f"{e2e / copy['rows_per_s']:.1%}", "≥ 10%"],
+            ["plain DRF peer (intake, a row per event, nothing verified), events/s", f"{peer['events_per_s']:,}", ""],
+            ["end to end / the peer", f"{e2e / peer['events_per_s']:.2f}×", "≥ 5×"],
             ["batch request p50 / p99, ms", f"{lat['p50_ms']} / {lat['p99_ms']}", "p99 ≤ 250"],
             ["peak worker RSS (parent + pool), MB", peak_rss, "≤ 300"],
             ["peak RSS of one worker process, MB", peak_process, ""],
             *[[f"CPU per event: {role}, µs", f"{us:,}", ""] for role, us in cpu_per_event_us.items()],
+            ["CPU per event: all processes, µs", f"{cpu_total_us:,}", "≤ 40"],
+            ["CPU per event of the peer (gunicorn + PostgreSQL), µs", f"{peer['cpu_per_event_us_total']:,}", ""],
             ["ledger_check", "ok" if ledger_ok else "FAILED", "ok"],
             ["totals match the independent computation", "yes" if totals_ok else "NO", "yes"],
         ],
@@ -404,6 +459,7 @@ def main() -> None:
         "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "celery_pool": args.celery_pool, "celery_nice": args.celery_nice,
         "end_to_end_events_per_s": e2e, "http_events_per_s": http_rate, "copy": copy,
         "ratio_to_copy": round(e2e / copy["rows_per_s"], 4), "batch_latency_ms": lat,
+        "peer": peer, "ratio_to_peer": round(e2e / peer["events_per_s"], 2), "cpu_per_event_us_total": cpu_total_us,
         "peak_worker_rss_mb": peak_rss, "peak_worker_process_rss_mb": peak_process,
         "cpu_per_event_us": cpu_per_event_us, "ledger_check_ok": ledger_ok, "totals_ok": totals_ok,
         "expected": expected, "actual": actual, "states": states,

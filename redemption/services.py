@@ -97,8 +97,13 @@ def staff_add(
 # --- idempotent requests ---------------------------------------------------------------------
 
 
+AnswerKeeper = Callable[[int, dict], None]
+"""Keeps ``(status, body)`` as the answer to the key being run, inside its transaction."""
+
+
 def idempotent_answer(
-    *, user: User, scope: str, key: str, params: dict, action: Callable[[], tuple[int, dict]]
+    *, user: User, scope: str, key: str, params: dict, action: Callable[[AnswerKeeper], tuple[int, dict] | None],
+    check: Callable[[], None] | None = None,
 ) -> tuple[int, dict]:
     """Answer once per (user, scope, key): a retry gets the first status and body back.
 
@@ -108,23 +113,41 @@ def idempotent_answer(
     first. A refusal (409 and the like) is kept as the first answer too, like Stripe does: the
     attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
     successful path needs no savepoint.
+
+    ``action`` is handed a keeper: it may keep its answer itself before its last write (a
+    redemption does, so that taking the stock is the last statement before the commit and the
+    hot stock row is locked as briefly as can be) and return ``None``; otherwise the
+    ``(status, body)`` it returns is kept.
+
+    ``check`` runs before anything is written and raises the refusals that need no lock (sold
+    out, paused). Such a refusal costs one INSERT of its answer, or, when the key has an answer
+    already, returns that one: in a flash sale, thousands are refused once the stock is gone,
+    and each refusal is then a read and one write.
     """
     fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
     answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
     try:
+        if check is not None:
+            check()
         with transaction.atomic():
             claimed = _answer_claim(**answer)
             if claimed is not None:
-                status, body = action()
-                IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
-                return status, body
+                kept: list[tuple[int, dict]] = []
+
+                def keep(status: int, body: dict) -> None:
+                    IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
+                    kept.append((status, body))
+
+                answer_now = action(keep)
+                if not kept:
+                    keep(*answer_now)
+                return kept[-1]
     except refusals.SpendRefused as refusal:
         if refusal.status == 404:
             raise
         status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
-        with transaction.atomic():
-            if _answer_claim(**answer, status_code=status, body=body) is not None:
-                return status, body
+        if _answer_claim(**answer, status_code=status, body=body) is not None:  # one statement: its own commit
+            return status, body
     return _answer_kept(**answer)
 
 
@@ -274,7 +297,14 @@ def _has_limits(scenario: Scenario) -> bool:
 
 
 def _take_stock(scenario: Scenario) -> None:
-    """One unit of stock, or ``out_of_stock``: a conditional UPDATE, so it never oversells."""
+    """One unit of stock, or ``out_of_stock``: a conditional UPDATE, so it never oversells.
+
+    Callers take it as their last write, after the citizen's points are reserved by the
+    ledger: the scenario's stock row is the one every buyer of a flash sale shares, and a row
+    changed by an UPDATE stays locked until the commit. Taken last, it is held for one
+    statement and the commit, instead of for the whole spend. When the stock is gone the
+    refusal rolls the reserved points back with the rest of the attempt.
+    """
     if scenario.stock is None:
         return
     if not Scenario.objects.filter(pk=scenario.pk, stock_left__gt=0).update(stock_left=F("stock_left") - 1):
@@ -314,12 +344,32 @@ def _voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
 
 
-def redemption_create(
-    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False
-) -> Redemption:
-    """Spend the points, take one unit of stock and issue the voucher (or donate), all or nothing.
+def redemption_scenario(*, scenario_id: int) -> Scenario:
+    """The scenario as read now, or the refusal it gives anyone: not found, unavailable, sold out.
 
-    The stock is taken by a conditional UPDATE; the ledger refuses an overdraft. The citizen's
+    Read without a lock: a sold-out count read here is final for this attempt (stock that comes
+    back later is for later attempts), and a positive one is decided by the stock UPDATE.
+    """
+    scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+    if scenario is None:
+        raise refusals.ScenarioNotFound()
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
+        raise refusals.ScenarioUnavailable(status=scenario.status)
+    if scenario.stock is not None and scenario.stock_left <= 0:
+        raise refusals.OutOfStock()
+    return scenario
+
+
+def redemption_create(
+    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
+    on_written: Callable[[Redemption], None] | None = None, scenario: Scenario | None = None,
+) -> Redemption:
+    """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
+
+    The ledger reserves the citizen's points first (it refuses an overdraft); the stock is taken
+    last, by a conditional UPDATE, so a flash sale's shared stock row is locked only from that
+    statement to the commit. Stock gone after the points were reserved rolls the whole attempt
+    back: nothing is spent. The citizen's
     carbon-account row is locked first only when the scenario limits uses per citizen, so that
     two redemptions of one citizen count each other; otherwise the ledger's lock on the
     citizen's points is all a citizen needs.
@@ -327,7 +377,10 @@ def redemption_create(
     A retry with the same key answers with the first redemption. ``key_claimed`` says the
     caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
     redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
-    attempt on a refusal (so no savepoint is needed here).
+    attempt on a refusal (so no savepoint is needed here). ``on_written`` is called with the
+    written redemption just before the stock is taken: the caller keeps its answer there, so
+    that nothing but the commit follows the stock UPDATE. ``scenario``: the caller read it with
+    ``redemption_scenario`` already (before claiming its key), so it is not read twice.
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
     with transaction.atomic(savepoint=not key_claimed):
@@ -336,13 +389,8 @@ def redemption_create(
             earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
             if earlier is not None:  # a retry: the first redemption, not a second one
                 return earlier
-        scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
-        if scenario is None:
-            raise refusals.ScenarioNotFound()
-        if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
-            raise refusals.ScenarioUnavailable(status=scenario.status)
-        if scenario.stock is not None and scenario.stock_left <= 0:
-            raise refusals.OutOfStock()  # seen without a lock; the UPDATE below decides otherwise
+        if scenario is None or scenario.pk != scenario_id:
+            scenario = redemption_scenario(scenario_id=scenario_id)
         if _has_limits(scenario):
             if key_claimed:
                 _lock(CarbonAccount.objects.filter(pk=citizen.pk))
@@ -350,7 +398,6 @@ def redemption_create(
                 status=Redemption.Status.REFUNDED
             )
             _check_limits(scenario=scenario, used=used)
-        _take_stock(scenario)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
             citizen_id=citizen.pk,
@@ -367,11 +414,14 @@ def redemption_create(
         )
         if donation:
             redemption.save(force_insert=True)
-            return redemption
-        expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
-        if scenario.valid_until:
-            expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
-        _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        else:
+            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+            if scenario.valid_until:
+                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+            _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        if on_written is not None:
+            on_written(redemption)
+        _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
     return redemption
 
 
@@ -402,16 +452,16 @@ def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) ->
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
     """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock.
 
-    Stock goes back before the ledger is touched: the same lock order as a redemption (scenario
-    row, then ledger accounts), so the two never deadlock.
+    The ledger first, the stock last: the same lock order as a redemption (ledger accounts, then
+    the scenario's stock row), so the two never deadlock.
     """
-    if give_back_stock:
-        _return_stock(redemption.scenario)
     redemption.refund_tx = transaction_reverse(
         original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
     )
     redemption.status = Redemption.Status.REFUNDED
     redemption.save(update_fields=["refund_tx", "status"])
+    if give_back_stock:
+        _return_stock(redemption.scenario)
 
 
 def voucher_expire(*, voucher_id: int) -> bool:
@@ -528,15 +578,16 @@ def checkout_create(
             _lock(CarbonAccount.objects.filter(pk=citizen_id))
             used_before = Checkout.objects.filter(citizen_id=citizen_id, scenario=scenario, status=Checkout.Status.PAID)
             _check_limits(scenario=scenario, used=used_before)
-        _take_stock(scenario)
         spend_tx = _spend(
             citizen_id=citizen_id, to=MERCHANT_POINTS, owner_id=staff.merchant_id, points=points_used,
             kind="checkout", key=f"checkout:{code_id}", reference=f"scenario:{scenario.pk}",
         )
-        return Checkout.objects.create(
+        checkout = Checkout.objects.create(
             merchant_id=staff.merchant_id, scenario=scenario, citizen_id=citizen_id, cashier_id=staff.user_id,
             amount_fen=amount_fen, points_used=points_used, discount_fen=discount, spend_tx=spend_tx,
         )
+        _take_stock(scenario)  # last, as for a redemption
+        return checkout
 
 
 def _payment_code_use(code: str) -> tuple[int, int] | None:
@@ -570,13 +621,13 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
         window = timedelta(minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
         if checkout.created_at + window < timezone.now():
             raise refusals.ReversalWindowClosed(window_minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
-        _return_stock(checkout.scenario)  # scenario row before ledger accounts, as when paying
         checkout.refund_tx = transaction_reverse(
             original=checkout.spend_tx, idempotency_key=f"refund:checkout:{checkout.pk}", memo="checkout reversed"
         )
         checkout.status = Checkout.Status.REVERSED
         checkout.reversed_at = timezone.now()
         checkout.save(update_fields=["refund_tx", "status", "reversed_at"])
+        _return_stock(checkout.scenario)  # ledger accounts before the scenario row, as when paying
     return checkout
 
 

@@ -269,15 +269,23 @@ def wallet_redeem(request):
     except ValueError:
         return redirect("wallet")
 
-    def redeem():
-        redemption = services.redemption_create(
-            citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True
-        )
-        return 201, {"id": redemption.pk, "title": redemption.scenario.title}
+    read = {}
+
+    def check():  # the refusals that need no lock, before the key is claimed
+        read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
+
+    def redeem(keep):
+        def answer(redemption):  # kept before the stock is taken: see redemption_create
+            keep(201, {"id": redemption.pk, "title": redemption.scenario.title})
+
+        services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
+                                   key_claimed=True, on_written=answer, scenario=read["scenario"])
+        return None
 
     try:
         status, body = services.idempotent_answer(
-            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
+            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
+            check=check,
         )
     except SpendRefused as refusal:
         _refused(request, refusal)

@@ -91,14 +91,22 @@ class RedemptionsView(APIView):
         body.is_valid(raise_exception=True)
         scenario_id = body.validated_data["scenario_id"]
 
-        def redeem():
-            redemption = services.redemption_create(
-                citizen=citizen, scenario_id=scenario_id, idempotency_key=key, key_claimed=True
-            )
-            return 201, s.RedemptionSerializer(redemption).data
+        read = {}
+
+        def check():  # the refusals that need no lock, before the key is claimed
+            read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
+
+        def redeem(keep):
+            def answer(redemption):  # kept before the stock is taken: see redemption_create
+                keep(201, s.RedemptionSerializer(redemption).data)
+
+            services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
+                                       key_claimed=True, on_written=answer, scenario=read["scenario"])
+            return None
 
         code, data = services.idempotent_answer(
-            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
+            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
+            check=check,
         )
         return Response(s.with_qr(data) if code == 201 else data, status=code)
 
@@ -193,7 +201,7 @@ class CheckoutsView(APIView):
         body.is_valid(raise_exception=True)
         params = dict(body.validated_data)
 
-        def checkout():
+        def checkout(keep=None):
             return 201, s.CheckoutSerializer(services.checkout_create(staff=staff, **params)).data
 
         key = _idempotency_key(request, required=False)

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from carbonpoints.ledger.models import LedgerAccount
 from redemption.models import Redemption, Scenario, UnitBlock
@@ -136,4 +137,80 @@ def test_one_payment_code_pays_once_however_many_tills_scan_it():
 
     assert Counter(run_at_once(10, checkout)) == {201: 1, 409: 9}
     assert points_of(citizen) == 900
+    call_command("ledger_check")
+
+
+def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
+    """The stock is taken last: another buyer takes the last unit while this citizen's points
+    are reserved, so the attempt is refused whole, and its refusal stays the key's answer."""
+    import threading
+
+    from carbonpoints.ledger.models import LedgerTransaction
+    from redemption import services
+
+    scenario = ScenarioFactory(points_cost=100, stock=1)
+    citizen = CitizenFactory()
+    give_points(citizen, 150)
+    reserve = services._spend
+
+    def reserve_then_lose_the_last_unit(**kwargs):
+        spent = reserve(**kwargs)
+        # another buyer, on another connection, commits the last unit meanwhile
+        other = threading.Thread(target=lambda: (
+            Scenario.objects.filter(pk=scenario.pk).update(stock_left=0), connection.close()))
+        other.start()
+        other.join()
+        return spent
+
+    monkeypatch.setattr(services, "_spend", reserve_then_lose_the_last_unit)
+    status, body = redeem(client_for(citizen), scenario, "last-one")
+    monkeypatch.undo()
+
+    assert status == 409 and body["error"]["code"] == "out_of_stock"
+    assert points_of(citizen) == 150
+    assert not Redemption.objects.exists()
+    assert not LedgerTransaction.objects.filter(kind="redemption").exists()
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 0
+    Scenario.objects.filter(pk=scenario.pk).update(stock_left=1)  # restocked: the key still answers 409
+    assert redeem(client_for(citizen), scenario, "last-one") == (status, body)
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 1 and points_of(citizen) == 150
+    call_command("ledger_check")
+
+
+def test_redemptions_and_expiry_refunds_at_once_never_deadlock_and_the_stock_adds_up():
+    """Both take the ledger accounts first and the scenario's stock row last (the same lock
+    order), so refunds returning stock while a sale runs neither deadlock nor lose a unit."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from redemption.models import Voucher
+    from redemption.services import voucher_expire
+
+    scenario = ScenarioFactory(points_cost=10, stock=20)
+    earlier = [CitizenFactory() for _ in range(6)]
+    for citizen in earlier:
+        give_points(citizen, 10)
+        assert redeem(client_for(citizen), scenario, "earlier")[0] == 201
+    Voucher.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    vouchers = list(Voucher.objects.values_list("pk", flat=True))
+    buyers = [CitizenFactory() for _ in range(20)]
+    for citizen in buyers:
+        give_points(citizen, 10)
+    clients = [client_for(citizen) for citizen in buyers]
+
+    def work(n):
+        if n < len(vouchers):
+            return "refunded" if voucher_expire(voucher_id=vouchers[n]) else "not refunded"
+        status, body = redeem(clients[n - len(vouchers)], scenario, f"k{n}")
+        return status if status == 201 else body["error"]["code"]
+
+    outcomes = Counter(run_at_once(len(vouchers) + len(buyers), work))
+
+    assert outcomes["refunded"] == 6
+    assert outcomes[201] + outcomes["out_of_stock"] == 20 and outcomes[201] >= 14, outcomes
+    kept = Redemption.objects.filter(scenario=scenario).exclude(status=Redemption.Status.REFUNDED).count()
+    assert kept == outcomes[201] and Scenario.objects.get(pk=scenario.pk).stock_left == 20 - kept
+    assert all(points_of(c) == 10 for c in earlier)
+    assert sum(10 - points_of(c) for c in buyers) == 10 * outcomes[201]
     call_command("ledger_check")

@@ -96,6 +96,18 @@ def test_sold_out_is_refused(make_citizen):
     assert points_of(citizen) == 100
 
 
+def test_a_retry_after_the_stock_is_gone_still_gets_its_voucher(make_citizen):
+    citizen = make_citizen(points=300)
+    scenario = ScenarioFactory(points_cost=100, stock=1)
+    first = redeem(client_for(citizen), scenario, "mine")
+
+    again = redeem(client_for(citizen), scenario, "mine")  # sold out now: refused before the key is looked at
+
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert_error(redeem(client_for(citizen), scenario, "another"), 409, "out_of_stock")
+    assert points_of(citizen) == 200 and Redemption.objects.count() == 1
+
+
 def test_limits_per_citizen_in_total_and_per_day(make_citizen):
     client = client_for(make_citizen(points=1000))
     total = ScenarioFactory(per_citizen_limit=2)
