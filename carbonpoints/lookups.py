@@ -40,8 +40,14 @@ def pg_array(values: Iterable) -> str:
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds <= {int}:
-        body = ",".join(["NULL" if v is None else str(v) for v in values])
+        body = ",".join(["NULL" if v is None else str(v) for v in values] if None in values else map(str, values))
     elif all(issubclass(kind, str) for kind in kinds):
+        if None not in values:
+            # one look at the whole text instead of two replacements per value: member ids, codes
+            # and external ids rarely hold a quote or a backslash
+            joined = '","'.join(values)
+            if '"' not in joined and "\\" not in joined:
+                return '{"' + joined + '"}'
         body = ",".join(["NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
                          for v in values])
     elif kinds <= {datetime}:

@@ -61,6 +61,7 @@ class Record:
     review: str = ""
     account_id: int | None = None
     methodology: Methodology | None = None
+    methodology_id: int | None = None
     conversion_rule_id: int | None = None
     reduction_g: int | None = None
     counted_quantity: Decimal | None = None
@@ -71,10 +72,6 @@ class Record:
     hold_until: datetime | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
     credited_at: datetime | None = None
-
-    @property
-    def methodology_id(self) -> int | None:
-        return self.methodology.pk if self.methodology is not None else None
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
         if methodology.unit != record.unit:
             _reject(record, "unit_mismatch", expected=methodology.unit)
             continue
-        record.methodology = methodology
+        record.methodology, record.methodology_id = methodology, methodology.pk
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
             project_g_per_unit=methodology.project_g_per_unit,

@@ -251,22 +251,36 @@ def _or_null(value) -> str:
     return "\\N" if value is None else str(value)
 
 
-def _time_or_null(value: datetime | None) -> str:
-    return "\\N" if value is None else value.isoformat()
+def _copy_line(r: Record, head: str, tail: str, iso: dict[datetime, str]) -> str:
+    """One record as a line of COPY's text format, in the order of ``_COPIED``.
 
-
-def _copy_line(r: Record, head: str, tail: str) -> str:
-    """One record as a line of COPY's text format, in the order of ``_COPIED``."""
+    ``iso`` memoises the times a batch shares (received, credited, available at): formatting them
+    was a tenth of the line's cost.
+    """
     counted = "\\N" if r.counted_quantity is None else format(r.counted_quantity, "f")
+    explanation = _encode(r.explanation).decode()
+    texts = (r.external_id, r.subject, r.unit, r.attributes_json, r.raw, explanation)
+    if any("\\" in t or "\t" in t or "\n" in t or "\r" in t for t in texts):
+        texts = tuple(map(_text, texts))
+    external_id, subject, unit, attributes, raw, explanation = texts
     return "\t".join((
-        str(r.id), head, _text(r.external_id), _text(r.subject), r.action, format(r.quantity, "f"), _text(r.unit),
-        r.occurred_at.isoformat(), r.ends_at.isoformat(), _text(r.attributes_json), _text(r.raw),
-        r.received_at.isoformat(), r.state, r.reason, "t" if r.capped else "f", "", _or_null(r.account_id),
+        str(r.id), head, external_id, subject, r.action, format(r.quantity, "f"), unit,
+        r.occurred_at.isoformat(), r.ends_at.isoformat(), attributes, raw,
+        _shared_time(r.received_at, iso), r.state, r.reason, "t" if r.capped else "f", "", _or_null(r.account_id),
         _or_null(r.methodology_id), _or_null(r.conversion_rule_id), _or_null(r.reduction_g), counted,
-        _or_null(r.credited_g), _or_null(r.points), _time_or_null(r.points_available_at),
-        "t" if r.points_settled else "f", _time_or_null(r.hold_until), _text(_encode(r.explanation).decode()),
-        _time_or_null(r.credited_at), tail,
+        _or_null(r.credited_g), _or_null(r.points), _shared_time(r.points_available_at, iso),
+        "t" if r.points_settled else "f", _shared_time(r.hold_until, iso), explanation,
+        _shared_time(r.credited_at, iso), tail,
     ))
+
+
+def _shared_time(value: datetime | None, iso: dict[datetime, str]) -> str:
+    if value is None:
+        return "\\N"
+    text = iso.get(value)
+    if text is None:
+        text = iso[value] = value.isoformat()
+    return text
 
 
 def records_insert(records: list[Record], *, batch_id, partner_id: int, now: datetime) -> None:
@@ -300,7 +314,8 @@ def records_insert(records: list[Record], *, batch_id, partner_id: int, now: dat
         head, tail = f"{partner_id}\t{batch_id}", now.isoformat()
         try:
             with cursor.cursor.copy(f"COPY {TABLE} ({', '.join(_COPIED)}) FROM STDIN") as copy:
-                copy.write("".join(_copy_line(r, head, tail) + "\n" for r in records))
+                iso: dict[datetime, str] = {}
+                copy.write("".join(_copy_line(r, head, tail, iso) + "\n" for r in records))
         except psycopg.errors.UniqueViolation as exc:
             raise Raced() from exc
 
