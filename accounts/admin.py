@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CarbonAccount, IdentityLink, User
+from .models import CarbonAccount, User
 from .selectors import carbon_account_balances
 
 
@@ -48,15 +48,3 @@ admin.site.unregister(UserSession)
 @admin.register(UserSession)
 class UserSessionAdmin(BaseUserSessionAdmin):
     search_fields = ["user__email", "ip"]
-
-
-@admin.register(IdentityLink)
-class IdentityLinkAdmin(admin.ModelAdmin):
-    list_display = ["account", "partner_id", "subject", "consented_at", "revoked_at"]
-    list_filter = ["partner_id"]
-    search_fields = ["subject", "account__user__email"]
-    readonly_fields = ["account", "partner_id", "subject", "consent_scope", "consent_wording", "consented_at",
-                       "revoked_at"]
-
-    def has_add_permission(self, request):
-        return False

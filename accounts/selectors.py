@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
-from .models import CarbonAccount, CitizenRank, IdentityLink
+from .models import CarbonAccount, CitizenRank
 
 
 @dataclass(frozen=True)
@@ -116,39 +113,6 @@ def citizen_account_summary(*, user_id: int) -> dict | None:
     """
     row = _summary_row("user_id", user_id)
     return None if row is None else _summary(*row)
-
-
-@dataclass(frozen=True)
-class LinkedMember:
-    """A partner's member id linked to a carbon account, and the action types consented to."""
-
-    account_id: int
-    actions: frozenset[str]
-
-
-def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], LinkedMember]:
-    """Active links of many ``(partner_id, member id)`` pairs, read as rows in one query.
-
-    The pipeline asks this for thousands of members at a time, so no model instances.
-    """
-    if not members:
-        return {}
-    by_partner: dict[int, set[str]] = {}
-    for partner_id, subject in members:
-        by_partner.setdefault(partner_id, set()).add(subject)
-    match = Q()
-    for partner_id, subjects in by_partner.items():
-        match |= Q(partner_id=partner_id, subject__any=sorted(subjects))
-    rows = IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
-        "partner_id", "subject", "account_id", Cast("consent_scope", TextField()))
-    scopes: dict[str, frozenset[str]] = {}  # most links of a partner share one scope: decode each once
-    linked = {}
-    for partner_id, subject, account_id, scope in rows:
-        actions = scopes.get(scope)
-        if actions is None:
-            actions = scopes[scope] = frozenset((json.loads(scope) or {}).get("actions", ()))
-        linked[(partner_id, subject)] = LinkedMember(account_id, actions)
-    return linked
 
 
 ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}

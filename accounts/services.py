@@ -1,12 +1,12 @@
 """Writes for people and their carbon accounts."""
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
-from .models import CarbonAccount, CitizenRank, IdentityLink, Role, User
+from .models import CarbonAccount, CitizenRank, Role, User
 
 
 @transaction.atomic
@@ -52,41 +52,3 @@ def citizen_ranks_recompute() -> int:
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
         return cursor.rowcount
-
-
-class SubjectAlreadyLinked(Exception):
-    """Another carbon account holds an active link to this member id at this partner."""
-
-
-@transaction.atomic
-def identity_link_create(
-    *, account: CarbonAccount, partner_id: int, subject: str, actions: list[str], wording: str
-) -> IdentityLink:
-    """Link a member id at a partner with the citizen's consent to these action types."""
-    existing = (
-        IdentityLink.objects.select_for_update()
-        .filter(partner_id=partner_id, subject=subject, revoked_at__isnull=True)
-        .first()
-    )
-    if existing is not None:
-        if existing.account_id != account.pk:
-            raise SubjectAlreadyLinked(subject)
-        existing.revoked_at = timezone.now()  # a renewed consent replaces the old one
-        existing.save(update_fields=["revoked_at"])
-    try:
-        with transaction.atomic():
-            return IdentityLink.objects.create(
-                account=account, partner_id=partner_id, subject=subject,
-                consent_scope={"partner_id": partner_id, "actions": sorted(actions)},
-                consent_wording=wording,
-            )
-    except IntegrityError as exc:  # a concurrent link of the same subject won
-        raise SubjectAlreadyLinked(subject) from exc
-
-
-def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:
-    """Withdraw consent: future records of this subject are no longer credited."""
-    if link.revoked_at is None:
-        IdentityLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        link.refresh_from_db()
-    return link

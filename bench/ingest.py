@@ -120,7 +120,8 @@ def open_city(citizens: int) -> dict[str, dict]:
     from django.db import transaction
 
     from accounts.ledger_accounts import CITIZEN_ACCOUNTS
-    from accounts.models import CarbonAccount, IdentityLink, User
+    from accounts.models import CarbonAccount, User
+    from carbonpoints.earn.models import IdentityLink
     from carbonpoints.ledger.models import LedgerAccount
 
     partners = {}
@@ -139,8 +140,7 @@ def open_city(citizens: int) -> dict[str, dict]:
                 LedgerAccount(kind=kind, unit=unit, owner_id=a.pk) for a in accounts for kind, unit in CITIZEN_ACCOUNTS
             )
             IdentityLink.objects.bulk_create(
-                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}",
-                             consent_scope={"partner_id": p["partner_id"], "actions": [p["action"]]},
+                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}", scenes=[p["action"]],
                              consent_wording="bench consent")
                 for n, a in zip(range(start, start + chunk), accounts) if linked(n)
                 for p in partners.values()

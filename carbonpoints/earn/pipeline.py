@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
-from accounts.selectors import LinkedMember, linked_members
 from carbonpoints.bulk import bulk_set
 from carbonpoints.ledger.services import (
     Leg,
@@ -42,6 +41,7 @@ from carbonpoints.methodologies.selectors import Catalogue
 from . import ledger_accounts as earn_ledger
 from .intake import MAX_DURATION_S
 from .models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, Batch, CitizenCarry
+from .selectors import LinkedMember, linked_members
 from .verification import overlaps, plausibility_refusal
 
 CHUNK = 5000
