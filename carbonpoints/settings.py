@@ -38,6 +38,10 @@ EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
 EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records per pipeline transaction
 EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pipeline runs that may work at once
 
+# An export of at most this many rows (actions and ledger postings) is answered at once; larger
+# ones are built by a worker (202 and a status to poll).
+PRIVACY_EXPORT_SYNC_MAX_ROWS = env.int("PRIVACY_EXPORT_SYNC_MAX_ROWS", default=5000)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
     "carbonpoints.methodologies",
     "carbonpoints.earn",
     "redemption",
+    "carbonpoints.privacy",
     "carbonpoints.portal",
     "carbonpoints.demo",
 ]
