@@ -157,3 +157,15 @@ def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:
         ConsentChange.objects.create(link_id=link.pk, kind=ConsentChange.Kind.REVOKED, scenes=[], at=now)
     link.refresh_from_db()
     return link
+
+
+def link_held_release(*, link: IdentityLink) -> int:
+    """A link (or wider consent) may cover records held as unlinked: they go back to verification,
+    enqueued after commit. Returns how many were released."""
+    from .pipeline import unlinked_release
+    from .tasks import verify_batch
+
+    batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
+    for batch_id in batch_ids:
+        verify_batch.delay_on_commit(batch_id)
+    return released

@@ -25,7 +25,6 @@ from ..authentication import (
 )
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
-from ..pipeline import unlinked_release
 from ..services import (
     LinkRevoked,
     ScenesNotApproved,
@@ -33,8 +32,9 @@ from ..services import (
     identity_link_create,
     identity_link_revoke,
     identity_link_scenes_set,
+    link_held_release,
 )
-from ..tasks import process_upload, quantify_batch, verify_batch
+from ..tasks import process_upload, quantify_batch
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
 
@@ -184,14 +184,6 @@ def _scenes_refused(exc: ScenesNotApproved, partner: Partner) -> ApiError:
                     {"scenes": exc.scenes, "approved": partner.actions})
 
 
-def _release_held(link: IdentityLink) -> int:
-    """Held records of the subject go back to verification (after commit); how many did."""
-    batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
-    for batch_id in batch_ids:
-        verify_batch.delay_on_commit(batch_id)
-    return released
-
-
 def _consent_needed(consent: bool) -> None:
     if not consent:
         raise ApiError(400, "consent_required", _("Linking needs your consent."))
@@ -223,7 +215,7 @@ class MyLinksView(APIView):
                     wording=selectors.consent_wording(partner=partner, subject=data["subject"],
                                                       scenes=scenes or partner.actions),
                 )
-                released = _release_held(link)
+                released = link_held_release(link=link)
         except ScenesNotApproved as exc:
             raise _scenes_refused(exc, partner) from None
         except SubjectAlreadyLinked:
@@ -258,7 +250,7 @@ class MyLinkView(APIView):
                     wording=selectors.consent_wording(partner=link.partner, subject=link.subject,
                                                       scenes=scenes or link.partner.actions),
                 )
-                released = _release_held(link)
+                released = link_held_release(link=link)
         except ScenesNotApproved as exc:
             raise _scenes_refused(exc, link.partner) from None
         except LinkRevoked:
