@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "carbonpoints.methodologies",
     "carbonpoints.earn",
     "redemption",
+    "carbonpoints.notifications",
     "carbonpoints.privacy",
     "carbonpoints.portal",
     "carbonpoints.demo",
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "carbonpoints.portal.context_processors.unread_notifications",
             ],
         },
     },
@@ -234,6 +236,7 @@ CELERY_BEAT_SCHEDULE = {
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
+    "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("carbonpoints.earn.api.urls")),
     path("", include("redemption.api.urls")),
     path("", include("carbonpoints.privacy.api.urls")),
+    path("", include("carbonpoints.notifications.api.urls")),
 ]

@@ -34,6 +34,8 @@ from carbonpoints.earn.services import (
     identity_link_scenes_set,
     link_held_release,
 )
+from carbonpoints.notifications.selectors import citizen_notifications, notification_text
+from carbonpoints.notifications.services import notifications_mark_read
 from carbonpoints.privacy.api.views import zip_response
 from carbonpoints.privacy.models import DataExport
 from carbonpoints.privacy.selectors import citizen_data, export_is_small
@@ -275,3 +277,20 @@ def delete(request, account):
     return render(request, "portal/account.html", {
         "export": export, "delete_form": form, "nav": "account", "summary": carbon_account_summary(account=account),
     }, status=400)
+
+
+@citizen_page
+def notifications(request, account):
+    """The inbox: what happened to the citizen's actions, vouchers, level and exports; newest first."""
+    page = _page(request, citizen_notifications(account_id=account.pk))
+    return render(request, "portal/notifications.html", {
+        "page": page, "rows": [(n, notification_text(n)) for n in page], "nav": "notifications",
+    })
+
+
+@require_POST
+@citizen_page
+def notifications_read(request, account):
+    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit()] or None
+    notifications_mark_read(account=account, ids=ids)
+    return redirect("portal-notifications")

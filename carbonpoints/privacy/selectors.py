@@ -16,9 +16,11 @@ from accounts.selectors import ACCOUNT_NAMES
 from carbonpoints.earn.models import ActionRecord, ActionState
 from carbonpoints.earn.selectors import citizen_links, reason_message
 from carbonpoints.ledger.models import Posting
+from carbonpoints.notifications.models import Notification
+from carbonpoints.notifications.selectors import notification_text
 from redemption.models import Redemption
 
-SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions")
+SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions", "notifications")
 CHUNK = 2000
 
 
@@ -94,13 +96,18 @@ def _redemptions(account: CarbonAccount) -> list[dict]:
     return rows
 
 
+def _notifications(account: CarbonAccount) -> list[dict]:
+    return [{"id": n.pk, "at": _time(n.created_at), "kind": n.kind, "text": notification_text(n),
+             "read_at": _time(n.read_at)} for n in Notification.objects.filter(account=account).order_by("id")]
+
+
 def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | None = None) -> dict:
     """Everything the platform holds about the citizen, section by section (``progress`` hears the
     percentage done after each)."""
     document: dict = {"exported_at": _time(timezone.now()), "format": "carbonpoints-export/1"}
     steps = [
         ("profile", _profile), ("links", None), ("actions", _actions), ("ledger", _ledger),
-        ("redemptions", _redemptions),
+        ("redemptions", _redemptions), ("notifications", _notifications),
     ]
     for done, (name, read) in enumerate(steps, start=1):
         if name == "links":

@@ -12,6 +12,8 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.earn.models import ActionRecord, ConsentChange, IdentityLink
 from carbonpoints.earn.services import identity_link_revoke
+from carbonpoints.notifications.models import Notification
+from carbonpoints.notifications.services import notification_post
 from redemption.models import PaymentCode
 
 from .models import DataExport
@@ -57,8 +59,11 @@ def data_export_build(*, export_id) -> DataExport | None:
         DataExport.objects.filter(pk=export.pk).update(progress_percent=min(percent, 99))
 
     document = citizen_data(account=export.account, progress=progress)
-    DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.READY, progress_percent=100,
-                                                   document=document, finished_at=timezone.now())
+    with transaction.atomic():
+        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.READY, progress_percent=100,
+                                                       document=document, finished_at=timezone.now())
+        notification_post(account_id=export.account_id, kind=Notification.Kind.EXPORT_READY,
+                          data={"export_id": str(export.pk)})
     export.refresh_from_db()
     return export
 

@@ -126,7 +126,7 @@ class LinkChangeSerializer(serializers.Serializer):
 
 
 class ConsentChangeSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["granted", "changed", "revoked"])
+    kind = serializers.CharField(help_text="granted, changed or revoked")
     at = serializers.DateTimeField()
     scenes = serializers.ListField(child=serializers.CharField())
     wording = serializers.CharField()

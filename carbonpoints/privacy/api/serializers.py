@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 class ExportStatusSerializer(serializers.Serializer):
     id = serializers.CharField()
-    state = serializers.ChoiceField(choices=["pending", "building", "ready", "failed"])
+    state = serializers.CharField(help_text="pending, building, ready or failed")
     progress_percent = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
