@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CarbonAccount, User
+from .models import CarbonAccount, Level, User
 from .selectors import carbon_account_balances
 
 
@@ -48,3 +48,11 @@ admin.site.unregister(UserSession)
 @admin.register(UserSession)
 class UserSessionAdmin(BaseUserSessionAdmin):
     search_fields = ["user__email", "ip"]
+
+
+@admin.register(Level)
+class LevelAdmin(admin.ModelAdmin):
+    """Levels of the carbon-account evaluation: thresholds take effect on the next read of each account."""
+
+    list_display = ["code", "name_zh_hans", "name_en", "min_trailing_g"]
+    ordering = ["min_trailing_g"]

@@ -92,3 +92,38 @@ class CitizenRank(models.Model):
         verbose_name = _("citizen rank")
         verbose_name_plural = _("citizen ranks")
 
+
+
+class Level(models.Model):
+    """A level of the carbon-account evaluation (碳账户评价), reached by trailing-12-month verified
+    reduction. Operators edit the thresholds and names in the admin; the lowest must be 0 g."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name_zh_hans = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=40)
+    min_trailing_g = models.BigIntegerField(
+        _("from (g CO2e in the last 12 months)"), unique=True,
+        help_text=_("Verified reduction credited over the trailing 12 months needed for this level."))
+
+    class Meta:
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")
+        ordering = ["min_trailing_g"]
+        constraints = [models.CheckConstraint(condition=models.Q(min_trailing_g__gte=0), name="level_threshold_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh_hans} / {self.name_en} ({self.min_trailing_g} g)"
+
+
+class CitizenStanding(models.Model):
+    """Each citizen's trailing-12-month verified reduction, recomputed periodically for everyone
+    (the level is read from it against the thresholds in force), and when a level was last reached."""
+
+    account = models.OneToOneField(CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="standing")
+    trailing_g = models.BigIntegerField(_("g CO2e in the last 12 months"))
+    level_reached_at = models.DateTimeField(_("level reached at"), null=True, blank=True, db_index=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("citizen standing")
+        verbose_name_plural = _("citizen standings")

@@ -1,12 +1,14 @@
 """Writes for people and their carbon accounts."""
 
+from datetime import timedelta
+
 from django.db import connection, transaction
 from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
-from .models import CarbonAccount, CitizenRank, Role, User
+from .models import CarbonAccount, CitizenRank, CitizenStanding, Level, Role, User
 
 
 @transaction.atomic
@@ -51,4 +53,38 @@ def citizen_ranks_recompute() -> int:
     CitizenRank.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
+        return cursor.rowcount
+
+
+def _standings_sql() -> str:
+    from carbonpoints.ledger.models import LedgerAccount, Posting
+
+    standing, level = CitizenStanding._meta.db_table, Level._meta.db_table
+    account, ledger, posting = CarbonAccount._meta.db_table, LedgerAccount._meta.db_table, Posting._meta.db_table
+    level_min = f"(SELECT MAX(v.min_trailing_g) FROM {level} v WHERE v.min_trailing_g <= {{}})"
+    return f"""
+INSERT INTO {standing} (account_id, trailing_g, level_reached_at, computed_at)
+SELECT ca.id, COALESCE(t.g, 0), CASE WHEN {level_min.format("COALESCE(t.g, 0)")} > 0 THEN %s END, %s
+FROM {account} ca LEFT JOIN (
+  SELECT la.owner_id AS account_id, SUM(p.amount) AS g FROM {posting} p JOIN {ledger} la ON la.id = p.account_id
+  WHERE la.kind = %s AND la.unit = %s AND p.created_at >= %s GROUP BY la.owner_id
+) t ON t.account_id = ca.id
+WHERE true
+ON CONFLICT (account_id) DO UPDATE SET
+  level_reached_at = CASE
+    WHEN COALESCE({level_min.format("excluded.trailing_g")}, 0) > COALESCE({level_min.format(f"{standing}.trailing_g")}, 0)
+    THEN excluded.computed_at ELSE {standing}.level_reached_at END,
+  trailing_g = excluded.trailing_g,
+  computed_at = excluded.computed_at
+"""
+
+
+@transaction.atomic
+def citizen_standings_recompute(*, now=None) -> int:
+    """Every citizen's trailing-12-month verified reduction, in one statement; a citizen whose
+    level went up gets ``level_reached_at`` (the inbox tells them). Returns how many were computed."""
+    now = now or timezone.now()
+    kind, unit = REDUCTION
+    with connection.cursor() as cursor:
+        cursor.execute(_standings_sql(), [now, now, kind, unit, now - timedelta(days=365)])
         return cursor.rowcount

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "carbonpoints.methodologies",
     "carbonpoints.earn",
     "redemption",
+    "carbonpoints.evaluation",
     "carbonpoints.notifications",
     "carbonpoints.privacy",
     "carbonpoints.portal",
@@ -232,11 +233,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
+    "citizen-standings-every-15-minutes": {"task": "accounts.recompute_standings", "schedule": 900.0},
     "earn-sweep-pipeline": {"task": "earn.sweep_pipeline", "schedule": 300.0},
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
     "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
+    "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("redemption.api.urls")),
     path("", include("carbonpoints.privacy.api.urls")),
     path("", include("carbonpoints.notifications.api.urls")),
+    path("", include("carbonpoints.evaluation.api.urls")),
 ]

@@ -8,6 +8,9 @@ from django.utils.translation import ngettext
 
 from carbonpoints.portal.templatetags.carbon import mass
 
+from accounts.models import Level
+from accounts.selectors import level_name
+
 from .models import Notification
 
 
@@ -26,6 +29,9 @@ def notification_text(notification: Notification) -> str:
     """What happened, in words, with its figures: written when read, so it follows the reader's language."""
     n, K = notification.count, Notification.Kind
     figures = {"n": n, "g": mass(notification.grams or 0), "p": notification.points or 0, **notification.data}
+    if notification.kind == K.LEVEL_REACHED:
+        level = Level.objects.filter(code=figures.get("level")).first()
+        figures["level"] = level_name(level) if level else figures.get("level", "")
     texts = {
         K.CREDITED: ngettext("%(n)s action credited: %(g)s CO2e, %(p)s points.",
                              "%(n)s actions credited: %(g)s CO2e, %(p)s points.", n),
@@ -40,7 +46,7 @@ def notification_text(notification: Notification) -> str:
         K.VOUCHER_EXPIRING: ngettext("%(n)s voucher expires within 3 days: use it soon.",
                                      "%(n)s vouchers expire within 3 days: use them soon.", n),
         K.LEVEL_REACHED: _("You reached the level %(level)s."),
-        K.BADGE_REACHED: _("New badge: %(badge)s."),
+        K.BADGE_REACHED: ngettext("You earned %(n)s new badge.", "You earned %(n)s new badges.", n),
         K.EXPORT_READY: _("Your data export is ready to download."),
     }
     template = texts.get(notification.kind, notification.kind)

@@ -13,13 +13,14 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from accounts.models import CarbonAccount
+from accounts.models import CarbonAccount, CitizenStanding, Level
+from carbonpoints.evaluation.models import BadgeAward
 from carbonpoints.earn.models import PENDING_STATES, ActionRecord, ActionState, ConsentChange, IdentityLink
 from redemption.models import Redemption, Voucher
 
 from .models import Notification, Watermark
 
-ACTIONS, CONSENTS, VOUCHERS = "actions", "consent_changes", "vouchers"
+ACTIONS, CONSENTS, VOUCHERS, LEVELS, BADGES = "actions", "consent_changes", "vouchers", "levels", "badges"
 MAX_RECORDS_PER_RUN = 500_000
 """A run reads at most this many record ids, so one run stays short after a long pause."""
 RELEASE_GRACE = timedelta(minutes=2)
@@ -56,6 +57,24 @@ VOUCHERS_SQL = f"""{COLUMNS}
 SELECT rd.citizen_id, %s, COUNT(*), NULL, NULL, %s, %s FROM {V} v JOIN {RD} rd ON rd.id = v.redemption_id
 WHERE v.expires_at > %s AND v.expires_at <= %s AND v.consumed_at IS NULL AND v.expired_at IS NULL AND rd.status = %s
 GROUP BY rd.citizen_id"""
+
+
+LEVELS_SQL = f"""{COLUMNS}
+SELECT s.account_id, %s, 1, NULL, NULL, {{level_json}}, %s FROM {CitizenStanding._meta.db_table} s
+WHERE s.level_reached_at > %s AND s.level_reached_at <= %s"""
+
+BADGES_SQL = f"""{COLUMNS}
+SELECT account_id, %s, COUNT(*), NULL, NULL, %s, %s FROM {BadgeAward._meta.db_table}
+WHERE id > %s AND id <= %s GROUP BY account_id"""
+
+
+def _level_json() -> str:
+    """``{"level": <code>}`` of the level a standing is in, as the database writes JSON."""
+    level = Level._meta.db_table
+    code = (f"(SELECT v.code FROM {level} v WHERE v.min_trailing_g <= s.trailing_g"
+            f" ORDER BY v.min_trailing_g DESC LIMIT 1)")
+    build = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    return f"{build}('level', {code})"
 
 
 def _insert(sql: str, params: list) -> int:
@@ -106,15 +125,34 @@ def _collect_vouchers(now: datetime, mark: Watermark) -> int:
     return inserted
 
 
+def _collect_levels(now: datetime, mark: Watermark) -> int:
+    since = mark.last_at or now - timedelta(days=1)
+    if now <= since:
+        return 0
+    inserted = _insert(LEVELS_SQL.format(level_json=_level_json()), [Notification.Kind.LEVEL_REACHED, now, since, now])
+    Watermark.objects.filter(name=LEVELS).update(last_at=now)
+    return inserted
+
+
+def _collect_badges(now: datetime, mark: Watermark) -> int:
+    upto = BadgeAward.objects.aggregate(m=Max("id"))["m"] or 0
+    if upto <= mark.last_id:
+        return 0
+    inserted = _insert(BADGES_SQL, [Notification.Kind.BADGE_REACHED, "{}", now, mark.last_id, upto])
+    Watermark.objects.filter(name=BADGES).update(last_id=upto)
+    return inserted
+
+
 @transaction.atomic
 def notifications_collect(*, now: datetime | None = None) -> dict[str, int]:
     """One run of every collector (the watermarks' row locks keep two runs from overlapping)."""
     now = now or timezone.now()
-    names = [ACTIONS, CONSENTS, VOUCHERS]
+    names = [ACTIONS, CONSENTS, VOUCHERS, LEVELS, BADGES]
     Watermark.objects.bulk_create([Watermark(name=name) for name in names], ignore_conflicts=True)
     marks = Watermark.objects.select_for_update().in_bulk(names)
     return {"actions": _collect_actions(now, marks[ACTIONS]), "released": _collect_released(now, marks[CONSENTS]),
-            "vouchers": _collect_vouchers(now, marks[VOUCHERS])}
+            "vouchers": _collect_vouchers(now, marks[VOUCHERS]), "levels": _collect_levels(now, marks[LEVELS]),
+            "badges": _collect_badges(now, marks[BADGES])}
 
 
 def notification_post(*, account_id: int, kind: str, data: dict | None = None) -> Notification:

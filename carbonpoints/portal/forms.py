@@ -43,3 +43,7 @@ class LedgerPeriodForm(forms.Form):
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(label=_("Your password"), widget=forms.PasswordInput, strip=False)
     confirm = forms.BooleanField(label=_("I understand that this cannot be undone"))
+
+
+class LeaderboardForm(forms.Form):
+    nickname = forms.CharField(label=_("Nickname shown on the leaderboard"), max_length=30, min_length=2)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/links/<int:link_id>/revoke", views.link_revoke, name="portal-link-revoke"),
     path("me/redemptions/", views.redemptions, name="portal-redemptions"),
     path("me/certificates/", views.certificates, name="portal-certificates"),
+    path("me/evaluation/", views.evaluation, name="portal-evaluation"),
     path("me/notifications/", views.notifications, name="portal-notifications"),
     path("me/notifications/read", views.notifications_read, name="portal-notifications-read"),
     path("me/account/", views.account_page, name="portal-account"),

@@ -34,6 +34,8 @@ from carbonpoints.earn.services import (
     identity_link_scenes_set,
     link_held_release,
 )
+from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
+from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
 from carbonpoints.notifications.services import notifications_mark_read
 from carbonpoints.privacy.api.views import zip_response
@@ -45,7 +47,7 @@ from redemption.selectors import qr_svg, voucher_state
 
 from . import selectors
 from .filters import ActionHistoryFilter
-from .forms import DeleteAccountForm, LedgerPeriodForm, LinkForm, ScenesForm
+from .forms import DeleteAccountForm, LeaderboardForm, LedgerPeriodForm, LinkForm, ScenesForm
 
 PAGE_SIZE = 20
 
@@ -294,3 +296,26 @@ def notifications_read(request, account):
     ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit()] or None
     notifications_mark_read(account=account, ids=ids)
     return redirect("portal-notifications")
+
+
+@citizen_page
+def evaluation(request, account):
+    """The carbon-account evaluation: level by trailing-12-month reduction, badges, and the leaderboard."""
+    form = LeaderboardForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("leave"):
+            leaderboard_leave(account=account)
+            return redirect("portal-evaluation")
+        if form.is_valid():
+            leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
+            return redirect("portal-evaluation")
+    summary = carbon_account_summary(account=account)
+    level = summary["level"]
+    span = (level["next_min_g"] or 0) - level["min_g"]
+    return render(request, "portal/evaluation.html", {
+        "summary": summary, "badges": citizen_badges(account_id=account.pk),
+        "progress": 100 if not level["next_min_g"] else
+        max(0, min(100, (level["trailing_12m_g"] - level["min_g"]) * 100 // max(span, 1))),
+        "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(), "form": form,
+        "nav": "evaluation",
+    })

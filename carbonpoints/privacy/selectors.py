@@ -15,12 +15,13 @@ from accounts.models import CarbonAccount
 from accounts.selectors import ACCOUNT_NAMES
 from carbonpoints.earn.models import ActionRecord, ActionState
 from carbonpoints.earn.selectors import citizen_links, reason_message
+from carbonpoints.evaluation.models import BadgeAward, LeaderboardEntry
 from carbonpoints.ledger.models import Posting
 from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.selectors import notification_text
 from redemption.models import Redemption
 
-SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions", "notifications")
+SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions", "badges", "notifications")
 CHUNK = 2000
 
 
@@ -42,7 +43,8 @@ def _profile(account: CarbonAccount) -> dict:
     user = account.user
     return {"email": user.email, "display_name": user.display_name, "first_name": user.first_name,
             "last_name": user.last_name, "signed_up_at": _time(user.date_joined), "last_login": _time(user.last_login),
-            "carbon_account_id": account.pk, "carbon_account_opened_at": _time(account.opened_at)}
+            "carbon_account_id": account.pk, "carbon_account_opened_at": _time(account.opened_at),
+            "leaderboard_nickname": getattr(LeaderboardEntry.objects.filter(account=account).first(), "nickname", None)}
 
 
 def _links(account: CarbonAccount) -> tuple[list[dict], list[dict]]:
@@ -96,6 +98,11 @@ def _redemptions(account: CarbonAccount) -> list[dict]:
     return rows
 
 
+def _badges(account: CarbonAccount) -> list[dict]:
+    return [{"code": a.badge.code, "name": a.badge.name, "awarded_at": _time(a.awarded_at)}
+            for a in BadgeAward.objects.filter(account=account).select_related("badge").order_by("awarded_at")]
+
+
 def _notifications(account: CarbonAccount) -> list[dict]:
     return [{"id": n.pk, "at": _time(n.created_at), "kind": n.kind, "text": notification_text(n),
              "read_at": _time(n.read_at)} for n in Notification.objects.filter(account=account).order_by("id")]
@@ -107,7 +114,7 @@ def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | No
     document: dict = {"exported_at": _time(timezone.now()), "format": "carbonpoints-export/1"}
     steps = [
         ("profile", _profile), ("links", None), ("actions", _actions), ("ledger", _ledger),
-        ("redemptions", _redemptions), ("notifications", _notifications),
+        ("redemptions", _redemptions), ("badges", _badges), ("notifications", _notifications),
     ]
     for done, (name, read) in enumerate(steps, start=1):
         if name == "links":

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.earn.models import ActionRecord, ConsentChange, IdentityLink
 from carbonpoints.earn.services import identity_link_revoke
+from carbonpoints.evaluation.models import LeaderboardEntry
 from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.services import notification_post
 from redemption.models import PaymentCode
@@ -98,6 +99,7 @@ def account_delete(*, user: User, password: str) -> None:
             IdentityLink.objects.filter(pk=link.pk).update(
                 subject=pseudonym, consent_wording=Replace("consent_wording", Value(link.subject), Value(pseudonym)))
         PaymentCode.objects.filter(citizen=account).delete()
+        LeaderboardEntry.objects.filter(account=account).delete()  # the nickname the citizen chose
         DataExport.objects.filter(account=account).delete()
     sessions = list(UserSession.objects.filter(user=user))
     EmailAddress.objects.filter(user=user).delete()
