@@ -13,6 +13,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
@@ -215,6 +216,10 @@ def link_revoke(request, account, link_id):
     return redirect("portal-links")
 
 
+VOUCHER_STATES = {"valid": gettext_lazy("valid"), "consumed": gettext_lazy("used"),
+                  "expired": gettext_lazy("expired"), "refunded": gettext_lazy("refunded")}
+
+
 @citizen_page
 def redemptions(request, account):
     """What the citizen redeemed: vouchers (as QR codes while valid) and donations with their certificates."""
@@ -224,7 +229,8 @@ def redemptions(request, account):
     for redemption in page:
         voucher = getattr(redemption, "voucher", None)
         state = voucher_state(voucher) if voucher else redemption.status
-        rows.append({"r": redemption, "voucher": voucher, "state": state,
+        label = VOUCHER_STATES.get(state) if voucher else redemption.get_status_display()
+        rows.append({"r": redemption, "voucher": voucher, "state": state, "state_label": label,
                      "qr": qr_svg(voucher.code) if voucher and state == "valid" else ""})
     return render(request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"})
 
