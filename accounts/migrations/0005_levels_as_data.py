@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 LEVELS = [  # the levels that were hard-coded before, now data operators edit
     ("sprout", "萌芽", "Sprout", 0),
     ("sapling", "幼苗", "Sapling", 10_000),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -179,9 +179,10 @@ def scene_titles(*, codes) -> dict[str, str]:
 
 
 def citizen_links(*, account_id: int) -> QuerySet[IdentityLink]:
-    """The citizen's links, newest first, active and revoked, with their partner and history."""
+    """The citizen's links, active ones first, then the most recently revoked, with partner and history."""
     return (IdentityLink.objects.filter(account_id=account_id).select_related("partner")
-            .prefetch_related("consent_history").order_by("revoked_at", "-consented_at", "-id"))
+            .prefetch_related("consent_history")
+            .order_by(F("revoked_at").desc(nulls_first=True), "-consented_at", "-id"))
 
 
 def consent_wording(*, partner: Partner, subject: str, scenes) -> str:

@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from carbonpoints.methodologies.selectors import action_codes
 
-from .models import ActionRecord, ActionState, ConsentChange, IdentityLink, Partner, PartnerKey, ReviewDecision
+from .models import (
+    ActionRecord,
+    ActionState,
+    ConsentChange,
+    IdentityLink,
+    Partner,
+    PartnerKey,
+    ReviewDecision,
+)
 from .signing import secret_encrypt
 
 

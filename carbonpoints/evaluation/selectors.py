@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import CitizenRank
-from carbonpoints.portal.templatetags.carbon import mass
+from carbonpoints.units import mass
 
 from .models import Badge, BadgeAward, LeaderboardEntry
 

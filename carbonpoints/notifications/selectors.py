@@ -6,10 +6,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from carbonpoints.portal.templatetags.carbon import mass
-
 from accounts.models import Level
 from accounts.selectors import level_name
+from carbonpoints.units import mass
 
 from .models import Notification
 

@@ -14,8 +14,14 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import CarbonAccount, CitizenStanding, Level
+from carbonpoints.earn.models import (
+    PENDING_STATES,
+    ActionRecord,
+    ActionState,
+    ConsentChange,
+    IdentityLink,
+)
 from carbonpoints.evaluation.models import BadgeAward
-from carbonpoints.earn.models import PENDING_STATES, ActionRecord, ActionState, ConsentChange, IdentityLink
 from redemption.models import Redemption, Voucher
 
 from .models import Notification, Watermark

@@ -105,3 +105,13 @@ def test_another_citizens_link_is_invisible(metro, citizen_client):
     assert citizen_client.patch(f"/api/v1/me/links/{link_id}", {"scenes": None, "consent": True},
                                 format="json").status_code == 404
     assert ConsentChange.objects.filter(link_id=link_id).count() == 1
+
+
+def test_active_links_come_first(metro, citizen_client):
+    old = _link(citizen_client, metro.partner, "S8").json()["id"]
+    citizen_client.delete(f"/api/v1/me/links/{old}")
+    new = _link(citizen_client, metro.partner, "S9").json()["id"]
+
+    listed = citizen_client.get("/api/v1/me/links").json()
+
+    assert [(link["id"], link["revoked_at"] is None) for link in listed] == [(new, True), (old, False)]

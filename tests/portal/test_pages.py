@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import translation
 
 from carbonpoints.earn.models import IdentityLink
-from carbonpoints.portal.templatetags.carbon import mass
+from carbonpoints.units import mass
 from tests.earn.factories import event
 from tests.factories import CitizenFactory
 from tests.spend.factories import ScenarioFactory, give_points
