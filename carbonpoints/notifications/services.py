@@ -33,6 +33,9 @@ RELEASE_GRACE = timedelta(minutes=2)
 """Held records are released by a worker just after the link commits: a consent change is read
 once they had time to be credited."""
 VOUCHER_NOTICE = timedelta(days=3)
+STUCK_AFTER = timedelta(hours=1)
+"""A record still in the pipeline this long after it arrived (a batch left to an operator) no
+longer holds the others back: it is not told when it ends."""
 
 N, A, C, L, V, RD = (Notification._meta.db_table, ActionRecord._meta.db_table, ConsentChange._meta.db_table,
                      IdentityLink._meta.db_table, Voucher._meta.db_table, Redemption._meta.db_table)
@@ -91,7 +94,8 @@ def _insert(sql: str, params: list) -> int:
 
 def _collect_actions(now: datetime, mark: Watermark) -> int:
     newest = ActionRecord.objects.aggregate(m=Max("id"))["m"] or 0
-    oldest_pending = ActionRecord.objects.filter(state__in=PENDING_STATES).aggregate(m=Min("id"))["m"]
+    oldest_pending = ActionRecord.objects.filter(
+        state__in=PENDING_STATES, received_at__gte=now - STUCK_AFTER).aggregate(m=Min("id"))["m"]
     upto = min(newest, mark.last_id + MAX_RECORDS_PER_RUN)
     if oldest_pending is not None:  # not past a record still in the pipeline: it is told once it ends
         upto = min(upto, oldest_pending - 1)

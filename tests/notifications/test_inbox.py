@@ -55,6 +55,19 @@ def test_a_record_still_in_the_pipeline_holds_the_watermark(linked_citizen_clien
     assert _inbox(linked_citizen_client)["results"][0]["count"] == 2
 
 
+def test_a_record_stuck_in_the_pipeline_for_an_hour_holds_nothing_back(linked_citizen_client, metro):
+    from carbonpoints.earn.models import ActionRecord
+
+    metro.send(event(external_id="a"), event(external_id="b"))
+    first = ActionRecord.objects.order_by("id").first()
+    ActionRecord.objects.filter(pk=first.pk).update(state="verified",
+                                                    received_at=timezone.now() - timedelta(hours=2))
+
+    notifications_collect()
+
+    assert _inbox(linked_citizen_client)["results"][0]["count"] == 1
+
+
 def test_held_actions_released_on_linking_are_told(citizen_client, metro, link):
     metro.send(event(external_id="early", subject="H1"), event(external_id="early2", subject="H1"))
     link(citizen_client, metro.partner, "H1")

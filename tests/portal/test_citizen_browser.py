@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.db import connections
 from django.utils import timezone
 
 from carbonpoints.notifications.services import notifications_collect
@@ -93,6 +94,7 @@ def test_a_citizen_signs_up_links_earns_redeems_exports_and_deletes(live_server,
 
         # read the notification the worker left
         notifications_collect(now=timezone.now() + timedelta(minutes=3))
+        connections.close_all()  # Playwright's greenlet got a connection of its own: leave none open
         page.goto(f"{url}/me/")
         assert page.inner_text("#unread-badge") == "1"
         page.click("#nav-notifications")
