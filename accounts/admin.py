@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CarbonAccount, IdentityLink, User
+from .models import CarbonAccount, Level, User
 from .selectors import carbon_account_balances
 
 
@@ -50,13 +50,9 @@ class UserSessionAdmin(BaseUserSessionAdmin):
     search_fields = ["user__email", "ip"]
 
 
-@admin.register(IdentityLink)
-class IdentityLinkAdmin(admin.ModelAdmin):
-    list_display = ["account", "partner_id", "subject", "consented_at", "revoked_at"]
-    list_filter = ["partner_id"]
-    search_fields = ["subject", "account__user__email"]
-    readonly_fields = ["account", "partner_id", "subject", "consent_scope", "consent_wording", "consented_at",
-                       "revoked_at"]
+@admin.register(Level)
+class LevelAdmin(admin.ModelAdmin):
+    """Levels of the carbon-account evaluation: thresholds take effect on the next read of each account."""
 
-    def has_add_permission(self, request):
-        return False
+    list_display = ["code", "name_zh_hans", "name_en", "min_trailing_g"]
+    ordering = ["min_trailing_g"]

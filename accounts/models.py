@@ -93,40 +93,37 @@ class CitizenRank(models.Model):
         verbose_name_plural = _("citizen ranks")
 
 
-class IdentityLink(models.Model):
-    """A citizen's member id at a partner, linked with consent (PIPL: kept with time and scope).
 
-    ``partner_id`` names the partner of the earn side without a foreign key, so that accounts
-    (below the earn side in the flow of data) needs nothing above it. Revoking keeps the row
-    (the consent history) and stops future crediting.
-    """
+class Level(models.Model):
+    """A level of the carbon-account evaluation (碳账户评价), reached by trailing-12-month verified
+    reduction. Operators edit the thresholds and names in the admin; the lowest must be 0 g."""
 
-    account = models.ForeignKey(
-        CarbonAccount, on_delete=models.PROTECT, related_name="links", verbose_name=_("carbon account")
-    )
-    partner_id = models.BigIntegerField(_("partner id"))
-    subject = models.CharField(_("member id at the partner"), max_length=128)
-    consent_scope = models.JSONField(
-        _("consent scope"), default=dict, help_text=_("The partner and the action types consented to.")
-    )
-    consent_wording = models.TextField(_("consent wording shown"))
-    consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name_zh_hans = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=40)
+    min_trailing_g = models.BigIntegerField(
+        _("from (g CO2e in the last 12 months)"), unique=True,
+        help_text=_("Verified reduction credited over the trailing 12 months needed for this level."))
 
     class Meta:
-        verbose_name = _("partner link")
-        verbose_name_plural = _("partner links")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["partner_id", "subject"], condition=models.Q(revoked_at__isnull=True),
-                name="identity_link_one_active_per_subject",
-            ),
-        ]
-        indexes = [models.Index(fields=["partner_id", "subject"], name="identity_link_subject_idx")]
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")
+        ordering = ["min_trailing_g"]
+        constraints = [models.CheckConstraint(condition=models.Q(min_trailing_g__gte=0), name="level_threshold_not_negative")]
 
     def __str__(self) -> str:
-        return f"{self.account} ↔ partner {self.partner_id}: {self.subject}"
+        return f"{self.name_zh_hans} / {self.name_en} ({self.min_trailing_g} g)"
 
-    @property
-    def consented_actions(self) -> list[str]:
-        return list(self.consent_scope.get("actions", []))
+
+class CitizenStanding(models.Model):
+    """Each citizen's trailing-12-month verified reduction, recomputed periodically for everyone
+    (the level is read from it against the thresholds in force), and when a level was last reached."""
+
+    account = models.OneToOneField(CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="standing")
+    trailing_g = models.BigIntegerField(_("g CO2e in the last 12 months"))
+    level_reached_at = models.DateTimeField(_("level reached at"), null=True, blank=True, db_index=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("citizen standing")
+        verbose_name_plural = _("citizen standings")

@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 from django.db import connection
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language
 
 from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
-from .models import CarbonAccount, CitizenRank, IdentityLink
+from .models import CarbonAccount, CitizenRank, CitizenStanding, Level
 
 
-@dataclass(frozen=True)
-class Level:
-    code: str
-    name: str
-    min_g: int
+def level_name(level) -> str:
+    """A level's name in the reader's language."""
+    return level.name_en if get_language() == "en" else level.name_zh_hans
 
 
-LEVELS = (
-    Level("sprout", _("Sprout"), 0),
-    Level("sapling", _("Sapling"), 10_000),
-    Level("tree", _("Tree"), 50_000),
-    Level("grove", _("Grove"), 200_000),
-    Level("forest", _("Forest"), 1_000_000),
-)
-"""Levels by grams contributed, lowest first."""
-
-
-def level_for(reduction_g: int) -> dict:
-    """The citizen's level and how far it is to the next one."""
-    index = max(i for i, level in enumerate(LEVELS) if reduction_g >= level.min_g)
-    level = LEVELS[index]
-    following = LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+def _level(code, name_zh_hans, name_en, min_g, next_code, next_min_g, trailing_g) -> dict:
+    """The citizen's level (by trailing-12-month reduction) and how far it is to the next one."""
     return {
-        "code": level.code,
-        "name": str(level.name),
-        "min_g": level.min_g,
-        "next_code": following.code if following else None,
-        "next_min_g": following.min_g if following else None,
-        "to_next_g": following.min_g - reduction_g if following else 0,
+        "code": code,
+        "name": name_en if get_language() == "en" else name_zh_hans,
+        "min_g": min_g,
+        "next_code": next_code,
+        "next_min_g": next_min_g,
+        "to_next_g": next_min_g - trailing_g if next_min_g is not None else 0,
+        "trailing_12m_g": trailing_g,
     }
 
 
@@ -75,12 +56,23 @@ def carbon_account_balances(*, account: CarbonAccount) -> dict[str, int]:
 def _summary_sql(where: str) -> str:
     """The account page's figures of one carbon account in one statement: its three running
     balances (each a lookup of the ledger's unique (kind, owner_id, unit) index, 0 before its
-    first posting) and its rank row (NULLs before its first ranking)."""
+    first posting), its rank row (NULLs before its first ranking), and its level and the next one
+    from its trailing-12-month reduction (0 before its first standing) against the level table."""
     account, rank, ledger = CarbonAccount._meta.db_table, CitizenRank._meta.db_table, LedgerAccount._meta.db_table
+    standing, level = CitizenStanding._meta.db_table, Level._meta.db_table
     balance = (f"COALESCE((SELECT l.balance FROM {ledger} l"
                f" WHERE l.kind = %s AND l.owner_id = a.id AND l.unit = %s), 0)")
-    return (f"SELECT {balance}, {balance}, {balance}, r.position, r.of_total, r.ahead_of_percent, r.computed_at"
-            f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id WHERE a.{where} = %s")
+    trailing = "COALESCE(s.trailing_g, 0)"
+    reached = (f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g <= {trailing}"
+               f" ORDER BY v.min_trailing_g DESC LIMIT 1)")
+    following = (f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g > {trailing}"
+                 f" ORDER BY v.min_trailing_g LIMIT 1)")
+    levels = ", ".join([*(reached.format(c) for c in ("code", "name_zh_hans", "name_en", "min_trailing_g")),
+                        following.format("code"), following.format("min_trailing_g"), trailing])
+    return (f"SELECT {balance}, {balance}, {balance}, r.position, r.of_total, r.ahead_of_percent, r.computed_at,"
+            f" {levels}"
+            f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id"
+            f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s")
 
 
 _SUMMARY_BY = {"id": _summary_sql("id"), "user_id": _summary_sql("user_id")}
@@ -95,12 +87,12 @@ def _summary_row(column: str, value: int) -> tuple | None:
         return cursor.fetchone()
 
 
-def _summary(reduction_g: int, available: int, pending: int, *rank) -> dict:
+def _summary(reduction_g: int, available: int, pending: int, *rank_and_level) -> dict:
     return {
         "reduction_g": reduction_g,
         "points": {"available": available, "pending": pending},
-        "level": level_for(reduction_g),
-        "rank": _rank(*rank),
+        "level": _level(*rank_and_level[4:]),
+        "rank": _rank(*rank_and_level[:4]),
     }
 
 
@@ -116,39 +108,6 @@ def citizen_account_summary(*, user_id: int) -> dict | None:
     """
     row = _summary_row("user_id", user_id)
     return None if row is None else _summary(*row)
-
-
-@dataclass(frozen=True)
-class LinkedMember:
-    """A partner's member id linked to a carbon account, and the action types consented to."""
-
-    account_id: int
-    actions: frozenset[str]
-
-
-def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], LinkedMember]:
-    """Active links of many ``(partner_id, member id)`` pairs, read as rows in one query.
-
-    The pipeline asks this for thousands of members at a time, so no model instances.
-    """
-    if not members:
-        return {}
-    by_partner: dict[int, set[str]] = {}
-    for partner_id, subject in members:
-        by_partner.setdefault(partner_id, set()).add(subject)
-    match = Q()
-    for partner_id, subjects in by_partner.items():
-        match |= Q(partner_id=partner_id, subject__any=sorted(subjects))
-    rows = IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
-        "partner_id", "subject", "account_id", Cast("consent_scope", TextField()))
-    scopes: dict[str, frozenset[str]] = {}  # most links of a partner share one scope: decode each once
-    linked = {}
-    for partner_id, subject, account_id, scope in rows:
-        actions = scopes.get(scope)
-        if actions is None:
-            actions = scopes[scope] = frozenset((json.loads(scope) or {}).get("actions", ()))
-        linked[(partner_id, subject)] = LinkedMember(account_id, actions)
-    return linked
 
 
 ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}

@@ -1,12 +1,14 @@
 """Writes for people and their carbon accounts."""
 
-from django.db import IntegrityError, connection, transaction
+from datetime import timedelta
+
+from django.db import connection, transaction
 from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
-from .models import CarbonAccount, CitizenRank, IdentityLink, Role, User
+from .models import CarbonAccount, CitizenRank, CitizenStanding, Level, Role, User
 
 
 @transaction.atomic
@@ -54,39 +56,35 @@ def citizen_ranks_recompute() -> int:
         return cursor.rowcount
 
 
-class SubjectAlreadyLinked(Exception):
-    """Another carbon account holds an active link to this member id at this partner."""
+def _standings_sql() -> str:
+    from carbonpoints.ledger.models import LedgerAccount, Posting
+
+    standing, level = CitizenStanding._meta.db_table, Level._meta.db_table
+    account, ledger, posting = CarbonAccount._meta.db_table, LedgerAccount._meta.db_table, Posting._meta.db_table
+    level_min = f"(SELECT MAX(v.min_trailing_g) FROM {level} v WHERE v.min_trailing_g <= {{}})"
+    return f"""
+INSERT INTO {standing} (account_id, trailing_g, level_reached_at, computed_at)
+SELECT ca.id, COALESCE(t.g, 0), CASE WHEN {level_min.format("COALESCE(t.g, 0)")} > 0 THEN %s END, %s
+FROM {account} ca LEFT JOIN (
+  SELECT la.owner_id AS account_id, SUM(p.amount) AS g FROM {posting} p JOIN {ledger} la ON la.id = p.account_id
+  WHERE la.kind = %s AND la.unit = %s AND p.created_at >= %s GROUP BY la.owner_id
+) t ON t.account_id = ca.id
+WHERE true
+ON CONFLICT (account_id) DO UPDATE SET
+  level_reached_at = CASE
+    WHEN COALESCE({level_min.format("excluded.trailing_g")}, 0) > COALESCE({level_min.format(f"{standing}.trailing_g")}, 0)
+    THEN excluded.computed_at ELSE {standing}.level_reached_at END,
+  trailing_g = excluded.trailing_g,
+  computed_at = excluded.computed_at
+"""
 
 
 @transaction.atomic
-def identity_link_create(
-    *, account: CarbonAccount, partner_id: int, subject: str, actions: list[str], wording: str
-) -> IdentityLink:
-    """Link a member id at a partner with the citizen's consent to these action types."""
-    existing = (
-        IdentityLink.objects.select_for_update()
-        .filter(partner_id=partner_id, subject=subject, revoked_at__isnull=True)
-        .first()
-    )
-    if existing is not None:
-        if existing.account_id != account.pk:
-            raise SubjectAlreadyLinked(subject)
-        existing.revoked_at = timezone.now()  # a renewed consent replaces the old one
-        existing.save(update_fields=["revoked_at"])
-    try:
-        with transaction.atomic():
-            return IdentityLink.objects.create(
-                account=account, partner_id=partner_id, subject=subject,
-                consent_scope={"partner_id": partner_id, "actions": sorted(actions)},
-                consent_wording=wording,
-            )
-    except IntegrityError as exc:  # a concurrent link of the same subject won
-        raise SubjectAlreadyLinked(subject) from exc
-
-
-def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:
-    """Withdraw consent: future records of this subject are no longer credited."""
-    if link.revoked_at is None:
-        IdentityLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        link.refresh_from_db()
-    return link
+def citizen_standings_recompute(*, now=None) -> int:
+    """Every citizen's trailing-12-month verified reduction, in one statement; a citizen whose
+    level went up gets ``level_reached_at`` (the inbox tells them). Returns how many were computed."""
+    now = now or timezone.now()
+    kind, unit = REDUCTION
+    with connection.cursor() as cursor:
+        cursor.execute(_standings_sql(), [now, now, kind, unit, now - timedelta(days=365)])
+        return cursor.rowcount

@@ -1,9 +1,15 @@
 from celery import shared_task
 
-from .services import citizen_ranks_recompute
+from .services import citizen_ranks_recompute, citizen_standings_recompute
 
 
 @shared_task(name="accounts.recompute_ranks")
 def recompute_ranks() -> int:
     """Periodic: rank every citizen by grams contributed (the account page reads the result)."""
     return citizen_ranks_recompute()
+
+
+@shared_task(name="accounts.recompute_standings")
+def recompute_standings() -> int:
+    """Periodic: every citizen's trailing-12-month reduction, from which levels are read."""
+    return citizen_standings_recompute()

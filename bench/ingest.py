@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -125,7 +126,8 @@ def open_city(citizens: int) -> dict[str, dict]:
     from django.db import transaction
 
     from accounts.ledger_accounts import CITIZEN_ACCOUNTS
-    from accounts.models import CarbonAccount, IdentityLink, User
+    from accounts.models import CarbonAccount, User
+    from carbonpoints.earn.models import IdentityLink
     from carbonpoints.ledger.models import LedgerAccount
 
     partners = {}
@@ -144,8 +146,7 @@ def open_city(citizens: int) -> dict[str, dict]:
                 LedgerAccount(kind=kind, unit=unit, owner_id=a.pk) for a in accounts for kind, unit in CITIZEN_ACCOUNTS
             )
             IdentityLink.objects.bulk_create(
-                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}",
-                             consent_scope={"partner_id": p["partner_id"], "actions": [p["action"]]},
+                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}", scenes=[p["action"]],
                              consent_wording="bench consent")
                 for n, a in zip(range(start, start + chunk), accounts) if linked(n)
                 for p in partners.values()
@@ -328,6 +329,46 @@ def peer_run(jobs: list[tuple], *, clients: int, web_workers: int) -> dict:
             "batch_latency_ms": summary([ms for result in posted for ms in result["latencies"]])}
 
 
+class Collector:
+    """The inbox's collector (``notifications.collect``) every ``interval`` seconds in a thread of
+    its own (its own database connection), as celery beat runs it in production, so that the
+    figures show what it costs the ingest."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self.runs, self.inserted = interval, [], 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        from carbonpoints.notifications.services import notifications_collect
+
+        while not self._stop.wait(self.interval):
+            started = time.perf_counter()
+            self.inserted += sum(notifications_collect().values())
+            self.runs.append(round((time.perf_counter() - started) * 1000))
+        connection.close()
+
+    def __enter__(self):
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    @property
+    def mean_ms(self) -> int:
+        return round(sum(self.runs) / len(self.runs)) if self.runs else 0
+
+    @property
+    def max_ms(self) -> int:
+        return max(self.runs, default=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -342,6 +383,8 @@ def main() -> None:
     parser.add_argument("--celery-nice", type=int, default=10,
                         help="CPU priority of the worker below the web workers' (0: the same)")
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
+    parser.add_argument("--notify-every", type=float, default=60.0,
+                        help="run the inbox's collector this often during the load, as celery beat does (0: never)")
     args = parser.parse_args()
     ports_free(PORT, PORT + 1)  # a taken port stops the benchmark before its setup
 
@@ -367,7 +410,8 @@ def main() -> None:
     jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners, PORT)
             for k in range(args.clients)]
     peak_rss = peak_process = 0.0
-    with gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice) as worker:
+    collector = Collector(args.notify_every)
+    with collector, gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice) as worker:
         time.sleep(3)  # let the worker connect
         step(f"building {args.events:,} events in {len(batches):,} batches in {args.clients} client processes")
         ready = multiprocessing.Barrier(args.clients + 1)
@@ -402,6 +446,15 @@ def main() -> None:
         cpu_after = cpu_by_role(database)
         cpu_per_event_us = {role: round((cpu_after[role] - cpu_before[role]) / args.events * 1e6)
                             for role in cpu_before}
+
+    catch_up_ms = None
+    if args.notify_every > 0:
+        from carbonpoints.notifications.services import notifications_collect
+
+        step("the inbox collector's catch-up run over what the load left")
+        started_collect = time.perf_counter()
+        collector.inserted += sum(notifications_collect().values())
+        catch_up_ms = round((time.perf_counter() - started_collect) * 1000)
 
     step("checking the ledger and the totals")
     out = io.StringIO()
@@ -449,6 +502,9 @@ def main() -> None:
             *[[f"CPU per event: {role}, µs", f"{us:,}", ""] for role, us in cpu_per_event_us.items()],
             ["CPU per event: all processes, µs", f"{cpu_total_us:,}", "≤ 40"],
             ["CPU per event of the peer (gunicorn + PostgreSQL), µs", f"{peer['cpu_per_event_us_total']:,}", ""],
+            ["inbox collector during the load: runs; mean / max ms; notifications",
+             f"{len(collector.runs)}; {collector.mean_ms} / {collector.max_ms}; {collector.inserted:,}", ""],
+            ["inbox collector's catch-up run after the load, ms", catch_up_ms, ""],
             ["ledger_check", "ok" if ledger_ok else "FAILED", "ok"],
             ["totals match the independent computation", "yes" if totals_ok else "NO", "yes"],
         ],
@@ -462,6 +518,8 @@ def main() -> None:
         "peer": peer, "ratio_to_peer": round(e2e / peer["events_per_s"], 2), "cpu_per_event_us_total": cpu_total_us,
         "peak_worker_rss_mb": peak_rss, "peak_worker_process_rss_mb": peak_process,
         "cpu_per_event_us": cpu_per_event_us, "ledger_check_ok": ledger_ok, "totals_ok": totals_ok,
+        "notify_every_s": args.notify_every, "collector_runs_ms": collector.runs, "notifications": collector.inserted,
+        "collector_catch_up_ms": catch_up_ms,
         "expected": expected, "actual": actual, "states": states,
     })
     if not (ledger_ok and totals_ok):

@@ -38,6 +38,10 @@ EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
 EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records per pipeline transaction
 EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pipeline runs that may work at once
 
+# An export of at most this many rows (actions and ledger postings) is answered at once; larger
+# ones are built by a worker (202 and a status to poll).
+PRIVACY_EXPORT_SYNC_MAX_ROWS = env.int("PRIVACY_EXPORT_SYNC_MAX_ROWS", default=5000)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -63,6 +67,9 @@ INSTALLED_APPS = [
     "carbonpoints.methodologies",
     "carbonpoints.earn",
     "redemption",
+    "carbonpoints.evaluation",
+    "carbonpoints.notifications",
+    "carbonpoints.privacy",
     "carbonpoints.portal",
     "carbonpoints.demo",
 ]
@@ -94,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "carbonpoints.portal.context_processors.unread_notifications",
             ],
         },
     },
@@ -227,10 +235,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
+    "citizen-standings-every-15-minutes": {"task": "accounts.recompute_standings", "schedule": 900.0},
     "earn-sweep-pipeline": {"task": "earn.sweep_pipeline", "schedule": 300.0},
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
+    "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
+    "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from carbonpoints.portal.selectors import bar_chart, daily_reductions, equivalents
+from carbonpoints.portal.selectors import chart_series, daily_reductions, equivalents
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +19,13 @@ def test_equivalents_show_their_factor_and_source():
     assert str(car["value"]) == "223.6" and "161 g" in str(car["source"])
 
 
-def test_the_chart_scales_bars_to_the_busiest_day():
+def test_the_chart_series_switches_to_kg_on_busy_days():
     today = timezone.localdate()
-    chart = bar_chart([(today - timedelta(days=1), 50), (today, 100)], width=200, height=120)
-    assert chart["peak"] == 100
-    assert chart["bars"][1]["h"] == 100.0 and chart["bars"][0]["h"] == 50.0
-    assert chart["total"] == 150
-    assert [label["anchor"] for label in chart["labels"]] == ["start", "middle", "end"]
+    small = chart_series([(today - timedelta(days=1), 50), (today, 100)], label="CO2e")
+    busy = chart_series([(today - timedelta(days=1), 500), (today, 12_345)], label="CO2e")
+    assert (small["unit"], small["values"]) == ("g", [50, 100])
+    assert (busy["unit"], busy["values"]) == ("kg", [0.5, 12.35])
+    assert small["labels"][-1] == today.strftime("%m-%d")
 
 
 def test_daily_reductions_fill_the_gaps_with_zero(citizen):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import CarbonAccount, User
-from accounts.tasks import recompute_ranks
+from accounts.tasks import recompute_ranks, recompute_standings
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
 from accounts.ledger_accounts import POINTS, REDUCTION
 from tests.factories import CitizenFactory, UserFactory
@@ -30,7 +30,7 @@ def test_app_signup_opens_a_carbon_account_and_its_token_reads_it(api_client):
         "reduction_g": 0,
         "points": {"available": 0, "pending": 0},
         "level": {"code": "sprout", "name": account.json()["level"]["name"], "min_g": 0,
-                  "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000},
+                  "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000, "trailing_12m_g": 0},
         "rank": {"position": None, "of": None, "ahead_of_percent": None, "as_of": None},
     }
     assert CarbonAccount.objects.filter(user__email="li.lei@example.cn").exists()
@@ -82,6 +82,7 @@ def test_account_figures_come_from_the_ledger(citizen_client, citizen):
     ])
 
     recompute_ranks.delay()
+    recompute_standings.delay()
     body = citizen_client.get("/api/v1/me/account").json()
 
     assert body["reduction_g"] == 12_345

@@ -7,12 +7,16 @@ class PointsSerializer(serializers.Serializer):
 
 
 class LevelSerializer(serializers.Serializer):
+    """Levels are data (operators edit them in the admin), reached by trailing-12-month reduction."""
+
     code = serializers.CharField()
     name = serializers.CharField()
     min_g = serializers.IntegerField()
     next_code = serializers.CharField(allow_null=True)
     next_min_g = serializers.IntegerField(allow_null=True)
     to_next_g = serializers.IntegerField()
+    trailing_12m_g = serializers.IntegerField(
+        help_text="Verified reduction credited over the last 12 months, which sets the level.")
 
 
 class RankSerializer(serializers.Serializer):

@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("carbonpoints.earn.api.urls")),
     path("", include("redemption.api.urls")),
+    path("", include("carbonpoints.privacy.api.urls")),
+    path("", include("carbonpoints.notifications.api.urls")),
+    path("", include("carbonpoints.evaluation.api.urls")),
 ]

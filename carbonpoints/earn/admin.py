@@ -6,6 +6,8 @@ from .models import (
     ActionState,
     Batch,
     CitizenCarry,
+    ConsentChange,
+    IdentityLink,
     Partner,
     PartnerKey,
     ReviewDecision,
@@ -156,6 +158,29 @@ class PartnerKeyAdmin(admin.ModelAdmin):
     list_filter = ["partner"]
     fields = ["partner", "key_id", "created_at", "expires_at"]
     readonly_fields = ["partner", "key_id", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "at", "scenes", "wording"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(admin.ModelAdmin):
+    list_display = ["account", "partner", "subject", "consented_at", "revoked_at"]
+    list_filter = ["partner"]
+    list_select_related = ["account__user", "partner"]
+    search_fields = ["subject", "account__user__email"]
+    readonly_fields = ["account", "partner", "subject", "scenes", "consent_wording", "consented_at", "revoked_at"]
+    inlines = [ConsentChangeInline]
 
     def has_add_permission(self, request):
         return False

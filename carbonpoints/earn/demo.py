@@ -11,12 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import demo_citizens
-from accounts.models import IdentityLink
-from accounts.services import identity_link_create
 from carbonpoints.methodologies.selectors import Catalogue
 
 from .intake import candidate_from_json, events_ingest
-from .models import Batch, Partner, PartnerKey
+from .models import Batch, IdentityLink, Partner, PartnerKey
+from .services import identity_link_create
 from .signing import secret_encrypt
 
 PARTNERS = [
@@ -80,8 +79,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             for user in people:
                 account = user.carbon_account
                 subject = f"{prefix}{user.pk:06d}"
-                if not IdentityLink.objects.filter(partner_id=partner.pk, subject=subject).exists():
-                    identity_link_create(account=account, partner_id=partner.pk, subject=subject, actions=actions,
+                if not IdentityLink.objects.filter(partner=partner, subject=subject).exists():
+                    identity_link_create(account=account, partner=partner, subject=subject, scenes=None,
                                          wording=f"demo consent: {name} shares {', '.join(actions)}")
                 events += _events(prefix, actions[0], subject, rng, now)
             # a member nobody linked yet: held as unlinked

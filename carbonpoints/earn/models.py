@@ -271,3 +271,59 @@ class ReviewDecision(models.Model):
         verbose_name = _("review decision")
         verbose_name_plural = _("review decisions")
         ordering = ["-decided_at"]
+
+
+class IdentityLink(models.Model):
+    """A citizen's member id at a partner, linked with consent to some of the partner's scenes.
+
+    ``scenes`` are the action codes the citizen consented to (every approved action of the
+    partner when they chose "all"); the pipeline credits a record only when its action is among
+    them. Revoking keeps the row and its consent history, and stops future crediting.
+    """
+
+    account = models.ForeignKey(
+        CarbonAccount, on_delete=models.PROTECT, related_name="links", verbose_name=_("carbon account")
+    )
+    # db_index=False: the (partner, subject) index below leads with the partner.
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="links",
+                                verbose_name=_("partner"), db_index=False)
+    subject = models.CharField(_("member id at the partner"), max_length=128)
+    scenes = models.JSONField(_("scenes consented to"), default=list,
+                              help_text=_('Action codes, e.g. ["metro_ride"].'))
+    consent_wording = models.TextField(_("consent wording shown"))
+    consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partner link")
+        verbose_name_plural = _("partner links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "subject"], condition=Q(revoked_at__isnull=True),
+                name="earn_link_one_active_per_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["partner", "subject"], name="earn_link_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account} ↔ {self.partner_id}: {self.subject}"
+
+
+class ConsentChange(models.Model):
+    """One change of a link's consent, as PIPL asks: when, to which scenes, with what wording."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", _("granted")
+        CHANGED = "changed", _("scenes changed")
+        REVOKED = "revoked", _("revoked")
+
+    link = models.ForeignKey(IdentityLink, on_delete=models.CASCADE, related_name="consent_history")
+    kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
+    scenes = models.JSONField(_("scenes consented to"), default=list)
+    wording = models.TextField(_("wording shown"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        ordering = ["link", "at", "id"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import json
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.methodologies.selectors import methodology_explained
 
-from .models import ActionRecord, ActionState, Batch, Partner
+from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner
 
 RULE_TEXT = {
     "no_methodology": _("No methodology was in force for this action type at that time."),
@@ -130,3 +134,63 @@ def citizen_actions(*, account_id: int, action: str | None = None, state: str | 
 
 def flagged_records() -> QuerySet[ActionRecord]:
     return ActionRecord.objects.filter(Q(state=ActionState.FLAGGED)).order_by("received_at")
+
+
+@dataclass(frozen=True)
+class LinkedMember:
+    """A partner's member id linked to a carbon account, and the action types consented to."""
+
+    account_id: int
+    actions: frozenset[str]
+
+
+def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], LinkedMember]:
+    """Active links of many ``(partner_id, member id)`` pairs, read as rows in one query.
+
+    The pipeline asks this for thousands of members at a time, so no model instances.
+    """
+    if not members:
+        return {}
+    by_partner: dict[int, set[str]] = {}
+    for partner_id, subject in members:
+        by_partner.setdefault(partner_id, set()).add(subject)
+    match = Q()
+    for partner_id, subjects in by_partner.items():
+        match |= Q(partner_id=partner_id, subject__any=sorted(subjects))
+    rows = IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
+        "partner_id", "subject", "account_id", Cast("scenes", TextField()))
+    decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
+    linked = {}
+    for partner_id, subject, account_id, scenes in rows:
+        actions = decoded.get(scenes)
+        if actions is None:
+            actions = decoded[scenes] = frozenset(json.loads(scenes) or ())
+        linked[(partner_id, subject)] = LinkedMember(account_id, actions)
+    return linked
+
+
+def scene_titles(*, codes) -> dict[str, str]:
+    """A readable name for each action code (the methodology's title), the code where none."""
+    from carbonpoints.methodologies.models import Methodology
+
+    titles = dict(Methodology.objects.filter(code__in=list(codes)).order_by("code", "valid_from")
+                  .values_list("code", "title"))
+    return {code: titles.get(code, code) for code in codes}
+
+
+def citizen_links(*, account_id: int) -> QuerySet[IdentityLink]:
+    """The citizen's links, active ones first, then the most recently revoked, with partner and history."""
+    return (IdentityLink.objects.filter(account_id=account_id).select_related("partner")
+            .prefetch_related("consent_history")
+            .order_by(F("revoked_at").desc(nulls_first=True), "-consented_at", "-id"))
+
+
+def consent_wording(*, partner: Partner, subject: str, scenes) -> str:
+    """The consent text shown for these scenes of a partner, in the reader's language; the link keeps
+    the text as shown."""
+    titles = scene_titles(codes=sorted(set(scenes)))
+    return str(_(
+        "I agree that %(partner)s shares with CarbonPoints the records of my %(scenes)s under my "
+        "member id %(subject)s, so that they are quantified and credited to my carbon account. "
+        "Records of other kinds are not credited. I can change or withdraw this consent at any time."
+    ) % {"partner": partner.name, "scenes": ", ".join(titles.values()), "subject": subject})

@@ -1,4 +1,4 @@
-"""Writes of partners and their keys, and operators' decisions on flagged records."""
+"""Writes of partners and their keys, citizens' links with consent, and operators' decisions."""
 
 from __future__ import annotations
 
@@ -6,17 +6,41 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carbonpoints.methodologies.selectors import action_codes
 
-from .models import ActionRecord, ActionState, Partner, PartnerKey, ReviewDecision
+from .models import (
+    ActionRecord,
+    ActionState,
+    ConsentChange,
+    IdentityLink,
+    Partner,
+    PartnerKey,
+    ReviewDecision,
+)
 from .signing import secret_encrypt
 
 
 class UnknownActions(ValueError):
     pass
+
+
+class SubjectAlreadyLinked(Exception):
+    """Another carbon account holds an active link to this member id at this partner."""
+
+
+class ScenesNotApproved(ValueError):
+    """The citizen chose scenes the partner is not approved for (or none at all)."""
+
+    def __init__(self, scenes: list[str]):
+        self.scenes = scenes
+        super().__init__(", ".join(scenes))
+
+
+class LinkRevoked(Exception):
+    """A revoked link's consent cannot be changed: the citizen links again instead."""
 
 
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
@@ -85,3 +109,71 @@ def record_review(*, record: ActionRecord, operator, approve: bool) -> ActionRec
     if approve:
         verify_batch.delay_on_commit(str(record.batch_id))
     return record
+
+
+def _scenes_checked(partner: Partner, scenes: list[str] | None) -> list[str]:
+    """The scenes consented to: all of the partner's approved actions when none are named."""
+    if scenes is None:
+        return sorted(set(partner.actions))
+    unknown = sorted(set(scenes) - set(partner.actions))
+    if unknown or not scenes:
+        raise ScenesNotApproved(unknown)
+    return sorted(set(scenes))
+
+
+@transaction.atomic
+def identity_link_create(*, account, partner: Partner, subject: str, scenes: list[str] | None,
+                         wording: str) -> IdentityLink:
+    """Link a member id at a partner with the citizen's consent to these scenes (None: all)."""
+    chosen = _scenes_checked(partner, scenes)
+    existing = (IdentityLink.objects.select_for_update()
+                .filter(partner=partner, subject=subject, revoked_at__isnull=True).first())
+    if existing is not None:
+        if existing.account_id != account.pk:
+            raise SubjectAlreadyLinked(subject)
+        identity_link_revoke(link=existing)  # a renewed consent replaces the old one
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            link = IdentityLink.objects.create(account=account, partner=partner, subject=subject, scenes=chosen,
+                                               consent_wording=wording, consented_at=now)
+    except IntegrityError as exc:  # a concurrent link of the same subject won
+        raise SubjectAlreadyLinked(subject) from exc
+    ConsentChange.objects.create(link=link, kind=ConsentChange.Kind.GRANTED, scenes=chosen, wording=wording, at=now)
+    return link
+
+
+@transaction.atomic
+def identity_link_scenes_set(*, link: IdentityLink, scenes: list[str] | None, wording: str) -> IdentityLink:
+    """Change the scenes a link consents to; the change is kept in the consent history."""
+    link = IdentityLink.objects.select_for_update().select_related("partner").get(pk=link.pk)
+    if link.revoked_at is not None:
+        raise LinkRevoked(link.pk)
+    chosen = _scenes_checked(link.partner, scenes)
+    now = timezone.now()
+    link.scenes, link.consent_wording, link.consented_at = chosen, wording, now
+    link.save(update_fields=["scenes", "consent_wording", "consented_at"])
+    ConsentChange.objects.create(link=link, kind=ConsentChange.Kind.CHANGED, scenes=chosen, wording=wording, at=now)
+    return link
+
+
+@transaction.atomic
+def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:
+    """Withdraw consent: future records of this subject are no longer credited."""
+    now = timezone.now()
+    if IdentityLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now):
+        ConsentChange.objects.create(link_id=link.pk, kind=ConsentChange.Kind.REVOKED, scenes=[], at=now)
+    link.refresh_from_db()
+    return link
+
+
+def link_held_release(*, link: IdentityLink) -> int:
+    """A link (or wider consent) may cover records held as unlinked: they go back to verification,
+    enqueued after commit. Returns how many were released."""
+    from .pipeline import unlinked_release
+    from .tasks import verify_batch
+
+    batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
+    for batch_id in batch_ids:
+        verify_batch.delay_on_commit(batch_id)
+    return released

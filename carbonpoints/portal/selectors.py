@@ -75,21 +75,9 @@ def equivalents(*, grams: int) -> list[dict]:
     ]
 
 
-def bar_chart(series: list[tuple[date, int]], *, width: int = 600, height: int = 160) -> dict:
-    """Geometry of an inline SVG bar chart (no JavaScript, no CDN): bars, axis labels, max."""
-    total = sum(grams for _, grams in series)
-    peak = max((grams for _, grams in series), default=0) or 1
-    slot = width / max(len(series), 1)
-    bars = []
-    for n, (day, grams) in enumerate(series):
-        h = round(grams / peak * (height - 20), 1)
-        bars.append({"x": round(n * slot + 1, 1), "y": round(height - 16 - h, 1), "w": round(slot - 2, 1),
-                     "h": h, "day": day, "grams": grams})
-    labels = []
-    if bars:
-        labels = [
-            {"x": bars[0]["x"], "day": bars[0]["day"], "anchor": "start"},
-            {"x": bars[len(bars) // 2]["x"], "day": bars[len(bars) // 2]["day"], "anchor": "middle"},
-            {"x": width - 1, "day": bars[-1]["day"], "anchor": "end"},
-        ]
-    return {"bars": bars, "labels": labels, "peak": peak, "total": total, "width": width, "height": height}
+def chart_series(series: list[tuple[date, int]], *, label: str) -> dict:
+    """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg."""
+    peak = max((grams for _, grams in series), default=0)
+    divisor, unit = (1000, "kg") if peak >= 10_000 else (1, "g")
+    return {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
+            "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}

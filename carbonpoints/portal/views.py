@@ -1,24 +1,327 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The citizen's portal: one page per part of the carbon account, read across earn, ledger and spend."""
 
-from accounts.selectors import carbon_account_summary
-from carbonpoints.earn.selectors import citizen_actions, explanation
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import carbon_account_summary, citizen_postings
+from carbonpoints.earn.models import IdentityLink, Partner
+from carbonpoints.earn.selectors import (
+    citizen_actions,
+    citizen_links,
+    consent_wording,
+    explanation,
+    reason_message,
+    scene_titles,
+)
+from carbonpoints.earn.services import (
+    LinkRevoked,
+    ScenesNotApproved,
+    SubjectAlreadyLinked,
+    identity_link_create,
+    identity_link_revoke,
+    identity_link_scenes_set,
+    link_held_release,
+)
+from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
+from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
+from carbonpoints.notifications.selectors import citizen_notifications, notification_text
+from carbonpoints.notifications.services import notifications_mark_read
+from carbonpoints.privacy.api.views import zip_response
+from carbonpoints.privacy.models import DataExport
+from carbonpoints.privacy.selectors import citizen_data, export_is_small
+from carbonpoints.privacy.services import PasswordIncorrect, account_delete, data_export_request
+from redemption.models import Redemption, Scenario
+from redemption.selectors import qr_svg, voucher_state
 
 from . import selectors
+from .filters import ActionHistoryFilter
+from .forms import DeleteAccountForm, LeaderboardForm, LedgerPeriodForm, LinkForm, ScenesForm
+
+PAGE_SIZE = 20
 
 
-@login_required
-def my_carbon(request):
-    """The citizen's home: figures, the last 30 days as a chart, and why each action counted."""
-    account = getattr(request.user, "carbon_account", None)
-    if account is None:
-        return render(request, "portal/not_a_citizen.html", status=403)
+def citizen_page(view):
+    """Signed-in citizens only; anyone else sees why (merchant staff and operators have no carbon account)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        account = getattr(request.user, "carbon_account", None)
+        if account is None:
+            return render(request, "portal/not_a_citizen.html", status=403)
+        return view(request, account, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request, items):
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@citizen_page
+def my_carbon(request, account):
+    """Today's page: figures, the last 30 days as a chart, and the latest actions with why they counted."""
     summary = carbon_account_summary(account=account)
-    recent = list(citizen_actions(account_id=account.pk)[:20])
+    series = selectors.daily_reductions(account_id=account.pk)
+    recent = list(citizen_actions(account_id=account.pk)[:5])
     return render(request, "portal/my_carbon.html", {
         "summary": summary,
-        "chart": selectors.bar_chart(selectors.daily_reductions(account_id=account.pk)),
+        "today_g": series[-1][1],
+        "month_g": sum(grams for _, grams in series),
+        "chart": {"total": sum(grams for _, grams in series)},
+        "chart_data": selectors.chart_series(series, label=_("CO2e credited")),
         "by_action": selectors.reductions_by_action(account_id=account.pk),
         "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
-        "recent": [(record, explanation(record)) for record in recent],
+        "rows": _with_reasons(recent),
+        "nav": "home",
+    })
+
+
+def _with_reasons(records) -> list[tuple]:
+    rows = []
+    for record in records:
+        record.reason_text = reason_message(record)
+        rows.append((record, explanation(record)))
+    return rows
+
+
+@citizen_page
+def actions(request, account):
+    """Every action the partners reported for the citizen, filtered by type, state and time, a page at a time."""
+    history = ActionHistoryFilter(request.GET or None, queryset=citizen_actions(account_id=account.pk))
+    records = history.qs if history.is_bound and history.is_valid() else citizen_actions(account_id=account.pk)
+    page = _page(request, records)
+    return render(request, "portal/actions.html", {
+        "filter": history, "page": page, "query": _query_without_page(request),
+        "rows": _with_reasons(page), "nav": "actions",
+    })
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@citizen_page
+def ledger(request, account):
+    """The points ledger: each movement with its running balance (newest first)."""
+    period = LedgerPeriodForm(request.GET or None)
+    since = until = None
+    if period.is_valid():
+        since = period.cleaned_data["since"] and _day_start(period.cleaned_data["since"])
+        until = period.cleaned_data["until"] and _day_start(period.cleaned_data["until"] + timedelta(days=1))
+    postings = citizen_postings(account=account, unit="pt", since=since, until=until)
+    page = _page(request, postings)
+    return render(request, "portal/ledger.html", {
+        "period": period, "page": page, "query": _query_without_page(request), "nav": "ledger",
+        "summary": carbon_account_summary(account=account),
+    })
+
+
+def _link_forms(account, data=None, partner_id=None):
+    linked = set(IdentityLink.objects.filter(account=account, revoked_at__isnull=True).values_list("partner_id", flat=True))
+    forms = []
+    for partner in Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name"):
+        bound = data if partner.pk == partner_id else None
+        forms.append({
+            "partner": partner, "form": LinkForm(bound, partner=partner), "linked": partner.pk in linked,
+            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions),
+            "scenes": scene_titles(codes=sorted(partner.actions)),
+        })
+    return forms
+
+
+@citizen_page
+def links(request, account):
+    """Partner links: what is linked with consent to which scenes, a form per partner to link, change or revoke."""
+    partner_id = None
+    if request.method == "POST":
+        partner_id = int(request.POST.get("partner_id") or 0)
+        partner = get_object_or_404(Partner, pk=partner_id, status=Partner.Status.ACTIVE)
+        form = LinkForm(request.POST, partner=partner)
+        if form.is_valid():
+            scenes, subject = form.cleaned_data["scenes"], form.cleaned_data["subject"]
+            try:
+                with transaction.atomic():
+                    link = identity_link_create(
+                        account=account, partner=partner, subject=subject, scenes=scenes,
+                        wording=consent_wording(partner=partner, subject=subject, scenes=scenes))
+                    released = link_held_release(link=link)
+            except SubjectAlreadyLinked:
+                form.add_error("subject", _("This member id is linked to another account."))
+            except ScenesNotApproved:
+                form.add_error("scenes", _("Choose one or more of the partner's scenes."))
+            else:
+                messages.success(request, _("Linked %(partner)s.") % {"partner": partner.name}
+                                 + (" " + _("%(n)s held actions are being credited.") % {"n": released} if released else ""))
+                return redirect("portal-links")
+    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes)}
+            for link in citizen_links(account_id=account.pk)]
+    return render(request, "portal/links.html", {
+        "links": rows, "partners": _link_forms(account, request.POST if partner_id else None, partner_id),
+        "nav": "links",
+    })
+
+
+def _my_link(account, link_id) -> IdentityLink:
+    return get_object_or_404(IdentityLink.objects.select_related("partner"), pk=link_id, account=account)
+
+
+@require_POST
+@citizen_page
+def link_scenes(request, account, link_id):
+    link = _my_link(account, link_id)
+    form = ScenesForm(request.POST, link=link)
+    if not form.is_valid():
+        messages.error(request, _("Choose one or more scenes and agree to the text."))
+        return redirect("portal-links")
+    scenes = form.cleaned_data["scenes"]
+    try:
+        with transaction.atomic():
+            link = identity_link_scenes_set(
+                link=link, scenes=scenes,
+                wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes))
+            link_held_release(link=link)
+    except (ScenesNotApproved, LinkRevoked):
+        messages.error(request, _("This link cannot be changed."))
+    else:
+        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": link.partner.name})
+    return redirect("portal-links")
+
+
+@require_POST
+@citizen_page
+def link_revoke(request, account, link_id):
+    link = identity_link_revoke(link=_my_link(account, link_id))
+    messages.success(request, _("Link to %(partner)s revoked: nothing more is credited from it.")
+                     % {"partner": link.partner.name})
+    return redirect("portal-links")
+
+
+VOUCHER_STATES = {"valid": gettext_lazy("valid"), "consumed": gettext_lazy("used"),
+                  "expired": gettext_lazy("expired"), "refunded": gettext_lazy("refunded")}
+
+
+@citizen_page
+def redemptions(request, account):
+    """What the citizen redeemed: vouchers (as QR codes while valid) and donations with their certificates."""
+    page = _page(request, Redemption.objects.filter(citizen=account)
+                 .select_related("scenario__merchant", "voucher").order_by("-created_at", "-id"))
+    rows = []
+    for redemption in page:
+        voucher = getattr(redemption, "voucher", None)
+        state = voucher_state(voucher) if voucher else redemption.status
+        label = VOUCHER_STATES.get(state) if voucher else redemption.get_status_display()
+        rows.append({"r": redemption, "voucher": voucher, "state": state, "state_label": label,
+                     "qr": qr_svg(voucher.code) if voucher and state == "valid" else ""})
+    return render(request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"})
+
+
+@citizen_page
+def certificates(request, account):
+    """Donation certificates: each donation of points, with its public certificate page."""
+    donations = (Redemption.objects.filter(citizen=account, scenario__kind=Scenario.Kind.DONATION)
+                 .select_related("scenario__merchant").order_by("-created_at"))
+    return render(request, "portal/certificates.html", {"page": _page(request, donations), "nav": "certificates"})
+
+
+@citizen_page
+def account_page(request, account):
+    """Export, deletion (what it keeps and why) and language."""
+    export = DataExport.objects.defer("document").filter(account=account).first()
+    return render(request, "portal/account.html", {
+        "export": export, "delete_form": DeleteAccountForm(), "nav": "account",
+        "summary": carbon_account_summary(account=account),
+    })
+
+
+@citizen_page
+def export(request, account):
+    """The ZIP of CSVs: at once when small, else a worker builds it and the account page shows progress."""
+    if export_is_small(account=account):
+        return zip_response(citizen_data(account=account))
+    data_export_request(account=account)
+    messages.info(request, _("Your export is large: it is being prepared. This page shows its progress."))
+    return redirect("portal-account")
+
+
+@citizen_page
+def export_download(request, account, export_id):
+    export = get_object_or_404(DataExport, pk=export_id, account=account, state=DataExport.State.READY)
+    return zip_response(export.document)
+
+
+@require_POST
+@citizen_page
+def delete(request, account):
+    form = DeleteAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            account_delete(user=request.user, password=form.cleaned_data["password"])
+        except PasswordIncorrect:
+            form.add_error("password", _("The password is not correct."))
+        else:
+            logout(request)
+            return render(request, "portal/deleted.html")
+    export = DataExport.objects.defer("document").filter(account=account).first()
+    return render(request, "portal/account.html", {
+        "export": export, "delete_form": form, "nav": "account", "summary": carbon_account_summary(account=account),
+    }, status=400)
+
+
+@citizen_page
+def notifications(request, account):
+    """The inbox: what happened to the citizen's actions, vouchers, level and exports; newest first."""
+    page = _page(request, citizen_notifications(account_id=account.pk))
+    return render(request, "portal/notifications.html", {
+        "page": page, "rows": [(n, notification_text(n)) for n in page], "nav": "notifications",
+    })
+
+
+@require_POST
+@citizen_page
+def notifications_read(request, account):
+    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit()] or None
+    notifications_mark_read(account=account, ids=ids)
+    return redirect("portal-notifications")
+
+
+@citizen_page
+def evaluation(request, account):
+    """The carbon-account evaluation: level by trailing-12-month reduction, badges, and the leaderboard."""
+    form = LeaderboardForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("leave"):
+            leaderboard_leave(account=account)
+            return redirect("portal-evaluation")
+        if form.is_valid():
+            leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
+            return redirect("portal-evaluation")
+    summary = carbon_account_summary(account=account)
+    level = summary["level"]
+    span = (level["next_min_g"] or 0) - level["min_g"]
+    return render(request, "portal/evaluation.html", {
+        "summary": summary, "badges": citizen_badges(account_id=account.pk),
+        "progress": 100 if not level["next_min_g"] else
+        max(0, min(100, (level["trailing_12m_g"] - level["min_g"]) * 100 // max(span, 1))),
+        "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(), "form": form,
+        "nav": "evaluation",
     })

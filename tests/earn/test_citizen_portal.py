@@ -15,8 +15,8 @@ def test_the_portal_shows_credited_rides_and_why(metro, linked_citizen_client, c
 
     page = browser.get("/me/").content.decode()
 
-    assert "1,051 g" in page  # 584 g + 467 g, as the account figures say
-    assert "<svg" in page and "Nothing credited in the last 30 days yet." not in page
+    assert "1.05 kg" in page  # 584 g + 467 g, as the account figures say, in the unit that reads best
+    assert 'id="daily-chart"' in page and "Nothing credited in the last 30 days yet." not in page
     assert "地铁出行 Metro ride" in page  # the methodology's title, not its code
     assert "(46.7 − 0) g/km × 12.5 = 584 g" in page  # why this many points
     assert "深圳市低碳公共出行碳普惠方法学" in page  # with its source

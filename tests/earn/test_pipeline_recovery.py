@@ -115,12 +115,12 @@ def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, 
 def test_a_record_held_while_its_link_was_being_made_is_released_by_the_sweeper(
     metro, citizen, citizen_client, django_capture_on_commit_callbacks
 ):
-    from accounts.services import identity_link_create
+    from carbonpoints.earn.services import identity_link_create
 
     batch_id = metro.send(event(subject="M3", quantity=10)).json()["batch_id"]
     # the link commits without seeing the record (a request in flight): nothing released it
-    identity_link_create(account=citizen.carbon_account, partner_id=metro.partner.pk, subject="M3",
-                         actions=metro.partner.actions, wording="consent")
+    identity_link_create(account=citizen.carbon_account, partner=metro.partner, subject="M3", scenes=None,
+                         wording="consent")
     assert metro.batch(batch_id)["unlinked"] == 1
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -122,6 +122,22 @@ class LinkRequestSerializer(serializers.Serializer):
     partner_id = serializers.IntegerField()
     subject = serializers.CharField(max_length=128)
     consent = serializers.BooleanField(help_text="Must be true: the citizen consents to the wording shown.")
+    scenes = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, allow_empty=False, allow_null=True,
+        help_text="Action codes the partner is approved for; omitted (or null) = all of them.")
+
+
+class LinkChangeSerializer(serializers.Serializer):
+    consent = serializers.BooleanField(help_text="Must be true: the citizen consents to the new wording.")
+    scenes = serializers.ListField(child=serializers.CharField(max_length=40), allow_empty=False, allow_null=True,
+                                   help_text="The scenes consented to from now on; null = all of them.")
+
+
+class ConsentChangeSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="granted, changed or revoked")
+    at = serializers.DateTimeField()
+    scenes = serializers.ListField(child=serializers.CharField())
+    wording = serializers.CharField()
 
 
 class LinkSerializer(serializers.Serializer):
@@ -129,11 +145,13 @@ class LinkSerializer(serializers.Serializer):
     partner_id = serializers.IntegerField()
     partner_name = serializers.CharField()
     subject = serializers.CharField()
-    actions = serializers.ListField(child=serializers.CharField())
+    scenes = serializers.ListField(child=serializers.CharField(), help_text="Action codes consented to.")
+    actions = serializers.ListField(child=serializers.CharField(), help_text="The same as scenes (older name).")
     consent_wording = serializers.CharField()
-    consented_at = serializers.DateTimeField()
+    consented_at = serializers.DateTimeField(help_text="When the scenes in force were consented to.")
     revoked_at = serializers.DateTimeField(allow_null=True)
     released = serializers.IntegerField(required=False, help_text="Held actions sent on to crediting.")
+    history = ConsentChangeSerializer(many=True, required=False, help_text="Every consent change, oldest first.")
 
 
 class MyActionSerializer(ActionFieldsSerializer):

@@ -12,8 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.views import citizen_account
-from accounts.models import IdentityLink
-from accounts.services import SubjectAlreadyLinked, identity_link_create, identity_link_revoke
 from carbonpoints.api.errors import ApiError
 from carbonpoints.api.pagination import Pagination
 
@@ -26,9 +24,17 @@ from ..authentication import (
     raw_body,
 )
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
-from ..models import ActionRecord, ActionState, Batch, Partner, Upload
-from ..pipeline import unlinked_release
-from ..tasks import process_upload, verify_batch
+from ..models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
+from ..services import (
+    LinkRevoked,
+    ScenesNotApproved,
+    SubjectAlreadyLinked,
+    identity_link_create,
+    identity_link_revoke,
+    identity_link_scenes_set,
+    link_held_release,
+)
+from ..tasks import process_upload
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
 
@@ -157,69 +163,103 @@ class PartnerUploadView(PartnerView):
 
 # --- citizen ------------------------------------------------------------------------------
 
-def _consent_wording(partner: Partner, subject: str) -> str:
-    return _(
-        "I agree that %(partner)s shares with CarbonPoints the records of my %(actions)s under my "
-        "member id %(subject)s, so that they are quantified and credited to my carbon account. "
-        "I can withdraw this consent at any time."
-    ) % {"partner": partner.name, "actions": ", ".join(partner.actions), "subject": subject}
-
-
-def _link(link: IdentityLink, partners: dict[int, Partner], released: int | None = None) -> dict:
-    partner = partners.get(link.partner_id)
+def _link(link: IdentityLink, released: int | None = None, history: bool = False) -> dict:
     data = {
-        "id": link.pk, "partner_id": link.partner_id, "partner_name": partner.name if partner else "",
-        "subject": link.subject, "actions": link.consented_actions, "consent_wording": link.consent_wording,
-        "consented_at": link.consented_at, "revoked_at": link.revoked_at,
+        "id": link.pk, "partner_id": link.partner_id, "partner_name": link.partner.name,
+        "subject": link.subject, "scenes": link.scenes, "actions": link.scenes,
+        "consent_wording": link.consent_wording, "consented_at": link.consented_at, "revoked_at": link.revoked_at,
     }
     if released is not None:
         data["released"] = released
+    if history:
+        data["history"] = [{"kind": c.kind, "at": c.at, "scenes": c.scenes, "wording": c.wording}
+                           for c in link.consent_history.all()]
     return data
+
+
+def _scenes_refused(exc: ScenesNotApproved, partner: Partner) -> ApiError:
+    return ApiError(400, "scenes_not_approved", _("Choose one or more of the partner's scenes."),
+                    {"scenes": exc.scenes, "approved": partner.actions})
+
+
+def _consent_needed(consent: bool) -> None:
+    if not consent:
+        raise ApiError(400, "consent_required", _("Linking needs your consent."))
 
 
 class MyLinksView(APIView):
     @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True)})
     def get(self, request):
         account = citizen_account(request.user)
-        links = list(account.links.order_by("-consented_at"))
-        partners = Partner.objects.in_bulk({link.partner_id for link in links})
-        return Response(s.LinkSerializer([_link(link, partners) for link in links], many=True).data)
+        links = selectors.citizen_links(account_id=account.pk)
+        return Response(s.LinkSerializer([_link(link) for link in links], many=True).data)
 
-    @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent",
+    @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent to some or all scenes",
                    request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, 400: ERROR, 409: ERROR})
     def post(self, request):
         account = citizen_account(request.user)
         payload = s.LinkRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        if not data["consent"]:
-            raise ApiError(400, "consent_required", _("Linking needs your consent."))
+        _consent_needed(data["consent"])
         partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
         if partner is None:
             raise ApiError(400, "unknown_partner", _("No such partner."), {"partner_id": data["partner_id"]})
+        scenes = data.get("scenes")
         try:
             with transaction.atomic():
                 link = identity_link_create(
-                    account=account, partner_id=partner.pk, subject=data["subject"], actions=partner.actions,
-                    wording=_consent_wording(partner, data["subject"]),
+                    account=account, partner=partner, subject=data["subject"], scenes=scenes,
+                    wording=selectors.consent_wording(partner=partner, subject=data["subject"],
+                                                      scenes=scenes or partner.actions),
                 )
-                batch_ids, released = unlinked_release(partner_id=partner.pk, subject=link.subject)
-                for batch_id in batch_ids:
-                    verify_batch.delay_on_commit(batch_id)
+                released = link_held_release(link=link)
+        except ScenesNotApproved as exc:
+            raise _scenes_refused(exc, partner) from None
         except SubjectAlreadyLinked:
             raise ApiError(409, "subject_already_linked",
                            _("This member id is linked to another account.")) from None
-        return Response(s.LinkSerializer(_link(link, {partner.pk: partner}, released)).data, status=201)
+        return Response(s.LinkSerializer(_link(link, released, history=True)).data, status=201)
 
 
 class MyLinkView(APIView):
+    def _link(self, request, link_id) -> IdentityLink:
+        account = citizen_account(request.user)
+        return get_object_or_404(IdentityLink.objects.select_related("partner"), pk=link_id, account=account)
+
+    @extend_schema(tags=["citizen"], summary="One link, with its consent history",
+                   responses={200: s.LinkSerializer, 404: ERROR})
+    def get(self, request, link_id):
+        return Response(s.LinkSerializer(_link(self._link(request, link_id), history=True)).data)
+
+    @extend_schema(tags=["citizen"], summary="Change the scenes a link consents to (kept in its history)",
+                   request=s.LinkChangeSerializer, responses={200: s.LinkSerializer, 400: ERROR, 404: ERROR, 409: ERROR})
+    def patch(self, request, link_id):
+        link = self._link(request, link_id)
+        payload = s.LinkChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        _consent_needed(data["consent"])
+        scenes = data["scenes"]
+        try:
+            with transaction.atomic():
+                link = identity_link_scenes_set(
+                    link=link, scenes=scenes,
+                    wording=selectors.consent_wording(partner=link.partner, subject=link.subject,
+                                                      scenes=scenes or link.partner.actions),
+                )
+                released = link_held_release(link=link)
+        except ScenesNotApproved as exc:
+            raise _scenes_refused(exc, link.partner) from None
+        except LinkRevoked:
+            raise ApiError(409, "link_revoked", _("This link was revoked: link the member id again.")) from None
+        return Response(s.LinkSerializer(_link(link, released, history=True)).data)
+
     @extend_schema(tags=["citizen"], summary="Revoke a link (stops future crediting)",
                    responses={200: s.LinkSerializer, 404: ERROR})
     def delete(self, request, link_id):
-        account = citizen_account(request.user)
-        link = get_object_or_404(IdentityLink, pk=link_id, account=account)
-        link = identity_link_revoke(link=link)
-        return Response(s.LinkSerializer(_link(link, Partner.objects.in_bulk([link.partner_id]))).data)
+        link = identity_link_revoke(link=self._link(request, link_id))
+        return Response(s.LinkSerializer(_link(link, history=True)).data)
 
 
 def _my_action(record: ActionRecord, detail: bool = False) -> dict:

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from accounts import ledger_accounts as citizen_ledger
-from accounts.selectors import LinkedMember
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.services import Leg, TransactionSpec
 from carbonpoints.methodologies.models import ConversionRule, Methodology
@@ -27,6 +26,7 @@ from carbonpoints.methodologies.selectors import Catalogue
 
 from .. import ledger_accounts as earn_ledger
 from ..models import ActionRecord, ActionState
+from ..selectors import LinkedMember
 
 MICRO = Decimal(1_000_000)
 """Cap usage is counted in millionths of a unit: quantities have six decimal places, so the

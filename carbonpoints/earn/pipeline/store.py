@@ -18,13 +18,22 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import CarbonAccount, IdentityLink
-from accounts.selectors import LinkedMember, linked_members
+from accounts.models import CarbonAccount
 from carbonpoints.bulk import bulk_set
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import Catalogue
 
-from ..models import COUNTED_STATES, PENDING_STATES, ActionRecord, ActionState, Batch, CapUsage, CitizenCarry
+from ..models import (
+    COUNTED_STATES,
+    PENDING_STATES,
+    ActionRecord,
+    ActionState,
+    Batch,
+    CapUsage,
+    CitizenCarry,
+    IdentityLink,
+)
+from ..selectors import LinkedMember, linked_members
 from .rules import Record, UsageKey
 
 TABLE = ActionRecord._meta.db_table
@@ -61,19 +70,19 @@ def links(records: Iterable[Record]) -> dict[tuple[int, str], LinkedMember]:
     members = {(r.partner_id, r.subject) for r in records}
     if not members or not _postgresql():
         return linked_members(members=members)
-    scopes: dict[str, frozenset[str]] = {}  # most links of a partner share one scope: decode each once
+    decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
     linked = {}
     partners, subjects = zip(*members, strict=True)
-    for partner_id, subject, account_id, scope in _execute(
-        f"SELECT k.partner_id, k.subject, l.account_id, l.consent_scope::text "
+    for partner_id, subject, account_id, scenes in _execute(
+        f"SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
         f"FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
-        f"CROSS JOIN LATERAL (SELECT account_id, consent_scope FROM {IdentityLink._meta.db_table} "
+        f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
         f"    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
         [pg_array(partners), pg_array(subjects)],
     ):
-        actions = scopes.get(scope)
+        actions = decoded.get(scenes)
         if actions is None:
-            actions = scopes[scope] = frozenset((_decode(scope) or {}).get("actions", ()))
+            actions = decoded[scenes] = frozenset(_decode(scenes) or ())
         linked[(partner_id, subject)] = LinkedMember(account_id, actions)
     return linked
 

@@ -11,6 +11,8 @@ STEPS = [
     ("partners and their members' actions", "carbonpoints.earn.demo.seed"),
     ("merchants", "redemption.demo.seed"),
     ("rankings", "accounts.demo.rank"),
+    ("levels, badges and the leaderboard", "carbonpoints.evaluation.demo.seed"),
+    ("inboxes", "carbonpoints.notifications.demo.seed"),
 ]
 
 

@@ -22,7 +22,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("earn", "0005_set_based_references"),
+        ("earn", "0006_set_based_references"),
     ]
 
     operations = [migrations.RunPython(forward, backward)]

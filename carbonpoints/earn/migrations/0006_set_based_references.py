@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_merge_0002_citizen_rank_0002_identitylink'),
-        ('earn', '0004_cap_usage'),
+        ('earn', '0005_cap_usage'),
         ('methodologies', '0002_catalogue_v1'),
     ]
 

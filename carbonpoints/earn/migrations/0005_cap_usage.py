@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_merge_0002_citizen_rank_0002_identitylink'),
-        ('earn', '0003_partial_indexes'),
+        ('earn', '0004_identity_link_moved'),
     ]
 
     operations = [

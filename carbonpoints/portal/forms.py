@@ -1,0 +1,49 @@
+"""Forms of the portal: linking a partner with consent per scene, the ledger's period, deletion."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from carbonpoints.earn.models import Partner
+from carbonpoints.earn.selectors import scene_titles
+
+
+class ScenesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class LinkForm(forms.Form):
+    """One form per partner: the member id, the scenes (all ticked to begin with), and consent."""
+
+    subject = forms.CharField(label=_("Your member id at the partner"), max_length=128)
+    scenes = ScenesField(label=_("Share these records"))
+    consent = forms.BooleanField(label=_("I agree to the text above"))
+
+    def __init__(self, *args, partner: Partner, **kwargs):
+        super().__init__(*args, prefix=f"p{partner.pk}", **kwargs)
+        self.partner = partner
+        self.fields["scenes"].choices = list(scene_titles(codes=sorted(partner.actions)).items())
+        self.fields["scenes"].initial = sorted(partner.actions)
+
+
+class ScenesForm(forms.Form):
+    scenes = ScenesField(label=_("Share these records"))
+    consent = forms.BooleanField(label=_("I agree to the text above"))
+
+    def __init__(self, *args, link, **kwargs):
+        super().__init__(*args, prefix=f"l{link.pk}", **kwargs)
+        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions)).items())
+        self.fields["scenes"].initial = link.scenes
+
+
+class LedgerPeriodForm(forms.Form):
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(label=_("Your password"), widget=forms.PasswordInput, strip=False)
+    confirm = forms.BooleanField(label=_("I understand that this cannot be undone"))
+
+
+class LeaderboardForm(forms.Form):
+    nickname = forms.CharField(label=_("Nickname shown on the leaderboard"), max_length=30, min_length=2)

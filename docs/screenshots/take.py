@@ -1,0 +1,59 @@
+"""Screenshots of the citizen's portal at a phone-sized and a desktop viewport (run by bin/screenshots).
+
+    python docs/screenshots/take.py http://127.0.0.1:8831 citizen1@demo.carbonpoints.cn carbon-demo-2026
+
+Uses Debian's Chromium through Playwright; Chinese needs a CJK font (fonts-wqy-microhei).
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+PAGES = [  # (file name, path, language)
+    ("home", "/me/", "zh-hans"),
+    ("home-en", "/me/", "en"),
+    ("history", "/me/actions/?action=metro_ride", "zh-hans"),
+    ("points", "/me/points/", "zh-hans"),
+    ("links", "/me/links/", "zh-hans"),
+    ("vouchers", "/me/redemptions/", "zh-hans"),
+    ("evaluation", "/me/evaluation/", "zh-hans"),
+    ("inbox", "/me/notifications/", "en"),
+    ("account", "/me/account/", "zh-hans"),
+]
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+
+def main(url: str, email: str, password: str) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        for device, viewport in VIEWPORTS.items():
+            context = browser.new_context(viewport=viewport, device_scale_factor=1,
+                                          is_mobile=device == "phone", has_touch=device == "phone")
+            page = context.new_page()
+            page.goto(f"{url}/accounts/login/")
+            page.fill("input[name=login]", email)
+            page.fill("input[name=password]", password)
+            page.locator("form button[type=submit]").last.click()
+            page.wait_for_load_state()
+            if device == "phone":  # a fresh voucher, so that its QR code shows
+                page.goto(f"{url}/me/wallet/")
+                page.locator("form[action$='/me/wallet/redeem'] button").first.click()
+                page.wait_for_load_state()
+            for name, path, language in PAGES:
+                context.add_cookies([{"name": "django_language", "value": language, "url": url}])
+                page.goto(url + path)
+                page.wait_for_load_state("networkidle")
+                if page.locator("canvas[data-chart]").count():
+                    page.wait_for_selector("canvas[data-rendered='1']")
+                target = HERE / f"{name}-{device}.png"
+                page.screenshot(path=str(target), full_page=device == "desktop")
+                print(target.relative_to(HERE.parent.parent))
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,170 @@
+"""The citizen's portal pages: history, points, partner links with consent per scene, vouchers, account."""
+
+import io
+import zipfile
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from carbonpoints.earn.models import IdentityLink
+from carbonpoints.units import mass
+from tests.earn.factories import event
+from tests.factories import CitizenFactory
+from tests.spend.factories import ScenarioFactory, give_points
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(citizen) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(citizen)
+    return client
+
+
+@translation.override("en")
+def test_masses_read_in_g_kg_or_t():
+    assert [mass(g) for g in (467, 999, 1000, 12_345, 123_456, 1_051_000, None)] == [
+        "467 g", "999 g", "1.00 kg", "12.3 kg", "123 kg", "1.05 t", "–"]
+
+
+def test_every_page_opens_with_the_same_navigation(browser):
+    for url in ["/me/", "/me/actions/", "/me/points/", "/me/links/", "/me/redemptions/", "/me/certificates/",
+                "/me/account/"]:
+        page = browser.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert 'nav class="citizen"' in text and 'class="on"' in text, url
+
+
+def test_pages_are_for_citizens_only(client):
+    assert client.get("/me/actions/").status_code == 302  # to sign-in
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(role="merchant_staff"))
+    assert client.get("/me/links/").status_code == 403
+
+
+def test_linking_a_partner_for_two_scenes_through_the_form(browser, metro, django_capture_on_commit_callbacks):
+    bike = metro.partner
+    bike.actions = ["bike_ride", "bus_ride", "metro_ride"]
+    bike.save()
+    form = browser.get("/me/links/").content.decode()
+    assert "Metro ride" in form and "Bike ride" in form and "I agree that Metro shares" in form
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post("/me/links/", {"partner_id": bike.pk, f"p{bike.pk}-subject": "W-1",
+                                               f"p{bike.pk}-scenes": ["metro_ride", "bus_ride"],
+                                               f"p{bike.pk}-consent": "on"})
+
+    assert response.status_code == 302
+    link = IdentityLink.objects.get()
+    assert link.scenes == ["bus_ride", "metro_ride"] and "Bike ride" not in link.consent_wording
+    page = browser.get("/me/links/").content.decode()
+    assert "W-1" in page and "Bus ride" in page
+
+
+def test_linking_without_consent_shows_the_form_again(browser, metro):
+    response = browser.post("/me/links/", {"partner_id": metro.partner.pk, f"p{metro.partner.pk}-subject": "W-2",
+                                           f"p{metro.partner.pk}-scenes": ["metro_ride"]})
+    assert response.status_code == 200 and not IdentityLink.objects.exists()
+    assert "This field is required." in response.content.decode()
+
+
+def test_changing_scenes_and_revoking_through_the_page(browser, citizen_client, metro):
+    link_id = citizen_client.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "W-3",
+                                                       "consent": True}, format="json").json()["id"]
+
+    browser.post(f"/me/links/{link_id}/scenes", {f"l{link_id}-scenes": ["bus_ride"], f"l{link_id}-consent": "on"})
+    assert IdentityLink.objects.get().scenes == ["bus_ride"]
+    browser.post(f"/me/links/{link_id}/revoke")
+    assert IdentityLink.objects.get().revoked_at is not None
+    history = [c.kind for c in IdentityLink.objects.get().consent_history.all()]
+    assert history == ["granted", "changed", "revoked"]
+
+
+def test_another_citizens_link_cannot_be_changed(browser, metro):
+    from rest_framework.test import APIClient
+
+    other = APIClient()
+    other.force_authenticate(CitizenFactory())
+    link_id = other.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "W-4", "consent": True},
+                         format="json").json()["id"]
+
+    assert browser.post(f"/me/links/{link_id}/revoke").status_code == 404
+    assert "W-4" not in browser.get("/me/links/").content.decode()
+    assert IdentityLink.objects.get().revoked_at is None
+
+
+def test_history_filters_by_type_and_state_and_pages(browser, linked_citizen_client, metro, settings):
+    metro.send(*[event(external_id=f"m{n}") for n in range(21)], event(external_id="bus", action="bus_ride", quantity=5),
+               event(external_id="far", quantity=500))
+
+    everything = browser.get("/me/actions/").content.decode()
+    assert "23 actions" in everything and "Page 1 of 2" in everything
+    assert "Page 2 of 2" in browser.get("/me/actions/?page=2").content.decode()
+    buses = browser.get("/me/actions/?action=bus_ride").content.decode()
+    assert "1 action" in buses and 'data-action="metro_ride"' not in buses
+    rejected = browser.get("/me/actions/?state=rejected").content.decode()
+    assert rejected.count('class="action-row"') == 1 and "plausible maximum" in rejected
+    assert "No actions match." in browser.get("/me/actions/?since=2000-01-01&until=2000-01-02").content.decode()
+
+
+def test_the_points_page_lists_movements_with_balances(browser, linked_citizen_client, metro):
+    metro.send(event(external_id="ride"))
+
+    page = browser.get("/me/points/").content.decode()
+
+    assert "Actions credited" in page and "+46" in page
+
+
+def test_vouchers_show_their_qr_code(browser, citizen, citizen_client):
+    give_points(citizen, 100)
+    scenario = ScenarioFactory(points_cost=40, title="Free tea")
+    citizen_client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="v1")
+
+    page = browser.get("/me/redemptions/").content.decode()
+
+    assert "Free tea" in page and "<svg" in page and 'data-state="valid"' in page
+
+
+def test_the_account_page_downloads_a_zip_and_explains_deletion(browser, linked_citizen_client, metro):
+    metro.send(event(external_id="ride"))
+    page = browser.get("/me/account/").content.decode()
+    assert "What stays, and why" in page
+
+    download = browser.get("/me/account/export.zip")
+
+    assert download["Content-Type"] == "application/zip"
+    assert "ride" in zipfile.ZipFile(io.BytesIO(download.content)).read("actions.csv").decode("utf-8-sig")
+
+
+def test_a_large_export_shows_progress_then_downloads(browser, linked_citizen_client, metro, settings,
+                                                      django_capture_on_commit_callbacks):
+    metro.send(event(external_id="ride"))
+    settings.PRIVACY_EXPORT_SYNC_MAX_ROWS = 0
+
+    assert browser.get("/me/account/export.zip").status_code == 302
+    assert "Being prepared" in browser.get("/me/account/").content.decode()
+    from carbonpoints.privacy.models import DataExport
+    from carbonpoints.privacy.tasks import build_export
+
+    build_export.delay(str(DataExport.objects.get().pk))
+    page = browser.get("/me/account/").content.decode()
+    assert "Download the export of" in page
+    export_id = DataExport.objects.get().pk
+    assert browser.get(f"/me/account/exports/{export_id}.zip")["Content-Type"] == "application/zip"
+
+
+def test_deleting_from_the_page_needs_the_password(browser, citizen):
+    wrong = browser.post("/me/account/delete", {"password": "nope", "confirm": "on"})
+    assert wrong.status_code == 400 and "The password is not correct." in wrong.content.decode()
+
+    done = browser.post("/me/account/delete", {"password": "correct-horse-battery", "confirm": "on"})
+
+    assert done.status_code == 200 and "Your account is deleted" in done.content.decode()
+    citizen.refresh_from_db()
+    assert not citizen.is_active
+    assert browser.get("/me/").status_code == 302
