@@ -21,6 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/carbonpoints_bench"
+# The benchmarks run with DEBUG off, as production does, which needs a strong SECRET_KEY; the same
+# one in every run, because partner secrets in the benchmark database are encrypted with a key
+# derived from it. Only for the benchmark database.
+BENCH_SECRET_KEY = "bench-only-9f2c4e7a1b8d6053e4f1a2b7c9d0e8f3a6b5c4d2e1f0a9b8c7d6e5f4a3b2c1d0"
+os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the benchmarks speak plain HTTP
 
 
 def setup_django() -> None:

@@ -62,3 +62,8 @@ ScenarioNotFound = _refusal("ScenarioNotFound", 404, "not_found", _("No such sce
 VoucherNotFound = _refusal("VoucherNotFound", 404, "not_found", _("No such voucher at this merchant."))
 CheckoutNotFound = _refusal("CheckoutNotFound", 404, "not_found", _("No such checkout at this merchant."))
 CertificateNotFound = _refusal("CertificateNotFound", 404, "not_found", _("No such certificate."))
+NotMerchantStaff = _refusal("NotMerchantStaff", 403, "not_merchant_staff", _("Only merchant staff may do this."))
+MerchantNotApproved = _refusal(
+    "MerchantNotApproved", 403, "merchant_not_approved", _("The merchant is not approved by the operator.")
+)
+ManagerOnly = _refusal("ManagerOnly", 403, "manager_only", _("Only a manager of the merchant may do this."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -69,7 +70,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         details = getattr(exc, "details", {})
         message = str(exc.detail)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            details = {"retry_after_s": int(exc.wait) + 1}
+            details = {"retry_after_s": max(1, math.ceil(exc.wait))}
     response.data = error_body(code, message, details)
     return response
 

@@ -11,28 +11,19 @@ from rest_framework.views import APIView
 
 from accounts.api.views import citizen_account
 from carbonpoints.api.errors import ApiError
+from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
 from redemption.models import Checkout, MerchantStaff, OffsetCertificate, Scenario
 
 from . import serializers as s
+from .permissions import IsMerchantManager, IsMerchantManagerToWrite, IsMerchantStaff
+from .throttling import WRONG_CODE_THROTTLES, PaymentCodeThrottle
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
 ERRORS = {409: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
-
-
-def merchant_staff(request, *, manager: bool = False) -> MerchantStaff:
-    """The signed-in staff member of an approved merchant (a manager when asked), or 403."""
-    staff = selectors.staff_of(request.user)
-    if staff is None:
-        raise ApiError(403, "not_merchant_staff", "Only merchant staff may do this.")
-    if not staff.merchant.is_approved:
-        raise ApiError(403, "merchant_not_approved", "The merchant is not approved by the operator.")
-    if manager and not staff.is_manager:
-        raise ApiError(403, "manager_only", "Only a manager of the merchant may do this.")
-    return staff
 
 
 def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
@@ -115,7 +106,9 @@ class MyVouchersView(ListAPIView):
         return selectors.citizen_vouchers(citizen=citizen_account(self.request.user))
 
 
-class PaymentCodesView(APIView):
+class PaymentCodesView(CountsFailures, APIView):
+    extra_throttle_classes = (PaymentCodeThrottle,)
+
     @extend_schema(tags=["citizen"], summary="A short-lived, single-use payment code to show at the till",
                    request=None, responses={201: s.PaymentCodeSerializer})
     def post(self, request):
@@ -127,15 +120,17 @@ class PaymentCodesView(APIView):
 
 
 class MerchantScenariosView(APIView):
+    permission_classes = [IsMerchantManagerToWrite]
+
     @extend_schema(tags=["merchant"], summary="The merchant's scenarios", responses=s.ScenarioSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.ScenarioSerializer(selectors.merchant_scenarios(merchant=staff.merchant), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Create a scenario (manager)", request=s.ScenarioCreateSerializer,
                    responses={201: s.ScenarioCreatedSerializer, 403: OpenApiTypes.OBJECT})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.ScenarioCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -146,40 +141,53 @@ class MerchantScenariosView(APIView):
 
 
 class MerchantScenarioActionView(APIView):
+    permission_classes = [IsMerchantManager]
     action_name = ""
 
     @extend_schema(tags=["merchant"], summary="Pause, resume or cancel a scenario (manager)", request=None,
                    responses={200: s.ScenarioSerializer, **ERRORS})
     def post(self, request, pk):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         scenario = get_object_or_404(Scenario, pk=pk, merchant=staff.merchant)
         scenario = services.scenario_transition(scenario=scenario, action=self.action_name)
         return Response(s.ScenarioSerializer(scenario).data)
 
 
-class VoucherCheckView(APIView):
+class VoucherCheckView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"not_found"})
+
     @extend_schema(tags=["merchant"], summary="Look a voucher up before consuming it",
                    responses={200: s.ConsumedVoucherSerializer, **ERRORS})
     def get(self, request, code):
-        staff = merchant_staff(request)
+        staff = request.staff
         voucher = selectors.merchant_voucher(merchant=staff.merchant, code=code)
         if voucher is None:
             raise ApiError(404, "not_found", "No such voucher at this merchant.")
         return Response(s.ConsumedVoucherSerializer(voucher).data)
 
 
-class VoucherConsumeView(APIView):
+class VoucherConsumeView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"not_found"})
+
     @extend_schema(tags=["merchant"], summary="Consume a voucher at the till (once)", request=None,
                    responses={200: s.ConsumedVoucherSerializer, **ERRORS})
     def post(self, request, code):
-        voucher = services.voucher_consume(staff=merchant_staff(request), code=code)
+        voucher = services.voucher_consume(staff=request.staff, code=code)
         return Response(s.ConsumedVoucherSerializer(voucher).data)
 
 
-class CheckoutsView(APIView):
+class CheckoutsView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"payment_code_invalid"})
+
     @extend_schema(tags=["merchant"], summary="Recent checkouts of the merchant", responses=s.CheckoutSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.CheckoutSerializer(Checkout.objects.filter(merchant=staff.merchant)[:100], many=True).data)
 
     @extend_schema(
@@ -188,7 +196,7 @@ class CheckoutsView(APIView):
         request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         body = s.CheckoutRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = dict(body.validated_data)
@@ -207,32 +215,38 @@ class CheckoutsView(APIView):
 
 
 class CheckoutReverseView(APIView):
+    permission_classes = [IsMerchantStaff]
+
     @extend_schema(tags=["merchant"], summary="Reverse a checkout within the window (points go back)",
                    request=None, responses={200: s.CheckoutSerializer, **ERRORS})
     def post(self, request, pk):
-        checkout = services.checkout_reverse(staff=merchant_staff(request), checkout_id=pk)
+        checkout = services.checkout_reverse(staff=request.staff, checkout_id=pk)
         return Response(s.CheckoutSerializer(checkout).data)
 
 
 class SettlementsView(APIView):
+    permission_classes = [IsMerchantManager]
+
     @extend_schema(tags=["merchant"], summary="Daily settlement statements (manager)",
                    responses=s.SettlementSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         return Response(s.SettlementSerializer(staff.merchant.settlements.all()[:400], many=True).data)
 
 
 class OffsetsView(APIView):
+    permission_classes = [IsMerchantManagerToWrite]
+
     @extend_schema(tags=["merchant"], summary="The merchant's offset certificates",
                    responses=s.OffsetCertificateListSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.OffsetCertificateListSerializer(staff.merchant.certificates.all(), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Retire pooled reductions as an offset (manager)",
                    request=s.OffsetRequestSerializer, responses={201: s.CertificateCreatedSerializer, **ERRORS})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.OffsetRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = offsets.offset_retire(
@@ -246,15 +260,17 @@ class OffsetsView(APIView):
 
 
 class StaffView(APIView):
+    permission_classes = [IsMerchantManager]
+
     @extend_schema(tags=["merchant"], summary="The merchant's staff (manager)", responses=s.StaffSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         return Response(s.StaffSerializer(staff.merchant.staff.select_related("user"), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Add a cashier or manager (manager)", request=s.StaffCreateSerializer,
                    responses={201: s.StaffCreatedSerializer})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.StaffCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -31,6 +31,7 @@ from ..pipeline import unlinked_release
 from ..tasks import process_upload, quantify_batch, verify_batch
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
+from .throttling import PartnerThrottle
 
 ERROR = OpenApiResponse(description='`{"error": {"code", "message", "details"}}`')
 SIGNED = [
@@ -44,11 +45,11 @@ SIGNED = [
 
 
 class PartnerView(APIView):
-    """Signed partner requests: no session, no user throttle (partners are many requests/s)."""
+    """Signed partner requests: no session; a per-partner rate instead of the per-user one."""
 
     authentication_classes = [PartnerSignatureAuthentication]
     permission_classes = [IsPartner]
-    throttle_classes: list = []
+    throttle_classes = [PartnerThrottle]
     body_limit = MAX_BODY_BYTES
 
     @property
