@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from carbonpoints.ledger.models import LedgerAccount
 
@@ -19,7 +20,7 @@ from .models import CarbonAccount, CitizenRank, IdentityLink
 @dataclass(frozen=True)
 class Level:
     code: str
-    name: str
+    name: StrOrPromise
     min_g: int
 
 
@@ -60,7 +61,7 @@ def _rank(position, of_total, ahead_of_percent, computed_at) -> dict:
 
 def carbon_account_balances(*, account: CarbonAccount) -> dict[str, int]:
     """The three balances of a carbon account, read in one query."""
-    wanted = {REDUCTION: "reduction_g", POINTS: "available", POINTS_PENDING: "pending"}
+    wanted: dict[tuple[str, str], str] = {REDUCTION: "reduction_g", POINTS: "available", POINTS_PENDING: "pending"}
     rows = LedgerAccount.objects.filter(
         owner_id=account.pk, kind__in=[kind for kind, _ in wanted]
     ).values_list("kind", "unit", "balance")
@@ -106,7 +107,7 @@ def _summary(reduction_g: int, available: int, pending: int, *rank) -> dict:
 
 def carbon_account_summary(*, account: CarbonAccount) -> dict:
     """What the app and the portal show on the account page."""
-    return _summary(*_summary_row("id", account.pk))
+    return _summary(*_summary_row("id", account.pk))  # type: ignore[misc]  # the row exists for an account
 
 
 def citizen_account_summary(*, user_id: int) -> dict | None:

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
+from .exceptions import SubjectAlreadyLinked
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
 from .models import CarbonAccount, CitizenRank, IdentityLink, Role, User
 
@@ -21,7 +22,7 @@ def carbon_account_open(*, user: User) -> CarbonAccount:
 @transaction.atomic
 def citizen_create(*, email: str, password: str | None = None, display_name: str = "") -> User:
     """A citizen signed up outside the sign-up pages (demo data, imports), account and all."""
-    user = User.objects.create_user(
+    user: User = User.objects.create_user(  # type: ignore[no-untyped-call]  # our manager's, untyped
         email=email, password=password, display_name=display_name, role=Role.CITIZEN
     )
     carbon_account_open(user=user)
@@ -51,11 +52,8 @@ def citizen_ranks_recompute() -> int:
     CitizenRank.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
-        return cursor.rowcount
-
-
-class SubjectAlreadyLinked(Exception):
-    """Another carbon account holds an active link to this member id at this partner."""
+        ranked: int = cursor.rowcount
+        return ranked
 
 
 @transaction.atomic
@@ -70,7 +68,7 @@ def identity_link_create(
     )
     if existing is not None:
         if existing.account_id != account.pk:
-            raise SubjectAlreadyLinked(subject)
+            raise SubjectAlreadyLinked()
         existing.revoked_at = timezone.now()  # a renewed consent replaces the old one
         existing.save(update_fields=["revoked_at"])
     try:
@@ -81,7 +79,7 @@ def identity_link_create(
                 consent_wording=wording,
             )
     except IntegrityError as exc:  # a concurrent link of the same subject won
-        raise SubjectAlreadyLinked(subject) from exc
+        raise SubjectAlreadyLinked() from exc
 
 
 def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:

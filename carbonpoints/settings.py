@@ -6,6 +6,7 @@ in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (bro
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
@@ -13,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.secret_key import secret_key_is_strong
+
+django_stubs_ext.monkeypatch()  # ModelAdmin[...] and friends subscriptable at run time, for mypy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -51,7 +54,7 @@ EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records pe
 EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pipeline runs that may work at once
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "carbonpoints.audit.apps.AuditedAdminConfig",  # django.contrib.admin, every operator action audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +74,7 @@ INSTALLED_APPS = [
     "csp",
     # our apps, in the direction data flows: ledger at the bottom
     "carbonpoints.ledger",
+    "carbonpoints.audit",
     "carbonpoints.api",
     "accounts",
     "carbonpoints.methodologies",

@@ -17,6 +17,7 @@ from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
 from .exceptions import SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
+from .idempotency import idempotent_answer
 from .models import Checkout, OffsetCertificate, Redemption, Scenario
 
 
@@ -137,7 +138,8 @@ def scenarios(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                scenario = services.scenario_create(merchant=request.staff.merchant, **form.service_kwargs())
+                scenario = services.scenario_create(merchant=request.staff.merchant, actor=request.user,
+                                                    **form.service_kwargs())
                 messages.success(request, _("Scenario “%(title)s” created (%(status)s).") % {
                     "title": scenario.title, "status": scenario.get_status_display()})
                 return redirect("merchant-scenarios")
@@ -159,7 +161,7 @@ def scenario_action(request, pk, action):
     if action not in ("pause", "resume", "cancel"):
         raise PermissionDenied
     try:
-        services.scenario_transition(scenario=scenario, action=action)
+        services.scenario_transition(scenario=scenario, action=action, actor=request.user)
     except SpendRefused as refusal:
         _refused(request, refusal)
     return redirect("merchant-scenarios")
@@ -216,7 +218,8 @@ def staff_page(request):
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member, password = services.staff_add(merchant=request.staff.merchant, **form.cleaned_data)
+            member, password = services.staff_add(merchant=request.staff.merchant, actor=request.user,
+                                                  **form.cleaned_data)
             messages.success(request, _("%(email)s can sign in with the password %(password)s (shown once).") % {
                 "email": member.user.email, "password": password})
             return redirect("merchant-staff")
@@ -300,7 +303,7 @@ def wallet_redeem(request):
         return 201, {"id": redemption.pk, "title": redemption.scenario.title}
 
     try:
-        status, body = services.idempotent_answer(
+        status, body = idempotent_answer(
             user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
         )
     except SpendRefused as refusal:

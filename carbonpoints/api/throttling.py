@@ -25,10 +25,12 @@ def _redis_backend(cache) -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
-class _WindowCounter:
+class _WindowCounter(throttling.SimpleRateThrottle):
     """Fixed-window counting for a ``SimpleRateThrottle``; see the module's docstring."""
 
     _window_end: float | None = None
+    num_requests: int  # set from the rate by SimpleRateThrottle.__init__
+    duration: int
 
     def allow_request(self, request, view) -> bool:
         backend = _redis_backend(self.cache)
@@ -62,7 +64,7 @@ class AnonRateThrottle(_WindowCounter, throttling.AnonRateThrottle):
     """``rest_framework.throttling.AnonRateThrottle`` (rate ``anon``), one round trip per request."""
 
 
-class ScopedThrottle(_WindowCounter, throttling.SimpleRateThrottle):
+class ScopedThrottle(_WindowCounter):
     """A rate of ``DEFAULT_THROTTLE_RATES[scope]`` per identity that ``ident`` names.
 
     Subclasses say what is counted (a user, a partner, a merchant); ``None`` counts nothing.

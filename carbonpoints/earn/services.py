@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from carbonpoints.methodologies.selectors import action_codes
 
 from .models import ActionRecord, ActionState, Partner, PartnerKey, ReviewDecision
@@ -58,7 +59,7 @@ def partner_status_set(*, partner: Partner, status: str) -> Partner:
 
 
 @transaction.atomic
-def record_review(*, record: ActionRecord, operator, approve: bool) -> ActionRecord:
+def record_review(*, record: ActionRecord, operator: User, approve: bool) -> ActionRecord:
     """An operator's decision on a flagged record, kept as an audit row.
 
     Approving sends the record back to verification, which then skips the duplicate heuristic

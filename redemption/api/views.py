@@ -9,13 +9,17 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import IsCitizen
 from accounts.api.views import citizen_account
-from carbonpoints.api.errors import ApiError
+from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
-from redemption.models import Checkout, MerchantStaff, OffsetCertificate, Scenario
+from redemption.exceptions import IdempotencyKeyRequired, IdempotencyKeyTooLong, VoucherNotFound
+from redemption.idempotency import idempotent_answer
+from redemption.models import Checkout, OffsetCertificate, Scenario
 
 from . import serializers as s
+from .filters import ScenarioCatalogueFilter
 from .permissions import IsMerchantManager, IsMerchantManagerToWrite, IsMerchantStaff
 from .throttling import WRONG_CODE_THROTTLES, PaymentCodeThrottle
 
@@ -34,10 +38,10 @@ def _idempotency_key(request, *, required: bool) -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         if required:
-            raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header.")
+            raise IdempotencyKeyRequired()
         return None
     if len(key) > 100:
-        raise ApiError(400, "invalid", "The Idempotency-Key is longer than 100 characters.")
+        raise IdempotencyKeyTooLong()
     return key
 
 
@@ -50,33 +54,29 @@ class ScenarioCatalogueView(ListAPIView):
 
     @extend_schema(
         tags=["citizen"], summary="What can be redeemed now",
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=Scenario.Kind.values),
-            OpenApiParameter("merchant", OpenApiTypes.INT),
-            OpenApiParameter("affordable", OpenApiTypes.BOOL, description="Only what my balance buys now."),
-        ],
+        parameters=filter_parameters(ScenarioCatalogueFilter),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        merchant = params.get("merchant")
-        affordable = params.get("affordable", "").lower() in ("1", "true", "yes")
+        params = query_params(ScenarioCatalogueFilter, self.request)
         return selectors.scenario_catalogue(
-            kind=params.get("kind") or None,
-            merchant_id=int(merchant) if merchant and merchant.isdigit() else None,
-            affordable_for=citizen_account(self.request.user) if affordable else None,
+            kind=params["kind"] or None,
+            merchant_id=int(params["merchant"]) if params["merchant"] else None,
+            affordable_for=citizen_account(self.request.user) if params["affordable"] else None,
         )
 
 
 class RedemptionsView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(
         tags=["citizen"], summary="Redeem points in a scenario", parameters=[IDEMPOTENCY_KEY],
         request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        citizen = citizen_account(request.user)
+        citizen = request.user.carbon_account
         key = _idempotency_key(request, required=True)
         body = s.RedemptionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -88,13 +88,14 @@ class RedemptionsView(APIView):
             )
             return 201, s.RedemptionSerializer(redemption).data
 
-        code, data = services.idempotent_answer(
+        code, data = idempotent_answer(
             user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem
         )
         return Response(s.with_qr(data) if code == 201 else data, status=code)
 
 
 class MyVouchersView(ListAPIView):
+    permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
     filter_backends: list = []
 
@@ -103,16 +104,17 @@ class MyVouchersView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.citizen_vouchers(citizen=citizen_account(self.request.user))
+        return selectors.citizen_vouchers(citizen=self.request.user.carbon_account)
 
 
 class PaymentCodesView(CountsFailures, APIView):
+    permission_classes = [IsCitizen]
     extra_throttle_classes = (PaymentCodeThrottle,)
 
     @extend_schema(tags=["citizen"], summary="A short-lived, single-use payment code to show at the till",
                    request=None, responses={201: s.PaymentCodeSerializer})
     def post(self, request):
-        code = services.payment_code_issue(citizen=citizen_account(request.user))
+        code = services.payment_code_issue(citizen=request.user.carbon_account)
         return Response(s.PaymentCodeSerializer(code).data, status=201)
 
 
@@ -134,7 +136,7 @@ class MerchantScenariosView(APIView):
         body = s.ScenarioCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            scenario = services.scenario_create(merchant=staff.merchant, **body.to_service_kwargs())
+            scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
         except DjangoValidationError as error:
             raise _invalid(error) from error
         return Response({"id": scenario.pk, "status": scenario.status}, status=201)
@@ -149,7 +151,7 @@ class MerchantScenarioActionView(APIView):
     def post(self, request, pk):
         staff = request.staff
         scenario = get_object_or_404(Scenario, pk=pk, merchant=staff.merchant)
-        scenario = services.scenario_transition(scenario=scenario, action=self.action_name)
+        scenario = services.scenario_transition(scenario=scenario, action=self.action_name, actor=request.user)
         return Response(s.ScenarioSerializer(scenario).data)
 
 
@@ -164,7 +166,7 @@ class VoucherCheckView(CountsFailures, APIView):
         staff = request.staff
         voucher = selectors.merchant_voucher(merchant=staff.merchant, code=code)
         if voucher is None:
-            raise ApiError(404, "not_found", "No such voucher at this merchant.")
+            raise VoucherNotFound()
         return Response(s.ConsumedVoucherSerializer(voucher).data)
 
 
@@ -208,7 +210,7 @@ class CheckoutsView(CountsFailures, APIView):
         if key is None:
             code, data = checkout()
         else:
-            code, data = services.idempotent_answer(
+            code, data = idempotent_answer(
                 user=request.user, scope="checkout", key=key, params=params, action=checkout
             )
         return Response(data, status=code)
@@ -274,7 +276,7 @@ class StaffView(APIView):
         body = s.StaffCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            member, password = services.staff_add(merchant=staff.merchant, **body.validated_data)
+            member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
         except DjangoValidationError as error:
             raise _invalid(error) from error
         return Response({**s.StaffSerializer(member).data, "password": password}, status=201)

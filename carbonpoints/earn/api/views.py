@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.views import citizen_account
+from accounts.api.permissions import IsCitizen
 from accounts.models import IdentityLink
-from accounts.services import SubjectAlreadyLinked, identity_link_create, identity_link_revoke
+from accounts.services import identity_link_create, identity_link_revoke
 from carbonpoints.api.errors import ApiError
+from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
 
 from .. import selectors
@@ -25,12 +25,14 @@ from ..authentication import (
     PartnerSignatureAuthentication,
     raw_body,
 )
+from ..exceptions import ConsentRequired, RecordNotFound, UnknownPartner
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, Partner, Upload
 from ..pipeline import unlinked_release
 from ..tasks import process_upload, quantify_batch, verify_batch
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
+from .filters import MyActionsFilter
 from .throttling import PartnerThrottle
 
 ERROR = OpenApiResponse(description='`{"error": {"code", "message", "details"}}`')
@@ -54,7 +56,7 @@ class PartnerView(APIView):
 
     @property
     def partner(self) -> Partner:
-        return self.request.user.partner
+        return self.request.user.partner  # type: ignore[union-attr]  # a PartnerPrincipal (IsPartner)
 
 
 class PartnerEventsView(PartnerView):
@@ -97,7 +99,7 @@ class PartnerEventView(PartnerView):
     def get(self, request, external_id):
         record = selectors.partner_record(partner=self.partner, external_id=external_id)
         if record is None:
-            raise ApiError(404, "not_found", _("No record with this external id."))
+            raise RecordNotFound()
         return Response(s.PartnerEventStatusSerializer({
             "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
             "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
@@ -181,9 +183,11 @@ def _link(link: IdentityLink, partners: dict[int, Partner], released: int | None
 
 
 class MyLinksView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True)})
     def get(self, request):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         links = list(account.links.order_by("-consented_at"))
         partners = Partner.objects.in_bulk({link.partner_id for link in links})
         return Response(s.LinkSerializer([_link(link, partners) for link in links], many=True).data)
@@ -191,35 +195,33 @@ class MyLinksView(APIView):
     @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent",
                    request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, 400: ERROR, 409: ERROR})
     def post(self, request):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         payload = s.LinkRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         if not data["consent"]:
-            raise ApiError(400, "consent_required", _("Linking needs your consent."))
+            raise ConsentRequired()
         partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
         if partner is None:
-            raise ApiError(400, "unknown_partner", _("No such partner."), {"partner_id": data["partner_id"]})
-        try:
-            with transaction.atomic():
-                link = identity_link_create(
-                    account=account, partner_id=partner.pk, subject=data["subject"], actions=partner.actions,
-                    wording=_consent_wording(partner, data["subject"]),
-                )
-                batch_ids, released = unlinked_release(partner_id=partner.pk, subject=link.subject)
-                for batch_id in batch_ids:
-                    verify_batch.delay_on_commit(batch_id)
-        except SubjectAlreadyLinked:
-            raise ApiError(409, "subject_already_linked",
-                           _("This member id is linked to another account.")) from None
+            raise UnknownPartner(partner_id=data["partner_id"])
+        with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked, 409
+            link = identity_link_create(
+                account=account, partner_id=partner.pk, subject=data["subject"], actions=partner.actions,
+                wording=_consent_wording(partner, data["subject"]),
+            )
+            batch_ids, released = unlinked_release(partner_id=partner.pk, subject=link.subject)
+            for batch_id in batch_ids:
+                verify_batch.delay_on_commit(batch_id)
         return Response(s.LinkSerializer(_link(link, {partner.pk: partner}, released)).data, status=201)
 
 
 class MyLinkView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(tags=["citizen"], summary="Revoke a link (stops future crediting)",
                    responses={200: s.LinkSerializer, 404: ERROR})
     def delete(self, request, link_id):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         link = get_object_or_404(IdentityLink, pk=link_id, account=account)
         link = identity_link_revoke(link=link)
         return Response(s.LinkSerializer(_link(link, Partner.objects.in_bulk([link.partner_id]))).data)
@@ -239,47 +241,29 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
     return data
 
 
-def _time_param(request, name: str):
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None or parsed.tzinfo is None:
-        raise ApiError(400, "invalid", _("Not a time with an offset."), {name: [_("ISO-8601 with an offset.")]})
-    return parsed
-
-
-TIME_FILTERS = [
-    OpenApiParameter("occurred_after", OpenApiTypes.DATETIME, description="inclusive"),
-    OpenApiParameter("occurred_before", OpenApiTypes.DATETIME, description="exclusive"),
-]
-
-
 class MyActionsView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(
         tags=["citizen"], summary="My actions, newest first",
-        parameters=[*TIME_FILTERS, OpenApiParameter("action", str),
-                    OpenApiParameter("state", str, enum=ActionState.values)],
+        parameters=filter_parameters(MyActionsFilter),
         responses={200: s.MyActionSerializer(many=True)},
     )
     def get(self, request):
-        account = citizen_account(request.user)
-        records = selectors.citizen_actions(
-            account_id=account.pk, action=request.query_params.get("action"),
-            state=request.query_params.get("state"),
-            occurred_after=_time_param(request, "occurred_after"),
-            occurred_before=_time_param(request, "occurred_before"),
-        )
+        account = request.user.carbon_account
+        records = selectors.citizen_actions(account_id=account.pk, **query_params(MyActionsFilter, request))
         paginator = Pagination()
         page = paginator.paginate_queryset(records, request, view=self)
         return paginator.get_paginated_response([_my_action(r) for r in page])
 
 
 class MyActionView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(tags=["citizen"], summary="One action and why it earned this many points",
                    responses={200: s.MyActionDetailSerializer, 404: ERROR})
     def get(self, request, action_id):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology"), pk=action_id, account=account)
         return Response(_my_action(record, detail=True))
 
