@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",  # 503, not 500, when PG/Redis is away
 ]
 
 ROOT_URLCONF = "carbonpoints.urls"
@@ -130,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # an unreachable server fails the request in seconds (503) instead of holding a worker
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -238,13 +242,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "carbonpoints.api.schema.add_common_errors",
+    ],
 }
 
 # Caches: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "carbonpoints.cache.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": REDIS_URL,
+                          # Redis away: fail in seconds (503), do not hang a worker
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5}}}
     # Sessions (and so the app's X-Session-Token) are read from Redis, written through to the DB.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:

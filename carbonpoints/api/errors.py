@@ -102,6 +102,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    from .unavailable import current_exception_is_unavailable, unavailable_response
+
+    if current_exception_is_unavailable():
+        return unavailable_response(request)
     if _is_api(request):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return defaults.server_error(request)

@@ -218,7 +218,7 @@ class StaffCreateSerializer(serializers.Serializer):
 
 
 class StaffCreatedSerializer(StaffSerializer):
-    password = serializers.CharField(help_text="Shown once.")
+    password = serializers.CharField(source="new_password", help_text="Shown once.")
 
 
 class OffsetCertificateListSerializer(serializers.ModelSerializer):

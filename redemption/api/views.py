@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsCitizen
 from accounts.api.views import citizen_account
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.schema import errors
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
 from redemption.exceptions import IdempotencyKeyRequired, IdempotencyKeyTooLong, VoucherNotFound
@@ -27,7 +28,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
-ERRORS = {409: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
+ERRORS = errors(403, 404, 409)
 
 
 def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
@@ -73,7 +74,7 @@ class RedemptionsView(APIView):
 
     @extend_schema(
         tags=["citizen"], summary="Redeem points in a scenario", parameters=[IDEMPOTENCY_KEY],
-        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
         citizen = request.user.carbon_account
@@ -130,7 +131,7 @@ class MerchantScenariosView(APIView):
         return Response(s.ScenarioSerializer(selectors.merchant_scenarios(merchant=staff.merchant), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Create a scenario (manager)", request=s.ScenarioCreateSerializer,
-                   responses={201: s.ScenarioCreatedSerializer, 403: OpenApiTypes.OBJECT})
+                   responses={201: s.ScenarioCreatedSerializer, **errors(400, 403)})
     def post(self, request):
         staff = request.staff
         body = s.ScenarioCreateSerializer(data=request.data)
@@ -139,7 +140,7 @@ class MerchantScenariosView(APIView):
             scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
         except DjangoValidationError as error:
             raise _invalid(error) from error
-        return Response({"id": scenario.pk, "status": scenario.status}, status=201)
+        return Response(s.ScenarioCreatedSerializer(scenario).data, status=201)
 
 
 class MerchantScenarioActionView(APIView):
@@ -195,7 +196,7 @@ class CheckoutsView(CountsFailures, APIView):
     @extend_schema(
         tags=["merchant"], summary="Take points as part-payment with the citizen's payment code",
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
-        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
         staff = request.staff
@@ -257,8 +258,7 @@ class OffsetsView(APIView):
         )
         url = request.build_absolute_uri(f"/certificates/{certificate.id}")
         public = selectors.certificate_public(certificate, url=url)
-        return Response({"certificate": {k: public[k] for k in ("id", "grams", "purpose", "serial_ranges", "url")}},
-                        status=201)
+        return Response(s.CertificateCreatedSerializer({"certificate": public}).data, status=201)
 
 
 class StaffView(APIView):
@@ -279,7 +279,8 @@ class StaffView(APIView):
             member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
         except DjangoValidationError as error:
             raise _invalid(error) from error
-        return Response({**s.StaffSerializer(member).data, "password": password}, status=201)
+        member.new_password = password  # shown once, in this answer
+        return Response(s.StaffCreatedSerializer(member).data, status=201)
 
 
 class PublicCertificateView(APIView):
@@ -289,9 +290,9 @@ class PublicCertificateView(APIView):
     @extend_schema(tags=["public"], summary="Verify an offset certificate", responses=s.PublicCertificateSerializer)
     def get(self, request, pk):
         certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
-        return Response(selectors.certificate_public(
+        return Response(s.PublicCertificateSerializer(selectors.certificate_public(
             certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
-        ))
+        )).data)
 
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +16,7 @@ from accounts.services import identity_link_create, identity_link_revoke
 from carbonpoints.api.errors import ApiError
 from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
+from carbonpoints.api.schema import errors
 
 from .. import selectors
 from ..authentication import (
@@ -35,7 +36,6 @@ from . import serializers as s
 from .filters import MyActionsFilter
 from .throttling import PartnerThrottle
 
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "details"}}`')
 SIGNED = [
     OpenApiParameter("X-CP-Key", str, OpenApiParameter.HEADER, required=True),
     OpenApiParameter("X-CP-Timestamp", str, OpenApiParameter.HEADER, required=True,
@@ -63,7 +63,7 @@ class PartnerEventsView(PartnerView):
     @extend_schema(
         tags=["partner"], summary="Send action records", parameters=SIGNED,
         request=s.EventsRequestSerializer,
-        responses={202: s.EventsResponseSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+        responses={202: s.EventsResponseSerializer, **errors(400, 401, 403, 413)},
     )
     def post(self, request):
         body = raw_body(request, self.body_limit)
@@ -87,7 +87,7 @@ class PartnerEventsView(PartnerView):
 
 class PartnerBatchView(PartnerView):
     @extend_schema(tags=["partner"], summary="A batch's progress", parameters=SIGNED,
-                   responses={200: s.BatchStatusSerializer, 401: ERROR, 404: ERROR})
+                   responses={200: s.BatchStatusSerializer, **errors(401, 404)})
     def get(self, request, batch_id):
         batch = get_object_or_404(Batch, pk=batch_id, partner=self.partner)
         return Response(s.BatchStatusSerializer(selectors.batch_status(batch=batch)).data)
@@ -95,7 +95,7 @@ class PartnerBatchView(PartnerView):
 
 class PartnerEventView(PartnerView):
     @extend_schema(tags=["partner"], summary="One record's state, reason and explanation",
-                   parameters=SIGNED, responses={200: s.PartnerEventStatusSerializer, 401: ERROR, 404: ERROR})
+                   parameters=SIGNED, responses={200: s.PartnerEventStatusSerializer, **errors(401, 404)})
     def get(self, request, external_id):
         record = selectors.partner_record(partner=self.partner, external_id=external_id)
         if record is None:
@@ -136,7 +136,7 @@ class PartnerUploadsView(PartnerView):
         parameters=[*SIGNED, OpenApiParameter("type", str, OpenApiParameter.QUERY, enum=["csv", "jsonl"],
                                               description="Overrides the Content-Type.")],
         request={"text/csv": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY},
-        responses={202: s.UploadStatusSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+        responses={202: s.UploadStatusSerializer, **errors(400, 401, 413)},
     )
     def post(self, request):
         body = raw_body(request, self.body_limit)
@@ -154,7 +154,7 @@ class PartnerUploadsView(PartnerView):
 
 class PartnerUploadView(PartnerView):
     @extend_schema(tags=["partner"], summary="A bulk upload's progress", parameters=SIGNED,
-                   responses={200: s.UploadStatusSerializer, 401: ERROR, 404: ERROR})
+                   responses={200: s.UploadStatusSerializer, **errors(401, 404)})
     def get(self, request, upload_id):
         upload = get_object_or_404(Upload.objects.defer("content"), pk=upload_id, partner=self.partner)
         return Response(s.UploadStatusSerializer(_upload_status(upload)).data)
@@ -185,7 +185,7 @@ def _link(link: IdentityLink, partners: dict[int, Partner], released: int | None
 class MyLinksView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True)})
+    @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True), **errors(403)})
     def get(self, request):
         account = request.user.carbon_account
         links = list(account.links.order_by("-consented_at"))
@@ -193,7 +193,7 @@ class MyLinksView(APIView):
         return Response(s.LinkSerializer([_link(link, partners) for link in links], many=True).data)
 
     @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent",
-                   request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, 400: ERROR, 409: ERROR})
+                   request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, **errors(400, 403, 409)})
     def post(self, request):
         account = request.user.carbon_account
         payload = s.LinkRequestSerializer(data=request.data)
@@ -219,7 +219,7 @@ class MyLinkView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(tags=["citizen"], summary="Revoke a link (stops future crediting)",
-                   responses={200: s.LinkSerializer, 404: ERROR})
+                   responses={200: s.LinkSerializer, **errors(403, 404)})
     def delete(self, request, link_id):
         account = request.user.carbon_account
         link = get_object_or_404(IdentityLink, pk=link_id, account=account)
@@ -247,25 +247,25 @@ class MyActionsView(APIView):
     @extend_schema(
         tags=["citizen"], summary="My actions, newest first",
         parameters=filter_parameters(MyActionsFilter),
-        responses={200: s.MyActionSerializer(many=True)},
+        responses={200: s.MyActionSerializer(many=True), **errors(400, 403)},
     )
     def get(self, request):
         account = request.user.carbon_account
         records = selectors.citizen_actions(account_id=account.pk, **query_params(MyActionsFilter, request))
         paginator = Pagination()
         page = paginator.paginate_queryset(records, request, view=self)
-        return paginator.get_paginated_response([_my_action(r) for r in page])
+        return paginator.get_paginated_response(s.MyActionSerializer([_my_action(r) for r in page], many=True).data)
 
 
 class MyActionView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(tags=["citizen"], summary="One action and why it earned this many points",
-                   responses={200: s.MyActionDetailSerializer, 404: ERROR})
+                   responses={200: s.MyActionDetailSerializer, **errors(403, 404)})
     def get(self, request, action_id):
         account = request.user.carbon_account
         record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology"), pk=action_id, account=account)
-        return Response(_my_action(record, detail=True))
+        return Response(s.MyActionDetailSerializer(_my_action(record, detail=True)).data)
 
 
 class PartnersView(APIView):
@@ -273,4 +273,5 @@ class PartnersView(APIView):
                    responses={200: s.PartnerSerializer(many=True)})
     def get(self, request):
         partners = Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name")
-        return Response([{"id": p.pk, "name": p.name, "actions": p.actions} for p in partners])
+        return Response(s.PartnerSerializer([{"id": p.pk, "name": p.name, "actions": p.actions} for p in partners],
+                                            many=True).data)
