@@ -40,7 +40,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
 class ServiceUnavailableMiddleware:
     """Answers 503 when a view fails because a service is unreachable."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
