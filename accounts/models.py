@@ -38,15 +38,15 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """Everyone signs in with an e-mail address; ``role`` says which side of the platform they use."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # e-mail sign-in: no user name
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     class Meta:
         verbose_name = _("user")

@@ -1,6 +1,6 @@
 """Writes for people and their carbon accounts."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,7 +23,7 @@ def carbon_account_open(*, user: User) -> CarbonAccount:
 @transaction.atomic
 def citizen_create(*, email: str, password: str | None = None, display_name: str = "") -> User:
     """A citizen signed up outside the sign-up pages (demo data, imports), account and all."""
-    user = User.objects.create_user(
+    user: User = User.objects.create_user(  # type: ignore[no-untyped-call]  # our manager's, untyped
         email=email, password=password, display_name=display_name, role=Role.CITIZEN
     )
     carbon_account_open(user=user)
@@ -53,7 +53,8 @@ def citizen_ranks_recompute() -> int:
     CitizenRank.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
-        return cursor.rowcount
+        ranked: int = cursor.rowcount
+        return ranked
 
 
 def _standings_sql() -> str:
@@ -80,11 +81,12 @@ ON CONFLICT (account_id) DO UPDATE SET
 
 
 @transaction.atomic
-def citizen_standings_recompute(*, now=None) -> int:
+def citizen_standings_recompute(*, now: datetime | None = None) -> int:
     """Every citizen's trailing-12-month verified reduction, in one statement; a citizen whose
     level went up gets ``level_reached_at`` (the inbox tells them). Returns how many were computed."""
     now = now or timezone.now()
     kind, unit = REDUCTION
     with connection.cursor() as cursor:
         cursor.execute(_standings_sql(), [now, now, kind, unit, now - timedelta(days=365)])
-        return cursor.rowcount
+        computed: int = cursor.rowcount
+        return computed

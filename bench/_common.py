@@ -15,12 +15,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/carbonpoints_bench"
+# The benchmarks run with DEBUG off, as production does, which needs a strong SECRET_KEY; the same
+# one in every run, because partner secrets in the benchmark database are encrypted with a key
+# derived from it. Only for the benchmark database.
+BENCH_SECRET_KEY = "bench-only-9f2c4e7a1b8d6053e4f1a2b7c9d0e8f3a6b5c4d2e1f0a9b8c7d6e5f4a3b2c1d0"
+os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the benchmarks speak plain HTTP
 
 
 def setup_django() -> None:
@@ -108,10 +114,10 @@ def print_table(title: str, headers: list[str], rows: list[list[object]]) -> Non
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join("-" * w for w in widths)
     print(f"\n{title}")
-    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)))
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)))
     print(line)
     for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     print()
 
 
@@ -120,7 +126,7 @@ def write_results(name: str, figures: dict) -> Path:
     path = RESULTS / f"{name}.json"
     payload = {
         "benchmark": name,
-        "ran_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         **figures,
     }

@@ -31,6 +31,8 @@ def server_env() -> dict[str, str]:
         "ALLOWED_HOSTS": f"{HOST},localhost",
         "THROTTLE_USER": "100000000/min",
         "THROTTLE_ANON": "100000000/min",
+        "THROTTLE_PARTNER": "100000000/min",
+        "THROTTLE_PAYMENT_CODE": "100000000/min",
         "CONN_MAX_AGE": "600",
     }
 

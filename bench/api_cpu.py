@@ -22,7 +22,6 @@ import time
 
 import redis
 import redis.client
-
 from _common import print_table, setup_django, step, write_results
 from _server import BENCH_REDIS_URL, server_env, session_tokens
 

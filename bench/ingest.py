@@ -148,7 +148,7 @@ def open_city(citizens: int) -> dict[str, dict]:
             IdentityLink.objects.bulk_create(
                 IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}", scenes=[p["action"]],
                              consent_wording="bench consent")
-                for n, a in zip(range(start, start + chunk), accounts) if linked(n)
+                for n, a in zip(range(start, start + chunk), accounts, strict=False) if linked(n)
                 for p in partners.values()
             )
         step(f"  {min(citizens, start + chunk):,} / {citizens:,} citizens")

@@ -51,7 +51,6 @@ def main() -> None:
 
     partners = {p.name: p for p in Partner.objects.all()}
     now = timezone.localtime(timezone.now()).replace(microsecond=0)
-    bodies: dict[str, list[list[bytes]]] = defaultdict(list)
     step(f"building {args.batches} requests of {args.batch} events")
     by_partner: dict[str, list[bytes]] = defaultdict(list)
     for i in range(args.offset, args.offset + args.batches * args.batch):

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -51,7 +52,7 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     model = type(objects[0])
     meta = model._meta
     pk = meta.pk
-    columns = [pk] + [meta.get_field(name) for name in fields]
+    columns: list[Any] = [pk] + [meta.get_field(name) for name in fields]
     if connection.vendor == "postgresql":
         return _bulk_set_postgresql(model, columns, objects)
     quote = connection.ops.quote_name
@@ -60,6 +61,7 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(columns[1:], names[1:],
                                                                                         strict=True))
     table = quote(meta.db_table)
+    assert pk is not None
     rows_per_statement = min(ROWS_PER_STATEMENT, 30000 // len(columns))
     updated = 0
     with connection.cursor() as cursor:
@@ -71,7 +73,7 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
                     params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
             sql = (
                 f"WITH v({', '.join(names)}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.{names[0]}"
+                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(str(pk.column))} = v.{names[0]}"
             )
             cursor.execute(sql, params)
             updated += cursor.rowcount
@@ -82,6 +84,6 @@ def insert_parts(instance: models.Model, *, exclude: Sequence[str] = ()) -> tupl
     """Table, column list and parameters that insert ``instance`` (every field but the id and
     ``exclude``), for hand-written inserts: ``ON CONFLICT … RETURNING``, or two rows in one ``WITH``."""
     fields = [f for f in instance._meta.concrete_fields if not f.primary_key and f.name not in exclude]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
     return connection.ops.quote_name(instance._meta.db_table), columns, params

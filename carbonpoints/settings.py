@@ -6,9 +6,16 @@ in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (bro
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from carbonpoints.secret_key import secret_key_is_strong
+
+django_stubs_ext.monkeypatch()  # ModelAdmin[...] and friends subscriptable at run time, for mypy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,7 +25,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and not secret_key_is_strong(SECRET_KEY):
+    # Sessions, password resets and the partner secrets' encryption key all derive from it.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is missing or weak and DEBUG is off: set SECRET_KEY to at least 50 random "
+        "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+        "or DEBUG=true for development."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -43,7 +58,7 @@ EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pip
 PRIVACY_EXPORT_SYNC_MAX_ROWS = env.int("PRIVACY_EXPORT_SYNC_MAX_ROWS", default=5000)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "carbonpoints.audit.apps.AuditedAdminConfig",  # django.contrib.admin, every operator action audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,8 +75,10 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.headless",
     "allauth.usersessions",
+    "csp",
     # our apps, in the direction data flows: ledger at the bottom
     "carbonpoints.ledger",
+    "carbonpoints.audit",
     "carbonpoints.api",
     "accounts",
     "carbonpoints.methodologies",
@@ -76,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",  # 503, not 500, when PG/Redis is away
 ]
 
 ROOT_URLCONF = "carbonpoints.urls"
@@ -102,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "carbonpoints.portal.context_processors.unread_notifications",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -121,6 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # an unreachable server fails the request in seconds (503) instead of holding a worker
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -147,7 +170,22 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
 HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"  # Redoc from our static files
 HEADLESS_TOKEN_STRATEGY = "accounts.authentication.SessionTokenStrategy"  # one session read per request
+# Sign-in limits (allauth counts them in the cache, so in Redis in production), for the portal's
+# forms and the app's headless API alike: failed sign-ins per address and per e-mail, sign-ins and
+# sign-ups per address, password-reset requests.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="20/m/ip"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="20/m/ip,5/m/key"),
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+    "manage_email": "10/m/user",
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@carbonpoints.local")
 
@@ -188,7 +226,17 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="6000/min"),
+        # per partner, over all its signed calls
+        "partner": env.str("THROTTLE_PARTNER", default="3000/min"),
+        # payment codes a citizen may have issued
+        "payment_code": env.str("THROTTLE_PAYMENT_CODE", default="10/min"),
+        # wrong voucher or payment codes, per staff member and per merchant (then 429 until the
+        # minute is over): guessing codes at the till
+        "wrong_code_staff": env.str("THROTTLE_WRONG_CODE_STAFF", default="10/min"),
+        "wrong_code_merchant": env.str("THROTTLE_WRONG_CODE_MERCHANT", default="30/min"),
     },
+    # proxies in front that append to X-Forwarded-For (the client's address is then read there)
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0) or None,
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
@@ -204,13 +252,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "carbonpoints.api.schema.add_common_errors",
+    ],
 }
 
 # Caches: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "carbonpoints.cache.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": REDIS_URL,
+                          # Redis away: fail in seconds (503), do not hang a worker
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5}}}
     # Sessions (and so the app's X-Session-Token) are read from Redis, written through to the DB.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
@@ -256,9 +310,55 @@ REDEMPTION_CHECKOUT_REVERSAL_MINUTES = env.int("REDEMPTION_CHECKOUT_REVERSAL_MIN
 REDEMPTION_POINT_VALUE_FEN = env.int("REDEMPTION_POINT_VALUE_FEN", default=1)
 """Money a merchant is settled per voucher point (1 fen: 100 points = 1 CNY)."""
 
+# Logs carry no e-mail addresses or partner member ids (carbonpoints.log_filters).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"pii": {"()": "carbonpoints.log_filters.PiiFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Django's own loggers (request errors, with paths and database messages) go through the same
+    # filtered handler instead of Django's unfiltered defaults.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING"),
+                   "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# Behind a TLS-terminating proxy (production): HTTPS only, secure cookies, HSTS. Each is an
+# environment setting, on by default when DEBUG is off. The proxy must set X-Forwarded-Proto
+# (and strip it from clients); TRUST_X_FORWARDED_PROTO=false when nothing sits in front.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): scripts only from our origin or carrying the request's
+# nonce (``nonce="{{ request.csp_nonce }}"``); styles may be inline (the pages', the admin's and
+# Swagger UI's style attributes), images may be data: URIs (Swagger UI's icons) and Redoc runs a
+# blob: worker. Nothing may frame the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "media-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }

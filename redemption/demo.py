@@ -6,7 +6,13 @@ from accounts.models import CarbonAccount, User
 
 from .exceptions import SpendRefused
 from .models import Merchant, MerchantStaff, Redemption, Scenario
-from .services import merchant_create, redemption_create, scenario_create, staff_add, voucher_consume
+from .services import (
+    merchant_create,
+    redemption_create,
+    scenario_create,
+    staff_add,
+    voucher_consume,
+)
 
 MERCHANTS = [
     ("绿色便利店 Green Mart", "manager@greenmart.demo.carbonpoints.cn", "cashier@greenmart.demo.carbonpoints.cn"),
@@ -42,7 +48,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             staff_add(merchant=merchant, email=cashier_email, role=MerchantStaff.Role.CASHIER, password=password)
         for spec in SCENARIOS.get(index, []):
             if not Scenario.objects.filter(merchant=merchant, title=spec["title"]).exists():
-                scenario_create(merchant=merchant, **spec)
+                scenario_create(merchant=merchant, **spec)  # type: ignore[arg-type]  # specs are literals above
     log(f"{len(MERCHANTS)} merchants with {Scenario.objects.count()} scenarios")
     log(f"{_redeem_some()} redemptions by citizens who have earned points")
     return {"merchant": MERCHANTS[0][1], "cashier": MERCHANTS[0][2]}
@@ -64,5 +70,6 @@ def _redeem_some(citizens: int = 12) -> int:
         voucher = getattr(redemption, "voucher", None)
         if voucher and n % 2 == 0 and voucher.consumed_at is None:
             cashier = MerchantStaff.objects.filter(merchant=scenario.merchant, role=MerchantStaff.Role.CASHIER).first()
-            voucher_consume(staff=cashier, code=voucher.code)
+            if cashier is not None:
+                voucher_consume(staff=cashier, code=voucher.code)
     return Redemption.objects.filter(citizen__in=accounts).count()

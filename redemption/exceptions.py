@@ -1,64 +1,125 @@
-"""Refusals of the spend side, each with the code and status the API answers with.
+"""Refusals of the spend side: written-out domain errors (``carbonpoints.errors``).
 
-They are ``ApiError``s, so a view can let them through and the API answers in the one error
-shape; console pages catch them and show the message.
+The API's exception handler answers each in the one error shape with the status of its kind
+(conflict 409, not found 404, forbidden 403, unprocessable 422); console pages catch
+``SpendRefused`` and show the message.
 """
 
 from django.utils.translation import gettext_lazy as _
 
-from carbonpoints.api.errors import ApiError
+from carbonpoints.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unprocessable
 
 
-class SpendRefused(ApiError):
-    status = 409
-    code = "refused"
-    message = _("The request was refused.")
-
-    def __init__(self, message=None, **details):
-        super().__init__(self.status, self.code, str(message or self.message), details)
-
-    def __str__(self) -> str:
-        return str(self.detail)
+class SpendRefused(DomainError):
+    """Base of every refusal of the spend side."""
 
 
-def _refusal(name: str, status: int, code: str, message) -> type[SpendRefused]:
-    return type(name, (SpendRefused,), {"status": status, "code": code, "message": message})
+class InsufficientPoints(SpendRefused, Conflict):
+    code = "insufficient_points"
+    message = _("Not enough points.")
 
 
-InsufficientPoints = _refusal("InsufficientPoints", 409, "insufficient_points", _("Not enough points."))
-OutOfStock = _refusal("OutOfStock", 409, "out_of_stock", _("This scenario is sold out."))
-LimitReached = _refusal("LimitReached", 409, "limit_reached", _("The limit per citizen is reached."))
-ScenarioUnavailable = _refusal(
-    "ScenarioUnavailable", 409, "scenario_unavailable", _("This scenario cannot be redeemed now.")
-)
-VoucherAlreadyConsumed = _refusal(
-    "VoucherAlreadyConsumed", 409, "voucher_already_consumed", _("This voucher was consumed already.")
-)
-VoucherExpired = _refusal("VoucherExpired", 409, "voucher_expired", _("This voucher has expired."))
-VoucherRefunded = _refusal("VoucherRefunded", 409, "voucher_refunded", _("This voucher was refunded."))
-PaymentCodeInvalid = _refusal(
-    "PaymentCodeInvalid", 409, "payment_code_invalid", _("The payment code is unknown, used or expired.")
-)
-NothingToOffset = _refusal(
-    "NothingToOffset", 422, "nothing_to_offset", _("No points can pay part of this order.")
-)
-CheckoutAlreadyReversed = _refusal(
-    "CheckoutAlreadyReversed", 409, "checkout_already_reversed", _("This checkout was reversed already.")
-)
-ReversalWindowClosed = _refusal(
-    "ReversalWindowClosed", 409, "reversal_window_closed", _("This checkout is too old to reverse.")
-)
-InsufficientPool = _refusal(
-    "InsufficientPool", 409, "insufficient_pool", _("The pool holds fewer reduction units than asked.")
-)
-ScenarioStateConflict = _refusal(
-    "ScenarioStateConflict", 409, "scenario_state_conflict", _("The scenario cannot change to that state.")
-)
-IdempotencyKeyReused = _refusal(
-    "IdempotencyKeyReused", 422, "idempotency_key_reused",
-    _("This Idempotency-Key was used for a different request."),
-)
-ScenarioNotFound = _refusal("ScenarioNotFound", 404, "not_found", _("No such scenario."))
-VoucherNotFound = _refusal("VoucherNotFound", 404, "not_found", _("No such voucher at this merchant."))
-CheckoutNotFound = _refusal("CheckoutNotFound", 404, "not_found", _("No such checkout at this merchant."))
-CertificateNotFound = _refusal("CertificateNotFound", 404, "not_found", _("No such certificate."))
+class OutOfStock(SpendRefused, Conflict):
+    code = "out_of_stock"
+    message = _("This scenario is sold out.")
+
+
+class LimitReached(SpendRefused, Conflict):
+    code = "limit_reached"
+    message = _("The limit per citizen is reached.")
+
+
+class ScenarioUnavailable(SpendRefused, Conflict):
+    code = "scenario_unavailable"
+    message = _("This scenario cannot be redeemed now.")
+
+
+class VoucherAlreadyConsumed(SpendRefused, Conflict):
+    code = "voucher_already_consumed"
+    message = _("This voucher was consumed already.")
+
+
+class VoucherExpired(SpendRefused, Conflict):
+    code = "voucher_expired"
+    message = _("This voucher has expired.")
+
+
+class VoucherRefunded(SpendRefused, Conflict):
+    code = "voucher_refunded"
+    message = _("This voucher was refunded.")
+
+
+class PaymentCodeInvalid(SpendRefused, Conflict):
+    code = "payment_code_invalid"
+    message = _("The payment code is unknown, used or expired.")
+
+
+class NothingToOffset(SpendRefused, Unprocessable):
+    code = "nothing_to_offset"
+    message = _("No points can pay part of this order.")
+
+
+class CheckoutAlreadyReversed(SpendRefused, Conflict):
+    code = "checkout_already_reversed"
+    message = _("This checkout was reversed already.")
+
+
+class ReversalWindowClosed(SpendRefused, Conflict):
+    code = "reversal_window_closed"
+    message = _("This checkout is too old to reverse.")
+
+
+class InsufficientPool(SpendRefused, Conflict):
+    code = "insufficient_pool"
+    message = _("The pool holds fewer reduction units than asked.")
+
+
+class ScenarioStateConflict(SpendRefused, Conflict):
+    code = "scenario_state_conflict"
+    message = _("The scenario cannot change to that state.")
+
+
+class IdempotencyKeyReused(SpendRefused, Unprocessable):
+    code = "idempotency_key_reused"
+    message = _("This Idempotency-Key was used for a different request.")
+
+
+class IdempotencyKeyRequired(SpendRefused, Invalid):
+    code = "idempotency_key_required"
+    message = _("Send an Idempotency-Key header.")
+
+
+class IdempotencyKeyTooLong(SpendRefused, Invalid):
+    code = "invalid"
+    message = _("The Idempotency-Key is longer than 100 characters.")
+
+
+class ScenarioNotFound(SpendRefused, NotFound):
+    message = _("No such scenario.")
+
+
+class VoucherNotFound(SpendRefused, NotFound):
+    message = _("No such voucher at this merchant.")
+
+
+class CheckoutNotFound(SpendRefused, NotFound):
+    message = _("No such checkout at this merchant.")
+
+
+class CertificateNotFound(SpendRefused, NotFound):
+    message = _("No such certificate.")
+
+
+class NotMerchantStaff(SpendRefused, Forbidden):
+    code = "not_merchant_staff"
+    message = _("Only merchant staff may do this.")
+
+
+class MerchantNotApproved(SpendRefused, Forbidden):
+    code = "merchant_not_approved"
+    message = _("The merchant is not approved by the operator.")
+
+
+class ManagerOnly(SpendRefused, Forbidden):
+    code = "manager_only"
+    message = _("Only a manager of the merchant may do this.")

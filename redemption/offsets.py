@@ -13,7 +13,13 @@ import uuid
 from django.db import transaction
 from django.db.models import F, Max, Sum
 
-from accounts.ledger_accounts import POOL_KIND_PREFIX, POOL_UNIT, pool_account_key, pool_account_parts
+from accounts.ledger_accounts import (
+    POOL_KIND_PREFIX,
+    POOL_UNIT,
+    pool_account_key,
+    pool_account_parts,
+)
+from carbonpoints.audit.services import audit_record
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.services import Leg, transaction_post
@@ -110,4 +116,6 @@ def offset_retire(*, staff: MerchantStaff, grams: int, purpose: str, vintage: in
         for block in taken:
             block.certificate = certificate
             block.save()
+        audit_record(actor=staff.user, action="merchant.offset_retire", obj=certificate,
+                     details={"merchant_id": staff.merchant_id, "grams": grams, "vintage": vintage})
     return certificate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import qrcode
 from django.db.models import Count, Q, QuerySet, Sum
@@ -140,6 +141,7 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first, time.min))
+    rows: QuerySet[Any]
     if scenario.kind == Scenario.Kind.POINTS_OFFSET:
         rows = scenario.checkouts.filter(created_at__gte=since, status="paid")
     else:
@@ -148,7 +150,7 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
         rows.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("day").annotate(n=Count("id")).values_list("day", "n")
     )
-    series = [{"day": first + timedelta(days=i), "n": counts.get(first + timedelta(days=i), 0)} for i in range(days)]
+    series: list[dict[str, Any]] = [{"day": first + timedelta(days=i), "n": counts.get(first + timedelta(days=i), 0)} for i in range(days)]
     top = max([point["n"] for point in series] + [1])
     for i, point in enumerate(series):
         point["height"] = point["n"] * 100 // top

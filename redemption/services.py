@@ -7,24 +7,24 @@ rows written here only say what the points bought.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
-from carbonpoints.api.errors import error_body
+from carbonpoints.audit.services import audit_record
 from carbonpoints.bulk import insert_parts
 from carbonpoints.ledger.exceptions import InsufficientBalance
+from carbonpoints.ledger.models import LedgerTransaction
 from carbonpoints.ledger.services import (
     AccountRef,
     Leg,
@@ -37,7 +37,6 @@ from . import exceptions as refusals
 from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, receiving_account_key
 from .models import (
     Checkout,
-    IdempotentAnswer,
     Merchant,
     MerchantStaff,
     PaymentCode,
@@ -61,7 +60,7 @@ def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _lock(rows) -> None:
+def _lock(rows: QuerySet[Any]) -> None:
     """``SELECT … FOR UPDATE`` these rows until the transaction ends."""
     list(rows.select_for_update().values_list("pk", flat=True))
 
@@ -81,107 +80,26 @@ def merchant_create(
 
 @transaction.atomic
 def staff_add(
-    *, merchant: Merchant, email: str, role: str = MerchantStaff.Role.CASHIER, password: str | None = None
+    *, merchant: Merchant, email: str, role: str = MerchantStaff.Role.CASHIER, password: str | None = None,
+    actor: User | None = None,
 ) -> tuple[MerchantStaff, str]:
-    """A new sign-in for the merchant's till or office; returns its password (shown once)."""
+    """A new sign-in for the merchant's till or office; returns its password (shown once).
+
+    Added by a manager (``actor``): recorded in the audit trail."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("This e-mail address has an account already.")})
     if role not in MerchantStaff.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     password = password or _new_password()
-    user = User.objects.create_user(email=email, password=password, role=Role.MERCHANT_STAFF)
-    return MerchantStaff.objects.create(merchant=merchant, user=user, role=role), password
-
-
-# --- idempotent requests ---------------------------------------------------------------------
-
-
-AnswerKeeper = Callable[[int, dict], None]
-"""Keeps ``(status, body)`` as the answer to the key being run, inside its transaction."""
-
-
-def idempotent_answer(
-    *, user: User, scope: str, key: str, params: dict, action: Callable[[AnswerKeeper], tuple[int, dict] | None],
-    check: Callable[[], None] | None = None,
-) -> tuple[int, dict]:
-    """Answer once per (user, scope, key): a retry gets the first status and body back.
-
-    The answer's row is the first thing written (``INSERT … ON CONFLICT DO NOTHING``): the unique
-    (user, scope, key) index decides who runs ``action``, and a retry racing the first waits on
-    that index entry until the first commits, then reads its answer. No lock and no read come
-    first. A refusal (409 and the like) is kept as the first answer too, like Stripe does: the
-    attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
-    successful path needs no savepoint.
-
-    ``action`` is handed a keeper: it may keep its answer itself before its last write (a
-    redemption does, so that taking the stock is the last statement before the commit and the
-    hot stock row is locked as briefly as can be) and return ``None``; otherwise the
-    ``(status, body)`` it returns is kept.
-
-    ``check`` runs before anything is written and raises the refusals that need no lock (sold
-    out, paused). Such a refusal costs one INSERT of its answer, or, when the key has an answer
-    already, returns that one: in a flash sale, thousands are refused once the stock is gone,
-    and each refusal is then a read and one write.
-    """
-    fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    answer = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
-    try:
-        if check is not None:
-            check()
-        with transaction.atomic():
-            claimed = _answer_claim(**answer)
-            if claimed is not None:
-                kept: list[tuple[int, dict]] = []
-
-                def keep(status: int, body: dict) -> None:
-                    IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
-                    kept.append((status, body))
-
-                answer_now = action(keep)
-                if not kept:
-                    keep(*answer_now)
-                return kept[-1]
-    except refusals.SpendRefused as refusal:
-        if refusal.status == 404:
-            raise
-        status, body = refusal.status, error_body(refusal.code, str(refusal), refusal.details)
-        if _answer_claim(**answer, status_code=status, body=body) is not None:  # one statement: its own commit
-            return status, body
-    return _answer_kept(**answer)
-
-
-def _answer_claim(*, user_id: int, scope: str, key: str, fingerprint: str, status_code: int = 0,
-                  body: dict | None = None) -> int | None:
-    """Insert the answer's row unless (user, scope, key) has one; its id, or ``None``.
-
-    ``status_code`` 0 marks a row whose action is running: nobody else sees it before the
-    commit that writes the real answer.
-    """
-    fields = {f.name: f for f in IdempotentAnswer._meta.concrete_fields}
-    values = {"user_id": user_id, "scope": scope, "key": key, "fingerprint": fingerprint,
-              "status_code": status_code, "body": body or {}, "created_at": timezone.now()}
-    columns = [fields["user" if name == "user_id" else name].column for name in values]
-    params = [
-        fields["user" if name == "user_id" else name].get_db_prep_save(value, connection)
-        for name, value in values.items()
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {IdempotentAnswer._meta.db_table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(params))}) ON CONFLICT DO NOTHING RETURNING id",
-            params,
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _answer_kept(*, user_id: int, scope: str, key: str, fingerprint: str) -> tuple[int, dict]:
-    """The first answer to this key (committed: the conflicting insert waited for it)."""
-    kept = IdempotentAnswer.objects.get(user_id=user_id, scope=scope, key=key)
-    if kept.fingerprint != fingerprint:
-        raise refusals.IdempotencyKeyReused(key=key)
-    return kept.status_code, kept.body
+    user = User.objects.create_user(  # type: ignore[no-untyped-call]  # our manager's, untyped
+        email=email, password=password, role=Role.MERCHANT_STAFF
+    )
+    member = MerchantStaff.objects.create(merchant=merchant, user=user, role=role)
+    if actor is not None:
+        audit_record(actor=actor, action="merchant.staff_add", obj=member,
+                     details={"merchant_id": merchant.pk, "role": role, "user_id": user.pk})
+    return member, password
 
 
 # --- scenarios -------------------------------------------------------------------------------
@@ -219,8 +137,11 @@ def scenario_create(
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
     voucher_valid_days: int = 30,
+    actor: User | None = None,
 ) -> Scenario:
-    """A new scenario: live at once, or waiting for an operator when review is switched on."""
+    """A new scenario: live at once, or waiting for an operator when review is switched on.
+
+    Created by a manager (``actor``): recorded in the audit trail."""
     review = settings.REDEMPTION_SCENARIO_REVIEW
     scenario = Scenario(
         merchant=merchant, kind=kind, title=title, description=description,
@@ -233,6 +154,9 @@ def scenario_create(
     scenario.full_clean()
     _scenario_check(scenario)
     scenario.save()
+    if actor is not None:
+        audit_record(actor=actor, action="merchant.scenario_create", obj=scenario,
+                     details={"merchant_id": merchant.pk, "kind": kind, "status": scenario.status})
     return scenario
 
 
@@ -248,10 +172,11 @@ _TRANSITIONS = {
 }
 
 
-def scenario_transition(*, scenario: Scenario, action: str) -> Scenario:
+def scenario_transition(*, scenario: Scenario, action: str, actor: User | None = None) -> Scenario:
     """Pause, resume, cancel (merchant) or approve, reject (operator), as a compare-and-set.
 
-    Cancelling refunds every voucher not yet consumed, in a task after the commit.
+    Cancelling refunds every voucher not yet consumed, in a task after the commit. A manager's
+    change (``actor``) is recorded in the audit trail (the admin records the operators').
     """
     allowed, target = _TRANSITIONS[action]
     with transaction.atomic():
@@ -262,6 +187,9 @@ def scenario_transition(*, scenario: Scenario, action: str) -> Scenario:
             from .tasks import refund_cancelled_scenario
 
             refund_cancelled_scenario.delay_on_commit(scenario.pk)
+        if actor is not None:
+            audit_record(actor=actor, action=f"merchant.scenario_{action}", obj=scenario,
+                         details={"merchant_id": scenario.merchant_id, "from": scenario.status, "to": target})
     scenario.refresh_from_db()
     return scenario
 
@@ -276,7 +204,7 @@ def scenario_is_open(scenario: Scenario, now: datetime | None = None) -> bool:
     )
 
 
-def _check_limits(*, scenario: Scenario, used) -> None:
+def _check_limits(*, scenario: Scenario, used: QuerySet[Any]) -> None:
     """``used`` is the citizen's non-refunded uses of the scenario (a queryset with created_at).
 
     Both limits are counted by one query; the caller holds the citizen's lock.
@@ -317,7 +245,7 @@ def _return_stock(scenario: Scenario) -> None:
 
 
 def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
-           reference: str):
+           reference: str) -> LedgerTransaction:
     """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen)."""
     wallet, receiving = _spend_accounts(
         citizen_id=citizen_id, to=receiving_account_key(to, citizen_id), owner_id=owner_id
@@ -355,7 +283,7 @@ def redemption_scenario(*, scenario_id: int) -> Scenario:
         raise refusals.ScenarioNotFound()
     if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
         raise refusals.ScenarioUnavailable(status=scenario.status)
-    if scenario.stock is not None and scenario.stock_left <= 0:
+    if scenario.stock is not None and (scenario.stock_left or 0) <= 0:
         raise refusals.OutOfStock()
     return scenario
 
@@ -398,6 +326,7 @@ def redemption_create(
                 status=Redemption.Status.REFUNDED
             )
             _check_limits(scenario=scenario, used=used)
+        assert scenario.points_cost is not None  # vouchers and donations have a cost (model check)
         donation = scenario.kind == Scenario.Kind.DONATION
         spend_tx = _spend(
             citizen_id=citizen.pk,
@@ -549,8 +478,9 @@ def checkout_quote(*, scenario: Scenario, amount_fen: int, points: int) -> tuple
     The citizen is never charged for a fraction of a fen: the points used are the fewest that
     buy the discount.
     """
-    ppy = scenario.points_per_yuan
-    max_discount = amount_fen * scenario.max_share_bp // 10_000
+    ppy, share = scenario.points_per_yuan, scenario.max_share_bp
+    assert ppy and share is not None  # a points_offset scenario has both (model check)
+    max_discount = amount_fen * share // 10_000
     discount = min(points * 100 // ppy, max_discount)
     points_used = -(-discount * ppy // 100)
     return points_used, discount
@@ -628,6 +558,8 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
         checkout.reversed_at = timezone.now()
         checkout.save(update_fields=["refund_tx", "status", "reversed_at"])
         _return_stock(checkout.scenario)  # ledger accounts before the scenario row, as when paying
+        audit_record(actor=staff.user, action="merchant.checkout_reverse", obj=checkout,
+                     details={"merchant_id": staff.merchant_id, "points": checkout.points_used})
     return checkout
 
 

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import offsets, selectors, services
+from .api.throttling import WRONG_CODE_THROTTLES
 from .exceptions import SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
+from .idempotency import idempotent_answer
 from .models import Checkout, OffsetCertificate, Redemption, Scenario
 
 
@@ -45,6 +47,21 @@ def _refused(request, refusal: SpendRefused) -> None:
     messages.error(request, f"{refusal} ({refusal.code})")
 
 
+def _wrong_codes_refused(request) -> bool:
+    """The till's wrong-code limits (the API's, per staff member and per merchant) are reached:
+    say so and refuse. Guessing codes through the console is throttled like through the API."""
+    waits = [t.wait() for t in (cls() for cls in WRONG_CODE_THROTTLES) if not t.allow_request(request, None)]
+    if waits:
+        messages.error(request, _("Too many wrong codes: try again in %(seconds)s s.") % {
+            "seconds": int(max(w or 0 for w in waits)) + 1})
+    return bool(waits)
+
+
+def _wrong_code_record(request) -> None:
+    for cls in WRONG_CODE_THROTTLES:
+        cls().failure_record(request, None)
+
+
 @console()
 def till(request):
     """The till: consume a voucher, take points as part-payment, reverse a recent checkout."""
@@ -62,12 +79,16 @@ def till(request):
 @console()
 def voucher_consume(request):
     form = VoucherConsumeForm(request.POST)
-    if form.is_valid():
+    if _wrong_codes_refused(request):
+        pass
+    elif form.is_valid():
         try:
             voucher = services.voucher_consume(staff=request.staff, code=form.cleaned_data["code"])
             messages.success(request, _("Voucher accepted: %(title)s (%(points)s points).") % {
                 "title": voucher.redemption.scenario.title, "points": voucher.redemption.points_spent})
         except SpendRefused as refusal:
+            if refusal.code == "not_found":
+                _wrong_code_record(request)
             _refused(request, refusal)
     else:
         messages.error(request, _("Type a voucher code."))
@@ -81,6 +102,8 @@ def checkout_create(request):
     if not form.is_valid():
         messages.error(request, _("Check the payment code, the amount and the points."))
         return redirect("merchant-till")
+    if _wrong_codes_refused(request):
+        return redirect("merchant-till")
     try:
         checkout = services.checkout_create(
             staff=request.staff, payment_code=form.cleaned_data["payment_code"], amount_fen=form.amount_fen(),
@@ -90,6 +113,8 @@ def checkout_create(request):
             "points": checkout.points_used, "discount": f"{checkout.discount_fen / 100:.2f}",
             "due": f"{checkout.amount_due_fen / 100:.2f}"})
     except SpendRefused as refusal:
+        if refusal.code == "payment_code_invalid":
+            _wrong_code_record(request)
         _refused(request, refusal)
     return redirect("merchant-till")
 
@@ -113,7 +138,8 @@ def scenarios(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                scenario = services.scenario_create(merchant=request.staff.merchant, **form.service_kwargs())
+                scenario = services.scenario_create(merchant=request.staff.merchant, actor=request.user,
+                                                    **form.service_kwargs())
                 messages.success(request, _("Scenario “%(title)s” created (%(status)s).") % {
                     "title": scenario.title, "status": scenario.get_status_display()})
                 return redirect("merchant-scenarios")
@@ -135,7 +161,7 @@ def scenario_action(request, pk, action):
     if action not in ("pause", "resume", "cancel"):
         raise PermissionDenied
     try:
-        services.scenario_transition(scenario=scenario, action=action)
+        services.scenario_transition(scenario=scenario, action=action, actor=request.user)
     except SpendRefused as refusal:
         _refused(request, refusal)
     return redirect("merchant-scenarios")
@@ -192,7 +218,8 @@ def staff_page(request):
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member, password = services.staff_add(merchant=request.staff.merchant, **form.cleaned_data)
+            member, password = services.staff_add(merchant=request.staff.merchant, actor=request.user,
+                                                  **form.cleaned_data)
             messages.success(request, _("%(email)s can sign in with the password %(password)s (shown once).") % {
                 "email": member.user.email, "password": password})
             return redirect("merchant-staff")
@@ -283,7 +310,7 @@ def wallet_redeem(request):
         return None
 
     try:
-        status, body = services.idempotent_answer(
+        status, body = idempotent_answer(
             user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
             check=check,
         )

@@ -86,6 +86,13 @@ def _tasks_in_process():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _plain_http():
+    """The test client and live server speak plain HTTP; production redirects to HTTPS."""
+    settings.SECURE_SSL_REDIRECT = False
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Tests hash many passwords; PBKDF2's deliberate slowness would only slow the suite."""
     from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from accounts.ledger_accounts import POINTS, REDUCTION
 from accounts.models import CarbonAccount, User
 from accounts.tasks import recompute_ranks, recompute_standings
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
-from accounts.ledger_accounts import POINTS, REDUCTION
 from tests.factories import CitizenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

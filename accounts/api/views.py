@@ -1,25 +1,25 @@
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.exceptions import NotACitizen
 from accounts.selectors import ACCOUNT_NAMES, citizen_account_summary, citizen_postings
-from carbonpoints.api.errors import ApiError
+from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
 
+from .filters import MyLedgerFilter
+from .permissions import IsCitizen
 from .serializers import AccountSerializer, LedgerEntrySerializer
 
 
-def _not_a_citizen() -> ApiError:
-    return ApiError(403, "not_a_citizen", "Only citizens have a carbon account.")
-
-
 def citizen_account(user):
-    """The signed-in citizen's carbon account, or a 403 with a code for other roles."""
+    """The signed-in citizen's carbon account, or ``NotACitizen`` (403) for other roles.
+
+    For the views open to every role with a citizen-only option (the catalogue's ``affordable``);
+    citizen-only views use the ``IsCitizen`` permission."""
     account = getattr(user, "carbon_account", None)
     if account is None:
-        raise _not_a_citizen()
+        raise NotACitizen()
     return account
 
 
@@ -32,40 +32,28 @@ so the same instance renders every answer, identically."""
 class MyAccountView(APIView):
     @extend_schema(responses=AccountSerializer, tags=["citizen"], summary="My carbon account")
     def get(self, request):
+        # The summary's one query is also the citizen check (IsCitizen would cost one more
+        # query on the most-read page of the app).
         summary = citizen_account_summary(user_id=request.user.pk)
         if summary is None:
-            raise _not_a_citizen()
+            raise NotACitizen()
         return Response(_ACCOUNT.to_representation(summary))
 
 
-def _time(request, name: str):
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None or parsed.tzinfo is None:
-        raise ApiError(400, "invalid", "Not a time with an offset.", {name: ["ISO-8601 with an offset."]})
-    return parsed
-
-
 class MyLedgerView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(
         tags=["citizen"], summary="My ledger postings, newest first, with running balances",
-        parameters=[
-            OpenApiParameter("unit", str, enum=["g", "pt"]),
-            OpenApiParameter("account", str, enum=sorted(ACCOUNT_NAMES.values())),
-            OpenApiParameter("kind", str, description="transaction kind, e.g. earn_credit"),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="inclusive"),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, description="exclusive"),
-        ],
+        parameters=filter_parameters(MyLedgerFilter),
         responses=LedgerEntrySerializer(many=True),
     )
     def get(self, request):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
+        params = query_params(MyLedgerFilter, request)
         postings = citizen_postings(
-            account=account, unit=request.query_params.get("unit"),
-            account_name=request.query_params.get("account"), kind=request.query_params.get("kind"),
-            since=_time(request, "since"), until=_time(request, "until"),
+            account=account, unit=params["unit"] or None, account_name=params["account"] or None,
+            kind=params["kind"] or None, since=params["since"], until=params["until"],
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(postings, request, view=self)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from carbonpoints.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unprocessable
 from carbonpoints.ledger.exceptions import LedgerError
 
 
@@ -42,6 +44,18 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict[str
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+_DOMAIN_STATUS = ((NotFound, 404), (Forbidden, 403), (Invalid, 400), (Unprocessable, 422), (Conflict, 409))
+
+
+def domain_status(error: DomainError) -> int:
+    """The status a domain error answers with, by its kind (a plain refusal: 409)."""
+    return next((status for kind, status in _DOMAIN_STATUS if isinstance(error, kind)), 409)
+
+
+def domain_error_body(error: DomainError) -> dict[str, Any]:
+    return error_body(error.code, str(error), error.details)
+
+
 def _code_for(exc: exceptions.APIException) -> str:
     if isinstance(exc, ApiError):
         return exc.code
@@ -56,10 +70,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DomainError):
+        exc = ApiError(domain_status(exc), exc.code, str(exc), exc.details)
     elif isinstance(exc, LedgerError):
         exc = ApiError(status.HTTP_409_CONFLICT, exc.code, str(exc))
     response = drf_exception_handler(exc, context)
-    if response is None:
+    if response is None or not isinstance(exc, exceptions.APIException):
         return None
     code = _code_for(exc)
     if isinstance(exc, exceptions.ValidationError):
@@ -68,8 +84,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     else:
         details = getattr(exc, "details", {})
         message = str(exc.detail)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            details = {"retry_after_s": int(exc.wait) + 1}
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            details = {"retry_after_s": max(1, math.ceil(wait))}
     response.data = error_body(code, message, details)
     return response
 
@@ -85,6 +102,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    from .unavailable import current_exception_is_unavailable, unavailable_response
+
+    if current_exception_is_unavailable():
+        return unavailable_response(request)
     if _is_api(request):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return defaults.server_error(request)

@@ -25,10 +25,12 @@ def _redis_backend(cache) -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
-class _WindowCounter:
+class _WindowCounter(throttling.SimpleRateThrottle):
     """Fixed-window counting for a ``SimpleRateThrottle``; see the module's docstring."""
 
     _window_end: float | None = None
+    num_requests: int  # set from the rate by SimpleRateThrottle.__init__
+    duration: int
 
     def allow_request(self, request, view) -> bool:
         backend = _redis_backend(self.cache)
@@ -60,3 +62,76 @@ class UserRateThrottle(_WindowCounter, throttling.UserRateThrottle):
 
 class AnonRateThrottle(_WindowCounter, throttling.AnonRateThrottle):
     """``rest_framework.throttling.AnonRateThrottle`` (rate ``anon``), one round trip per request."""
+
+
+class ScopedThrottle(_WindowCounter):
+    """A rate of ``DEFAULT_THROTTLE_RATES[scope]`` per identity that ``ident`` names.
+
+    Subclasses say what is counted (a user, a partner, a merchant); ``None`` counts nothing.
+    """
+
+    scope = ""
+
+    def ident(self, request, view) -> object | None:
+        raise NotImplementedError
+
+    def get_cache_key(self, request, view) -> str | None:
+        ident = self.ident(request, view)
+        return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class FailureThrottle(ScopedThrottle):
+    """Counts failures (wrong codes), not requests: once ``rate`` failures fall in one window,
+    every request of that identity is refused until the window ends (429 with Retry-After).
+
+    ``allow_request`` only reads the count; the view calls ``failure_record`` when its answer is
+    a failure (see ``CountsFailures``). One counter per window of the rate's period, as above.
+    """
+
+    def _counter_key(self) -> str:
+        return f"{self.key}:{int(self.now // self.duration)}"
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        self._window_end = (int(self.now // self.duration) + 1) * self.duration
+        return (self.cache.get(self._counter_key()) or 0) < self.num_requests
+
+    def failure_record(self, request, view) -> None:
+        if self.rate is None:
+            return
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return
+        self.now = self.timer()
+        key = self._counter_key()
+        self.cache.add(key, 0, self.duration)
+        try:
+            self.cache.incr(key)
+        except ValueError:  # expired between add and incr: this failure starts the next window
+            self.cache.add(key, 1, self.duration)
+
+
+class CountsFailures:
+    """View mixin: ``extra_throttle_classes`` join DRF's defaults, and an error answer whose code
+    is in ``failure_codes`` counts against every ``FailureThrottle`` of the view."""
+
+    extra_throttle_classes: tuple[type[throttling.BaseThrottle], ...] = ()
+    failure_codes: frozenset[str] = frozenset()
+
+    def get_throttles(self):
+        return [*super().get_throttles(), *(cls() for cls in self.extra_throttle_classes)]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) and error.get("code") in self.failure_codes:
+            for throttle in self.get_throttles():
+                if isinstance(throttle, FailureThrottle):
+                    throttle.failure_record(request, self)
+        return response

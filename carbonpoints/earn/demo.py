@@ -58,7 +58,7 @@ def _events(partner_prefix: str, action: str, subject: str, rng: random.Random, 
     return [{
         "external_id": f"{partner_prefix}-{subject}-{e['at']:%Y%m%d%H%M}-{e['n']}", "subject": subject,
         "action": e["action"], "quantity": e["quantity"], "unit": e["unit"],
-        "occurred_at": e["at"].isoformat(), "attributes": e["attributes"],
+        "occurred_at": e["at"].isoformat(), "attributes": e["attributes"],  # type: ignore[attr-defined]
     } for e in events]
 
 

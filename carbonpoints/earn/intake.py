@@ -151,6 +151,24 @@ def _stored_id(external_id: str) -> str:
     return external_id.replace("\x00", "\ufffd")
 
 
+def _checked(candidate: Candidate, partner: Partner,
+             catalogue: Catalogue) -> tuple[str, Event | None, datetime | None, str]:
+    """``(refusal code, event, ends_at, attributes as JSON)``: the event and no code when acceptable."""
+    event = candidate.event
+    if event is None or candidate.code:
+        return candidate.code or "invalid_event", None, None, ""
+    code = _refusal(event, partner, catalogue)
+    if code:
+        return code, None, None, ""
+    ends_at = _ends_at(event)
+    if ends_at is None:
+        return "invalid_attributes", None, None, ""
+    attributes_json = _json_encode(event.attributes).decode()
+    if _unstorable(event, attributes_json):
+        return "invalid_characters", None, None, ""
+    return "", event, ends_at, attributes_json
+
+
 def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate],
                   catalogue: Catalogue | None = None) -> IntakeResult:
     """Store the acceptable events of ``candidates`` in ``batch``, each in its final state.
@@ -165,17 +183,8 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
     records: list[Record] = []
     seen: set[str] = set()
     for candidate in candidates:
-        event = candidate.event
-        code = candidate.code
-        if event is not None and not code:
-            code = _refusal(event, partner, catalogue)
-            ends_at = _ends_at(event)
-            if not code and ends_at is None:
-                code = "invalid_attributes"
-            attributes_json = _json_encode(event.attributes).decode() if not code else ""
-            if not code and _unstorable(event, attributes_json):
-                code = "invalid_characters"
-        if code:
+        code, event, ends_at, attributes_json = _checked(candidate, partner, catalogue)
+        if event is None or ends_at is None:
             outcome.append(("rejected", code))
             continue
         if event.external_id in seen:

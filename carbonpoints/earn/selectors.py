@@ -59,7 +59,7 @@ def _text(table: dict, code: str, figures: dict) -> str:
 def reason_message(record: ActionRecord) -> str:
     if record.reason in REASON_TEXT:
         return str(REASON_TEXT[record.reason])
-    rule = next((r for r in reversed(record.explanation.get("rules", [])) if r["code"] == record.reason), {})
+    rule: dict = next((r for r in reversed(record.explanation.get("rules", [])) if r["code"] == record.reason), {})
     return _text(RULE_TEXT, record.reason, rule)
 
 
@@ -67,7 +67,7 @@ def explanation(record: ActionRecord) -> dict:
     """Why this many points: methodology and factors, quantity, each rule applied, grams, points."""
     stored = record.explanation or {}
     methodology = stored.get("methodology")  # records of before 2026-11-28 kept a copy
-    if methodology is None and record.methodology_id is not None:
+    if methodology is None and record.methodology is not None:
         methodology = methodology_explained(record.methodology)  # versions never change their factors
     return {
         "methodology": methodology,

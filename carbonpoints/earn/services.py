@@ -9,8 +9,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import CarbonAccount, User
 from carbonpoints.methodologies.selectors import action_codes
 
+from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
 from .models import (
     ActionRecord,
     ActionState,
@@ -25,22 +27,6 @@ from .signing import secret_encrypt
 
 class UnknownActions(ValueError):
     pass
-
-
-class SubjectAlreadyLinked(Exception):
-    """Another carbon account holds an active link to this member id at this partner."""
-
-
-class ScenesNotApproved(ValueError):
-    """The citizen chose scenes the partner is not approved for (or none at all)."""
-
-    def __init__(self, scenes: list[str]):
-        self.scenes = scenes
-        super().__init__(", ".join(scenes))
-
-
-class LinkRevoked(Exception):
-    """A revoked link's consent cannot be changed: the citizen links again instead."""
 
 
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
@@ -82,7 +68,7 @@ def partner_status_set(*, partner: Partner, status: str) -> Partner:
 
 
 @transaction.atomic
-def record_review(*, record: ActionRecord, operator, approve: bool) -> ActionRecord:
+def record_review(*, record: ActionRecord, operator: User, approve: bool) -> ActionRecord:
     """An operator's decision on a flagged record, kept as an audit row.
 
     Approving sends the record back to verification, which then skips the duplicate heuristic
@@ -117,12 +103,12 @@ def _scenes_checked(partner: Partner, scenes: list[str] | None) -> list[str]:
         return sorted(set(partner.actions))
     unknown = sorted(set(scenes) - set(partner.actions))
     if unknown or not scenes:
-        raise ScenesNotApproved(unknown)
+        raise ScenesNotApproved(scenes=unknown, approved=sorted(partner.actions))
     return sorted(set(scenes))
 
 
 @transaction.atomic
-def identity_link_create(*, account, partner: Partner, subject: str, scenes: list[str] | None,
+def identity_link_create(*, account: CarbonAccount, partner: Partner, subject: str, scenes: list[str] | None,
                          wording: str) -> IdentityLink:
     """Link a member id at a partner with the citizen's consent to these scenes (None: all)."""
     chosen = _scenes_checked(partner, scenes)
@@ -130,7 +116,7 @@ def identity_link_create(*, account, partner: Partner, subject: str, scenes: lis
                 .filter(partner=partner, subject=subject, revoked_at__isnull=True).first())
     if existing is not None:
         if existing.account_id != account.pk:
-            raise SubjectAlreadyLinked(subject)
+            raise SubjectAlreadyLinked()
         identity_link_revoke(link=existing)  # a renewed consent replaces the old one
     now = timezone.now()
     try:
@@ -138,7 +124,7 @@ def identity_link_create(*, account, partner: Partner, subject: str, scenes: lis
             link = IdentityLink.objects.create(account=account, partner=partner, subject=subject, scenes=chosen,
                                                consent_wording=wording, consented_at=now)
     except IntegrityError as exc:  # a concurrent link of the same subject won
-        raise SubjectAlreadyLinked(subject) from exc
+        raise SubjectAlreadyLinked() from exc
     ConsentChange.objects.create(link=link, kind=ConsentChange.Kind.GRANTED, scenes=chosen, wording=wording, at=now)
     return link
 
@@ -148,7 +134,7 @@ def identity_link_scenes_set(*, link: IdentityLink, scenes: list[str] | None, wo
     """Change the scenes a link consents to; the change is kept in the consent history."""
     link = IdentityLink.objects.select_for_update().select_related("partner").get(pk=link.pk)
     if link.revoked_at is not None:
-        raise LinkRevoked(link.pk)
+        raise LinkRevoked(link_id=link.pk)
     chosen = _scenes_checked(link.partner, scenes)
     now = timezone.now()
     link.scenes, link.consent_wording, link.consented_at = chosen, wording, now

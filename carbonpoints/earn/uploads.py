@@ -86,12 +86,14 @@ def upload_process(*, upload_id) -> str | None:
     Upload.objects.filter(pk=upload.pk).update(lines_total=len(candidates))
     catalogue = Catalogue()
     start = upload.lines_done
+    batch = upload.batch
+    assert batch is not None  # made with the upload
     for offset in range(start, len(candidates), MAX_EVENTS):
         chunk = candidates[offset:offset + MAX_EVENTS]
         with transaction.atomic():
-            events_ingest(partner=upload.partner, batch=upload.batch, candidates=chunk, catalogue=catalogue)
+            events_ingest(partner=upload.partner, batch=batch, candidates=chunk, catalogue=catalogue)
             Upload.objects.filter(pk=upload.pk).update(lines_done=F("lines_done") + len(chunk))
-        upload.batch.refresh_from_db(fields=["rejections"])
+        batch.refresh_from_db(fields=["rejections"])
     Upload.objects.filter(pk=upload.pk).update(state=Upload.State.DONE, finished_at=timezone.now())
     return str(upload.batch_id)
 

@@ -14,7 +14,7 @@ NICKNAMES = ["绿色通勤者", "Metro Max", "骑行小王", "Low-carbon Li", "�
 def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
     log(f"{citizen_standings_recompute()} standings, {badges_award()} badges awarded")
     if not LeaderboardEntry.objects.exists():
-        for user, nickname in zip(demo_citizens(len(NICKNAMES)), NICKNAMES):
+        for user, nickname in zip(demo_citizens(len(NICKNAMES)), NICKNAMES, strict=False):
             leaderboard_join(account=user.carbon_account, nickname=nickname)
         log(f"{len(NICKNAMES)} citizens on the leaderboard")
     return {}

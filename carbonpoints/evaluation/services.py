@@ -52,7 +52,7 @@ def badges_award(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     awarded = 0
     for badge in Badge.objects.filter(active=True):
-        earners = RULES[badge.rule](badge, now).exclude(**{
+        earners = RULES[Badge.Rule(badge.rule)](badge, now).exclude(**{
             ("owner_id__in" if badge.rule == Badge.Rule.MILESTONE else "account_id__in"):
                 BadgeAward.objects.filter(badge=badge).values("account_id")})
         ids = list(earners)

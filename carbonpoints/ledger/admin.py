@@ -1,29 +1,31 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """The ledger is append-only: operators look, the services write."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(admin.TabularInline[Posting, Any]):
     model = Posting
-    fields = ["account", "unit", "amount", "balance_after"]
-    readonly_fields = fields
+    fields = readonly_fields = ("account", "unit", "amount", "balance_after")
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

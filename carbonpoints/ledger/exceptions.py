@@ -11,7 +11,7 @@ class UnbalancedTransaction(LedgerError):
 class InsufficientBalance(LedgerError):
     code = "insufficient_balance"
 
-    def __init__(self, account, needed: int, available: int) -> None:
+    def __init__(self, account: object, needed: int, available: int) -> None:
         self.account = account
         self.needed = needed
         self.available = available

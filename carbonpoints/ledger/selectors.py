@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -24,7 +25,7 @@ class PostingHistory:
     def __init__(self, querysets: list[QuerySet[Posting]]) -> None:
         self._querysets = querysets
 
-    def filter(self, *args, **kwargs) -> PostingHistory:
+    def filter(self, *args: Any, **kwargs: Any) -> PostingHistory:
         return PostingHistory([qs.filter(*args, **kwargs) for qs in self._querysets])
 
     def count(self) -> int:
@@ -33,7 +34,7 @@ class PostingHistory:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, window):
+    def __getitem__(self, window: int | slice) -> Any:
         if not isinstance(window, slice):
             return self[window : window + 1][0]
         start, stop = window.start or 0, window.stop
@@ -56,7 +57,7 @@ def account_postings(*, account_ids: list[int]) -> PostingHistory:
 class LedgerCheckReport:
     accounts_checked: int = 0
     transactions_checked: int = 0
-    problems: list[dict] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -48,8 +49,8 @@ def ledger_account_get_or_create(
 
 def _fingerprint(kind: str, legs: Sequence[Leg]) -> str:
     """What a retry must repeat exactly for its idempotency key to answer with the first result."""
-    legs = sorted((leg.account.pk, leg.amount) for leg in legs)
-    return hashlib.sha256(f"{kind}|{','.join(f'{pk}:{amount}' for pk, amount in legs)}".encode()).hexdigest()
+    pairs = sorted((leg.account.pk, leg.amount) for leg in legs)
+    return hashlib.sha256(f"{kind}|{','.join(f'{pk}:{amount}' for pk, amount in pairs)}".encode()).hexdigest()
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:
@@ -119,6 +120,7 @@ def transaction_post(
                 corrects=corrects,
             )
             if ledger_tx is None:  # the key is known (a concurrent writer with it has committed)
+                assert idempotency_key is not None  # only a keyed insert can find its key taken
                 return _existing(idempotency_key, kind, legs)
             Posting.objects.bulk_create([
                 Posting(transaction=ledger_tx, account_id=leg.account.pk, unit=leg.account.unit, amount=leg.amount,
@@ -228,9 +230,9 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         locked = _lock_balances(account_ids)
         existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
         if existing:
-            by_key = {spec.idempotency_key: spec for spec in specs}
+            spec_by_key = {spec.idempotency_key: spec for spec in specs}
             for key, tx in existing.items():
-                spec = by_key[key]
+                spec = spec_by_key[key]
                 if tx.fingerprint != _fingerprint(spec.kind, spec.legs):
                     raise IdempotencyConflict(f"idempotency key {key!r} was used for another transaction")
         fresh = [spec for spec in specs if spec.idempotency_key not in existing]
@@ -245,9 +247,9 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
             )
             for spec in fresh
         ]
-        rows: list[list[tuple]] = []  # per transaction: (account_id, unit, amount, balance_after)
+        rows: list[list[tuple[int, str, int, int]]] = []  # per transaction: (account_id, unit, amount, balance_after)
         for spec in fresh:
-            legs = []
+            legs: list[tuple[int, str, int, int]] = []
             for leg in spec.legs:
                 pk = leg.account.pk
                 balance = balances[pk] + leg.amount
@@ -284,7 +286,7 @@ def _lock_balances(account_ids: list[int]) -> dict[int, tuple[int, bool]]:
             .select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")}
 
 
-def _with_keys(keys: list[str]):
+def _with_keys(keys: list[str]) -> Any:
     """Transactions with these idempotency keys; on PostgreSQL one array parameter, not an IN list
     of thousands of literals to format and plan."""
     if connection.vendor == "postgresql":
@@ -295,7 +297,7 @@ def _with_keys(keys: list[str]):
     return LedgerTransaction.objects.filter(idempotency_key__in=keys)
 
 
-def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
+def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime) -> None:
     """PostgreSQL: ids drawn from the sequence in one query, then two COPYs (no model per posting).
 
     The postings of all transactions go in with one COPY, one statement, so the statement-level
@@ -336,7 +338,7 @@ def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now)
             ))
 
 
-def _insert_orm(new_txs: list[LedgerTransaction], rows: list[list[tuple]], now) -> None:
+def _insert_orm(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime) -> None:
     """Other databases: bulk_create, whole transactions per statement."""
     LedgerTransaction.objects.bulk_create(new_txs)
     chunk: list[Posting] = []

@@ -5,13 +5,15 @@ never rewrites history, since an action is quantified by the version in force at
 ``occurred_at``. Caps and plausibility limits are data on the methodology version too.
 """
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-FACTOR = {"max_digits": 16, "decimal_places": 6}
+FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
 
 
 FROZEN_FIELDS = (

@@ -31,7 +31,7 @@ def notification_text(notification: Notification) -> str:
     if notification.kind == K.LEVEL_REACHED:
         level = Level.objects.filter(code=figures.get("level")).first()
         figures["level"] = level_name(level) if level else figures.get("level", "")
-    texts = {
+    texts: dict[str, str] = {
         K.CREDITED: ngettext("%(n)s action credited: %(g)s CO2e, %(p)s points.",
                              "%(n)s actions credited: %(g)s CO2e, %(p)s points.", n),
         K.CAPPED: ngettext("%(n)s action counted up to a cap: %(g)s CO2e, %(p)s points.",

@@ -19,10 +19,13 @@ class LinkForm(forms.Form):
     consent = forms.BooleanField(label=_("I agree to the text above"))
 
     def __init__(self, *args, partner: Partner, **kwargs):
-        super().__init__(*args, prefix=f"p{partner.pk}", **kwargs)
+        kwargs["prefix"] = f"p{partner.pk}"
+        super().__init__(*args, **kwargs)
         self.partner = partner
-        self.fields["scenes"].choices = list(scene_titles(codes=sorted(partner.actions)).items())
-        self.fields["scenes"].initial = sorted(partner.actions)
+        scenes = self.fields["scenes"]
+        assert isinstance(scenes, forms.MultipleChoiceField)
+        scenes.choices = list(scene_titles(codes=sorted(partner.actions)).items())
+        scenes.initial = sorted(partner.actions)
 
 
 class ScenesForm(forms.Form):

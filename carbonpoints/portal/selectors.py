@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from carbonpoints.earn.models import ActionRecord, ActionState
 
@@ -32,7 +34,7 @@ def daily_reductions(*, account_id: int, days: int = 30) -> list[tuple[date, int
     return [(first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0)) for n in range(days)]
 
 
-def reductions_by_action(*, account_id: int) -> list[dict]:
+def reductions_by_action(*, account_id: int) -> list[Any]:
     """Grams credited per action type, largest first."""
     return list(
         ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED)
@@ -44,10 +46,10 @@ def reductions_by_action(*, account_id: int) -> list[dict]:
 
 @dataclass(frozen=True)
 class Equivalent:
-    label: str
+    label: StrOrPromise
     per_unit_g: Decimal
-    unit: str
-    source: str
+    unit: StrOrPromise
+    source: StrOrPromise
 
 
 EQUIVALENTS = (

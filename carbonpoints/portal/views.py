@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
+from carbonpoints.earn.exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
 from carbonpoints.earn.models import IdentityLink, Partner
 from carbonpoints.earn.selectors import (
     citizen_actions,
@@ -27,9 +28,6 @@ from carbonpoints.earn.selectors import (
     scene_titles,
 )
 from carbonpoints.earn.services import (
-    LinkRevoked,
-    ScenesNotApproved,
-    SubjectAlreadyLinked,
     identity_link_create,
     identity_link_revoke,
     identity_link_scenes_set,

@@ -119,7 +119,7 @@ def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | No
     for done, (name, read) in enumerate(steps, start=1):
         if name == "links":
             document["links"], document["consent_history"] = _links(account)
-        else:
+        elif read is not None:
             document[name] = read(account)
         if progress:
             progress(done * 100 // len(steps))

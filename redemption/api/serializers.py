@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from redemption.models import Checkout, OffsetCertificate, Scenario, Settlement, Voucher
@@ -78,7 +79,8 @@ class RedemptionSerializer(serializers.Serializer):
     voucher = serializers.SerializerMethodField()
     certificate_url = serializers.SerializerMethodField(help_text="Donations only: the citizen's certificate.")
 
-    def get_voucher(self, obj) -> VoucherSerializer(allow_null=True):
+    @extend_schema_field(VoucherSerializer(allow_null=True))
+    def get_voucher(self, obj) -> dict | None:
         """Without ``qr_svg``: the view draws it after the commit (see ``with_qr``)."""
         voucher = getattr(obj, "voucher", None)
         if not voucher:
@@ -216,7 +218,7 @@ class StaffCreateSerializer(serializers.Serializer):
 
 
 class StaffCreatedSerializer(StaffSerializer):
-    password = serializers.CharField(help_text="Shown once.")
+    password = serializers.CharField(source="new_password", help_text="Shown once.")
 
 
 class OffsetCertificateListSerializer(serializers.ModelSerializer):

@@ -9,30 +9,26 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import IsCitizen
 from accounts.api.views import citizen_account
-from carbonpoints.api.errors import ApiError
+from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.schema import errors
+from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
-from redemption.models import Checkout, MerchantStaff, OffsetCertificate, Scenario
+from redemption.exceptions import IdempotencyKeyRequired, IdempotencyKeyTooLong, VoucherNotFound
+from redemption.idempotency import idempotent_answer
+from redemption.models import Checkout, OffsetCertificate, Scenario
 
 from . import serializers as s
+from .filters import ScenarioCatalogueFilter
+from .permissions import IsMerchantManager, IsMerchantManagerToWrite, IsMerchantStaff
+from .throttling import WRONG_CODE_THROTTLES, PaymentCodeThrottle
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
-ERRORS = {409: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT}
-
-
-def merchant_staff(request, *, manager: bool = False) -> MerchantStaff:
-    """The signed-in staff member of an approved merchant (a manager when asked), or 403."""
-    staff = selectors.staff_of(request.user)
-    if staff is None:
-        raise ApiError(403, "not_merchant_staff", "Only merchant staff may do this.")
-    if not staff.merchant.is_approved:
-        raise ApiError(403, "merchant_not_approved", "The merchant is not approved by the operator.")
-    if manager and not staff.is_manager:
-        raise ApiError(403, "manager_only", "Only a manager of the merchant may do this.")
-    return staff
+ERRORS = errors(403, 404, 409)
 
 
 def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
@@ -43,10 +39,10 @@ def _idempotency_key(request, *, required: bool) -> str | None:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         if required:
-            raise ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header.")
+            raise IdempotencyKeyRequired()
         return None
     if len(key) > 100:
-        raise ApiError(400, "invalid", "The Idempotency-Key is longer than 100 characters.")
+        raise IdempotencyKeyTooLong()
     return key
 
 
@@ -59,33 +55,29 @@ class ScenarioCatalogueView(ListAPIView):
 
     @extend_schema(
         tags=["citizen"], summary="What can be redeemed now",
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, enum=Scenario.Kind.values),
-            OpenApiParameter("merchant", OpenApiTypes.INT),
-            OpenApiParameter("affordable", OpenApiTypes.BOOL, description="Only what my balance buys now."),
-        ],
+        parameters=filter_parameters(ScenarioCatalogueFilter),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        merchant = params.get("merchant")
-        affordable = params.get("affordable", "").lower() in ("1", "true", "yes")
+        params = query_params(ScenarioCatalogueFilter, self.request)
         return selectors.scenario_catalogue(
-            kind=params.get("kind") or None,
-            merchant_id=int(merchant) if merchant and merchant.isdigit() else None,
-            affordable_for=citizen_account(self.request.user) if affordable else None,
+            kind=params["kind"] or None,
+            merchant_id=int(params["merchant"]) if params["merchant"] else None,
+            affordable_for=citizen_account(self.request.user) if params["affordable"] else None,
         )
 
 
 class RedemptionsView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(
         tags=["citizen"], summary="Redeem points in a scenario", parameters=[IDEMPOTENCY_KEY],
-        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
-        citizen = citizen_account(request.user)
+        citizen = request.user.carbon_account
         key = _idempotency_key(request, required=True)
         body = s.RedemptionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -104,7 +96,7 @@ class RedemptionsView(APIView):
                                        key_claimed=True, on_written=answer, scenario=read["scenario"])
             return None
 
-        code, data = services.idempotent_answer(
+        code, data = idempotent_answer(
             user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
             check=check,
         )
@@ -112,6 +104,7 @@ class RedemptionsView(APIView):
 
 
 class MyVouchersView(ListAPIView):
+    permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
     filter_backends: list = []
 
@@ -120,14 +113,17 @@ class MyVouchersView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.citizen_vouchers(citizen=citizen_account(self.request.user))
+        return selectors.citizen_vouchers(citizen=self.request.user.carbon_account)
 
 
-class PaymentCodesView(APIView):
+class PaymentCodesView(CountsFailures, APIView):
+    permission_classes = [IsCitizen]
+    extra_throttle_classes = (PaymentCodeThrottle,)
+
     @extend_schema(tags=["citizen"], summary="A short-lived, single-use payment code to show at the till",
                    request=None, responses={201: s.PaymentCodeSerializer})
     def post(self, request):
-        code = services.payment_code_issue(citizen=citizen_account(request.user))
+        code = services.payment_code_issue(citizen=request.user.carbon_account)
         return Response(s.PaymentCodeSerializer(code).data, status=201)
 
 
@@ -135,68 +131,83 @@ class PaymentCodesView(APIView):
 
 
 class MerchantScenariosView(APIView):
+    permission_classes = [IsMerchantManagerToWrite]
+
     @extend_schema(tags=["merchant"], summary="The merchant's scenarios", responses=s.ScenarioSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.ScenarioSerializer(selectors.merchant_scenarios(merchant=staff.merchant), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Create a scenario (manager)", request=s.ScenarioCreateSerializer,
-                   responses={201: s.ScenarioCreatedSerializer, 403: OpenApiTypes.OBJECT})
+                   responses={201: s.ScenarioCreatedSerializer, **errors(400, 403)})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.ScenarioCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            scenario = services.scenario_create(merchant=staff.merchant, **body.to_service_kwargs())
+            scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
         except DjangoValidationError as error:
             raise _invalid(error) from error
-        return Response({"id": scenario.pk, "status": scenario.status}, status=201)
+        return Response(s.ScenarioCreatedSerializer(scenario).data, status=201)
 
 
 class MerchantScenarioActionView(APIView):
+    permission_classes = [IsMerchantManager]
     action_name = ""
 
     @extend_schema(tags=["merchant"], summary="Pause, resume or cancel a scenario (manager)", request=None,
                    responses={200: s.ScenarioSerializer, **ERRORS})
     def post(self, request, pk):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         scenario = get_object_or_404(Scenario, pk=pk, merchant=staff.merchant)
-        scenario = services.scenario_transition(scenario=scenario, action=self.action_name)
+        scenario = services.scenario_transition(scenario=scenario, action=self.action_name, actor=request.user)
         return Response(s.ScenarioSerializer(scenario).data)
 
 
-class VoucherCheckView(APIView):
+class VoucherCheckView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"not_found"})
+
     @extend_schema(tags=["merchant"], summary="Look a voucher up before consuming it",
                    responses={200: s.ConsumedVoucherSerializer, **ERRORS})
     def get(self, request, code):
-        staff = merchant_staff(request)
+        staff = request.staff
         voucher = selectors.merchant_voucher(merchant=staff.merchant, code=code)
         if voucher is None:
-            raise ApiError(404, "not_found", "No such voucher at this merchant.")
+            raise VoucherNotFound()
         return Response(s.ConsumedVoucherSerializer(voucher).data)
 
 
-class VoucherConsumeView(APIView):
+class VoucherConsumeView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"not_found"})
+
     @extend_schema(tags=["merchant"], summary="Consume a voucher at the till (once)", request=None,
                    responses={200: s.ConsumedVoucherSerializer, **ERRORS})
     def post(self, request, code):
-        voucher = services.voucher_consume(staff=merchant_staff(request), code=code)
+        voucher = services.voucher_consume(staff=request.staff, code=code)
         return Response(s.ConsumedVoucherSerializer(voucher).data)
 
 
-class CheckoutsView(APIView):
+class CheckoutsView(CountsFailures, APIView):
+    permission_classes = [IsMerchantStaff]
+    extra_throttle_classes = WRONG_CODE_THROTTLES
+    failure_codes = frozenset({"payment_code_invalid"})
+
     @extend_schema(tags=["merchant"], summary="Recent checkouts of the merchant", responses=s.CheckoutSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.CheckoutSerializer(Checkout.objects.filter(merchant=staff.merchant)[:100], many=True).data)
 
     @extend_schema(
         tags=["merchant"], summary="Take points as part-payment with the citizen's payment code",
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
-        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, 422: OpenApiTypes.OBJECT},
+        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         body = s.CheckoutRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = dict(body.validated_data)
@@ -208,39 +219,45 @@ class CheckoutsView(APIView):
         if key is None:
             code, data = checkout()
         else:
-            code, data = services.idempotent_answer(
+            code, data = idempotent_answer(
                 user=request.user, scope="checkout", key=key, params=params, action=checkout
             )
         return Response(data, status=code)
 
 
 class CheckoutReverseView(APIView):
+    permission_classes = [IsMerchantStaff]
+
     @extend_schema(tags=["merchant"], summary="Reverse a checkout within the window (points go back)",
                    request=None, responses={200: s.CheckoutSerializer, **ERRORS})
     def post(self, request, pk):
-        checkout = services.checkout_reverse(staff=merchant_staff(request), checkout_id=pk)
+        checkout = services.checkout_reverse(staff=request.staff, checkout_id=pk)
         return Response(s.CheckoutSerializer(checkout).data)
 
 
 class SettlementsView(APIView):
+    permission_classes = [IsMerchantManager]
+
     @extend_schema(tags=["merchant"], summary="Daily settlement statements (manager)",
                    responses=s.SettlementSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         return Response(s.SettlementSerializer(staff.merchant.settlements.all()[:400], many=True).data)
 
 
 class OffsetsView(APIView):
+    permission_classes = [IsMerchantManagerToWrite]
+
     @extend_schema(tags=["merchant"], summary="The merchant's offset certificates",
                    responses=s.OffsetCertificateListSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request)
+        staff = request.staff
         return Response(s.OffsetCertificateListSerializer(staff.merchant.certificates.all(), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Retire pooled reductions as an offset (manager)",
                    request=s.OffsetRequestSerializer, responses={201: s.CertificateCreatedSerializer, **ERRORS})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.OffsetRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = offsets.offset_retire(
@@ -249,27 +266,29 @@ class OffsetsView(APIView):
         )
         url = request.build_absolute_uri(f"/certificates/{certificate.id}")
         public = selectors.certificate_public(certificate, url=url)
-        return Response({"certificate": {k: public[k] for k in ("id", "grams", "purpose", "serial_ranges", "url")}},
-                        status=201)
+        return Response(s.CertificateCreatedSerializer({"certificate": public}).data, status=201)
 
 
 class StaffView(APIView):
+    permission_classes = [IsMerchantManager]
+
     @extend_schema(tags=["merchant"], summary="The merchant's staff (manager)", responses=s.StaffSerializer(many=True))
     def get(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         return Response(s.StaffSerializer(staff.merchant.staff.select_related("user"), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Add a cashier or manager (manager)", request=s.StaffCreateSerializer,
                    responses={201: s.StaffCreatedSerializer})
     def post(self, request):
-        staff = merchant_staff(request, manager=True)
+        staff = request.staff
         body = s.StaffCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            member, password = services.staff_add(merchant=staff.merchant, **body.validated_data)
+            member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
         except DjangoValidationError as error:
             raise _invalid(error) from error
-        return Response({**s.StaffSerializer(member).data, "password": password}, status=201)
+        member.new_password = password  # shown once, in this answer
+        return Response(s.StaffCreatedSerializer(member).data, status=201)
 
 
 class PublicCertificateView(APIView):
@@ -279,9 +298,9 @@ class PublicCertificateView(APIView):
     @extend_schema(tags=["public"], summary="Verify an offset certificate", responses=s.PublicCertificateSerializer)
     def get(self, request, pk):
         certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
-        return Response(selectors.certificate_public(
+        return Response(s.PublicCertificateSerializer(selectors.certificate_public(
             certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
-        ))
+        )).data)
 
 
 

@@ -160,7 +160,7 @@ def test_no_gram_is_lost_to_rounding_however_rides_add_up(grams, carried_in):
     records = []
     for n, g in enumerate(grams):
         record = ride(hours_ago=1 + n / 100)
-        record.state, record.account_id, record.credited_g = "verified", 100, g
+        record.state, record.account_id, record.credited_g, record.methodology = "verified", 100, g, METRO
         records.append(record)
 
     credit = rules.credit(records, {100: carried_in}, [TEN_G], POLICY)

@@ -47,7 +47,7 @@ class EventsResponseSerializer(serializers.Serializer):
 
 class BatchStatusSerializer(serializers.Serializer):
     batch_id = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the field named source, not Field.source
     created_at = serializers.DateTimeField()
     events = serializers.IntegerField(help_text="Events sent, all outcomes.")
     received = serializers.IntegerField(help_text="Events accepted into the batch.")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.views import citizen_account
+from accounts.api.permissions import IsCitizen
 from carbonpoints.api.errors import ApiError
+from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
+from carbonpoints.api.schema import errors
 
 from .. import selectors
 from ..authentication import (
@@ -23,12 +24,10 @@ from ..authentication import (
     PartnerSignatureAuthentication,
     raw_body,
 )
+from ..exceptions import ConsentRequired, RecordNotFound, UnknownPartner
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
 from ..services import (
-    LinkRevoked,
-    ScenesNotApproved,
-    SubjectAlreadyLinked,
     identity_link_create,
     identity_link_revoke,
     identity_link_scenes_set,
@@ -37,8 +36,9 @@ from ..services import (
 from ..tasks import process_upload
 from ..uploads import UploadRefused, upload_create
 from . import serializers as s
+from .filters import MyActionsFilter
+from .throttling import PartnerThrottle
 
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "details"}}`')
 SIGNED = [
     OpenApiParameter("X-CP-Key", str, OpenApiParameter.HEADER, required=True),
     OpenApiParameter("X-CP-Timestamp", str, OpenApiParameter.HEADER, required=True,
@@ -50,23 +50,23 @@ SIGNED = [
 
 
 class PartnerView(APIView):
-    """Signed partner requests: no session, no user throttle (partners are many requests/s)."""
+    """Signed partner requests: no session; a per-partner rate instead of the per-user one."""
 
     authentication_classes = [PartnerSignatureAuthentication]
     permission_classes = [IsPartner]
-    throttle_classes: list = []
+    throttle_classes = [PartnerThrottle]
     body_limit = MAX_BODY_BYTES
 
     @property
     def partner(self) -> Partner:
-        return self.request.user.partner
+        return self.request.user.partner  # type: ignore[union-attr]  # a PartnerPrincipal (IsPartner)
 
 
 class PartnerEventsView(PartnerView):
     @extend_schema(
         tags=["partner"], summary="Send action records", parameters=SIGNED,
         request=s.EventsRequestSerializer,
-        responses={202: s.EventsResponseSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+        responses={202: s.EventsResponseSerializer, **errors(400, 401, 403, 413)},
     )
     def post(self, request):
         body = raw_body(request, self.body_limit)
@@ -88,7 +88,7 @@ class PartnerEventsView(PartnerView):
 
 class PartnerBatchView(PartnerView):
     @extend_schema(tags=["partner"], summary="A batch's progress", parameters=SIGNED,
-                   responses={200: s.BatchStatusSerializer, 401: ERROR, 404: ERROR})
+                   responses={200: s.BatchStatusSerializer, **errors(401, 404)})
     def get(self, request, batch_id):
         batch = get_object_or_404(Batch, pk=batch_id, partner=self.partner)
         return Response(s.BatchStatusSerializer(selectors.batch_status(batch=batch)).data)
@@ -96,11 +96,11 @@ class PartnerBatchView(PartnerView):
 
 class PartnerEventView(PartnerView):
     @extend_schema(tags=["partner"], summary="One record's state, reason and explanation",
-                   parameters=SIGNED, responses={200: s.PartnerEventStatusSerializer, 401: ERROR, 404: ERROR})
+                   parameters=SIGNED, responses={200: s.PartnerEventStatusSerializer, **errors(401, 404)})
     def get(self, request, external_id):
         record = selectors.partner_record(partner=self.partner, external_id=external_id)
         if record is None:
-            raise ApiError(404, "not_found", _("No record with this external id."))
+            raise RecordNotFound()
         return Response(s.PartnerEventStatusSerializer({
             "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
             "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
@@ -137,7 +137,7 @@ class PartnerUploadsView(PartnerView):
         parameters=[*SIGNED, OpenApiParameter("type", str, OpenApiParameter.QUERY, enum=["csv", "jsonl"],
                                               description="Overrides the Content-Type.")],
         request={"text/csv": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY},
-        responses={202: s.UploadStatusSerializer, 400: ERROR, 401: ERROR, 413: ERROR},
+        responses={202: s.UploadStatusSerializer, **errors(400, 401, 413)},
     )
     def post(self, request):
         body = raw_body(request, self.body_limit)
@@ -155,7 +155,7 @@ class PartnerUploadsView(PartnerView):
 
 class PartnerUploadView(PartnerView):
     @extend_schema(tags=["partner"], summary="A bulk upload's progress", parameters=SIGNED,
-                   responses={200: s.UploadStatusSerializer, 401: ERROR, 404: ERROR})
+                   responses={200: s.UploadStatusSerializer, **errors(401, 404)})
     def get(self, request, upload_id):
         upload = get_object_or_404(Upload.objects.defer("content"), pk=upload_id, partner=self.partner)
         return Response(s.UploadStatusSerializer(_upload_status(upload)).data)
@@ -177,86 +177,70 @@ def _link(link: IdentityLink, released: int | None = None, history: bool = False
     return data
 
 
-def _scenes_refused(exc: ScenesNotApproved, partner: Partner) -> ApiError:
-    return ApiError(400, "scenes_not_approved", _("Choose one or more of the partner's scenes."),
-                    {"scenes": exc.scenes, "approved": partner.actions})
-
-
-def _consent_needed(consent: bool) -> None:
-    if not consent:
-        raise ApiError(400, "consent_required", _("Linking needs your consent."))
-
-
 class MyLinksView(APIView):
-    @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True)})
+    permission_classes = [IsCitizen]
+
+    @extend_schema(tags=["citizen"], summary="My partner links", responses={200: s.LinkSerializer(many=True), **errors(403)})
     def get(self, request):
-        account = citizen_account(request.user)
-        links = selectors.citizen_links(account_id=account.pk)
+        links = selectors.citizen_links(account_id=request.user.carbon_account.pk)
         return Response(s.LinkSerializer([_link(link) for link in links], many=True).data)
 
     @extend_schema(tags=["citizen"], summary="Link a member id at a partner, with consent to some or all scenes",
-                   request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, 400: ERROR, 409: ERROR})
+                   request=s.LinkRequestSerializer, responses={201: s.LinkSerializer, **errors(400, 403, 409)})
     def post(self, request):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         payload = s.LinkRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        _consent_needed(data["consent"])
+        if not data["consent"]:
+            raise ConsentRequired()
         partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
         if partner is None:
-            raise ApiError(400, "unknown_partner", _("No such partner."), {"partner_id": data["partner_id"]})
+            raise UnknownPartner(partner_id=data["partner_id"])
         scenes = data.get("scenes")
-        try:
-            with transaction.atomic():
-                link = identity_link_create(
-                    account=account, partner=partner, subject=data["subject"], scenes=scenes,
-                    wording=selectors.consent_wording(partner=partner, subject=data["subject"],
-                                                      scenes=scenes or partner.actions),
-                )
-                released = link_held_release(link=link)
-        except ScenesNotApproved as exc:
-            raise _scenes_refused(exc, partner) from None
-        except SubjectAlreadyLinked:
-            raise ApiError(409, "subject_already_linked",
-                           _("This member id is linked to another account.")) from None
+        with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked, 409
+            link = identity_link_create(
+                account=account, partner=partner, subject=data["subject"], scenes=scenes,
+                wording=selectors.consent_wording(partner=partner, subject=data["subject"],
+                                                  scenes=scenes or partner.actions),
+            )
+            released = link_held_release(link=link)
         return Response(s.LinkSerializer(_link(link, released, history=True)).data, status=201)
 
 
 class MyLinkView(APIView):
+    permission_classes = [IsCitizen]
+
     def _link(self, request, link_id) -> IdentityLink:
-        account = citizen_account(request.user)
-        return get_object_or_404(IdentityLink.objects.select_related("partner"), pk=link_id, account=account)
+        return get_object_or_404(IdentityLink.objects.select_related("partner"), pk=link_id,
+                                 account=request.user.carbon_account)
 
     @extend_schema(tags=["citizen"], summary="One link, with its consent history",
-                   responses={200: s.LinkSerializer, 404: ERROR})
+                   responses={200: s.LinkSerializer, **errors(403, 404)})
     def get(self, request, link_id):
         return Response(s.LinkSerializer(_link(self._link(request, link_id), history=True)).data)
 
     @extend_schema(tags=["citizen"], summary="Change the scenes a link consents to (kept in its history)",
-                   request=s.LinkChangeSerializer, responses={200: s.LinkSerializer, 400: ERROR, 404: ERROR, 409: ERROR})
+                   request=s.LinkChangeSerializer, responses={200: s.LinkSerializer, **errors(400, 403, 404, 409)})
     def patch(self, request, link_id):
         link = self._link(request, link_id)
         payload = s.LinkChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        _consent_needed(data["consent"])
+        if not data["consent"]:
+            raise ConsentRequired()
         scenes = data["scenes"]
-        try:
-            with transaction.atomic():
-                link = identity_link_scenes_set(
-                    link=link, scenes=scenes,
-                    wording=selectors.consent_wording(partner=link.partner, subject=link.subject,
-                                                      scenes=scenes or link.partner.actions),
-                )
-                released = link_held_release(link=link)
-        except ScenesNotApproved as exc:
-            raise _scenes_refused(exc, link.partner) from None
-        except LinkRevoked:
-            raise ApiError(409, "link_revoked", _("This link was revoked: link the member id again.")) from None
+        with transaction.atomic():  # ScenesNotApproved 400, LinkRevoked 409
+            link = identity_link_scenes_set(
+                link=link, scenes=scenes,
+                wording=selectors.consent_wording(partner=link.partner, subject=link.subject,
+                                                  scenes=scenes or link.partner.actions),
+            )
+            released = link_held_release(link=link)
         return Response(s.LinkSerializer(_link(link, released, history=True)).data)
 
     @extend_schema(tags=["citizen"], summary="Revoke a link (stops future crediting)",
-                   responses={200: s.LinkSerializer, 404: ERROR})
+                   responses={200: s.LinkSerializer, **errors(403, 404)})
     def delete(self, request, link_id):
         link = identity_link_revoke(link=self._link(request, link_id))
         return Response(s.LinkSerializer(_link(link, history=True)).data)
@@ -276,49 +260,31 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
     return data
 
 
-def _time_param(request, name: str):
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None or parsed.tzinfo is None:
-        raise ApiError(400, "invalid", _("Not a time with an offset."), {name: [_("ISO-8601 with an offset.")]})
-    return parsed
-
-
-TIME_FILTERS = [
-    OpenApiParameter("occurred_after", OpenApiTypes.DATETIME, description="inclusive"),
-    OpenApiParameter("occurred_before", OpenApiTypes.DATETIME, description="exclusive"),
-]
-
-
 class MyActionsView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(
         tags=["citizen"], summary="My actions, newest first",
-        parameters=[*TIME_FILTERS, OpenApiParameter("action", str),
-                    OpenApiParameter("state", str, enum=ActionState.values)],
-        responses={200: s.MyActionSerializer(many=True)},
+        parameters=filter_parameters(MyActionsFilter),
+        responses={200: s.MyActionSerializer(many=True), **errors(400, 403)},
     )
     def get(self, request):
-        account = citizen_account(request.user)
-        records = selectors.citizen_actions(
-            account_id=account.pk, action=request.query_params.get("action"),
-            state=request.query_params.get("state"),
-            occurred_after=_time_param(request, "occurred_after"),
-            occurred_before=_time_param(request, "occurred_before"),
-        )
+        account = request.user.carbon_account
+        records = selectors.citizen_actions(account_id=account.pk, **query_params(MyActionsFilter, request))
         paginator = Pagination()
         page = paginator.paginate_queryset(records, request, view=self)
-        return paginator.get_paginated_response([_my_action(r) for r in page])
+        return paginator.get_paginated_response(s.MyActionSerializer([_my_action(r) for r in page], many=True).data)
 
 
 class MyActionView(APIView):
+    permission_classes = [IsCitizen]
+
     @extend_schema(tags=["citizen"], summary="One action and why it earned this many points",
-                   responses={200: s.MyActionDetailSerializer, 404: ERROR})
+                   responses={200: s.MyActionDetailSerializer, **errors(403, 404)})
     def get(self, request, action_id):
-        account = citizen_account(request.user)
+        account = request.user.carbon_account
         record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology"), pk=action_id, account=account)
-        return Response(_my_action(record, detail=True))
+        return Response(s.MyActionDetailSerializer(_my_action(record, detail=True)).data)
 
 
 class PartnersView(APIView):
@@ -326,4 +292,5 @@ class PartnersView(APIView):
                    responses={200: s.PartnerSerializer(many=True)})
     def get(self, request):
         partners = Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name")
-        return Response([{"id": p.pk, "name": p.name, "actions": p.actions} for p in partners])
+        return Response(s.PartnerSerializer([{"id": p.pk, "name": p.name, "actions": p.actions} for p in partners],
+                                            many=True).data)

@@ -123,6 +123,12 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
         record.state = ActionState.QUANTIFIED
 
 
+def _screened(record: Record) -> tuple[Methodology, int]:
+    """A record past ``screen``: the methodology and the citizen the rules before gave it."""
+    assert record.methodology is not None and record.account_id is not None, "screened records only"
+    return record.methodology, record.account_id
+
+
 def _reject(record: Record, code: str, **figures: Any) -> None:
     record.state, record.reason = ActionState.REJECTED, code
     _rule(record, code, **figures)
@@ -173,8 +179,9 @@ def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMemb
             record.explanation = {"rules": kept} if kept else {}
         record.capped = False
         link = links.get((record.partner_id, record.subject))
-        linked = link is not None and record.action in link.actions
-        record.account_id = link.account_id if linked else None
+        record.account_id = link.account_id if link is not None and record.action in link.actions else None
+        linked = record.account_id is not None
+        assert record.methodology is not None, "quantified records have one"
         code, figures = plausibility_refusal(
             quantity=record.quantity, occurred_at=record.occurred_at, received_at=record.received_at,
             attributes=record.attributes, methodology=record.methodology, clock_skew=policy.clock_skew,
@@ -228,12 +235,13 @@ def usage_windows(candidates: Iterable[Record], tz: tzinfo) -> set[tuple[int, st
     cap applies, as ``(account, action, first day, day after the last)``."""
     windows = set()
     for record in candidates:
+        methodology, account_id = _screened(record)
         day = local_day(record, tz)
-        if record.methodology.monthly_cap is not None:
+        if methodology.monthly_cap is not None:
             first = day.replace(day=1)
-            windows.add((record.account_id, record.action, first, (first + timedelta(days=32)).replace(day=1)))
-        elif record.methodology.daily_cap is not None:
-            windows.add((record.account_id, record.action, day, day + timedelta(days=1)))
+            windows.add((account_id, record.action, first, (first + timedelta(days=32)).replace(day=1)))
+        elif methodology.daily_cap is not None:
+            windows.add((account_id, record.action, day, day + timedelta(days=1)))
     return windows
 
 
@@ -253,12 +261,12 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
     for record in sorted(candidates, key=_in_time_order):
         if record.state == ActionState.FLAGGED:
             continue
-        methodology = record.methodology
+        methodology, account_id = _screened(record)
         day = local_day(record, tz)
-        day_key = (record.account_id, record.action, day)
-        month_key = (record.account_id, record.action, day.year, day.month)
+        day_key = (account_id, record.action, day)
+        month_key = (account_id, record.action, day.year, day.month)
         counted = record.quantity
-        limits = []
+        limits: list[tuple[str, Decimal, Decimal]] = []
         if methodology.daily_cap is not None:
             limits.append(("daily_cap", methodology.daily_cap, day_used[day_key]))
         if methodology.monthly_cap is not None:
@@ -333,7 +341,9 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         rule = _rule_at(rules, record.occurred_at) or _rule_at(rules, policy.now)
         if rule is None:
             raise NoConversionRule("no conversion rule in force: add one in the admin")
-        owner, grams = record.account_id, record.credited_g
+        _methodology, owner = _screened(record)
+        grams = record.credited_g
+        assert grams is not None, "verified records have their grams"
         before = carry.get(owner, 0)
         points, remainder = points_for(grams=grams, carried_g=before, grams_per_point=rule.grams_per_point)
         settles = pending and points > 0
@@ -370,7 +380,7 @@ def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None
     return None
 
 
-def credit_transaction(outcome: Credit, accounts: Mapping[AccountKey, Any]) -> TransactionSpec | None:
+def credit_transaction(outcome: Credit, accounts: Mapping[tuple[str, int, str], Any]) -> TransactionSpec | None:
     """The batch's one balanced ledger transaction: each citizen's grams and points (summed over
     the batch), each pool's claim, and the three issuance legs they come from. Its metadata lists
     the actions, so every gram traces back; its idempotency key is derived from them."""
@@ -385,7 +395,7 @@ def credit_transaction(outcome: Credit, accounts: Mapping[AccountKey, Any]) -> T
         legs.append(Leg(accounts[earn_ledger.POINTS_ISSUANCE], -total_points))
         legs += [Leg(accounts[_points_kind(pending).of(owner)], p)
                  for (owner, pending), p in outcome.points_by_owner.items()]
-    ids = sorted(record.id for record in outcome.records)
+    ids = sorted(record.id for record in outcome.records if record.id is not None)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
     return TransactionSpec(
         kind=earn_ledger.CREDIT_KIND, legs=legs,

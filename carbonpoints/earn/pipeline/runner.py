@@ -17,7 +17,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
-from carbonpoints.ledger.services import Leg, TransactionSpec, ledger_accounts_get_or_create, transaction_post_many
+from carbonpoints.ledger.services import (
+    Leg,
+    TransactionSpec,
+    ledger_accounts_get_or_create,
+    transaction_post_many,
+)
 from carbonpoints.methodologies.selectors import Catalogue
 
 from .. import ledger_accounts as earn_ledger
@@ -59,7 +64,7 @@ def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
     rules.quantify(records, catalogue)
     candidates = rules.screen(records, store.links(r for r in records if r.state == ActionState.QUANTIFIED),
                               now_policy)
-    store.citizens_lock(r.account_id for r in candidates)
+    store.citizens_lock(r.account_id for r in candidates if r.account_id is not None)
     if known is not None:
         known |= store.known_external_ids(partner_id=records[0].partner_id,
                                           external_ids=[r.external_id for r in records])
@@ -68,7 +73,7 @@ def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
     counted = [r for r in candidates if r.state != ActionState.FLAGGED]
     usage = rules.apply_caps(counted, store.usage(rules.usage_windows(counted, now_policy.tz)), now_policy.tz)
     verified = [r for r in counted if r.state == ActionState.VERIFIED]
-    credit = rules.credit(verified, store.carries(r.account_id for r in verified), catalogue.rules, now_policy)
+    credit = rules.credit(verified, store.carries(r.account_id for r in verified if r.account_id is not None), catalogue.rules, now_policy)
     return Decided(usage=usage, credit=credit)
 
 

@@ -10,8 +10,9 @@ operations through the ORM.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import msgspec
 from django.db import connection
@@ -46,7 +47,7 @@ def _postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _execute(sql: str, params: Iterable | Mapping) -> list[tuple]:
+def _execute(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
@@ -193,7 +194,7 @@ def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[in
         ends_at__gte=min(r.occurred_at for r in candidates) - tolerance,
     ).order_by("occurred_at", "id").values_list("account_id", "action", "occurred_at", "ends_at", "partner_id",
                                                  "external_id")
-    by_trip = defaultdict(list)
+    by_trip: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for other in others:
         by_trip[other[:2]].append(other[2:])
     found = {}
@@ -268,9 +269,9 @@ def _copy_line(r: Record, head: str, tail: str, iso: dict[datetime, str]) -> str
     """
     counted = "\\N" if r.counted_quantity is None else format(r.counted_quantity, "f")
     explanation = _encode(r.explanation).decode()
-    texts = (r.external_id, r.subject, r.unit, r.attributes_json, r.raw, explanation)
+    texts = [r.external_id, r.subject, r.unit, r.attributes_json, r.raw, explanation]
     if any("\\" in t or "\t" in t or "\n" in t or "\r" in t for t in texts):
-        texts = tuple(map(_text, texts))
+        texts = [_text(t) for t in texts]
     external_id, subject, unit, attributes, raw, explanation = texts
     return "\t".join((
         str(r.id), head, external_id, subject, r.action, format(r.quantity, "f"), unit,
@@ -460,7 +461,7 @@ def batch_counts_add(*, batch: Batch, received: int, accepted: int, duplicates: 
 
 # --- periodic work --------------------------------------------------------------------------
 
-def settling_due(limit: int) -> list[tuple[int, int, int]]:
+def settling_due(limit: int) -> list[tuple[int, int, int | None]]:
     """Locked records whose points finished settling: ``(id, account id, points)``."""
     return list(ActionRecord.objects.select_for_update(skip_locked=True)
                 .filter(points_settled=False, points_available_at__lte=timezone.now()).order_by("id")

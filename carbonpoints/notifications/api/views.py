@@ -21,7 +21,7 @@ class NotificationSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many things it tells of (e.g. actions credited in this run).")
     grams = serializers.IntegerField(allow_null=True)
     points = serializers.IntegerField(allow_null=True)
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]  # a field, popped from the class by DRF
     text = serializers.CharField()
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)

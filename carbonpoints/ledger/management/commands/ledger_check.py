@@ -1,4 +1,6 @@
 import json
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,10 +10,10 @@ from carbonpoints.ledger.services import ledger_check_record
 class Command(BaseCommand):
     help = "Re-derive every ledger balance from its postings; exit non-zero on any mismatch."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         run = ledger_check_record()
         report = {
             "ok": run.ok,

@@ -1,0 +1,40 @@
+"""Refusals of the earn side's citizen and partner API: written-out domain errors."""
+
+from django.utils.translation import gettext_lazy as _
+
+from carbonpoints.errors import Conflict, Invalid, NotFound
+
+
+class ConsentRequired(Invalid):
+    code = "consent_required"
+    message = _("Linking needs your consent.")
+
+
+class UnknownPartner(Invalid):
+    code = "unknown_partner"
+    message = _("No such partner.")
+
+
+class RecordNotFound(NotFound):
+    message = _("No record with this external id.")
+
+
+class SubjectAlreadyLinked(Conflict):
+    """Another carbon account holds an active link to this member id at this partner."""
+
+    code = "subject_already_linked"
+    message = _("This member id is linked to another account.")
+
+
+class ScenesNotApproved(Invalid):
+    """The citizen chose scenes the partner is not approved for (or none at all)."""
+
+    code = "scenes_not_approved"
+    message = _("Choose one or more of the partner's scenes.")
+
+
+class LinkRevoked(Conflict):
+    """A revoked link's consent cannot be changed: the citizen links again instead."""
+
+    code = "link_revoked"
+    message = _("This link was revoked: link the member id again.")

@@ -1,0 +1,49 @@
+"""Domain errors: refusals the domain explains, with no HTTP in them.
+
+Each is a class with a machine-readable ``code`` and a ``message`` for people; ``details`` carry
+the figures behind it. The kind of refusal is its base class (not found, forbidden, a conflict
+with the state of things, unprocessable, invalid); the API's one exception handler
+(``carbonpoints.api.errors``) maps each kind to its status and writes the error shape. Pages catch
+them and show the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code = "refused"
+    message: Any = _("The request was refused.")
+
+    def __init__(self, message: Any = None, **details: Any) -> None:
+        self.message = message or type(self).message
+        self.details = details
+        super().__init__(str(self.message))
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class Conflict(DomainError):
+    """The state of things does not allow it (a second consume, not enough points…)."""
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = _("No such resource.")
+
+
+class Forbidden(DomainError):
+    code = "permission_denied"
+    message = _("Not allowed.")
+
+
+class Unprocessable(DomainError):
+    """Understood and valid, but nothing can be done with it."""
+
+
+class Invalid(DomainError):
+    code = "invalid"
