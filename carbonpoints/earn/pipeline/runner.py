@@ -73,7 +73,8 @@ def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
     counted = [r for r in candidates if r.state != ActionState.FLAGGED]
     usage = rules.apply_caps(counted, store.usage(rules.usage_windows(counted, now_policy.tz)), now_policy.tz)
     verified = [r for r in counted if r.state == ActionState.VERIFIED]
-    credit = rules.credit(verified, store.carries(r.account_id for r in verified if r.account_id is not None), catalogue.rules, now_policy)
+    carried = store.carries(r.account_id for r in verified if r.account_id is not None)
+    credit = rules.credit(verified, carried, catalogue.rules, now_policy)
     return Decided(usage=usage, credit=credit)
 
 
@@ -120,7 +121,7 @@ def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> 
 
 def _as_sent(record: Record) -> dict:
     return {name: getattr(record, name) for name in (
-        "partner_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at", "ends_at",
+        "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at", "ends_at",
         "received_at", "attributes", "raw", "attributes_json")}
 
 
