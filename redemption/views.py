@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carbonpoints.csv_cells import csv_cell
+
 from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
 from .exceptions import SpendRefused
@@ -187,7 +189,8 @@ def settlements_csv(request):
     writer = csv.writer(response)
     writer.writerow(["merchant", *SETTLEMENT_COLUMNS])
     for settlement in request.staff.merchant.settlements.order_by("day"):
-        writer.writerow([request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)])
+        row = [request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)]
+        writer.writerow([csv_cell(value) for value in row])
     return response
 
 

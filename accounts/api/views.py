@@ -6,6 +6,7 @@ from accounts.exceptions import NotACitizen
 from accounts.selectors import ACCOUNT_NAMES, citizen_account_summary, citizen_postings
 from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
+from carbonpoints.api.schema import errors, page_of
 
 from .filters import MyLedgerFilter
 from .permissions import IsCitizen
@@ -45,8 +46,9 @@ class MyLedgerView(APIView):
 
     @extend_schema(
         tags=["citizen"], summary="My ledger postings, newest first, with running balances",
+        operation_id="me_ledger_list",
         parameters=filter_parameters(MyLedgerFilter),
-        responses=LedgerEntrySerializer(many=True),
+        responses={200: page_of(LedgerEntrySerializer), **errors(400, 403)},
     )
     def get(self, request):
         account = request.user.carbon_account

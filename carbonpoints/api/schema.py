@@ -52,3 +52,16 @@ def add_common_errors(result: dict[str, Any], generator: Any, request: Any, publ
             for status in statuses:
                 responses.setdefault(str(status), {"description": _DESCRIPTIONS[status], **body})
     return result
+
+
+def page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The shape of one page of ``serializer_class`` items (``carbonpoints.api.pagination``), for
+    views that paginate by hand."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return type(f"Paginated{name}ListSerializer", (serializers.Serializer,), {
+        "__module__": __name__,
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True),
+    })

@@ -8,6 +8,7 @@ proves it by cutting PostgreSQL off for 10 s.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import redis
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
+logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 UNAVAILABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, BrokerError)
 
@@ -47,7 +49,10 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        return unavailable_response(request) if is_unavailable(exception) else None
+        if not is_unavailable(exception):
+            return None
+        logger.warning("503 for %s: %s: %s", request.path, exception.__class__.__name__, exception)
+        return unavailable_response(request)
 
 
 def current_exception_is_unavailable() -> bool:

@@ -46,6 +46,7 @@ def test_merchant_endpoints_refuse_by_role(cashier_client):
     ("/api/v1/me/ledger?since=2026-11-01T08:00:00", "since"),  # no offset
     ("/api/v1/me/actions?state=lost", "state"),
     ("/api/v1/me/actions?occurred_before=soon", "occurred_before"),
+    ("/api/v1/me/actions?occurred_after=4533-07-04T20:29:48-20:16", "occurred_after"),  # no zone has it
     ("/api/v1/scenarios?merchant=abc", "merchant"),
     ("/api/v1/scenarios?kind=gift", "kind"),
 ])

@@ -14,7 +14,7 @@ from accounts.api.permissions import IsCitizen
 from carbonpoints.api.errors import ApiError
 from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
-from carbonpoints.api.schema import errors
+from carbonpoints.api.schema import errors, page_of
 
 from .. import selectors
 from ..authentication import (
@@ -264,9 +264,9 @@ class MyActionsView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        tags=["citizen"], summary="My actions, newest first",
+        tags=["citizen"], summary="My actions, newest first", operation_id="me_actions_list",
         parameters=filter_parameters(MyActionsFilter),
-        responses={200: s.MyActionSerializer(many=True), **errors(400, 403)},
+        responses={200: page_of(s.MyActionSerializer), **errors(400, 403)},
     )
     def get(self, request):
         account = request.user.carbon_account
