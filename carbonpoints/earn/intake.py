@@ -63,7 +63,7 @@ class MalformedBody(ValueError):
 def envelope_decode(body: bytes) -> list[msgspec.Raw]:
     try:
         return _envelope.decode(body).events
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         raise MalformedBody(str(exc)) from exc
 
 
@@ -83,10 +83,10 @@ def candidate_from_json(raw: bytes) -> Candidate:
     try:
         event = _event.decode(raw)
         return Candidate(raw=text, external_id=event.external_id, event=event)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
         try:
             external_id = _external_id.decode(raw).external_id
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             external_id = None
         return Candidate(raw=text, external_id=external_id if isinstance(external_id, str) else "",
                          code="invalid_event", detail=str(exc))
@@ -108,6 +108,20 @@ def candidate_from_row(row: dict[str, str]) -> Candidate:
 
 def candidates_from_csv(text: str) -> list[Candidate]:
     return [candidate_from_row(row) for row in csv.DictReader(io.StringIO(text))]
+
+
+MAX_ATTRIBUTE_DEPTH = 8
+"""How deeply ``attributes`` may nest: a line, a station, a vehicle need two levels at most."""
+
+
+def _too_deep(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_ATTRIBUTE_DEPTH:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(item, depth + 1) for item in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(item, depth + 1) for item in value)
+    return False
 
 
 def _ends_at(event: Event) -> datetime | None:
@@ -161,7 +175,7 @@ def _checked(candidate: Candidate, partner: Partner,
     if code:
         return code, None, None, ""
     ends_at = _ends_at(event)
-    if ends_at is None:
+    if ends_at is None or (event.attributes and _too_deep(event.attributes)):
         return "invalid_attributes", None, None, ""
     attributes_json = _json_encode(event.attributes).decode()
     if _unstorable(event, attributes_json):

@@ -7,12 +7,14 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import CarbonAccount
 from accounts.selectors import ACCOUNT_NAMES
+from carbonpoints.csv_cells import csv_cell
 from carbonpoints.earn.models import ActionRecord, ActionState
 from carbonpoints.earn.selectors import citizen_links, reason_message
 from carbonpoints.evaluation.models import BadgeAward, LeaderboardEntry
@@ -126,10 +128,13 @@ def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | No
     return document
 
 
-def _cell(value) -> str:
+def _cell(value: Any) -> Any:
+    """A CSV cell: text that would start a spreadsheet formula is written as text (``csv_cell``)."""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    return csv_cell(value) if isinstance(value, str) else value
 
 
 def export_zip(document: dict) -> bytes:

@@ -3,6 +3,8 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from carbonpoints.api.fields import AmountField, AwareDateTimeField
+
 from redemption.models import Checkout, OffsetCertificate, Scenario, Settlement, Voucher
 from redemption.selectors import qr_svg, voucher_state
 
@@ -32,17 +34,17 @@ class ScenarioCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Scenario.Kind.choices)
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    points_cost = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    points_per_yuan = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    points_cost = AmountField(required=False, allow_null=True)
+    points_per_yuan = AmountField(required=False, allow_null=True)
     max_share = serializers.DecimalField(
         max_digits=5, decimal_places=4, min_value=Decimal("0.0001"), max_value=Decimal("1"),
         required=False, allow_null=True, help_text="0 < share ≤ 1, e.g. 0.3 (sent as a number or a string).",
     )
-    stock = serializers.IntegerField(min_value=0, required=False, allow_null=True, help_text="Omit for unlimited.")
-    per_citizen_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    per_citizen_daily_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    valid_from = serializers.DateTimeField(required=False, allow_null=True)
-    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    stock = AmountField(min_value=0, required=False, allow_null=True, help_text="Omit for unlimited.")
+    per_citizen_limit = AmountField(required=False, allow_null=True)
+    per_citizen_daily_limit = AmountField(required=False, allow_null=True)
+    valid_from = AwareDateTimeField(required=False, allow_null=True)
+    valid_until = AwareDateTimeField(required=False, allow_null=True)
     voucher_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, default=30)
 
     def to_service_kwargs(self) -> dict:
@@ -140,8 +142,8 @@ class ConsumedVoucherSerializer(serializers.ModelSerializer):
 
 class CheckoutRequestSerializer(serializers.Serializer):
     payment_code = serializers.CharField(max_length=32)
-    amount_fen = serializers.IntegerField(min_value=1, help_text="Order amount in fen (CNY cents).")
-    points = serializers.IntegerField(min_value=1, help_text="Points the citizen wants to use (at most).")
+    amount_fen = AmountField(help_text="Order amount in fen (CNY cents).")
+    points = AmountField(help_text="Points the citizen wants to use (at most).")
     scenario_id = serializers.IntegerField(required=False, allow_null=True,
                                            help_text="The points_offset scenario; default: the merchant's live one.")
 
@@ -167,7 +169,7 @@ class SettlementSerializer(serializers.ModelSerializer):
 
 
 class OffsetRequestSerializer(serializers.Serializer):
-    grams = serializers.IntegerField(min_value=1)
+    grams = AmountField()
     purpose = serializers.CharField(max_length=255)
     vintage = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, allow_null=True,
                                      help_text="YYYY-MM: retire only from this vintage month.")

@@ -31,3 +31,15 @@ def test_a_merchant_named_like_a_formula_downloads_a_harmless_settlement_csv(cli
     client.force_login(manager.user)
     rows = list(csv.reader(io.StringIO(client.get("/merchant/settlements.csv").content.decode())))
     assert rows[1][0] == "'" + manager.merchant.name and rows[1][1:4] == ["2026-11-01", "1", "100"]
+
+
+def test_a_citizens_export_carries_no_formula_to_a_spreadsheet(citizen, citizen_client):
+    import zipfile
+
+    citizen.display_name = "=cmd|' /C calc'!A0"
+    citizen.save(update_fields=["display_name"])
+
+    archive = zipfile.ZipFile(io.BytesIO(citizen_client.get("/api/v1/me/export?as=zip").content))
+    profile = list(csv.DictReader(io.StringIO(archive.read("profile.csv").decode("utf-8-sig"))))
+
+    assert profile[0]["display_name"] == "'" + citizen.display_name
