@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carbonpoints.api.fields import AmountField, AwareDateTimeField
-
 from redemption.models import Checkout, OffsetCertificate, Scenario, Settlement, Voucher
 from redemption.selectors import qr_svg, voucher_state
 

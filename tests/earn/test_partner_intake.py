@@ -1,14 +1,13 @@
 """Intake of partner events: per-event results in order, duplicates never counted twice."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from carbonpoints.earn.models import ActionRecord
+from tests.concurrency import run_at_once
 
 from .factories import event
 
@@ -129,21 +128,8 @@ def test_a_partner_sees_only_its_own_batches(metro, bikes):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_resends_of_the_same_events_store_each_once(metro):
     events = [event(external_id=f"c-{i}") for i in range(200)]
-    answers = []
-    barrier = threading.Barrier(4)
 
-    def resend():
-        try:
-            barrier.wait()
-            answers.append(metro.send(*events).json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=resend) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_at_once(4, lambda _: metro.send(*events).json())
 
     assert len(answers) == 4
     assert sum(a["received"] for a in answers) == 200
@@ -166,21 +152,8 @@ def test_concurrent_resends_of_a_linked_citizens_events_credit_each_once(metro, 
 
     events = [event(external_id=f"l-{i}", quantity=1, occurred_at=timezone.now() - timedelta(minutes=i))
               for i in range(50)]
-    barrier = threading.Barrier(3)
-    answers = []
 
-    def resend():
-        try:
-            barrier.wait()
-            answers.append(metro.send(*events).json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=resend) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_at_once(3, lambda _: metro.send(*events).json())
 
     assert sorted(a["received"] for a in answers) == [0, 0, 50]
     assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 50 * 47  # 46.7 g, rounded

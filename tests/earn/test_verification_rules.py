@@ -184,9 +184,7 @@ def test_trips_far_apart_are_not_duplicates(metro, bikes, citizen_client, link):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_caps_hold_when_two_partners_send_the_same_citizens_rides_at_once(metro, bikes, citizen_client, link):
-    import threading
-
-    from django.db import connection
+    from tests.concurrency import run_at_once
 
     link(citizen_client, metro.partner, "m-9")
     link(citizen_client, bikes.partner, "b-9")
@@ -196,21 +194,7 @@ def test_caps_hold_when_two_partners_send_the_same_citizens_rides_at_once(metro,
         (bikes, [event(external_id=f"b{i}", subject="b-9", quantity=20, occurred_at=morning(12 + i))
                  for i in range(4)]),
     ]
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def send(partner, events):
-        try:
-            barrier.wait()
-            answers.append(partner.send(*events).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=sent) for sent in sends]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = run_at_once(2, lambda n: sends[n][0].send(*sends[n][1]).status_code)
 
     assert answers == [202, 202]
     assert sum(ActionRecord.objects.values_list("counted_quantity", flat=True)) == 100  # the daily cap
