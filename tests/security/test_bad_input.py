@@ -250,3 +250,9 @@ def test_sign_in_refuses_bad_values_with_a_client_error(db, field, value):
 def test_a_body_that_is_no_json_object_is_refused(people):
     response = people["citizen"].post("/api/v1/me/links", io.BytesIO(b"[1, 2").read(), content_type="application/json")
     _refused_cleanly(response)
+
+
+def test_an_oversized_body_to_a_citizens_write_is_refused(people):
+    body = json.dumps({"partner_id": people["partner_id"], "subject": "x" * (3 * 1024 * 1024), "consent": True})
+    response = people["citizen"].post("/api/v1/me/links", body, content_type="application/json")
+    _refused_cleanly(response)
