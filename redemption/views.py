@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from .exceptions import SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
 from .idempotency import idempotent_answer
 from .models import Checkout, OffsetCertificate, Redemption, Scenario
+from .statements import statement_download
 
 
 def console(manager: bool = False):
@@ -189,6 +190,14 @@ def settlements_csv(request):
     for settlement in request.staff.merchant.settlements.order_by("day"):
         writer.writerow([request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)])
     return response
+
+
+@console(manager=True)
+def settlement_file(request, pk, file_format):
+    settlement = selectors.merchant_settlement(merchant_id=request.staff.merchant_id, settlement_id=pk)
+    if settlement is None or file_format not in ("csv", "pdf"):
+        raise Http404
+    return statement_download(settlement, file_format=file_format)
 
 
 @console()
