@@ -615,11 +615,11 @@ def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
         rate, rate_source = settlement_rate()
         lines = [
             SettlementLine(kind=SettlementLine.Kind.VOUCHER, spend_tx_id=tx_id, reference=f"voucher:{code}",
-                           occurred_at=at, points=points, rate_yuan_per_point=rate,
+                           occurred_at=at or end, points=points, rate_yuan_per_point=rate,  # consumed: never None here
                            rate_source=rate_source, amount_fen=settlement_amount_fen(points=points, rate=rate))
             for code, at, points, tx_id in Voucher.objects.filter(redemption__scenario__merchant=merchant)
             .alias(occurred=F("consumed_at")).filter(taken).exclude(redemption__spend_tx_id__in=settled)
-            .values_list("code", "occurred", "redemption__points_spent", "redemption__spend_tx_id")
+            .values_list("code", "consumed_at", "redemption__points_spent", "redemption__spend_tx_id")
         ]
         checkouts = list(
             Checkout.objects.select_for_update().filter(merchant=merchant, status=Checkout.Status.PAID)
