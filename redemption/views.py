@@ -172,6 +172,7 @@ def scenario_action(request, pk, action):
 def settlements(request):
     return render(request, "redemption/settlements.html", {
         "staff": request.staff, "settlements": request.staff.merchant.settlements.all()[:100],
+        "points_unsettled": selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id),
     })
 
 

@@ -163,3 +163,15 @@ def test_the_dashboard_figures_of_settlements(manager, a_day_of_payments):
         "merchant_id": manager.merchant.pk, "merchant": manager.merchant.name, "statements": 1,
         "points_settled": 1300, "amount_owed_fen": 1300, "points_unsettled": 300,
     }]
+
+
+def test_the_console_lists_each_statement_with_its_files_and_what_is_unsettled(manager, client, a_day_of_payments):
+    settle_day(timezone.localdate().isoformat())
+    settlement = Settlement.objects.get()
+    client.force_login(manager.user)
+
+    page = client.get("/merchant/settlements/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert f"/merchant/settlements/{settlement.pk}.pdf" in page and f"/merchant/settlements/{settlement.pk}.csv" in page
+    assert "Points not yet settled: <strong>300</strong>" in page
+    assert client.get(f"/merchant/settlements/{settlement.pk}.txt").status_code == 404
