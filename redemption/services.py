@@ -608,9 +608,12 @@ def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
             return existing
         _, end = _local_day_bounds(day)
         taken = Q(occurred__lt=end)
-        latest = Settlement.objects.filter(merchant=merchant).order_by("-created_at").first()
-        if latest is not None:  # what is older was settled then; a day's margin for late commits
-            taken &= Q(occurred__gte=latest.created_at - timedelta(days=1))
+        latest = Settlement.objects.filter(merchant=merchant).order_by("-day", "-created_at").first()
+        if latest is not None:
+            # what the latest statement could see was settled by it (up to its day's end, or the
+            # moment it was made if sooner); a day's margin catches payments committed late
+            seen_until = min(latest.created_at, _local_day_bounds(latest.day)[1])
+            taken &= Q(occurred__gte=seen_until - timedelta(days=1))
         settled = SettlementLine.objects.filter(settlement__merchant=merchant).values("spend_tx_id")
         rate, rate_source = settlement_rate()
         lines = [

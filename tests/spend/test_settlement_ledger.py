@@ -175,3 +175,25 @@ def test_the_console_lists_each_statement_with_its_files_and_what_is_unsettled(m
     assert f"/merchant/settlements/{settlement.pk}.pdf" in page and f"/merchant/settlements/{settlement.pk}.csv" in page
     assert "Points not yet settled: <strong>300</strong>" in page
     assert client.get(f"/merchant/settlements/{settlement.pk}.txt").status_code == 404
+
+
+def test_a_missed_week_is_caught_up_day_by_day(manager, cashier_client, make_citizen):
+    from redemption.models import Voucher
+    from redemption.tasks import settle_recent_days
+
+    scenario = ScenarioFactory(merchant=manager.merchant, points_cost=100)
+    citizen = client_for(make_citizen(points=1_000))
+    for days_ago in (6, 4, 4, 2):
+        code = _redeem(citizen, scenario, f"k{days_ago}-{Voucher.objects.count()}")
+        cashier_client.post(f"/api/v1/merchant/vouchers/{code}/consume")
+        Voucher.objects.filter(code=code).update(consumed_at=timezone.now() - timezone.timedelta(days=days_ago))
+
+    settle_recent_days()
+
+    today = timezone.localdate()
+    assert dict(Settlement.objects.values_list("day", "points_total")) == {
+        today - timezone.timedelta(days=6): 100, today - timezone.timedelta(days=4): 200,
+        today - timezone.timedelta(days=2): 100,
+    }
+    assert merchant_points_unsettled(merchant_id=manager.merchant.pk) == 0
+    assert ledger_check().ok
