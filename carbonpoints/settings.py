@@ -4,6 +4,7 @@ The embedded default needs nothing installed: a SQLite file under ``var/`` and C
 in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (broker).
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -252,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ScenarioKindEnum": "redemption.models.Scenario.Kind",
+        "SettlementLineKindEnum": "redemption.models.SettlementLine.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "carbonpoints.api.schema.add_common_errors",
@@ -307,8 +312,9 @@ REDEMPTION_SCENARIO_REVIEW = env.bool("REDEMPTION_SCENARIO_REVIEW", default=Fals
 """On: a merchant's new scenario waits for an operator's approval; off: live at once."""
 REDEMPTION_PAYMENT_CODE_TTL_S = env.int("REDEMPTION_PAYMENT_CODE_TTL_S", default=180)
 REDEMPTION_CHECKOUT_REVERSAL_MINUTES = env.int("REDEMPTION_CHECKOUT_REVERSAL_MINUTES", default=30)
-REDEMPTION_POINT_VALUE_FEN = env.int("REDEMPTION_POINT_VALUE_FEN", default=1)
-"""Money a merchant is settled per voucher point (1 fen: 100 points = 1 CNY)."""
+REDEMPTION_SETTLEMENT_YUAN_PER_POINT = Decimal(env.str("REDEMPTION_SETTLEMENT_YUAN_PER_POINT", default="0.01"))
+"""The published rate a merchant is settled at, in yuan per point (0.01: 100 points = 1 CNY), for
+points no sponsor funded (a sponsor's budget publishes its own rate)."""
 
 # Logs carry no e-mail addresses or partner member ids (carbonpoints.log_filters).
 LOGGING = {
@@ -362,3 +368,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# ledger_check also proves that views which must hold the same amount do: every verified gram is
+# once in the contribution view (citizens' reductions) and once in the claim view (the pool and
+# what was retired from it). Account kinds ending in "*" are prefixes.
+LEDGER_EQUAL_VIEWS = [
+    {"name": "contribution_equals_claim", "unit": "g",
+     "left": ["citizen_reduction"], "right": ["pool_*", "offset_retired"]},
+]

@@ -12,6 +12,7 @@ from .models import (
     Redemption,
     Scenario,
     Settlement,
+    SettlementLine,
     Store,
     UnitBlock,
     Voucher,
@@ -126,11 +127,29 @@ class PaymentCodeAdmin(ReadOnlyAdmin):
     list_display = ["id", "citizen", "created_at", "expires_at", "used_at"]
 
 
+class SettlementLineInline(admin.TabularInline):
+    """The payments a statement settles, each with its rate: written once by the settlement."""
+
+    model = SettlementLine
+    extra = 0
+    can_delete = False
+    fields = ("occurred_at", "kind", "reference", "spend_tx", "points", "rate_yuan_per_point", "rate_source",
+              "amount_fen")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ["merchant", "day", "vouchers_consumed", "checkouts", "points_total", "amount_fen"]
+    list_display = ["merchant", "day", "vouchers_consumed", "checkouts", "points_total", "amount_fen", "ledger_tx"]
     list_filter = ["merchant"]
     date_hierarchy = "day"
+    inlines = [SettlementLineInline]
 
 
 @admin.register(UnitBlock)

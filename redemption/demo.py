@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+from django.utils import timezone
+
 from accounts.models import CarbonAccount, User
 
 from .exceptions import SpendRefused
@@ -10,6 +12,7 @@ from .services import (
     merchant_create,
     redemption_create,
     scenario_create,
+    settlements_run,
     staff_add,
     voucher_consume,
 )
@@ -51,6 +54,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
                 scenario_create(merchant=merchant, **spec)  # type: ignore[arg-type]  # specs are literals above
     log(f"{len(MERCHANTS)} merchants with {Scenario.objects.count()} scenarios")
     log(f"{_redeem_some()} redemptions by citizens who have earned points")
+    settled = settlements_run(day=timezone.localdate())
+    log(f"{settled} merchants settled today through the ledger")
     return {"merchant": MERCHANTS[0][1], "cashier": MERCHANTS[0][2]}
 
 

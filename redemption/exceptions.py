@@ -64,6 +64,11 @@ class CheckoutAlreadyReversed(SpendRefused, Conflict):
     message = _("This checkout was reversed already.")
 
 
+class CheckoutSettled(SpendRefused, Conflict):
+    code = "checkout_settled"
+    message = _("This checkout is settled already and can no longer be reversed.")
+
+
 class ReversalWindowClosed(SpendRefused, Conflict):
     code = "reversal_window_closed"
     message = _("This checkout is too old to reverse.")
@@ -104,6 +109,11 @@ class VoucherNotFound(SpendRefused, NotFound):
 
 class CheckoutNotFound(SpendRefused, NotFound):
     message = _("No such checkout at this merchant.")
+
+
+class SettlementNotFound(SpendRefused, NotFound):
+    code = "settlement_not_found"
+    message = _("No such settlement statement.")
 
 
 class CertificateNotFound(SpendRefused, NotFound):

@@ -9,6 +9,8 @@ from carbonpoints.ledger.services import ledger_account_get_or_create
 
 MERCHANT_POINTS = ("merchant_points", Unit.POINTS)
 """Points citizens spent with the merchant (vouchers and checkouts), to be settled in money."""
+MERCHANT_SETTLED = ("merchant_settled", Unit.POINTS)
+"""Points of the merchant's that a daily settlement has turned into money owed to it."""
 DONATION_POINTS = ("donation_points", Unit.POINTS)
 """Points citizens gave to a merchant's public-good (donation) scenarios."""
 OFFSET_RETIRED = ("offset_retired", Unit.GRAMS)

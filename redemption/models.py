@@ -246,7 +246,12 @@ class Settlement(models.Model):
     checkout_points = models.PositiveBigIntegerField(_("checkout points"), default=0)
     checkout_discount_fen = models.PositiveBigIntegerField(_("checkout discounts (fen)"), default=0)
     points_total = models.PositiveBigIntegerField(_("points in total"), default=0)
-    amount_fen = models.PositiveBigIntegerField(_("money equivalent (fen)"), default=0)
+    amount_fen = models.PositiveBigIntegerField(_("amount owed (fen)"), default=0)
+    ledger_tx = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("ledger transaction"),
+        help_text=_("Moves the settled points from the merchant's accounts to its settled account."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -257,6 +262,36 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.day}"
+
+
+class SettlementLine(models.Model):
+    """One payment a statement settles: a consumed voucher's or a checkout's spend transaction,
+    with the money owed for it at the published rate in force for its points."""
+
+    class Kind(models.TextChoices):
+        VOUCHER = "voucher", _("voucher consumed")
+        CHECKOUT = "checkout", _("checkout")
+
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    spend_tx = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="settlement_line",
+        verbose_name=_("spend transaction"), help_text=_("A payment is settled once."),
+    )
+    reference = models.CharField(_("reference"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    points = models.PositiveBigIntegerField(_("points"))
+    rate_yuan_per_point = models.DecimalField(_("rate (yuan per point)"), max_digits=12, decimal_places=6)
+    rate_source = models.CharField(_("rate published by"), max_length=120)
+    amount_fen = models.PositiveBigIntegerField(_("amount owed (fen)"))
+
+    class Meta:
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.settlement} {self.reference}"
 
 
 class UnitBlock(models.Model):

@@ -21,6 +21,7 @@ from .models import (
     OffsetCertificate,
     Redemption,
     Scenario,
+    Settlement,
     UnitBlock,
     Voucher,
 )
@@ -213,3 +214,61 @@ def units_overlap() -> bool:
         ).exclude(pk=block.pk).exists():
             return True
     return False
+
+
+# --- settlements ---------------------------------------------------------------------------------
+
+
+def merchant_settlement(*, merchant_id: int, settlement_id: int) -> Settlement | None:
+    """One of the merchant's statements with its lines (another merchant's is not found)."""
+    return (
+        Settlement.objects.select_related("merchant").prefetch_related("lines")
+        .filter(pk=settlement_id, merchant_id=merchant_id).first()
+    )
+
+
+def merchant_points_unsettled(*, merchant_id: int) -> int:
+    """Points the merchant took (or holds for vouchers not yet used) that no statement settled."""
+    return merchant_points(merchant_id=merchant_id, which=MERCHANT_POINTS)
+
+
+def settlement_figures() -> dict[str, int]:
+    """The city's settlement figures for the operator dashboard: statements made, points settled,
+    money owed to merchants (fen), and points merchants hold that are not yet settled."""
+    totals = Settlement.objects.aggregate(
+        statements=Count("pk"), points=Sum("points_total"), amount_fen=Sum("amount_fen")
+    )
+    unsettled = LedgerAccount.objects.filter(
+        kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1]
+    ).aggregate(total=Sum("balance"))["total"]
+    return {
+        "statements": totals["statements"] or 0,
+        "points_settled": totals["points"] or 0,
+        "amount_owed_fen": totals["amount_fen"] or 0,
+        "points_unsettled": unsettled or 0,
+    }
+
+
+def settlement_figures_by_merchant() -> list[dict[str, Any]]:
+    """Per merchant: statements, points settled, money owed (fen), points not yet settled."""
+    rows: dict[int, Any] = {
+        row["merchant_id"]: row
+        for row in Settlement.objects.values("merchant_id", "merchant__name").annotate(
+            statements=Count("pk"), points_settled=Sum("points_total"), amount_owed_fen=Sum("amount_fen")
+        )
+    }
+    unsettled: dict[int, int] = dict(
+        LedgerAccount.objects.filter(kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1])
+        .values("owner_id").annotate(total=Sum("balance")).values_list("owner_id", "total")
+    )
+    names = dict(Merchant.objects.filter(pk__in=set(rows) | set(unsettled)).values_list("pk", "name"))
+    return [
+        {
+            "merchant_id": pk, "merchant": names.get(pk, ""),
+            "statements": rows.get(pk, {}).get("statements", 0),
+            "points_settled": rows.get(pk, {}).get("points_settled", 0) or 0,
+            "amount_owed_fen": rows.get(pk, {}).get("amount_owed_fen", 0) or 0,
+            "points_unsettled": unsettled.get(pk, 0) or 0,
+        }
+        for pk in sorted(names)
+    ]

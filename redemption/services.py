@@ -8,14 +8,16 @@ rows written here only say what the points bought.
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +26,7 @@ from accounts.models import CarbonAccount, Role, User
 from carbonpoints.audit.services import audit_record
 from carbonpoints.bulk import insert_parts
 from carbonpoints.ledger.exceptions import InsufficientBalance
-from carbonpoints.ledger.models import LedgerTransaction
+from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction, Posting
 from carbonpoints.ledger.services import (
     AccountRef,
     Leg,
@@ -34,7 +36,12 @@ from carbonpoints.ledger.services import (
 )
 
 from . import exceptions as refusals
-from .ledger_accounts import DONATION_POINTS, MERCHANT_POINTS, receiving_account_key
+from .ledger_accounts import (
+    DONATION_POINTS,
+    MERCHANT_POINTS,
+    MERCHANT_SETTLED,
+    receiving_account_key,
+)
 from .models import (
     Checkout,
     Merchant,
@@ -43,6 +50,7 @@ from .models import (
     Redemption,
     Scenario,
     Settlement,
+    SettlementLine,
     Voucher,
 )
 from .selectors import voucher_code_normalize
@@ -548,6 +556,8 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
             raise refusals.CheckoutNotFound()
         if checkout.status == Checkout.Status.REVERSED:
             raise refusals.CheckoutAlreadyReversed()
+        if SettlementLine.objects.filter(spend_tx_id=checkout.spend_tx_id).exists():
+            raise refusals.CheckoutSettled()
         window = timedelta(minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
         if checkout.created_at + window < timezone.now():
             raise refusals.ReversalWindowClosed(window_minutes=settings.REDEMPTION_CHECKOUT_REVERSAL_MINUTES)
@@ -566,35 +576,103 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
 # --- settlement ------------------------------------------------------------------------------
 
 
+def settlement_rate() -> tuple[Decimal, str]:
+    """The published rate (yuan per point) merchants are settled at, and who publishes it.
+
+    Points no sponsor funded are settled at the platform's published rate (a setting)."""
+    return settings.REDEMPTION_SETTLEMENT_YUAN_PER_POINT, "platform"
+
+
+def settlement_amount_fen(*, points: int, rate: Decimal) -> int:
+    """Money owed for ``points`` at ``rate`` yuan per point, in whole fen (half to even)."""
+    return int((points * rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
 def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
-    """The merchant's statement for one local day; final once made, so re-running changes nothing."""
-    existing = Settlement.objects.filter(merchant=merchant, day=day).first()
-    if existing:
-        return existing
-    start, end = _local_day_bounds(day)
-    vouchers = Voucher.objects.filter(
-        redemption__scenario__merchant=merchant, consumed_at__gte=start, consumed_at__lt=end
-    ).aggregate(n=Count("id"), points=Sum("redemption__points_spent"))
-    checkouts = Checkout.objects.filter(
-        merchant=merchant, status=Checkout.Status.PAID, created_at__gte=start, created_at__lt=end
-    ).aggregate(n=Count("id"), points=Sum("points_used"), fen=Sum("discount_fen"))
-    if not vouchers["n"] and not checkouts["n"]:
-        return None
-    voucher_points = vouchers["points"] or 0
-    settlement, _ = Settlement.objects.get_or_create(
-        merchant=merchant,
-        day=day,
-        defaults={
-            "vouchers_consumed": vouchers["n"],
-            "voucher_points": voucher_points,
-            "checkouts": checkouts["n"],
-            "checkout_points": checkouts["points"] or 0,
-            "checkout_discount_fen": checkouts["fen"] or 0,
-            "points_total": voucher_points + (checkouts["points"] or 0),
-            "amount_fen": voucher_points * settings.REDEMPTION_POINT_VALUE_FEN + (checkouts["fen"] or 0),
-        },
-    )
+    """The merchant's statement for one local day, posted to the ledger; final once made.
+
+    It settles every payment the merchant took up to the end of the day (consumed vouchers,
+    checkouts not reversed) that no earlier statement settled: so a day settled while still
+    running, or a payment whose commit came late, is caught by the next statement, and a
+    payment is settled once (its spend transaction is unique among the lines). Their points
+    move in one transaction from the accounts they arrived on to the merchant's settled
+    account, so what the merchant still holds is what is not yet settled; each payment becomes
+    a line with the money owed at the published rate. The merchant's row is locked, so two runs
+    make one statement, and the checkouts are locked, so a reversal either comes first or is
+    refused after.
+    """
+    with transaction.atomic():
+        _lock(Merchant.objects.filter(pk=merchant.pk))
+        existing = Settlement.objects.filter(merchant=merchant, day=day).first()
+        if existing:
+            return existing
+        _, end = _local_day_bounds(day)
+        taken = Q(occurred__lt=end)
+        latest = Settlement.objects.filter(merchant=merchant).order_by("-day", "-created_at").first()
+        if latest is not None:
+            # what the latest statement could see was settled by it (up to its day's end, or the
+            # moment it was made if sooner); a day's margin catches payments committed late
+            seen_until = min(latest.created_at, _local_day_bounds(latest.day)[1])
+            taken &= Q(occurred__gte=seen_until - timedelta(days=1))
+        settled = SettlementLine.objects.filter(settlement__merchant=merchant).values("spend_tx_id")
+        rate, rate_source = settlement_rate()
+        lines = [
+            SettlementLine(kind=SettlementLine.Kind.VOUCHER, spend_tx_id=tx_id, reference=f"voucher:{code}",
+                           occurred_at=at or end, points=points, rate_yuan_per_point=rate,  # consumed: never None here
+                           rate_source=rate_source, amount_fen=settlement_amount_fen(points=points, rate=rate))
+            for code, at, points, tx_id in Voucher.objects.filter(redemption__scenario__merchant=merchant)
+            .alias(occurred=F("consumed_at")).filter(taken).exclude(redemption__spend_tx_id__in=settled)
+            .values_list("code", "consumed_at", "redemption__points_spent", "redemption__spend_tx_id")
+        ]
+        checkouts = list(
+            Checkout.objects.select_for_update().filter(merchant=merchant, status=Checkout.Status.PAID)
+            .alias(occurred=F("created_at")).filter(taken).exclude(spend_tx_id__in=settled)
+            .values_list("pk", "created_at", "points_used", "discount_fen", "spend_tx_id")
+        )
+        lines += [
+            SettlementLine(kind=SettlementLine.Kind.CHECKOUT, spend_tx_id=tx_id, reference=f"checkout:{pk}",
+                           occurred_at=at, points=points, rate_yuan_per_point=rate, rate_source=rate_source,
+                           amount_fen=settlement_amount_fen(points=points, rate=rate))
+            for pk, at, points, _discount, tx_id in checkouts
+        ]
+        if not lines:
+            return None
+        ledger_tx = _settlement_post(merchant=merchant, day=day, lines=lines)
+        voucher_points = sum(line.points for line in lines if line.kind == SettlementLine.Kind.VOUCHER)
+        checkout_points = sum(line.points for line in lines if line.kind == SettlementLine.Kind.CHECKOUT)
+        settlement = Settlement.objects.create(
+            merchant=merchant, day=day, ledger_tx=ledger_tx,
+            vouchers_consumed=sum(1 for line in lines if line.kind == SettlementLine.Kind.VOUCHER),
+            voucher_points=voucher_points, checkouts=len(checkouts), checkout_points=checkout_points,
+            checkout_discount_fen=sum(discount for _, _, _, discount, _ in checkouts),
+            points_total=voucher_points + checkout_points, amount_fen=sum(line.amount_fen for line in lines),
+        )
+        for line in lines:
+            line.settlement = settlement
+        SettlementLine.objects.bulk_create(lines)
     return settlement
+
+
+def _settlement_post(*, merchant: Merchant, day: date, lines: list[SettlementLine]) -> LedgerTransaction:
+    """One transaction: each line's points leave the receiving account its payment arrived on
+    (read from the payment's own posting) for the merchant's settled account."""
+    arrived_on = dict(
+        Posting.objects.filter(transaction_id__in=[line.spend_tx_id for line in lines], amount__gt=0)
+        .values_list("transaction_id", "account_id")
+    )
+    taken: dict[int, int] = defaultdict(int)
+    for line in lines:
+        taken[arrived_on[line.spend_tx_id]] += line.points
+    sources = LedgerAccount.objects.in_bulk(list(taken))
+    settled_key = (MERCHANT_SETTLED[0], merchant.pk, MERCHANT_SETTLED[1])
+    settled = ledger_accounts_get_or_create(keys=[settled_key])[settled_key]
+    legs = [Leg(sources[pk], -points) for pk, points in sorted(taken.items())]
+    legs.append(Leg(settled, sum(taken.values())))
+    return transaction_post(
+        kind="settlement", legs=legs, idempotency_key=f"settle:{merchant.pk}:{day.isoformat()}",
+        reference=f"merchant:{merchant.pk}", memo=f"settlement of {day.isoformat()}",
+        metadata={"day": day.isoformat(), "spend_tx_ids": sorted(line.spend_tx_id for line in lines)},
+    )
 
 
 def settlements_run(*, day: date) -> int:

@@ -35,9 +35,10 @@ def settle_day(day: str | None = None) -> int:
 
 @shared_task(name="redemption.settle_recent_days")
 def settle_recent_days(days: int = 7) -> int:
-    """Beat's nightly run: the last ``days`` days, so a night the worker missed is caught up."""
+    """Beat's nightly run: the last ``days`` days, oldest first, so a night the worker missed is
+    caught up under its own date."""
     today = timezone.localdate()
-    return sum(settlements_run(day=today - timedelta(days=n)) for n in range(1, days + 1))
+    return sum(settlements_run(day=today - timedelta(days=n)) for n in range(days, 0, -1))
 
 
 @shared_task(name="redemption.unitize_pool")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("merchant/scenarios/<int:pk>/<str:action>", views.scenario_action, name="merchant-scenario-action"),
     path("merchant/settlements/", views.settlements, name="merchant-settlements"),
     path("merchant/settlements.csv", views.settlements_csv, name="merchant-settlements-csv"),
+    path("merchant/settlements/<int:pk>.<str:file_format>", views.settlement_file, name="merchant-settlement-file"),
     path("merchant/offsets/", views.offsets_page, name="merchant-offsets"),
     path("merchant/staff/", views.staff_page, name="merchant-staff"),
     path("me/wallet/", views.wallet, name="wallet"),

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from .exceptions import SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
 from .idempotency import idempotent_answer
 from .models import Checkout, OffsetCertificate, Redemption, Scenario
+from .statements import statement_download
 
 
 def console(manager: bool = False):
@@ -173,6 +174,7 @@ def scenario_action(request, pk, action):
 def settlements(request):
     return render(request, "redemption/settlements.html", {
         "staff": request.staff, "settlements": request.staff.merchant.settlements.all()[:100],
+        "points_unsettled": selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id),
     })
 
 
@@ -192,6 +194,14 @@ def settlements_csv(request):
         row = [request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)]
         writer.writerow([csv_cell(value) for value in row])
     return response
+
+
+@console(manager=True)
+def settlement_file(request, pk, file_format):
+    settlement = selectors.merchant_settlement(merchant_id=request.staff.merchant_id, settlement_id=pk)
+    if settlement is None or file_format not in ("csv", "pdf"):
+        raise Http404
+    return statement_download(settlement, file_format=file_format)
 
 
 @console()

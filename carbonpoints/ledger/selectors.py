@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -102,8 +104,44 @@ _FIELDS = {
 MAX_ROWS_PER_CHECK = 100
 
 
+def _kinds_match(column: str, kinds: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL condition (and its parameters) for accounts of these kinds; ``pool_*`` is a prefix."""
+    parts, params = [], []
+    for kind in kinds:
+        if kind.endswith("*"):
+            parts.append(f"{column} LIKE %s ESCAPE '\\'")
+            params.append(kind[:-1].replace("_", r"\_") + "%")  # "_" is a LIKE wildcard
+        else:
+            parts.append(f"{column} = %s")
+            params.append(kind)
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _equal_views_problems(cursor: Any) -> list[dict[str, Any]]:
+    """Views the settings say must hold the same amount (``LEDGER_EQUAL_VIEWS``), where they don't.
+
+    The ledger knows nothing of who owns which kind of account: the views are data.
+    """
+    problems = []
+    for view in settings.LEDGER_EQUAL_VIEWS:
+        left, left_params = _kinds_match("kind", view["left"])
+        right, right_params = _kinds_match("kind", view["right"])
+        cursor.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN {left} THEN balance ELSE 0 END), 0), "
+            f"COALESCE(SUM(CASE WHEN {right} THEN balance ELSE 0 END), 0) "
+            f"FROM {LedgerAccount._meta.db_table} WHERE unit = %s",
+            [*left_params, *right_params, view["unit"]],
+        )
+        left_total, right_total = (int(v) for v in cursor.fetchone())
+        if left_total != right_total:
+            problems.append({"check": "views_differ", "view": view["name"], "unit": view["unit"],
+                             "left": left_total, "right": right_total})
+    return problems
+
+
 def ledger_check() -> LedgerCheckReport:
-    """Re-derive every balance from the postings and list whatever disagrees."""
+    """Re-derive every balance from the postings and list whatever disagrees, and prove the
+    views that must agree do (``LEDGER_EQUAL_VIEWS``: contribution = claim)."""
     report = LedgerCheckReport(
         accounts_checked=LedgerAccount.objects.count(),
         transactions_checked=LedgerTransaction.objects.count(),
@@ -114,4 +152,5 @@ def ledger_check() -> LedgerCheckReport:
             for row in cursor.fetchall():
                 values = [int(v) if isinstance(v, Decimal) else v for v in row]  # PostgreSQL SUM
                 report.problems.append({"check": check, **dict(zip(_FIELDS[check], values, strict=True))})
+        report.problems.extend(_equal_views_problems(cursor))
     return report

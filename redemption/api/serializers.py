@@ -4,7 +4,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carbonpoints.api.fields import AmountField, AwareDateTimeField
-from redemption.models import Checkout, OffsetCertificate, Scenario, Settlement, Voucher
+from redemption.models import (
+    Checkout,
+    OffsetCertificate,
+    Scenario,
+    Settlement,
+    SettlementLine,
+    Voucher,
+)
 from redemption.selectors import qr_svg, voucher_state
 
 
@@ -159,12 +166,36 @@ class CheckoutSerializer(serializers.ModelSerializer):
 
 
 class SettlementSerializer(serializers.ModelSerializer):
+    ledger_transaction_id = serializers.IntegerField(source="ledger_tx_id", allow_null=True, read_only=True)
+
     class Meta:
         model = Settlement
         fields = [
             "id", "day", "vouchers_consumed", "voucher_points", "checkouts", "checkout_points",
-            "checkout_discount_fen", "points_total", "amount_fen",
+            "checkout_discount_fen", "points_total", "amount_fen", "ledger_transaction_id",
         ]
+
+
+class SettlementLineSerializer(serializers.ModelSerializer):
+    spend_transaction_id = serializers.IntegerField(source="spend_tx_id", read_only=True)
+
+    class Meta:
+        model = SettlementLine
+        fields = ["kind", "reference", "spend_transaction_id", "occurred_at", "points", "rate_yuan_per_point",
+                  "rate_source", "amount_fen"]
+
+
+class SettlementStatementSerializer(SettlementSerializer):
+    """A statement with the payments it settles and what the merchant still holds unsettled."""
+
+    lines = SettlementLineSerializer(many=True, read_only=True)
+    points_unsettled = serializers.SerializerMethodField()
+
+    class Meta(SettlementSerializer.Meta):
+        fields = [*SettlementSerializer.Meta.fields, "points_unsettled", "lines"]
+
+    def get_points_unsettled(self, settlement: Settlement) -> int:
+        return self.context["points_unsettled"]
 
 
 class OffsetRequestSerializer(serializers.Serializer):

@@ -18,6 +18,11 @@ urlpatterns = [
     path("merchant/checkouts", views.CheckoutsView.as_view(), name="api-merchant-checkouts"),
     path("merchant/checkouts/<int:pk>/reverse", views.CheckoutReverseView.as_view(), name="api-merchant-checkout-reverse"),
     path("merchant/settlements", views.SettlementsView.as_view(), name="api-merchant-settlements"),
+    path("merchant/settlements/<int:pk>", views.SettlementView.as_view(), name="api-merchant-settlement"),
+    path("merchant/settlements/<int:pk>/csv", views.SettlementFileView.as_view(file_format="csv"),
+         name="api-merchant-settlement-csv"),
+    path("merchant/settlements/<int:pk>/pdf", views.SettlementFileView.as_view(file_format="pdf"),
+         name="api-merchant-settlement-pdf"),
     path("merchant/offsets", views.OffsetsView.as_view(), name="api-merchant-offsets"),
     path("merchant/staff", views.StaffView.as_view(), name="api-merchant-staff"),
     # public

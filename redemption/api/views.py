@@ -15,9 +15,15 @@ from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.schema import errors
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
-from redemption.exceptions import IdempotencyKeyRequired, IdempotencyKeyTooLong, VoucherNotFound
+from redemption.exceptions import (
+    IdempotencyKeyRequired,
+    IdempotencyKeyTooLong,
+    SettlementNotFound,
+    VoucherNotFound,
+)
 from redemption.idempotency import idempotent_answer
 from redemption.models import Checkout, OffsetCertificate, Scenario
+from redemption.statements import statement_download
 
 from . import serializers as s
 from .filters import ScenarioCatalogueFilter
@@ -243,6 +249,37 @@ class SettlementsView(APIView):
     def get(self, request):
         staff = request.staff
         return Response(s.SettlementSerializer(staff.merchant.settlements.all()[:400], many=True).data)
+
+
+def _statement(request, pk: int):
+    settlement = selectors.merchant_settlement(merchant_id=request.staff.merchant_id, settlement_id=pk)
+    if settlement is None:
+        raise SettlementNotFound()
+    return settlement
+
+
+class SettlementView(APIView):
+    permission_classes = [IsMerchantManager]
+
+    @extend_schema(tags=["merchant"], summary="One settlement statement with the payments it settles (manager)",
+                   responses={200: s.SettlementStatementSerializer, **errors(403, 404)})
+    def get(self, request, pk):
+        settlement = _statement(request, pk)
+        unsettled = selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id)
+        return Response(s.SettlementStatementSerializer(settlement, context={"points_unsettled": unsettled}).data)
+
+
+class SettlementFileView(APIView):
+    """The statement as a CSV or PDF download (the console offers the same files)."""
+
+    permission_classes = [IsMerchantManager]
+    file_format = "csv"
+
+    @extend_schema(tags=["merchant"], summary="Download a settlement statement as CSV or PDF (manager)",
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/pdf"): OpenApiTypes.BINARY,
+                              **errors(403, 404)})
+    def get(self, request, pk):
+        return statement_download(_statement(request, pk), file_format=self.file_format)
 
 
 class OffsetsView(APIView):

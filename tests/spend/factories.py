@@ -2,7 +2,7 @@
 
 import factory
 
-from accounts.ledger_accounts import POINTS, pool_account_key
+from accounts.ledger_accounts import POINTS, REDUCTION, pool_account_key
 from carbonpoints.ledger.models import Unit
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
 from redemption.models import Merchant, MerchantStaff, Scenario
@@ -61,10 +61,12 @@ def give_points(user, points: int) -> None:
 
 
 def fill_pool(methodology: str, year: int, month: int, grams: int) -> None:
-    """Put grams into one offset pool account, as crediting would."""
+    """Put grams into one offset pool account, as crediting would: the same grams go to a
+    contributor's reduction (an anonymous one, owner 0), so contribution = claim holds."""
     source = ledger_account_get_or_create(kind="test_grams_source", unit=Unit.GRAMS, allow_negative=True)
     pool = ledger_account_get_or_create(**pool_account_key(methodology_code=methodology, vintage_year=year, vintage_month=month))
-    transaction_post(kind="test_pool", legs=[Leg(source, -grams), Leg(pool, grams)])
+    contributor = ledger_account_get_or_create(**REDUCTION.of(0)._asdict())
+    transaction_post(kind="test_pool", legs=[Leg(source, -2 * grams), Leg(pool, grams), Leg(contributor, grams)])
 
 
 def points_of(user) -> int:

@@ -1,0 +1,122 @@
+"""A settlement statement as a file the merchant downloads: CSV (one row per settled payment) and PDF.
+
+The PDF names things in the reader's language; Chinese is set in the Adobe-Asian CID font
+STSong-Light that every PDF reader carries, so no font file ships with the platform. Figures are set
+in Helvetica, so they read (and extract) the same in any language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from . import selectors
+from .models import Settlement
+
+CJK_FONT = "STSong-Light"
+FIGURES_FONT = "Helvetica"
+
+CSV_COLUMNS = ["merchant", "day", "occurred_at", "kind", "reference", "ledger_transaction", "points",
+               "rate_yuan_per_point", "rate_source", "amount_yuan"]
+
+
+def yuan(fen: int) -> str:
+    """Whole fen as yuan with two decimals (integers only, no float on the way)."""
+    return f"{Decimal(fen) / 100:.2f}"
+
+
+def statement_csv(settlement: Settlement) -> str:
+    """Every payment the statement settles, with the money owed for it; a total row last."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for line in settlement.lines.all():
+        writer.writerow([
+            settlement.merchant.name, settlement.day.isoformat(), timezone.localtime(line.occurred_at).isoformat(),
+            line.kind, line.reference, line.spend_tx_id, line.points, line.rate_yuan_per_point, line.rate_source,
+            yuan(line.amount_fen),
+        ])
+    writer.writerow([settlement.merchant.name, settlement.day.isoformat(), "", "total", "", settlement.ledger_tx_id,
+                     settlement.points_total, "", "", yuan(settlement.amount_fen)])
+    return out.getvalue()
+
+
+def _label_font() -> str:
+    if (get_language() or "").lower().startswith("zh"):
+        if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        return CJK_FONT
+    return FIGURES_FONT
+
+
+def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
+    """The statement on A4: who and which day, the totals, then one row per settled payment."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, invariant=True)
+    label = _label_font()
+    width, height = A4
+    left, y = 18 * mm, height - 22 * mm
+
+    def text(x: float, value: str, *, font: str = FIGURES_FONT, size: float = 9) -> None:
+        pdf.setFont(font, size)
+        pdf.drawString(x, y, value)
+
+    pdf.setTitle(f"{_('Settlement statement')} {settlement.merchant.name} {settlement.day.isoformat()}")
+    text(left, _("Settlement statement"), font=label, size=15)
+    y -= 9 * mm
+    for caption, value in [
+        (_("Merchant"), settlement.merchant.name),
+        (_("Day"), settlement.day.isoformat()),
+        (_("Points settled"), str(settlement.points_total)),
+        (_("Amount owed (yuan)"), yuan(settlement.amount_fen)),
+        (_("Ledger transaction"), f"#{settlement.ledger_tx_id}" if settlement.ledger_tx_id else "-"),
+        (_("Points not yet settled"), str(unsettled_points)),
+    ]:
+        text(left, caption, font=label, size=10)
+        # a merchant's name may be Chinese: it is set in the label font, the figures are not
+        text(left + 55 * mm, value, font=label if caption == _("Merchant") else FIGURES_FONT, size=10)
+        y -= 6 * mm
+    y -= 4 * mm
+    columns = [(0, _("Time")), (38, _("Kind")), (62, _("Reference")), (112, _("Points")),
+               (132, _("Rate (yuan per point)")), (162, _("Amount (yuan)"))]
+    for x, caption in columns:
+        text(left + x * mm, caption, font=label, size=8)
+    y -= 5 * mm
+    for line in settlement.lines.all():
+        if y < 20 * mm:
+            pdf.showPage()
+            y = height - 20 * mm
+        values = [timezone.localtime(line.occurred_at).strftime("%Y-%m-%d %H:%M"), line.get_kind_display(),
+                  line.reference, str(line.points), f"{line.rate_yuan_per_point.normalize():f}",
+                  yuan(line.amount_fen)]
+        for (x, _caption), value in zip(columns, values, strict=True):
+            text(left + x * mm, value, font=label if x == 38 else FIGURES_FONT, size=8)
+        y -= 4.5 * mm
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def statement_download(settlement: Settlement, *, file_format: str) -> HttpResponse:
+    """A statement as a file: CSV (one row per settled payment) or PDF."""
+    name = f"settlement-{settlement.merchant_id}-{settlement.day.isoformat()}"
+    if file_format == "pdf":
+        unsettled = selectors.merchant_points_unsettled(merchant_id=settlement.merchant_id)
+        response = HttpResponse(statement_pdf(settlement, unsettled_points=unsettled), content_type="application/pdf")
+    elif file_format == "csv":
+        response = HttpResponse(statement_csv(settlement), content_type="text/csv; charset=utf-8")
+    else:
+        raise ValueError(f"no statement format {file_format!r}")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
