@@ -297,10 +297,15 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
     "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
+    "methodologies-take-force": {"task": "methodologies.take_force", "schedule": 300.0},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
     },
 }
+
+# Operators (issue 12): approvals and publication.
+METHODOLOGY_NOTICE_DAYS = env.int("METHODOLOGY_NOTICE_DAYS", default=7)
+"""A methodology version is shown publicly as coming at least this long before it takes force."""
 
 # Redemption (spend side).
 REDEMPTION_SCENARIO_REVIEW = env.bool("REDEMPTION_SCENARIO_REVIEW", default=False)
