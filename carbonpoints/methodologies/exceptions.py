@@ -2,19 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from carbonpoints.errors import Conflict, Forbidden, Invalid
+from carbonpoints.approvals import FourEyesRequired as SameAuthor
+from carbonpoints.approvals import NotOperator
+from carbonpoints.errors import Conflict, Invalid
 
-
-class SameAuthor(Forbidden):
-    """Four eyes: whoever wrote a version may not approve it."""
-
-    code = "four_eyes_required"
-    message = _("An operator other than the one who wrote this version must approve it.")
-
-
-class NotOperator(Forbidden):
-    code = "operator_required"
-    message = _("Only operators (staff) approve or retire methodology versions.")
+__all__ = ["NoticeTooShort", "NotOperator", "SameAuthor", "VersionsOverlap", "WrongStatus"]
 
 
 class WrongStatus(Conflict):

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
 
 from . import exceptions
@@ -26,14 +27,9 @@ def notice_period() -> timedelta:
     return timedelta(days=settings.METHODOLOGY_NOTICE_DAYS)
 
 
-def _operator(user: AbstractBaseUser) -> None:
-    if not getattr(user, "is_staff", False):
-        raise exceptions.NotOperator()
-
-
 def methodology_draft_save(*, methodology: Methodology, author: AbstractBaseUser) -> Methodology:
     """Save a new or edited draft version, remembering its author (who may not approve it)."""
-    _operator(author)
+    operator_check(author)
     if methodology.pk is not None and methodology.status != Methodology.Status.DRAFT:
         raise exceptions.WrongStatus(status=methodology.status)
     created = methodology.pk is None
@@ -51,14 +47,12 @@ def methodology_draft_save(*, methodology: Methodology, author: AbstractBaseUser
 def methodology_approve(*, methodology: Methodology, approver: AbstractBaseUser,
                         now: datetime | None = None) -> Methodology:
     """Approve a draft: four eyes, at least the notice period ahead; it ends its predecessor."""
-    _operator(approver)
     now = now or timezone.now()
     with transaction.atomic():
         version = Methodology.objects.select_for_update().get(pk=methodology.pk)
         if version.status != Methodology.Status.DRAFT:
             raise exceptions.WrongStatus(status=version.status)
-        if version.written_by_id is not None and version.written_by_id == approver.pk:
-            raise exceptions.SameAuthor()
+        approver_check(written_by_id=version.written_by_id, approver=approver)
         earliest = now + notice_period()
         if version.valid_from < earliest:
             raise exceptions.NoticeTooShort(earliest_valid_from=earliest, notice_days=settings.METHODOLOGY_NOTICE_DAYS)
@@ -103,7 +97,7 @@ def methodologies_take_force(*, now: datetime | None = None) -> int:
 def methodology_retire(*, methodology: Methodology, operator: AbstractBaseUser, reason: str = "",
                        now: datetime | None = None) -> Methodology:
     """Retire a version in force: it no longer quantifies actions after ``now`` (history holds)."""
-    _operator(operator)
+    operator_check(operator)
     now = now or timezone.now()
     with transaction.atomic():
         version = Methodology.objects.select_for_update().get(pk=methodology.pk)
