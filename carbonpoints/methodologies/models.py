@@ -19,7 +19,7 @@ FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
 
 FROZEN_FIELDS = (
     "code", "version", "unit", "baseline_g_per_unit", "project_g_per_unit", "max_quantity_per_record",
-    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from",
+    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from", "self_reported_factor",
 )
 """What an approved version never changes (only its end of validity, title and source wording may);
 a draft is edited freely."""
@@ -69,6 +69,10 @@ class Methodology(models.Model):
         help_text=_("Checked when the record's attributes give duration_s."))
     daily_cap = models.DecimalField(_("daily cap per citizen"), null=True, blank=True, **FACTOR)
     monthly_cap = models.DecimalField(_("monthly cap per citizen"), null=True, blank=True, **FACTOR)
+    self_reported_factor = models.DecimalField(
+        _("self-reported rate"), max_digits=4, decimal_places=3, null=True, blank=True,
+        help_text=_("Share of the reduction a self-reported action earns (e.g. 0.5); empty: this scene "
+                    "accepts no self-reports."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     written_by = models.ForeignKey(
