@@ -48,7 +48,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         log("already there")
         return {"operator2": SECOND_OPERATOR_EMAIL}
     writer = User.objects.get(email=OPERATOR_EMAIL)
-    approver = User.objects.create_superuser(  # type: ignore[no-untyped-call]  # our manager's, untyped
+    approver = User.objects.create_superuser(
         email=SECOND_OPERATOR_EMAIL, password=password, display_name="运营二 Operator 2")
     now = timezone.now()
     notice = timedelta(days=settings.METHODOLOGY_NOTICE_DAYS)
