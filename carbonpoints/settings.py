@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "redemption",
     "carbonpoints.evaluation",
     "carbonpoints.notifications",
+    "carbonpoints.claims",
     "carbonpoints.privacy",
     "carbonpoints.portal",
     "carbonpoints.demo",
@@ -302,10 +303,22 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
     "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
+    "methodologies-take-force": {"task": "methodologies.take_force", "schedule": 300.0},
+    "claims-sweep-webhooks": {"task": "claims.sweep_webhooks", "schedule": 600.0},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
     },
 }
+
+# Operators (issue 12): approvals and publication.
+METHODOLOGY_NOTICE_DAYS = env.int("METHODOLOGY_NOTICE_DAYS", default=7)
+"""A methodology version is shown publicly as coming at least this long before it takes force."""
+
+# Claims for missing records.
+CLAIMS_EVIDENCE_MAX_BYTES = env.int("CLAIMS_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+CLAIMS_PARTNER_DEADLINE_DAYS = env.int("CLAIMS_PARTNER_DEADLINE_DAYS", default=7)
+"""A claim still unanswered by its partner after this many days shows as overdue to operators."""
+CLAIMS_WEBHOOK_TIMEOUT_S = env.int("CLAIMS_WEBHOOK_TIMEOUT_S", default=10)
 
 # Redemption (spend side).
 REDEMPTION_SCENARIO_REVIEW = env.bool("REDEMPTION_SCENARIO_REVIEW", default=False)

@@ -4,10 +4,13 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from carbonpoints.api.health import healthz
+from carbonpoints.methodologies.views import register as methodology_register
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("methodologies/", methodology_register, name="methodologies"),
+    path("", include("carbonpoints.reports.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.errors import DomainError
+
 from .exceptions import SpendRefused
 from .models import (
     Checkout,
@@ -17,7 +19,7 @@ from .models import (
     UnitBlock,
     Voucher,
 )
-from .services import scenario_transition
+from .services import merchant_approve, merchant_status_set, scenario_transition
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,19 +48,32 @@ class StoreInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "created_at"]
+    """A merchant added here is a draft (pending) written by this operator; another approves it."""
+
+    list_display = ["name", "status", "written_by", "approved_by", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
+    readonly_fields = ["status", "written_by", "approved_by", "approved_at", "created_at"]
     inlines = [StoreInline, MerchantStaffInline]
     actions = ["approve", "suspend"]
 
-    @admin.action(description=_("Approve the selected merchants"))
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.status, obj.written_by = Merchant.Status.PENDING, request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Approve the selected merchants (four eyes)"))
     def approve(self, request, queryset):
-        queryset.update(status=Merchant.Status.APPROVED)
+        for merchant in queryset:
+            try:
+                merchant_approve(merchant=merchant, approver=request.user)
+            except DomainError as refusal:
+                self.message_user(request, f"{merchant}: {refusal}", messages.ERROR)
 
     @admin.action(description=_("Suspend the selected merchants"))
     def suspend(self, request, queryset):
-        queryset.update(status=Merchant.Status.SUSPENDED)
+        for merchant in queryset:
+            merchant_status_set(merchant=merchant, status=Merchant.Status.SUSPENDED, actor=request.user)
 
 
 @admin.register(MerchantStaff)
@@ -80,7 +95,7 @@ class ScenarioAdmin(admin.ModelAdmin):
     def _transition(self, request, queryset, action):
         for scenario in queryset:
             try:
-                scenario_transition(scenario=scenario, action=action)
+                scenario_transition(scenario=scenario, action=action, actor=request.user)
             except SpendRefused as refusal:
                 self.message_user(request, f"{scenario}: {refusal}", messages.WARNING)
 

@@ -133,3 +133,8 @@ class MerchantNotApproved(SpendRefused, Forbidden):
 class ManagerOnly(SpendRefused, Forbidden):
     code = "manager_only"
     message = _("Only a manager of the merchant may do this.")
+
+
+class MerchantNotPending(Conflict):
+    code = "merchant_not_pending"
+    message = _("Only a pending (draft) merchant is approved.")

@@ -19,12 +19,18 @@ from carbonpoints.ledger.models import LedgerTransaction
 
 class Merchant(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending approval")
-        APPROVED = "approved", _("approved")
-        SUSPENDED = "suspended", _("suspended")
+        PENDING = "pending", _("draft (pending approval)")
+        APPROVED = "approved", _("approved, in force")
+        SUSPENDED = "suspended", _("suspended (retired)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    # four eyes (carbonpoints.approvals): a merchant an operator drafts in the admin, another approves
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("written by"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -86,6 +86,13 @@ def _tasks_in_process():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_folder(tmp_path_factory):
+    """Uploaded files (claims' evidence) go to a folder of the run, not the working tree's var/."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _plain_http():
     """The test client and live server speak plain HTTP; production redirects to HTTPS."""
     settings.SECURE_SSL_REDIRECT = False

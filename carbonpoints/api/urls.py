@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("carbonpoints.privacy.api.urls")),
     path("", include("carbonpoints.notifications.api.urls")),
     path("", include("carbonpoints.evaluation.api.urls")),
+    path("", include("carbonpoints.claims.api.urls")),
 ]

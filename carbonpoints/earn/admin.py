@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.errors import DomainError
+
 from .models import (
     ActionRecord,
     ActionState,
@@ -14,7 +16,7 @@ from .models import (
     Upload,
 )
 from .selectors import explanation
-from .services import partner_key_rotate, partner_status_set, record_review
+from .services import partner_approve, partner_key_rotate, partner_status_set, record_review
 
 
 class PartnerKeyInline(admin.TabularInline):
@@ -30,11 +32,28 @@ class PartnerKeyInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "actions", "created_at"]
+    """A partner added here is a draft written by this operator: another approves it (four eyes),
+    then rotates its first key. ``create_partner`` (the command line) makes one in force at once."""
+
+    list_display = ["name", "status", "actions", "written_by", "approved_by", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
+    readonly_fields = ["status", "written_by", "approved_by", "approved_at", "created_at"]
     inlines = [PartnerKeyInline]
-    actions = ["rotate_key", "disable", "enable"]
+    actions = ["approve", "rotate_key", "disable", "enable"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.status, obj.written_by = Partner.Status.DRAFT, request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Approve the selected draft partners (four eyes)"))
+    def approve(self, request, queryset):
+        for partner in queryset:
+            try:
+                partner_approve(partner=partner, approver=request.user)
+            except DomainError as refusal:
+                self.message_user(request, f"{partner}: {refusal}", messages.ERROR)
 
     @admin.action(description=_("Rotate the key (old keys keep working for the overlap window)"))
     def rotate_key(self, request, queryset):
@@ -46,12 +65,12 @@ class PartnerAdmin(admin.ModelAdmin):
     @admin.action(description=_("Disable (its keys stop working)"))
     def disable(self, request, queryset):
         for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.DISABLED)
+            partner_status_set(partner=partner, status=Partner.Status.DISABLED, actor=request.user)
 
     @admin.action(description=_("Enable"))
     def enable(self, request, queryset):
         for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.ACTIVE)
+            partner_status_set(partner=partner, status=Partner.Status.ACTIVE, actor=request.user)
 
 
 @admin.register(Batch)

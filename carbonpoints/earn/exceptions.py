@@ -38,3 +38,8 @@ class LinkRevoked(Conflict):
 
     code = "link_revoked"
     message = _("This link was revoked: link the member id again.")
+
+
+class PartnerNotDraft(Conflict):
+    code = "partner_not_draft"
+    message = _("Only a draft partner is approved.")

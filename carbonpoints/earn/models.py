@@ -19,11 +19,18 @@ from carbonpoints.methodologies.models import ConversionRule, Methodology
 
 class Partner(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
-        DISABLED = "disabled", _("disabled")
+        DRAFT = "draft", _("draft (waiting for approval)")
+        ACTIVE = "active", _("in force")
+        DISABLED = "disabled", _("retired (disabled)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # four eyes (carbonpoints.approvals): a partner an operator drafts in the admin, another approves
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("written by"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     actions = models.JSONField(
         _("approved action types"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
     )

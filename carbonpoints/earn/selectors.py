@@ -16,6 +16,8 @@ from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner
 RULE_TEXT = {
     "no_methodology": _("No methodology was in force for this action type at that time."),
     "no_reduction": _("Under this methodology the action does not reduce emissions."),
+    "self_report_not_allowed": _("This scene does not accept self-reported actions."),
+    "self_reported": _("Self-reported: earned at the methodology's reduced rate (%(rate)s)."),
     "unit_mismatch": _("The unit does not match the methodology's unit (%(expected)s)."),
     "occurred_in_future": _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
     "too_old": _("The action is older than the backfill window of %(backfill_days)s days."),

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CarbonAccount, User
+from carbonpoints.approvals import approver_check, operator_check
+from carbonpoints.audit.services import audit_record
 from carbonpoints.methodologies.selectors import action_codes
 
 from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
@@ -61,9 +63,46 @@ def partner_key_rotate(*, partner: Partner, overlap: timedelta | None = None) ->
     return _new_key(partner)
 
 
-def partner_status_set(*, partner: Partner, status: str) -> Partner:
-    partner.status = status
-    partner.save(update_fields=["status"])
+def partner_status_set(*, partner: Partner, status: str, actor: User | None = None) -> Partner:
+    """Retire (disable) a partner or put it back in force; an operator's change is audited."""
+    if actor is not None:
+        operator_check(actor)
+    with transaction.atomic():
+        was = partner.status
+        partner.status = status
+        partner.save(update_fields=["status"])
+        if actor is not None:
+            audit_record(actor=actor, action="partner.status_set", obj=partner, details={"from": was, "to": status})
+    return partner
+
+
+def partner_draft(*, name: str, actions: list[str], author: User) -> Partner:
+    """A partner drafted by an operator: it signs nothing until another operator approves it."""
+    operator_check(author)
+    unknown = sorted(set(actions) - set(action_codes()))
+    if unknown:
+        raise UnknownActions(", ".join(unknown))
+    with transaction.atomic():
+        partner = Partner.objects.create(name=name, actions=sorted(set(actions)), status=Partner.Status.DRAFT,
+                                         written_by=author)
+        audit_record(actor=author, action="partner.draft_create", obj=partner, details={"actions": partner.actions})
+    return partner
+
+
+def partner_approve(*, partner: Partner, approver: User) -> Partner:
+    """Four eyes: another operator approves a drafted partner, which is then in force."""
+    from .exceptions import PartnerNotDraft
+
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if partner.status != Partner.Status.DRAFT:
+            raise PartnerNotDraft(status=partner.status)
+        approver_check(written_by_id=partner.written_by_id, approver=approver)
+        partner.status, partner.approved_at = Partner.Status.ACTIVE, timezone.now()
+        partner.approved_by = approver
+        partner.save(update_fields=["status", "approved_by", "approved_at"])
+        audit_record(actor=approver, action="partner.approve", obj=partner,
+                     details={"written_by": partner.written_by_id})
     return partner
 
 

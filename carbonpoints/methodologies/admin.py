@@ -1,19 +1,55 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.errors import DomainError
+
+from . import services
 from .models import ConversionRule, Methodology
 
 
 @admin.register(Methodology)
 class MethodologyAdmin(admin.ModelAdmin):
-    """A saved version keeps its factors (the model refuses a change): "save as new" makes the next
-    version, after the old one's "valid until" is set to the new "valid from"."""
+    """A new version ("save as new", or add) is a draft written by the operator who saves it;
+    another operator approves it (action), which schedules it after the public notice period and
+    ends the version it replaces. An approved version keeps its factors (the model refuses a change)."""
 
-    list_display = ["code", "version", "title", "unit", "baseline_g_per_unit", "project_g_per_unit",
-                    "basis", "daily_cap", "valid_from", "valid_until"]
-    list_filter = ["code", "basis"]
+    list_display = ["code", "version", "title", "status", "unit", "baseline_g_per_unit", "project_g_per_unit",
+                    "basis", "daily_cap", "valid_from", "valid_until", "written_by", "approved_by"]
+    list_filter = ["status", "code", "basis"]
     search_fields = ["code", "title", "source"]
+    readonly_fields = ["status", "written_by", "approved_by", "approved_at", "retired_at"]
     save_as = True
     save_as_continue = False
+    actions = ["approve", "retire"]
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.status != Methodology.Status.DRAFT:
+            super().save_model(request, obj, form, change)  # end of validity, title, source wording
+            return
+        if not change:
+            obj.pk = None
+            obj.written_by = None
+            obj.approved_by = obj.approved_at = obj.retired_at = None
+        services.methodology_draft_save(methodology=obj, author=request.user)
+
+    @admin.action(description=_("Approve (four eyes; schedules after the notice period)"))
+    def approve(self, request, queryset):
+        self._each(request, queryset, lambda m: services.methodology_approve(methodology=m, approver=request.user),
+                   _("%(version)s approved: coming from %(start)s."))
+
+    @admin.action(description=_("Retire (no longer quantifies new actions)"))
+    def retire(self, request, queryset):
+        self._each(request, queryset, lambda m: services.methodology_retire(methodology=m, operator=request.user),
+                   _("%(version)s retired."))
+
+    def _each(self, request, queryset, step, done):
+        for methodology in queryset:
+            try:
+                changed = step(methodology)
+            except DomainError as error:
+                self.message_user(request, f"{methodology}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, done % {"version": changed, "start": changed.valid_from})
 
     def has_delete_permission(self, request, obj=None):
         return False

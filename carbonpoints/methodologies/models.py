@@ -7,6 +7,7 @@ never rewrites history, since an action is quantified by the version in force at
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -18,12 +19,30 @@ FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
 
 FROZEN_FIELDS = (
     "code", "version", "unit", "baseline_g_per_unit", "project_g_per_unit", "max_quantity_per_record",
-    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from",
+    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from", "self_reported_factor",
 )
-"""What a saved version never changes (only its end of validity, title and source wording may)."""
+"""What an approved version never changes (only its end of validity, title and source wording may);
+a draft is edited freely."""
 
 
 class Methodology(models.Model):
+    """One version of how an action type becomes grams.
+
+    A version moves draft → approved (scheduled, shown publicly as coming for the notice
+    period) → in force (from its ``valid_from``) → retired; only versions in force (or retired,
+    for the window they were in force) quantify actions, and an operator other than the one who
+    wrote a version approves it (``carbonpoints.methodologies.services``).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        APPROVED = "approved", _("approved (coming)")
+        IN_FORCE = "in_force", _("in force")
+        RETIRED = "retired", _("retired")
+
+    CREDITING = (Status.APPROVED, Status.IN_FORCE, Status.RETIRED)
+    """Statuses whose validity window quantifies actions (approved: once its start has come)."""
+
     class Basis(models.TextChoices):
         PUBLISHED = "published", _("published")
         ESTIMATE = "estimate", _("estimate")
@@ -50,7 +69,20 @@ class Methodology(models.Model):
         help_text=_("Checked when the record's attributes give duration_s."))
     daily_cap = models.DecimalField(_("daily cap per citizen"), null=True, blank=True, **FACTOR)
     monthly_cap = models.DecimalField(_("monthly cap per citizen"), null=True, blank=True, **FACTOR)
+    self_reported_factor = models.DecimalField(
+        _("self-reported rate"), max_digits=4, decimal_places=3, null=True, blank=True,
+        help_text=_("Share of the reduction a self-reported action earns (e.g. 0.5); empty: this scene "
+                    "accepts no self-reports."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("written by"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("methodology version")
@@ -76,13 +108,16 @@ class Methodology(models.Model):
 
     def clean(self):
         if self.pk:
-            stored = Methodology.objects.filter(pk=self.pk).values(*FROZEN_FIELDS).first()
+            stored = Methodology.objects.filter(pk=self.pk).exclude(status=self.Status.DRAFT).values(
+                *FROZEN_FIELDS).first()
             if stored and any(stored[name] != getattr(self, name) for name in FROZEN_FIELDS):
                 raise ValidationError(
                     _("A saved version keeps its factors, unit and limits, since actions were quantified "
                       "by it: save a new version instead (with a later 'valid from').")
                 )
-        overlapping = Methodology.objects.filter(code=self.code).exclude(pk=self.pk)
+        if self.status == self.Status.DRAFT:
+            return  # a draft may overlap: approval ends the version it replaces
+        overlapping = Methodology.objects.filter(code=self.code, status__in=self.CREDITING).exclude(pk=self.pk)
         if self.valid_until:
             overlapping = overlapping.filter(valid_from__lt=self.valid_until)
         overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=self.valid_from))

@@ -7,7 +7,37 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
 from .models import ConversionRule, Methodology
+
+
+def crediting_versions(now: datetime | None = None) -> QuerySet[Methodology]:
+    """Versions that quantify actions: in force or retired (for their window), or approved with
+    their start come (taking force is then only recorded by ``methodologies_take_force``)."""
+    now = now or timezone.now()
+    return Methodology.objects.filter(
+        Q(status__in=[Methodology.Status.IN_FORCE, Methodology.Status.RETIRED])
+        | Q(status=Methodology.Status.APPROVED, valid_from__lte=now)
+    ).order_by("code", "valid_from")
+
+
+def methodologies_published(now: datetime | None = None) -> list[dict]:
+    """The public register: per action code, the version in force, the versions coming (approved,
+    in their notice period) and the history of every version that was ever approved."""
+    now = now or timezone.now()
+    versions = Methodology.objects.exclude(status=Methodology.Status.DRAFT).order_by("code", "-valid_from")
+    register: dict[str, dict] = {}
+    for version in versions:
+        entry = register.setdefault(version.code, {"code": version.code, "in_force": None, "coming": [],
+                                                   "history": []})
+        if version.status == Methodology.Status.APPROVED and version.valid_from > now:
+            entry["coming"].append(version)
+        elif version.status != Methodology.Status.RETIRED and version.in_force(now):
+            entry["in_force"] = version
+        entry["history"].append(version)
+    return [register[code] for code in sorted(register)]
 
 
 class Catalogue:
@@ -15,9 +45,12 @@ class Catalogue:
 
     def __init__(self, methodologies: Iterable[Methodology] | None = None,
                  rules: Iterable[ConversionRule] | None = None) -> None:
-        """The catalogue in force, read from the database; or of the versions and rules given."""
+        """The catalogue in force, read from the database; or of the versions and rules given.
+
+        Read from the database, only versions that are (or were) in force: drafts, and approved
+        versions whose start has not come, quantify nothing."""
         if methodologies is None:
-            methodologies = Methodology.objects.order_by("code", "valid_from")
+            methodologies = crediting_versions()
         self.versions: dict[str, list[Methodology]] = defaultdict(list)
         for methodology in sorted(methodologies, key=lambda m: (m.code, m.valid_from)):
             self.versions[methodology.code].append(methodology)

@@ -50,3 +50,25 @@ class DeleteAccountForm(forms.Form):
 
 class LeaderboardForm(forms.Form):
     nickname = forms.CharField(label=_("Nickname shown on the leaderboard"), max_length=30, min_length=2)
+
+
+class ClaimForm(forms.Form):
+    """A claim for an action a partner did not send: which partner, what, when, how much, and proof."""
+
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    action = forms.ChoiceField(label=_("Action"))
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=16, decimal_places=6)
+    occurred_at = forms.DateTimeField(label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    evidence = forms.FileField(label=_("Receipt or screenshot (JPEG, PNG, WebP)"))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    self_reported = forms.BooleanField(
+        label=_("Self-report (no partner record exists; earns a reduced rate where allowed)"), required=False)
+
+    def __init__(self, *args, partners, actions, **kwargs):
+        super().__init__(*args, **kwargs)
+        partner = self.fields["partner"]
+        assert isinstance(partner, forms.ModelChoiceField)
+        partner.queryset = partners
+        action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)
+        action.choices = list(scene_titles(codes=sorted(actions)).items())

@@ -9,6 +9,7 @@ urlpatterns = [
     path("me/links/", views.links, name="portal-links"),
     path("me/links/<int:link_id>/scenes", views.link_scenes, name="portal-link-scenes"),
     path("me/links/<int:link_id>/revoke", views.link_revoke, name="portal-link-revoke"),
+    path("me/claims/", views.claims, name="portal-claims"),
     path("me/redemptions/", views.redemptions, name="portal-redemptions"),
     path("me/certificates/", views.certificates, name="portal-certificates"),
     path("me/evaluation/", views.evaluation, name="portal-evaluation"),

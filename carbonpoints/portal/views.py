@@ -323,3 +323,32 @@ def evaluation(request, account):
         "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(), "form": form,
         "nav": "evaluation",
     })
+
+
+@citizen_page
+def claims(request, account):
+    """Claims for missing records: file one (with evidence), follow the partner's answer."""
+    from carbonpoints.claims.api.views import STATUS_MESSAGES
+    from carbonpoints.claims.selectors import citizen_claims
+    from carbonpoints.claims.services import claim_file
+    from carbonpoints.errors import DomainError
+
+    from .forms import ClaimForm
+
+    linked = Partner.objects.filter(links__account=account, links__revoked_at__isnull=True,
+                                    status=Partner.Status.ACTIVE).distinct().order_by("name")
+    actions = sorted({code for partner in linked for code in partner.actions})
+    form = ClaimForm(request.POST or None, request.FILES or None, partners=linked, actions=actions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            claim_file(account=account, partner=data["partner"], action=data["action"], quantity=data["quantity"],
+                       occurred_at=data["occurred_at"], evidence=data["evidence"], note=data["note"],
+                       self_reported=data["self_reported"])
+        except DomainError as refusal:
+            form.add_error(None, str(refusal.message))
+        else:
+            messages.success(request, _("Your claim was filed."))
+            return redirect("portal-claims")
+    rows = [(claim, STATUS_MESSAGES[claim.status]) for claim in citizen_claims(account_id=account.pk)[:100]]
+    return render(request, "portal/claims.html", {"form": form, "claims": rows, "nav": "claims"})

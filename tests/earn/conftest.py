@@ -70,6 +70,7 @@ def _catalogue(db):
     if not Methodology.objects.exists():
         catalogue_v1 = importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1")
         catalogue_v1.forward(apps, None)
+        Methodology.objects.update(status=Methodology.Status.IN_FORCE)  # as 0003_approval_workflow leaves it
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def test_a_new_version_applies_from_its_start_and_never_rewrites_history(metro, 
     Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=switch)
     Methodology.objects.create(code="metro_ride", version=2, title="Metro v2", unit="km",
                                baseline_g_per_unit=Decimal("50"), project_g_per_unit=Decimal("0"),
-                               basis="published", source="a newer study", valid_from=switch, daily_cap=100)
+                               basis="published", source="a newer study", valid_from=switch, daily_cap=100,
+                               status=Methodology.Status.IN_FORCE)
 
     metro.send(event(external_id="before", quantity=10, occurred_at=switch - timedelta(hours=2)),
                event(external_id="after", quantity=10, occurred_at=switch + timedelta(hours=2)))
@@ -69,7 +70,8 @@ def test_versions_of_a_methodology_may_not_overlap():
     from django.core.exceptions import ValidationError
 
     clash = Methodology(code="metro_ride", version=9, title="x", unit="km", baseline_g_per_unit=1,
-                        project_g_per_unit=0, basis="estimate", source="x", valid_from=timezone.now())
+                        project_g_per_unit=0, basis="estimate", source="x", valid_from=timezone.now(),
+                        status=Methodology.Status.APPROVED)
     with pytest.raises(ValidationError):
         clash.full_clean()
 
@@ -94,7 +96,7 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     call_command("seed_demo", "--citizens", "6", "--json")
     capsys.readouterr()
 
-    assert Partner.objects.count() == 4
+    assert Partner.objects.filter(status=Partner.Status.ACTIVE).count() == 4
     credited = ActionRecord.objects.filter(state="credited").count()
     assert credited > 100
     assert ActionRecord.objects.filter(state="unlinked").exists()

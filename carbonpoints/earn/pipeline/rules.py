@@ -112,10 +112,17 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
         if methodology.unit != record.unit:
             _reject(record, "unit_mismatch", expected=methodology.unit)
             continue
+        rate = Decimal(1)
+        if record.attributes.get("self_reported") is True:  # a citizen's word: the reduced rate
+            if methodology.self_reported_factor is None:
+                _reject(record, "self_report_not_allowed")
+                continue
+            rate = methodology.self_reported_factor
+            _rule(record, "self_reported", rate=_dec(rate))
         record.methodology, record.methodology_id = methodology, methodology.pk
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
-            project_g_per_unit=methodology.project_g_per_unit,
+            project_g_per_unit=methodology.project_g_per_unit, rate=rate,
         )
         if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
             _reject(record, "no_reduction")

@@ -13,6 +13,7 @@ STEPS = [
     ("rankings", "accounts.demo.rank"),
     ("levels, badges and the leaderboard", "carbonpoints.evaluation.demo.seed"),
     ("inboxes", "carbonpoints.notifications.demo.seed"),
+    ("approvals and claims", "carbonpoints.claims.demo.seed"),
 ]
 
 

@@ -1,0 +1,53 @@
+from rest_framework import serializers
+
+
+class ClaimRequestSerializer(serializers.Serializer):
+    partner_id = serializers.IntegerField()
+    action = serializers.CharField(max_length=40)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=6)
+    occurred_at = serializers.DateTimeField()
+    evidence = serializers.FileField(help_text="A receipt or screenshot: JPEG, PNG or WebP, at most 5 MiB (a setting).")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    self_reported = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Self-report (no partner confirmation) where the scene allows it: earns the reduced rate.")
+
+
+class ClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner_id = serializers.IntegerField()
+    partner = serializers.CharField()
+    kind = serializers.CharField()
+    action = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_message = serializers.CharField()
+    denial_reason = serializers.CharField(allow_blank=True)
+    record_state = serializers.CharField(allow_null=True)
+    filed_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class PartnerClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(help_text="The record's external id once confirmed.")
+    subject = serializers.CharField(help_text="Your member id for the citizen.")
+    action = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    filed_at = serializers.DateTimeField()
+    evidence_type = serializers.CharField()
+    evidence_path = serializers.CharField(help_text="Signed GET of the evidence image.")
+
+
+class PartnerClaimDecisionSerializer(PartnerClaimSerializer):
+    record_state = serializers.CharField(allow_null=True)
+
+
+class DenyRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(min_length=1, max_length=500)

@@ -1,0 +1,114 @@
+"""Claims in the API: the citizen files and follows; the partner polls its queue and answers."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import IsCitizen
+from carbonpoints.api.schema import errors
+from carbonpoints.earn.api.views import SIGNED, PartnerView
+from carbonpoints.earn.exceptions import UnknownPartner
+from carbonpoints.earn.models import Partner
+
+from .. import selectors, services
+from ..exceptions import ClaimNotFound
+from ..models import Claim
+from . import serializers as s
+
+STATUS_MESSAGES = {
+    Claim.Status.PENDING: _("Sent to the partner; waiting for its answer."),
+    Claim.Status.CONFIRMED: _("Confirmed by the partner: it became an action in your history."),
+    Claim.Status.DENIED: _("Denied by the partner (see the reason)."),
+    Claim.Status.TAKEN_IN: _("Self-reported: taken in at the reduced rate."),
+}
+
+
+def claim_for_citizen(claim: Claim) -> dict:
+    return {
+        "id": claim.pk, "partner_id": claim.partner_id, "partner": claim.partner.name, "kind": claim.kind,
+        "action": claim.action, "quantity": format(claim.quantity.normalize(), "f"), "unit": claim.unit,
+        "occurred_at": claim.occurred_at, "status": claim.status,
+        "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]), "denial_reason": claim.denial_reason,
+        "record_state": claim.record.state if claim.record else None, "filed_at": claim.created_at,
+        "decided_at": claim.decided_at,
+    }
+
+
+class MyClaimsView(APIView):
+    permission_classes = [IsCitizen]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(tags=["citizen"], summary="My claims for missing records",
+                   responses={200: s.ClaimSerializer(many=True), **errors(403)})
+    def get(self, request):
+        claims = selectors.citizen_claims(account_id=request.user.carbon_account.pk)
+        return Response(s.ClaimSerializer([claim_for_citizen(c) for c in claims], many=True).data)
+
+    @extend_schema(tags=["citizen"], summary="Claim an action a partner did not send (multipart, with evidence)",
+                   request={"multipart/form-data": s.ClaimRequestSerializer},
+                   responses={201: s.ClaimSerializer, **errors(400, 403)})
+    def post(self, request):
+        payload = s.ClaimRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
+        if partner is None:
+            raise UnknownPartner(partner_id=data["partner_id"])
+        claim = services.claim_file(
+            account=request.user.carbon_account, partner=partner, action=data["action"], quantity=data["quantity"],
+            occurred_at=data["occurred_at"], evidence=data["evidence"], note=data["note"],
+            self_reported=data["self_reported"])
+        return Response(s.ClaimSerializer(claim_for_citizen(claim)).data, status=201)
+
+
+class PartnerClaimsView(PartnerView):
+    @extend_schema(tags=["partner"], summary="Claims waiting for your answer (poll)", parameters=SIGNED,
+                   responses={200: s.PartnerClaimSerializer(many=True), **errors(401)})
+    def get(self, request):
+        claims = selectors.partner_claims(partner_id=self.partner.pk)[:500]
+        return Response(s.PartnerClaimSerializer([services.claim_as_partner_sees_it(c) for c in claims],
+                                                 many=True).data)
+
+
+class _PartnerClaimView(PartnerView):
+    def claim(self, claim_id: int) -> Claim:
+        claim = Claim.objects.select_related("link", "partner").filter(pk=claim_id, partner=self.partner).first()
+        if claim is None:
+            raise ClaimNotFound()
+        return claim
+
+
+class PartnerClaimConfirmView(_PartnerClaimView):
+    @extend_schema(tags=["partner"], summary="Confirm a claim: it becomes your record claim-<id>", parameters=SIGNED,
+                   request=None, responses={200: s.PartnerClaimDecisionSerializer, **errors(401, 404, 409)})
+    def post(self, request, claim_id):
+        claim = services.claim_confirm(claim=self.claim(claim_id), partner=self.partner)
+        return Response(s.PartnerClaimDecisionSerializer({
+            **services.claim_as_partner_sees_it(claim), "record_state": claim.record.state if claim.record else None,
+        }).data)
+
+
+class PartnerClaimDenyView(_PartnerClaimView):
+    @extend_schema(tags=["partner"], summary="Deny a claim, saying why (the citizen reads it)", parameters=SIGNED,
+                   request=s.DenyRequestSerializer,
+                   responses={200: s.PartnerClaimDecisionSerializer, **errors(400, 401, 404, 409)})
+    def post(self, request, claim_id):
+        payload = s.DenyRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        claim = services.claim_deny(claim=self.claim(claim_id), partner=self.partner,
+                                    reason=payload.validated_data["reason"])
+        return Response(s.PartnerClaimDecisionSerializer({
+            **services.claim_as_partner_sees_it(claim), "record_state": None}).data)
+
+
+class PartnerClaimEvidenceView(_PartnerClaimView):
+    @extend_schema(tags=["partner"], summary="The claim's evidence image", parameters=SIGNED,
+                   responses={(200, "image/*"): bytes, **errors(401, 404)})
+    def get(self, request, claim_id):
+        claim = self.claim(claim_id)
+        return FileResponse(claim.evidence.open("rb"), content_type=claim.evidence_type)

@@ -1,0 +1,43 @@
+"""The operators' dashboard (staff only) and the same figures as open data (JSON and CSV)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .selectors import city_report, report_rows
+
+
+def _chart(rows: list[dict], key: str, label: str) -> dict:
+    return {"labels": [str(row[key]) for row in rows], "values": [round(row["grams"] / 1000, 3) for row in rows],
+            "label": label, "unit": "kg CO2e"}
+
+
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    report = city_report()
+    city = report["city"]
+    charts = {
+        "chart-month": _chart(city["reductions_by_month"], "month", _("Reductions by month")),
+        "chart-scene": _chart(city["reductions_by_scene"], "scene", _("Reductions by scene")),
+        "chart-partner": _chart(city["reductions_by_partner"], "partner", _("Reductions by partner")),
+        "chart-district": _chart(city["reductions_by_district"], "district", _("Reductions by district")),
+    }
+    return render(request, "reports/dashboard.html", {"report": report, "charts": charts})
+
+
+def open_data_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(city_report(), json_dumps_params={"ensure_ascii": False})
+
+
+def open_data_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="carbonpoints-city.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["section", "figure", "key", "value"])
+    writer.writerows(report_rows(city_report()))
+    return response
