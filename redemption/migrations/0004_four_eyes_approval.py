@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('redemption', '0002_spend_side'),
+        ('redemption', '0003_settlement_through_the_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
