@@ -38,3 +38,29 @@ class LinkRevoked(Conflict):
 
     code = "link_revoked"
     message = _("This link was revoked: link the member id again.")
+
+
+class AlreadyReversed(Conflict):
+    """A record is reversed once: a second reversal (or retraction) is refused."""
+
+    code = "already_reversed"
+    message = _("This action was already reversed.")
+
+
+class NotReversible(Conflict):
+    """Only a credited record is reversed; a retraction also ends one not credited yet."""
+
+    code = "not_reversible"
+    message = _("This action cannot be reversed in its current state.")
+
+
+class ClaimRetired(Conflict):
+    """The pool no longer holds the record's grams: merchants retired them as offsets."""
+
+    code = "claim_retired"
+    message = _("The reduction of this action was already retired as an offset and cannot be reversed.")
+
+
+class ReasonRequired(Invalid):
+    code = "reason_required"
+    message = _("Give a reason.")

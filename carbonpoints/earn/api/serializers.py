@@ -103,6 +103,10 @@ class PartnerEventStatusSerializer(ActionFieldsSerializer):
     explanation = ExplanationSerializer()
 
 
+class RetractRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="Why the record is taken back; the citizen sees it.")
+
+
 class UploadStatusSerializer(serializers.Serializer):
     upload_id = serializers.CharField()
     state = serializers.CharField()
