@@ -2,8 +2,8 @@
 
 Nothing is edited: a reversal posts a correcting ledger transaction that references the batch's
 ``earn_credit`` transaction and moves back exactly this action's share (its grams, its pool
-claim, its points). Points come back from the citizen's pending or available points first; what
-they no longer hold becomes a negative carry that future credits pay off before they earn points,
+claim, its points), leaving the citizen as if it had never been credited. Points come back from
+the citizen's pending or available points first; what they no longer hold becomes a negative carry that future credits pay off before they earn points,
 so no balance ever goes below zero. The record ends in state ``reversed`` with the reason in its
 explanation, so the citizen sees why.
 """
@@ -44,21 +44,24 @@ class Split:
     from_pending: int
     from_available: int
     carry_change_g: int
-    """Added to the citizen's carried remainder (≤ 0 when nothing else was credited since)."""
+    """Added to the citizen's carried remainder: negative when points are owed."""
 
 
-def reversal_split(*, grams: int, points: int, grams_per_point: int, pending: bool, available: int) -> Split:
-    """Pure arithmetic of a reversal.
+def reversal_split(*, grams: int, points: int, grams_per_point: int, pending: bool, available: int,
+                   carried: int) -> Split:
+    """Pure arithmetic of a reversal: the citizen is left as if the record had never been credited.
 
-    The record's own remainder (grams − points × grams_per_point) comes back off the carry; points
-    still pending come back from pending; settled ones from available points, never below zero,
-    and the shortfall is carried as negative grams (points × grams_per_point).
+    The record's grams come off the carry; points still pending (the record's own) come back from
+    pending; then as many available points as the carry needs to be back at zero or above (never
+    more than the citizen holds). What is still missing stays as a negative carry, in grams, that
+    later credits pay off before they earn points.
     """
     from_pending = points if pending else 0
-    from_available = 0 if pending else min(points, max(available, 0))
-    short = points - from_pending - from_available
+    short_g = carried - grams + from_pending * grams_per_point  # the carry without the record
+    needed = -(short_g // grams_per_point) if short_g < 0 else 0  # points to bring it back to ≥ 0
+    from_available = min(needed, max(available, 0))
     return Split(from_pending=from_pending, from_available=from_available,
-                 carry_change_g=-(grams - points * grams_per_point) - short * grams_per_point)
+                 carry_change_g=short_g + from_available * grams_per_point - carried)
 
 
 def credit_transaction_of(record: ActionRecord) -> LedgerTransaction | None:
@@ -111,8 +114,9 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     # the balances the split depends on, so a concurrent spend cannot change them in between
     locked = {(a.kind, a.owner_id, a.unit): a for a in LedgerAccount.objects.select_for_update()
               .filter(pk__in=sorted(r.pk for r in refs.values())).order_by("pk")}
+    carried = store.carries([owner]).get(owner, 0)
     split = reversal_split(grams=grams, points=points, grams_per_point=gpp, pending=not record.points_settled,
-                           available=locked[citizen_ledger.POINTS.of(owner)].balance)
+                           available=locked[citizen_ledger.POINTS.of(owner)].balance, carried=carried)
     if grams and locked[pool].balance < grams:
         raise ClaimRetired(pool=pool.kind, vintage=pool.owner_id, needed_g=grams, held_g=locked[pool].balance)
     original = credit_transaction_of(record) if grams else None
@@ -131,7 +135,6 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
             reference=f"action:{record.pk}", memo=f"{code}: {reason}"[:255],
             metadata={"action_ids": [record.pk], "code": code, "reason": reason}, corrects=original,
         )
-    carried = store.carries([owner]).get(owner, 0)
     if split.carry_change_g:
         store.carries_save({owner: carried + split.carry_change_g})
     if record.counted_quantity:

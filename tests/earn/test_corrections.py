@@ -65,7 +65,10 @@ def test_an_operator_reverses_a_credited_ride_from_the_admin_with_a_reason(
     seen = linked_citizen_client.get(f"/api/v1/me/actions/{record.pk}").json()
     assert seen["state"] == "reversed" and seen["reason"] == "reversed_by_operator"
     assert "fraud: the card was cloned" in seen["reason_message"]
-    assert seen["explanation"]["rules"][-1]["message"] == "An operator reversed this action: fraud: the card was cloned"
+    in_english = linked_citizen_client.get(f"/api/v1/me/actions/{record.pk}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert in_english["explanation"]["rules"][-1]["message"] == (
+        "An operator reversed this action: fraud: the card was cloned")
+    assert seen["explanation"]["rules"][-1]["message"] == "运营人员已撤销此行为：fraud: the card was cloned"
     correction = LedgerTransaction.objects.get(kind="earn_reversal")
     assert correction.corrects == LedgerTransaction.objects.get(kind="earn_credit")
     assert CitizenCarry.objects.get().remainder_g == 0
