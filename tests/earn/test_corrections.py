@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,3 +175,14 @@ def test_retraction_refusals(metro, bikes, linked_citizen_client):
     rejected = retract(metro, "future-1")
     assert rejected.status_code == 409 and rejected.json()["error"]["code"] == "not_reversible"
     assert ActionRecord.objects.get(external_id="ride-1").state == "credited"
+
+
+def test_the_citizen_sees_why_on_the_portal(metro, linked_citizen_client, citizen):
+    metro.send(event(external_id="ride-1", quantity="12.5"))
+    retract(metro, "ride-1", "trip refunded")
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(citizen)
+
+    page = browser.get("/me/").content.decode()
+
+    assert "The partner retracted this action: trip refunded" in page
