@@ -11,6 +11,7 @@ explanation, so the citizen sees why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -24,9 +25,15 @@ from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.services import Leg, ledger_accounts_get_or_create, transaction_post
 
 from . import ledger_accounts as earn_ledger
-from .exceptions import AlreadyReversed, ClaimRetired, NotReversible, ReasonRequired
+from .exceptions import (
+    AlreadyReversed,
+    ClaimRetired,
+    NotReversible,
+    QuantityInvalid,
+    ReasonRequired,
+)
 from .models import ActionRecord, ActionState, Partner
-from .pipeline import store
+from .pipeline import runner, store
 from .pipeline.rules import MICRO
 
 REVERSE_KIND = "earn_reversal"
@@ -91,6 +98,14 @@ def _grams_per_point(record: ActionRecord) -> int:
     return int(record.conversion_rule.grams_per_point)
 
 
+CODES = (BY_OPERATOR, BY_PARTNER)
+
+
+def _times(record: ActionRecord, codes: tuple[str, ...]) -> int:
+    """How often the record went through these corrections before (a corrected record may be again)."""
+    return sum(1 for rule in (record.explanation or {}).get("rules", ()) if rule["code"] in codes)
+
+
 def _explained(record: ActionRecord, code: str, **figures: Any) -> None:
     rules = [*(record.explanation or {}).get("rules", ()), {"code": code, **figures}]
     record.explanation = {**(record.explanation or {}), "rules": rules}
@@ -131,7 +146,7 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     posted = None
     if legs:
         posted = transaction_post(
-            kind=REVERSE_KIND, legs=legs, idempotency_key=f"earn:reverse:{record.pk}",
+            kind=REVERSE_KIND, legs=legs, idempotency_key=f"earn:reverse:{record.pk}:{_times(record, CODES)}",
             reference=f"action:{record.pk}", memo=f"{code}: {reason}"[:255],
             metadata={"action_ids": [record.pk], "code": code, "reason": reason}, corrects=original,
         )
@@ -175,6 +190,31 @@ def action_reverse(*, record: ActionRecord, operator: AbstractBaseUser | None, r
     return record
 
 
+@transaction.atomic
+def action_correct(*, record: ActionRecord, quantity: Decimal, operator: AbstractBaseUser | None, reason: str,
+                   partner: Partner | None = None) -> ActionRecord:
+    """A corrected quantity: the record is reversed, then decided again with it by the pipeline's
+    rules (caps, carry and conversion as for any record), so the citizen keeps what the corrected
+    quantity earns. Its explanation keeps the reversal and the correction."""
+    if not quantity.is_finite() or not 0 < quantity < 10**14 or quantity != round(quantity, 6):
+        raise QuantityInvalid(quantity=str(quantity))
+    code = BY_PARTNER if partner is not None else BY_OPERATOR
+    reversed_ = action_reverse(record=record, operator=operator, reason=reason, code=code, partner=partner)
+    before = reversed_.quantity
+    _explained(reversed_, "corrected", quantity=format(before.normalize(), "f"),
+               corrected_quantity=format(quantity.normalize(), "f"), reason=reason.strip())
+    n = _times(reversed_, ("corrected",))
+    ActionRecord.objects.filter(pk=reversed_.pk).update(
+        quantity=quantity, state=ActionState.RECEIVED, reason="", explanation=reversed_.explanation,
+        updated_at=timezone.now())
+    runner.record_redecide(record_id=reversed_.pk, idempotency_key=f"earn:correct:{reversed_.pk}:{n}")
+    corrected = ActionRecord.objects.get(pk=reversed_.pk)
+    audit_record(actor=operator, action="earn.action_correct", obj=corrected,
+                 details={"reason": reason, "quantity": before, "corrected_quantity": quantity,
+                          "state": corrected.state, **({"partner": partner.name} if partner is not None else {})})
+    return corrected
+
+
 def action_retract(*, partner: Partner, external_id: str, reason: str) -> ActionRecord:
     """A partner takes back one of its own records: reversed, or ended when not credited yet."""
     from .exceptions import RecordNotFound
@@ -183,3 +223,14 @@ def action_retract(*, partner: Partner, external_id: str, reason: str) -> Action
     if record is None:
         raise RecordNotFound()
     return action_reverse(record=record, operator=None, reason=reason, code=BY_PARTNER, partner=partner)
+
+
+def action_correct_by_partner(*, partner: Partner, external_id: str, quantity: Decimal,
+                              reason: str) -> ActionRecord:
+    """A partner corrects the quantity of one of its own records."""
+    from .exceptions import RecordNotFound
+
+    record = ActionRecord.objects.filter(partner=partner, external_id=external_id).first()
+    if record is None:
+        raise RecordNotFound()
+    return action_correct(record=record, quantity=quantity, operator=None, reason=reason, partner=partner)

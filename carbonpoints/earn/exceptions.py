@@ -64,3 +64,8 @@ class ClaimRetired(Conflict):
 class ReasonRequired(Invalid):
     code = "reason_required"
     message = _("Give a reason.")
+
+
+class QuantityInvalid(Invalid):
+    code = "quantity_invalid"
+    message = _("The quantity must be above zero, with at most six decimal places.")

@@ -35,6 +35,7 @@ RULE_TEXT = {
     "settling_period": _("Points are pending for a settling period of %(days)s days."),
     "reversed_by_operator": _("An operator reversed this action: %(reason)s"),
     "retracted_by_partner": _("The partner retracted this action: %(reason)s"),
+    "corrected": _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
 }
 
 REASON_TEXT = {

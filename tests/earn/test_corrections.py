@@ -186,3 +186,41 @@ def test_the_citizen_sees_why_on_the_portal(metro, linked_citizen_client, citize
     page = browser.get("/me/").content.decode()
 
     assert "The partner retracted this action: trip refunded" in page
+
+
+def correct(partner_client, external_id: str, quantity, reason: str = "odometer re-read"):
+    body = json.dumps({"quantity": quantity, "reason": reason}).encode()
+    return partner_client.request("POST", f"/api/v1/partner/events/{external_id}/correct", body)
+
+
+def test_a_partner_corrects_a_quantity_and_the_record_is_credited_again(metro, linked_citizen_client):
+    metro.send(event(external_id="ride-1", quantity="12.5"))  # 584 g, 58 points, 4 g carried
+
+    answer = correct(metro, "ride-1", "10")
+
+    assert answer.status_code == 200, answer.content
+    status = answer.json()
+    assert status["state"] == "credited" and status["quantity"] == "10"
+    assert status["explanation"]["credited_g"] == 467 and status["explanation"]["points"] == 46
+    codes = [rule["code"] for rule in status["explanation"]["rules"]]
+    assert codes[-2:] == ["retracted_by_partner", "corrected"]
+    mine = account(linked_citizen_client)
+    assert mine["reduction_g"] == 467 and mine["points"]["available"] == 46
+    assert CitizenCarry.objects.get().remainder_g == 7
+    assert LedgerTransaction.objects.filter(kind="earn_credit").count() == 2
+    assert AuditEntry.objects.filter(action="earn.action_correct").count() == 1
+    assert ledger_check().ok
+
+    again = correct(metro, "ride-1", "12.5")  # corrected twice: back to what was first sent
+
+    assert again.status_code == 200 and again.json()["explanation"]["points"] == 58
+    assert account(linked_citizen_client)["points"]["available"] == 58
+    assert ledger_check().ok
+
+
+def test_a_correction_needs_a_positive_quantity(metro, linked_citizen_client):
+    metro.send(event(external_id="ride-1", quantity="12.5"))
+
+    assert correct(metro, "ride-1", "0").status_code == 400
+    assert correct(metro, "ride-1", "1.1234567").status_code == 400
+    assert ActionRecord.objects.get(external_id="ride-1").state == "credited"

@@ -24,7 +24,7 @@ from ..authentication import (
     PartnerSignatureAuthentication,
     raw_body,
 )
-from ..corrections import action_retract
+from ..corrections import action_correct_by_partner, action_retract
 from ..exceptions import ConsentRequired, RecordNotFound, UnknownPartner
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
@@ -125,6 +125,20 @@ class PartnerEventRetractView(PartnerView):
         action_retract(partner=self.partner, external_id=external_id, reason=body.validated_data["reason"])
         record = selectors.partner_record(partner=self.partner, external_id=external_id)
         assert record is not None  # just retracted
+        return Response(_event_status(record))
+
+
+class PartnerEventCorrectView(PartnerView):
+    @extend_schema(tags=["partner"], summary="Correct an accepted record's quantity (reversed, then credited again)",
+                   parameters=SIGNED, request=s.CorrectRequestSerializer,
+                   responses={200: s.PartnerEventStatusSerializer, **errors(400, 401, 404, 409)})
+    def post(self, request, external_id):
+        body = s.CorrectRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        action_correct_by_partner(partner=self.partner, external_id=external_id,
+                                  quantity=body.validated_data["quantity"], reason=body.validated_data["reason"])
+        record = selectors.partner_record(partner=self.partner, external_id=external_id)
+        assert record is not None  # just corrected
         return Response(_event_status(record))
 
 
