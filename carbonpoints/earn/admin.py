@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
 
+from .corrections import action_reverse
 from .models import (
     ActionRecord,
     ActionState,
@@ -107,7 +110,7 @@ class ActionRecordAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ActionRecord._meta.fields] + ["why"]
     exclude = ["explanation"]
     inlines = [ReviewDecisionInline]
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "reverse"]
 
     def has_add_permission(self, request):
         return False
@@ -133,6 +136,31 @@ class ActionRecordAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject flagged records"))
     def reject(self, request, queryset):
         self._review(request, queryset, False)
+
+    @admin.action(description=_("Reverse credited actions (asks for a reason)"))
+    def reverse(self, request, queryset):
+        """An intermediate page asks for the reason; each record is reversed on its own."""
+        records = list(queryset.filter(state=ActionState.CREDITED).select_related("partner"))
+        form = ReverseForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/earn/actionrecord/reverse.html", {
+                **self.admin_site.each_context(request), "title": _("Reverse credited actions"),
+                "records": records, "form": form, "opts": self.model._meta,
+            })
+        done = 0
+        for record in records:
+            try:
+                action_reverse(record=record, operator=request.user, reason=form.cleaned_data["reason"])
+                done += 1
+            except DomainError as refused:
+                self.message_user(request, f"{record}: {refused}", messages.ERROR)
+        self.message_user(request, _("%(n)s actions reversed.") % {"n": done})
+        return None
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the citizen sees it)"), max_length=200,
+                             widget=forms.TextInput(attrs={"size": 60}))
 
 
 @admin.register(Upload)

@@ -10,11 +10,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import demo_citizens
+from accounts.demo import OPERATOR_EMAIL, demo_citizens
+from accounts.models import User
 from carbonpoints.methodologies.selectors import Catalogue
 
+from .corrections import action_reverse
 from .intake import candidate_from_json, events_ingest
-from .models import Batch, IdentityLink, Partner, PartnerKey
+from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, PartnerKey
 from .services import identity_link_create
 from .signing import secret_encrypt
 
@@ -93,4 +95,17 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         total += len(events)
     log(f"{len(PARTNERS)} partners (key ids pk_demo_*, secret {DEMO_SECRET!r}), {len(people)} citizens linked, "
         f"{total} actions through the pipeline")
+    _reverse_one(people[0] if people else None, log)
     return {}
+
+
+def _reverse_one(citizen: User | None, log: Callable[[str], None]) -> None:
+    """A reversed action to show: the first citizen's latest credited ride, reversed by the operator."""
+    record = (ActionRecord.objects.filter(account__user=citizen, state=ActionState.CREDITED)
+              .order_by("-occurred_at").first()) if citizen is not None else None
+    operator = User.objects.filter(email=OPERATOR_EMAIL).first()
+    if record is None:
+        return
+    action_reverse(record=record, operator=operator,
+                   reason="duplicate of a ride already reported / 与已上报的出行重复")
+    log(f"one action reversed by the operator ({record.external_id})")

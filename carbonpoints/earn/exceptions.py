@@ -43,3 +43,34 @@ class LinkRevoked(Conflict):
 class PartnerNotDraft(Conflict):
     code = "partner_not_draft"
     message = _("Only a draft partner is approved.")
+
+
+class AlreadyReversed(Conflict):
+    """A record is reversed once: a second reversal (or retraction) is refused."""
+
+    code = "already_reversed"
+    message = _("This action was already reversed.")
+
+
+class NotReversible(Conflict):
+    """Only a credited record is reversed; a retraction also ends one not credited yet."""
+
+    code = "not_reversible"
+    message = _("This action cannot be reversed in its current state.")
+
+
+class ClaimRetired(Conflict):
+    """The pool no longer holds the record's grams: merchants retired them as offsets."""
+
+    code = "claim_retired"
+    message = _("The reduction of this action was already retired as an offset and cannot be reversed.")
+
+
+class ReasonRequired(Invalid):
+    code = "reason_required"
+    message = _("Give a reason.")
+
+
+class QuantityInvalid(Invalid):
+    code = "quantity_invalid"
+    message = _("The quantity must be above zero, with at most six decimal places.")

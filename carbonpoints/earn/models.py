@@ -2,7 +2,8 @@
 
 One ``ActionRecord`` per (partner, external_id), kept as sent; its ``state`` says what is left
 to do, so the pipeline resumes from the database after a crash: received → quantified →
-verified → credited, or held as unlinked, rejected, flagged for review, expired.
+verified → credited, or held as unlinked, rejected, flagged for review, expired; a credited record
+may later be reversed (by an operator, or retracted by its partner).
 """
 
 import uuid
@@ -111,6 +112,7 @@ class ActionState(models.TextChoices):
     REJECTED = "rejected", _("rejected")
     FLAGGED = "flagged", _("flagged for review")
     EXPIRED = "expired", _("expired unlinked")
+    REVERSED = "reversed", _("reversed")
 
 
 PENDING_STATES = (ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.VERIFIED)
@@ -231,7 +233,11 @@ class Upload(models.Model):
 
 
 class CitizenCarry(models.Model):
-    """Grams of a citizen's verified reduction not yet turned into a whole point."""
+    """Grams of a citizen's verified reduction not yet turned into a whole point.
+
+    Negative after a reversal took back more points than the citizen had available: future
+    credits pay those grams off before they earn points again (see ``earn.corrections``).
+    """
 
     account = models.OneToOneField(CarbonAccount, on_delete=models.PROTECT, primary_key=True,
                                    related_name="earn_carry")
@@ -240,7 +246,6 @@ class CitizenCarry(models.Model):
     class Meta:
         verbose_name = _("carried remainder")
         verbose_name_plural = _("carried remainders")
-        constraints = [models.CheckConstraint(condition=Q(remainder_g__gte=0), name="carry_non_negative")]
 
 
 class CapUsage(models.Model):

@@ -35,6 +35,9 @@ RULE_TEXT = {
     "monthly_cap": _("Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
     "partly_counted": _("Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."),
     "settling_period": _("Points are pending for a settling period of %(days)s days."),
+    "reversed_by_operator": _("An operator reversed this action: %(reason)s"),
+    "retracted_by_partner": _("The partner retracted this action: %(reason)s"),
+    "corrected": _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
 }
 
 REASON_TEXT = {
@@ -46,6 +49,7 @@ REASON_TEXT = {
     "possible_duplicate_trip": _("Possible duplicate of another partner's trip."),
     "link_window_passed": RULE_TEXT["link_window_passed"],
 }
+# reversed_by_operator and retracted_by_partner: reason_message shows the rule with its reason
 
 
 def _text(table: dict, code: str, figures: dict) -> str:

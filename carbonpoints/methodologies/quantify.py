@@ -14,6 +14,12 @@ def reduction_g(*, quantity: Decimal, baseline_g_per_unit: Decimal, project_g_pe
 
 
 def points_for(*, grams: int, carried_g: int, grams_per_point: int) -> tuple[int, int]:
-    """Points for ``grams`` plus the citizen's carried remainder, and the new remainder."""
+    """Points for ``grams`` plus the citizen's carried remainder, and the new remainder.
+
+    A negative carry (points a reversal could not take back) is paid off first: no points until
+    carried + grams is above zero.
+    """
     total = carried_g + grams
+    if total <= 0:
+        return 0, total
     return total // grams_per_point, total % grams_per_point

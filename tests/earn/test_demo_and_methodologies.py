@@ -102,6 +102,7 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     assert ActionRecord.objects.filter(state="unlinked").exists()
     citizen = User.objects.get(email="citizen1@demo.carbonpoints.cn").carbon_account
     assert citizen.actions.filter(state="credited").exists()
+    assert citizen.actions.filter(state="reversed", reason="reversed_by_operator").count() == 1
     call_command("ledger_check")
 
 

@@ -4,6 +4,8 @@ Partner events are validated with msgspec (``earn.intake``), not here: a per-eve
 would be far too slow for feeds of thousands of events.
 """
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from ..models import ActionState
@@ -101,6 +103,15 @@ class PartnerEventStatusSerializer(ActionFieldsSerializer):
     batch_id = serializers.CharField()
     received_at = serializers.DateTimeField()
     explanation = ExplanationSerializer()
+
+
+class RetractRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="Why the record is taken back; the citizen sees it.")
+
+
+class CorrectRequestSerializer(RetractRequestSerializer):
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6, min_value=Decimal("0.000001"),
+                                        help_text="The corrected quantity, in the record's unit.")
 
 
 class UploadStatusSerializer(serializers.Serializer):

@@ -4,6 +4,10 @@ from . import views
 
 urlpatterns = [
     path("partner/events", views.PartnerEventsView.as_view(), name="partner-events"),
+    path("partner/events/<path:external_id>/retract", views.PartnerEventRetractView.as_view(),
+         name="partner-event-retract"),
+    path("partner/events/<path:external_id>/correct", views.PartnerEventCorrectView.as_view(),
+         name="partner-event-correct"),
     path("partner/events/<path:external_id>", views.PartnerEventView.as_view(), name="partner-event"),
     path("partner/batches/<uuid:batch_id>", views.PartnerBatchView.as_view(), name="partner-batch"),
     path("partner/uploads", views.PartnerUploadsView.as_view(), name="partner-uploads"),

@@ -24,6 +24,7 @@ from ..authentication import (
     PartnerSignatureAuthentication,
     raw_body,
 )
+from ..corrections import action_correct_by_partner, action_retract
 from ..exceptions import ConsentRequired, RecordNotFound, UnknownPartner
 from ..intake import MalformedBody, candidate_from_json, envelope_decode, events_ingest
 from ..models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
@@ -101,13 +102,44 @@ class PartnerEventView(PartnerView):
         record = selectors.partner_record(partner=self.partner, external_id=external_id)
         if record is None:
             raise RecordNotFound()
-        return Response(s.PartnerEventStatusSerializer({
-            "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
-            "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
-            "occurred_at": record.occurred_at, "received_at": record.received_at, "state": record.state,
-            "reason": record.reason, "reason_message": selectors.reason_message(record),
-            "capped": record.capped, "explanation": selectors.explanation(record),
-        }).data)
+        return Response(_event_status(record))
+
+
+def _event_status(record: ActionRecord) -> dict:
+    return s.PartnerEventStatusSerializer({
+        "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
+        "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
+        "occurred_at": record.occurred_at, "received_at": record.received_at, "state": record.state,
+        "reason": record.reason, "reason_message": selectors.reason_message(record),
+        "capped": record.capped, "explanation": selectors.explanation(record),
+    }).data
+
+
+class PartnerEventRetractView(PartnerView):
+    @extend_schema(tags=["partner"], summary="Retract an accepted record (reversed, or ended if not credited)",
+                   parameters=SIGNED, request=s.RetractRequestSerializer,
+                   responses={200: s.PartnerEventStatusSerializer, **errors(400, 401, 404, 409)})
+    def post(self, request, external_id):
+        body = s.RetractRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        action_retract(partner=self.partner, external_id=external_id, reason=body.validated_data["reason"])
+        record = selectors.partner_record(partner=self.partner, external_id=external_id)
+        assert record is not None  # just retracted
+        return Response(_event_status(record))
+
+
+class PartnerEventCorrectView(PartnerView):
+    @extend_schema(tags=["partner"], summary="Correct an accepted record's quantity (reversed, then credited again)",
+                   parameters=SIGNED, request=s.CorrectRequestSerializer,
+                   responses={200: s.PartnerEventStatusSerializer, **errors(400, 401, 404, 409)})
+    def post(self, request, external_id):
+        body = s.CorrectRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        action_correct_by_partner(partner=self.partner, external_id=external_id,
+                                  quantity=body.validated_data["quantity"], reason=body.validated_data["reason"])
+        record = selectors.partner_record(partner=self.partner, external_id=external_id)
+        assert record is not None  # just corrected
+        return Response(_event_status(record))
 
 
 CONTENT_TYPES = {

@@ -166,8 +166,9 @@ def plausibility_refusal(
     return "", {}
 
 
-KEPT_ON_REVERIFY = ("approved_on_review", "held_unlinked")
-"""Rules of an earlier verification that a new one keeps: the operator's decision and the hold."""
+KEPT_ON_REVERIFY = ("approved_on_review", "held_unlinked", "reversed_by_operator", "retracted_by_partner", "corrected")
+"""Rules of an earlier verification that a new one keeps: the operator's decision, the hold, and
+the corrections of the record's history (see ``earn.corrections``)."""
 
 
 def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMember],

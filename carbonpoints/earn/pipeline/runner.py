@@ -9,7 +9,7 @@ Two entrances share one crediting path:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -193,6 +193,22 @@ def batch_process(*, batch_id=None) -> int:
     """
     done = _run(batch_id=batch_id) if batch_id is not None else 0
     return done + _drain()
+
+
+def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
+    """One stored record decided again by the worker's rules (a corrected quantity): quantified,
+    verified, capped, credited and written back; its credit posted under ``idempotency_key``
+    (the batch's own key names the same action ids, so a new one is given)."""
+    records = store.records_lock([record_id])
+    now = timezone.now()
+    decided = _decide(records, Catalogue(), policy(now))
+    store.records_update(records, now)
+    store.usage_add(decided.usage)
+    store.carries_save(decided.credit.carries)
+    spec = _credit_spec(decided.credit)
+    if spec is not None:
+        transaction_post_many(specs=[replace(spec, idempotency_key=idempotency_key)])
+    return records[0]
 
 
 # --- periodic work ------------------------------------------------------------------------

@@ -410,6 +410,12 @@ def records_claim(*, batch_id, limit: int, partition: tuple[int, int] | None = N
     return [Record(**dict(zip(_CLAIMED, row, strict=True))) for row in rows]
 
 
+def records_lock(ids: list[int]) -> list[Record]:
+    """Lock and read these stored records, whatever their state (a correction decides one again)."""
+    rows = ActionRecord.objects.select_for_update().filter(pk__in=ids).order_by("id").values_list(*_CLAIMED)
+    return [Record(**dict(zip(_CLAIMED, row, strict=True))) for row in rows]
+
+
 PARTITION_LOCK = 0x45415243  # advisory lock class of the worker's partitions ("EARC")
 
 
