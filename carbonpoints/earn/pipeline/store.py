@@ -62,30 +62,8 @@ def _execute(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[
 # record of the partner for each key: one second per request, growing with the table.
 
 def links(records: Iterable[Record]) -> dict[tuple[int, str], LinkedMember]:
-    """The active links of the records' member ids, in one query.
-
-    PostgreSQL: a join of the member ids to the links' index, one lookup each. With ``= ANY`` of a
-    thousand member ids and statistics that lag behind a growing table, the planner scanned
-    every link of the partner instead (20 ms per request, growing with the partner).
-    """
-    members = {(r.partner_id, r.subject) for r in records}
-    if not members or not _postgresql():
-        return linked_members(members=members)
-    decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
-    linked = {}
-    partners, subjects = zip(*members, strict=True)
-    for partner_id, subject, account_id, scenes in _execute(
-        f"SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
-        f"FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
-        f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
-        f"    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
-        [pg_array(partners), pg_array(subjects)],
-    ):
-        actions = decoded.get(scenes)
-        if actions is None:
-            actions = decoded[scenes] = frozenset(_decode(scenes) or ())
-        linked[(partner_id, subject)] = LinkedMember(account_id, actions)
-    return linked
+    """The active links of the records' member ids, in one query (``selectors.linked_members``)."""
+    return linked_members(members={(r.partner_id, r.subject) for r in records})
 
 
 def citizens_lock(account_ids: Iterable[int]) -> None:
