@@ -130,6 +130,20 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
+def operator(db):
+    """A platform operator (staff, superuser), as the admin and the operator pages expect."""
+    from tests.factories import UserFactory
+
+    return UserFactory(role="operator", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def operator_client(client, operator) -> Client:
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
 def citizen(db):
     from tests.factories import CitizenFactory
 

@@ -4,15 +4,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import CitizenFactory, UserFactory
+from tests.factories import CitizenFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator_client(client):
-    client.force_login(UserFactory(role="operator", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.mark.parametrize(

@@ -10,21 +10,9 @@ from carbonpoints.audit.models import AuditEntry
 from carbonpoints.audit.services import audit_record
 from redemption.models import Merchant, Scenario
 from tests.earn.factories import partner_with_key
-from tests.factories import UserFactory
 from tests.spend.factories import MerchantFactory, ScenarioFactory, fill_pool
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(db):
-    return UserFactory(role="operator", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def operator_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def only_entry(**filters) -> AuditEntry:

@@ -15,7 +15,6 @@ from carbonpoints.earn.exceptions import AlreadyReversed
 from carbonpoints.earn.models import ActionRecord, CapUsage, CitizenCarry
 from carbonpoints.ledger.models import LedgerTransaction
 from carbonpoints.ledger.selectors import ledger_check
-from tests.factories import UserFactory
 from tests.spend.factories import ScenarioFactory
 
 from .factories import event
@@ -25,17 +24,6 @@ pytestmark = pytest.mark.django_db
 
 def account(client) -> dict:
     return client.get("/api/v1/me/account").json()
-
-
-@pytest.fixture
-def operator(db):
-    return UserFactory(role="operator", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def operator_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def retract(partner_client, external_id: str, reason: str | None = "sent twice by mistake"):
