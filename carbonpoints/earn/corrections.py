@@ -34,7 +34,7 @@ from .exceptions import (
 )
 from .models import ActionRecord, ActionState, Partner
 from .pipeline import runner, store
-from .pipeline.rules import MICRO
+from .pipeline.rules import MICRO, explain
 
 REVERSE_KIND = "earn_reversal"
 BY_OPERATOR = "reversed_by_operator"
@@ -104,11 +104,6 @@ CODES = (BY_OPERATOR, BY_PARTNER)
 def _times(record: ActionRecord, codes: tuple[str, ...]) -> int:
     """How often the record went through these corrections before (a corrected record may be again)."""
     return sum(1 for rule in (record.explanation or {}).get("rules", ()) if rule["code"] in codes)
-
-
-def _explained(record: ActionRecord, code: str, **figures: Any) -> None:
-    rules = [*(record.explanation or {}).get("rules", ()), {"code": code, **figures}]
-    record.explanation = {**(record.explanation or {}), "rules": rules}
 
 
 def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[str, Any]:
@@ -181,7 +176,7 @@ def action_reverse(*, record: ActionRecord, operator: AbstractBaseUser | None, r
     else:
         raise NotReversible(state=previous)
     record.state, record.reason, record.updated_at = ActionState.REVERSED, code, timezone.now()
-    _explained(record, code, reason=reason, **{k: v for k, v in figures.items()
+    explain(record, code, reason=reason, **{k: v for k, v in figures.items()
                                                if k in ("points_back", "carried_g")})
     record.save(update_fields=["state", "reason", "updated_at", "explanation", "points_settled"])
     audit_record(actor=operator, action=f"earn.{code}", obj=record,
@@ -201,7 +196,7 @@ def action_correct(*, record: ActionRecord, quantity: Decimal, operator: Abstrac
     code = BY_PARTNER if partner is not None else BY_OPERATOR
     reversed_ = action_reverse(record=record, operator=operator, reason=reason, code=code, partner=partner)
     before = reversed_.quantity
-    _explained(reversed_, "corrected", quantity=format(before.normalize(), "f"),
+    explain(reversed_, "corrected", quantity=format(before.normalize(), "f"),
                corrected_quantity=format(quantity.normalize(), "f"), reason=reason.strip())
     n = _times(reversed_, ("corrected",))
     ActionRecord.objects.filter(pk=reversed_.pk).update(

@@ -24,6 +24,7 @@ from .models import (
     PartnerKey,
     ReviewDecision,
 )
+from .pipeline.rules import explain
 from .signing import secret_encrypt
 
 
@@ -123,9 +124,7 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
                                   previous_state=record.state, reason=record.reason)
     record.review = decision
     record.updated_at = timezone.now()
-    rules = list(record.explanation.get("rules", []))
-    rules.append({"code": "approved_on_review" if approve else "rejected_on_review"})
-    record.explanation = {**record.explanation, "rules": rules}
+    explain(record, "approved_on_review" if approve else "rejected_on_review")
     if approve:
         record.state, record.reason = ActionState.QUANTIFIED, ""
     else:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.ledger.keys import AccountKey
@@ -87,9 +87,15 @@ class Policy:
     duplicate_tolerance: timedelta
 
 
-def _rule(record: Record, code: str, **figures: Any) -> None:
-    record.explanation = {**record.explanation,
-                          "rules": [*record.explanation.get("rules", ()), {"code": code, **figures}]}
+class Explained(Protocol):
+    explanation: dict[str, Any]
+
+
+def explain(record: Explained, code: str, **figures: Any) -> None:
+    """Add a rule to what explains a record ("why this many points"): a record in memory here,
+    or a stored one when an operator or a correction decides on it."""
+    explanation = record.explanation or {}
+    record.explanation = {**explanation, "rules": [*explanation.get("rules", ()), {"code": code, **figures}]}
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -118,7 +124,7 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
                 _reject(record, "self_report_not_allowed")
                 continue
             rate = methodology.self_reported_factor
-            _rule(record, "self_reported", rate=_dec(rate))
+            explain(record, "self_reported", rate=_dec(rate))
         record.methodology, record.methodology_id = methodology, methodology.pk
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
@@ -138,7 +144,7 @@ def _screened(record: Record) -> tuple[Methodology, int]:
 
 def _reject(record: Record, code: str, **figures: Any) -> None:
     record.state, record.reason = ActionState.REJECTED, code
-    _rule(record, code, **figures)
+    explain(record, code, **figures)
 
 
 # --- verify: one record at a time ---------------------------------------------------------
@@ -208,11 +214,11 @@ def _hold(record: Record, policy: Policy, reason: str) -> None:
     record.hold_until = record.hold_until or record.received_at + policy.hold
     if record.hold_until <= policy.now:
         record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
-        _rule(record, "link_window_passed")
+        explain(record, "link_window_passed")
         return
     record.state, record.reason = ActionState.UNLINKED, reason
     if not any(r["code"] == "held_unlinked" for r in record.explanation.get("rules", ())):
-        _rule(record, "held_unlinked", until=record.hold_until.isoformat())
+        explain(record, "held_unlinked", until=record.hold_until.isoformat())
 
 
 # --- verify: records against each other and the citizen's history --------------------------
@@ -227,7 +233,7 @@ def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, tup
         if n in overlapping and record.review != ActionRecord.Review.APPROVED:
             partner_id, external_id = overlapping[n]
             record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
-            _rule(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
+            explain(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
 
 
 UsageKey = tuple[int, str, date]
@@ -284,7 +290,7 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
             if counted > room:
                 counted = room
                 record.capped = True
-                _rule(record, code, cap=_dec(cap), used_before=_dec(used), unit=methodology.unit)
+                explain(record, code, cap=_dec(cap), used_before=_dec(used), unit=methodology.unit)
         day_used[day_key] += counted
         month_used[month_key] += counted
         added[day_key] += int(counted * MICRO)
@@ -296,7 +302,7 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
                 quantity=counted, baseline_g_per_unit=methodology.baseline_g_per_unit,
                 project_g_per_unit=methodology.project_g_per_unit,
             )
-            _rule(record, "partly_counted", counted_quantity=_dec(counted), quantity=_dec(record.quantity),
+            explain(record, "partly_counted", counted_quantity=_dec(counted), quantity=_dec(record.quantity),
                   credited_g=record.credited_g)
         record.state, record.reason = ActionState.VERIFIED, ("capped" if record.capped else "")
     return {key: micro for key, micro in added.items() if micro}
@@ -366,7 +372,7 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         record.points_settled = not settles
         record.points_available_at = policy.now + policy.settling if settles else policy.now
         if settles:
-            _rule(record, "settling_period", days=policy.settling.days)
+            explain(record, "settling_period", days=policy.settling.days)
         if grams == 0:
             continue
         outcome.records.append(record)
