@@ -40,6 +40,10 @@ RULE_TEXT = {
     "reversed_by_operator": _("An operator reversed this action: %(reason)s"),
     "retracted_by_partner": _("The partner retracted this action: %(reason)s"),
     "corrected": _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
+    "budget_throttled": _("The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
+                          "rate of %(factor)s."),
+    "awaiting_funding": _("Points owed: they wait until a sponsor's budget funds them."),
+    "funded": _("Points funded by %(sponsor)s."),
 }
 
 REASON_TEXT = {
@@ -128,7 +132,8 @@ def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None
 
 def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
                     occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
-    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology")
+    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology",
+                                                                               "budget__sponsor")
     if action:
         records = records.filter(action=action)
     if state:

@@ -170,6 +170,7 @@ class MyActionSerializer(ActionFieldsSerializer):
     partner = serializers.CharField()
     credited_g = serializers.IntegerField(allow_null=True)
     points = serializers.IntegerField(allow_null=True)
+    sponsor = serializers.CharField(allow_null=True, help_text="Who funded the points; null while they wait for funding.")
 
 
 class MyActionDetailSerializer(MyActionSerializer):
