@@ -122,13 +122,11 @@ class Point:
     deposited: int
 
 
-def runs_out_at(readings: list[Point], now: Point, window: timedelta = timedelta(days=7)) -> datetime | None:
-    """When the budget runs out at the trailing rate: what it paid out since the oldest reading of
-    the window (deposits aside), extrapolated. None while it pays nothing out."""
-    since = [r for r in readings if now.at - window <= r.at < now.at]
-    if not since:
+def runs_out_at(base: Point | None, now: Point) -> datetime | None:
+    """When the budget runs out at the trailing rate: what it paid out since ``base`` (an earlier
+    reading; deposits aside), extrapolated from ``now``. None while it pays nothing out."""
+    if base is None:
         return None
-    base = min(since, key=lambda r: r.at)
     paid_out = (now.deposited - base.deposited) - (now.balance - base.balance)
     elapsed = (now.at - base.at).total_seconds()
     if paid_out <= 0 or elapsed <= 0:

@@ -90,7 +90,7 @@ class BudgetRow:
             "points_deposited": self.deposited, "points_left": self.balance, "points_issued": self.issued,
             "yuan_paid": f"{self.yuan_fen / 100:.2f}",
             "yuan_per_point": None if self.yuan_per_point is None else str(self.yuan_per_point),
-            "level": self.level, "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
+            "level": str(self.level), "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
             "throttle": self.throttle, "throttle_factor": str(self.throttle_factor),
             "warn_below_percent": self.warn_below_percent, "throttle_below_percent": self.throttle_below_percent,
         }
@@ -100,11 +100,13 @@ FORECAST_WINDOW = timedelta(days=7)
 
 
 def forecast(budget: Budget, *, balance: int, deposited: int, now: datetime) -> datetime | None:
-    """When ``budget`` runs out at its trailing seven days' rate (from its readings)."""
-    readings = [Point(r.taken_at, r.balance, r.deposited) for r in
-                Reading.objects.filter(budget=budget, taken_at__gte=now - FORECAST_WINDOW, taken_at__lt=now)
-                .order_by("taken_at")[:1]]
-    return runs_out_at(readings, Point(now, balance, deposited), FORECAST_WINDOW)
+    """When ``budget`` runs out at its trailing rate: since its oldest reading of the last seven
+    days, or the latest before them when it has none since."""
+    readings = Reading.objects.filter(budget=budget)
+    base = (readings.filter(taken_at__gte=now - FORECAST_WINDOW, taken_at__lt=now).order_by("taken_at").first()
+            or readings.filter(taken_at__lt=now - FORECAST_WINDOW).order_by("-taken_at").first())
+    point = Point(base.taken_at, base.balance, base.deposited) if base else None
+    return runs_out_at(point, Point(now, balance, deposited))
 
 
 def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> list[BudgetRow]:

@@ -95,6 +95,15 @@ def explanation(record: ActionRecord) -> dict:
     }
 
 
+def points_status(record: ActionRecord) -> str | None:
+    """Where a credited record's points are: available, pending (settling) or awaiting_funding."""
+    if record.state != ActionState.CREDITED:
+        return None
+    if record.points_settled:
+        return "available"
+    return "awaiting_funding" if record.points_available_at is None else "pending"
+
+
 def batch_status(*, batch: Batch) -> dict:
     """Counts by state as processing goes on (one grouped query)."""
     counts = {state: 0 for state in ActionState.values}

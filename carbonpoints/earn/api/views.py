@@ -287,6 +287,7 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
         "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
         "points": record.points if record.state == ActionState.CREDITED else None,
         "sponsor": record.budget.sponsor.name if record.budget is not None else None,
+        "points_status": selectors.points_status(record),
     }
     if detail:
         data["explanation"] = selectors.explanation(record)
