@@ -30,8 +30,8 @@ class SponsorAdmin(admin.ModelAdmin):
 
 class DepositInline(admin.TabularInline):
     model = Deposit
-    fields = ["created_at", "points", "yuan_fen", "note", "made_by", "ledger_transaction"]
-    readonly_fields = fields
+    fields = ("created_at", "points", "yuan_fen", "note", "made_by", "ledger_transaction")
+    readonly_fields = ("created_at", "points", "yuan_fen", "note", "made_by", "ledger_transaction")
     extra = 0
     can_delete = False
 

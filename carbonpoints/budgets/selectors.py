@@ -38,10 +38,16 @@ def funding_in_force(now: datetime | None = None) -> list[BudgetState]:
     return [_state(budget) for budget in in_force(now)]
 
 
+def _ledger(budget: Budget) -> tuple[int, int]:
+    """Points left and points deposited, as ``budgets_with_balances`` annotated them."""
+    return getattr(budget, "ledger_balance", None) or 0, -(getattr(budget, "ledger_deposits", None) or 0)
+
+
 def _state(budget: Budget) -> BudgetState:
+    balance, deposited = _ledger(budget)
     return BudgetState(
         id=budget.pk, sponsor=budget.sponsor.name, actions=frozenset(budget.actions or ()), ends_at=budget.ends_at,
-        balance=budget.ledger_balance or 0, deposited=-(budget.ledger_deposits or 0),
+        balance=balance, deposited=deposited,
         warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
         throttle=budget.throttle, throttle_factor=budget.throttle_factor,
     )
@@ -116,7 +122,7 @@ def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> l
     fen = dict(Budget.objects.annotate(fen=Sum("deposits__yuan_fen")).values_list("pk", "fen"))
     rows = []
     for budget in budgets.order_by("-starts_at", "pk"):
-        balance, deposited = budget.ledger_balance or 0, -(budget.ledger_deposits or 0)
+        balance, deposited = _ledger(budget)
         paid = fen.get(budget.pk) or 0
         running = budget.starts_at <= now < budget.ends_at
         rows.append(BudgetRow(

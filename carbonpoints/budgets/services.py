@@ -59,7 +59,8 @@ def budget_deposit(*, budget: Budget, points: int, yuan_fen: int, operator: Abst
             reference=f"budget:{budget.pk}", memo=f"{budget}: deposit"[:255],
             metadata={"yuan_fen": yuan_fen, "note": note},
         )
-        deposit = Deposit.objects.create(budget=budget, points=points, yuan_fen=yuan_fen, note=note, made_by=operator,
+        deposit = Deposit.objects.create(budget=budget, points=points, yuan_fen=yuan_fen, note=note,
+                                         made_by_id=operator.pk if operator is not None else None,
                                          ledger_transaction=posted)
         _reading(budget)
         audit_record(actor=operator, action="budget.deposit", obj=budget,

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
-from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.audit.services import audit_record
+from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.services import Leg, ledger_accounts_get_or_create, transaction_post

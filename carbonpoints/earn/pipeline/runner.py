@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
-from carbonpoints.budgets.rules import Funding
+from carbonpoints.budgets.rules import Earn, Funding
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.services import (
     Leg,
@@ -278,6 +278,11 @@ def credits_fund(*, limit: int = CHUNK) -> int:
     raise AssertionError("unreachable")
 
 
+def _whole(points: int) -> Earn:
+    """A waiting credit's points, owed whole: no share and no remainder is decided again."""
+    return lambda _share: (points, 0)
+
+
 def _fund_once(limit: int) -> int:
     with transaction.atomic():
         waiting = store.awaiting_funding(limit)
@@ -287,8 +292,7 @@ def _fund_once(limit: int) -> int:
         funding = Funding(store.funding(now_policy.now))
         funded: list[tuple[Record, rules.BudgetState]] = []
         for record in waiting:
-            points = record.points or 0
-            choice = funding.choose(record.action, lambda _share, p=points: (p, 0), may_scale=False)
+            choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False)
             if choice.budget is not None:
                 funded.append((record, choice.budget))
         if not funded:
