@@ -53,11 +53,11 @@ class Budget(models.Model):
                     "A budget for named scenes funds them before a budget for every scene."),
     )
     warn_below_percent = models.PositiveSmallIntegerField(
-        _("warn below (% left)"), default=20, validators=[MaxValueValidator(100)],
+        _("warn below (percent left)"), default=20, validators=[MaxValueValidator(100)],
         help_text=_("Operators are warned once less than this share of the deposited points is left."),
     )
     throttle_below_percent = models.PositiveSmallIntegerField(
-        _("throttle below (% left)"), default=10, validators=[MaxValueValidator(100)],
+        _("throttle below (percent left)"), default=10, validators=[MaxValueValidator(100)],
         help_text=_("Below this share the throttle applies to new credits."),
     )
     throttle = models.CharField(_("throttle"), max_length=10, choices=Throttle.choices, default=Throttle.SCALE)
