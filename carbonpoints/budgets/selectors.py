@@ -106,11 +106,11 @@ FORECAST_WINDOW = timedelta(days=7)
 
 
 def forecast(budget: Budget, *, balance: int, deposited: int, now: datetime) -> datetime | None:
-    """When ``budget`` runs out at its trailing rate: since its oldest reading of the last seven
-    days, or the latest before them when it has none since."""
+    """When ``budget`` runs out at its trailing rate: over the last seven days (from the latest
+    reading at least that old), or since its first reading while it is younger."""
     readings = Reading.objects.filter(budget=budget)
-    base = (readings.filter(taken_at__gte=now - FORECAST_WINDOW, taken_at__lt=now).order_by("taken_at").first()
-            or readings.filter(taken_at__lt=now - FORECAST_WINDOW).order_by("-taken_at").first())
+    base = (readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at").first()
+            or readings.filter(taken_at__lt=now).order_by("taken_at").first())
     point = Point(base.taken_at, base.balance, base.deposited) if base else None
     return runs_out_at(point, Point(now, balance, deposited))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.models import Alert, Reading
@@ -66,6 +66,7 @@ def test_expiry_is_off_at_zero_months(settings, metro, linked_citizen_client):
     assert points(linked_citizen_client)["available"] == 58
 
 
+@translation.override("en")
 def test_the_watch_warns_once_per_level_and_emails_the_managers(settings, operator):
     settings.MANAGERS = [("Budget desk", "budgets@city.example.cn")]
     budget = funded_budget(points=1000, sponsor__name="City", warn_below_percent=50, throttle_below_percent=20)
