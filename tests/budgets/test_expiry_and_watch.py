@@ -156,3 +156,14 @@ def test_an_alert_row_is_shown_to_operators(operator_client):
 
     page = operator_client.get(reverse("admin:budgets_alert_changelist")).content.decode()
     assert Alert.objects.get().level == "exhausted" and "exhausted" in page
+
+
+def test_the_budgets_figures_take_two_queries_however_many_budgets(django_assert_num_queries):
+    from carbonpoints.budgets.selectors import budget_rows
+
+    for n in range(5):
+        budget = funded_budget(points=1000 + n, sponsor__name=f"Sponsor {n}")
+        _draw(budget, n + 1)
+    with django_assert_num_queries(2):
+        rows = budget_rows()
+    assert sorted(row.issued for row in rows if row.sponsor.startswith("Sponsor")) == [1, 2, 3, 4, 5]
