@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.audit.services import audit_record
 from carbonpoints.budgets import ledger_accounts as budget_ledger
+from carbonpoints.budgets.selectors import general_budget
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.services import Leg, ledger_accounts_get_or_create, transaction_post
@@ -99,6 +100,16 @@ def _grams_per_point(record: ActionRecord) -> int:
     return int(record.conversion_rule.grams_per_point)
 
 
+def _points_source(record: ActionRecord) -> AccountKey:
+    """Where a reversal gives points back: the record's budget, else the general budget in force,
+    else the issuance of the points of before budgets."""
+    budget_id = record.budget_id
+    if budget_id is None:
+        general = general_budget()
+        budget_id = general.pk if general is not None else None
+    return budget_ledger.BUDGET.of(budget_id) if budget_id is not None else earn_ledger.POINTS_ISSUANCE
+
+
 CODES = (BY_OPERATOR, BY_PARTNER)
 
 
@@ -117,13 +128,13 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     local = timezone.localtime(record.occurred_at)
     pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
                                        vintage_month=local.month)
-    # points go back where they came from: the budget that funded them (points of credits that
-    # waited for funding were never issued, so none of them come back)
+    # points go back where they came from: the budget that funded the record, else (a credit that
+    # waited, whose own points were never issued, and whose carry takes others) the general budget
     waited = record.budget_id is None and not record.points_settled and record.points_available_at is None
-    source = budget_ledger.BUDGET.of(record.budget_id) if record.budget_id else earn_ledger.POINTS_ISSUANCE
+    source = _points_source(record)
     keys: list[AccountKey] = [citizen_ledger.REDUCTION.of(owner), citizen_ledger.POINTS.of(owner),
                               citizen_ledger.POINTS_PENDING.of(owner), pool]
-    refs = ledger_accounts_get_or_create(keys=keys + ([source] if record.budget_id else []))
+    refs = ledger_accounts_get_or_create(keys=keys + ([source] if source != earn_ledger.POINTS_ISSUANCE else []))
     refs |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
     # lock every account of the posting in key order (as transaction_post does) before reading
     # the balances the split depends on, so a concurrent spend cannot change them in between
