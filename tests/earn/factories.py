@@ -45,3 +45,51 @@ def event(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+@dataclass
+class MetroMember:
+    """A metro partner and a citizen linked to it as member "m", whose rides go straight through
+    intake (no HTTP) and whom an operator may reverse: for properties that run many steps."""
+
+    partner: Partner
+    owner: int
+    """The citizen's carbon account id."""
+    operator: object
+
+    @classmethod
+    def open(cls) -> MetroMember:
+        from carbonpoints.earn.services import identity_link_create
+        from tests.factories import CitizenFactory, UserFactory
+
+        partner, _key, _secret = partner_create(name="Metro", actions=["metro_ride"])
+        citizen = CitizenFactory()
+        identity_link_create(account=citizen.carbon_account, partner=partner, subject="m", scenes=None, wording="ok")
+        return cls(partner=partner, owner=citizen.carbon_account.pk,
+                   operator=UserFactory(role="operator", is_staff=True))
+
+    def ride(self, n: int, km: int) -> None:
+        """Ride ``n`` of ``km``, a minute after ride n - 1, starting a day ago."""
+        import json
+
+        from carbonpoints.earn.intake import candidate_from_json, events_ingest
+        from carbonpoints.earn.models import Batch
+
+        at = timezone.now() - timedelta(days=1) + timedelta(minutes=n)
+        raw = json.dumps({"external_id": f"r{n}", "subject": "m", "action": "metro_ride", "quantity": km,
+                          "unit": "km", "occurred_at": at.isoformat()}).encode()
+        events_ingest(partner=self.partner, batch=Batch.objects.create(partner=self.partner),
+                      candidates=[candidate_from_json(raw)])
+
+    def reverse(self, nth: int) -> None:
+        """The operator reverses the citizen's record number ``nth`` (modulo how many there are)."""
+        from carbonpoints.earn.corrections import action_reverse
+        from carbonpoints.earn.exceptions import AlreadyReversed
+        from carbonpoints.earn.models import ActionRecord
+
+        records = list(ActionRecord.objects.filter(account_id=self.owner).order_by("id"))
+        if records:
+            try:
+                action_reverse(record=records[nth % len(records)], operator=self.operator, reason="test")
+            except AlreadyReversed:
+                pass

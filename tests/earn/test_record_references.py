@@ -27,6 +27,8 @@ def test_a_record_cannot_point_at_a_missing_citizen_or_methodology(metro, linked
                                              [10**12, record.pk])
     assert "refers to a missing" in _refused("UPDATE earn_actionrecord SET methodology_id = %s WHERE id = %s",
                                              [10**12, record.pk])
+    assert "refers to a missing budget" in _refused("UPDATE earn_actionrecord SET budget_id = %s WHERE id = %s",
+                                                    [10**12, record.pk])
     assert ActionRecord.objects.get().account_id == record.account_id
 
 
@@ -42,6 +44,7 @@ def test_what_records_point_at_cannot_be_deleted(metro, linked_citizen_client):
                                              [record.methodology_id])
     assert "retire them instead" in _refused("DELETE FROM methodologies_conversionrule WHERE id = %s",
                                              [record.conversion_rule_id])
+    assert "retire them instead" in _refused("DELETE FROM budgets_budget WHERE id = %s", [record.budget_id])
     assert Partner.objects.filter(pk=metro.partner.pk).exists() and Batch.objects.exists()
     assert Methodology.objects.filter(pk=record.methodology_id).exists() and ConversionRule.objects.exists()
 

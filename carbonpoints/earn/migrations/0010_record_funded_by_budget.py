@@ -9,47 +9,20 @@ import importlib
 import django.db.models.deletion
 from django.db import migrations, models
 
-FORWARD = """
-CREATE OR REPLACE FUNCTION earn_check_record_references() RETURNS trigger AS $$
-DECLARE
-    bad record;
-BEGIN
-    -- each distinct value once: a batch's thousand records name one partner, one batch, a few
-    -- methodologies and one conversion rule
-    SELECT 'partner' AS what, n.partner_id AS id INTO bad FROM (SELECT DISTINCT partner_id FROM new_records) n
-        WHERE NOT EXISTS (SELECT 1 FROM earn_partner p WHERE p.id = n.partner_id) LIMIT 1;
-    IF NOT FOUND THEN
-        SELECT 'batch' AS what, n.batch_id::text AS id INTO bad FROM (SELECT DISTINCT batch_id FROM new_records) n
-            WHERE NOT EXISTS (SELECT 1 FROM earn_batch b WHERE b.id = n.batch_id) LIMIT 1;
-    END IF;
-    IF NOT FOUND THEN
-        SELECT 'account' AS what, n.account_id AS id INTO bad
-            FROM (SELECT DISTINCT account_id FROM new_records WHERE account_id IS NOT NULL) n
-            WHERE NOT EXISTS (SELECT 1 FROM accounts_carbonaccount a WHERE a.id = n.account_id) LIMIT 1;
-    END IF;
-    IF NOT FOUND THEN
-        SELECT 'methodology' AS what, n.methodology_id AS id INTO bad
-            FROM (SELECT DISTINCT methodology_id FROM new_records WHERE methodology_id IS NOT NULL) n
-            WHERE NOT EXISTS (SELECT 1 FROM methodologies_methodology m WHERE m.id = n.methodology_id) LIMIT 1;
-    END IF;
-    IF NOT FOUND THEN
-        SELECT 'conversion rule' AS what, n.conversion_rule_id AS id INTO bad
-            FROM (SELECT DISTINCT conversion_rule_id FROM new_records WHERE conversion_rule_id IS NOT NULL) n
-            WHERE NOT EXISTS (SELECT 1 FROM methodologies_conversionrule c WHERE c.id = n.conversion_rule_id)
-            LIMIT 1;
-    END IF;
-    IF NOT FOUND THEN
+REFERENCES = importlib.import_module("carbonpoints.earn.migrations.0006_set_based_references")
+CHECK_0006 = REFERENCES.FORWARD.split("CREATE TRIGGER")[0]
+"""The function of 0006 that checks a statement's references."""
+
+RAISE = "    IF FOUND THEN\n        RAISE EXCEPTION"
+BUDGET_CHECK = """    IF NOT FOUND THEN
         SELECT 'budget' AS what, n.budget_id AS id INTO bad
             FROM (SELECT DISTINCT budget_id FROM new_records WHERE budget_id IS NOT NULL) n
             WHERE NOT EXISTS (SELECT 1 FROM budgets_budget b WHERE b.id = n.budget_id) LIMIT 1;
     END IF;
-    IF FOUND THEN
-        RAISE EXCEPTION 'an action record refers to a missing % (%)', bad.what, bad.id
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql;
+"""
+assert RAISE in CHECK_0006
 
+FORWARD = CHECK_0006.replace(RAISE, BUDGET_CHECK + RAISE) + """
 CREATE TRIGGER earn_budget_kept BEFORE DELETE ON budgets_budget
     FOR EACH ROW EXECUTE FUNCTION earn_refuse_delete();
 """
@@ -65,8 +38,7 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(BACKWARD, params=None)
-        references = importlib.import_module("carbonpoints.earn.migrations.0006_set_based_references")
-        schema_editor.execute(references.FORWARD.split("CREATE TRIGGER")[0], params=None)
+        schema_editor.execute(CHECK_0006, params=None)
 
 
 class Migration(migrations.Migration):
