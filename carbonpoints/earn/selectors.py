@@ -116,6 +116,7 @@ def batch_status(*, batch: Batch) -> dict:
         "rejected_at_intake": batch.rejected,
         "flagged": counts["flagged"],
         "expired": counts["expired"],
+        "reversed": counts["reversed"],
         "capped": capped,
         "complete": pending == 0 and (upload is None or upload.state in ("done", "failed")),
         "rejections": batch.rejections[:100],

@@ -212,3 +212,25 @@ def test_a_correction_needs_a_positive_quantity(metro, linked_citizen_client):
     assert correct(metro, "ride-1", "0").status_code == 400
     assert correct(metro, "ride-1", "1.1234567").status_code == 400
     assert ActionRecord.objects.get(external_id="ride-1").state == "credited"
+
+
+def test_a_batch_status_counts_its_reversed_and_retracted_records(metro, linked_citizen_client, operator):
+    answer = metro.send(event(external_id="ride-1", quantity="12.5"), event(external_id="ride-2", quantity="3"),
+                        event(external_id="ride-3", quantity="4"), event(external_id="held-1", subject="nobody"))
+    batch_id = answer.json()["batch_id"]
+    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    retract(metro, "ride-2")
+    retract(metro, "held-1")
+
+    status = metro.batch(batch_id)
+
+    assert status["reversed"] == 3, "reversed by an operator, retracted when credited or when held"
+    assert (status["credited"], status["unlinked"], status["received"]) == (1, 0, 4), "the old keys stay"
+    assert status["complete"] is True
+
+
+def test_the_schema_documents_the_reversed_count(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+
+    properties = schema["components"]["schemas"]["BatchStatus"]["properties"]
+    assert properties["reversed"]["type"] == "integer" and "expired" in properties and "flagged" in properties
