@@ -121,7 +121,8 @@ def reset_database() -> None:
 
 
 def open_city(citizens: int) -> dict[str, dict]:
-    """Partners (through the operator command), citizens with carbon accounts, and links."""
+    """Partners and the city's budget (through the operator commands), citizens with carbon
+    accounts, and links."""
     from django.core.management import call_command
     from django.db import transaction
 
@@ -135,6 +136,8 @@ def open_city(citizens: int) -> dict[str, dict]:
         out = io.StringIO()
         call_command("create_partner", "--name", name, "--actions", action, "--json", stdout=out)
         partners[name] = {**json.loads(out.getvalue()), "action": action}
+    call_command("create_budget", "--sponsor", "Bench City", "--name", "bench", "--points", str(10**12),
+                 "--yuan", str(10**10), stdout=io.StringIO())
     chunk = 20_000
     for start in range(0, citizens, chunk):
         with transaction.atomic():

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "carbonpoints.api",
     "accounts",
     "carbonpoints.methodologies",
+    "carbonpoints.budgets",
     "carbonpoints.earn",
     "redemption",
     "carbonpoints.evaluation",
@@ -305,6 +306,9 @@ CELERY_BEAT_SCHEDULE = {
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
     "methodologies-take-force": {"task": "methodologies.take_force", "schedule": 300.0},
     "claims-sweep-webhooks": {"task": "claims.sweep_webhooks", "schedule": 600.0},
+    "budgets-watch-hourly": {"task": "budgets.watch", "schedule": 3600.0},
+    "earn-fund-waiting": {"task": "earn.fund_waiting", "schedule": 600.0},
+    "budgets-expire-unused-points": {"task": "budgets.expire_points", "schedule": crontab(hour=3, minute=30)},
     "redemption-settle-recent-days": {
         "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
     },
@@ -313,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
 # Operators (issue 12): approvals and publication.
 METHODOLOGY_NOTICE_DAYS = env.int("METHODOLOGY_NOTICE_DAYS", default=7)
 """A methodology version is shown publicly as coming at least this long before it takes force."""
+
+# Sponsors' budgets fund every point issued (docs/operators-budgets.md).
+POINTS_EXPIRE_AFTER_MONTHS = env.int("POINTS_EXPIRE_AFTER_MONTHS", default=24)
+"""A citizen's points with no movement in or out for this many months expire and go back to the
+general budget (0: points never expire)."""
 
 # Claims for missing records.
 CLAIMS_EVIDENCE_MAX_BYTES = env.int("CLAIMS_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)

@@ -25,6 +25,7 @@ from accounts.ledger_accounts import POINTS
 from accounts.models import CarbonAccount, Role, User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.budgets import selectors as budget_selectors
 from carbonpoints.bulk import insert_parts
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction, Posting
@@ -616,10 +617,9 @@ def checkout_reverse(*, staff: MerchantStaff, checkout_id: int) -> Checkout:
 
 
 def settlement_rate() -> tuple[Decimal, str]:
-    """The published rate (yuan per point) merchants are settled at, and who publishes it.
-
-    Points no sponsor funded are settled at the platform's published rate (a setting)."""
-    return settings.REDEMPTION_SETTLEMENT_YUAN_PER_POINT, "platform"
+    """The published rate (yuan per point) merchants are settled at, and who publishes it: the
+    city's general budget (money paid in over points deposited), else the platform's setting."""
+    return budget_selectors.settlement_rate()
 
 
 def settlement_amount_fen(*, points: int, rate: Decimal) -> int:

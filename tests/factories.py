@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 
 from accounts.models import Role, User
@@ -35,3 +37,39 @@ class LedgerAccountFactory(factory.django.DjangoModelFactory):
 class SourceAccountFactory(LedgerAccountFactory):
     kind = "test_issuance"
     allow_negative = True
+
+
+class SponsorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "budgets.Sponsor"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Sponsor {n}")
+
+
+class BudgetFactory(factory.django.DjangoModelFactory):
+    """A budget in force from a year ago to a year ahead, for every scene, with nothing deposited."""
+
+    class Meta:
+        model = "budgets.Budget"
+
+    sponsor = factory.SubFactory(SponsorFactory)
+    name = factory.Sequence(lambda n: f"Budget {n}")
+    starts_at = factory.LazyFunction(lambda: _now() - timedelta(days=365))
+    ends_at = factory.LazyFunction(lambda: _now() + timedelta(days=365))
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def funded_budget(*, points: int = 10**9, yuan_fen: int | None = None, **fields):
+    """A budget in force with ``points`` deposited (at 0.01 CNY a point unless ``yuan_fen`` says)."""
+    from carbonpoints.budgets.services import budget_deposit
+
+    budget = BudgetFactory(**fields)
+    budget_deposit(budget=budget, points=points, yuan_fen=points if yuan_fen is None else yuan_fen, operator=None,
+                   note="test funding")
+    return budget

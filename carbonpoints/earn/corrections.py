@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.audit.services import audit_record
+from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.services import Leg, ledger_accounts_get_or_create, transaction_post
@@ -116,9 +117,13 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     local = timezone.localtime(record.occurred_at)
     pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
                                        vintage_month=local.month)
+    # points go back where they came from: the budget that funded them (points of credits that
+    # waited for funding were never issued, so none of them come back)
+    waited = record.budget_id is None and not record.points_settled and record.points_available_at is None
+    source = budget_ledger.BUDGET.of(record.budget_id) if record.budget_id else earn_ledger.POINTS_ISSUANCE
     keys: list[AccountKey] = [citizen_ledger.REDUCTION.of(owner), citizen_ledger.POINTS.of(owner),
                               citizen_ledger.POINTS_PENDING.of(owner), pool]
-    refs = ledger_accounts_get_or_create(keys=keys)
+    refs = ledger_accounts_get_or_create(keys=keys + ([source] if record.budget_id else []))
     refs |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
     # lock every account of the posting in key order (as transaction_post does) before reading
     # the balances the split depends on, so a concurrent spend cannot change them in between
@@ -130,12 +135,13 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     if grams and locked[pool].balance < grams:
         raise ClaimRetired(pool=pool.kind, vintage=pool.owner_id, needed_g=grams, held_g=locked[pool].balance)
     original = credit_transaction_of(record) if grams else None
+    from_pending = 0 if waited else split.from_pending
     moves = [
         (citizen_ledger.REDUCTION.of(owner), -grams), (earn_ledger.GRAMS_ISSUANCE, grams),
         (pool, -grams), (earn_ledger.CLAIM_ISSUANCE, grams),
         (citizen_ledger.POINTS.of(owner), -split.from_available),
-        (citizen_ledger.POINTS_PENDING.of(owner), -split.from_pending),
-        (earn_ledger.POINTS_ISSUANCE, split.from_available + split.from_pending),
+        (citizen_ledger.POINTS_PENDING.of(owner), -from_pending),
+        (source, split.from_available + from_pending),
     ]
     legs = [Leg(locked[key], amount) for key, amount in moves if amount]
     posted = None
@@ -150,7 +156,7 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
     if record.counted_quantity:
         store.usage_add({(owner, record.action, local.date()): -int(record.counted_quantity * MICRO)})
     record.points_settled = True  # nothing left pending to settle
-    return {"grams": grams, "points_back": split.from_available + split.from_pending,
+    return {"grams": grams, "points_back": split.from_available + from_pending,
             "carried_g": split.carry_change_g, "transaction_id": posted.pk if posted else None,
             "corrects": original.pk if original else None}
 

@@ -164,6 +164,10 @@ class ActionRecord(models.Model):
     points = models.BigIntegerField(_("points"), null=True, blank=True)
     points_available_at = models.DateTimeField(_("points available at"), null=True, blank=True)
     points_settled = models.BooleanField(_("points settled"), default=True)
+    budget = models.ForeignKey("budgets.Budget", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("funded by"), db_constraint=False, db_index=False,
+                               help_text=_("The sponsor's budget the points were drawn on; empty while they "
+                                           "wait for funding."))
     hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)

@@ -43,6 +43,10 @@ RULE_TEXT = {
     "reversed_by_operator": _("An operator reversed this action: %(reason)s"),
     "retracted_by_partner": _("The partner retracted this action: %(reason)s"),
     "corrected": _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
+    "budget_throttled": _("The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
+                          "rate of %(factor)s."),
+    "awaiting_funding": _("Points owed: they wait until a sponsor's budget funds them."),
+    "funded": _("Points funded by %(sponsor)s."),
 }
 
 REASON_TEXT = {
@@ -95,6 +99,15 @@ def explanation(record: ActionRecord) -> dict:
     }
 
 
+def points_status(record: ActionRecord) -> str | None:
+    """Where a credited record's points are: available, pending (settling) or awaiting_funding."""
+    if record.state != ActionState.CREDITED:
+        return None
+    if record.points_settled:
+        return "available"
+    return "awaiting_funding" if record.points_available_at is None else "pending"
+
+
 def batch_status(*, batch: Batch) -> dict:
     """Counts by state as processing goes on (one grouped query)."""
     counts = {state: 0 for state in ActionState.values}
@@ -133,7 +146,8 @@ def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None
 
 def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
                     occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
-    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology")
+    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology",
+                                                                               "budget__sponsor")
     if action:
         records = records.filter(action=action)
     if state:

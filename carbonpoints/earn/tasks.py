@@ -52,6 +52,15 @@ def expire_unlinked() -> int:
     return pipeline.unlinked_expire()
 
 
+@shared_task(name="earn.fund_waiting")
+def fund_waiting() -> int:
+    """Credits that waited for a sponsor's budget, funded as far as the budgets allow."""
+    total = 0
+    while done := pipeline.credits_fund():
+        total += done
+    return total
+
+
 @shared_task(name="earn.settle_points")
 def settle_points() -> int:
     total = 0

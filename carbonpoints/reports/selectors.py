@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.db.models import Count, Q, Sum, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncMonth
@@ -20,6 +18,7 @@ from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
+from carbonpoints.budgets.selectors import budget_rows
 from carbonpoints.claims.selectors import claims_overdue
 from carbonpoints.earn.models import ActionRecord, ActionState, IdentityLink
 from carbonpoints.ledger.models import LedgerAccount
@@ -99,15 +98,10 @@ def ledger_figures() -> dict[str, int]:
     return result
 
 
-def sponsor_budgets() -> list[dict[str, Any]]:
-    """The hook for sponsor budgets (issue 12's budgets half): each budget's figures when a
-    ``budgets.Budget`` model with a ``dashboard_row()`` exists; none until then."""
-    model_label = getattr(settings, "REPORTS_BUDGET_MODEL", "budgets.Budget")
-    try:
-        model = apps.get_model(model_label)
-    except (LookupError, ValueError):
-        return []
-    return [budget.dashboard_row() for budget in model.objects.all() if hasattr(budget, "dashboard_row")]
+def sponsor_budgets(now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each sponsor's budget: deposited, issued and left (from the ledger), its level and when it
+    runs out at the trailing rate."""
+    return [row.as_json() for row in budget_rows(now=now)]
 
 
 def city_report(now: datetime | None = None) -> dict[str, Any]:
@@ -115,7 +109,7 @@ def city_report(now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     return {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now), "city": city_figures(),
             "participation": participation_figures(now), "ledger": ledger_figures(),
-            "sponsor_budgets": sponsor_budgets()}
+            "sponsor_budgets": sponsor_budgets(now)}
 
 
 def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
@@ -133,4 +127,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
         rows.append(("participation", name, "", value))
     for name, value in report["ledger"].items():
         rows.append(("ledger", name, "", value))
+    for budget in report["sponsor_budgets"]:
+        for name in ("points_deposited", "points_issued", "points_left"):
+            rows.append(("budgets", name, f"{budget['sponsor']}/{budget['budget']}", budget[name]))
     return rows

@@ -17,6 +17,13 @@ def _chart(rows: list[dict], key: str, label: str) -> dict:
             "label": label, "unit": "kg CO2e"}
 
 
+def _budget_chart(budgets: list[dict]) -> dict:
+    return {"labels": [f"{b['sponsor']} · {b['budget']}" for b in budgets],
+            "values": [round(100 * b["points_left"] / b["points_deposited"], 1) if b["points_deposited"] else 0
+                       for b in budgets],
+            "label": _("Budget left"), "unit": "%"}
+
+
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     report = city_report()
@@ -27,7 +34,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chart-partner": _chart(city["reductions_by_partner"], "partner", _("Reductions by partner")),
         "chart-district": _chart(city["reductions_by_district"], "district", _("Reductions by district")),
     }
-    return render(request, "reports/dashboard.html", {"report": report, "charts": charts})
+    budget_chart = _budget_chart(report["sponsor_budgets"])
+    return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart})
 
 
 def open_data_json(request: HttpRequest) -> JsonResponse:

@@ -73,6 +73,18 @@ def _catalogue(db):
         Methodology.objects.update(status=Methodology.Status.IN_FORCE)  # as 0003_approval_workflow leaves it
 
 
+@pytest.fixture(autouse=True)
+def _city_budget(request, db):
+    """The city's budget that funds the points, as on every running platform; a test marked
+    ``unfunded`` starts without one."""
+    from carbonpoints.budgets.models import Budget
+    from tests.factories import funded_budget
+
+    if request.node.get_closest_marker("unfunded") or Budget.objects.filter(sponsor__name="Test City").exists():
+        return None
+    return funded_budget(sponsor__name="Test City", name="city budget")
+
+
 @pytest.fixture
 def metro(db, django_capture_on_commit_callbacks) -> PartnerClient:
     return PartnerClient(partner_with_key(name="Metro", actions=["metro_ride", "bus_ride"]),

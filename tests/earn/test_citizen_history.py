@@ -12,7 +12,7 @@ from .factories import event
 pytestmark = pytest.mark.django_db
 
 
-def test_an_action_explains_why_it_earned_this_many_points(metro, linked_citizen_client):
+def test_an_action_explains_why_it_earned_this_many_points(metro, linked_citizen_client, _city_budget):
     metro.send(event(external_id="why", quantity="12.5"))
     action_id = linked_citizen_client.get("/api/v1/me/actions").json()["results"][0]["id"]
 
@@ -25,7 +25,9 @@ def test_an_action_explains_why_it_earned_this_many_points(metro, linked_citizen
     assert "深圳" in why["methodology"]["source"] and why["methodology"]["basis"] == "published"
     assert (why["quantity"], why["raw_reduction_g"], why["credited_g"]) == ("12.5", 584, 584)
     assert why["conversion"] == {"grams_per_point": 10, "carried_in_g": 0, "carried_out_g": 4, "points": 58,
-                                 "points_status": "available"}
+                                 "points_status": "available", "sponsor": "Test City",
+                                 "budget_id": _city_budget.pk}
+    assert detail["sponsor"] == "Test City"
 
 
 def test_actions_are_paginated_and_filtered_by_time_type_and_state(metro, linked_citizen_client):

@@ -14,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts import ledger_accounts as citizen_ledger
+from carbonpoints.budgets import ledger_accounts as budget_ledger
+from carbonpoints.budgets.rules import BudgetState, Funding
 from carbonpoints.earn import ledger_accounts as earn_ledger
 from carbonpoints.earn.pipeline import rules
 from carbonpoints.earn.pipeline.rules import LinkedMember, Policy, Record
@@ -33,19 +35,25 @@ POLICY = Policy(now=NOW, tz=SHANGHAI, clock_skew=timedelta(minutes=5), backfill=
 LINKS = {(7, "m-1"): LinkedMember(account_id=100, actions=frozenset({"metro_ride"}))}
 
 
+def city(balance: int = 10**9) -> Funding:
+    """The city's budget in force, with ``balance`` points left of 10⁹ deposited."""
+    return Funding([BudgetState(id=1, sponsor="City", actions=frozenset(), ends_at=NOW + timedelta(days=300),
+                                balance=balance, deposited=10**9)])
+
+
 def ride(km: str = "10", subject: str = "m-1", hours_ago: float = 2, **fields) -> Record:
     at = NOW - timedelta(hours=hours_ago)
     return Record(partner_id=7, external_id=f"e-{subject}-{km}-{hours_ago}", subject=subject, action="metro_ride",
                   quantity=Decimal(km), unit="km", occurred_at=at, ends_at=at, received_at=NOW, **fields)
 
 
-def decided(*records: Record, usage=None, carried=None, policy: Policy = POLICY):
+def decided(*records: Record, usage=None, carried=None, policy: Policy = POLICY, funding: Funding | None = None):
     """Run every rule in the order the runner does, with the context given."""
     rules.quantify(records, CATALOGUE)
     candidates = rules.screen(records, LINKS, policy)
     added = rules.apply_caps(candidates, usage or {}, policy.tz)
     verified = [r for r in candidates if r.state == "verified"]
-    return added, rules.credit(verified, carried or {}, CATALOGUE.rules, policy)
+    return added, rules.credit(verified, carried or {}, CATALOGUE.rules, funding or city(), policy)
 
 
 def test_a_ride_is_quantified_half_even_and_credited_with_its_carry():
@@ -55,7 +63,9 @@ def test_a_ride_is_quantified_half_even_and_credited_with_its_carry():
     assert (record.state, record.reduction_g, record.credited_g) == ("credited", 584, 584)
     assert record.points == 59 and credit.carries == {100: 1}   # (584 + 7) = 59 × 10 + 1
     assert record.explanation["conversion"] == {"grams_per_point": 10, "carried_in_g": 7, "carried_out_g": 1,
-                                                "points": 59, "points_status": "available"}
+                                                "points": 59, "points_status": "available", "sponsor": "City",
+                                                "budget_id": 1}
+    assert record.budget_id == 1 and dict(credit.points_by_budget) == {1: 59}
 
 
 def test_without_a_link_a_record_is_held_and_after_the_window_it_expires():
@@ -135,6 +145,7 @@ def test_the_batch_transaction_balances_and_names_its_actions():
     _added, credit = decided(a, b)
     a.id, b.id = 11, 12
     accounts = {key: _Account(key) for key in [*credit.account_keys(), *earn_ledger.SOURCES]}
+    assert budget_ledger.BUDGET.of(1) in credit.account_keys()
 
     spec = rules.credit_transaction(credit, accounts)
 
@@ -144,6 +155,7 @@ def test_the_batch_transaction_balances_and_names_its_actions():
     assert by_account[citizen_ledger.pool_account(methodology_code="metro_ride", vintage_year=2026,
                                                   vintage_month=11)] == 1401
     assert by_account[earn_ledger.GRAMS_ISSUANCE] == by_account[earn_ledger.CLAIM_ISSUANCE] == -1401
+    assert by_account[budget_ledger.BUDGET.of(1)] == -140 and earn_ledger.POINTS_ISSUANCE not in by_account
     for unit in ("g", "pt"):
         assert sum(leg.amount for leg in spec.legs if leg.account.key.unit == unit) == 0
     assert spec.metadata == {"action_ids": [11, 12]} and spec.reference == "actions:11-12"
@@ -163,7 +175,7 @@ def test_no_gram_is_lost_to_rounding_however_rides_add_up(grams, carried_in):
         record.state, record.account_id, record.credited_g, record.methodology = "verified", 100, g, METRO
         records.append(record)
 
-    credit = rules.credit(records, {100: carried_in}, [TEN_G], POLICY)
+    credit = rules.credit(records, {100: carried_in}, [TEN_G], city(), POLICY)
 
     carried_out = credit.carries.get(100, carried_in)
     assert sum(r.points for r in records) * 10 + carried_out == sum(grams) + carried_in

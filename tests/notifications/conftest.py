@@ -1,3 +1,3 @@
 """The earn side's fixtures (signed partner, linked citizen), shared with the PIPL tests."""
 
-from tests.earn.conftest import _catalogue, link, linked_citizen_client, metro  # noqa: F401
+from tests.earn.conftest import _catalogue, _city_budget, link, linked_citizen_client, metro  # noqa: F401

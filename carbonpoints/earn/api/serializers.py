@@ -172,6 +172,10 @@ class MyActionSerializer(ActionFieldsSerializer):
     partner = serializers.CharField()
     credited_g = serializers.IntegerField(allow_null=True)
     points = serializers.IntegerField(allow_null=True)
+    sponsor = serializers.CharField(allow_null=True, help_text="Who funded the points; null while they wait for funding.")
+    points_status = serializers.ChoiceField(
+        choices=["available", "pending", "awaiting_funding"], allow_null=True,
+        help_text="available; pending (settling period); awaiting_funding (owed until a sponsor's budget funds them).")
 
 
 class MyActionDetailSerializer(MyActionSerializer):

@@ -286,6 +286,8 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
         "reason_message": selectors.reason_message(record), "capped": record.capped,
         "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
         "points": record.points if record.state == ActionState.CREDITED else None,
+        "sponsor": record.budget.sponsor.name if record.budget is not None else None,
+        "points_status": selectors.points_status(record),
     }
     if detail:
         data["explanation"] = selectors.explanation(record)
@@ -315,7 +317,8 @@ class MyActionView(APIView):
                    responses={200: s.MyActionDetailSerializer, **errors(403, 404)})
     def get(self, request, action_id):
         account = request.user.carbon_account
-        record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology"), pk=action_id, account=account)
+        record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology", "budget__sponsor"),
+                                   pk=action_id, account=account)
         return Response(s.MyActionDetailSerializer(_my_action(record, detail=True)).data)
 
 

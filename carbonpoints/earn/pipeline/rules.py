@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple, Protocol
 
 from accounts import ledger_accounts as citizen_ledger
-from carbonpoints.ledger.keys import AccountKey
+from carbonpoints.budgets import ledger_accounts as budget_ledger
+from carbonpoints.budgets.rules import BudgetState, Funding
+from carbonpoints.ledger.keys import AccountKey, AccountKind
 from carbonpoints.ledger.services import Leg, TransactionSpec
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 from carbonpoints.methodologies.quantify import points_for, reduction_g
@@ -69,6 +71,7 @@ class Record:
     points: int | None = None
     points_available_at: datetime | None = None
     points_settled: bool = True
+    budget_id: int | None = None
     hold_until: datetime | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
     credited_at: datetime | None = None
@@ -339,6 +342,8 @@ class Credit:
     grams_by_owner: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     points_by_owner: dict[tuple[int, bool], int] = field(default_factory=lambda: defaultdict(int))
     grams_by_pool: dict[AccountKey, int] = field(default_factory=lambda: defaultdict(int))
+    points_by_budget: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    """What each sponsor's budget funds of the batch's points."""
     carries: dict[int, int] = field(default_factory=dict)
     """Each citizen's carried remainder after the batch, where it changed."""
     records: list[Record] = field(default_factory=list)
@@ -347,11 +352,13 @@ class Credit:
     def account_keys(self) -> list[AccountKey]:
         """The citizens' and pools' accounts the transaction moves (the sources are the platform's)."""
         keys = [citizen_ledger.REDUCTION.of(owner) for owner in self.grams_by_owner]
-        keys += [_points_kind(pending).of(owner) for owner, pending in self.points_by_owner]
+        keys += [points_kind(pending).of(owner) for owner, pending in self.points_by_owner]
+        keys += [budget_ledger.BUDGET.of(budget_id) for budget_id in self.points_by_budget]
         return keys + list(self.grams_by_pool)
 
 
-def _points_kind(pending: bool):
+def points_kind(pending: bool) -> AccountKind:
+    """The citizen's account new points go to: pending during a settling period, else available."""
     return citizen_ledger.POINTS_PENDING if pending else citizen_ledger.POINTS
 
 
@@ -359,12 +366,15 @@ class NoConversionRule(RuntimeError):
     """No conversion rule is in force: an operator must add one before anything is credited."""
 
 
-def credit(verified: list[Record], carried: Mapping[int, int], rules: list[ConversionRule],
+def credit(verified: list[Record], carried: Mapping[int, int], rules: list[ConversionRule], funding: Funding,
            policy: Policy) -> Credit:
-    """Verified → credited: points from the grams plus the citizen's carried remainder.
+    """Verified → credited: points from the grams plus the citizen's carried remainder, funded by
+    a sponsor's budget.
 
     Records are taken in the order they happened, each at the conversion rule in force then. The
-    grams' claim passes to the pool of the action's methodology and month (vintage).
+    grams' claim passes to the pool of the action's methodology and month (vintage). The points
+    are drawn on the budget ``funding`` chooses; a throttled budget scales them by its published
+    factor, and points no budget can fund now wait for funding (never issued unfunded).
     """
     outcome = Credit()
     carry = dict(carried)
@@ -377,20 +387,36 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         grams = record.credited_g
         assert grams is not None, "verified records have their grams"
         before = carry.get(owner, 0)
-        points, remainder = points_for(grams=grams, carried_g=before, grams_per_point=rule.grams_per_point)
-        settles = pending and points > 0
+
+        def earn(share: Decimal, grams: int = grams, before: int = before,
+                 gpp: int = rule.grams_per_point) -> tuple[int, int]:
+            counted = grams if share == 1 else int((grams * share).to_integral_value(ROUND_HALF_EVEN))
+            return points_for(grams=counted, carried_g=before, grams_per_point=gpp)
+
+        choice = funding.choose(record.action, earn) if grams else None
+        points, remainder = (choice.points, choice.remainder_g) if choice else earn(Decimal(1))
+        budget = choice.budget if choice and points else None
+        waits = bool(choice and choice.waits and points)
+        settles = pending and points > 0 and not waits
         record.explanation = {**record.explanation, "conversion": {
             "grams_per_point": rule.grams_per_point, "carried_in_g": before, "carried_out_g": remainder,
-            "points": points, "points_status": "pending" if settles else "available",
+            "points": points, "points_status": "awaiting_funding" if waits else "pending" if settles else "available",
+            **({"sponsor": budget.sponsor, "budget_id": budget.id} if budget else {}),
         }}
         carry[owner] = remainder
         record.conversion_rule_id = rule.pk
         record.points = points
+        record.budget_id = budget.id if budget else None
         record.state, record.credited_at = ActionState.CREDITED, policy.now
-        record.points_settled = not settles
-        record.points_available_at = policy.now + policy.settling if settles else policy.now
+        record.points_settled = not (settles or waits)
+        record.points_available_at = None if waits else policy.now + policy.settling if settles else policy.now
         if settles:
             explain(record, "settling_period", days=policy.settling.days)
+        if choice and choice.factor != 1:
+            explain(record, "budget_throttled", factor=_dec(choice.factor), sponsor=budget.sponsor if budget else "")
+        if waits:
+            assert choice is not None
+            explain(record, "awaiting_funding", because=choice.waits)
         if grams == 0:
             continue
         outcome.records.append(record)
@@ -399,10 +425,23 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
                                            vintage_month=local.month)
         outcome.grams_by_pool[pool] += grams
-        if points:
+        if budget is not None:
             outcome.points_by_owner[(owner, settles)] += points
+            outcome.points_by_budget[budget.id] += points
     outcome.carries = {owner: grams for owner, grams in carry.items() if grams != carried.get(owner, 0)}
     return outcome
+
+
+def funded(record: Record, budget: BudgetState, policy: Policy) -> None:
+    """A credit that waited for funding is funded by ``budget`` now: its points settle from now on."""
+    settles = policy.settling > timedelta(0)
+    record.budget_id = budget.id
+    record.points_settled = not settles
+    record.points_available_at = policy.now + policy.settling if settles else policy.now
+    conversion = {**record.explanation.get("conversion", {}), "sponsor": budget.sponsor, "budget_id": budget.id,
+                  "points_status": "pending" if settles else "available"}
+    record.explanation = {**record.explanation, "conversion": conversion}
+    explain(record, "funded", sponsor=budget.sponsor, at=policy.now.isoformat())
 
 
 def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None:
@@ -414,19 +453,18 @@ def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None
 
 def credit_transaction(outcome: Credit, accounts: Mapping[tuple[str, int, str], Any]) -> TransactionSpec | None:
     """The batch's one balanced ledger transaction: each citizen's grams and points (summed over
-    the batch), each pool's claim, and the three issuance legs they come from. Its metadata lists
+    the batch), each pool's claim, the two issuance legs of the grams and the budgets that fund
+    the points. Its metadata lists
     the actions, so every gram traces back; its idempotency key is derived from them."""
     if not outcome.records:
         return None
     total_g = sum(outcome.grams_by_owner.values())
-    total_points = sum(outcome.points_by_owner.values())
     legs = [Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g), Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g)]
     legs += [Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g) for owner, g in outcome.grams_by_owner.items()]
     legs += [Leg(accounts[pool], g) for pool, g in outcome.grams_by_pool.items()]
-    if total_points:
-        legs.append(Leg(accounts[earn_ledger.POINTS_ISSUANCE], -total_points))
-        legs += [Leg(accounts[_points_kind(pending).of(owner)], p)
-                 for (owner, pending), p in outcome.points_by_owner.items()]
+    legs += [Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -p) for budget_id, p in outcome.points_by_budget.items() if p]
+    legs += [Leg(accounts[points_kind(pending).of(owner)], p)
+             for (owner, pending), p in outcome.points_by_owner.items() if p]
     ids = sorted(record.id for record in outcome.records if record.id is not None)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
     return TransactionSpec(

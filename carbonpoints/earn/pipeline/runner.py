@@ -17,6 +17,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
+from carbonpoints.budgets import ledger_accounts as budget_ledger
+from carbonpoints.budgets.rules import Earn, Funding
+from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.services import (
     Leg,
     TransactionSpec,
@@ -74,20 +77,33 @@ def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
     usage = rules.apply_caps(counted, store.usage(rules.usage_windows(counted, now_policy.tz)), now_policy.tz)
     verified = [r for r in counted if r.state == ActionState.VERIFIED]
     carried = store.carries(r.account_id for r in verified if r.account_id is not None)
-    credit = rules.credit(verified, carried, catalogue.rules, now_policy)
+    funding = Funding(store.funding(now_policy.now)) if verified else Funding([])
+    credit = rules.credit(verified, carried, catalogue.rules, funding, now_policy)
     return Decided(usage=usage, credit=credit)
 
 
-def _post(decided: Decided) -> None:
+def _post(decided: Decided, idempotency_key: str | None = None) -> None:
     """The counters, the carried remainders and the one ledger transaction of what was decided.
 
-    The ledger goes last: the issuance accounts are hot rows, held only until commit.
+    The ledger goes last: the issuance and budget accounts are hot rows, held only until commit.
     """
     store.usage_add(decided.usage)
     store.carries_save(decided.credit.carries)
     spec = _credit_spec(decided.credit)
     if spec is not None:
-        transaction_post_many(specs=[spec])
+        _budget_post([spec if idempotency_key is None else replace(spec, idempotency_key=idempotency_key)])
+
+
+def _budget_post(specs: list[TransactionSpec]) -> None:
+    """Post transactions that draw on budgets. The budgets' balances were read without a lock when
+    the rules chose them; if a concurrent batch drew one down first, the ledger refuses the
+    overdraft and the caller decides again from fresh balances (``store.Raced``)."""
+    try:
+        transaction_post_many(specs=specs)
+    except InsufficientBalance as refused:
+        if getattr(refused.account, "kind", "") == budget_ledger.BUDGET.kind:
+            raise store.Raced() from refused
+        raise
 
 
 def _credit_spec(credit: Credit) -> TransactionSpec | None:
@@ -142,7 +158,18 @@ def _chunk_size() -> int:
 
 
 def _process_chunk(*, batch_id, partition: tuple[int, int] | None = None) -> int:
-    """One chunk of pending records, in one database transaction: claimed, decided, written."""
+    """One chunk of pending records, in one database transaction: claimed, decided, written;
+    decided again when a budget was drawn down meanwhile."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _chunk_once(batch_id=batch_id, partition=partition)
+        except store.Raced:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _chunk_once(*, batch_id, partition: tuple[int, int] | None) -> int:
     with transaction.atomic():
         store.worker_transaction_setup()
         records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
@@ -199,16 +226,19 @@ def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
     """One stored record decided again by the worker's rules (a corrected quantity): quantified,
     verified, capped, credited and written back; its credit posted under ``idempotency_key``
     (the batch's own key names the same action ids, so a new one is given)."""
-    records = store.records_lock([record_id])
-    now = timezone.now()
-    decided = _decide(records, Catalogue(), policy(now))
-    store.records_update(records, now)
-    store.usage_add(decided.usage)
-    store.carries_save(decided.credit.carries)
-    spec = _credit_spec(decided.credit)
-    if spec is not None:
-        transaction_post_many(specs=[replace(spec, idempotency_key=idempotency_key)])
-    return records[0]
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                records = store.records_lock([record_id])
+                now = timezone.now()
+                decided = _decide(records, Catalogue(), policy(now))
+                store.records_update(records, now)
+                _post(decided, idempotency_key)
+                return records[0]
+        except store.Raced:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- periodic work ------------------------------------------------------------------------
@@ -230,6 +260,60 @@ def points_settle(*, limit: int = CHUNK) -> int:
         ])
         store.settled([pk for pk, _, _ in due])
     return len(due)
+
+
+def credits_fund(*, limit: int = CHUNK) -> int:
+    """Credits whose points waited for funding, funded in the order they were credited as far as
+    the budgets in force allow (after a deposit, or a throttle lifted); how many were funded.
+
+    A waiting credit is funded whole, never scaled after the fact; its points settle like any
+    other (pending first when there is a settling period).
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            return _fund_once(limit)
+        except store.Raced:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _whole(points: int) -> Earn:
+    """A waiting credit's points, owed whole: no share and no remainder is decided again."""
+    return lambda _share: (points, 0)
+
+
+def _fund_once(limit: int) -> int:
+    with transaction.atomic():
+        waiting = store.awaiting_funding(limit)
+        if not waiting:
+            return 0
+        now_policy = policy()
+        funding = Funding(store.funding(now_policy.now))
+        funded: list[tuple[Record, rules.BudgetState]] = []
+        for record in waiting:
+            choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False)
+            if choice.budget is not None:
+                funded.append((record, choice.budget))
+        if not funded:
+            return 0
+        settles = now_policy.settling > timedelta(0)
+        owners = {record.account_id for record, _ in funded if record.account_id is not None}
+        accounts = ledger_accounts_get_or_create(keys=[rules.points_kind(settles).of(o) for o in owners]
+                                                 + [budget_ledger.BUDGET.of(b.id) for _, b in funded])
+        specs = []
+        for record, budget in funded:
+            assert record.account_id is not None and record.id is not None, "credited records only"
+            specs.append(TransactionSpec(
+                kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}", reference=f"action:{record.id}",
+                legs=[Leg(accounts[budget_ledger.BUDGET.of(budget.id)], -(record.points or 0)),
+                      Leg(accounts[rules.points_kind(settles).of(record.account_id)], record.points or 0)],
+                metadata={"action_ids": [record.id], "budget_id": budget.id},
+            ))
+            rules.funded(record, budget, now_policy)
+        _budget_post(specs)
+        store.funded([record for record, _ in funded], now_policy.now)
+    return len(funded)
 
 
 def unlinked_expire() -> int:

@@ -20,6 +20,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import CarbonAccount
+from carbonpoints.budgets.rules import BudgetState
+from carbonpoints.budgets.selectors import funding_in_force
 from carbonpoints.bulk import bulk_set
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import Catalogue
@@ -226,13 +228,14 @@ _encode = msgspec.json.Encoder(decimal_format="string").encode
 
 class Raced(Exception):
     """A concurrent request stored one of these records first (a partner's resend crossing the
-    first send): the caller rolls back and decides again, and then finds it stored."""
+    first send), or drew a budget down below what these credits need: the caller rolls back and
+    decides again, and then finds the records stored, or the budget's fresh balance."""
 
 
 _COPIED = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
            "ends_at", "attributes", "raw", "received_at", "state", "reason", "capped", "review", "account_id",
            "methodology_id", "conversion_rule_id", "reduction_g", "counted_quantity", "credited_g", "points",
-           "points_available_at", "points_settled", "hold_until", "explanation", "credited_at", "updated_at")
+           "points_available_at", "points_settled", "budget_id", "hold_until", "explanation", "credited_at", "updated_at")
 
 
 def _text(value: str) -> str:
@@ -264,7 +267,7 @@ def _copy_line(r: Record, head: str, tail: str, iso: dict[datetime, str]) -> str
         _shared_time(r.received_at, iso), r.state, r.reason, "t" if r.capped else "f", "", _or_null(r.account_id),
         _or_null(r.methodology_id), _or_null(r.conversion_rule_id), _or_null(r.reduction_g), counted,
         _or_null(r.credited_g), _or_null(r.points), _shared_time(r.points_available_at, iso),
-        "t" if r.points_settled else "f", _shared_time(r.hold_until, iso), explanation,
+        "t" if r.points_settled else "f", _or_null(r.budget_id), _shared_time(r.hold_until, iso), explanation,
         _shared_time(r.credited_at, iso), tail,
     ))
 
@@ -327,7 +330,7 @@ _WRITTEN = {
     "id": "bigint", "state": "text", "reason": "text", "capped": "boolean", "account_id": "bigint",
     "methodology_id": "bigint", "conversion_rule_id": "bigint", "reduction_g": "bigint",
     "counted_quantity": "numeric", "credited_g": "bigint", "points": "bigint", "points_available_at": "timestamptz",
-    "points_settled": "boolean", "hold_until": "timestamptz", "explanation": "jsonb", "credited_at": "timestamptz",
+    "points_settled": "boolean", "budget_id": "bigint", "hold_until": "timestamptz", "explanation": "jsonb", "credited_at": "timestamptz",
 }
 _UPDATE = (
     f"UPDATE {TABLE} a SET "
@@ -451,6 +454,25 @@ def batch_counts_add(*, batch: Batch, received: int, accepted: int, duplicates: 
 
 
 # --- periodic work --------------------------------------------------------------------------
+
+def funding(now: datetime) -> list[BudgetState]:
+    """The sponsors' budgets in force, with their ledger balances (read without a lock)."""
+    return funding_in_force(now)
+
+
+def awaiting_funding(limit: int) -> list[Record]:
+    """Locked credited records whose points wait for a budget, oldest first."""
+    rows = (ActionRecord.objects.select_for_update(skip_locked=True)
+            .filter(state=ActionState.CREDITED, points_settled=False, points_available_at__isnull=True, points__gt=0)
+            .order_by("id").values_list(*_CLAIMED, "account_id", "points")[:limit])
+    return [Record(**dict(zip((*_CLAIMED, "account_id", "points"), row, strict=True))) for row in rows]
+
+
+def funded(records: list[Record], now: datetime) -> None:
+    bulk_set([ActionRecord(pk=r.id, budget_id=r.budget_id, points_settled=r.points_settled,
+                           points_available_at=r.points_available_at, explanation=r.explanation, updated_at=now)
+              for r in records], ["budget_id", "points_settled", "points_available_at", "explanation", "updated_at"])
+
 
 def settling_due(limit: int) -> list[tuple[int, int, int | None]]:
     """Locked records whose points finished settling: ``(id, account id, points)``."""

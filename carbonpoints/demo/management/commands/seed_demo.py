@@ -8,7 +8,9 @@ DEMO_PASSWORD = "carbon-demo-2026"
 STEPS = [
     # (what it seeds, the function); each is idempotent: a second run adds nothing
     ("people", "accounts.demo.seed"),
+    ("sponsors and their budgets", "carbonpoints.budgets.demo.seed"),
     ("partners and their members' actions", "carbonpoints.earn.demo.seed"),
+    ("budgets' forecasts and alerts", "carbonpoints.budgets.demo.watch"),
     ("merchants", "redemption.demo.seed"),
     ("rankings", "accounts.demo.rank"),
     ("levels, badges and the leaderboard", "carbonpoints.evaluation.demo.seed"),

@@ -1,0 +1,149 @@
+"""Reads of budgets: the terms the crediting path needs, and the figures operators and the public see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from carbonpoints.ledger.models import LedgerAccount
+
+from . import ledger_accounts as budget_ledger
+from .models import Budget, Reading
+from .rules import BudgetState, Point, level_of, runs_out_at
+
+
+def _balance_of(kind: str) -> Subquery:
+    return Subquery(LedgerAccount.objects.filter(kind=kind, owner_id=OuterRef("pk"), unit="pt").values("balance")[:1])
+
+
+def budgets_with_balances() -> QuerySet[Budget]:
+    """Budgets with ``balance`` (points left) and ``deposited`` read from the ledger in the same query."""
+    return (Budget.objects.select_related("sponsor")
+            .annotate(ledger_balance=_balance_of(budget_ledger.BUDGET.kind),
+                      ledger_deposits=_balance_of(budget_ledger.DEPOSITS.kind)))
+
+
+def in_force(now: datetime | None = None) -> QuerySet[Budget]:
+    now = now or timezone.now()
+    return budgets_with_balances().filter(starts_at__lte=now, ends_at__gt=now)
+
+
+def funding_in_force(now: datetime | None = None) -> list[BudgetState]:
+    """The budgets in force now, as the crediting rules take them (one query)."""
+    return [_state(budget) for budget in in_force(now)]
+
+
+def _ledger(budget: Budget) -> tuple[int, int]:
+    """Points left and points deposited, as ``budgets_with_balances`` annotated them."""
+    return getattr(budget, "ledger_balance", None) or 0, -(getattr(budget, "ledger_deposits", None) or 0)
+
+
+def _state(budget: Budget) -> BudgetState:
+    balance, deposited = _ledger(budget)
+    return BudgetState(
+        id=budget.pk, sponsor=budget.sponsor.name, actions=frozenset(budget.actions or ()), ends_at=budget.ends_at,
+        balance=balance, deposited=deposited,
+        warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
+        throttle=budget.throttle, throttle_factor=budget.throttle_factor,
+    )
+
+
+def general_budget(now: datetime | None = None) -> Budget | None:
+    """The budget in force for every scene that ends last: the city's own, which takes back expired
+    points and whose rate merchants are settled at."""
+    return in_force(now).filter(actions=[]).order_by("-ends_at", "-pk").first()
+
+
+def yuan_per_point(budget: Budget) -> Decimal | None:
+    """The budget's published rate: money paid in over points deposited (six decimal places)."""
+    totals = budget.deposits.aggregate(points=Sum("points"), fen=Sum("yuan_fen"))
+    if not totals["points"]:
+        return None
+    return (Decimal(totals["fen"]) / 100 / totals["points"]).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget as the dashboard, the open data and the public register show it."""
+
+    id: int
+    sponsor: str
+    name: str
+    scenes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    deposited: int
+    balance: int
+    issued: int
+    yuan_fen: int
+    yuan_per_point: Decimal | None
+    level: str
+    runs_out_at: datetime | None
+    throttle: str
+    throttle_factor: Decimal
+    warn_below_percent: int
+    throttle_below_percent: int
+
+    def as_json(self) -> dict:
+        return {
+            "sponsor": self.sponsor, "budget": self.name, "scenes": self.scenes or ["*"],
+            "starts_at": self.starts_at.isoformat(), "ends_at": self.ends_at.isoformat(),
+            "points_deposited": self.deposited, "points_left": self.balance, "points_issued": self.issued,
+            "yuan_paid": f"{self.yuan_fen / 100:.2f}",
+            "yuan_per_point": None if self.yuan_per_point is None else str(self.yuan_per_point),
+            "level": str(self.level), "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
+            "throttle": self.throttle, "throttle_factor": str(self.throttle_factor),
+            "warn_below_percent": self.warn_below_percent, "throttle_below_percent": self.throttle_below_percent,
+        }
+
+
+FORECAST_WINDOW = timedelta(days=7)
+
+
+def forecast(budget: Budget, *, balance: int, deposited: int, now: datetime) -> datetime | None:
+    """When ``budget`` runs out at its trailing rate: since its oldest reading of the last seven
+    days, or the latest before them when it has none since."""
+    readings = Reading.objects.filter(budget=budget)
+    base = (readings.filter(taken_at__gte=now - FORECAST_WINDOW, taken_at__lt=now).order_by("taken_at").first()
+            or readings.filter(taken_at__lt=now - FORECAST_WINDOW).order_by("-taken_at").first())
+    point = Point(base.taken_at, base.balance, base.deposited) if base else None
+    return runs_out_at(point, Point(now, balance, deposited))
+
+
+def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> list[BudgetRow]:
+    """Every budget (or those in force), newest first, with its ledger figures and forecast."""
+    now = now or timezone.now()
+    budgets = in_force(now) if current_only else budgets_with_balances()
+    fen = dict(Budget.objects.annotate(fen=Sum("deposits__yuan_fen")).values_list("pk", "fen"))
+    rows = []
+    for budget in budgets.order_by("-starts_at", "pk"):
+        balance, deposited = _ledger(budget)
+        paid = fen.get(budget.pk) or 0
+        running = budget.starts_at <= now < budget.ends_at
+        rows.append(BudgetRow(
+            id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
+            starts_at=budget.starts_at, ends_at=budget.ends_at, deposited=deposited, balance=balance,
+            issued=deposited - balance, yuan_fen=paid,
+            yuan_per_point=(Decimal(paid) / 100 / deposited).quantize(Decimal("0.000001")) if deposited else None,
+            level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
+                           throttle_below_percent=budget.throttle_below_percent),
+            runs_out_at=forecast(budget, balance=balance, deposited=deposited, now=now) if running else None,
+            throttle=budget.throttle, throttle_factor=budget.throttle_factor,
+            warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
+        ))
+    return rows
+
+
+def settlement_rate(now: datetime | None = None) -> tuple[Decimal, str]:
+    """The rate merchants are settled at (yuan per point) and who publishes it: the general budget's
+    sponsor where it has deposits, else the platform's published rate (a setting)."""
+    budget = general_budget(now)
+    rate = yuan_per_point(budget) if budget is not None else None
+    if budget is None or rate is None:
+        return settings.REDEMPTION_SETTLEMENT_YUAN_PER_POINT, "platform"
+    return rate, budget.sponsor.name
