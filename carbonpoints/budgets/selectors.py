@@ -8,12 +8,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from carbonpoints.ledger.models import LedgerAccount
 
 from . import ledger_accounts as budget_ledger
-from .models import Budget, Reading
+from .models import Budget, Deposit, Reading
 from .rules import BudgetState, Point, level_of, runs_out_at
 
 
@@ -105,25 +106,29 @@ class BudgetRow:
 FORECAST_WINDOW = timedelta(days=7)
 
 
-def forecast(budget: Budget, *, balance: int, deposited: int, now: datetime) -> datetime | None:
-    """When ``budget`` runs out at its trailing rate: since its oldest reading of the last seven
-    days, or the latest before them when it has none since."""
-    readings = Reading.objects.filter(budget=budget)
-    base = (readings.filter(taken_at__gte=now - FORECAST_WINDOW, taken_at__lt=now).order_by("taken_at").first()
-            or readings.filter(taken_at__lt=now - FORECAST_WINDOW).order_by("-taken_at").first())
-    point = Point(base.taken_at, base.balance, base.deposited) if base else None
-    return runs_out_at(point, Point(now, balance, deposited))
+def _with_forecast_base(budgets: QuerySet[Budget], now: datetime) -> QuerySet[Budget]:
+    """Each budget's base reading for the forecast (``forecast_base``) and money paid (``fen``):
+    the latest reading at least seven days old, or its first while it is younger."""
+    readings = Reading.objects.filter(budget=OuterRef("pk")).values("pk")
+    week_old = readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at")[:1]
+    first = readings.filter(taken_at__lt=now).order_by("taken_at")[:1]
+    paid = (Deposit.objects.filter(budget=OuterRef("pk")).values("budget").annotate(fen=Sum("yuan_fen"))
+            .values("fen"))
+    return budgets.annotate(forecast_base=Coalesce(Subquery(week_old), Subquery(first)), fen=Subquery(paid))
 
 
 def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> list[BudgetRow]:
-    """Every budget (or those in force), newest first, with its ledger figures and forecast."""
+    """Every budget (or those in force), newest first, with its ledger figures and forecast (two
+    queries, however many budgets)."""
     now = now or timezone.now()
-    budgets = in_force(now) if current_only else budgets_with_balances()
-    fen = dict(Budget.objects.annotate(fen=Sum("deposits__yuan_fen")).values_list("pk", "fen"))
+    budgets = list(_with_forecast_base(in_force(now) if current_only else budgets_with_balances(), now)
+                   .order_by("-starts_at", "pk"))
+    bases = Reading.objects.in_bulk([pk for b in budgets if (pk := getattr(b, "forecast_base", None))])
     rows = []
-    for budget in budgets.order_by("-starts_at", "pk"):
+    for budget in budgets:
         balance, deposited = _ledger(budget)
-        paid = fen.get(budget.pk) or 0
+        paid = getattr(budget, "fen", None) or 0
+        base = bases.get(getattr(budget, "forecast_base", None))
         running = budget.starts_at <= now < budget.ends_at
         rows.append(BudgetRow(
             id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
@@ -132,7 +137,8 @@ def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> l
             yuan_per_point=(Decimal(paid) / 100 / deposited).quantize(Decimal("0.000001")) if deposited else None,
             level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
                            throttle_below_percent=budget.throttle_below_percent),
-            runs_out_at=forecast(budget, balance=balance, deposited=deposited, now=now) if running else None,
+            runs_out_at=runs_out_at(Point(base.taken_at, base.balance, base.deposited) if base else None,
+                                    Point(now, balance, deposited)) if running else None,
             throttle=budget.throttle, throttle_factor=budget.throttle_factor,
             warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
         ))

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.models import Alert, Reading
@@ -66,6 +66,7 @@ def test_expiry_is_off_at_zero_months(settings, metro, linked_citizen_client):
     assert points(linked_citizen_client)["available"] == 58
 
 
+@translation.override("en")
 def test_the_watch_warns_once_per_level_and_emails_the_managers(settings, operator):
     settings.MANAGERS = [("Budget desk", "budgets@city.example.cn")]
     budget = funded_budget(points=1000, sponsor__name="City", warn_below_percent=50, throttle_below_percent=20)
@@ -155,3 +156,14 @@ def test_an_alert_row_is_shown_to_operators(operator_client):
 
     page = operator_client.get(reverse("admin:budgets_alert_changelist")).content.decode()
     assert Alert.objects.get().level == "exhausted" and "exhausted" in page
+
+
+def test_the_budgets_figures_take_two_queries_however_many_budgets(django_assert_num_queries):
+    from carbonpoints.budgets.selectors import budget_rows
+
+    for n in range(5):
+        budget = funded_budget(points=1000 + n, sponsor__name=f"Sponsor {n}")
+        _draw(budget, n + 1)
+    with django_assert_num_queries(2):
+        rows = budget_rows()
+    assert sorted(row.issued for row in rows if row.sponsor.startswith("Sponsor")) == [1, 2, 3, 4, 5]

@@ -167,3 +167,28 @@ def test_a_budget_not_yet_in_force_funds_nothing(metro, linked_citizen_client):
 
     assert my_action(linked_citizen_client, "ride")["points_status"] == "awaiting_funding"
     assert left(later) == 1000
+
+
+@pytest.mark.unfunded
+def test_a_corrected_credit_that_waits_again_is_funded_again(
+        metro, linked_citizen_client, operator, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from carbonpoints.budgets.services import budget_deposit
+    from carbonpoints.earn.corrections import action_correct
+
+    metro.send(event(external_id="ride", quantity="12.5"))  # 58 points owed
+    with django_capture_on_commit_callbacks(execute=True):
+        city = funded_budget(points=58, sponsor__name="City")  # funds exactly them
+    assert my_action(linked_citizen_client, "ride")["points_status"] == "available"
+
+    # 25 km earn 116 points; the 58 given back leave the budget short: the corrected credit waits
+    action_correct(record=ActionRecord.objects.get(external_id="ride"), quantity=Decimal(25), operator=operator,
+                   reason="odometer re-read")
+    assert my_action(linked_citizen_client, "ride")["points_status"] == "awaiting_funding"
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_deposit(budget=city, points=1000, yuan_fen=1000, operator=operator)
+
+    assert account(linked_citizen_client)["points"]["available"] == 116
+    assert left(city) == 58 + 1000 - 116
+    assert ledger_check().ok

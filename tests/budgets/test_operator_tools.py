@@ -31,7 +31,7 @@ def test_create_budget_opens_a_budget_in_force_with_its_first_deposit():
     assert (row.sponsor, row.scenes, row.deposited, row.balance, str(row.yuan_per_point)) == (
         "Hello Bike", ["bike_ride"], 5000, 5000, "0.050000")
     assert (budget.ends_at - budget.starts_at).days == 90
-    with pytest.raises(CommandError, match="Deposit between"):
+    with pytest.raises(CommandError, match="10¹²"):
         call_command("create_budget", "--sponsor", "X", "--name", "y", "--points", "0", "--yuan", "1")
 
 
@@ -61,3 +61,26 @@ def test_the_citizen_portal_names_the_sponsor_of_each_credit(metro, linked_citiz
     browser.force_login(citizen)
 
     assert "funded by Test City" in browser.get("/me/actions/").content.decode()
+
+
+@pytest.mark.unfunded
+def test_seed_demo_funds_every_point_through_its_two_sponsors(capsys, operator_client):
+    from django.core.management import call_command
+
+    from carbonpoints.budgets.demo import BIKES, CITY
+    from carbonpoints.earn.models import ActionRecord
+
+    call_command("seed_demo", "--citizens", "20", "--json")
+    capsys.readouterr()
+
+    credited = ActionRecord.objects.filter(state="credited", points__gt=0)
+    assert credited.exists() and not credited.filter(budget__isnull=True).exists(), "no point is owed"
+    assert set(credited.filter(action="bike_ride").values_list("budget__sponsor__name", flat=True)) <= {BIKES, CITY}
+    assert credited.filter(action="bike_ride", budget__sponsor__name=BIKES).exists()
+    assert set(credited.exclude(action="bike_ride").values_list("budget__sponsor__name", flat=True)) == {CITY}
+    rows = {row.sponsor: row for row in budget_rows()}
+    assert rows[CITY].deposited == 20_000_000 and rows[CITY].runs_out_at is not None
+    assert rows[BIKES].issued > 0
+    page = operator_client.get(reverse("operator-dashboard")).content.decode()
+    assert CITY in page and BIKES in page
+    call_command("ledger_check")

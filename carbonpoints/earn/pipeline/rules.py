@@ -454,8 +454,8 @@ def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None
 def credit_transaction(outcome: Credit, accounts: Mapping[tuple[str, int, str], Any]) -> TransactionSpec | None:
     """The batch's one balanced ledger transaction: each citizen's grams and points (summed over
     the batch), each pool's claim, the two issuance legs of the grams and the budgets that fund
-    the points. Its metadata lists
-    the actions, so every gram traces back; its idempotency key is derived from them."""
+    the points. Its metadata lists the actions, so every gram traces back; its idempotency key is
+    derived from them."""
     if not outcome.records:
         return None
     total_g = sum(outcome.grams_by_owner.values())

@@ -304,8 +304,11 @@ def _fund_once(limit: int) -> int:
         specs = []
         for record, budget in funded:
             assert record.account_id is not None and record.id is not None, "credited records only"
+            # a corrected record is credited anew, and may wait and be funded again: its key counts them
+            corrected = sum(1 for rule in record.explanation.get("rules", ()) if rule["code"] == "corrected")
             specs.append(TransactionSpec(
-                kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}", reference=f"action:{record.id}",
+                kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}:{corrected}",
+                reference=f"action:{record.id}",
                 legs=[Leg(accounts[budget_ledger.BUDGET.of(budget.id)], -(record.points or 0)),
                       Leg(accounts[rules.points_kind(settles).of(record.account_id)], record.points or 0)],
                 metadata={"action_ids": [record.id], "budget_id": budget.id},
