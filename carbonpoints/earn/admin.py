@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -5,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
 
-from .corrections import action_reverse
+from .corrections import action_correct, action_reverse
 from .models import (
     ActionRecord,
     ActionState,
@@ -110,7 +112,7 @@ class ActionRecordAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ActionRecord._meta.fields] + ["why"]
     exclude = ["explanation"]
     inlines = [ReviewDecisionInline]
-    actions = ["approve", "reject", "reverse"]
+    actions = ["approve", "reject", "reverse", "correct_quantity"]
 
     def has_add_permission(self, request):
         return False
@@ -158,9 +160,44 @@ class ActionRecordAdmin(admin.ModelAdmin):
         return None
 
 
+    @admin.action(description=_("Correct the quantity of a credited action (one at a time, asks for a reason)"))
+    def correct_quantity(self, request, queryset):
+        """An intermediate page asks for the new quantity and the reason; the record is reversed,
+        then decided again with it by the pipeline's rules (``corrections.action_correct``)."""
+        records = list(queryset.select_related("partner")[:2])
+        if len(records) != 1:
+            self.message_user(request, _("Select exactly one action record to correct."), messages.WARNING)
+            return None
+        record = records[0]
+        form = CorrectForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/earn/actionrecord/correct.html", {
+                **self.admin_site.each_context(request), "title": _("Correct the quantity of an action"),
+                "record": record, "form": form, "opts": self.model._meta,
+            })
+        try:
+            corrected = action_correct(record=record, quantity=form.cleaned_data["quantity"], operator=request.user,
+                                       reason=form.cleaned_data["reason"])
+        except DomainError as refused:
+            self.message_user(request, f"{record}: {refused}", messages.ERROR)
+            return None
+        self.message_user(request, _("%(record)s corrected to %(quantity)s %(unit)s: now %(state)s, %(grams)s g, "
+                                     "%(points)s points.") % {
+            "record": corrected, "quantity": format(corrected.quantity.normalize(), "f"), "unit": corrected.unit,
+            "state": corrected.get_state_display(), "grams": corrected.credited_g or 0,
+            "points": corrected.points or 0})
+        return None
+
+
 class ReverseForm(forms.Form):
     reason = forms.CharField(label=_("Reason (the citizen sees it)"), max_length=200,
                              widget=forms.TextInput(attrs={"size": 60}))
+
+
+class CorrectForm(ReverseForm):
+    quantity = forms.DecimalField(label=_("Corrected quantity"), min_value=Decimal("0.000001"), max_digits=20,
+                                  decimal_places=6)
+    field_order = ["quantity", "reason"]
 
 
 @admin.register(Upload)

@@ -31,6 +31,9 @@ RULE_TEXT = {
     "link_window_passed": _("Expired: no citizen linked this member id within the holding window."),
     "possible_duplicate_trip": _("Flagged for review: another partner reported an overlapping trip of "
                                  "the same kind (%(other_external_id)s)."),
+    "possible_duplicate_claim": _("Flagged for review: a claim and a record of the same partner overlap in time "
+                                  "for the same kind of action (%(other_external_id)s); possibly one action "
+                                  "counted twice."),
     "approved_on_review": _("An operator reviewed and approved this action."),
     "rejected_on_review": _("An operator reviewed and rejected this action."),
     "daily_cap": _("Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
@@ -53,6 +56,7 @@ REASON_TEXT = {
     "no_consent_for_action": _("The citizen has not consented to this action type."),
     "rejected_on_review": RULE_TEXT["rejected_on_review"],
     "possible_duplicate_trip": _("Possible duplicate of another partner's trip."),
+    "possible_duplicate_claim": _("Possible duplicate: a claim and a record of the partner for the same action."),
     "link_window_passed": RULE_TEXT["link_window_passed"],
 }
 # reversed_by_operator and retracted_by_partner: reason_message shows the rule with its reason
@@ -129,6 +133,7 @@ def batch_status(*, batch: Batch) -> dict:
         "rejected_at_intake": batch.rejected,
         "flagged": counts["flagged"],
         "expired": counts["expired"],
+        "reversed": counts["reversed"],
         "capped": capped,
         "complete": pending == 0 and (upload is None or upload.state in ("done", "failed")),
         "rejections": batch.rejections[:100],

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
@@ -20,7 +22,7 @@ class MethodologyAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "written_by", "approved_by", "approved_at", "retired_at"]
     save_as = True
     save_as_continue = False
-    actions = ["approve", "retire"]
+    actions = ["approve", "withdraw", "retire"]
 
     def save_model(self, request, obj, form, change):
         if change and obj.status != Methodology.Status.DRAFT:
@@ -42,6 +44,22 @@ class MethodologyAdmin(admin.ModelAdmin):
         self._each(request, queryset, lambda m: services.methodology_retire(methodology=m, operator=request.user),
                    _("%(version)s retired."))
 
+    @admin.action(description=_("Withdraw an approved version not in force yet, back to draft (asks for a reason)"))
+    def withdraw(self, request, queryset):
+        """An intermediate page asks for the reason; each version is withdrawn on its own."""
+        versions = list(queryset)
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/methodologies/methodology/withdraw.html", {
+                **self.admin_site.each_context(request), "title": _("Withdraw approved methodology versions"),
+                "versions": versions, "form": form, "opts": self.model._meta,
+            })
+        reason = form.cleaned_data["reason"]
+        self._each(request, versions,
+                   lambda m: services.methodology_withdraw(methodology=m, operator=request.user, reason=reason),
+                   _("%(version)s withdrawn: a draft again, no longer announced."))
+        return None
+
     def _each(self, request, queryset, step, done):
         for methodology in queryset:
             try:
@@ -53,6 +71,11 @@ class MethodologyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=200,
+                             widget=forms.TextInput(attrs={"size": 60}))
 
 
 @admin.register(ConversionRule)

@@ -6,7 +6,8 @@ from carbonpoints.approvals import FourEyesRequired as SameAuthor
 from carbonpoints.approvals import NotOperator
 from carbonpoints.errors import Conflict, Invalid
 
-__all__ = ["NoticeTooShort", "NotOperator", "SameAuthor", "VersionsOverlap", "WrongStatus"]
+__all__ = ["AlreadyInForce", "NoticeTooShort", "NotOperator", "ReasonRequired", "SameAuthor", "VersionsOverlap",
+           "WrongStatus"]
 
 
 class WrongStatus(Conflict):
@@ -24,3 +25,16 @@ class NoticeTooShort(Invalid):
 class VersionsOverlap(Conflict):
     code = "methodology_versions_overlap"
     message = _("Versions of one methodology may not overlap.")
+
+
+class AlreadyInForce(Conflict):
+    """An approved version whose start has come (or is within the partners' clock skew) may already
+    have quantified actions: it can no longer be withdrawn, only retired."""
+
+    code = "methodology_in_force"
+    message = _("This version has taken force (or is about to): retire it instead of withdrawing it.")
+
+
+class ReasonRequired(Invalid):
+    code = "reason_required"
+    message = _("Give a reason.")

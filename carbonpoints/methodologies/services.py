@@ -3,7 +3,8 @@
 draft (written by one operator) → approved by another (four eyes), which schedules it: it is
 shown publicly as coming for at least ``METHODOLOGY_NOTICE_DAYS`` and ends the version it
 replaces where it begins → in force from its ``valid_from`` (``methodologies_take_force``, run
-by beat) → retired. Every transition leaves an audit row.
+by beat) → retired. An approved version not in force yet may be withdrawn back to draft. Every
+transition leaves an audit row.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from carbonpoints.approvals import approver_check, operator_check
+from carbonpoints.audit.selectors import audit_details_latest
 from carbonpoints.audit.services import audit_record
 
 from . import exceptions
@@ -112,4 +115,63 @@ def methodology_retire(*, methodology: Methodology, operator: AbstractBaseUser, 
         version.save(update_fields=["status", "retired_at", "valid_until"])
         audit_record(actor=operator, action="methodology.retire", obj=version,
                      details={"code": version.code, "version": version.version, "reason": reason})
+    return version
+
+
+def _ended_on_approval(version: Methodology) -> dict[int, datetime | None]:
+    """The ends of validity that approving ``version`` changed, by predecessor: what the latest
+    ``methodology.approve`` row of the version recorded (``ended``)."""
+    ended = (audit_details_latest(action="methodology.approve", obj=version) or {}).get("ended") or []
+    return {int(row["id"]): parse_datetime(row["valid_until_was"]) if row.get("valid_until_was") else None
+            for row in ended if row.get("id") is not None}
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
+
+def methodology_withdraw(*, methodology: Methodology, operator: AbstractBaseUser, reason: str,
+                         now: datetime | None = None) -> Methodology:
+    """Withdraw an approved version that is not in force yet: back to a draft (its author may edit
+    it and have it approved again), no longer announced on the public register.
+
+    Approval ended the version it replaced where this one begins; that version gets back the end it
+    had (recorded by the approval's audit row), but never past the start of another version of the
+    same code, so versions still never overlap. Refused once the version's start is within the
+    partners' clock skew (``EARN_CLOCK_SKEW_S``): records may already be quantified by it."""
+    operator_check(operator)
+    reason = (reason or "").strip()
+    if not reason:
+        raise exceptions.ReasonRequired()
+    now = now or timezone.now()
+    with transaction.atomic():
+        version = Methodology.objects.select_for_update().get(pk=methodology.pk)
+        if version.status != Methodology.Status.APPROVED:
+            raise exceptions.WrongStatus(status=version.status)
+        if version.valid_from <= now + timedelta(seconds=settings.EARN_CLOCK_SKEW_S):
+            raise exceptions.AlreadyInForce(valid_from=version.valid_from)
+        ended = _ended_on_approval(version)
+        others = list(Methodology.objects.select_for_update().filter(
+            code=version.code, status__in=Methodology.CREDITING).exclude(pk=version.pk).order_by("valid_from"))
+        restored = []
+        for predecessor in others:
+            if (predecessor.status == Methodology.Status.RETIRED or predecessor.valid_until != version.valid_from):
+                continue
+            next_start = next((other.valid_from for other in others
+                               if other.pk != predecessor.pk and other.valid_from > predecessor.valid_from), None)
+            was = ended.get(predecessor.pk) if predecessor.pk in ended else version.valid_until
+            predecessor.valid_until = _earliest(was, next_start)
+            predecessor.save(update_fields=["valid_until"])
+            restored.append({"id": predecessor.pk, "version": predecessor.version,
+                             "valid_until_was": version.valid_from, "valid_until": predecessor.valid_until})
+        approved_by, approved_at = version.approved_by_id, version.approved_at
+        version.status = Methodology.Status.DRAFT
+        version.approved_by = None
+        version.approved_at = None
+        version.save(update_fields=["status", "approved_by", "approved_at"])
+        audit_record(actor=operator, action="methodology.withdraw", obj=version,
+                     details={"code": version.code, "version": version.version, "valid_from": version.valid_from,
+                              "reason": reason, "approved_by": approved_by, "approved_at": approved_at,
+                              "restored": restored})
     return version

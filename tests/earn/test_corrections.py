@@ -2,8 +2,11 @@
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
+from django.db.models import Sum
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +16,7 @@ from carbonpoints.earn import tasks
 from carbonpoints.earn.corrections import action_reverse
 from carbonpoints.earn.exceptions import AlreadyReversed
 from carbonpoints.earn.models import ActionRecord, CapUsage, CitizenCarry
-from carbonpoints.ledger.models import LedgerTransaction
+from carbonpoints.ledger.models import LedgerTransaction, Posting
 from carbonpoints.ledger.selectors import ledger_check
 from tests.spend.factories import ScenarioFactory
 
@@ -212,3 +215,120 @@ def test_a_correction_needs_a_positive_quantity(metro, linked_citizen_client):
     assert correct(metro, "ride-1", "0").status_code == 400
     assert correct(metro, "ride-1", "1.1234567").status_code == 400
     assert ActionRecord.objects.get(external_id="ride-1").state == "credited"
+
+
+def test_a_batch_status_counts_its_reversed_and_retracted_records(metro, linked_citizen_client, operator):
+    answer = metro.send(event(external_id="ride-1", quantity="12.5"), event(external_id="ride-2", quantity="3"),
+                        event(external_id="ride-3", quantity="4"), event(external_id="held-1", subject="nobody"))
+    batch_id = answer.json()["batch_id"]
+    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    retract(metro, "ride-2")
+    retract(metro, "held-1")
+
+    status = metro.batch(batch_id)
+
+    assert status["reversed"] == 3, "reversed by an operator, retracted when credited or when held"
+    assert (status["credited"], status["unlinked"], status["received"]) == (1, 0, 4), "the old keys stay"
+    assert status["complete"] is True
+
+
+def test_the_schema_documents_the_reversed_count(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+
+    properties = schema["components"]["schemas"]["BatchStatus"]["properties"]
+    assert properties["reversed"]["type"] == "integer" and "expired" in properties and "flagged" in properties
+
+
+def admin_correct(operator_client, records, **fields):
+    """The admin's "correct quantity" action: without ``fields`` it asks; with them it applies."""
+    data = {"action": "correct_quantity", "_selected_action": [r.pk for r in records]}
+    if fields:
+        data |= {"apply": "1", **fields}
+    return operator_client.post(reverse("admin:earn_actionrecord_changelist"), data)
+
+
+def said(response) -> list[str]:
+    """The admin's messages so far (they pile up until a page shows them: the last is the newest)."""
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_an_operator_corrects_a_credited_quantity_from_the_admin(
+        metro, linked_citizen_client, operator_client, operator):
+    metro.send(event(external_id="ride-1", quantity="12.5"))  # 584 g, 58 points, 4 g carried
+    record = ActionRecord.objects.get(external_id="ride-1")
+
+    asked = admin_correct(operator_client, [record])
+    assert asked.status_code == 200 and b'name="quantity"' in asked.content and b'name="reason"' in asked.content
+    assert b"12.5 km" in asked.content, "the page shows what is corrected"
+    done = admin_correct(operator_client, [record], quantity="10", reason="the odometer was misread")
+
+    assert done.status_code == 302
+    assert "ride-1" in said(done)[0] and "46 points" in said(done)[0]
+    record.refresh_from_db()
+    assert (record.state, record.quantity, record.credited_g, record.points) == ("credited", 10, 467, 46)
+    assert [rule["code"] for rule in record.explanation["rules"]][-2:] == ["reversed_by_operator", "corrected"]
+    mine = account(linked_citizen_client)
+    assert mine["reduction_g"] == 467 and mine["points"]["available"] == 46
+    assert CitizenCarry.objects.get().remainder_g == 7
+    reversal = LedgerTransaction.objects.get(kind="earn_reversal")
+    assert reversal.corrects == LedgerTransaction.objects.filter(kind="earn_credit").earliest("created_at")
+    assert LedgerTransaction.objects.filter(kind="earn_credit").count() == 2
+    for unit in ("g", "pt"):
+        for tx in LedgerTransaction.objects.all():
+            assert (tx.postings.filter(unit=unit).aggregate(total=Sum("amount"))["total"] or 0) == 0
+    assert Posting.objects.filter(transaction=reversal).exists()
+    assert ledger_check().ok
+    entry = AuditEntry.objects.get(action="earn.action_correct")
+    assert entry.actor_id == operator.pk and entry.object_id == str(record.pk)
+    assert entry.details["reason"] == "the odometer was misread"
+    assert (entry.details["quantity"], entry.details["corrected_quantity"]) == ("12.500000", "10")
+    assert AuditEntry.objects.get(action="earn.reversed_by_operator").actor_id == operator.pk
+
+
+def test_the_correction_page_shows_what_is_wrong_with_the_form(metro, linked_citizen_client, operator_client):
+    metro.send(event(external_id="ride-1", quantity="12.5"))
+    record = ActionRecord.objects.get(external_id="ride-1")
+
+    no_reason = admin_correct(operator_client, [record], quantity="10", reason="")
+    zero = admin_correct(operator_client, [record], quantity="0", reason="misread")
+    too_precise = admin_correct(operator_client, [record], quantity="1.1234567", reason="misread")
+
+    for page in (no_reason, zero, too_precise):
+        assert page.status_code == 200 and b"errorlist" in page.content
+    assert "This field is required." in no_reason.content.decode()
+    assert "greater than or equal to 0.000001" in zero.content.decode()
+    assert "6 decimal places" in too_precise.content.decode()
+    record.refresh_from_db()
+    assert (record.state, record.quantity) == ("credited", Decimal("12.5"))
+    assert not AuditEntry.objects.filter(action__startswith="earn.").exists()
+
+
+def test_a_refused_correction_is_a_message_not_an_error_page(metro, linked_citizen_client, operator_client, operator):
+    metro.send(event(external_id="ride-1", quantity="12.5"),
+               event(external_id="future-1", occurred_at=timezone.now() + timedelta(days=2)))
+    ride = ActionRecord.objects.get(external_id="ride-1")
+    action_reverse(record=ride, operator=operator, reason="fraud")
+    rejected = ActionRecord.objects.get(external_id="future-1")
+
+    again = admin_correct(operator_client, [ride], quantity="10", reason="misread")
+    not_credited = admin_correct(operator_client, [rejected], quantity="10", reason="misread")
+    two = admin_correct(operator_client, [ride, rejected], quantity="10", reason="misread")
+
+    assert again.status_code == not_credited.status_code == two.status_code == 302
+    assert said(again)[-1].endswith("ride-1 metro_ride (reversed): This action was already reversed.")
+    assert said(not_credited)[-1].endswith("future-1 metro_ride (rejected): This action cannot be reversed in its "
+                                           "current state.")
+    assert said(two)[-1] == "Select exactly one action record to correct."
+    assert ActionRecord.objects.get(pk=rejected.pk).state == "rejected"
+    assert not AuditEntry.objects.filter(action="earn.action_correct").exists()
+    assert ledger_check().ok
+
+
+def test_the_correction_page_speaks_chinese(metro, linked_citizen_client, operator):
+    metro.send(event(external_id="ride-1", quantity="12.5"))
+    browser = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    browser.force_login(operator)
+
+    page = admin_correct(browser, [ActionRecord.objects.get(external_id="ride-1")]).content.decode()
+
+    assert "更正行为的数量" in page and "更正后的数量" in page and "重新判定" in page

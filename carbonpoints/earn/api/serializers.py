@@ -63,6 +63,8 @@ class BatchStatusSerializer(serializers.Serializer):
     rejected_at_intake = serializers.IntegerField()
     flagged = serializers.IntegerField()
     expired = serializers.IntegerField()
+    reversed = serializers.IntegerField(
+        help_text="Retracted by the partner or reversed by an operator (a corrected record counts in its new state).")
     capped = serializers.IntegerField(help_text="Counted only in part (or not at all) by a cap.")
     complete = serializers.BooleanField()
     rejections = serializers.ListField(child=serializers.DictField())

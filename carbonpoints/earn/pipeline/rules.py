@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
@@ -226,17 +226,35 @@ def _hold(record: Record, policy: Policy, reason: str) -> None:
 
 # --- verify: records against each other and the citizen's history --------------------------
 
-def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, tuple[int, str]]) -> None:
-    """Same citizen, same mode, overlapping time, another partner: flagged for review.
+class Overlap(NamedTuple):
+    """A counted record that overlaps a candidate: same citizen, same action type, overlapping time."""
 
-    ``overlapping`` maps a candidate's position in ``candidates`` to the other partner's trip
-    (partner id, external id). An operator's approval skips this heuristic.
+    partner_id: int
+    external_id: str
+    claim: bool = False
+    """Of the candidate's own partner, the one or the other from a citizen's claim (``claim_id``)."""
+
+
+def from_claim(record: Record) -> bool:
+    """A record taken in from a citizen's claim (confirmed by the partner, or self-reported)."""
+    return record.attributes.get("claim_id") is not None
+
+
+def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, tuple[int, str] | Overlap]) -> None:
+    """Same citizen, same mode, overlapping time: flagged for review when the other record is
+    another partner's (``possible_duplicate_trip``), or the same partner's and one of the two came
+    from a citizen's claim (``possible_duplicate_claim``: the claim and the partner's own event are
+    likely the same action, whichever arrived second is held).
+
+    ``overlapping`` maps a candidate's position in ``candidates`` to the other record
+    (``Overlap``). An operator's approval skips this heuristic.
     """
     for n, record in enumerate(candidates):
         if n in overlapping and record.review != ActionRecord.Review.APPROVED:
-            partner_id, external_id = overlapping[n]
-            record.state, record.reason = ActionState.FLAGGED, "possible_duplicate_trip"
-            explain(record, "possible_duplicate_trip", other_partner_id=partner_id, other_external_id=external_id)
+            other = Overlap(*overlapping[n])
+            code = "possible_duplicate_claim" if other.claim else "possible_duplicate_trip"
+            record.state, record.reason = ActionState.FLAGGED, code
+            explain(record, code, other_partner_id=other.partner_id, other_external_id=other.external_id)
 
 
 UsageKey = tuple[int, str, date]

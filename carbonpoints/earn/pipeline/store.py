@@ -37,7 +37,7 @@ from ..models import (
     IdentityLink,
 )
 from ..selectors import LinkedMember, linked_members
-from .rules import Record, UsageKey
+from .rules import Overlap, Record, UsageKey, from_claim
 
 TABLE = ActionRecord._meta.db_table
 _decode = msgspec.json.Decoder().decode
@@ -143,46 +143,53 @@ def usage_add(added: Mapping[UsageKey, int]) -> None:
     )
 
 
-def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[int, tuple[int, str]]:
-    """For each candidate (by position), another partner's counted trip of the same citizen and
-    mode that overlaps it: ``(partner id, external id)``.
+def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[int, Overlap]:
+    """For each candidate (by position), a counted record of the same citizen and action type that
+    overlaps it in time: another partner's, or the same partner's when the one or the other came
+    from a citizen's claim (``rules.Overlap``).
 
     On PostgreSQL each candidate looks only at its own window of the citizen's time index (no trip
-    lasts longer than ``MAX_DURATION_S``), so the cost does not grow with the citizen's history.
+    lasts longer than ``MAX_DURATION_S``), so the cost does not grow with the citizen's history; the
+    claim test reads only the rows that window already fetches.
     """
     if not candidates:
         return {}
     if _postgresql():
         rows = _execute(
-            f"SELECT k.n, a.partner_id, a.external_id "
-            f"FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[]) "
-            f"     WITH ORDINALITY AS k(account_id, action, partner_id, starts, ends, n) "
+            f"SELECT k.n, a.partner_id, a.external_id, a.partner_id = k.partner_id "
+            f"FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+            f"            %s::boolean[]) "
+            f"     WITH ORDINALITY AS k(account_id, action, partner_id, starts, ends, claim, n) "
             f"CROSS JOIN LATERAL (SELECT partner_id, external_id FROM {TABLE} "
             f"     WHERE account_id = k.account_id AND occurred_at >= k.starts - %s AND occurred_at <= k.ends "
             f"     AND action = k.action AND ends_at >= k.starts AND state = ANY(%s::text[]) "
-            f"     AND partner_id <> k.partner_id ORDER BY occurred_at, id LIMIT 1) a",
+            f"     AND (partner_id <> k.partner_id OR k.claim OR (attributes -> 'claim_id') IS NOT NULL) "
+            f"     ORDER BY occurred_at, id LIMIT 1) a",
             [pg_array(r.account_id for r in candidates), pg_array(r.action for r in candidates),
              pg_array(r.partner_id for r in candidates), pg_array(r.occurred_at - tolerance for r in candidates),
-             pg_array(r.ends_at + tolerance for r in candidates), timedelta(seconds=MAX_DURATION_S),
+             pg_array(r.ends_at + tolerance for r in candidates),
+             pg_array(from_claim(r) for r in candidates), timedelta(seconds=MAX_DURATION_S),
              pg_array(COUNTED_STATES)],
         )
-        return {n - 1: (partner_id, external_id) for n, partner_id, external_id in rows}
+        return {n - 1: Overlap(partner_id, external_id, same) for n, partner_id, external_id, same in rows}
     others = ActionRecord.objects.filter(
         account_id__in={r.account_id for r in candidates}, action__in={r.action for r in candidates},
         state__in=COUNTED_STATES,
         occurred_at__lte=max(r.ends_at for r in candidates) + tolerance,
         ends_at__gte=min(r.occurred_at for r in candidates) - tolerance,
     ).order_by("occurred_at", "id").values_list("account_id", "action", "occurred_at", "ends_at", "partner_id",
-                                                 "external_id")
+                                                 "external_id", "attributes__claim_id")
     by_trip: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for other in others:
         by_trip[other[:2]].append(other[2:])
     found = {}
     for n, record in enumerate(candidates):
-        for starts, ends, partner_id, external_id in by_trip.get((record.account_id, record.action), ()):
-            if (partner_id != record.partner_id and record.occurred_at <= ends + tolerance
+        claim = from_claim(record)
+        for starts, ends, partner_id, external_id, claim_id in by_trip.get((record.account_id, record.action), ()):
+            same = partner_id == record.partner_id
+            if ((not same or claim or claim_id is not None) and record.occurred_at <= ends + tolerance
                     and starts <= record.ends_at + tolerance):
-                found[n] = (partner_id, external_id)
+                found[n] = Overlap(partner_id, external_id, same)
                 break
     return found
 
