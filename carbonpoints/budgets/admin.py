@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
@@ -47,9 +48,8 @@ class DepositForm(forms.Form):
 
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
-    list_display = ["name", "sponsor", "starts_at", "ends_at", "scenes", "points_deposited", "points_left", "level",
-                    "runs_out"]
-    list_filter = ["sponsor", "throttle"]
+    list_display = ["name", "sponsor", "period", "scenes", "points_deposited", "points_left", "level", "runs_out"]
+    list_filter = ["sponsor"]
     search_fields = ["name", "sponsor__name"]
     list_select_related = ["sponsor"]
     readonly_fields = ["points_deposited", "points_left", "level", "runs_out", "rate"]
@@ -74,6 +74,10 @@ class BudgetAdmin(admin.ModelAdmin):
         if obj.pk not in rows:
             rows = self._rows = {row.id: row for row in budget_rows()}
         return rows.get(obj.pk)
+
+    @admin.display(description=_("period"), ordering="starts_at")
+    def period(self, obj: Budget) -> str:
+        return f"{timezone.localtime(obj.starts_at):%Y-%m-%d} – {timezone.localtime(obj.ends_at):%Y-%m-%d}"
 
     @admin.display(description=_("scenes"))
     def scenes(self, obj: Budget) -> str:

@@ -39,7 +39,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         actions=["bike_ride"], warn_below_percent=50, throttle_below_percent=25, throttle=Budget.Throttle.SCALE,
         throttle_factor="0.5",
     )
-    budget_deposit(budget=bikes, points=18 * max(citizens, 1), yuan_fen=18 * max(citizens, 1) * 5, operator=operator,
+    budget_deposit(budget=bikes, points=6_000, yuan_fen=30_000, operator=operator,
                    note="cycling season")
     Reading.objects.filter(budget__in=[city, bikes]).update(taken_at=now - timedelta(days=7))
     log(f"2 sponsors; the city's budget of 20,000,000 points and {bikes.sponsor}'s for cycling")
