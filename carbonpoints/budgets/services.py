@@ -24,6 +24,7 @@ from carbonpoints.ledger.services import (
     transaction_post,
     transaction_post_many,
 )
+from carbonpoints.notifications.models import Notification
 
 from . import ledger_accounts as budget_ledger
 from .exceptions import DepositInvalid
@@ -113,7 +114,8 @@ def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
 def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
     """Points left unused for ``POINTS_EXPIRE_AFTER_MONTHS`` (no movement in or out of a citizen's
     points) expire: they move to the expiry account, and from there back to the general budget
-    in force. With no such budget they wait in the expiry account for the next run."""
+    in force. With no such budget they wait in the expiry account for the next run. Each citizen
+    finds a note in the inbox."""
     months = settings.POINTS_EXPIRE_AFTER_MONTHS
     if months <= 0:
         return 0
@@ -135,6 +137,11 @@ def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
             for owner, balance in idle
         ]
         transaction_post_many(specs=specs)
+        Notification.objects.bulk_create([
+            Notification(account_id=owner, kind=Notification.Kind.POINTS_EXPIRED, points=balance,
+                         data={"months": months}, created_at=now)
+            for owner, balance in idle
+        ])
         _expired_return(now)
     return len(idle)
 

@@ -47,6 +47,9 @@ def notification_text(notification: Notification) -> str:
         K.LEVEL_REACHED: _("You reached the level %(level)s."),
         K.BADGE_REACHED: ngettext("You earned %(n)s new badge.", "You earned %(n)s new badges.", n),
         K.EXPORT_READY: _("Your data export is ready to download."),
+        K.POINTS_EXPIRED: ngettext("%(p)s point expired: it was not used for %(months)s months.",
+                                   "%(p)s points expired: they were not used for %(months)s months.",
+                                   notification.points or 0),
     }
     template = texts.get(notification.kind, notification.kind)
     try:

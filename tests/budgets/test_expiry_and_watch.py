@@ -44,6 +44,8 @@ def test_points_unused_for_the_set_months_expire_back_to_the_budget_in_force(
     assert points_expire(now=days_later(400)) == 1  # this year's budget has ended: they wait in the expiry account
     assert points(linked_citizen_client)["available"] == 0
     assert LedgerAccount.objects.get(kind="points_expiry").balance == 58
+    inbox = linked_citizen_client.get("/api/v1/me/notifications", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert "58 points expired: they were not used for 12 months." in [n["text"] for n in inbox]
 
     next_year = funded_budget(points=1000, sponsor__name="City", starts_at=days_later(360), ends_at=days_later(800))
     assert points_expire(now=days_later(401)) == 0
