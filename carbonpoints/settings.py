@@ -322,6 +322,8 @@ METHODOLOGY_NOTICE_DAYS = env.int("METHODOLOGY_NOTICE_DAYS", default=7)
 POINTS_EXPIRE_AFTER_MONTHS = env.int("POINTS_EXPIRE_AFTER_MONTHS", default=24)
 """A citizen's points with no movement in or out for this many months expire and go back to the
 general budget (0: points never expire)."""
+POINTS_EXPIRY_NOTICE_DAYS = env.int("POINTS_EXPIRY_NOTICE_DAYS", default=30)
+"""Citizens are told this many days ahead that their points will expire."""
 
 # Claims for missing records.
 CLAIMS_EVIDENCE_MAX_BYTES = env.int("CLAIMS_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)

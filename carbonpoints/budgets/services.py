@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import mail_managers
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,6 +109,31 @@ def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
                 fail_silently=True,
             )
     return raised
+
+
+def points_expiry_warn(*, now: datetime | None = None) -> int:
+    """Citizens whose points expire within ``POINTS_EXPIRY_NOTICE_DAYS`` are told in their inbox,
+    once per stretch without movement: how many points, and the day they expire unless used or
+    added to. One statement to find them, one to write the notes."""
+    months = settings.POINTS_EXPIRE_AFTER_MONTHS
+    if months <= 0:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - relativedelta(months=months)
+    last_moved = Subquery(Posting.objects.filter(account=OuterRef("pk")).order_by("-id").values("created_at")[:1])
+    warned = Notification.objects.filter(account_id=OuterRef("owner_id"), kind=Notification.Kind.POINTS_EXPIRING,
+                                         created_at__gte=OuterRef("last_moved"))
+    soon = (LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
+            .annotate(last_moved=last_moved)
+            .filter(last_moved__gte=cutoff,
+                    last_moved__lt=cutoff + timedelta(days=settings.POINTS_EXPIRY_NOTICE_DAYS))
+            .filter(~Exists(warned)).values_list("owner_id", "balance", "last_moved"))
+    notes = Notification.objects.bulk_create([
+        Notification(account_id=owner, kind=Notification.Kind.POINTS_EXPIRING, points=balance, created_at=now,
+                     data={"date": f"{timezone.localtime(moved + relativedelta(months=months)):%Y-%m-%d}"})
+        for owner, balance, moved in soon
+    ])
+    return len(notes)
 
 
 def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:

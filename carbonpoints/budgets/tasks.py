@@ -12,4 +12,6 @@ def watch() -> int:
 
 @shared_task(name="budgets.expire_points")
 def expire_points() -> int:
+    """Nightly: warn the citizens whose points expire soon, then expire what is due."""
+    services.points_expiry_warn()
     return services.points_expire()

@@ -19,6 +19,7 @@ class Notification(models.Model):
         LEVEL_REACHED = "level_reached", _("level reached")
         BADGE_REACHED = "badge_reached", _("badge reached")
         EXPORT_READY = "export_ready", _("export ready")
+        POINTS_EXPIRING = "points_expiring", _("points expiring soon")
         POINTS_EXPIRED = "points_expired", _("points expired")
 
     account = models.ForeignKey(CarbonAccount, on_delete=models.CASCADE, related_name="notifications")

@@ -60,6 +60,28 @@ def test_points_unused_for_the_set_months_expire_back_to_the_budget_in_force(
     assert ledger_check().ok
 
 
+def test_citizens_are_warned_once_before_their_points_expire(settings, metro, linked_citizen_client):
+    from carbonpoints.budgets.services import points_expiry_warn
+
+    settings.POINTS_EXPIRE_AFTER_MONTHS, settings.POINTS_EXPIRY_NOTICE_DAYS = 12, 30
+    metro.send(event(external_id="old", quantity="12.5"))  # 58 points
+
+    def inbox() -> list[str]:
+        answer = linked_citizen_client.get("/api/v1/me/notifications", HTTP_ACCEPT_LANGUAGE="en").json()
+        return [n["text"] for n in answer["results"] if "expire" in n["text"]]
+
+    assert points_expiry_warn(now=days_later(300)) == 0, "not yet within the notice"
+    assert points_expiry_warn(now=days_later(350)) == 1
+    assert points_expiry_warn(now=days_later(351)) == 0, "once per stretch without movement"
+    from dateutil.relativedelta import relativedelta
+
+    from carbonpoints.ledger.models import Posting
+
+    moved = Posting.objects.filter(account__kind="citizen_points").latest("id").created_at
+    expires = timezone.localtime(moved + relativedelta(months=12))
+    assert inbox() == [f"58 points expire on {expires:%Y-%m-%d} unless you use them or earn more before."]
+
+
 def test_expiry_is_off_at_zero_months(settings, metro, linked_citizen_client):
     settings.POINTS_EXPIRE_AFTER_MONTHS = 0
     metro.send(event(external_id="old", quantity="12.5"))
