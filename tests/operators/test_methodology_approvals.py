@@ -2,7 +2,6 @@
 only by versions in force, and an audit row for every transition."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -13,14 +12,9 @@ from carbonpoints.methodologies.models import Methodology
 from tests.earn.factories import event
 from tests.factories import UserFactory
 
+from .factories import metro_draft
+
 pytestmark = pytest.mark.django_db
-
-
-def _draft(author, *, valid_from, version=2, baseline="50"):
-    return services.methodology_draft_save(author=author, methodology=Methodology(
-        code="metro_ride", version=version, title=f"Metro v{version}", unit="km",
-        baseline_g_per_unit=Decimal(baseline), project_g_per_unit=Decimal("0"), basis="published",
-        source="Metro operator's 2026 energy report", valid_from=valid_from))
 
 
 @pytest.fixture
@@ -30,7 +24,7 @@ def operators():
 
 def test_the_author_may_not_approve_their_own_version(operators):
     writer, _ = operators
-    draft = _draft(writer, valid_from=timezone.now() + timedelta(days=8))
+    draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
 
     with pytest.raises(exceptions.SameAuthor):
         services.methodology_approve(methodology=draft, approver=writer)
@@ -39,7 +33,7 @@ def test_the_author_may_not_approve_their_own_version(operators):
 
 
 def test_a_citizen_may_not_approve(operators):
-    draft = _draft(operators[0], valid_from=timezone.now() + timedelta(days=8))
+    draft = metro_draft(operators[0], valid_from=timezone.now() + timedelta(days=8))
     with pytest.raises(exceptions.NotOperator):
         services.methodology_approve(methodology=draft, approver=UserFactory())
 
@@ -47,7 +41,7 @@ def test_a_citizen_may_not_approve(operators):
 def test_approval_needs_the_public_notice_period(operators, settings):
     settings.METHODOLOGY_NOTICE_DAYS = 7
     writer, approver = operators
-    draft = _draft(writer, valid_from=timezone.now() + timedelta(days=3))
+    draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=3))
 
     with pytest.raises(exceptions.NoticeTooShort) as refused:
         services.methodology_approve(methodology=draft, approver=approver)
@@ -58,7 +52,7 @@ def test_a_draft_or_a_coming_version_credits_nothing_and_the_version_in_force_en
         operators, metro, linked_citizen_client):
     writer, approver = operators
     start = timezone.now() + timedelta(days=8)
-    draft = _draft(writer, valid_from=timezone.now() - timedelta(days=1))  # a draft, even if "valid"
+    draft = metro_draft(writer, valid_from=timezone.now() - timedelta(days=1))  # a draft, even if "valid"
 
     metro.send(event(external_id="while-draft", quantity=10))
     assert metro.record("while-draft")["explanation"]["methodology"]["version"] == 1
@@ -75,7 +69,7 @@ def test_a_draft_or_a_coming_version_credits_nothing_and_the_version_in_force_en
 
 def test_a_version_takes_force_at_its_start_and_then_credits(operators, metro, linked_citizen_client):
     writer, approver = operators
-    draft = _draft(writer, valid_from=timezone.now() + timedelta(days=8))
+    draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
     services.methodology_approve(methodology=draft, approver=approver)
     # its start has come (moved back in time, as if the notice period had passed)
     Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=timezone.now() - timedelta(days=1))
@@ -104,7 +98,7 @@ def test_retiring_a_version_stops_its_crediting_after_its_retirement(operators, 
 
 def test_every_transition_leaves_an_audit_row(operators):
     writer, approver = operators
-    draft = _draft(writer, valid_from=timezone.now() + timedelta(days=8))
+    draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
     services.methodology_approve(methodology=draft, approver=approver)
     Methodology.objects.filter(pk=draft.pk).update(valid_from=timezone.now() - timedelta(minutes=1))
     Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=timezone.now() - timedelta(minutes=1))
@@ -120,8 +114,8 @@ def test_every_transition_leaves_an_audit_row(operators):
 def test_the_public_register_shows_factors_sources_the_coming_version_and_history(client, operators):
     writer, approver = operators
     start = timezone.now() + timedelta(days=8)
-    services.methodology_approve(methodology=_draft(writer, valid_from=start, baseline="52.5"), approver=approver)
-    _draft(writer, valid_from=start + timedelta(days=30), version=3, baseline="987.65")  # a draft is not public
+    services.methodology_approve(methodology=metro_draft(writer, valid_from=start, baseline="52.5"), approver=approver)
+    metro_draft(writer, valid_from=start + timedelta(days=30), version=3, baseline="987.65")  # a draft is not public
 
     page = client.get("/methodologies/")
 
@@ -139,7 +133,7 @@ def test_operators_approve_in_the_admin_and_four_eyes_holds_there(client, operat
     writer.is_superuser = approver.is_superuser = True
     writer.save()
     approver.save()
-    draft = _draft(writer, valid_from=timezone.now() + timedelta(days=8))
+    draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
     url = "/admin/methodologies/methodology/"
 
     client.force_login(writer)

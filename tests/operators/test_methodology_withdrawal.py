@@ -15,16 +15,11 @@ from carbonpoints.methodologies.models import Methodology
 from carbonpoints.methodologies.selectors import Catalogue
 from tests.factories import UserFactory
 
+from .factories import metro_draft
+
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/methodologies/methodology/"
-
-
-def _draft(author, *, valid_from, version=2, baseline="52.5"):
-    return services.methodology_draft_save(author=author, methodology=Methodology(
-        code="metro_ride", version=version, title=f"Metro v{version}", unit="km",
-        baseline_g_per_unit=Decimal(baseline), project_g_per_unit=Decimal("0"), basis="published",
-        source="Metro operator's 2026 energy report", valid_from=valid_from))
 
 
 @pytest.fixture
@@ -37,8 +32,8 @@ def operators():
 def coming(operators):
     """Version 2 of the metro ride, approved, in force in 8 days: version 1 ends where it begins."""
     writer, approver = operators
-    return services.methodology_approve(methodology=_draft(writer, valid_from=timezone.now() + timedelta(days=8)),
-                                        approver=approver)
+    draft = metro_draft(writer, baseline="52.5", valid_from=timezone.now() + timedelta(days=8))
+    return services.methodology_approve(methodology=draft, approver=approver)
 
 
 def version_1() -> Methodology:
@@ -90,8 +85,8 @@ def test_a_withdrawn_version_can_be_edited_and_approved_again(operators, coming)
 
 def test_the_version_before_gets_back_only_up_to_the_next_scheduled_version(operators, coming):
     writer, approver = operators
-    later = services.methodology_approve(
-        methodology=_draft(writer, valid_from=coming.valid_from + timedelta(days=30), version=3), approver=approver)
+    draft = metro_draft(writer, baseline="52.5", valid_from=coming.valid_from + timedelta(days=30), version=3)
+    later = services.methodology_approve(methodology=draft, approver=approver)
     assert Methodology.objects.get(pk=coming.pk).valid_until == later.valid_from
 
     services.methodology_withdraw(methodology=coming, operator=approver, reason="skipped: version 3 replaces it")
@@ -102,8 +97,8 @@ def test_the_version_before_gets_back_only_up_to_the_next_scheduled_version(oper
 
 def test_withdrawing_the_last_scheduled_version_gives_the_one_before_its_open_end_back(operators, coming):
     writer, approver = operators
-    later = services.methodology_approve(
-        methodology=_draft(writer, valid_from=coming.valid_from + timedelta(days=30), version=3), approver=approver)
+    draft = metro_draft(writer, baseline="52.5", valid_from=coming.valid_from + timedelta(days=30), version=3)
+    later = services.methodology_approve(methodology=draft, approver=approver)
 
     services.methodology_withdraw(methodology=later, operator=approver, reason="not needed")
 
