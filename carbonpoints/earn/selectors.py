@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import Count, F, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +106,13 @@ def points_status(record: ActionRecord) -> str | None:
     if record.points_settled:
         return "available"
     return "awaiting_funding" if record.points_available_at is None else "pending"
+
+
+def points_owed(*, account_id: int) -> int:
+    """Points a citizen earned that wait for a sponsor's budget to fund them (not yet issued)."""
+    owed = ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED, points_settled=False,
+                                       points_available_at__isnull=True, points__gt=0).aggregate(n=Sum("points"))
+    return owed["n"] or 0
 
 
 def batch_status(*, batch: Batch) -> dict:

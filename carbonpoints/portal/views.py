@@ -24,6 +24,7 @@ from carbonpoints.earn.selectors import (
     citizen_links,
     consent_wording,
     explanation,
+    points_owed,
     reason_message,
     scene_titles,
 )
@@ -83,6 +84,7 @@ def my_carbon(request, account):
     recent = list(citizen_actions(account_id=account.pk)[:5])
     return render(request, "portal/my_carbon.html", {
         "summary": summary,
+        "points_owed": points_owed(account_id=account.pk),
         "today_g": series[-1][1],
         "month_g": sum(grams for _, grams in series),
         "chart": {"total": sum(grams for _, grams in series)},

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,6 +96,9 @@ def test_without_a_budget_points_wait_and_a_deposit_from_the_admin_funds_them(
     assert account(linked_citizen_client)["points"] == {"available": 0, "pending": 0}
     assert account(linked_citizen_client)["reduction_g"] == 584  # the reduction counts at once
     assert ledger_check().ok
+    portal = Client(HTTP_ACCEPT_LANGUAGE="en")
+    portal.force_login(ActionRecord.objects.get(external_id="early").account.user)
+    assert "58 more owed: they wait for a sponsor" in portal.get("/me/").content.decode()
 
     budget = BudgetFactory(sponsor__name="City")
     page = reverse("admin:budgets_budget_deposit", args=[budget.pk])
