@@ -23,7 +23,8 @@ def _balance_of(kind: str) -> Subquery:
 
 
 def budgets_with_balances() -> QuerySet[Budget]:
-    """Budgets with ``balance`` (points left) and ``deposited`` read from the ledger in the same query."""
+    """Budgets with their ledger balances read in the same query: ``ledger_balance`` (points left)
+    and ``ledger_deposits`` (minus the points deposited); ``_ledger`` reads them."""
     return (Budget.objects.select_related("sponsor")
             .annotate(ledger_balance=_balance_of(budget_ledger.BUDGET.kind),
                       ledger_deposits=_balance_of(budget_ledger.DEPOSITS.kind)))
@@ -63,9 +64,14 @@ def general_budget(now: datetime | None = None) -> Budget | None:
 def yuan_per_point(budget: Budget) -> Decimal | None:
     """The budget's published rate: money paid in over points deposited (six decimal places)."""
     totals = budget.deposits.aggregate(points=Sum("points"), fen=Sum("yuan_fen"))
-    if not totals["points"]:
+    return _rate(fen=totals["fen"] or 0, points=totals["points"] or 0)
+
+
+def _rate(*, fen: int, points: int) -> Decimal | None:
+    """Yuan per point, to six decimal places (half to even); None for no points."""
+    if not points:
         return None
-    return (Decimal(totals["fen"]) / 100 / totals["points"]).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+    return (Decimal(fen) / 100 / points).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> l
             id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
             starts_at=budget.starts_at, ends_at=budget.ends_at, deposited=deposited, balance=balance,
             issued=deposited - balance, yuan_fen=paid,
-            yuan_per_point=(Decimal(paid) / 100 / deposited).quantize(Decimal("0.000001")) if deposited else None,
+            yuan_per_point=_rate(fen=paid, points=deposited),
             level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
                            throttle_below_percent=budget.throttle_below_percent),
             runs_out_at=runs_out_at(Point(base.taken_at, base.balance, base.deposited) if base else None,
