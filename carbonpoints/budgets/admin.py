@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.errors import DomainError
 
 from .models import Alert, Budget, Deposit, Sponsor
-from .selectors import BudgetRow, budget_rows
+from .selectors import BudgetRow, budget_row, budgets_with_figures
 from .services import budget_deposit
 
 
@@ -65,15 +65,11 @@ class BudgetAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def changelist_view(self, request, extra_context=None):
-        self._rows = {row.id: row for row in budget_rows()}  # one read of the ledger for the whole list
-        return super().changelist_view(request, extra_context)
+    def get_queryset(self, request):
+        return budgets_with_figures()  # the ledger's figures and the forecast's base, in the same query
 
     def _row(self, obj: Budget) -> BudgetRow | None:
-        rows = getattr(self, "_rows", {})
-        if obj.pk not in rows:
-            rows = self._rows = {row.id: row for row in budget_rows()}
-        return rows.get(obj.pk)
+        return budget_row(obj, timezone.now()) if hasattr(obj, "fen") else None  # None on the add page
 
     @admin.display(description=_("period"), ordering="starts_at")
     def period(self, obj: Budget) -> str:

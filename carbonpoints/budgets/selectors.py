@@ -112,43 +112,51 @@ class BudgetRow:
 FORECAST_WINDOW = timedelta(days=7)
 
 
-def _with_forecast_base(budgets: QuerySet[Budget], now: datetime) -> QuerySet[Budget]:
-    """Each budget's base reading for the forecast (``forecast_base``) and money paid (``fen``):
-    the latest reading at least seven days old, or its first while it is younger."""
-    readings = Reading.objects.filter(budget=OuterRef("pk")).values("pk")
-    week_old = readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at")[:1]
-    first = readings.filter(taken_at__lt=now).order_by("taken_at")[:1]
+def budgets_with_figures(now: datetime | None = None) -> QuerySet[Budget]:
+    """Budgets with all their rows show, read in one query: the ledger balances, the money paid
+    (``fen``) and the forecast's base reading (``base_at``, ``base_balance``, ``base_deposited``:
+    the latest reading at least seven days old, or the first while the budget is younger)."""
+    now = now or timezone.now()
+    readings = Reading.objects.filter(budget=OuterRef("pk"))
+    week_old = readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at").values("pk")[:1]
+    first = readings.filter(taken_at__lt=now).order_by("taken_at").values("pk")[:1]
     paid = (Deposit.objects.filter(budget=OuterRef("pk")).values("budget").annotate(fen=Sum("yuan_fen"))
             .values("fen"))
-    return budgets.annotate(forecast_base=Coalesce(Subquery(week_old), Subquery(first)), fen=Subquery(paid))
+    base = Reading.objects.filter(pk=OuterRef("forecast_base"))
+    return (budgets_with_balances()
+            .annotate(forecast_base=Coalesce(Subquery(week_old), Subquery(first)), fen=Subquery(paid))
+            .annotate(base_at=Subquery(base.values("taken_at")[:1]),
+                      base_balance=Subquery(base.values("balance")[:1]),
+                      base_deposited=Subquery(base.values("deposited")[:1])))
+
+
+def budget_row(budget: Budget, now: datetime) -> BudgetRow:
+    """One budget of ``budgets_with_figures`` as the pages show it (no query)."""
+    balance, deposited = _ledger(budget)
+    paid = getattr(budget, "fen", None) or 0
+    base_at = getattr(budget, "base_at", None)
+    base = Point(base_at, budget.base_balance, budget.base_deposited) if base_at else None  # type: ignore[attr-defined]
+    running = budget.starts_at <= now < budget.ends_at
+    return BudgetRow(
+        id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
+        starts_at=budget.starts_at, ends_at=budget.ends_at, deposited=deposited, balance=balance,
+        issued=deposited - balance, yuan_fen=paid, yuan_per_point=_rate(fen=paid, points=deposited),
+        level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
+                       throttle_below_percent=budget.throttle_below_percent),
+        runs_out_at=runs_out_at(base, Point(now, balance, deposited)) if running else None,
+        throttle=budget.throttle, throttle_factor=budget.throttle_factor,
+        warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
+    )
 
 
 def budget_rows(*, now: datetime | None = None, current_only: bool = False) -> list[BudgetRow]:
-    """Every budget (or those in force), newest first, with its ledger figures and forecast (two
-    queries, however many budgets)."""
+    """Every budget (or those in force), newest first, with its ledger figures and forecast (one
+    query, however many budgets)."""
     now = now or timezone.now()
-    budgets = list(_with_forecast_base(in_force(now) if current_only else budgets_with_balances(), now)
-                   .order_by("-starts_at", "pk"))
-    bases = Reading.objects.in_bulk([pk for b in budgets if (pk := getattr(b, "forecast_base", None))])
-    rows = []
-    for budget in budgets:
-        balance, deposited = _ledger(budget)
-        paid = getattr(budget, "fen", None) or 0
-        base = bases.get(getattr(budget, "forecast_base", None))
-        running = budget.starts_at <= now < budget.ends_at
-        rows.append(BudgetRow(
-            id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
-            starts_at=budget.starts_at, ends_at=budget.ends_at, deposited=deposited, balance=balance,
-            issued=deposited - balance, yuan_fen=paid,
-            yuan_per_point=_rate(fen=paid, points=deposited),
-            level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
-                           throttle_below_percent=budget.throttle_below_percent),
-            runs_out_at=runs_out_at(Point(base.taken_at, base.balance, base.deposited) if base else None,
-                                    Point(now, balance, deposited)) if running else None,
-            throttle=budget.throttle, throttle_factor=budget.throttle_factor,
-            warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
-        ))
-    return rows
+    budgets = budgets_with_figures(now)
+    if current_only:
+        budgets = budgets.filter(starts_at__lte=now, ends_at__gt=now)
+    return [budget_row(budget, now) for budget in budgets.order_by("-starts_at", "pk")]
 
 
 def settlement_rate(now: datetime | None = None) -> tuple[Decimal, str]:

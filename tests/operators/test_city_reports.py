@@ -50,7 +50,7 @@ def test_the_csv_carries_the_same_figures(client, city):
 
 def test_the_figures_take_a_fixed_number_of_queries_however_many_records(client, city, django_assert_max_num_queries):
     city.send(*[event(external_id=f"more-{n}", quantity=1, attributes={"district": f"D{n}"}) for n in range(30)])
-    with django_assert_max_num_queries(18):  # 16, and 2 for the sponsors' budgets however many
+    with django_assert_max_num_queries(17):  # 16, and 1 for the sponsors' budgets however many
         assert client.get("/open-data/city.json").status_code == 200
 
 

@@ -9,8 +9,10 @@ Two entrances share one crediting path:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -32,6 +34,8 @@ from .. import ledger_accounts as earn_ledger
 from ..models import ActionState, Batch
 from . import rules, store
 from .rules import Credit, Policy, Record, UsageKey
+
+T = TypeVar("T")
 
 CHUNK = 5000
 """Records a worker run takes at a time by default (``EARN_PIPELINE_CHUNK``)."""
@@ -117,6 +121,19 @@ def _credit_spec(credit: Credit) -> TransactionSpec | None:
 ATTEMPTS = 5
 
 
+def _until_not_raced(work: Callable[[int], T]) -> T:
+    """``work(attempt)`` in a transaction of its own, again while a concurrent writer wins a race
+    (``store.Raced``: a resend stored first, a budget drawn down first); at most ``ATTEMPTS`` times."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return work(attempt)
+        except store.Raced:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
     """A partner's new records, each decided and inserted once in its final state.
 
@@ -124,15 +141,11 @@ def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> 
     resend of the same records wins a race. Returns the records inserted, by external id; the
     others were sent before (duplicates).
     """
-    for attempt in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _take_in(records, batch, partner_id)
-        except store.Raced:
-            if attempt == ATTEMPTS - 1:
-                raise
-            records = [Record(**_as_sent(r)) for r in records]  # decide again from the records as sent
-    raise AssertionError("unreachable")
+    def attempt(n: int) -> dict[str, Record]:
+        # after a race, decide again from the records as sent
+        return _take_in(records if n == 0 else [Record(**_as_sent(r)) for r in records], batch, partner_id)
+
+    return _until_not_raced(attempt)
 
 
 def _as_sent(record: Record) -> dict:
@@ -160,25 +173,18 @@ def _chunk_size() -> int:
 def _process_chunk(*, batch_id, partition: tuple[int, int] | None = None) -> int:
     """One chunk of pending records, in one database transaction: claimed, decided, written;
     decided again when a budget was drawn down meanwhile."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return _chunk_once(batch_id=batch_id, partition=partition)
-        except store.Raced:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return _until_not_raced(lambda _n: _chunk_once(batch_id=batch_id, partition=partition))
 
 
 def _chunk_once(*, batch_id, partition: tuple[int, int] | None) -> int:
-    with transaction.atomic():
-        store.worker_transaction_setup()
-        records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
-        if not records:
-            return 0
-        now = timezone.now()
-        decided = _decide(records, Catalogue(), policy(now))
-        store.records_update(records, now)
-        _post(decided)
+    store.worker_transaction_setup()
+    records = store.records_claim(batch_id=batch_id, limit=_chunk_size(), partition=partition)
+    if not records:
+        return 0
+    now = timezone.now()
+    decided = _decide(records, Catalogue(), policy(now))
+    store.records_update(records, now)
+    _post(decided)
     return len(records)
 
 
@@ -226,19 +232,15 @@ def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
     """One stored record decided again by the worker's rules (a corrected quantity): quantified,
     verified, capped, credited and written back; its credit posted under ``idempotency_key``
     (the batch's own key names the same action ids, so a new one is given)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            with transaction.atomic():
-                records = store.records_lock([record_id])
-                now = timezone.now()
-                decided = _decide(records, Catalogue(), policy(now))
-                store.records_update(records, now)
-                _post(decided, idempotency_key)
-                return records[0]
-        except store.Raced:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    def attempt(_n: int) -> Record:
+        records = store.records_lock([record_id])
+        now = timezone.now()
+        decided = _decide(records, Catalogue(), policy(now))
+        store.records_update(records, now)
+        _post(decided, idempotency_key)
+        return records[0]
+
+    return _until_not_raced(attempt)
 
 
 # --- periodic work ------------------------------------------------------------------------
@@ -269,13 +271,7 @@ def credits_fund(*, limit: int = CHUNK) -> int:
     A waiting credit is funded whole, never scaled after the fact; its points settle like any
     other (pending first when there is a settling period).
     """
-    for attempt in range(ATTEMPTS):
-        try:
-            return _fund_once(limit)
-        except store.Raced:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return _until_not_raced(lambda _n: _fund_once(limit))
 
 
 def _whole(points: int) -> Earn:
@@ -284,38 +280,37 @@ def _whole(points: int) -> Earn:
 
 
 def _fund_once(limit: int) -> int:
-    with transaction.atomic():
-        waiting = store.awaiting_funding(limit)
-        if not waiting:
-            return 0
-        now_policy = policy()
-        funding = Funding(store.funding(now_policy.now))
-        funded: list[tuple[Record, rules.BudgetState]] = []
-        for record in waiting:
-            choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False)
-            if choice.budget is not None:
-                funded.append((record, choice.budget))
-        if not funded:
-            return 0
-        settles = now_policy.settling > timedelta(0)
-        owners = {record.account_id for record, _ in funded if record.account_id is not None}
-        accounts = ledger_accounts_get_or_create(keys=[rules.points_kind(settles).of(o) for o in owners]
-                                                 + [budget_ledger.BUDGET.of(b.id) for _, b in funded])
-        specs = []
-        for record, budget in funded:
-            assert record.account_id is not None and record.id is not None, "credited records only"
-            # a corrected record is credited anew, and may wait and be funded again: its key counts them
-            corrected = sum(1 for rule in record.explanation.get("rules", ()) if rule["code"] == "corrected")
-            specs.append(TransactionSpec(
-                kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}:{corrected}",
-                reference=f"action:{record.id}",
-                legs=[Leg(accounts[budget_ledger.BUDGET.of(budget.id)], -(record.points or 0)),
-                      Leg(accounts[rules.points_kind(settles).of(record.account_id)], record.points or 0)],
-                metadata={"action_ids": [record.id], "budget_id": budget.id},
-            ))
-            rules.funded(record, budget, now_policy)
-        _budget_post(specs)
-        store.funded([record for record, _ in funded], now_policy.now)
+    waiting = store.awaiting_funding(limit)
+    if not waiting:
+        return 0
+    now_policy = policy()
+    funding = Funding(store.funding(now_policy.now))
+    funded: list[tuple[Record, rules.BudgetState]] = []
+    for record in waiting:
+        choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False)
+        if choice.budget is not None:
+            funded.append((record, choice.budget))
+    if not funded:
+        return 0
+    settles = now_policy.settling > timedelta(0)
+    owners = {record.account_id for record, _ in funded if record.account_id is not None}
+    accounts = ledger_accounts_get_or_create(keys=[rules.points_kind(settles).of(o) for o in owners]
+                                             + [budget_ledger.BUDGET.of(b.id) for _, b in funded])
+    specs = []
+    for record, budget in funded:
+        assert record.account_id is not None and record.id is not None, "credited records only"
+        # a corrected record is credited anew, and may wait and be funded again: its key counts them
+        corrected = sum(1 for rule in record.explanation.get("rules", ()) if rule["code"] == "corrected")
+        specs.append(TransactionSpec(
+            kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}:{corrected}",
+            reference=f"action:{record.id}",
+            legs=[Leg(accounts[budget_ledger.BUDGET.of(budget.id)], -(record.points or 0)),
+                  Leg(accounts[rules.points_kind(settles).of(record.account_id)], record.points or 0)],
+            metadata={"action_ids": [record.id], "budget_id": budget.id},
+        ))
+        rules.funded(record, budget, now_policy)
+    _budget_post(specs)
+    store.funded([record for record, _ in funded], now_policy.now)
     return len(funded)
 
 
