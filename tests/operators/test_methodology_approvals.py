@@ -123,7 +123,9 @@ def test_the_public_register_shows_factors_sources_the_coming_version_and_histor
     html = page.content.decode()
     section = html[html.index('id="m-metro_ride"'):html.index("</section>", html.index('id="m-metro_ride"'))]
     assert "46.7" in section  # version 1, in force until version 2 begins
-    assert "Metro v2" in section and "52.5" in section and start.strftime("%Y-%m-%d") in section
+    # the page shows dates in the city's time zone: compare with the local date, not UTC's
+    assert "Metro v2" in section and "52.5" in section
+    assert timezone.localtime(start).strftime("%Y-%m-%d") in section
     assert "987.65" not in section
     assert "coming" in section
 
