@@ -1,4 +1,4 @@
-"""Partner requests are signed (DESIGN.md): bad, unknown, disabled, stale or replayed ones get 401."""
+"""Partner signing (docs/design.md#partner-feed): bad, unknown, disabled, stale or replayed: 401."""
 
 import json
 import re
