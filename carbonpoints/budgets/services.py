@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.audit.services import audit_record
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.ledger.models import LedgerAccount, Posting
 from carbonpoints.ledger.services import (
     Leg,
@@ -66,14 +67,8 @@ def budget_deposit(*, budget: Budget, points: int, yuan_fen: int, operator: Abst
         _reading(budget)
         audit_record(actor=operator, action="budget.deposit", obj=budget,
                      details={"points": points, "yuan_fen": yuan_fen, "note": note})
-        transaction.on_commit(_fund_waiting)
+        task_enqueue_on_commit("earn.fund_waiting")  # the earn side funds its waiting credits
     return deposit
-
-
-def _fund_waiting() -> None:
-    from carbonpoints.earn.tasks import fund_waiting  # the earn side funds its waiting credits
-
-    fund_waiting.delay()
 
 
 def _reading(budget: Budget, now: datetime | None = None) -> Reading:
