@@ -29,8 +29,7 @@ from carbonpoints.notifications.models import Notification
 
 from . import ledger_accounts as budget_ledger
 from .exceptions import DepositInvalid
-from .models import Alert, Budget, Deposit, Reading
-from .rules import Level
+from .models import Alert, Budget, BudgetLevel, Deposit, Reading
 from .selectors import budget_rows, general_budget
 
 log = logging.getLogger(__name__)
@@ -89,11 +88,11 @@ def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
         row = rows[budget.pk]
         Reading.objects.create(budget=budget, taken_at=now, balance=row.balance, deposited=row.deposited)
         last = budget.alerts.order_by("-raised_at", "-pk").first()
-        if row.level == (last.level if last else Level.OK):
+        if row.level == (last.level if last else BudgetLevel.FUNDED):
             continue
         alert = Alert.objects.create(budget=budget, level=row.level, balance=row.balance, deposited=row.deposited,
                                      runs_out_at=row.runs_out_at, raised_at=now)
-        if row.level != Level.OK:
+        if row.level != BudgetLevel.FUNDED:
             raised.append(alert)
             log.warning("budget %s is %s: %s of %s points left", budget.pk, row.level, row.balance, row.deposited)
             mail_managers(
