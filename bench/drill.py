@@ -305,13 +305,13 @@ def main() -> None:  # noqa: C901  (one story, told in order)
 
         def sweeper() -> None:
             from carbonpoints.earn.pipeline import stuck_batches
-            from carbonpoints.earn.tasks import process_upload, quantify_batch
+            from carbonpoints.earn.tasks import process_upload, resume_batch
             from carbonpoints.earn.uploads import stuck_uploads
 
             while not stop.wait(3):
                 try:  # the broker or the database may be away: next time
                     for batch_id in stuck_batches(older_than=timedelta(seconds=4)):
-                        quantify_batch.delay(batch_id)
+                        resume_batch.delay(batch_id)
                     for upload_id in stuck_uploads(older_than=timedelta(seconds=6)):
                         process_upload.delay(upload_id)
                 except Exception as exc:

@@ -25,6 +25,7 @@ from .models import (
     ReviewDecision,
 )
 from .pipeline.rules import explain
+from .reasons import Reason
 from .signing import secret_encrypt
 
 
@@ -114,7 +115,7 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
     Approving sends the record back to verification, which then skips the duplicate heuristic
     (every other rule, caps included, still applies); rejecting ends it.
     """
-    from .tasks import verify_batch
+    from .tasks import process_batch
 
     record = ActionRecord.objects.select_for_update().get(pk=record.pk)
     if record.state != ActionState.FLAGGED:
@@ -124,14 +125,14 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
                                   previous_state=record.state, reason=record.reason)
     record.review = decision
     record.updated_at = timezone.now()
-    explain(record, "approved_on_review" if approve else "rejected_on_review")
+    explain(record, Reason.APPROVED_ON_REVIEW if approve else Reason.REJECTED_ON_REVIEW)
     if approve:
         record.state, record.reason = ActionState.QUANTIFIED, ""
     else:
-        record.state, record.reason = ActionState.REJECTED, "rejected_on_review"
+        record.state, record.reason = ActionState.REJECTED, Reason.REJECTED_ON_REVIEW
     record.save()
     if approve:
-        verify_batch.delay_on_commit(str(record.batch_id))
+        process_batch.delay_on_commit(str(record.batch_id))
     return record
 
 
@@ -195,9 +196,9 @@ def link_held_release(*, link: IdentityLink) -> int:
     """A link (or wider consent) may cover records held as unlinked: they go back to verification,
     enqueued after commit. Returns how many were released."""
     from .pipeline import unlinked_release
-    from .tasks import verify_batch
+    from .tasks import process_batch
 
     batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
     for batch_id in batch_ids:
-        verify_batch.delay_on_commit(batch_id)
+        process_batch.delay_on_commit(batch_id)
     return released
