@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
 
 from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
@@ -115,8 +116,6 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
     Approving sends the record back to verification, which then skips the duplicate heuristic
     (every other rule, caps included, still applies); rejecting ends it.
     """
-    from .tasks import process_batch
-
     record = ActionRecord.objects.select_for_update().get(pk=record.pk)
     if record.state != ActionState.FLAGGED:
         raise ValueError("only flagged records are reviewed")
@@ -132,7 +131,7 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
         record.state, record.reason = ActionState.REJECTED, Reason.REJECTED_ON_REVIEW
     record.save()
     if approve:
-        process_batch.delay_on_commit(str(record.batch_id))
+        task_enqueue_on_commit("earn.process_batch", str(record.batch_id))
     return record
 
 
@@ -196,9 +195,8 @@ def link_held_release(*, link: IdentityLink) -> int:
     """A link (or wider consent) may cover records held as unlinked: they go back to verification,
     enqueued after commit. Returns how many were released."""
     from .pipeline import unlinked_release
-    from .tasks import process_batch
 
     batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
     for batch_id in batch_ids:
-        process_batch.delay_on_commit(batch_id)
+        task_enqueue_on_commit("earn.process_batch", batch_id)
     return released
