@@ -63,6 +63,11 @@ class CarbonAccount(models.Model):
         User, on_delete=models.PROTECT, related_name="carbon_account", verbose_name=_("citizen")
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    home_region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("home region"),
+        help_text=_("The leaderboard the citizen appears on and their catalogue's default; empty: the "
+                    "deployment's default region."))
 
     class Meta:
         verbose_name = _("carbon account")

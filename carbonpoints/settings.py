@@ -58,6 +58,10 @@ EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pip
 # ones are built by a worker (202 and a status to poll).
 PRIVACY_EXPORT_SYNC_MAX_ROWS = env.int("PRIVACY_EXPORT_SYNC_MAX_ROWS", default=5000)
 
+# The region (GB/T 2260 code) of a deployment that names none: existing rows migrated to it, and
+# rows, events and citizens that name no region belong to it (docs/regions.md).
+DEFAULT_REGION = env.str("DEFAULT_REGION", default="420100")
+
 INSTALLED_APPS = [
     "carbonpoints.audit.apps.AuditedAdminConfig",  # django.contrib.admin, every operator action audited
     "django.contrib.auth",
@@ -81,6 +85,7 @@ INSTALLED_APPS = [
     "carbonpoints.ledger",
     "carbonpoints.audit",
     "carbonpoints.api",
+    "carbonpoints.regions",
     "accounts",
     "carbonpoints.methodologies",
     "carbonpoints.budgets",

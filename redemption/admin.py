@@ -50,8 +50,8 @@ class StoreInline(admin.TabularInline):
 class MerchantAdmin(admin.ModelAdmin):
     """A merchant added here is a draft (pending) written by this operator; another approves it."""
 
-    list_display = ["name", "status", "written_by", "approved_by", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "region", "status", "written_by", "approved_by", "created_at"]
+    list_filter = ["status", "region"]
     search_fields = ["name"]
     readonly_fields = ["status", "written_by", "approved_by", "approved_at", "created_at"]
     inlines = [StoreInline, MerchantStaffInline]
@@ -87,7 +87,7 @@ class MerchantStaffAdmin(admin.ModelAdmin):
 @admin.register(Scenario)
 class ScenarioAdmin(admin.ModelAdmin):
     list_display = ["title", "merchant", "kind", "status", "points_cost", "stock_left", "stock", "valid_until"]
-    list_filter = ["status", "kind", "merchant"]
+    list_filter = ["status", "kind", "province_wide", "merchant"]
     search_fields = ["title", "merchant__name"]
     readonly_fields = ["stock_left", "status", "created_at"]
     actions = ["approve", "reject", "pause", "cancel"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.ledger.models import LedgerTransaction
+from carbonpoints.regions.codes import default as default_region
 
 
 class Merchant(models.Model):
@@ -24,6 +25,8 @@ class Merchant(models.Model):
         SUSPENDED = "suspended", _("suspended (retired)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, default=default_region, blank=True,
+                               related_name="merchants", verbose_name=_("region"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     # four eyes (carbonpoints.approvals): a merchant an operator drafts in the admin, another approves
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -39,6 +42,9 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.region_id = self.region_id or default_region()  # a region left empty: the default one
 
     @property
     def is_approved(self) -> bool:
@@ -124,6 +130,9 @@ class Scenario(models.Model):
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     voucher_valid_days = models.PositiveIntegerField(_("vouchers valid for (days)"), default=30)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LIVE)
+    province_wide = models.BooleanField(
+        _("offered province-wide"), default=False,
+        help_text=_("Offered to citizens of every city of the province, not only in its merchant's region."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -49,13 +49,13 @@ class DepositForm(forms.Form):
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     list_display = ["name", "sponsor", "period", "scenes", "points_deposited", "points_left", "level", "runs_out"]
-    list_filter = ["sponsor"]
+    list_filter = ["region", "sponsor"]
     search_fields = ["name", "sponsor__name"]
     list_select_related = ["sponsor"]
     readonly_fields = ["points_deposited", "points_left", "level", "runs_out", "rate"]
     inlines = [DepositInline]
     fieldsets = [
-        (None, {"fields": ["sponsor", "name", "starts_at", "ends_at", "actions"]}),
+        (None, {"fields": ["sponsor", "name", "region", "starts_at", "ends_at", "actions"]}),
         (_("Thresholds and throttle (published)"), {"fields": ["warn_below_percent", "throttle_below_percent",
                                                                "throttle", "throttle_factor"]}),
         (_("From the ledger"), {"fields": ["points_deposited", "points_left", "rate", "level", "runs_out"]}),

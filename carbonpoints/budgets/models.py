@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.regions.codes import default as default_region
+
 
 class BudgetLevel(models.TextChoices):
     """How much of a budget is left: the one vocabulary of the rules, the alerts, the admin, the
@@ -65,6 +67,10 @@ class Budget(models.Model):
 
     sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="budgets", verbose_name=_("sponsor"))
     name = models.CharField(_("name"), max_length=120)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, default=default_region, blank=True, related_name="budgets",
+        verbose_name=_("region"),
+        help_text=_("Funds actions that happen there; a province's budget funds what no city's budget covers."))
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     actions = models.JSONField(
@@ -102,6 +108,9 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sponsor} · {self.name}"
+
+    def clean(self) -> None:
+        self.region_id = self.region_id or default_region()  # a region left empty: the default one
 
 
 class Deposit(models.Model):

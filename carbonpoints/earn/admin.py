@@ -41,7 +41,7 @@ class PartnerAdmin(admin.ModelAdmin):
     then rotates its first key. ``create_partner`` (the command line) makes one in force at once."""
 
     list_display = ["name", "status", "actions", "written_by", "approved_by", "created_at"]
-    list_filter = ["status"]
+    list_filter = ["status", "regions"]
     search_fields = ["name"]
     readonly_fields = ["status", "written_by", "approved_by", "approved_at", "created_at"]
     inlines = [PartnerKeyInline]
@@ -105,7 +105,7 @@ class ActionRecordAdmin(admin.ModelAdmin):
 
     list_display = ["id", "partner", "external_id", "action", "quantity", "occurred_at", "state", "reason",
                     "capped", "credited_g", "points"]
-    list_filter = ["state", "action", "capped", "partner", "review"]
+    list_filter = ["state", "action", "region", "capped", "partner", "review"]
     search_fields = ["external_id", "subject"]
     date_hierarchy = "occurred_at"
     list_select_related = ["partner"]

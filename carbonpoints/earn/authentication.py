@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from io import BytesIO
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authentication import BaseAuthentication
@@ -79,9 +81,12 @@ class PartnerSignatureAuthentication(BaseAuthentication):
         if skew > MAX_SKEW_S:
             raise ApiError(401, "stale_timestamp", _("The timestamp is too far from the server's clock."),
                            {"max_skew_s": MAX_SKEW_S, "server_time": int(_now())})
-        key = PartnerKey.objects.select_related("partner").filter(key_id=key_id).first()
+        key = PartnerKey.objects.select_related("partner").annotate(partner_regions=ArraySubquery(
+            Partner.regions.through.objects.filter(partner_id=OuterRef("partner_id")).values("region_id"),
+        )).filter(key_id=key_id).first()  # the partner's regions in the same statement
         if key is None or not key.usable(timezone.now()):
             raise ApiError(401, "unknown_key", _("No such key, or it has expired."))
+        key.partner.approved_regions = frozenset(key.partner_regions)
         if not key.partner.is_active:
             raise ApiError(401, "partner_disabled", _("This partner is disabled."))
         limit = getattr(request.parser_context.get("view"), "body_limit", self.body_limit)

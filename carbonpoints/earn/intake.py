@@ -25,6 +25,8 @@ from carbonpoints.methodologies.selectors import Catalogue
 from .models import Batch, Partner
 from .pipeline import MAX_DURATION_S, Record, records_take_in
 from .pipeline.store import batch_counts_add
+from .reasons import Reason
+from .selectors import partner_regions
 
 MAX_EVENTS = 5000
 MAX_KEPT_REJECTIONS = 1000
@@ -41,6 +43,8 @@ class Event(msgspec.Struct):
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
     attributes: dict[str, Any] = {}
+    region: Annotated[str, msgspec.Meta(min_length=1, max_length=6)] | None = None
+    """Where the action happened (GB/T 2260); optional for a partner approved for one region."""
 
 
 class Envelope(msgspec.Struct):
@@ -145,6 +149,16 @@ def _refusal(event: Event, partner: Partner, catalogue: Catalogue) -> str:
     return ""
 
 
+def _region(event: Event, regions: frozenset[str]) -> tuple[str, str]:
+    """``(region, refusal code)``: where the event happened, or why it cannot be told. Without a
+    ``region`` it is the partner's when the partner is approved for one region only."""
+    if event.region is None:
+        if len(regions) == 1:
+            return next(iter(regions)), ""
+        return "", Reason.REGION_REQUIRED
+    return (event.region, "") if event.region in regions else ("", Reason.REGION_NOT_APPROVED)
+
+
 @dataclass
 class IntakeResult:
     results: list[dict] = field(default_factory=list)
@@ -165,22 +179,26 @@ def _stored_id(external_id: str) -> str:
     return external_id.replace("\x00", "\ufffd")
 
 
-def _checked(candidate: Candidate, partner: Partner,
-             catalogue: Catalogue) -> tuple[str, Event | None, datetime | None, str]:
-    """``(refusal code, event, ends_at, attributes as JSON)``: the event and no code when acceptable."""
+def _checked(candidate: Candidate, partner: Partner, catalogue: Catalogue,
+             regions: frozenset[str]) -> tuple[str, Event | None, datetime | None, str, str]:
+    """``(refusal code, event, ends_at, attributes as JSON, region)``: the event and no code when
+    acceptable."""
     event = candidate.event
     if event is None or candidate.code:
-        return candidate.code or "invalid_event", None, None, ""
+        return candidate.code or "invalid_event", None, None, "", ""
     code = _refusal(event, partner, catalogue)
     if code:
-        return code, None, None, ""
+        return code, None, None, "", ""
+    region, code = _region(event, regions)
+    if code:
+        return code, None, None, "", ""
     ends_at = _ends_at(event)
     if ends_at is None or (event.attributes and _too_deep(event.attributes)):
-        return "invalid_attributes", None, None, ""
+        return "invalid_attributes", None, None, "", ""
     attributes_json = _json_encode(event.attributes).decode()
     if _unstorable(event, attributes_json):
-        return "invalid_characters", None, None, ""
-    return "", event, ends_at, attributes_json
+        return "invalid_characters", None, None, "", ""
+    return "", event, ends_at, attributes_json, region
 
 
 def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate],
@@ -192,12 +210,13 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
     the state it reached.
     """
     catalogue = catalogue or Catalogue()
+    regions = partner_regions(partner)
     now = timezone.now()
     outcome: list[tuple[str, str]] = []  # (status, code) per candidate
     records: list[Record] = []
     seen: set[str] = set()
     for candidate in candidates:
-        code, event, ends_at, attributes_json = _checked(candidate, partner, catalogue)
+        code, event, ends_at, attributes_json, region = _checked(candidate, partner, catalogue, regions)
         if event is None or ends_at is None:
             outcome.append(("rejected", code))
             continue
@@ -210,7 +229,7 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
             partner_id=partner.pk, batch_id=batch.pk, external_id=event.external_id, subject=event.subject,
             action=event.action, quantity=event.quantity, unit=event.unit, occurred_at=event.occurred_at,
             ends_at=ends_at, received_at=now, attributes=event.attributes, attributes_json=attributes_json,
-            raw=candidate.raw,
+            raw=candidate.raw, region_id=region,
         ))
 
     with transaction.atomic():

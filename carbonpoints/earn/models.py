@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CarbonAccount
 from carbonpoints.methodologies.models import ConversionRule, Methodology
+from carbonpoints.regions.codes import default as default_region
 
 
 class Partner(models.Model):
@@ -35,6 +36,9 @@ class Partner(models.Model):
     actions = models.JSONField(
         _("approved action types"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
     )
+    regions = models.ManyToManyField(
+        "regions.Region", blank=True, related_name="partners", verbose_name=_("approved regions"),
+        help_text=_("Where its events may happen; none: the deployment's default region."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -143,6 +147,9 @@ class ActionRecord(models.Model):
     ends_at = models.DateTimeField(_("ends at"), help_text=_("occurred_at plus duration_s when given."))
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     raw = models.TextField(_("as sent"))
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, default=default_region, related_name="+",
+                               verbose_name=_("region"), db_constraint=False, db_index=False,
+                               help_text=_("Where the action happened (GB/T 2260)."))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     state = models.CharField(_("state"), max_length=12, choices=ActionState.choices,

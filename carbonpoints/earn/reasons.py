@@ -11,6 +11,9 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
+    # intake: where the action happened (the event refused alone, never stored)
+    REGION_REQUIRED = "region_required"
+    REGION_NOT_APPROVED = "region_not_approved"
     # quantify: the methodology in force
     NO_METHODOLOGY = "no_methodology"
     UNIT_MISMATCH = "unit_mismatch"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import methodology_explained
+from carbonpoints.regions.codes import default as default_region
 
 from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner
 from .reasons import Reason
@@ -51,6 +52,8 @@ RULE_TEXT = {
 
 REASON_TEXT = {
     "": "",
+    Reason.REGION_REQUIRED: _("The event names no region, and its partner is approved for several."),
+    Reason.REGION_NOT_APPROVED: _("The partner is not approved for the event's region."),
     Reason.CAPPED: _("Counted up to the cap."),
     Reason.NOT_LINKED: _("No citizen has linked this member id yet."),
     Reason.NO_CONSENT_FOR_ACTION: _("The citizen has not consented to this action type."),
@@ -115,12 +118,24 @@ def points_owed(*, account_id: int) -> int:
     return owed["n"] or 0
 
 
+def partner_regions(partner: Partner) -> frozenset[str]:
+    """The regions a partner is approved for (GB/T 2260 codes); none approved: the default region.
+
+    Signed requests read them with the partner's key (``approved_regions``), in the same statement."""
+    regions = getattr(partner, "approved_regions", None)
+    if regions is None:
+        regions = frozenset(partner.regions.values_list("code", flat=True))
+    return regions or frozenset({default_region()})
+
+
 def batch_status(*, batch: Batch) -> dict:
-    """Counts by state as processing goes on (one grouped query)."""
+    """Counts by state, and by region and state, as processing goes on (one grouped query)."""
     counts = {state: 0 for state in ActionState.values}
-    rows = ActionRecord.objects.filter(batch=batch).values("state").annotate(n=Count("id"))
+    by_region: dict[str, dict[str, int]] = {}
+    rows = ActionRecord.objects.filter(batch=batch).values("region", "state").annotate(n=Count("id"))
     for row in rows:
-        counts[row["state"]] = row["n"]
+        counts[row["state"]] += row["n"]
+        by_region.setdefault(row["region"], {})[row["state"]] = row["n"]
     capped = ActionRecord.objects.filter(batch=batch, capped=True).count()
     pending = counts["received"] + counts["quantified"] + counts["verified"]
     upload = getattr(batch, "upload", None) if batch.source == Batch.Source.UPLOAD else None
@@ -144,6 +159,7 @@ def batch_status(*, batch: Batch) -> dict:
         "capped": capped,
         "complete": pending == 0 and (upload is None or upload.state in ("done", "failed")),
         "rejections": batch.rejections[:100],
+        "regions": {code: by_region[code] for code in sorted(by_region)},
     }
 
 

@@ -15,9 +15,9 @@ class MethodologyAdmin(admin.ModelAdmin):
     another operator approves it (action), which schedules it after the public notice period and
     ends the version it replaces. An approved version keeps its factors (the model refuses a change)."""
 
-    list_display = ["code", "version", "title", "status", "unit", "baseline_g_per_unit", "project_g_per_unit",
+    list_display = ["code", "version", "region", "title", "status", "unit", "baseline_g_per_unit", "project_g_per_unit",
                     "basis", "daily_cap", "valid_from", "valid_until", "written_by", "approved_by"]
-    list_filter = ["status", "code", "basis"]
+    list_filter = ["status", "region", "code", "basis"]
     search_fields = ["code", "title", "source"]
     readonly_fields = ["status", "written_by", "approved_by", "approved_at", "retired_at"]
     save_as = True

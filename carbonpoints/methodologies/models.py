@@ -14,6 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.regions.codes import default as default_region
+
 FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
 
 
@@ -50,6 +52,10 @@ class Methodology(models.Model):
 
     code = models.SlugField(_("action code"), max_length=40)
     version = models.PositiveIntegerField(_("version"))
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, default=default_region, blank=True, related_name="methodologies",
+        verbose_name=_("region"),
+        help_text=_("Where it quantifies actions: a province's version holds in every city without one of its own."))
     title = models.CharField(_("title"), max_length=120)
     unit = models.CharField(_("unit"), max_length=20, help_text=_("e.g. km, steps, kWh"))
     baseline_g_per_unit = models.DecimalField(_("baseline g CO2e per unit"), **FACTOR)
@@ -107,6 +113,7 @@ class Methodology(models.Model):
         return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
 
     def clean(self):
+        self.region_id = self.region_id or default_region()  # a region left empty: the default one
         if self.pk:
             stored = Methodology.objects.filter(pk=self.pk).exclude(status=self.Status.DRAFT).values(
                 *FROZEN_FIELDS).first()
@@ -117,7 +124,8 @@ class Methodology(models.Model):
                 )
         if self.status == self.Status.DRAFT:
             return  # a draft may overlap: approval ends the version it replaces
-        overlapping = Methodology.objects.filter(code=self.code, status__in=self.CREDITING).exclude(pk=self.pk)
+        overlapping = Methodology.objects.filter(code=self.code, region_id=self.region_id,
+                                                 status__in=self.CREDITING).exclude(pk=self.pk)
         if self.valid_until:
             overlapping = overlapping.filter(valid_from__lt=self.valid_until)
         overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=self.valid_from))

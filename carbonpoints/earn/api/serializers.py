@@ -68,6 +68,9 @@ class BatchStatusSerializer(serializers.Serializer):
     capped = serializers.IntegerField(help_text="Counted only in part (or not at all) by a cap.")
     complete = serializers.BooleanField()
     rejections = serializers.ListField(child=serializers.DictField())
+    regions = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="Stored records per region (GB/T 2260 code) and state; only the states that occur.")
 
 
 class RuleSerializer(serializers.Serializer):

@@ -52,6 +52,8 @@ class Record:
     ends_at: datetime
     received_at: datetime
     attributes: dict[str, Any] = field(default_factory=dict)
+    region_id: str = ""
+    """Where the action happened (a GB/T 2260 code; empty: the default region)."""
     id: int | None = None
     batch_id: Any = None
     raw: str = ""

@@ -115,7 +115,7 @@ def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> 
 def _as_sent(record: Record) -> dict:
     return {name: getattr(record, name) for name in (
         "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at", "ends_at",
-        "received_at", "attributes", "raw", "attributes_json")}
+        "received_at", "attributes", "raw", "attributes_json", "region_id")}
 
 
 def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:

@@ -23,6 +23,7 @@ from carbonpoints.budgets.rules import BudgetState
 from carbonpoints.budgets.selectors import funding_in_force
 from carbonpoints.bulk import bulk_set
 from carbonpoints.lookups import pg_array
+from carbonpoints.regions.codes import default as default_region
 
 from ..models import (
     COUNTED_STATES,
@@ -184,7 +185,8 @@ class Raced(Exception):
 _COPIED = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
            "ends_at", "attributes", "raw", "received_at", "state", "reason", "capped", "review", "account_id",
            "methodology_id", "conversion_rule_id", "reduction_g", "counted_quantity", "credited_g", "points",
-           "points_available_at", "points_settled", "budget_id", "hold_until", "explanation", "credited_at", "updated_at")
+           "points_available_at", "points_settled", "budget_id", "hold_until", "explanation", "credited_at", "updated_at",
+           "region_id")
 
 
 def _text(value: str) -> str:
@@ -217,7 +219,7 @@ def _copy_line(r: Record, head: str, tail: str, iso: dict[datetime, str]) -> str
         _or_null(r.methodology_id), _or_null(r.conversion_rule_id), _or_null(r.reduction_g), counted,
         _or_null(r.credited_g), _or_null(r.points), _shared_time(r.points_available_at, iso),
         "t" if r.points_settled else "f", _or_null(r.budget_id), _shared_time(r.hold_until, iso), explanation,
-        _shared_time(r.credited_at, iso), tail,
+        _shared_time(r.credited_at, iso), tail, r.region_id or default_region(),
     ))
 
 
@@ -290,7 +292,7 @@ def records_update(records: list[Record], now: datetime) -> None:
 
 _CLAIMED = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit",
             "occurred_at", "ends_at", "received_at", "attributes", "state", "reason", "review", "hold_until",
-            "explanation")
+            "explanation", "region_id")
 _TIMES = {"occurred_at", "ends_at", "received_at", "hold_until"}
 _JSON = {"attributes", "explanation"}
 _CLAIM = (

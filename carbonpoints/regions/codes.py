@@ -1,0 +1,45 @@
+"""GB/T 2260 codes as a tree, in pure functions: no query on the hot paths.
+
+``AABBCC``: AA the province, AABB00 a prefecture-level city, AABBCC a county or district. A
+province's code ends in ``0000``, a city's in ``00``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def valid(code: str) -> bool:
+    return len(code) == 6 and code.isdigit() and code[:2] != "00"
+
+
+def parent_of(code: str) -> str | None:
+    """The region a code lies in: a county's city, a city's province; None for a province."""
+    if code.endswith("0000"):
+        return None
+    if code.endswith("00"):
+        return code[:2] + "0000"
+    return code[:4] + "00"
+
+
+def default() -> str:
+    """The region of a deployment that names none: where existing rows migrated to."""
+    return settings.DEFAULT_REGION
+
+
+def chain(code: str | None) -> tuple[str, ...]:
+    """The region and those it lies in, most specific first (``""`` or None: the default region)."""
+    code = code or default()
+    out = [code]
+    while (up := parent_of(out[-1])) is not None:
+        out.append(up)
+    return tuple(out)
+
+
+def within(code: str | None, ancestor: str) -> bool:
+    """Whether ``code`` is ``ancestor`` or lies in it."""
+    return ancestor in chain(code)
+
+
+def province_of(code: str | None) -> str:
+    return chain(code)[-1]
