@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from carbonpoints.regions import codes as region_codes
+
 from .models import ConversionRule, Methodology
 
 
@@ -23,25 +25,41 @@ def crediting_versions(now: datetime | None = None) -> QuerySet[Methodology]:
     ).order_by("code", "valid_from")
 
 
-def methodologies_published(now: datetime | None = None) -> list[dict]:
-    """The public register: per action code, the version in force, the versions coming (approved,
-    in their notice period) and the history of every version that was ever approved."""
+def methodologies_published(now: datetime | None = None, region: str | None = None) -> list[dict]:
+    """The public register of a region (None: the default region): per action code, the version
+    in force there, the versions coming (approved, in their notice period) and the history of every
+    version that was ever approved, the region's own and those of the regions it lies in.
+
+    The version in force is the region's own, else the one it inherits (``inherited``: the
+    province's, where the city has none of its own in force)."""
     now = now or timezone.now()
-    versions = Methodology.objects.exclude(status=Methodology.Status.DRAFT).order_by("code", "-valid_from")
+    places = region_codes.chain(region)
+    versions = (Methodology.objects.exclude(status=Methodology.Status.DRAFT).filter(region__in=places)
+                .select_related("region").order_by("code", "-valid_from"))
     register: dict[str, dict] = {}
-    for version in versions:
+    for version in sorted(versions, key=lambda v: places.index(v.region_id)):  # the most specific first
         entry = register.setdefault(version.code, {"code": version.code, "in_force": None, "coming": [],
-                                                   "history": []})
+                                                   "history": [], "inherited": False})
         if version.status == Methodology.Status.APPROVED and version.valid_from > now:
             entry["coming"].append(version)
-        elif version.status != Methodology.Status.RETIRED and version.in_force(now):
+        elif entry["in_force"] is None and version.status != Methodology.Status.RETIRED and version.in_force(now):
             entry["in_force"] = version
+            entry["inherited"] = version.region_id != places[0]
         entry["history"].append(version)
     return [register[code] for code in sorted(register)]
 
 
+def methodology_regions() -> list[str]:
+    """The regions with versions of their own (approved once at least), for the register's picker."""
+    return sorted(set(Methodology.objects.exclude(status=Methodology.Status.DRAFT)
+                      .values_list("region_id", flat=True)))
+
+
 class Catalogue:
-    """Every methodology version and conversion rule, to pick the one in force at a time."""
+    """Every methodology version and conversion rule, to pick the one in force at a time and place.
+
+    A version is a region's own: a city's version quantifies the actions there, and a province's
+    version those of every city in it without a version of its own in force then."""
 
     def __init__(self, methodologies: Iterable[Methodology] | None = None,
                  rules: Iterable[ConversionRule] | None = None) -> None:
@@ -52,18 +70,24 @@ class Catalogue:
         if methodologies is None:
             methodologies = crediting_versions()
         self.versions: dict[str, list[Methodology]] = defaultdict(list)
+        self.local: dict[tuple[str, str], list[Methodology]] = defaultdict(list)
+        """The versions of each (action code, region)."""
         for methodology in sorted(methodologies, key=lambda m: (m.code, m.valid_from)):
             self.versions[methodology.code].append(methodology)
+            self.local[(methodology.code, methodology.region_id)].append(methodology)
         self.rules = sorted(ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from)
         self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 
     def codes(self) -> set[str]:
         return set(self.versions)
 
-    def methodology_at(self, code: str, at: datetime) -> Methodology | None:
-        for methodology in reversed(self.versions.get(code, ())):
-            if methodology.in_force(at):
-                return methodology
+    def methodology_at(self, code: str, at: datetime, region: str | None = None) -> Methodology | None:
+        """The most specific version in force at ``at`` where the action happened (``region``, a
+        GB/T 2260 code; None: the default region): the region's own, else the one it lies in."""
+        for place in region_codes.chain(region):
+            for methodology in reversed(self.local.get((code, place), ())):
+                if methodology.in_force(at):
+                    return methodology
         return None
 
     def current_unit(self, code: str) -> str | None:

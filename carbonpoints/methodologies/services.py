@@ -60,7 +60,8 @@ def methodology_approve(*, methodology: Methodology, approver: AbstractBaseUser,
         if version.valid_from < earliest:
             raise exceptions.NoticeTooShort(earliest_valid_from=earliest, notice_days=settings.METHODOLOGY_NOTICE_DAYS)
         predecessors = Methodology.objects.select_for_update().filter(
-            code=version.code, status__in=Methodology.CREDITING, valid_from__lt=version.valid_from,
+            code=version.code, region_id=version.region_id, status__in=Methodology.CREDITING,
+            valid_from__lt=version.valid_from,
         ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=version.valid_from))
         ended = []
         for predecessor in predecessors:
@@ -153,7 +154,8 @@ def methodology_withdraw(*, methodology: Methodology, operator: AbstractBaseUser
             raise exceptions.AlreadyInForce(valid_from=version.valid_from)
         ended = _ended_on_approval(version)
         others = list(Methodology.objects.select_for_update().filter(
-            code=version.code, status__in=Methodology.CREDITING).exclude(pk=version.pk).order_by("valid_from"))
+            code=version.code, region_id=version.region_id, status__in=Methodology.CREDITING,
+        ).exclude(pk=version.pk).order_by("valid_from"))
         restored = []
         for predecessor in others:
             if (predecessor.status == Methodology.Status.RETIRED or predecessor.valid_until != version.valid_from):

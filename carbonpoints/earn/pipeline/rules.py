@@ -116,7 +116,7 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
     methodology's published factors are read from its version when the explanation is shown.
     """
     for record in records:
-        methodology = catalogue.methodology_at(record.action, record.occurred_at)
+        methodology = catalogue.methodology_at(record.action, record.occurred_at, record.region_id)
         if methodology is None:
             _reject(record, Reason.NO_METHODOLOGY)
             continue
