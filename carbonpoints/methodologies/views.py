@@ -5,7 +5,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carbonpoints.budgets.selectors import budget_rows
-
 from carbonpoints.regions.selectors import region_picker
 
 from .selectors import methodologies_published, methodology_regions
