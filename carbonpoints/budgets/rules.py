@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from carbonpoints.regions import codes
+
 from .models import Budget, BudgetLevel
 
 
@@ -29,6 +31,8 @@ class BudgetState:
     throttle_below_percent: int = 10
     throttle: str = Budget.Throttle.SCALE
     throttle_factor: Decimal = Decimal("0.5")
+    region: str = ""
+    """Where the actions it funds happen (empty: the default region)."""
 
     def funds(self, action: str) -> bool:
         return not self.actions or action in self.actions
@@ -73,8 +77,10 @@ WAITS_NO_FUNDS = "budget_exhausted"
 class Funding:
     """The budgets in force for one run, drawn down in memory as credits are funded.
 
-    Budgets for named scenes come first, then those for every scene; among them, the one that
-    ends first. A budget funds a credit only whole: if it holds fewer points, the next one tries.
+    An action is funded by the budgets of its region first, then by those of the region it lies
+    in (a province's budget funds what no city budget covers). Within a region, budgets for named
+    scenes come first, then those for every scene; among them, the one that ends first. A budget
+    funds a credit only whole: if it holds fewer points, the next one tries.
     """
 
     budgets: list[BudgetState]
@@ -83,10 +89,13 @@ class Funding:
     def __post_init__(self) -> None:
         self.budgets = sorted(self.budgets, key=lambda b: (not b.actions, b.ends_at, b.id))
 
-    def candidates(self, action: str) -> Iterable[BudgetState]:
-        return (budget for budget in self.budgets if budget.funds(action))
+    def candidates(self, action: str, region: str | None = None) -> Iterable[BudgetState]:
+        default = codes.default()
+        for place in codes.chain(region):
+            yield from (budget for budget in self.budgets
+                        if (budget.region or default) == place and budget.funds(action))
 
-    def choose(self, action: str, earn: Earn, *, may_scale: bool = True) -> Choice:
+    def choose(self, action: str, earn: Earn, *, may_scale: bool = True, region: str | None = None) -> Choice:
         """The budget that funds a credit of ``action``, drawn down by its points.
 
         A throttled budget scales the credit by its published factor, or makes it wait (pending
@@ -94,7 +103,7 @@ class Funding:
         already waited (``may_scale`` False) is funded whole, or waits on.
         """
         full = earn(Decimal(1))
-        for budget in self.candidates(action):
+        for budget in self.candidates(action, region):
             level = budget.level
             if level == BudgetLevel.EXHAUSTED:
                 continue

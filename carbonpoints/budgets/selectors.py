@@ -51,7 +51,7 @@ def _state(budget: Budget) -> BudgetState:
         id=budget.pk, sponsor=budget.sponsor.name, actions=frozenset(budget.actions or ()), ends_at=budget.ends_at,
         balance=balance, deposited=deposited,
         warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
-        throttle=budget.throttle, throttle_factor=budget.throttle_factor,
+        throttle=budget.throttle, throttle_factor=budget.throttle_factor, region=budget.region_id,
     )
 
 

@@ -101,6 +101,7 @@ class ActionFieldsSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Reason code, empty when none.")
     reason_message = serializers.CharField()
     capped = serializers.BooleanField()
+    region = serializers.CharField(help_text="Where the action happened: a GB/T 2260 code (added 2026-12).")
 
 
 class PartnerEventStatusSerializer(ActionFieldsSerializer):

@@ -111,7 +111,7 @@ def _event_status(record: ActionRecord) -> dict:
         "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
         "occurred_at": record.occurred_at, "received_at": record.received_at, "state": record.state,
         "reason": record.reason, "reason_message": selectors.reason_message(record),
-        "capped": record.capped, "explanation": selectors.explanation(record),
+        "capped": record.capped, "explanation": selectors.explanation(record), "region": record.region_id,
     }).data
 
 
@@ -283,7 +283,7 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
         "id": record.pk, "partner": record.partner.name, "action": record.action,
         "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
         "occurred_at": record.occurred_at, "state": record.state, "reason": record.reason,
-        "reason_message": selectors.reason_message(record), "capped": record.capped,
+        "reason_message": selectors.reason_message(record), "capped": record.capped, "region": record.region_id,
         "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
         "points": record.points if record.state == ActionState.CREDITED else None,
         "sponsor": record.budget.sponsor.name if record.budget is not None else None,

@@ -420,7 +420,7 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
             counted = grams if share == 1 else int((grams * share).to_integral_value(ROUND_HALF_EVEN))
             return points_for(grams=counted, carried_g=before, grams_per_point=gpp)
 
-        choice = funding.choose(record.action, earn) if grams else None
+        choice = funding.choose(record.action, earn, region=record.region_id) if grams else None
         points, remainder = (choice.points, choice.remainder_g) if choice else earn(Decimal(1))
         budget = choice.budget if choice and points else None
         waits = bool(choice and choice.waits and points)

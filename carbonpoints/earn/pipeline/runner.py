@@ -245,7 +245,7 @@ def _fund_once(limit: int) -> int:
     funding = Funding(store.funding(now_policy.now))
     funded: list[tuple[Record, rules.BudgetState]] = []
     for record in waiting:
-        choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False)
+        choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False, region=record.region_id)
         if choice.budget is not None:
             funded.append((record, choice.budget))
     if not funded:

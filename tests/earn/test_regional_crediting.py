@@ -1,0 +1,34 @@
+"""From outside: a citizen rides in Wuhan and in Yichang, and each ride is credited under its
+city's methodology and funded by its city's budget."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from carbonpoints.methodologies.models import Methodology
+from tests.factories import funded_budget
+
+from .factories import event
+
+HUBEI, WUHAN, YICHANG = "420000", "420100", "420500"
+
+
+def test_each_ride_is_credited_under_its_city_methodology_and_budget(metro, linked_citizen_client, _city_budget):
+    Methodology.objects.update(region_id=HUBEI)  # the province's catalogue
+    Methodology.objects.create(
+        code="metro_ride", version=7, region_id=YICHANG, title="Yichang metro (demo data)", unit="km",
+        baseline_g_per_unit=Decimal("60"), project_g_per_unit=Decimal(0), basis="estimate", source="demo data",
+        valid_from=timezone.now() - timedelta(days=30), status=Methodology.Status.IN_FORCE)
+    yichang_budget = funded_budget(sponsor__name="Yichang City", name="Yichang 2026", region_id=YICHANG)
+    metro.partner.regions.set([WUHAN, YICHANG])
+
+    metro.send(event(external_id="w", quantity=10, region=WUHAN), event(external_id="y", quantity=10, region=YICHANG))
+
+    rides = {a["region"]: a for a in linked_citizen_client.get("/api/v1/me/actions").json()["results"]}
+    assert set(rides) == {WUHAN, YICHANG}
+    wuhan, yichang = (linked_citizen_client.get(f"/api/v1/me/actions/{rides[x]['id']}").json() for x in (WUHAN, YICHANG))
+    assert (wuhan["state"], wuhan["explanation"]["credited_g"]) == ("credited", 467)
+    assert wuhan["explanation"]["conversion"]["budget_id"] == _city_budget.pk
+    assert (yichang["explanation"]["methodology"]["version"], yichang["explanation"]["credited_g"]) == (7, 600)
+    assert yichang["explanation"]["conversion"]["budget_id"] == yichang_budget.pk
