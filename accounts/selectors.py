@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import connection
 from django.utils.translation import get_language
 
 from carbonpoints.ledger.models import LedgerAccount
+from carbonpoints.regions.codes import default as default_region
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
 from .models import CarbonAccount, CitizenRank, CitizenStanding, Level
@@ -69,28 +71,42 @@ def _summary_sql(where: str) -> str:
                  f" ORDER BY v.min_trailing_g LIMIT 1)")
     levels = ", ".join([*(reached.format(c) for c in ("code", "name_zh_hans", "name_en", "min_trailing_g")),
                         following.format("code"), following.format("min_trailing_g"), trailing])
-    return (f"SELECT {balance}, {balance}, {balance}, r.position, r.of_total, r.ahead_of_percent, r.computed_at,"
-            f" {levels}"
+    owed = (f"COALESCE((SELECT SUM(e.points) FROM {_actions_table()} e WHERE e.account_id = a.id"
+            " AND NOT e.points_settled AND e.points_available_at IS NULL AND e.state = 'credited'), 0)")
+    return (f"SELECT {balance}, {balance}, {balance}, {owed}, a.home_region_id,"
+            f" r.position, r.of_total, r.ahead_of_percent, r.computed_at, {levels}"
             f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id"
             f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s")
 
 
-_SUMMARY_BY = {"id": _summary_sql("id"), "user_id": _summary_sql("user_id")}
+def _actions_table() -> str:
+    """The earn side's records, whose credits waiting for a budget are the points the citizen is
+    owed: read in the account page's one statement (by the index of those credits alone)."""
+    return apps.get_model("earn", "ActionRecord")._meta.db_table
+
+
+_SUMMARY_BY: dict[str, str] = {}
 """The account page is the API's most frequent read (every app start, every refresh): one
 statement instead of three (carbon account, balances, rank), written once as SQL because building
 and compiling the same three-subquery ORM query cost more CPU per request than running it."""
 
 
 def _summary_row(column: str, value: int) -> tuple | None:
+    if column not in _SUMMARY_BY:
+        _SUMMARY_BY[column] = _summary_sql(column)
     with connection.cursor() as cursor:
         cursor.execute(_SUMMARY_BY[column], [*REDUCTION, *POINTS, *POINTS_PENDING, value])
         return cursor.fetchone()
 
 
-def _summary(reduction_g: int, available: int, pending: int, *rank_and_level) -> dict:
+def _summary(reduction_g: int, available: int, pending: int, owed: int, home_region: str | None,
+             *rank_and_level) -> dict:
     return {
         "reduction_g": reduction_g,
         "points": {"available": available, "pending": pending},
+        "points_owed": owed,
+        "home_region": home_region or default_region(),
+        "home_region_chosen": home_region is not None,
         "level": _level(*rank_and_level[4:]),
         "rank": _rank(*rank_and_level[:4]),
     }

@@ -6,7 +6,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carbonpoints.ledger.services import ledger_account_get_or_create
+from carbonpoints.regions.codes import default as default_region
+from carbonpoints.regions.models import Region
 
+from .exceptions import UnknownRegion
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
 from .models import CarbonAccount, CitizenRank, CitizenStanding, Level, Role, User
 
@@ -17,6 +20,16 @@ def carbon_account_open(*, user: User) -> CarbonAccount:
     account, _ = CarbonAccount.objects.get_or_create(user=user)
     for kind, unit in CITIZEN_ACCOUNTS:
         ledger_account_get_or_create(kind=kind, unit=unit, owner_id=account.pk)
+    return account
+
+
+def account_home_region_set(*, account: CarbonAccount, region: str | None) -> CarbonAccount:
+    """The citizen's home region (a GB/T 2260 code; None: the default region): the leaderboard
+    they appear on from the next ranking, and their catalogue's default."""
+    if region is not None and not Region.objects.filter(code=region).exists():
+        raise UnknownRegion(region=region)
+    account.home_region_id = region
+    account.save(update_fields=["home_region"])
     return account
 
 
@@ -33,14 +46,17 @@ def citizen_create(*, email: str, password: str | None = None, display_name: str
 RANKING_SQL = """
 INSERT INTO accounts_citizenrank (account_id, position, of_total, ahead_of_percent, reduction_g, computed_at)
 SELECT ca.id,
-       RANK() OVER (ORDER BY la.balance DESC),
-       COUNT(*) OVER (),
-       COALESCE((RANK() OVER (ORDER BY la.balance) - 1) * 100 / NULLIF(COUNT(*) OVER () - 1, 0), 100),
+       RANK() OVER (region ORDER BY la.balance DESC),
+       COUNT(*) OVER region,
+       COALESCE((RANK() OVER (region ORDER BY la.balance) - 1) * 100 / NULLIF(COUNT(*) OVER region - 1, 0), 100),
        la.balance,
        %s
 FROM accounts_carbonaccount ca
 JOIN ledger_ledgeraccount la ON la.owner_id = ca.id AND la.kind = %s AND la.unit = %s
+WINDOW region AS (PARTITION BY COALESCE(ca.home_region_id, %s))
 """
+"""Ranks within each home region (a citizen who chose none: the default region's), so each
+region's leaderboard counts its own citizens; one region's deployment ranks everyone together."""
 
 
 @transaction.atomic
@@ -52,7 +68,7 @@ def citizen_ranks_recompute() -> int:
     kind, unit = REDUCTION
     CitizenRank.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
+        cursor.execute(RANKING_SQL, [timezone.now(), kind, unit, default_region()])
         ranked: int = cursor.rowcount
         return ranked
 

@@ -32,6 +32,7 @@ def test_app_signup_opens_a_carbon_account_and_its_token_reads_it(api_client):
         "level": {"code": "sprout", "name": account.json()["level"]["name"], "min_g": 0,
                   "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000, "trailing_12m_g": 0},
         "rank": {"position": None, "of": None, "ahead_of_percent": None, "as_of": None},
+        "points_owed": 0, "home_region": "420100", "home_region_chosen": False,  # added with regions
     }
     assert CarbonAccount.objects.filter(user__email="li.lei@example.cn").exists()
 

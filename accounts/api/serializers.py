@@ -33,6 +33,17 @@ class AccountSerializer(serializers.Serializer):
     points = PointsSerializer()
     level = LevelSerializer()
     rank = RankSerializer()
+    points_owed = serializers.IntegerField(
+        help_text="Points credited that wait until a sponsor's budget funds them; not in points yet (added 2026-12).")
+    home_region = serializers.CharField(
+        help_text="The citizen's home region (GB/T 2260 code): their leaderboard and their catalogue's default; "
+                  "the default region until they choose one (added 2026-12).")
+    home_region_chosen = serializers.BooleanField(help_text="Whether the citizen chose their home region.")
+
+
+class AccountChangeSerializer(serializers.Serializer):
+    home_region = serializers.CharField(allow_null=True, max_length=6,
+                                        help_text="A GB/T 2260 code (GET /api/v1/regions); null: the default region.")
 
 
 class LedgerEntrySerializer(serializers.Serializer):

@@ -3,14 +3,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.exceptions import NotACitizen
-from accounts.selectors import ACCOUNT_NAMES, citizen_account_summary, citizen_postings
+from accounts.selectors import (
+    ACCOUNT_NAMES,
+    carbon_account_summary,
+    citizen_account_summary,
+    citizen_postings,
+)
+from accounts.services import account_home_region_set
 from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.pagination import Pagination
 from carbonpoints.api.schema import errors, page_of
 
 from .filters import MyLedgerFilter
 from .permissions import IsCitizen
-from .serializers import AccountSerializer, LedgerEntrySerializer
+from .serializers import AccountChangeSerializer, AccountSerializer, LedgerEntrySerializer
 
 
 def citizen_account(user):
@@ -39,6 +45,15 @@ class MyAccountView(APIView):
         if summary is None:
             raise NotACitizen()
         return Response(_ACCOUNT.to_representation(summary))
+
+    @extend_schema(request=AccountChangeSerializer, responses={200: AccountSerializer, **errors(400, 403)},
+                   tags=["citizen"], summary="Choose my home region")
+    def patch(self, request):
+        account = citizen_account(request.user)
+        change = AccountChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        account_home_region_set(account=account, region=change.validated_data["home_region"])
+        return Response(_ACCOUNT.to_representation(carbon_account_summary(account=account)))
 
 
 class MyLedgerView(APIView):

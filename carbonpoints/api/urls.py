@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("carbonpoints.notifications.api.urls")),
     path("", include("carbonpoints.evaluation.api.urls")),
     path("", include("carbonpoints.claims.api.urls")),
+    path("", include("carbonpoints.regions.api.urls")),
 ]

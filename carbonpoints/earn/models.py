@@ -204,6 +204,9 @@ class ActionRecord(models.Model):
             models.Index(fields=["account", "occurred_at", "id"], name="action_account_time_idx",
                          condition=Q(account__isnull=False)),
             models.Index(fields=["points_available_at"], name="action_settling_idx", condition=Q(points_settled=False)),
+            # the points a citizen is owed (their account page): only credits waiting for a budget enter it
+            models.Index(fields=["account"], name="action_awaiting_funding_idx",
+                         condition=Q(points_settled=False, points_available_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

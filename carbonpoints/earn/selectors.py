@@ -6,7 +6,18 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.lookups import pg_array
@@ -167,10 +178,33 @@ def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None
     return ActionRecord.objects.select_related("methodology").filter(partner=partner, external_id=external_id).first()
 
 
+def _citizen_records(account_id: int) -> QuerySet[ActionRecord]:
+    """Every record of the citizen's: those credited to them (or on their way), and those their
+    linked member ids brought that wait for their consent to the scene (held, no account yet),
+    each with the link to give that consent (``consent_link_id``)."""
+    links = list(IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
+                 .values_list("partner_id", "subject"))
+    mine = Q(account_id=account_id)
+    if links:
+        members = Q()
+        for partner_id, subject in links:
+            members |= Q(partner_id=partner_id, subject=subject)
+        mine |= Q(members, state=ActionState.UNLINKED, reason=Reason.NO_CONSENT_FOR_ACTION)
+    consent_link = IdentityLink.objects.filter(partner_id=OuterRef("partner_id"), subject=OuterRef("subject"),
+                                               revoked_at__isnull=True).values("id")[:1]
+    return ActionRecord.objects.filter(mine).annotate(consent_link_id=Case(
+        When(state=ActionState.UNLINKED, reason=Reason.NO_CONSENT_FOR_ACTION, then=Subquery(consent_link)),
+        default=None, output_field=BigIntegerField()))
+
+
+def citizen_action(*, account_id: int, action_id: int) -> ActionRecord | None:
+    return (_citizen_records(account_id).select_related("partner", "methodology", "budget__sponsor", "region")
+            .filter(pk=action_id).first())
+
+
 def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
                     occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
-    records = ActionRecord.objects.filter(account_id=account_id).select_related("partner", "methodology",
-                                                                               "budget__sponsor")
+    records = _citizen_records(account_id).select_related("partner", "methodology", "budget__sponsor", "region")
     if action:
         records = records.filter(action=action)
     if state:

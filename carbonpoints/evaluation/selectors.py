@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import CitizenRank
+from carbonpoints.regions.codes import default as default_region
 from carbonpoints.units import mass
 
 from .models import Badge, BadgeAward, LeaderboardEntry
@@ -29,9 +31,14 @@ def citizen_badges(*, account_id: int) -> list[dict]:
             for b in Badge.objects.filter(active=True)]
 
 
-def leaderboard(*, limit: int = 50) -> list[dict]:
-    """The opted-in citizens in ranking order (positions are city-wide, from the last ranking)."""
-    ranks = (CitizenRank.objects.filter(account__leaderboard_entry__isnull=False)
+def leaderboard(*, limit: int = 50, region: str | None = None) -> list[dict]:
+    """The opted-in citizens of a home region (None: the default region's) in ranking order
+    (positions are region-wide, from the last ranking)."""
+    region = region or default_region()
+    home = Q(account__home_region=region)
+    if region == default_region():
+        home |= Q(account__home_region__isnull=True)
+    ranks = (CitizenRank.objects.filter(home, account__leaderboard_entry__isnull=False)
              .select_related("account__leaderboard_entry").order_by("position")[:limit])
     return [{"position": r.position, "nickname": r.account.leaderboard_entry.nickname, "reduction_g": r.reduction_g,
              "account_id": r.account_id} for r in ranks]

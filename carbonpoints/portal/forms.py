@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.earn.models import Partner
 from carbonpoints.earn.selectors import scene_titles
+from carbonpoints.regions.selectors import regions_all
 
 
 class ScenesField(forms.MultipleChoiceField):
@@ -72,3 +73,11 @@ class ClaimForm(forms.Form):
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
         action.choices = list(scene_titles(codes=sorted(actions)).items())
+
+
+class HomeRegionForm(forms.Form):
+    home_region = forms.ChoiceField(label=_("Home region"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["home_region"].choices = [(r.code, r.name) for r in regions_all()]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
+from accounts.services import account_home_region_set
 from carbonpoints.earn.exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
 from carbonpoints.earn.models import IdentityLink, Partner
 from carbonpoints.earn.selectors import (
@@ -47,7 +48,14 @@ from redemption.selectors import qr_svg, voucher_state
 
 from . import selectors
 from .filters import ActionHistoryFilter
-from .forms import DeleteAccountForm, LeaderboardForm, LedgerPeriodForm, LinkForm, ScenesForm
+from .forms import (
+    DeleteAccountForm,
+    HomeRegionForm,
+    LeaderboardForm,
+    LedgerPeriodForm,
+    LinkForm,
+    ScenesForm,
+)
 
 PAGE_SIZE = 20
 
@@ -247,10 +255,22 @@ def certificates(request, account):
 def account_page(request, account):
     """Export, deletion (what it keeps and why) and language."""
     export = DataExport.objects.defer("document").filter(account=account).first()
+    summary = carbon_account_summary(account=account)
     return render(request, "portal/account.html", {
-        "export": export, "delete_form": DeleteAccountForm(), "nav": "account",
-        "summary": carbon_account_summary(account=account),
+        "export": export, "delete_form": DeleteAccountForm(), "nav": "account", "summary": summary,
+        "region_form": HomeRegionForm(initial={"home_region": summary["home_region"]}),
     })
+
+
+@require_POST
+@citizen_page
+def account_region(request, account):
+    """The citizen's home region: their leaderboard and the catalogue's default."""
+    form = HomeRegionForm(request.POST)
+    if form.is_valid():
+        account_home_region_set(account=account, region=form.cleaned_data["home_region"])
+        messages.success(request, _("Your home region is saved."))
+    return redirect("portal-account")
 
 
 @citizen_page
@@ -284,6 +304,7 @@ def delete(request, account):
     export = DataExport.objects.defer("document").filter(account=account).first()
     return render(request, "portal/account.html", {
         "export": export, "delete_form": form, "nav": "account", "summary": carbon_account_summary(account=account),
+        "region_form": HomeRegionForm(initial={"home_region": account.home_region_id}),
     }, status=400)
 
 
@@ -322,7 +343,8 @@ def evaluation(request, account):
         "summary": summary, "badges": citizen_badges(account_id=account.pk),
         "progress": 100 if not level["next_min_g"] else
         max(0, min(100, (level["trailing_12m_g"] - level["min_g"]) * 100 // max(span, 1))),
-        "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(), "form": form,
+        "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(region=summary["home_region"]),
+        "form": form,
         "nav": "evaluation",
     })
 

@@ -50,8 +50,25 @@ def test_a_record_of_a_scene_without_consent_is_not_credited_and_says_why(metro,
     bus = metro.record("b")
     assert (bus["state"], bus["reason"]) == ("unlinked", "no_consent_for_action")
     mine = {a["action"]: a for a in citizen_client.get("/api/v1/me/actions").json()["results"]}
-    assert set(mine) == {"metro_ride"}
+    assert set(mine) == {"metro_ride", "bus_ride"}  # the held ride is the citizen's to see, with the way out
+    link_id = citizen_client.get("/api/v1/me/links").json()[0]["id"]
+    held = mine["bus_ride"]
+    assert (held["state"], held["reason"], held["points"]) == ("unlinked", "no_consent_for_action", None)
+    assert held["consent_link"] == f"/api/v1/me/links/{link_id}" and mine["metro_ride"]["consent_link"] is None
+    assert citizen_client.get(f"/api/v1/me/actions/{held['id']}").json()["reason"] == "no_consent_for_action"
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
+
+
+def test_the_portal_history_lists_a_ride_held_for_consent_with_a_link_to_give_it(metro, citizen, citizen_client,
+                                                                                 client):
+    _link(citizen_client, metro.partner, "S6", scenes=["metro_ride"])
+    metro.send(event(external_id="b", subject="S6", action="bus_ride", quantity=5))
+    client.force_login(citizen)
+
+    page = client.get("/me/actions/").content.decode()
+
+    assert 'data-action="bus_ride" data-state="unlinked"' in page
+    assert "The citizen has not consented to this action type." in page and 'class="give-consent"' in page
 
 
 def test_adding_a_scene_credits_its_held_records_and_the_change_is_kept(metro, citizen_client,

@@ -3,6 +3,7 @@
 import pytest
 
 from carbonpoints.earn.models import ActionRecord
+from carbonpoints.methodologies.models import Methodology
 
 from .factories import event
 
@@ -18,6 +19,7 @@ def test_a_partner_of_one_region_need_not_name_it(metro, linked_citizen_client):
 
 @pytest.fixture
 def national_bikes(bikes):
+    Methodology.objects.update(region_id="420000")  # the province's catalogue: every city has one
     bikes.partner.regions.set([WUHAN, YICHANG])
     return bikes
 

@@ -32,3 +32,16 @@ def test_each_ride_is_credited_under_its_city_methodology_and_budget(metro, link
     assert wuhan["explanation"]["conversion"]["budget_id"] == _city_budget.pk
     assert (yichang["explanation"]["methodology"]["version"], yichang["explanation"]["credited_g"]) == (7, 600)
     assert yichang["explanation"]["conversion"]["budget_id"] == yichang_budget.pk
+
+
+def test_a_ride_where_no_budget_funds_it_is_owed_and_the_account_says_so(metro, linked_citizen_client):
+    Methodology.objects.update(region_id=HUBEI)
+    metro.partner.regions.set([YICHANG])  # the test city's budget funds Wuhan only
+
+    metro.send(event(external_id="y", quantity=10))
+
+    ride = linked_citizen_client.get("/api/v1/me/actions").json()["results"][0]
+    account = linked_citizen_client.get("/api/v1/me/account").json()
+    assert (ride["region"], ride["points_status"], ride["sponsor"]) == (YICHANG, "awaiting_funding", None)
+    assert (account["points_owed"], account["points"]["available"]) == (ride["points"], 0)
+    assert ride["points"] > 0

@@ -182,6 +182,11 @@ class MyActionSerializer(ActionFieldsSerializer):
         help_text="available; pending (settling period); awaiting_funding (owed until a sponsor's budget funds them).")
 
 
+    consent_link = serializers.CharField(
+        allow_null=True, help_text="For a record held until the citizen consents to its scene (reason "
+        "no_consent_for_action): the link to PATCH with the scene added to its scenes; else null (added 2026-12).")
+
+
 class MyActionDetailSerializer(MyActionSerializer):
     explanation = ExplanationSerializer()
 

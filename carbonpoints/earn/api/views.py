@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -284,6 +286,8 @@ def _my_action(record: ActionRecord, detail: bool = False) -> dict:
         "quantity": format(record.quantity.normalize(), "f"), "unit": record.unit,
         "occurred_at": record.occurred_at, "state": record.state, "reason": record.reason,
         "reason_message": selectors.reason_message(record), "capped": record.capped, "region": record.region_id,
+        "consent_link": (reverse("me-link", args=[record.consent_link_id])
+                         if getattr(record, "consent_link_id", None) else None),
         "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
         "points": record.points if record.state == ActionState.CREDITED else None,
         "sponsor": record.budget.sponsor.name if record.budget is not None else None,
@@ -316,9 +320,9 @@ class MyActionView(APIView):
     @extend_schema(tags=["citizen"], summary="One action and why it earned this many points",
                    responses={200: s.MyActionDetailSerializer, **errors(403, 404)})
     def get(self, request, action_id):
-        account = request.user.carbon_account
-        record = get_object_or_404(ActionRecord.objects.select_related("partner", "methodology", "budget__sponsor"),
-                                   pk=action_id, account=account)
+        record = selectors.citizen_action(account_id=request.user.carbon_account.pk, action_id=action_id)
+        if record is None:
+            raise Http404
         return Response(s.MyActionDetailSerializer(_my_action(record, detail=True)).data)
 
 
