@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
 from accounts.models import CarbonAccount
 from carbonpoints.ledger.models import LedgerAccount
+from carbonpoints.regions import codes as region_codes
 
 from .ledger_accounts import MERCHANT_POINTS, OFFSET_RETIRED, receiving_account_kinds
 from .models import (
@@ -77,9 +78,13 @@ def citizen_points_available(citizen: CarbonAccount) -> int:
 
 
 def scenario_catalogue(
-    *, kind: str | None = None, merchant_id: int | None = None, affordable_for: CarbonAccount | None = None
+    *, kind: str | None = None, merchant_id: int | None = None, affordable_for: CarbonAccount | None = None,
+    region: str | None = None,
 ) -> QuerySet[Scenario]:
-    """What citizens can redeem now (or use at the till): live, in its window, approved merchant."""
+    """What citizens can redeem now (or use at the till): live, in its window, approved merchant.
+
+    ``region`` (a GB/T 2260 code): only what is offered there, its merchants' scenarios (and those
+    of merchants of the province itself) and the province-wide ones; None: everywhere."""
     now = timezone.now()
     scenarios = (
         Scenario.objects.select_related("merchant")
@@ -91,11 +96,32 @@ def scenario_catalogue(
         scenarios = scenarios.filter(kind=kind)
     if merchant_id:
         scenarios = scenarios.filter(merchant_id=merchant_id)
+    if region:
+        scenarios = scenarios.filter(offered_in(region))
     if affordable_for is not None:
         balance = citizen_points_available(affordable_for)
         scenarios = scenarios.filter(Q(points_cost__lte=balance) | Q(kind=Scenario.Kind.POINTS_OFFSET))
         scenarios = scenarios.filter(Q(stock_left__isnull=True) | Q(stock_left__gt=0))
     return scenarios
+
+
+def offered_in(region: str) -> Q:
+    """The scenarios offered in a region: its own merchants' (and the province's merchants'), and
+    every province-wide scenario of a merchant of the same province; in a province, all of its own."""
+    in_province = Q(merchant__region__code__startswith=region_codes.province_of(region)[:2])
+    if region_codes.parent_of(region) is None:
+        return in_province
+    return Q(merchant__region__in=region_codes.chain(region)) | (Q(province_wide=True) & in_province)
+
+
+def catalogue_region(*, asked: str | None, citizen: CarbonAccount | None) -> str | None:
+    """The region ``GET /scenarios`` shows: the one asked for (``all``: everywhere), else the
+    citizen's home region (the default region until they choose); everywhere for others."""
+    if asked:
+        return None if asked == "all" else asked
+    if citizen is None:
+        return None
+    return citizen.home_region_id or region_codes.default()
 
 
 def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:

@@ -290,7 +290,8 @@ def wallet(request):
     ]
     return render(request, "redemption/wallet.html", {
         "points": selectors.citizen_points_available(citizen),
-        "scenarios": selectors.scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
+        "scenarios": selectors.scenario_catalogue(region=selectors.catalogue_region(
+            asked=request.GET.get("region"), citizen=citizen)).exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
         "vouchers": vouchers,
         "payment_code": payment_code,
         "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",

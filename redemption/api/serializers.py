@@ -18,6 +18,7 @@ from redemption.selectors import qr_svg, voucher_state
 class MerchantRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    region = serializers.CharField(source="region_id", help_text="GB/T 2260 code (added 2026-12).")
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "title", "description", "points_cost", "points_per_yuan", "max_share", "stock",
             "stock_left", "per_citizen_limit", "per_citizen_daily_limit", "valid_from", "valid_until",
-            "status", "merchant",
+            "status", "merchant", "province_wide",
         ]
 
     def get_max_share(self, obj) -> str | None:

@@ -68,10 +68,12 @@ class ScenarioCatalogueView(ListAPIView):
 
     def get_queryset(self):
         params = query_params(ScenarioCatalogueFilter, self.request)
+        citizen = getattr(self.request.user, "carbon_account", None)
         return selectors.scenario_catalogue(
             kind=params["kind"] or None,
             merchant_id=int(params["merchant"]) if params["merchant"] else None,
             affordable_for=citizen_account(self.request.user) if params["affordable"] else None,
+            region=selectors.catalogue_region(asked=params["region"] or None, citizen=citizen),
         )
 
 
