@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.regions.codes import default as default_region
 
 from .. import exceptions as refusals
 from ..models import Merchant, MerchantStaff
@@ -16,10 +17,11 @@ from .staff import staff_add
 
 @transaction.atomic
 def merchant_create(
-    *, name: str, manager_email: str, status: str = Merchant.Status.APPROVED
+    *, name: str, manager_email: str, status: str = Merchant.Status.APPROVED, region: str | None = None,
 ) -> tuple[Merchant, str]:
-    """A merchant with its first manager; returns the manager's one-time password."""
-    merchant = Merchant.objects.create(name=name, status=status)
+    """A merchant with its first manager; returns the manager's one-time password. ``region``: where
+    it trades (a GB/T 2260 code; None: the default region)."""
+    merchant = Merchant.objects.create(name=name, status=status, region_id=region or default_region())
     _, password = staff_add(merchant=merchant, email=manager_email, role=MerchantStaff.Role.MANAGER)
     return merchant, password
 

@@ -73,8 +73,10 @@ def test_seed_demo_funds_every_point_through_its_two_sponsors(capsys, operator_c
     call_command("seed_demo", "--citizens", "20", "--json")
     capsys.readouterr()
 
-    credited = ActionRecord.objects.filter(state="credited", points__gt=0)
-    assert credited.exists() and not credited.filter(budget__isnull=True).exists(), "no point is owed"
+    everywhere = ActionRecord.objects.filter(state="credited", points__gt=0)
+    assert everywhere.exists() and not everywhere.filter(budget__isnull=True).exists(), "no point is owed"
+    assert set(everywhere.exclude(region="420100").values_list("budget__region", flat=True)) == {"420500", "420600"}
+    credited = everywhere.filter(region="420100")  # Wuhan, the demo city of before: its two sponsors
     assert set(credited.filter(action="bike_ride").values_list("budget__sponsor__name", flat=True)) <= {BIKES, CITY}
     assert credited.filter(action="bike_ride", budget__sponsor__name=BIKES).exists()
     assert set(credited.exclude(action="bike_ride").values_list("budget__sponsor__name", flat=True)) == {CITY}

@@ -96,7 +96,11 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     call_command("seed_demo", "--citizens", "6", "--json")
     capsys.readouterr()
 
-    assert Partner.objects.filter(status=Partner.Status.ACTIVE).count() == 4
+    assert Partner.objects.filter(status=Partner.Status.ACTIVE).count() == 6  # Wuhan's 4, a bus in Yichang and Xiangyang
+    assert set(ActionRecord.objects.values_list("region", flat=True)) == {"420100", "420500", "420600"}
+    yichang_bus = ActionRecord.objects.filter(region="420500", action="bus_ride", state="credited").first()
+    assert yichang_bus is not None and yichang_bus.methodology.region_id == "420500"
+    assert "DEMO DATA" in yichang_bus.methodology.source
     credited = ActionRecord.objects.filter(state="credited").count()
     assert credited > 100
     assert ActionRecord.objects.filter(state="unlinked").exists()

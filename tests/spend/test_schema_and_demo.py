@@ -31,7 +31,8 @@ def test_the_demo_merchants_have_scenarios_and_a_cashier(capsys, client):
     call_command("seed_demo", "--citizens", "3", "--json")
     capsys.readouterr()
 
-    assert Scenario.objects.count() == 5
+    assert Scenario.objects.filter(merchant__region="420100").count() == 5  # Wuhan's
+    assert set(Scenario.objects.values_list("merchant__region", flat=True)) == {"420100", "420500", "420600"}
     assert {"voucher", "points_offset", "donation"} <= set(Scenario.objects.values_list("kind", flat=True))
     assert client.login(email=first["logins"]["cashier"], password=first["password"])
     assert client.get("/merchant/").status_code == 200

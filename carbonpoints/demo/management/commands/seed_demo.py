@@ -10,6 +10,7 @@ STEPS = [
     ("people", "accounts.demo.seed"),
     ("sponsors and their budgets", "carbonpoints.budgets.demo.seed"),
     ("partners and their members' actions", "carbonpoints.earn.demo.seed"),
+    ("Hubei: Yichang and Xiangyang", "carbonpoints.regions.demo.seed"),
     ("budgets' forecasts and alerts", "carbonpoints.budgets.demo.watch"),
     ("merchants", "redemption.demo.seed"),
     ("rankings", "accounts.demo.rank"),
@@ -20,7 +21,7 @@ STEPS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo city (safe to run again: what exists is left as it is)."
+    help = "Load the demo province, Hubei, and its cities (safe to run again: what exists is left as it is)."
 
     def add_arguments(self, parser):
         parser.add_argument("--citizens", type=int, default=300, help="how many demo citizens")
