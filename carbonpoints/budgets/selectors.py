@@ -95,6 +95,8 @@ class BudgetRow:
     throttle_factor: Decimal
     warn_below_percent: int
     throttle_below_percent: int
+    region: str = ""
+    """Where the actions it funds happen (GB/T 2260 code)."""
 
     def as_json(self) -> dict:
         return {
@@ -108,6 +110,7 @@ class BudgetRow:
             "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
             "throttle": self.throttle, "throttle_factor": str(self.throttle_factor),
             "warn_below_percent": self.warn_below_percent, "throttle_below_percent": self.throttle_below_percent,
+            "region": self.region,
         }
 
 
@@ -148,6 +151,7 @@ def budget_row(budget: Budget, now: datetime) -> BudgetRow:
         runs_out_at=runs_out_at(base, Point(now, balance, deposited)) if running else None,
         throttle=budget.throttle, throttle_factor=budget.throttle_factor,
         warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
+        region=budget.region_id,
     )
 
 

@@ -18,47 +18,57 @@ from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
 from accounts.models import CarbonAccount
+from carbonpoints.budgets.models import Budget
 from carbonpoints.budgets.selectors import budget_rows
 from carbonpoints.claims.selectors import claims_overdue
-from carbonpoints.earn.models import ActionRecord, ActionState, IdentityLink
+from carbonpoints.earn.models import ActionRecord, ActionState, IdentityLink, Partner
 from carbonpoints.ledger.models import LedgerAccount
+from carbonpoints.regions.codes import default as default_region
+from carbonpoints.regions.selectors import regions_within
 
 UNKNOWN_DISTRICT = "unknown"
 PENDING_STATES = [ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.VERIFIED]
 
 
-def pipeline_figures(now: datetime | None = None) -> dict[str, Any]:
+def _records(region: str | None = None) -> Any:
+    """The records of a region and the regions in it (a province: its cities too); None: all."""
+    records = ActionRecord.objects.all()
+    return records if region is None else records.filter(region__in=regions_within(region))
+
+
+def pipeline_figures(now: datetime | None = None, region: str | None = None) -> dict[str, Any]:
     """Queue depth, stuck batches (records pending for an hour), flagged backlog, rejections by partner."""
     now = now or timezone.now()
     stuck_before = now - timedelta(hours=1)
-    pending = ActionRecord.objects.filter(state__in=PENDING_STATES)
+    pending = _records(region).filter(state__in=PENDING_STATES)
     counts = pending.aggregate(queue_depth=Count("pk"), stuck_records=Count("pk", filter=Q(received_at__lt=stuck_before)))
     stuck_batches = (pending.filter(received_at__lt=stuck_before).values("batch_id").distinct().count())
-    flagged = ActionRecord.objects.filter(state=ActionState.FLAGGED, review="").count()
+    flagged = _records(region).filter(state=ActionState.FLAGGED, review="").count()
     rejections = [
         {"partner": row["partner__name"], "reason": row["reason"] or "unknown", "records": row["n"]}
-        for row in ActionRecord.objects.filter(state=ActionState.REJECTED)
+        for row in _records(region).filter(state=ActionState.REJECTED)
         .values("partner__name", "reason").annotate(n=Count("pk")).order_by("partner__name", "-n", "reason")
     ]
     return {"queue_depth": counts["queue_depth"], "stuck_records": counts["stuck_records"],
-            "stuck_batches": stuck_batches, "flagged_backlog": flagged, "rejections_by_partner": rejections,
-            "claims_overdue": claims_overdue(now).count()}
+            "stuck_batches": stuck_batches, "flagged_backlog": flagged, "rejections_by_partner": rejections}
 
 
-def _credited() -> Any:
-    return ActionRecord.objects.filter(state=ActionState.CREDITED)
+def _credited_in(region: str | None = None) -> Any:
+    return _records(region).filter(state=ActionState.CREDITED)
 
 
-def city_figures() -> dict[str, Any]:
-    """Credited reductions (grams CO2e) by month, scene, partner and district."""
+def city_figures(region: str | None = None) -> dict[str, Any]:
+    """Credited reductions (grams CO2e) by month, scene, partner and district (of a region: the
+    actions that happened there)."""
     tz = timezone.get_current_timezone()
-    by_month = (_credited().annotate(month=TruncMonth("occurred_at", tzinfo=tz)).values("month")
+    credited = _credited_in(region)
+    by_month = (credited.annotate(month=TruncMonth("occurred_at", tzinfo=tz)).values("month")
                 .annotate(grams=Sum("credited_g"), actions=Count("pk"), citizens=Count("account_id", distinct=True))
                 .order_by("month"))
-    by_scene = _credited().values("action").annotate(grams=Sum("credited_g"), actions=Count("pk")).order_by("action")
-    by_partner = (_credited().values("partner__name").annotate(grams=Sum("credited_g"), actions=Count("pk"))
+    by_scene = credited.values("action").annotate(grams=Sum("credited_g"), actions=Count("pk")).order_by("action")
+    by_partner = (credited.values("partner__name").annotate(grams=Sum("credited_g"), actions=Count("pk"))
                   .order_by("partner__name"))
-    by_district = (_credited().annotate(district=Coalesce(KeyTextTransform("district", "attributes"),
+    by_district = (credited.annotate(district=Coalesce(KeyTextTransform("district", "attributes"),
                                                           Value(UNKNOWN_DISTRICT), output_field=TextField()))
                    .values("district").annotate(grams=Sum("credited_g"), actions=Count("pk")).order_by("district"))
     return {
@@ -73,13 +83,23 @@ def city_figures() -> dict[str, Any]:
     }
 
 
-def participation_figures(now: datetime | None = None) -> dict[str, int]:
-    """Citizens registered, linked to a partner, and active (credited) in the last 30 days."""
+def participation_figures(now: datetime | None = None, region: str | None = None) -> dict[str, int]:
+    """Citizens registered, linked to a partner, and active (credited) in the last 30 days.
+
+    Of a region: the citizens whose home region it is (or lies in it), those linked to a partner
+    approved there, and those with a credited action there (one citizen may be active in several)."""
     now = now or timezone.now()
+    citizens, links = CarbonAccount.objects.all(), IdentityLink.objects.filter(revoked_at__isnull=True)
+    if region is not None:
+        within = regions_within(region)
+        home = Q(home_region__in=within) | (Q(home_region__isnull=True) if default_region() in within else Q(pk__in=[]))
+        citizens = citizens.filter(home)
+        links = links.filter(partner__in=Partner.objects.filter(
+            Q(regions__in=within) | (Q(regions__isnull=True) if default_region() in within else Q(pk__in=[]))))
     return {
-        "citizens": CarbonAccount.objects.count(),
-        "linked_citizens": IdentityLink.objects.filter(revoked_at__isnull=True).values("account_id").distinct().count(),
-        "active_citizens_30_days": _credited().filter(occurred_at__gte=now - timedelta(days=30))
+        "citizens": citizens.count(),
+        "linked_citizens": links.values("account_id").distinct().count(),
+        "active_citizens_30_days": _credited_in(region).filter(occurred_at__gte=now - timedelta(days=30))
         .values("account_id").distinct().count(),
     }
 
@@ -98,25 +118,39 @@ def ledger_figures() -> dict[str, int]:
     return result
 
 
-def sponsor_budgets(now: datetime | None = None) -> list[dict[str, Any]]:
+def sponsor_budgets(now: datetime | None = None, region: str | None = None) -> list[dict[str, Any]]:
     """Each sponsor's budget: deposited, issued and left (from the ledger), its level and when it
-    runs out at the trailing rate."""
-    return [row.as_json() for row in budget_rows(now=now)]
+    runs out at the trailing rate (of a region: its budgets, and its cities')."""
+    rows = budget_rows(now=now)
+    if region is not None:
+        rows = [row for row in rows if (row.region or default_region()) in regions_within(region)]
+    return [row.as_json() for row in rows]
 
 
-def city_report(now: datetime | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows, the open-data documents too (no personal data in it)."""
+def city_report(now: datetime | None = None, region: str | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, the open-data documents too (no personal data in it).
+
+    Of a region (a GB/T 2260 code): the same figures of what happened there, and ``region``; a
+    province's are its cities' summed. The ledger's balances are the whole platform's (one account
+    per citizen across the province): only the report of everything has them."""
     now = now or timezone.now()
-    return {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now), "city": city_figures(),
-            "participation": participation_figures(now), "ledger": ledger_figures(),
-            "sponsor_budgets": sponsor_budgets(now)}
+    report = {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now, region),
+              "city": city_figures(region), "participation": participation_figures(now, region),
+              "sponsor_budgets": sponsor_budgets(now, region)}
+    if region is None:
+        report["ledger"] = ledger_figures()
+        report["pipeline"]["claims_overdue"] = claims_overdue(now).count()
+    else:
+        report["region"] = region
+    return report
 
 
 def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
     """The report as flat rows ``(section, dimension, key, value)`` for CSV."""
     rows: list[tuple[str, str, str, int]] = []
     for name in ("queue_depth", "stuck_records", "stuck_batches", "flagged_backlog", "claims_overdue"):
-        rows.append(("pipeline", name, "", report["pipeline"][name]))
+        if name in report["pipeline"]:
+            rows.append(("pipeline", name, "", report["pipeline"][name]))
     for row in report["pipeline"]["rejections_by_partner"]:
         rows.append(("pipeline", "rejections", f"{row['partner']}/{row['reason']}", row["records"]))
     for dimension, key in (("reductions_by_month", "month"), ("reductions_by_scene", "scene"),
@@ -125,9 +159,16 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
             rows.append(("city", f"{dimension}_g", str(row[key]), row["grams"]))
     for name, value in report["participation"].items():
         rows.append(("participation", name, "", value))
-    for name, value in report["ledger"].items():
+    for name, value in report.get("ledger", {}).items():
         rows.append(("ledger", name, "", value))
     for budget in report["sponsor_budgets"]:
         for name in ("points_deposited", "points_issued", "points_left"):
             rows.append(("budgets", name, f"{budget['sponsor']}/{budget['budget']}", budget[name]))
     return rows
+
+
+def report_regions() -> list[str]:
+    """The regions with partners or budgets of their own, for the dashboard's picker (small tables:
+    the records are never scanned for it)."""
+    partners = Partner.regions.through.objects.values_list("region_id", flat=True)
+    return sorted({*partners, *Budget.objects.values_list("region_id", flat=True)})

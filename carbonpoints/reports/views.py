@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from carbonpoints.budgets.models import BudgetLevel
+from carbonpoints.regions.selectors import region_get, region_picker
 
-from .selectors import city_report, report_rows
+from .selectors import city_report, report_regions, report_rows
 
 
 def _chart(rows: list[dict], key: str, label: str) -> dict:
@@ -26,9 +27,16 @@ def _budget_chart(budgets: list[dict]) -> dict:
             "label": _("Budget left"), "unit": "%"}
 
 
+def _region(request: HttpRequest) -> str | None:
+    """The region a report is of (``?region=``, a known GB/T 2260 code); None: everything."""
+    asked = request.GET.get("region")
+    return asked if asked and region_get(asked) is not None else None
+
+
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    report = city_report()
+    region = _region(request)
+    report = city_report(region=region)
     city = report["city"]
     charts = {
         "chart-month": _chart(city["reductions_by_month"], "month", _("Reductions by month")),
@@ -39,11 +47,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     budget_chart = _budget_chart(report["sponsor_budgets"])
     budgets = [{**b, "level_label": BudgetLevel(b["level_name"]).label} for b in report["sponsor_budgets"]]
     return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart,
-                                                      "sponsor_budgets": budgets})
+                                                      "sponsor_budgets": budgets,
+                                                      "picker": region_picker(region, shown=report_regions()),
+                                                      "region": region})
 
 
 def open_data_json(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(city_report(), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(city_report(region=_region(request)), json_dumps_params={"ensure_ascii": False})
 
 
 def open_data_csv(request: HttpRequest) -> HttpResponse:
@@ -51,5 +61,5 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="carbonpoints-city.csv"'
     writer = csv.writer(response)
     writer.writerow(["section", "figure", "key", "value"])
-    writer.writerows(report_rows(city_report()))
+    writer.writerows(report_rows(city_report(region=_region(request))))
     return response
