@@ -29,6 +29,8 @@ OPERATOR_PAGES = [  # (file name, path, language): desktop only
     ("operator-dashboard-en", "/operators/dashboard/", "en"),
     ("operator-budgets", "/admin/budgets/budget/", "en"),
     ("public-register", "/methodologies/", "zh-hans"),
+    ("regions-dashboard", "/operators/dashboard/?region=420500", "en"),
+    ("regions-register", "/methodologies/?region=420500", "en"),
 ]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
