@@ -42,6 +42,10 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
+    regions = models.ManyToManyField(
+        "regions.Region", blank=True, related_name="operators", verbose_name=_("operator's regions"),
+        help_text=_("An operator sees and acts on these regions (and the cities in them) only; none: every "
+                    "region (a provincial operator)."))
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions.admin import RegionScopedAdmin
 
 from .exceptions import SpendRefused
 from .models import (
@@ -47,7 +48,7 @@ class StoreInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(RegionScopedAdmin):
     """A merchant added here is a draft (pending) written by this operator; another approves it."""
 
     list_display = ["name", "region", "status", "written_by", "approved_by", "created_at"]
@@ -85,7 +86,8 @@ class MerchantStaffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(RegionScopedAdmin):
+    region_path = "merchant__region"
     list_display = ["title", "merchant", "kind", "status", "points_cost", "stock_left", "stock", "valid_until"]
     list_filter = ["status", "kind", "province_wide", "merchant"]
     search_fields = ["title", "merchant__name"]

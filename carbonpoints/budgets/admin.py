@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions.admin import RegionScopedAdmin
 
 from .models import Alert, Budget, Deposit, Sponsor
 from .selectors import BudgetRow, budget_row, budgets_with_figures
@@ -47,7 +48,7 @@ class DepositForm(forms.Form):
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(RegionScopedAdmin):
     list_display = ["name", "sponsor", "period", "scenes", "points_deposited", "points_left", "level", "runs_out"]
     list_filter = ["region", "sponsor"]
     search_fields = ["name", "sponsor__name"]
@@ -66,7 +67,7 @@ class BudgetAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return budgets_with_figures()  # the ledger's figures and the forecast's base, in the same query
+        return self.scoped(request, budgets_with_figures())  # the ledger's figures and forecast, in one query
 
     def _row(self, obj: Budget) -> BudgetRow | None:
         return budget_row(obj, timezone.now()) if hasattr(obj, "fen") else None  # None on the add page
@@ -132,7 +133,8 @@ class BudgetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RegionScopedAdmin):
+    region_path = "budget__region"
     list_display = ["raised_at", "budget", "level", "balance", "deposited", "runs_out_at"]
     list_filter = ["level", "budget__sponsor"]
     readonly_fields = ["budget", "level", "balance", "deposited", "runs_out_at", "raised_at"]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.regions.admin import RegionScopedAdmin
+
 from .models import Claim, PartnerWebhook
 from .selectors import claims_overdue
 
@@ -21,7 +23,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["id", "partner", "action", "quantity", "unit", "occurred_at", "kind", "status", "created_at",
                     "webhook_attempts", "webhook_delivered_at"]
     list_filter = [OverdueFilter, "status", "kind", "partner"]

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions.admin import RegionScopedAdmin
 
 from .corrections import action_correct, action_reverse
 from .models import (
@@ -36,10 +37,11 @@ class PartnerKeyInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(RegionScopedAdmin):
     """A partner added here is a draft written by this operator: another approves it (four eyes),
     then rotates its first key. ``create_partner`` (the command line) makes one in force at once."""
 
+    region_path = "regions"
     list_display = ["name", "status", "actions", "written_by", "approved_by", "created_at"]
     list_filter = ["status", "regions"]
     search_fields = ["name"]
@@ -79,7 +81,8 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["id", "partner", "source", "received", "accepted", "duplicates", "rejected", "created_at",
                     "last_run_at"]
     list_filter = ["source", "partner"]
@@ -100,7 +103,7 @@ class ReviewDecisionInline(admin.TabularInline):
 
 
 @admin.register(ActionRecord)
-class ActionRecordAdmin(admin.ModelAdmin):
+class ActionRecordAdmin(RegionScopedAdmin):
     """Operators review the flagged queue here (filter state = flagged) and approve or reject."""
 
     list_display = ["id", "partner", "external_id", "action", "quantity", "occurred_at", "state", "reason",
@@ -223,7 +226,8 @@ class CitizenCarryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
+class ReviewDecisionAdmin(RegionScopedAdmin):
+    region_path = "record__region"
     list_display = ["record", "operator", "decision", "previous_state", "decided_at"]
     readonly_fields = ["record", "operator", "decision", "previous_state", "reason", "decided_at"]
 

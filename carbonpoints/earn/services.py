@@ -14,6 +14,7 @@ from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
+from carbonpoints.regions.authority import authority_check
 
 from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
 )
 from .pipeline.rules import explain
 from .reasons import Reason
+from .selectors import partner_regions
 from .signing import secret_encrypt
 
 
@@ -101,6 +103,8 @@ def partner_approve(*, partner: Partner, approver: User) -> Partner:
         if partner.status != Partner.Status.DRAFT:
             raise PartnerNotDraft(status=partner.status)
         approver_check(written_by_id=partner.written_by_id, approver=approver)
+        for region in partner_regions(partner):  # four eyes within the partner's regions
+            authority_check(approver, region)
         partner.status, partner.approved_at = Partner.Status.ACTIVE, timezone.now()
         partner.approved_by = approver
         partner.save(update_fields=["status", "approved_by", "approved_at"])

@@ -4,13 +4,14 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions.admin import RegionScopedAdmin
 
 from . import services
 from .models import ConversionRule, Methodology
 
 
 @admin.register(Methodology)
-class MethodologyAdmin(admin.ModelAdmin):
+class MethodologyAdmin(RegionScopedAdmin):
     """A new version ("save as new", or add) is a draft written by the operator who saves it;
     another operator approves it (action), which schedules it after the public notice period and
     ends the version it replaces. An approved version keeps its factors (the model refuses a change)."""

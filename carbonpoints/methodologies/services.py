@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.selectors import audit_details_latest
 from carbonpoints.audit.services import audit_record
+from carbonpoints.regions.authority import authority_check
 
 from . import exceptions
 from .models import Methodology
@@ -56,6 +57,7 @@ def methodology_approve(*, methodology: Methodology, approver: AbstractBaseUser,
         if version.status != Methodology.Status.DRAFT:
             raise exceptions.WrongStatus(status=version.status)
         approver_check(written_by_id=version.written_by_id, approver=approver)
+        authority_check(approver, version.region_id)  # four eyes within the version's region
         earliest = now + notice_period()
         if version.valid_from < earliest:
             raise exceptions.NoticeTooShort(earliest_valid_from=earliest, notice_days=settings.METHODOLOGY_NOTICE_DAYS)

@@ -1,7 +1,10 @@
-"""Operators' page for regions: reference data (GB/T 2260), added rarely, never deleted."""
+"""Operators' page for regions (reference data, GB/T 2260), and what scopes every other operator
+page to the operator's regions (``RegionScopedAdmin``)."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
+from .authority import in_scope, operator_regions
 from .models import Region
 
 
@@ -13,3 +16,41 @@ class RegionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RegionScopedAdmin(admin.ModelAdmin):
+    """An admin page that shows a city's operator their regions' objects only (``region_path``: the
+    region of a row, e.g. ``"merchant__region"``); another region's object answers 403. The region
+    fields offer the operator's regions only. A provincial operator (no region named) sees all."""
+
+    region_path = "region"
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def scoped(self, request, queryset):
+        """``queryset`` cut to the operator's regions (for a page that builds its own)."""
+        condition = in_scope(request.user, self.region_path)
+        if condition is None:
+            return queryset
+        queryset = queryset.filter(condition)
+        return queryset.distinct() if self.region_path.split("__")[-1] == "regions" else queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        found = super().get_object(request, object_id, from_field)
+        if found is None and operator_regions(request.user) is not None:
+            raise PermissionDenied  # not in the operator's regions (or not there at all)
+        return found
+
+    def _regions_field(self, db_field, request, kwargs) -> None:
+        scope = operator_regions(request.user)
+        if db_field.related_model is Region and scope is not None:
+            kwargs["queryset"] = Region.objects.filter(code__in=scope)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        self._regions_field(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._regions_field(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

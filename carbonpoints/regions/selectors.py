@@ -39,15 +39,16 @@ class Picker:
         return next((r for r in self.regions if r.code == self.current), None)
 
 
-def region_picker(asked: str | None, *, shown: list[str] | None = None) -> Picker:
+def region_picker(asked: str | None, *, shown: list[str] | None = None, within: list[str] | None = None) -> Picker:
     """The region a page asked for (``?region=``), if known; else the default region.
 
     ``shown`` names the regions with something to show: the picker offers them, the regions they
     lie in and the default one, and is left out where that is a single region (one region's
-    deployment looks as it always did)."""
+    deployment looks as it always did). ``within``: only these may be offered (an operator's)."""
     known = {r.code: r for r in regions_all()}
     shown = list(known) if shown is None else shown
     provinces = {codes.province_of(code) for code in [*shown, codes.default()]}
     current = asked if asked in known else codes.default()
-    regions = [region for code, region in sorted(known.items()) if codes.province_of(code) in provinces]
+    regions = [region for code, region in sorted(known.items())
+               if codes.province_of(code) in provinces and (within is None or code in within)]
     return Picker(current=current, regions=regions if len(set(shown)) > 1 else [])

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from carbonpoints.budgets.models import BudgetLevel
+from carbonpoints.regions.authority import operator_regions
 from carbonpoints.regions.selectors import region_get, region_picker
 
 from .selectors import city_report, report_regions, report_rows
@@ -35,7 +36,11 @@ def _region(request: HttpRequest) -> str | None:
 
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The figures of everything, or of a region; a city's operator sees their regions' only."""
     region = _region(request)
+    scope = operator_regions(request.user)
+    if scope is not None and region not in scope:
+        region = min(request.user.regions.values_list("code", flat=True))  # their own region (the first)
     report = city_report(region=region)
     city = report["city"]
     charts = {
@@ -48,7 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     budgets = [{**b, "level_label": BudgetLevel(b["level_name"]).label} for b in report["sponsor_budgets"]]
     return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart,
                                                       "sponsor_budgets": budgets,
-                                                      "picker": region_picker(region, shown=report_regions()),
+                                                      "picker": region_picker(region, shown=report_regions(),
+                                                                              within=scope),
                                                       "region": region})
 
 

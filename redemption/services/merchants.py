@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.regions.authority import authority_check
 from carbonpoints.regions.codes import default as default_region
 
 from .. import exceptions as refusals
@@ -45,6 +46,7 @@ def merchant_approve(*, merchant: Merchant, approver: User) -> Merchant:
         if merchant.status != Merchant.Status.PENDING:
             raise refusals.MerchantNotPending(status=merchant.status)
         approver_check(written_by_id=merchant.written_by_id, approver=approver)
+        authority_check(approver, merchant.region_id)  # four eyes within the merchant's region
         merchant.status, merchant.approved_by, merchant.approved_at = (
             Merchant.Status.APPROVED, approver, timezone.now())
         merchant.save(update_fields=["status", "approved_by", "approved_at"])

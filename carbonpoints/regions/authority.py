@@ -1,0 +1,61 @@
+"""Which regions an operator has authority over: a city's operator their city's (and what lies in
+it), a provincial operator every region. Operators with no region named are provincial, so a
+deployment of one region, whose operators name none, works as it always did.
+
+The admin (``RegionScopedAdmin``), the operator pages and the four-eyes approvals all ask here.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from carbonpoints.errors import Forbidden
+
+from . import codes
+from .selectors import region_codes
+
+
+class OutsideRegion(Forbidden):
+    code = "outside_region"
+    message = _("This belongs to a region you are not an operator of.")
+
+
+def operator_regions(user) -> list[str] | None:
+    """The codes an operator has authority over (their regions and every known region in them);
+    None: every region."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    cached = getattr(user, "_operator_regions", False)
+    if cached is not False:
+        return cached
+    named = list(user.regions.values_list("code", flat=True))
+    scope = None
+    if named:
+        known = region_codes() | set(named)
+        scope = sorted(code for code in known if any(codes.within(code, mine) for mine in named))
+    user._operator_regions = scope
+    return scope
+
+
+def has_authority(user, region: str | None) -> bool:
+    scope = operator_regions(user)
+    return scope is None or (region or codes.default()) in scope
+
+
+def authority_check(user, region: str | None) -> None:
+    """Refuse an operator without authority over ``region`` (four eyes: both operators need it)."""
+    if not has_authority(user, region):
+        raise OutsideRegion(region=region or codes.default())
+
+
+def in_scope(user, path: str) -> Q | None:
+    """The filter of a queryset to what ``user`` may see, by the region at ``path`` (e.g.
+    ``"region"``, ``"merchant__region"``, ``"regions"``); None: no filter."""
+    scope = operator_regions(user)
+    if scope is None:
+        return None
+    condition = Q(**{f"{path}__in": scope})
+    if codes.default() in scope and path.split("__")[-1] == "regions":  # a partner approved for none:
+        condition |= Q(**{f"{path}__isnull": True})                      # the default region's
+    return condition
