@@ -1,15 +1,22 @@
-class LedgerError(Exception):
+"""Refusals of the ledger: domain errors of the conflict kind (409), each with its code."""
+
+from carbonpoints.errors import Conflict
+from carbonpoints.ledger.error_codes import LedgerErrorCode
+
+
+class LedgerError(Conflict):
     """Base of every refusal by the ledger; ``code`` is the machine-readable reason."""
 
-    code = "ledger_error"
+    code = LedgerErrorCode.LEDGER_ERROR
+    message = "The ledger refused this transaction."
 
 
 class UnbalancedTransaction(LedgerError):
-    code = "unbalanced_transaction"
+    code = LedgerErrorCode.UNBALANCED_TRANSACTION
 
 
 class InsufficientBalance(LedgerError):
-    code = "insufficient_balance"
+    code = LedgerErrorCode.INSUFFICIENT_BALANCE
 
     def __init__(self, account: object, needed: int, available: int) -> None:
         self.account = account
@@ -21,4 +28,4 @@ class InsufficientBalance(LedgerError):
 class IdempotencyConflict(LedgerError):
     """The key was used before for a different transaction."""
 
-    code = "idempotency_conflict"
+    code = LedgerErrorCode.IDEMPOTENCY_CONFLICT
