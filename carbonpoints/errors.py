@@ -9,6 +9,7 @@ each kind to its status and writes the error shape. Pages catch them and show th
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from carbonpoints.error_codes import CommonErrorCode
 
 
 class DomainError(Exception):
-    code: str = CommonErrorCode.REFUSED
+    code: StrEnum = CommonErrorCode.REFUSED
     message: Any = _("The request was refused.")
 
     def __init__(self, message: Any = None, **details: Any) -> None:
@@ -34,12 +35,12 @@ class Conflict(DomainError):
 
 
 class NotFound(DomainError):
-    code = CommonErrorCode.NOT_FOUND
+    code: StrEnum = CommonErrorCode.NOT_FOUND
     message = _("No such resource.")
 
 
 class Forbidden(DomainError):
-    code = CommonErrorCode.PERMISSION_DENIED
+    code: StrEnum = CommonErrorCode.PERMISSION_DENIED
     message = _("Not allowed.")
 
 
@@ -48,7 +49,7 @@ class Unprocessable(DomainError):
 
 
 class Invalid(DomainError):
-    code = CommonErrorCode.INVALID
+    code: StrEnum = CommonErrorCode.INVALID
 
 
 class Unauthenticated(DomainError):
@@ -58,5 +59,5 @@ class Unauthenticated(DomainError):
 class TooLarge(DomainError):
     """The body is larger than allowed."""
 
-    code = CommonErrorCode.PAYLOAD_TOO_LARGE
+    code: StrEnum = CommonErrorCode.PAYLOAD_TOO_LARGE
     message = _("The body is larger than allowed.")

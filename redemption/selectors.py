@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 import qrcode
 from django.db.models import Count, Q, QuerySet, Sum
@@ -308,7 +309,7 @@ def merchant_staff(*, merchant: Merchant) -> QuerySet[MerchantStaff]:
     return merchant.staff.select_related("user")
 
 
-def offset_certificate(*, certificate_id: int) -> OffsetCertificate | None:
+def offset_certificate(*, certificate_id: UUID | str) -> OffsetCertificate | None:
     """An offset certificate, as anyone may verify it."""
     return OffsetCertificate.objects.select_related("merchant", "ledger_tx").filter(pk=certificate_id).first()
 

@@ -118,8 +118,17 @@ class MalformedBody(Invalid):
 
 
 class UploadRefused(Invalid):
-    """A bulk file that cannot be taken in, with the code of its reason (unsupported_format,
-    empty_upload, bad_gzip, payload_too_large, bad_encoding, bad_header)."""
+    """A bulk file that cannot be taken in, with the code of its reason (one of ``codes``)."""
+
+    codes = {
+        EarnErrorCode.UNSUPPORTED_FORMAT: _("The upload is neither CSV nor JSON Lines."),
+        EarnErrorCode.EMPTY_UPLOAD: _("The file is empty."),
+        EarnErrorCode.BAD_GZIP: _("The file is not valid gzip."),
+        CommonErrorCode.PAYLOAD_TOO_LARGE: _("The file is too large once uncompressed."),
+        EarnErrorCode.BAD_ENCODING: _("The file must be UTF-8."),
+        EarnErrorCode.BAD_HEADER: _("The CSV header does not name every field."),
+    }
+    """The codes it is raised with, and what each means (for docs/api-errors.md)."""
 
     def __init__(self, code: EarnErrorCode | CommonErrorCode, message: str) -> None:
         self.code = code

@@ -13,10 +13,12 @@ class LedgerError(Conflict):
 
 class UnbalancedTransaction(LedgerError):
     code = LedgerErrorCode.UNBALANCED_TRANSACTION
+    message = "The legs of the transaction do not sum to zero."
 
 
 class InsufficientBalance(LedgerError):
     code = LedgerErrorCode.INSUFFICIENT_BALANCE
+    message = "An account would hold less than nothing."
 
     def __init__(self, account: object, needed: int, available: int) -> None:
         self.account = account
@@ -29,3 +31,4 @@ class IdempotencyConflict(LedgerError):
     """The key was used before for a different transaction."""
 
     code = LedgerErrorCode.IDEMPOTENCY_CONFLICT
+    message = "The idempotency key was used for another transaction."

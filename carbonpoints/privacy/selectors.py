@@ -177,4 +177,5 @@ def citizen_export_document(*, account: CarbonAccount, export_id) -> dict:
         raise ExportNotFound()
     if export.state != DataExport.State.READY:
         raise ExportNotReady(progress_percent=export.progress_percent)
-    return DataExport.objects.values_list("document", flat=True).get(pk=export.pk)
+    document = DataExport.objects.values_list("document", flat=True).get(pk=export.pk)
+    return document or {}
