@@ -54,7 +54,6 @@ def _idempotency_key(request, *, required: bool) -> str | None:
 
 class ScenarioCatalogueView(ListAPIView):
     serializer_class = s.ScenarioSerializer
-    filter_backends: list = []
 
     @extend_schema(
         tags=["citizen"], summary="What can be redeemed now",
@@ -109,7 +108,6 @@ class RedemptionsView(APIView):
 class MyVouchersView(ListAPIView):
     permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
-    filter_backends: list = []
 
     @extend_schema(tags=["citizen"], summary="My vouchers, newest first")
     def get(self, request, *args, **kwargs):
