@@ -25,6 +25,7 @@ class EarnErrorCode(StrEnum):
     SCENES_NOT_APPROVED = "scenes_not_approved"
     LINK_REVOKED = "link_revoked"
     # operators and corrections
+    UNKNOWN_ACTIONS = "unknown_actions"
     PARTNER_NOT_DRAFT = "partner_not_draft"
     ALREADY_REVERSED = "already_reversed"
     NOT_REVERSIBLE = "not_reversible"

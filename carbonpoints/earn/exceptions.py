@@ -42,6 +42,13 @@ class LinkRevoked(Conflict):
     message = _("This link was revoked: link the member id again.")
 
 
+class UnknownActions(Invalid):
+    """A partner named for actions no methodology defines (the message lists them)."""
+
+    code = EarnErrorCode.UNKNOWN_ACTIONS
+    message = _("No methodology defines these actions.")
+
+
 class PartnerNotDraft(Conflict):
     code = EarnErrorCode.PARTNER_NOT_DRAFT
     message = _("Only a draft partner is approved.")

@@ -20,6 +20,7 @@ from .exceptions import (
     LinkRevoked,
     ScenesNotApproved,
     SubjectAlreadyLinked,
+    UnknownActions,
     UnknownPartner,
 )
 from .models import (
@@ -38,10 +39,6 @@ from .signing import secret_encrypt
 
 if TYPE_CHECKING:
     from .intake import IntakeResult
-
-
-class UnknownActions(ValueError):
-    pass
 
 
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
