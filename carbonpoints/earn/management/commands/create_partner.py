@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from carbonpoints.earn.models import Partner
 from carbonpoints.earn.exceptions import UnknownActions
+from carbonpoints.earn.models import Partner
 from carbonpoints.earn.services import partner_create
 
 
