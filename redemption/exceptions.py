@@ -119,7 +119,9 @@ class SettlementNotFound(SpendRefused, NotFound):
 
 
 class CertificateNotFound(SpendRefused, NotFound):
-    message = _("No such certificate.")
+    """No offset certificate has this id (the public verification page and API)."""
+
+    message = _("Not found.")
 
 
 class NotMerchantStaff(SpendRefused, Forbidden):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
 
 from .exceptions import (
@@ -260,11 +261,10 @@ def events_receive(*, partner: Partner, body: bytes) -> tuple[Batch, IntakeResul
 
 def upload_receive(*, partner: Partner, content: bytes, format: str) -> Upload:
     """A bulk file kept as sent and handed to a worker after commit; its state as it stands then."""
-    from .tasks import process_upload
     from .uploads import upload_create
 
     with transaction.atomic():
         upload = upload_create(partner=partner, content=content, format=format)
-        process_upload.delay_on_commit(str(upload.pk))
+        task_enqueue_on_commit("earn.process_upload", str(upload.pk))
     upload.refresh_from_db()
     return upload
