@@ -219,7 +219,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "carbonpoints.api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Query parameters: each list view's FilterSet, read by carbonpoints.api.filters.query_params
+    # (one way; no filter backend filters a queryset behind the selector's back).
+    "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "carbonpoints.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
