@@ -12,8 +12,8 @@ from carbonpoints.ledger.models import LedgerCheckRun
 from tests.conftest import ROOT
 from tests.test_celery_worker import _wait_for
 
-SERVICES = [ROOT / "carbonpoints/claims/services.py", ROOT / "carbonpoints/privacy/services.py",
-            ROOT / "carbonpoints/budgets/services.py", *sorted((ROOT / "redemption/services").glob("*.py"))]
+SERVICES = sorted(path for app in ("carbonpoints", "accounts", "redemption")
+                  for pattern in ("**/services.py", "**/services/*.py") for path in (ROOT / app).glob(pattern))
 
 
 def _imported_modules(path: Path) -> set[str]:
