@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.lookups import pg_array
@@ -181,30 +180,23 @@ class LinkedMember:
 def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], LinkedMember]:
     """Active links of many ``(partner_id, member id)`` pairs, read as rows in one query.
 
-    The pipeline asks this for a thousand members per request, so no model instances. On
-    PostgreSQL each member is one probe of the links' index (``unnest … CROSS JOIN LATERAL``):
-    with ``= ANY`` of a thousand member ids and statistics lagging behind a growing table, the
-    planner scanned every link of the partner instead (20 ms per request, growing with it).
+    The pipeline asks this for a thousand members per request, so no model instances. Each
+    member is one probe of the links' index (``unnest … CROSS JOIN LATERAL``): with ``= ANY`` of
+    a thousand member ids and statistics lagging behind a growing table, the planner scanned
+    every link of the partner instead (20 ms per request, growing with it).
     """
     if not members:
         return {}
-    if connection.vendor == "postgresql":
-        partners, subjects = zip(*members, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
-                "FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
-                f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
-                "    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
-                [pg_array(partners), pg_array(subjects)],
-            )
-            rows = cursor.fetchall()
-    else:
-        match = Q()
-        for partner_id in {p for p, _ in members}:
-            match |= Q(partner_id=partner_id, subject__in={s for p, s in members if p == partner_id})
-        rows = list(IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
-            "partner_id", "subject", "account_id", Cast("scenes", TextField())))
+    partners, subjects = zip(*members, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
+            "FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
+            f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
+            "    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
+            [pg_array(partners), pg_array(subjects)],
+        )
+        rows = cursor.fetchall()
     decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
     linked = {}
     for partner_id, subject, account_id, scenes in rows:
