@@ -41,7 +41,7 @@ def _postgres_unreachable() -> str | None:
         psycopg.connect(host=db.get("HOST") or None, port=db.get("PORT") or None, user=db.get("USER") or None,
                         password=db.get("PASSWORD") or None, dbname="postgres", connect_timeout=3).close()
     except psycopg.Error as error:
-        return str(error).strip() or type(error).__name__
+        return " ".join(str(error).split()) or type(error).__name__
     return None
 
 
@@ -49,7 +49,7 @@ def pytest_sessionstart(session):
     problem = _postgres_unreachable()
     if problem is not None:
         pytest.exit(
-            f"PostgreSQL is not reachable at {_database_label()} ({problem}). Every test needs it: "
+            f"Cannot reach {_database_label()}: {problem}. Every test needs PostgreSQL: "
             "run bin/test, which starts one (the machine's, or an embedded one), or set DATABASE_URL.",
             returncode=1,
         )
