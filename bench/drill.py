@@ -20,7 +20,7 @@ Everything it starts listens on 127.0.0.1: the app on ``BENCH_PORT`` (8765), its
 ``--short`` (CI): a few hundred events, 3 kills, a 10 s cut; about half a minute.
 
 The worker runs the prefork pool (``DRILL_POOL`` to change it): the threads pool stops taking
-tasks after a task failed for want of the database (found by this drill; see the README).
+tasks after a task failed for want of the database (docs/performance/reliability.md).
 """
 
 from __future__ import annotations

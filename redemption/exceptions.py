@@ -116,10 +116,6 @@ class SettlementNotFound(SpendRefused, NotFound):
     message = _("No such settlement statement.")
 
 
-class CertificateNotFound(SpendRefused, NotFound):
-    message = _("No such certificate.")
-
-
 class NotMerchantStaff(SpendRefused, Forbidden):
     code = "not_merchant_staff"
     message = _("Only merchant staff may do this.")

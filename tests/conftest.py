@@ -23,6 +23,8 @@ from rest_framework.test import APIClient
 
 from carbonpoints.celery import app as celery_app
 
+pytest_plugins = ["tests.clock"]
+
 ON_CI = os.environ.get("CI") == "true"
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Every API error has the one shape of DESIGN.md, and the API documents itself."""
+"""Every API error has the one shape of docs/design.md#errors; the API documents itself."""
 
 import pytest
 from django.core.cache import cache

@@ -1,4 +1,4 @@
-"""One error shape everywhere: ``{"error": {"code", "message", "details"}}`` (DESIGN.md)."""
+"""One error shape: ``{"error": {"code", "message", "details"}}`` (docs/design.md#errors)."""
 
 from __future__ import annotations
 

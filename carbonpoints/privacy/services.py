@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.earn.models import ActionRecord, ConsentChange, IdentityLink
 from carbonpoints.earn.services import identity_link_revoke
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.evaluation.models import LeaderboardEntry
 from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.services import notification_post
@@ -35,14 +36,12 @@ MAX_EXPORT_ATTEMPTS = 5
 @transaction.atomic
 def data_export_request(*, account: CarbonAccount) -> DataExport:
     """A large export, built by a worker after commit; a request while one is under way returns it."""
-    from .tasks import build_export
-
     running = (DataExport.objects.select_for_update()
                .filter(account=account, state__in=[DataExport.State.PENDING, DataExport.State.BUILDING]).first())
     if running is not None:
         return running
     export = DataExport.objects.create(account=account)
-    build_export.delay_on_commit(str(export.pk))
+    task_enqueue_on_commit("privacy.build_export", str(export.pk))
     return export
 
 

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from carbonpoints.budgets.models import BudgetLevel
+
 from .selectors import city_report, report_rows
 
 
@@ -35,7 +37,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chart-district": _chart(city["reductions_by_district"], "district", _("Reductions by district")),
     }
     budget_chart = _budget_chart(report["sponsor_budgets"])
-    return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart})
+    budgets = [{**b, "level_label": BudgetLevel(b["level_name"]).label} for b in report["sponsor_budgets"]]
+    return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart,
+                                                      "sponsor_budgets": budgets})
 
 
 def open_data_json(request: HttpRequest) -> JsonResponse:

@@ -40,7 +40,7 @@ class Record:
     """One action record as the rules see it: its columns as plain attributes.
 
     A run handles thousands at a time; Django's per-instance machinery cost more than the work
-    itself (docs/performance-ingest.md). ``id`` is None until a new record is inserted.
+    itself (docs/performance/ingest.md). ``id`` is None until a new record is inserted.
     """
 
     partner_id: int

@@ -3,7 +3,7 @@ decided, written set-based.
 
 PostgreSQL gets hand-written statements over ``unnest`` of one array literal per column: a
 batch's thousands of values as a few parameters, looked up by index (the measurements are in
-docs/performance-ingest.md). The embedded default (SQLite, ``bin/serve``) runs the same
+docs/performance/ingest.md). The embedded default (SQLite, ``bin/serve``) runs the same
 operations through the ORM.
 """
 
