@@ -53,7 +53,6 @@ def test_an_unknown_task_name_is_refused_in_process(django_capture_on_commit_cal
         task_enqueue_on_commit("ledger.no_such_task")
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_with_a_broker_a_real_worker_runs_the_named_task(worker):
