@@ -51,7 +51,7 @@ def _state(budget: Budget) -> BudgetState:
         id=budget.pk, sponsor=budget.sponsor.name, actions=frozenset(budget.actions or ()), ends_at=budget.ends_at,
         balance=balance, deposited=deposited,
         warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
-        throttle=budget.throttle, throttle_factor=budget.throttle_factor, region=budget.region_id,
+        throttle=budget.throttle, throttle_factor=budget.throttle_factor, region=budget.region_id or "",
     )
 
 
@@ -151,7 +151,7 @@ def budget_row(budget: Budget, now: datetime) -> BudgetRow:
         runs_out_at=runs_out_at(base, Point(now, balance, deposited)) if running else None,
         throttle=budget.throttle, throttle_factor=budget.throttle_factor,
         warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
-        region=budget.region_id,
+        region=budget.region_id or "",
     )
 
 

@@ -74,7 +74,7 @@ class Catalogue:
         """The versions of each (action code, region)."""
         for methodology in sorted(methodologies, key=lambda m: (m.code, m.valid_from)):
             self.versions[methodology.code].append(methodology)
-            self.local[(methodology.code, methodology.region_id)].append(methodology)
+            self.local[(methodology.code, methodology.region_id or region_codes.default())].append(methodology)
         self.rules = sorted(ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from)
         self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.error_codes import ApprovalErrorCode
 from carbonpoints.errors import Forbidden
 
 from . import codes
@@ -17,7 +18,7 @@ from .selectors import region_codes
 
 
 class OutsideRegion(Forbidden):
-    code = "outside_region"
+    code = ApprovalErrorCode.OUTSIDE_REGION
     message = _("This belongs to a region you are not an operator of.")
 
 
@@ -26,16 +27,20 @@ def operator_regions(user) -> list[str] | None:
     None: every region."""
     if user is None or not getattr(user, "pk", None):
         return None
-    cached = getattr(user, "_operator_regions", False)
-    if cached is not False:
-        return cached
-    named = list(user.regions.values_list("code", flat=True))
+    if hasattr(user, "_operator_regions"):
+        return user._operator_regions
+    named = operator_named_regions(user)
     scope = None
     if named:
         known = region_codes() | set(named)
         scope = sorted(code for code in known if any(codes.within(code, mine) for mine in named))
     user._operator_regions = scope
     return scope
+
+
+def operator_named_regions(user) -> list[str]:
+    """The regions an operator's user names (none: a provincial operator), in code order."""
+    return sorted(user.regions.values_list("code", flat=True)) if getattr(user, "pk", None) else []
 
 
 def has_authority(user, region: str | None) -> bool:

@@ -33,6 +33,7 @@ from redemption.models import Merchant, Scenario
 from redemption.services import merchant_create, redemption_create, scenario_create
 
 from . import codes
+from .models import Region
 
 HUBEI, WUHAN, YICHANG, XIANGYANG = "420000", "420100", "420500", "420600"
 DEMO_FACTOR_SOURCE = ("DEMO DATA, not a published factor: Yichang's own bus factor, made up to show a city's "
@@ -72,7 +73,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             budget_deposit(budget=budget, points=2_000_000, yuan_fen=2_000_000, operator=operator,
                            note="first tranche")
             partner = Partner.objects.create(name=partner_name, actions=["bus_ride"])
-            partner.regions.set([region])
+            partner.regions.set(Region.objects.filter(code=region))
             PartnerKey.objects.create(partner=partner, key_id=key_id, secret_encrypted=secret_encrypt(DEMO_SECRET))
             total += _ride(partner, prefix, "bus_ride", people, rng, now, catalogue)
             merchant, _ = merchant_create(name=merchant_name, manager_email=manager, region=region)
@@ -82,7 +83,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             for spec in offers:
                 scenario_create(merchant=merchant, **spec)  # type: ignore[arg-type]  # literals above
     bikes = Partner.objects.get(name=PARTNERS[2][0])
-    bikes.regions.set([WUHAN, YICHANG, XIANGYANG])  # a bike share of several cities: its events name one
+    bikes.regions.set(Region.objects.filter(code__in=[WUHAN, YICHANG, XIANGYANG]))  # a bike share of several cities: its events name one
     with transaction.atomic():
         total += _ride(bikes, PARTNERS[2][3], "bike_ride", people, rng, now, catalogue, region=YICHANG)
     Scenario.objects.filter(merchant__region_id=XIANGYANG).update(province_wide=True)

@@ -134,7 +134,7 @@ def city_report(now: datetime | None = None, region: str | None = None) -> dict[
     province's are its cities' summed. The ledger's balances are the whole platform's (one account
     per citizen across the province): only the report of everything has them."""
     now = now or timezone.now()
-    report = {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now, region),
+    report: dict[str, Any] = {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now, region),
               "city": city_figures(region), "participation": participation_figures(now, region),
               "sponsor_budgets": sponsor_budgets(now, region)}
     if region is None:

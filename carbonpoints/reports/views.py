@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from carbonpoints.budgets.models import BudgetLevel
-from carbonpoints.regions.authority import operator_regions
+from carbonpoints.regions.authority import operator_named_regions, operator_regions
 from carbonpoints.regions.selectors import region_get, region_picker
 
 from .selectors import city_report, report_regions, report_rows
@@ -40,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     region = _region(request)
     scope = operator_regions(request.user)
     if scope is not None and region not in scope:
-        region = min(request.user.regions.values_list("code", flat=True))  # their own region (the first)
+        region = operator_named_regions(request.user)[0]  # their own region (the first)
     report = city_report(region=region)
     city = report["city"]
     charts = {

@@ -1,0 +1,8 @@
+"""Codes of refusals about people and their accounts."""
+
+from enum import StrEnum
+
+
+class AccountErrorCode(StrEnum):
+    NOT_A_CITIZEN = "not_a_citizen"
+    UNKNOWN_REGION = "unknown_region"
