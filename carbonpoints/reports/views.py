@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from carbonpoints.budgets.models import BudgetLevel
 from carbonpoints.regions.authority import operator_named_regions, operator_regions
 from carbonpoints.regions.selectors import region_get, region_picker
+from redemption.clearing import statement as clearing_statement
+from redemption.clearing import statement_rows
 
 from .selectors import city_report, report_regions, report_rows
 
@@ -68,4 +71,15 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["section", "figure", "key", "value"])
     writer.writerows(report_rows(city_report(region=_region(request))))
+    return response
+
+
+@staff_member_required
+def clearing_csv(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    """The month's clearing statement between regions: who owes whom, in points and yuan."""
+    if not 1 <= month <= 12:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="clearing-{year:04d}-{month:02d}.csv"'
+    csv.writer(response).writerows(statement_rows(clearing_statement(month=date(year, month, 1))))
     return response

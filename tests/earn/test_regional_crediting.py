@@ -45,3 +45,26 @@ def test_a_ride_where_no_budget_funds_it_is_owed_and_the_account_says_so(metro, 
     assert (ride["region"], ride["points_status"], ride["sponsor"]) == (YICHANG, "awaiting_funding", None)
     assert (account["points_owed"], account["points"]["available"]) == (ride["points"], 0)
     assert ride["points"] > 0
+
+
+def test_spent_in_xiangyang_the_month_statement_shows_what_wuhan_and_yichang_owe(
+        metro, linked_citizen_client, _city_budget, operator_client):
+    from tests.spend.factories import MerchantFactory, ScenarioFactory
+
+    Methodology.objects.update(region_id=HUBEI)
+    funded_budget(sponsor__name="Yichang City", name="Yichang 2026", region_id=YICHANG)
+    metro.partner.regions.set([WUHAN, YICHANG])
+    metro.send(event(external_id="w", quantity=10, region=WUHAN), event(external_id="y", quantity=10, region=YICHANG))
+    points = {a["region"]: a["points"] for a in linked_citizen_client.get("/api/v1/me/actions").json()["results"]}
+    books = ScenarioFactory(merchant=MerchantFactory(region_id="420600"), points_cost=sum(points.values()),
+                            province_wide=True)
+
+    spent = linked_citizen_client.post("/api/v1/redemptions", {"scenario_id": books.pk}, format="json",
+                                       HTTP_IDEMPOTENCY_KEY="books-1")
+    today = timezone.localdate()
+    csv = operator_client.get(f"/operators/clearing/{today:%Y-%m}.csv").content.decode().splitlines()
+
+    assert spent.status_code == 201, spent.content
+    assert csv[0] == "month,kind,owes,to,points,yuan"
+    net = {tuple(row.split(",")[2:5]) for row in csv[1:] if ",net," in row}
+    assert net == {(WUHAN, "420600", str(points[WUHAN])), (YICHANG, "420600", str(points[YICHANG]))}
