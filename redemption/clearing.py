@@ -142,11 +142,11 @@ def statement(*, month: date) -> Statement:
         spends[citizen].append(Spend(at=at, points=points, region=region))
     spenders = [c for c, rows in spends.items() if any(s.at >= start for s in rows)]
     credits: dict[int, list[Credit]] = defaultdict(list)
-    for account, at, points, budget_id, region in (
+    for account, credited_at, earned, budget_id, funded_in in (
             ActionRecord.objects.filter(account_id__in=spenders, state=ActionState.CREDITED, budget__isnull=False,
                                         points__gt=0, credited_at__lt=end)
             .values_list("account_id", "credited_at", "points", "budget_id", "budget__region")):
-        credits[account].append(Credit(at=at, points=points, budget_id=budget_id, region=region))
+        credits[account].append(Credit(at=credited_at, points=earned, budget_id=budget_id, region=funded_in))
     drawn = [part for citizen in spenders for part in attribute(credits[citizen], spends[citizen])
              if part.spend.at >= start]
     rates = {budget.pk: yuan_per_point(budget) for budget in Budget.objects.filter(
