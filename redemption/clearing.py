@@ -146,6 +146,7 @@ def statement(*, month: date) -> Statement:
             ActionRecord.objects.filter(account_id__in=spenders, state=ActionState.CREDITED, budget__isnull=False,
                                         points__gt=0, credited_at__lt=end)
             .values_list("account_id", "credited_at", "points", "budget_id", "budget__region")):
+        assert credited_at is not None and earned is not None, "credited records only"
         credits[account].append(Credit(at=credited_at, points=earned, budget_id=budget_id, region=funded_in))
     drawn = [part for citizen in spenders for part in attribute(credits[citizen], spends[citizen])
              if part.spend.at >= start]
