@@ -40,7 +40,9 @@ def test_seed_demo_loads_people_and_merchants_and_is_safe_to_repeat(capsys, clie
 
     assert CarbonAccount.objects.count() == 12
     assert Merchant.objects.count() >= 1
-    assert User.objects.filter(is_superuser=True).count() == 2  # two operators: four eyes on approvals
+    provincial = User.objects.filter(is_superuser=True, regions__isnull=True)
+    assert provincial.count() == 2  # two provincial operators: four eyes on approvals
+    assert User.objects.filter(is_superuser=True, regions__isnull=False).count() == 3  # one per city
     for email in first["logins"].values():
         assert client.login(email=email, password=first["password"])
     call_command("ledger_check")

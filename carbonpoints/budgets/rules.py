@@ -7,7 +7,7 @@ record, over the budgets loaded once per run; nothing here reads or writes the d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -85,15 +85,21 @@ class Funding:
 
     budgets: list[BudgetState]
     drawn: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    _candidates: dict[tuple[str, str | None], list[BudgetState]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.budgets = sorted(self.budgets, key=lambda b: (not b.actions, b.ends_at, b.id))
 
-    def candidates(self, action: str, region: str | None = None) -> Iterable[BudgetState]:
-        default = codes.default()
-        for place in codes.chain(region):
-            yield from (budget for budget in self.budgets
-                        if (budget.region or default) == place and budget.funds(action))
+    def candidates(self, action: str, region: str | None = None) -> list[BudgetState]:
+        """The budgets that may fund an action, in the order they are tried (worked out once per
+        action and region of a run: the crediting path asks for each record)."""
+        found = self._candidates.get((action, region))
+        if found is None:
+            default = codes.default()
+            found = self._candidates[(action, region)] = [
+                budget for place in codes.chain(region) for budget in self.budgets
+                if (budget.region or default) == place and budget.funds(action)]
+        return found
 
     def choose(self, action: str, earn: Earn, *, may_scale: bool = True, region: str | None = None) -> Choice:
         """The budget that funds a credit of ``action``, drawn down by its points.

@@ -77,6 +77,7 @@ class Catalogue:
             self.local[(methodology.code, methodology.region_id or region_codes.default())].append(methodology)
         self.rules = sorted(ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from)
         self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
+        self._places: dict[tuple[str, str | None], list[list[Methodology]]] = {}
 
     def codes(self) -> set[str]:
         return set(self.versions)
@@ -84,11 +85,20 @@ class Catalogue:
     def methodology_at(self, code: str, at: datetime, region: str | None = None) -> Methodology | None:
         """The most specific version in force at ``at`` where the action happened (``region``, a
         GB/T 2260 code; None: the default region): the region's own, else the one it lies in."""
-        for place in region_codes.chain(region):
-            for methodology in reversed(self.local.get((code, place), ())):
+        for versions in self._where(code, region):
+            for methodology in reversed(versions):
                 if methodology.in_force(at):
                     return methodology
         return None
+
+    def _where(self, code: str, region: str | None) -> list[list[Methodology]]:
+        """The versions of ``code`` that may hold in ``region``, most specific region first
+        (worked out once per code and region: the crediting path asks for each record)."""
+        found = self._places.get((code, region))
+        if found is None:
+            found = self._places[(code, region)] = [
+                self.local[(code, place)] for place in region_codes.chain(region) if (code, place) in self.local]
+        return found
 
     def current_unit(self, code: str) -> str | None:
         versions = self.versions.get(code)

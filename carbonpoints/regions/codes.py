@@ -6,6 +6,8 @@ province's code ends in ``0000``, a city's in ``00``.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 
 
@@ -29,7 +31,12 @@ def default() -> str:
 
 def chain(code: str | None) -> tuple[str, ...]:
     """The region and those it lies in, most specific first (``""`` or None: the default region)."""
-    code = code or default()
+    return _chain(code or default())
+
+
+@functools.lru_cache(maxsize=4096)
+def _chain(code: str) -> tuple[str, ...]:
+    """Memoised: the crediting path asks it for each record, of a handful of codes."""
     out = [code]
     while (up := parent_of(out[-1])) is not None:
         out.append(up)

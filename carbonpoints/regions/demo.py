@@ -51,10 +51,25 @@ TRAVELLERS = 20
 """Demo citizens who also ride in Yichang and Xiangyang, and spend at Longzhong Books."""
 
 
+CITY_OPERATORS = {WUHAN: "operator-wuhan@demo.carbonpoints.cn", YICHANG: "operator-yichang@demo.carbonpoints.cn",
+                  XIANGYANG: "operator-xiangyang@demo.carbonpoints.cn"}
+"""A city's operator each: they see their city's partners, budgets, merchants and records only."""
+
+
+def _city_operators(password: str) -> dict[str, str]:
+    for region, email in CITY_OPERATORS.items():
+        if not User.objects.filter(email=email).exists():
+            operator = User.objects.create_superuser(email=email, password=password,
+                                                     display_name=f"运营 {region} Operator")
+            operator.regions.set(Region.objects.filter(code=region))
+    return {"operator (Yichang)": CITY_OPERATORS[YICHANG]}
+
+
 def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
+    logins = _city_operators(password)
     if Partner.objects.filter(name=CITIES[YICHANG][1][0]).exists():
         log("Hubei's cities already there")
-        return {}
+        return logins
     operator = User.objects.get(email=OPERATOR_EMAIL)
     now = timezone.localtime()
     with transaction.atomic():
@@ -92,8 +107,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             account_home_region_set(account=user.carbon_account, region=(YICHANG, XIANGYANG)[n % 2])
     spent = _spend_in_xiangyang(people)
     log(f"Hubei: Yichang and Xiangyang with a budget, a bus partner and a merchant each; {total} actions there; "
-        f"Yichang's own bus methodology (demo factor); {spent} redemptions in Xiangyang")
-    return {}
+        f"Yichang's own bus methodology (demo factor); {spent} redemptions in Xiangyang; an operator per city")
+    return logins
 
 
 def _yichang_bus(now) -> None:
