@@ -47,7 +47,8 @@ def console(manager: bool = False):
 
 
 def _refused(request, refusal: SpendRefused) -> None:
-    messages.error(request, f"{refusal} ({refusal.code})")
+    """A refusal in the reader's words, styled as an error; its code stays in the API's answers."""
+    messages.error(request, str(refusal))
 
 
 def _wrong_codes_refused(request) -> bool:
@@ -333,5 +334,5 @@ def wallet_redeem(request):
     if status == 201:
         messages.success(request, _("Redeemed: %(title)s.") % {"title": body.get("title", "")})
     else:
-        messages.error(request, f"{body['error']['message']} ({body['error']['code']})")
+        messages.error(request, body["error"]["message"])
     return redirect("wallet")

@@ -136,13 +136,14 @@ def ledger(request, account):
     })
 
 
-def _link_forms(account, data=None, partner_id=None):
+def _link_forms(account, bound_form=None, partner_id=None):
+    """A form per active partner; the one the citizen just sent keeps its data and its errors."""
     linked = set(IdentityLink.objects.filter(account=account, revoked_at__isnull=True).values_list("partner_id", flat=True))
     forms = []
     for partner in Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name"):
-        bound = data if partner.pk == partner_id else None
+        form = bound_form if bound_form is not None and partner.pk == partner_id else LinkForm(partner=partner)
         forms.append({
-            "partner": partner, "form": LinkForm(bound, partner=partner), "linked": partner.pk in linked,
+            "partner": partner, "form": form, "linked": partner.pk in linked,
             "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions),
             "scenes": scene_titles(codes=sorted(partner.actions)),
         })
@@ -152,7 +153,7 @@ def _link_forms(account, data=None, partner_id=None):
 @citizen_page
 def links(request, account):
     """Partner links: what is linked with consent to which scenes, a form per partner to link, change or revoke."""
-    partner_id = None
+    partner_id = form = None
     if request.method == "POST":
         partner_id = int(request.POST.get("partner_id") or 0)
         partner = get_object_or_404(Partner, pk=partner_id, status=Partner.Status.ACTIVE)
@@ -173,10 +174,11 @@ def links(request, account):
                 messages.success(request, _("Linked %(partner)s.") % {"partner": partner.name}
                                  + (" " + _("%(n)s held actions are being credited.") % {"n": released} if released else ""))
                 return redirect("portal-links")
+        messages.error(request, _("%(partner)s was not linked: see why in its form below.") % {"partner": partner.name})
     rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes)}
             for link in citizen_links(account_id=account.pk)]
     return render(request, "portal/links.html", {
-        "links": rows, "partners": _link_forms(account, request.POST if partner_id else None, partner_id),
+        "links": rows, "partners": _link_forms(account, form, partner_id),
         "nav": "links",
     })
 

@@ -72,6 +72,25 @@ def test_linking_without_consent_shows_the_form_again(browser, metro):
     assert "This field is required." in response.content.decode()
 
 
+def test_a_member_id_another_account_holds_is_refused_on_the_form_not_silently(browser, metro):
+    from rest_framework.test import APIClient
+
+    other = APIClient()
+    other.force_authenticate(CitizenFactory())
+    assert other.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "W-9", "consent": True},
+                      format="json").status_code == 201
+
+    pk = metro.partner.pk
+    response = browser.post("/me/links/", {"partner_id": pk, f"p{pk}-subject": "W-9",
+                                           f"p{pk}-scenes": ["metro_ride"], f"p{pk}-consent": "on"})
+    page = response.content.decode()
+    assert response.status_code == 200 and IdentityLink.objects.count() == 1
+    assert '<li class="error" role="alert">Metro was not linked: see why in its form below.</li>' in page
+    form = page[page.index(f'name="partner_id" value="{pk}"'):]
+    assert "This member id is linked to another account." in form[:form.index("</form>")]
+    assert 'value="W-9"' in form[:form.index("</form>")]  # what the citizen typed is kept
+
+
 def test_changing_scenes_and_revoking_through_the_page(browser, citizen_client, metro):
     link_id = citizen_client.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "W-3",
                                                        "consent": True}, format="json").json()["id"]

@@ -27,9 +27,13 @@ def test_the_console_asks_for_a_sign_in_first(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/merchant/")
 
 
-def test_citizens_are_turned_away(client, citizen):
+def test_citizens_are_turned_away_in_the_products_words(client, citizen):
     client.force_login(citizen)
-    assert client.get("/merchant/").status_code == 403
+    response = client.get("/merchant/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert response.status_code == 403 and 'id="refusal"' in page and '<nav class="citizen"' in page
+    assert "仅商户员工可使用控制台。" in page
+    assert "403 Forbidden" not in page
 
 
 def test_the_till_consumes_a_typed_voucher_once(cashier_page, cashier, make_citizen):
@@ -42,8 +46,9 @@ def test_the_till_consumes_a_typed_voucher_once(cashier_page, cashier, make_citi
 
     first = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True)
     assert "Voucher accepted: Free tea" in first.content.decode()
-    again = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True)
-    assert "voucher_already_consumed" in again.content.decode()
+    again = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True).content.decode()
+    assert '<li class="error" role="alert">This voucher was consumed already.</li>' in again
+    assert "voucher_already_consumed" not in again  # codes are for the API; people read a sentence
 
 
 def test_the_till_takes_points_and_reverses(cashier_page, cashier, make_citizen):
@@ -93,8 +98,9 @@ def test_other_merchants_checkouts_cannot_be_reversed(client, cashier, make_citi
     checkout = checkout_create(staff=cashier, payment_code=payment_code(make_citizen(points=100)),
                                amount_fen=1000, points=100)
     client.force_login(CashierFactory().user)
-    page = client.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True)
-    assert "not_found" in page.content.decode()
+    page = client.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True).content.decode()
+    assert '<li class="error" role="alert">No such checkout at this merchant.</li>' in page
+    assert "not_found" not in page
 
 
 def test_a_citizen_redeems_from_the_portal_wallet_once_per_form(client, make_citizen):

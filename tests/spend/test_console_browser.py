@@ -68,7 +68,7 @@ def drive_the_till(page, url, *, email, voucher_code, pay_code):
 
     page.fill("#id_code", voucher_code)
     page.click("#consume-button")
-    page.wait_for_selector("text=voucher_already_consumed")
+    page.wait_for_selector(".messages li.error:has-text('This voucher was consumed already.')")
 
     page.fill("#id_payment_code", pay_code)
     page.fill("#id_amount_yuan", "50.00")
