@@ -137,6 +137,12 @@ def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
     ).order_by("-created_at", "-id")
 
 
+def merchant_offset_scenario(*, merchant_id: int) -> Scenario | None:
+    """The live "points off the price" scenario the till takes points for (the one checkout_create uses)."""
+    return (Scenario.objects.filter(merchant_id=merchant_id, kind=Scenario.Kind.POINTS_OFFSET,
+                                    status=Scenario.Status.LIVE).first())
+
+
 def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     """Redemptions (or paid checkouts) per local day over the last ``days``, for a bar chart."""
     today = timezone.localdate()

@@ -5,6 +5,7 @@ import uuid
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbonpoints.csv_cells import csv_cell
+from carbonpoints.units import yuan
 
 from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
@@ -69,6 +71,10 @@ def _wrong_code_record(request) -> None:
 @console()
 def till(request):
     """The till: consume a voucher, take points as part-payment, reverse a recent checkout."""
+    return _till_page(request)
+
+
+def _till_page(request, capped: dict | None = None):
     return render(request, "redemption/till.html", {
         "staff": request.staff,
         "consume_form": VoucherConsumeForm(),
@@ -76,7 +82,27 @@ def till(request):
         "checkouts": Checkout.objects.filter(merchant=request.staff.merchant)[:10],
         "has_offset_scenario": request.staff.merchant.scenarios.filter(
             kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE).exists(),
+        "capped": capped,
     })
+
+
+def _capped_quote(request, form: CheckoutForm) -> dict | None:
+    """When fewer points can pay than the cashier typed, what can: shown for the cashier to confirm.
+
+    Points pay at most the scenario's share of the price; asking for more is not silently cut down.
+    """
+    if request.POST.get("confirmed"):
+        return None
+    scenario = selectors.merchant_offset_scenario(merchant_id=request.staff.merchant_id)
+    if scenario is None:
+        return None  # the service refuses, in words
+    asked = form.cleaned_data["points"]
+    points_used, discount_fen = services.checkout_quote(scenario=scenario, amount_fen=form.amount_fen(), points=asked)
+    if not 0 < points_used < asked:
+        return None
+    return {"payment_code": form.cleaned_data["payment_code"], "amount_yuan": form.cleaned_data["amount_yuan"],
+            "amount_fen": form.amount_fen(), "asked": asked, "points": points_used, "discount_fen": discount_fen,
+            "due_fen": form.amount_fen() - discount_fen, "max_share_percent": scenario.max_share_bp / 100}
 
 
 @require_POST
@@ -108,14 +134,19 @@ def checkout_create(request):
         return redirect("merchant-till")
     if _wrong_codes_refused(request):
         return redirect("merchant-till")
+    capped = _capped_quote(request, form)
+    if capped is not None:
+        messages.warning(request, _("Only %(points)s of the %(asked)s points asked can pay for this order: confirm below.")
+                         % {"points": intcomma(capped["points"]), "asked": intcomma(capped["asked"])})
+        return _till_page(request, capped=capped)
     try:
         checkout = services.checkout_create(
             staff=request.staff, payment_code=form.cleaned_data["payment_code"], amount_fen=form.amount_fen(),
             points=form.cleaned_data["points"],
         )
-        messages.success(request, _("Paid: %(points)s points take ¥%(discount)s off; the customer pays ¥%(due)s.") % {
-            "points": checkout.points_used, "discount": f"{checkout.discount_fen / 100:.2f}",
-            "due": f"{checkout.amount_due_fen / 100:.2f}"})
+        messages.success(request, _("Paid: %(points)s points take %(discount)s off; the customer pays %(due)s.") % {
+            "points": intcomma(checkout.points_used), "discount": yuan(checkout.discount_fen),
+            "due": yuan(checkout.amount_due_fen)})
     except SpendRefused as refusal:
         if refusal.code == "payment_code_invalid":
             _wrong_code_record(request)

@@ -29,6 +29,19 @@ def test_masses_read_in_g_kg_or_t():
         "467 g", "999 g", "1.00 kg", "12.3 kg", "123 kg", "1.05 t", "–"]
 
 
+def test_money_rates_and_points_read_as_people_write_them():
+    from decimal import Decimal
+
+    from carbonpoints.units import trimmed, yuan
+
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            assert [yuan(f) for f in (3550, 1065, 0, -5, 123_456_789, None)] == [
+                "¥35.50", "¥10.65", "¥0.00", "-¥0.05", "¥1,234,567.89", "–"]
+            assert [trimmed(Decimal(r)) for r in ("0.050000", "100.0", "12345.60")] == ["0.05", "100", "12,345.6"]
+            assert mass(3_317_146_000) == "3,317 t"
+
+
 def test_every_page_opens_with_the_same_navigation(browser):
     for url in ["/me/", "/me/actions/", "/me/points/", "/me/links/", "/me/redemptions/", "/me/certificates/",
                 "/me/account/"]:

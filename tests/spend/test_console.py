@@ -62,6 +62,34 @@ def test_the_till_takes_points_and_reverses(cashier_page, cashier, make_citizen)
     assert "Checkout reversed" in page.content.decode()
 
 
+def test_the_till_shows_a_capped_amount_and_takes_points_only_once_confirmed(cashier_page, cashier, make_citizen):
+    PointsOffsetScenarioFactory(merchant=cashier.merchant)  # 100 points a yuan, at most 30% of the price
+    citizen = make_citizen(points=5000)
+    code = payment_code(citizen)
+
+    asked = cashier_page.post("/merchant/checkouts", {
+        "payment_code": code, "amount_yuan": "35.50", "points": "99999999"}).content.decode()
+    assert not cashier.merchant.checkouts.exists()  # nothing is taken before the cashier confirms
+    assert '<li class="warning" role="alert">Only 1,065 of the 99,999,999 points asked can pay for this order' in asked
+    assert "points pay at most 30% of this ¥35.50 order" in asked
+    assert "1,065 points take ¥10.65 off; the customer pays ¥24.85." in asked
+
+    paid = cashier_page.post("/merchant/checkouts", {
+        "payment_code": code, "amount_yuan": "35.50", "points": "1065", "confirmed": "1"}, follow=True).content.decode()
+    checkout = cashier.merchant.checkouts.get()
+    assert (checkout.points_used, checkout.discount_fen) == (1065, 1065)
+    assert "the customer pays ¥24.85" in paid
+    assert "<td class=\"num\">¥35.50</td>" in paid and "分" not in paid and " fen" not in paid
+
+
+def test_reversing_a_checkout_asks_first(cashier_page, cashier, make_citizen):
+    PointsOffsetScenarioFactory(merchant=cashier.merchant)
+    cashier_page.post("/merchant/checkouts", {
+        "payment_code": payment_code(make_citizen(points=1000)), "amount_yuan": "20.00", "points": "500"})
+    till = cashier_page.get("/merchant/").content.decode()
+    assert 'data-confirm="Reverse this checkout and give the 500 points back to the customer?"' in till
+
+
 def test_a_manager_creates_and_pauses_a_scenario_and_sees_its_chart(manager_page, manager):
     page = manager_page.post("/merchant/scenarios/", {
         "kind": "voucher", "title": "Tote bag", "points_cost": "200", "stock": "20"}, follow=True)

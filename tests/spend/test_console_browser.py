@@ -74,7 +74,7 @@ def drive_the_till(page, url, *, email, voucher_code, pay_code):
     page.fill("#id_amount_yuan", "50.00")
     page.fill("#id_points", "2000")
     page.click("#checkout-button")
-    page.wait_for_selector("text=1500 points take ¥15.00 off")
+    page.wait_for_selector("text=1,500 points take ¥15.00 off")
     assert page.locator("#checkouts").inner_text().count("Reverse") == 1
 
 

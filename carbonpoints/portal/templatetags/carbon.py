@@ -1,13 +1,15 @@
-"""Template filters of the portal: masses in the unit a person reads best."""
+"""Template filters of the portal and the console: figures as people read them (see carbonpoints.units)."""
 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from carbonpoints.units import mass
+from carbonpoints.units import mass, trimmed, yuan
 
 register = template.Library()
 
 register.filter("mass", mass)
+register.filter("yuan", yuan)
+register.filter("trimmed", trimmed)
 
 
 MOVEMENTS = {
