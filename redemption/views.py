@@ -5,8 +5,8 @@ import uuid
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbonpoints.csv_cells import csv_cell
-from carbonpoints.units import yuan
+from carbonpoints.units import mass, yuan
 
 from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
@@ -244,18 +244,32 @@ def offsets_page(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                certificate = offsets.offset_retire(
-                    staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
-                    vintage=form.vintage_number(),
-                )
-                messages.success(request, _("Retired %(grams)s g CO2e.") % {"grams": certificate.grams})
-                return redirect("certificate", pk=certificate.pk)
+                status, body = _offset_retire_once(request, form)
             except SpendRefused as refusal:
                 _refused(request, refusal)
+            else:
+                if status == 201:
+                    messages.success(request, _("Retired %(mass)s CO2e.") % {"mass": mass(body["grams"])})
+                    return redirect("certificate", pk=body["certificate_id"])
+                messages.error(request, body["error"]["message"])
     return render(request, "redemption/offsets.html", {
         "staff": request.staff, "form": form, "pool": selectors.pool_summary(),
-        "certificates": request.staff.merchant.certificates.all()[:100],
+        "certificates": request.staff.merchant.certificates.all()[:100], "idempotency_key": uuid.uuid4().hex,
     })
+
+
+def _offset_retire_once(request, form: OffsetForm) -> tuple[int, dict]:
+    """Retire once per form: the form's one-time key makes a double submit one certificate."""
+    key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:100]
+
+    def retire(keep):
+        certificate = offsets.offset_retire(
+            staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
+            vintage=form.vintage_number(),
+        )
+        return 201, {"certificate_id": str(certificate.pk), "grams": certificate.grams}
+
+    return idempotent_answer(user=request.user, scope="offset-page", key=key, params=form.cleaned_data, action=retire)
 
 
 @console(manager=True)

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
@@ -48,6 +47,7 @@ from redemption.selectors import qr_svg, voucher_state
 from . import selectors
 from .filters import ActionHistoryFilter
 from .forms import DeleteAccountForm, LeaderboardForm, LedgerPeriodForm, LinkForm, ScenesForm
+from .templatetags.carbon import voucher_state_label
 
 PAGE_SIZE = 20
 
@@ -218,8 +218,6 @@ def link_revoke(request, account, link_id):
     return redirect("portal-links")
 
 
-VOUCHER_STATES = {"valid": gettext_lazy("valid"), "consumed": gettext_lazy("used"),
-                  "expired": gettext_lazy("expired"), "refunded": gettext_lazy("refunded")}
 
 
 @citizen_page
@@ -231,7 +229,7 @@ def redemptions(request, account):
     for redemption in page:
         voucher = getattr(redemption, "voucher", None)
         state = voucher_state(voucher) if voucher else redemption.status
-        label = VOUCHER_STATES.get(state) if voucher else redemption.get_status_display()
+        label = voucher_state_label(state) if voucher else redemption.get_status_display()
         rows.append({"r": redemption, "voucher": voucher, "state": state, "state_label": label,
                      "qr": qr_svg(voucher.code) if voucher and state == "valid" else ""})
     return render(request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"})

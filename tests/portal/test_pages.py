@@ -48,7 +48,7 @@ def test_every_page_opens_with_the_same_navigation(browser):
         page = browser.get(url)
         assert page.status_code == 200, url
         text = page.content.decode()
-        assert 'nav class="citizen"' in text and 'class="on"' in text, url
+        assert 'nav class="citizen"' in text and 'aria-current="page"' in text, url
 
 
 def test_pages_are_for_citizens_only(client):
@@ -114,6 +114,16 @@ def test_changing_scenes_and_revoking_through_the_page(browser, citizen_client, 
     assert IdentityLink.objects.get().revoked_at is not None
     history = [c.kind for c in IdentityLink.objects.get().consent_history.all()]
     assert history == ["granted", "changed", "revoked"]
+
+
+def test_irreversible_acts_ask_once(browser, citizen_client, metro):
+    ScenarioFactory(title="Tote bag", points_cost=1200)
+    citizen_client.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "W-5", "consent": True},
+                        format="json")
+    links = browser.get("/me/links/").content.decode()
+    assert 'data-confirm="Revoke the link to Metro? Nothing more will be credited from it until you link again."' in links
+    wallet = browser.get("/me/wallet/").content.decode()
+    assert 'data-confirm="Redeem “Tote bag” for 1,200 points?"' in wallet
 
 
 def test_another_citizens_link_cannot_be_changed(browser, metro):

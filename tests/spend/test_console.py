@@ -113,6 +113,21 @@ def test_a_manager_retires_an_offset_from_the_console(manager_page):
     assert "Offset certificate" in body and "Shop lighting" in body and "CP-METRO-202609-000000000120" in body
 
 
+def test_retiring_an_offset_asks_first_and_a_double_submit_retires_once(manager_page, manager):
+    from redemption.models import OffsetCertificate
+
+    fill_pool("metro", 2026, 9, 500)
+    form = manager_page.get("/merchant/offsets/").content.decode()
+    assert 'data-confirm="Retire these reductions for good? A retired offset cannot be undone."' in form
+    key = form.split('name="idempotency_key" value="')[1].split('"')[0]
+
+    sent = {"grams": "120", "purpose": "Shop lighting", "idempotency_key": key}
+    first = manager_page.post("/merchant/offsets/", sent)
+    again = manager_page.post("/merchant/offsets/", sent)  # the second tap of a slow page
+    assert OffsetCertificate.objects.count() == 1
+    assert first["Location"] == again["Location"] == f"/certificates/{OffsetCertificate.objects.get().pk}"
+
+
 def test_a_manager_adds_a_cashier(manager_page, manager):
     page = manager_page.post("/merchant/staff/", {"email": "new@shop.cn", "role": "cashier"}, follow=True)
     assert "new@shop.cn can sign in with the password" in page.content.decode()

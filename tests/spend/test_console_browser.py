@@ -101,6 +101,7 @@ def test_a_manager_creates_a_scenario_and_retires_an_offset(live_server, manager
         page.wait_for_selector("text=stock 30 of 30")
         assert page.locator("svg.chart").count() == 1
 
+        page.on("dialog", lambda dialog: dialog.accept())  # retiring asks once
         page.goto(f"{live_server.url}/merchant/offsets/")
         page.fill("input[name=grams]", "250")
         page.fill("input[name=purpose]", "Shop lighting 2026")

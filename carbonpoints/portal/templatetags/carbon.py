@@ -22,6 +22,20 @@ MOVEMENTS = {
 }
 
 
+VOUCHER_STATES = {
+    "valid": _("valid"),
+    "consumed": _("used"),
+    "expired": _("expired"),
+    "refunded": _("refunded"),
+}
+
+
+@register.filter
+def voucher_state_label(state: str) -> str:
+    """A voucher's state in words (selectors.voucher_state gives its code)."""
+    return str(VOUCHER_STATES.get(state, state))
+
+
 @register.filter
 def movement(kind: str) -> str:
     """What moved a citizen's points, in words (the ledger keeps a code)."""
