@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbonpoints.csv_cells import csv_cell
+from carbonpoints.names import local_name
 from carbonpoints.units import mass, yuan
 
 from . import offsets, selectors, services
@@ -102,7 +103,7 @@ def _capped_quote(request, form: CheckoutForm) -> dict | None:
         return None
     return {"payment_code": form.cleaned_data["payment_code"], "amount_yuan": form.cleaned_data["amount_yuan"],
             "amount_fen": form.amount_fen(), "asked": asked, "points": points_used, "discount_fen": discount_fen,
-            "due_fen": form.amount_fen() - discount_fen, "max_share_percent": scenario.max_share_bp / 100}
+            "due_fen": form.amount_fen() - discount_fen, "max_share_percent": (scenario.max_share_bp or 0) / 100}
 
 
 @require_POST
@@ -115,7 +116,7 @@ def voucher_consume(request):
         try:
             voucher = services.voucher_consume(staff=request.staff, code=form.cleaned_data["code"])
             messages.success(request, _("Voucher accepted: %(title)s (%(points)s points).") % {
-                "title": voucher.redemption.scenario.title, "points": voucher.redemption.points_spent})
+                "title": local_name(voucher.redemption.scenario.title), "points": intcomma(voucher.redemption.points_spent)})
         except SpendRefused as refusal:
             if refusal.code == "not_found":
                 _wrong_code_record(request)
@@ -362,7 +363,7 @@ def wallet_redeem(request):
 
     def redeem(keep):
         def answer(redemption):  # kept before the stock is taken: see redemption_create
-            keep(201, {"id": redemption.pk, "title": redemption.scenario.title})
+            keep(201, {"id": redemption.pk, "title": local_name(redemption.scenario.title)})
 
         services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
                                    key_claimed=True, on_written=answer, scenario=read["scenario"])

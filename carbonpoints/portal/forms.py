@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.earn.models import Partner
 from carbonpoints.earn.selectors import scene_titles
+from carbonpoints.names import local_name
 
 
 class ScenesField(forms.MultipleChoiceField):
@@ -24,7 +25,7 @@ class LinkForm(forms.Form):
         self.partner = partner
         scenes = self.fields["scenes"]
         assert isinstance(scenes, forms.MultipleChoiceField)
-        scenes.choices = list(scene_titles(codes=sorted(partner.actions)).items())
+        scenes.choices = list(scene_titles(codes=sorted(partner.actions), local=True).items())
         scenes.initial = sorted(partner.actions)
 
 
@@ -34,7 +35,7 @@ class ScenesForm(forms.Form):
 
     def __init__(self, *args, link, **kwargs):
         super().__init__(*args, prefix=f"l{link.pk}", **kwargs)
-        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions)).items())
+        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions), local=True).items())
         self.fields["scenes"].initial = link.scenes
 
 
@@ -69,6 +70,7 @@ class ClaimForm(forms.Form):
         partner = self.fields["partner"]
         assert isinstance(partner, forms.ModelChoiceField)
         partner.queryset = partners
+        partner.label_from_instance = lambda p: local_name(p.name)
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
-        action.choices = list(scene_titles(codes=sorted(actions)).items())
+        action.choices = list(scene_titles(codes=sorted(actions), local=True).items())

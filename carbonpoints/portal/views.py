@@ -35,6 +35,7 @@ from carbonpoints.earn.services import (
 )
 from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
 from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
+from carbonpoints.names import local_name
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
 from carbonpoints.notifications.services import notifications_mark_read
 from carbonpoints.privacy.api.views import zip_response
@@ -144,8 +145,8 @@ def _link_forms(account, bound_form=None, partner_id=None):
         form = bound_form if bound_form is not None and partner.pk == partner_id else LinkForm(partner=partner)
         forms.append({
             "partner": partner, "form": form, "linked": partner.pk in linked,
-            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions),
-            "scenes": scene_titles(codes=sorted(partner.actions)),
+            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions, local=True),
+            "scenes": scene_titles(codes=sorted(partner.actions), local=True),
         })
     return forms
 
@@ -164,18 +165,18 @@ def links(request, account):
                 with transaction.atomic():
                     link = identity_link_create(
                         account=account, partner=partner, subject=subject, scenes=scenes,
-                        wording=consent_wording(partner=partner, subject=subject, scenes=scenes))
+                        wording=consent_wording(partner=partner, subject=subject, scenes=scenes, local=True))
                     released = link_held_release(link=link)
             except SubjectAlreadyLinked:
                 form.add_error("subject", _("This member id is linked to another account."))
             except ScenesNotApproved:
                 form.add_error("scenes", _("Choose one or more of the partner's scenes."))
             else:
-                messages.success(request, _("Linked %(partner)s.") % {"partner": partner.name}
+                messages.success(request, _("Linked %(partner)s.") % {"partner": local_name(partner.name)}
                                  + (" " + _("%(n)s held actions are being credited.") % {"n": released} if released else ""))
                 return redirect("portal-links")
-        messages.error(request, _("%(partner)s was not linked: see why in its form below.") % {"partner": partner.name})
-    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes)}
+        messages.error(request, _("%(partner)s was not linked: see why in its form below.") % {"partner": local_name(partner.name)})
+    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes, local=True)}
             for link in citizen_links(account_id=account.pk)]
     return render(request, "portal/links.html", {
         "links": rows, "partners": _link_forms(account, form, partner_id),
@@ -200,12 +201,12 @@ def link_scenes(request, account, link_id):
         with transaction.atomic():
             link = identity_link_scenes_set(
                 link=link, scenes=scenes,
-                wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes))
+                wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes, local=True))
             link_held_release(link=link)
     except (ScenesNotApproved, LinkRevoked):
         messages.error(request, _("This link cannot be changed."))
     else:
-        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": link.partner.name})
+        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": local_name(link.partner.name)})
     return redirect("portal-links")
 
 
@@ -214,7 +215,7 @@ def link_scenes(request, account, link_id):
 def link_revoke(request, account, link_id):
     link = identity_link_revoke(link=_my_link(account, link_id))
     messages.success(request, _("Link to %(partner)s revoked: nothing more is credited from it.")
-                     % {"partner": link.partner.name})
+                     % {"partner": local_name(link.partner.name)})
     return redirect("portal-links")
 
 
@@ -353,4 +354,7 @@ def claims(request, account):
             messages.success(request, _("Your claim was filed."))
             return redirect("portal-claims")
     rows = [(claim, STATUS_MESSAGES[claim.status]) for claim in citizen_claims(account_id=account.pk)[:100]]
+    titles = scene_titles(codes=sorted({claim.action for claim, _message in rows}), local=True)
+    for claim, _message in rows:
+        claim.action_title = titles[claim.action]
     return render(request, "portal/claims.html", {"form": form, "claims": rows, "nav": "claims"})

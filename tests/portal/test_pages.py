@@ -210,3 +210,45 @@ def test_deleting_from_the_page_needs_the_password(browser, citizen):
     citizen.refresh_from_db()
     assert not citizen.is_active
     assert browser.get("/me/").status_code == 302
+
+
+def test_bilingual_names_read_in_the_readers_language():
+    from carbonpoints.names import local_name
+
+    assert [local_name("深圳地铁 Shenzhen Metro", lang) for lang in ("zh-hans", "en")] == ["深圳地铁", "Shenzhen Metro"]
+    assert [local_name("电动车充电 EV charging", lang) for lang in ("zh-hans", "en")] == ["电动车充电", "EV charging"]
+    assert [local_name("Metro", lang) for lang in ("zh-hans", "en")] == ["Metro", "Metro"]  # one language: as it is
+    assert local_name("绿色出行", "en") == "绿色出行" and local_name(None) == ""
+
+
+def test_chinese_pages_show_no_codes_and_no_english_names(citizen, linked_citizen_client, metro):
+    from carbonpoints.earn.models import Partner
+    from tests.operators.test_claims import file_claim
+
+    Partner.objects.filter(pk=metro.partner.pk).update(name="深圳地铁 Shenzhen Metro")
+    metro.send(event(external_id="ride-1"))
+    assert file_claim(linked_citizen_client, metro.partner).status_code == 201
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(citizen)
+
+    history = chinese.get("/me/actions/").content.decode()
+    assert "地铁出行" in history and "深圳地铁" in history
+    assert "Metro ride" not in history and "Shenzhen Metro" not in history
+    claims = chinese.get("/me/claims/").content.decode()
+    assert "<td class=\"main\">地铁出行 (" in claims and ">metro_ride<" not in claims
+    assert "12 km" in claims  # with its unit
+
+
+@translation.override("zh-hans")
+def test_ledger_movements_are_words_never_codes():
+    from carbonpoints.portal.templatetags.carbon import movement
+
+    assert movement("earn_reversal") == "行为已撤销：相应积分已收回"
+    assert movement("a_kind_added_later") == "其他变动"
+
+
+def test_the_admin_reads_as_one_language(admin_client):
+    index = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "碳积分运营后台" in index and "Django 管理" not in index
+    assert "后台任务结果" in index and "Celery Results" not in index and "Model name" not in index
+    assert "最近动作" in index and "近期行为" not in index  # Django's own words, not the portal's

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.names import local_name
 from carbonpoints.units import mass, trimmed, yuan
 
 register = template.Library()
@@ -10,6 +11,7 @@ register = template.Library()
 register.filter("mass", mass)
 register.filter("yuan", yuan)
 register.filter("trimmed", trimmed)
+register.filter("local", local_name)
 
 
 MOVEMENTS = {
@@ -19,6 +21,9 @@ MOVEMENTS = {
     "donation": _("Donated"),
     "checkout": _("Paid with points at a till"),
     "correction": _("Correction (refund or reversal)"),
+    "earn_reversal": _("Action reversed: its points taken back"),
+    "earn_fund": _("Owed points funded by a sponsor"),
+    "points_expire": _("Unused points expired"),
 }
 
 
@@ -37,6 +42,14 @@ def voucher_state_label(state: str) -> str:
 
 
 @register.filter
+def scene_title(code: str) -> str:
+    """An action code's readable name (for short lists: one query each)."""
+    from carbonpoints.earn.selectors import scene_titles
+
+    return scene_titles(codes=[code], local=True)[code]
+
+
+@register.filter
 def movement(kind: str) -> str:
     """What moved a citizen's points, in words (the ledger keeps a code)."""
-    return str(MOVEMENTS.get(kind, kind))
+    return str(MOVEMENTS.get(kind, _("Other movement")))
