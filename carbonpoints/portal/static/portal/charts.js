@@ -6,7 +6,7 @@
     new Chart(canvas, {
       type: "bar",
       data: { labels: data.labels, datasets: [{ label: data.label, data: data.values,
-        backgroundColor: style.getPropertyValue("--green").trim() || "#1f8a4c", borderRadius: 3 }] },
+        backgroundColor: style.getPropertyValue("--green").trim() || "#1b7a43", borderRadius: 3 }] },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { display: false },
