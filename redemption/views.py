@@ -329,14 +329,18 @@ def wallet(request):
     """What the citizen can redeem, the vouchers held (as QR codes) and a payment code for the till."""
     citizen = _citizen(request)
     payment_code = None
+    points = selectors.citizen_points_available(citizen)
     if request.method == "POST":
-        payment_code = services.payment_code_issue(citizen=citizen)
+        if points > 0:
+            payment_code = services.payment_code_issue(citizen=citizen)
+        else:  # a code the till can take nothing with would only fail at the till
+            messages.error(request, _("You have no points to pay with yet: a payment code needs points."))
     vouchers = [
         {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
         for v in selectors.citizen_vouchers(citizen=citizen)[:20]
     ]
     return render(request, "redemption/wallet.html", {
-        "points": selectors.citizen_points_available(citizen),
+        "points": points,
         "scenarios": selectors.scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
         "vouchers": vouchers,
         "payment_code": payment_code,

@@ -252,3 +252,24 @@ def test_the_admin_reads_as_one_language(admin_client):
     assert "碳积分运营后台" in index and "Django 管理" not in index
     assert "后台任务结果" in index and "Celery Results" not in index and "Model name" not in index
     assert "最近动作" in index and "近期行为" not in index  # Django's own words, not the portal's
+
+
+def test_the_account_page_links_to_changing_the_password_and_the_email(browser):
+    page = browser.get("/me/account/").content.decode()
+    assert 'id="change-password" href="/accounts/password/change/"' in page
+    assert 'id="change-email" href="/accounts/email/"' in page
+    assert browser.get("/accounts/password/change/").status_code == 200
+
+
+def test_no_payment_code_is_issued_without_points(browser, citizen):
+    from redemption.models import PaymentCode
+
+    wallet = browser.get("/me/wallet/").content.decode()
+    assert 'id="no-points"' in wallet and "Show a payment code" not in wallet
+    asked = browser.post("/me/wallet/").content.decode()
+    assert not PaymentCode.objects.exists()
+    assert '<li class="error" role="alert">You have no points to pay with yet: a payment code needs points.</li>' in asked
+
+    give_points(citizen, 10)
+    browser.post("/me/wallet/")
+    assert PaymentCode.objects.filter(citizen=citizen.carbon_account).count() == 1
