@@ -34,6 +34,7 @@ from carbonpoints.earn.services import (
     link_held_release,
 )
 from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
+from carbonpoints.evaluation.exceptions import NicknameTaken
 from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
 from carbonpoints.names import local_name
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
@@ -314,8 +315,12 @@ def evaluation(request, account):
             leaderboard_leave(account=account)
             return redirect("portal-evaluation")
         if form.is_valid():
-            leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
-            return redirect("portal-evaluation")
+            try:
+                leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
+            except NicknameTaken as taken:
+                form.add_error("nickname", str(taken))
+            else:
+                return redirect("portal-evaluation")
     summary = carbon_account_summary(account=account)
     level = summary["level"]
     span = (level["next_min_g"] or 0) - level["min_g"]
