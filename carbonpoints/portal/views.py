@@ -33,8 +33,8 @@ from carbonpoints.earn.services import (
     identity_link_scenes_set,
     link_held_release,
 )
-from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
 from carbonpoints.evaluation.exceptions import NicknameTaken
+from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
 from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
 from carbonpoints.names import local_name
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
