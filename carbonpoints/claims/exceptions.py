@@ -29,6 +29,18 @@ class QuantityInvalid(Invalid):
     message = _("The quantity must be more than zero.")
 
 
+class QuantityImplausible(Invalid):
+    """More than the methodology finds plausible for one action (its ``max_quantity_per_record``)."""
+
+    code = "quantity_implausible"
+    message = _("This quantity is more than one action can plausibly be.")
+
+
+class ClaimRepeated(Conflict):
+    code = "claim_repeated"
+    message = _("You have claimed this action already: its claim is pending or confirmed.")
+
+
 class EvidenceInvalid(Invalid):
     code = "invalid_evidence"
     message = _("The evidence must be a JPEG, PNG or WebP image of at most the allowed size.")

@@ -1,10 +1,12 @@
 """Forms of the portal: linking a partner with consent per scene, the ledger's period, deletion."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.earn.models import Partner
 from carbonpoints.earn.selectors import scene_titles
+from carbonpoints.methodologies.selectors import Catalogue
 from carbonpoints.names import local_name
 
 
@@ -73,4 +75,14 @@ class ClaimForm(forms.Form):
         partner.label_from_instance = lambda p: local_name(p.name)
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
-        action.choices = list(scene_titles(codes=sorted(actions), local=True).items())
+        titles = scene_titles(codes=sorted(actions), local=True)
+        action.choices = list(titles.items())
+        catalogue = Catalogue()  # the unit each action is counted in, and at most how much one action can be
+        units = []
+        for code, title in titles.items():
+            methodology = catalogue.methodology_at(code, timezone.now())
+            if methodology is not None:
+                most = methodology.max_quantity_per_record
+                units.append(f"{title}: {methodology.unit}" + (
+                    " " + _("(at most %(max)s)") % {"max": f"{most.normalize():f}"} if most is not None else ""))
+        self.fields["quantity"].help_text = _("In the action's unit: %(units)s.") % {"units": "; ".join(units)}
