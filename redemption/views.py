@@ -311,7 +311,8 @@ def donation_certificate(request, public_id):
         Redemption.objects.select_related("scenario__merchant", "citizen__user"),
         public_id=public_id, scenario__kind=Scenario.Kind.DONATION,
     )
-    return render(request, "redemption/donation_certificate.html", {"redemption": redemption})
+    return render(request, "redemption/donation_certificate.html", {
+        "redemption": redemption, "reduction": selectors.donation_reduction(redemption)})
 
 
 # --- the citizen's wallet in the portal --------------------------------------------------------
