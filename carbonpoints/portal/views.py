@@ -84,6 +84,7 @@ def my_carbon(request, account):
     summary = carbon_account_summary(account=account)
     series = selectors.daily_reductions(account_id=account.pk)
     recent = list(citizen_actions(account_id=account.pk)[:5])
+    steps = selectors.first_steps(account_id=account.pk)
     return render(request, "portal/my_carbon.html", {
         "summary": summary,
         "points_owed": points_owed(account_id=account.pk),
@@ -95,6 +96,9 @@ def my_carbon(request, account):
         "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
         "rows": _with_reasons(recent),
         "nav": "home",
+        "streak": selectors.streak_days(series),
+        "first_steps": steps, "first_steps_left": sum(not step.done for step in steps),
+        "next_voucher": selectors.next_voucher(points=summary["points"]["available"]),
     })
 
 

@@ -273,3 +273,21 @@ def test_no_payment_code_is_issued_without_points(browser, citizen):
     give_points(citizen, 10)
     browser.post("/me/wallet/")
     assert PaymentCode.objects.filter(citizen=citizen.carbon_account).count() == 1
+
+
+def test_a_new_citizen_sees_first_steps_and_the_next_voucher_within_reach(client, citizen, linked_citizen_client,
+                                                                         metro):
+    ScenarioFactory(title="Free tea", points_cost=100)
+    ScenarioFactory(title="Tote bag", points_cost=900)
+    client.force_login(citizen)
+
+    page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="first-steps"' in page
+    assert '<li class="done" data-step="link">' in page and '<li class="done" data-step="consent">' in page
+    assert '<li class="" data-step="credit">' in page and '<li class="" data-step="redeem">' in page
+    assert "100 more points for “Free tea”" in page
+
+    metro.send(event(external_id="ride-1", quantity="10"))
+    page = client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<li class="done" data-step="credit">' in page
+    assert "1 day" in page and 'id="streak"' in page
