@@ -109,6 +109,26 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     call_command("ledger_check")
 
 
+def test_the_demo_is_coherent(capsys):
+    """The demo's city funds its own metro, its revisions cite their own figures, its consents are sentences."""
+    from carbonpoints.budgets.demo import CITY
+    from carbonpoints.budgets.models import Sponsor
+    from carbonpoints.earn.models import IdentityLink
+    from carbonpoints.methodologies.models import Methodology
+
+    call_command("seed_demo", "--citizens", "6", "--json")
+    capsys.readouterr()
+
+    city = Sponsor.objects.get(name=CITY)
+    metro = Partner.objects.get(actions__contains=["metro_ride"], status=Partner.Status.ACTIVE)
+    assert city.name.startswith("深圳") and metro.name.startswith("深圳")  # the same city
+    for revision in Methodology.objects.filter(version__gt=1):
+        figure = f"{revision.baseline_g_per_unit.normalize():f} g CO2 per {revision.unit}"
+        assert figure in revision.source, revision.source
+    wordings = set(IdentityLink.objects.values_list("consent_wording", flat=True))
+    assert wordings and all(w.startswith(("我同意", "I agree")) and "_" not in w for w in wordings)
+
+
 def test_seeding_prints_no_warnings_between_its_steps_but_still_errors(caplog):
     from carbonpoints.demo.management.commands.seed_demo import _quiet_warnings
 
