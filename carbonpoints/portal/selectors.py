@@ -77,12 +77,25 @@ def equivalents(*, grams: int) -> list[dict]:
     ]
 
 
-def chart_series(series: list[tuple[date, int]], *, label: str) -> dict:
-    """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg."""
+def chart_series(series: list[tuple[date, int]], *, label: str, total_g: int | None = None,
+                 growth_label: str = "") -> dict:
+    """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg.
+
+    With ``total_g`` (the account's whole reduction), also the account growing day by day to it,
+    in kg: a line over the bars (``growth``).
+    """
     peak = max((grams for _, grams in series), default=0)
     divisor, unit = (1000, "kg") if peak >= 10_000 else (1, "g")
-    return {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
-            "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}
+    chart = {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
+             "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}
+    if total_g is not None:
+        running = total_g - sum(grams for _, grams in series)  # what the account held before the first day
+        growth = []
+        for _, grams in series:
+            running += grams
+            growth.append(round(running / 1000, 2))
+        chart.update({"growth": growth, "growth_label": str(growth_label), "growth_unit": "kg"})
+    return chart
 
 
 def streak_days(series: list[tuple[date, int]]) -> int:
