@@ -146,6 +146,6 @@ def next_voucher(*, points: int) -> Any:
 
     scenario = (scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET).filter(points_cost__gt=points)
                 .exclude(stock_left=0).first())
-    if scenario is None:
+    if scenario is None or scenario.points_cost is None:
         return None
     return {"scenario": scenario, "points_to_go": scenario.points_cost - points}
