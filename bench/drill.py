@@ -20,7 +20,7 @@ Everything it starts listens on 127.0.0.1: the app on ``BENCH_PORT`` (8765), its
 ``--short`` (CI): a few hundred events, 3 kills, a 10 s cut; about half a minute.
 
 The worker runs the prefork pool (``DRILL_POOL`` to change it): the threads pool stops taking
-tasks after a task failed for want of the database (found by this drill; see the README).
+tasks after a task failed for want of the database (docs/performance/reliability.md).
 """
 
 from __future__ import annotations
@@ -305,13 +305,13 @@ def main() -> None:  # noqa: C901  (one story, told in order)
 
         def sweeper() -> None:
             from carbonpoints.earn.pipeline import stuck_batches
-            from carbonpoints.earn.tasks import process_upload, quantify_batch
+            from carbonpoints.earn.tasks import process_upload, resume_batch
             from carbonpoints.earn.uploads import stuck_uploads
 
             while not stop.wait(3):
                 try:  # the broker or the database may be away: next time
                     for batch_id in stuck_batches(older_than=timedelta(seconds=4)):
-                        quantify_batch.delay(batch_id)
+                        resume_batch.delay(batch_id)
                     for upload_id in stuck_uploads(older_than=timedelta(seconds=6)):
                         process_upload.delay(upload_id)
                 except Exception as exc:

@@ -36,7 +36,7 @@ from _common import ROOT, analyze, print_table, setup_django, step, summary, wri
 from _server import HOST, PORT, celery_workers, gunicorn, ports_free, server_env
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# (action, partner, unit, net g per unit from methodologies.md, share of the events)
+# (action, partner, unit, net g per unit of the v1 catalogue, share of the events)
 MIX = [
     ("metro_ride", "Bench Metro", "km", Decimal("46.7"), 40),
     ("bus_ride", "Bench Bus", "km", Decimal("26.9"), 25),

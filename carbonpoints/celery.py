@@ -8,7 +8,24 @@ from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carbonpoints.settings")
 
-app = Celery("carbonpoints")
+
+class _DjangoCelery(Celery):
+    def _get_backend(self):
+        """The ``django-db`` result backend is made of Django models, so Django's apps must be
+        loaded before it is: a worker loads them at start, a client such as
+        ``celery -A carbonpoints call redemption.settle_day`` did not, and failed with
+        ``AppRegistryNotReady``. In a process where Django is set up (or setting up), nothing
+        more is done."""
+        from django.apps import apps
+
+        if not apps.ready and not apps.loading:
+            import django
+
+            django.setup()
+        return super()._get_backend()
+
+
+app = _DjangoCelery("carbonpoints")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

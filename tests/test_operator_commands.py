@@ -1,4 +1,4 @@
-"""Operator commands of DESIGN.md: JSON on stdout with --json, so scripts can drive an install."""
+"""Operator commands (docs/design.md#operator-commands): JSON on stdout with --json."""
 
 import json
 

@@ -24,7 +24,7 @@ class AmountField(serializers.IntegerField):
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """A time with its offset (DESIGN.md: ISO-8601 times with offset); a naive time is refused
+    """A time with its offset (docs/design.md#conventions); a naive time is refused
     rather than guessed in the server's zone."""
 
     default_error_messages = {"naive": _("Give the time with its offset, e.g. 2026-12-01T08:00:00+08:00.")}

@@ -92,7 +92,7 @@ class BudgetAdmin(admin.ModelAdmin):
     @admin.display(description=_("level"))
     def level(self, obj: Budget) -> str:
         row = self._row(obj)
-        return str(Alert.Level(row.level).label) if row else "—"
+        return str(row.level.label) if row else "—"
 
     @admin.display(description=_("forecast to run out"))
     def runs_out(self, obj: Budget) -> str:

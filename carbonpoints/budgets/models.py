@@ -18,6 +18,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class BudgetLevel(models.TextChoices):
+    """How much of a budget is left: the one vocabulary of the rules, the alerts, the admin, the
+    dashboard, open data and the docs (the label is the value in words)."""
+
+    FUNDED = "funded", _("funded")
+    RUNNING_LOW = "running_low", _("running low")
+    THROTTLED = "throttled", _("throttled")
+    EXHAUSTED = "exhausted", _("exhausted")
+
+    @property
+    def legacy_code(self) -> str:
+        """The level's code from before the vocabulary was one: open data's ``level`` field keeps
+        it (``ok``, ``warn``, ``throttle``, ``exhausted``) for the consumers that read it."""
+        return _LEGACY_CODES[self]
+
+
+_LEGACY_CODES = {BudgetLevel.FUNDED: "ok", BudgetLevel.RUNNING_LOW: "warn", BudgetLevel.THROTTLED: "throttle",
+                 BudgetLevel.EXHAUSTED: "exhausted"}
+
+
 class Sponsor(models.Model):
     class Kind(models.TextChoices):
         CITY = "city", _("city government")
@@ -123,14 +143,8 @@ class Reading(models.Model):
 class Alert(models.Model):
     """A budget crossed a threshold: raised once per level, shown to operators and e-mailed."""
 
-    class Level(models.TextChoices):
-        OK = "ok", _("funded")
-        WARN = "warn", _("running low")
-        THROTTLE = "throttle", _("throttled")
-        EXHAUSTED = "exhausted", _("exhausted")
-
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget"))
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    level = models.CharField(_("level"), max_length=11, choices=BudgetLevel.choices)
     balance = models.BigIntegerField(_("points left"))
     deposited = models.BigIntegerField(_("points deposited"))
     runs_out_at = models.DateTimeField(_("forecast to run out"), null=True, blank=True)

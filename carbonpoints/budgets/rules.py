@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from .models import Alert, Budget
-
-Level = Alert.Level
+from .models import Budget, BudgetLevel
 
 
 @dataclass(slots=True)
@@ -36,20 +34,21 @@ class BudgetState:
         return not self.actions or action in self.actions
 
     @property
-    def level(self) -> str:
+    def level(self) -> BudgetLevel:
         return level_of(balance=self.balance, deposited=self.deposited, warn_below_percent=self.warn_below_percent,
                         throttle_below_percent=self.throttle_below_percent)
 
 
-def level_of(*, balance: int, deposited: int, warn_below_percent: int, throttle_below_percent: int) -> str:
-    """ok, warn, throttle or exhausted: the share of the deposited points still left (integers only)."""
+def level_of(*, balance: int, deposited: int, warn_below_percent: int, throttle_below_percent: int) -> BudgetLevel:
+    """Funded, running low, throttled or exhausted: the share of the deposited points still left
+    (integers only)."""
     if balance <= 0:
-        return Level.EXHAUSTED
+        return BudgetLevel.EXHAUSTED
     if balance * 100 < deposited * throttle_below_percent:
-        return Level.THROTTLE
+        return BudgetLevel.THROTTLED
     if balance * 100 < deposited * warn_below_percent:
-        return Level.WARN
-    return Level.OK
+        return BudgetLevel.RUNNING_LOW
+    return BudgetLevel.FUNDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +96,11 @@ class Funding:
         full = earn(Decimal(1))
         for budget in self.candidates(action):
             level = budget.level
-            if level == Level.EXHAUSTED:
+            if level == BudgetLevel.EXHAUSTED:
                 continue
-            if level == Level.THROTTLE and budget.throttle == Budget.Throttle.PENDING:
+            if level == BudgetLevel.THROTTLED and budget.throttle == Budget.Throttle.PENDING:
                 return Choice(None, *full, waits=WAITS_THROTTLED)
-            factor = budget.throttle_factor if level == Level.THROTTLE and may_scale else Decimal(1)
+            factor = budget.throttle_factor if level == BudgetLevel.THROTTLED and may_scale else Decimal(1)
             points, remainder = earn(factor) if factor != 1 else full
             if points <= budget.balance:
                 self.draw(budget, points)

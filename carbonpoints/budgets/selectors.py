@@ -14,7 +14,7 @@ from django.utils import timezone
 from carbonpoints.ledger.models import LedgerAccount
 
 from . import ledger_accounts as budget_ledger
-from .models import Budget, Deposit, Reading
+from .models import Budget, BudgetLevel, Deposit, Reading
 from .rules import BudgetState, Point, level_of, runs_out_at
 
 
@@ -89,7 +89,7 @@ class BudgetRow:
     issued: int
     yuan_fen: int
     yuan_per_point: Decimal | None
-    level: str
+    level: BudgetLevel
     runs_out_at: datetime | None
     throttle: str
     throttle_factor: Decimal
@@ -103,7 +103,9 @@ class BudgetRow:
             "points_deposited": self.deposited, "points_left": self.balance, "points_issued": self.issued,
             "yuan_paid": f"{self.yuan_fen / 100:.2f}",
             "yuan_per_point": None if self.yuan_per_point is None else str(self.yuan_per_point),
-            "level": str(self.level), "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
+            # ``level`` keeps its old codes for open data's consumers; ``level_name`` is BudgetLevel's
+            "level": self.level.legacy_code, "level_name": self.level.value,
+            "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
             "throttle": self.throttle, "throttle_factor": str(self.throttle_factor),
             "warn_below_percent": self.warn_below_percent, "throttle_below_percent": self.throttle_below_percent,
         }

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.audit.services import audit_record
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.ledger.models import LedgerAccount, Posting
 from carbonpoints.ledger.services import (
     Leg,
@@ -28,8 +29,7 @@ from carbonpoints.notifications.models import Notification
 
 from . import ledger_accounts as budget_ledger
 from .exceptions import DepositInvalid
-from .models import Alert, Budget, Deposit, Reading
-from .rules import Level
+from .models import Alert, Budget, BudgetLevel, Deposit, Reading
 from .selectors import budget_rows, general_budget
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,8 @@ def budget_deposit(*, budget: Budget, points: int, yuan_fen: int, operator: Abst
         _reading(budget)
         audit_record(actor=operator, action="budget.deposit", obj=budget,
                      details={"points": points, "yuan_fen": yuan_fen, "note": note})
-        transaction.on_commit(_fund_waiting)
+        task_enqueue_on_commit("earn.fund_waiting")  # the earn side funds its waiting credits
     return deposit
-
-
-def _fund_waiting() -> None:
-    from carbonpoints.earn.tasks import fund_waiting  # the earn side funds its waiting credits
-
-    fund_waiting.delay()
 
 
 def _reading(budget: Budget, now: datetime | None = None) -> Reading:
@@ -94,11 +88,11 @@ def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
         row = rows[budget.pk]
         Reading.objects.create(budget=budget, taken_at=now, balance=row.balance, deposited=row.deposited)
         last = budget.alerts.order_by("-raised_at", "-pk").first()
-        if row.level == (last.level if last else Level.OK):
+        if row.level == (last.level if last else BudgetLevel.FUNDED):
             continue
         alert = Alert.objects.create(budget=budget, level=row.level, balance=row.balance, deposited=row.deposited,
                                      runs_out_at=row.runs_out_at, raised_at=now)
-        if row.level != Level.OK:
+        if row.level != BudgetLevel.FUNDED:
             raised.append(alert)
             log.warning("budget %s is %s: %s of %s points left", budget.pk, row.level, row.balance, row.deposited)
             mail_managers(

@@ -27,6 +27,7 @@ from accounts.models import CarbonAccount
 from carbonpoints.earn.intake import Candidate, Event, events_ingest
 from carbonpoints.earn.models import ActionRecord, Batch, IdentityLink, Partner, PartnerKey
 from carbonpoints.earn.signing import secret_decrypt, signature
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import Catalogue
 
 from . import exceptions
@@ -94,9 +95,7 @@ def claim_file(*, account: CarbonAccount, partner: Partner, action: str, quantit
             claim.status, claim.decided_at = Claim.Status.TAKEN_IN, now
             claim.save(update_fields=["status", "decided_at", "record"])
         else:
-            from .tasks import notify_partner
-
-            notify_partner.delay_on_commit(claim.pk)
+            task_enqueue_on_commit("claims.notify_partner", claim.pk)
     return claim
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
@@ -24,7 +25,7 @@ from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.selectors import general_budget
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
-from carbonpoints.ledger.services import Leg, ledger_accounts_get_or_create, transaction_post
+from carbonpoints.ledger.services import ledger_accounts_get_or_create, transaction_post
 
 from . import ledger_accounts as earn_ledger
 from .exceptions import (
@@ -35,12 +36,9 @@ from .exceptions import (
     ReasonRequired,
 )
 from .models import ActionRecord, ActionState, Partner
-from .pipeline import runner, store
-from .pipeline.rules import MICRO, explain
-
-REVERSE_KIND = "earn_reversal"
-BY_OPERATOR = "reversed_by_operator"
-BY_PARTNER = "retracted_by_partner"
+from .pipeline import postings, runner, store
+from .pipeline.rules import MICRO, explain, pool_of
+from .reasons import Reason
 
 ENDED_ON_RETRACTION = (ActionState.RECEIVED, ActionState.QUANTIFIED, ActionState.UNLINKED, ActionState.FLAGGED)
 """States a partner's retraction simply ends: nothing was credited, nothing is counted."""
@@ -110,32 +108,22 @@ def _points_source(record: ActionRecord) -> AccountKey:
     return budget_ledger.BUDGET.of(budget_id) if budget_id is not None else earn_ledger.POINTS_ISSUANCE
 
 
-CODES = (BY_OPERATOR, BY_PARTNER)
-
-
-def _times(record: ActionRecord, codes: tuple[str, ...]) -> int:
-    """How often the record went through these corrections before (a corrected record may be again)."""
-    return sum(1 for rule in (record.explanation or {}).get("rules", ()) if rule["code"] in codes)
-
-
-def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[str, Any]:
+def _credited_reverse(record: ActionRecord, *, code: Reason, reason: str) -> dict[str, Any]:
     """Post the correcting transaction of a credited record; returns the figures it moved."""
     owner = record.account_id
     assert owner is not None, "credited records have their citizen"
     store.citizens_lock([owner])  # no crediting of this citizen meanwhile: carry and caps hold
     grams, points = record.credited_g or 0, record.points or 0
     gpp = _grams_per_point(record)
-    local = timezone.localtime(record.occurred_at)
-    pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
-                                       vintage_month=local.month)
+    tz = timezone.get_current_timezone()
+    pool = pool_of(record.action, record.occurred_at, tz)
     # points go back where they came from: the budget that funded the record, else (a credit that
     # waited, whose own points were never issued, and whose carry takes others) the general budget
     waited = record.budget_id is None and not record.points_settled and record.points_available_at is None
     source = _points_source(record)
-    keys: list[AccountKey] = [citizen_ledger.REDUCTION.of(owner), citizen_ledger.POINTS.of(owner),
-                              citizen_ledger.POINTS_PENDING.of(owner), pool]
-    refs = ledger_accounts_get_or_create(keys=keys + ([source] if source != earn_ledger.POINTS_ISSUANCE else []))
-    refs |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
+    keys, sources = postings.reversal_keys(owner=owner, pool=pool, points_source=source)
+    refs = ledger_accounts_get_or_create(keys=keys)
+    refs |= ledger_accounts_get_or_create(keys=sources, allow_negative=True)
     # lock every account of the posting in key order (as transaction_post does) before reading
     # the balances the split depends on, so a concurrent spend cannot change them in between
     locked = {(a.kind, a.owner_id, a.unit): a for a in LedgerAccount.objects.select_for_update()
@@ -147,25 +135,20 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
         raise ClaimRetired(pool=pool.kind, vintage=pool.owner_id, needed_g=grams, held_g=locked[pool].balance)
     original = credit_transaction_of(record) if grams else None
     from_pending = 0 if waited else split.from_pending
-    moves = [
-        (citizen_ledger.REDUCTION.of(owner), -grams), (earn_ledger.GRAMS_ISSUANCE, grams),
-        (pool, -grams), (earn_ledger.CLAIM_ISSUANCE, grams),
-        (citizen_ledger.POINTS.of(owner), -split.from_available),
-        (citizen_ledger.POINTS_PENDING.of(owner), -from_pending),
-        (source, split.from_available + from_pending),
-    ]
-    legs = [Leg(locked[key], amount) for key, amount in moves if amount]
+    spec = postings.reversal_transaction(
+        record_id=record.pk, corrections=record.corrections, owner=owner, pool=pool, grams=grams,
+        from_available=split.from_available, from_pending=from_pending, points_source=source, code=code,
+        reason=reason, accounts=locked)
     posted = None
-    if legs:
-        posted = transaction_post(
-            kind=REVERSE_KIND, legs=legs, idempotency_key=f"earn:reverse:{record.pk}:{_times(record, CODES)}",
-            reference=f"action:{record.pk}", memo=f"{code}: {reason}"[:255],
-            metadata={"action_ids": [record.pk], "code": code, "reason": reason}, corrects=original,
-        )
+    if spec is not None:
+        posted = transaction_post(kind=spec.kind, legs=spec.legs, idempotency_key=spec.idempotency_key,
+                                  reference=spec.reference, memo=spec.memo, metadata=spec.metadata,
+                                  corrects=original)
     if split.carry_change_g:
         store.carries_save({owner: carried + split.carry_change_g})
     if record.counted_quantity:
-        store.usage_add({(owner, record.action, local.date()): -int(record.counted_quantity * MICRO)})
+        day = record.occurred_at.astimezone(tz).date()
+        store.usage_add({(owner, record.action, day): -int(record.counted_quantity * MICRO)})
     record.points_settled = True  # nothing left pending to settle
     return {"grams": grams, "points_back": split.from_available + from_pending,
             "carried_g": split.carry_change_g, "transaction_id": posted.pk if posted else None,
@@ -174,7 +157,7 @@ def _credited_reverse(record: ActionRecord, *, code: str, reason: str) -> dict[s
 
 @transaction.atomic
 def action_reverse(*, record: ActionRecord, operator: AbstractBaseUser | None, reason: str,
-                   code: str = BY_OPERATOR, partner: Partner | None = None) -> ActionRecord:
+                   code: Reason = Reason.REVERSED_BY_OPERATOR, partner: Partner | None = None) -> ActionRecord:
     """Reverse a credited action (or, on a partner's retraction, end one not credited yet).
 
     Idempotent in effect: a second reversal is refused with ``already_reversed``. Audited.
@@ -188,7 +171,7 @@ def action_reverse(*, record: ActionRecord, operator: AbstractBaseUser | None, r
     previous = record.state
     if previous == ActionState.CREDITED:
         figures = _credited_reverse(record, code=code, reason=reason)
-    elif code == BY_PARTNER and previous in ENDED_ON_RETRACTION:
+    elif code == Reason.RETRACTED_BY_PARTNER and previous in ENDED_ON_RETRACTION:
         figures = {}
     else:
         raise NotReversible(state=previous)
@@ -210,16 +193,16 @@ def action_correct(*, record: ActionRecord, quantity: Decimal, operator: Abstrac
     quantity earns. Its explanation keeps the reversal and the correction."""
     if not quantity.is_finite() or not 0 < quantity < 10**14 or quantity != round(quantity, 6):
         raise QuantityInvalid(quantity=str(quantity))
-    code = BY_PARTNER if partner is not None else BY_OPERATOR
+    code = Reason.RETRACTED_BY_PARTNER if partner is not None else Reason.REVERSED_BY_OPERATOR
     reversed_ = action_reverse(record=record, operator=operator, reason=reason, code=code, partner=partner)
     before = reversed_.quantity
-    explain(reversed_, "corrected", quantity=format(before.normalize(), "f"),
-               corrected_quantity=format(quantity.normalize(), "f"), reason=reason.strip())
-    n = _times(reversed_, ("corrected",))
+    explain(reversed_, Reason.CORRECTED, quantity=format(before.normalize(), "f"),
+            corrected_quantity=format(quantity.normalize(), "f"), reason=reason.strip())
     ActionRecord.objects.filter(pk=reversed_.pk).update(
         quantity=quantity, state=ActionState.RECEIVED, reason="", explanation=reversed_.explanation,
-        updated_at=timezone.now())
-    runner.record_redecide(record_id=reversed_.pk, idempotency_key=f"earn:correct:{reversed_.pk}:{n}")
+        corrections=F("corrections") + 1, updated_at=timezone.now())
+    key = postings.correct_key(record_id=reversed_.pk, corrections=reversed_.corrections + 1)
+    runner.record_redecide(record_id=reversed_.pk, idempotency_key=key)
     corrected = ActionRecord.objects.get(pk=reversed_.pk)
     audit_record(actor=operator, action="earn.action_correct", obj=corrected,
                  details={"reason": reason, "quantity": before, "corrected_quantity": quantity,
@@ -234,7 +217,8 @@ def action_retract(*, partner: Partner, external_id: str, reason: str) -> Action
     record = ActionRecord.objects.filter(partner=partner, external_id=external_id).first()
     if record is None:
         raise RecordNotFound()
-    return action_reverse(record=record, operator=None, reason=reason, code=BY_PARTNER, partner=partner)
+    return action_reverse(record=record, operator=None, reason=reason, code=Reason.RETRACTED_BY_PARTNER,
+                          partner=partner)
 
 
 def action_correct_by_partner(*, partner: Partner, external_id: str, quantity: Decimal,

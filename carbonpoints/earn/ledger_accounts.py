@@ -17,3 +17,4 @@ SOURCES = (GRAMS_ISSUANCE, CLAIM_ISSUANCE, POINTS_ISSUANCE)
 
 CREDIT_KIND = "earn_credit"
 SETTLE_KIND = "earn_settle"
+REVERSE_KIND = "earn_reversal"

@@ -171,6 +171,10 @@ class ActionRecord(models.Model):
     hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
+    corrections = models.IntegerField(
+        _("corrections"), default=0, db_default=0,
+        help_text=_("How often its quantity was corrected (each correction reverses it and credits it anew); "
+                    "numbers the idempotency keys of its reversal, new credit and funding."))
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:

@@ -6,59 +6,59 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import methodology_explained
 from carbonpoints.names import local_name
 
-from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner
+from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
+from .reasons import Reason
 
 RULE_TEXT = {
-    "no_methodology": _("No methodology was in force for this action type at that time."),
-    "no_reduction": _("Under this methodology the action does not reduce emissions."),
-    "self_report_not_allowed": _("This scene does not accept self-reported actions."),
-    "self_reported": _("Self-reported: earned at the methodology's reduced rate (%(rate)s)."),
-    "unit_mismatch": _("The unit does not match the methodology's unit (%(expected)s)."),
-    "occurred_in_future": _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
-    "too_old": _("The action is older than the backfill window of %(backfill_days)s days."),
-    "quantity_not_allowed": _("Each record must carry a quantity of exactly %(expected)s."),
-    "quantity_implausible": _("The quantity is above the plausible maximum of %(max)s %(unit)s per record."),
-    "speed_implausible": _("The implied speed of %(speed_kmh)s km/h is above the limit of %(max_kmh)s km/h."),
-    "held_unlinked": _("Held until %(until)s: the partner's member id is not linked to a citizen "
-                       "with consent yet."),
-    "link_window_passed": _("Expired: no citizen linked this member id within the holding window."),
-    "possible_duplicate_trip": _("Flagged for review: another partner reported an overlapping trip of "
-                                 "the same kind (%(other_external_id)s)."),
-    "possible_duplicate_claim": _("Flagged for review: a claim and a record of the same partner overlap in time "
-                                  "for the same kind of action (%(other_external_id)s); possibly one action "
-                                  "counted twice."),
-    "approved_on_review": _("An operator reviewed and approved this action."),
-    "rejected_on_review": _("An operator reviewed and rejected this action."),
-    "daily_cap": _("Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
-    "monthly_cap": _("Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
-    "partly_counted": _("Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."),
-    "settling_period": _("Points are pending for a settling period of %(days)s days."),
-    "reversed_by_operator": _("An operator reversed this action: %(reason)s"),
-    "retracted_by_partner": _("The partner retracted this action: %(reason)s"),
-    "corrected": _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
-    "budget_throttled": _("The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
-                          "rate of %(factor)s."),
-    "awaiting_funding": _("Points owed: they wait until a sponsor's budget funds them."),
-    "funded": _("Points funded by %(sponsor)s."),
+    Reason.NO_METHODOLOGY: _("No methodology was in force for this action type at that time."),
+    Reason.NO_REDUCTION: _("Under this methodology the action does not reduce emissions."),
+    Reason.SELF_REPORT_NOT_ALLOWED: _("This scene does not accept self-reported actions."),
+    Reason.SELF_REPORTED: _("Self-reported: earned at the methodology's reduced rate (%(rate)s)."),
+    Reason.UNIT_MISMATCH: _("The unit does not match the methodology's unit (%(expected)s)."),
+    Reason.OCCURRED_IN_FUTURE: _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
+    Reason.TOO_OLD: _("The action is older than the backfill window of %(backfill_days)s days."),
+    Reason.QUANTITY_NOT_ALLOWED: _("Each record must carry a quantity of exactly %(expected)s."),
+    Reason.QUANTITY_IMPLAUSIBLE: _("The quantity is above the plausible maximum of %(max)s %(unit)s per record."),
+    Reason.SPEED_IMPLAUSIBLE: _("The implied speed of %(speed_kmh)s km/h is above the limit of %(max_kmh)s km/h."),
+    Reason.HELD_UNLINKED: _("Held until %(until)s: the partner's member id is not linked to a citizen "
+                            "with consent yet."),
+    Reason.LINK_WINDOW_PASSED: _("Expired: no citizen linked this member id within the holding window."),
+    Reason.POSSIBLE_DUPLICATE_TRIP: _("Flagged for review: another partner reported an overlapping trip of "
+                                      "the same kind (%(other_external_id)s)."),
+    Reason.POSSIBLE_DUPLICATE_CLAIM: _("Flagged for review: a claim and a record of the same partner overlap in time "
+                                       "for the same kind of action (%(other_external_id)s); possibly one action "
+                                       "counted twice."),
+    Reason.APPROVED_ON_REVIEW: _("An operator reviewed and approved this action."),
+    Reason.REJECTED_ON_REVIEW: _("An operator reviewed and rejected this action."),
+    Reason.DAILY_CAP: _("Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
+    Reason.MONTHLY_CAP: _("Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
+    Reason.PARTLY_COUNTED: _("Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."),
+    Reason.SETTLING_PERIOD: _("Points are pending for a settling period of %(days)s days."),
+    Reason.REVERSED_BY_OPERATOR: _("An operator reversed this action: %(reason)s"),
+    Reason.RETRACTED_BY_PARTNER: _("The partner retracted this action: %(reason)s"),
+    Reason.CORRECTED: _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
+    Reason.BUDGET_THROTTLED: _("The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
+                               "rate of %(factor)s."),
+    Reason.AWAITING_FUNDING: _("Points owed: they wait until a sponsor's budget funds them."),
+    Reason.FUNDED: _("Points funded by %(sponsor)s."),
 }
 
 REASON_TEXT = {
     "": "",
-    "capped": _("Counted up to the cap."),
-    "not_linked": _("No citizen has linked this member id yet."),
-    "no_consent_for_action": _("The citizen has not consented to this action type."),
-    "rejected_on_review": RULE_TEXT["rejected_on_review"],
-    "possible_duplicate_trip": _("Possible duplicate of another partner's trip."),
-    "possible_duplicate_claim": _("Possible duplicate: a claim and a record of the partner for the same action."),
-    "link_window_passed": RULE_TEXT["link_window_passed"],
+    Reason.CAPPED: _("Counted up to the cap."),
+    Reason.NOT_LINKED: _("No citizen has linked this member id yet."),
+    Reason.NO_CONSENT_FOR_ACTION: _("The citizen has not consented to this action type."),
+    Reason.REJECTED_ON_REVIEW: RULE_TEXT[Reason.REJECTED_ON_REVIEW],
+    Reason.POSSIBLE_DUPLICATE_TRIP: _("Possible duplicate of another partner's trip."),
+    Reason.POSSIBLE_DUPLICATE_CLAIM: _("Possible duplicate: a claim and a record of the partner for the same action."),
+    Reason.LINK_WINDOW_PASSED: RULE_TEXT[Reason.LINK_WINDOW_PASSED],
 }
 # reversed_by_operator and retracted_by_partner: reason_message shows the rule with its reason
 
@@ -167,10 +167,6 @@ def citizen_actions(*, account_id: int, action: str | None = None, state: str | 
     return records.order_by("-occurred_at", "-id")
 
 
-def flagged_records() -> QuerySet[ActionRecord]:
-    return ActionRecord.objects.filter(Q(state=ActionState.FLAGGED)).order_by("received_at")
-
-
 @dataclass(frozen=True)
 class LinkedMember:
     """A partner's member id linked to a carbon account, and the action types consented to."""
@@ -182,30 +178,23 @@ class LinkedMember:
 def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], LinkedMember]:
     """Active links of many ``(partner_id, member id)`` pairs, read as rows in one query.
 
-    The pipeline asks this for a thousand members per request, so no model instances. On
-    PostgreSQL each member is one probe of the links' index (``unnest … CROSS JOIN LATERAL``):
-    with ``= ANY`` of a thousand member ids and statistics lagging behind a growing table, the
-    planner scanned every link of the partner instead (20 ms per request, growing with it).
+    The pipeline asks this for a thousand members per request, so no model instances. Each
+    member is one probe of the links' index (``unnest … CROSS JOIN LATERAL``): with ``= ANY`` of
+    a thousand member ids and statistics lagging behind a growing table, the planner scanned
+    every link of the partner instead (20 ms per request, growing with it).
     """
     if not members:
         return {}
-    if connection.vendor == "postgresql":
-        partners, subjects = zip(*members, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
-                "FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
-                f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
-                "    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
-                [pg_array(partners), pg_array(subjects)],
-            )
-            rows = cursor.fetchall()
-    else:
-        match = Q()
-        for partner_id in {p for p, _ in members}:
-            match |= Q(partner_id=partner_id, subject__in={s for p, s in members if p == partner_id})
-        rows = list(IdentityLink.objects.filter(match, revoked_at__isnull=True).values_list(
-            "partner_id", "subject", "account_id", Cast("scenes", TextField())))
+    partners, subjects = zip(*members, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.partner_id, k.subject, l.account_id, l.scenes::text "
+            "FROM unnest(%s::bigint[], %s::text[]) AS k(partner_id, subject) "
+            f"CROSS JOIN LATERAL (SELECT account_id, scenes FROM {IdentityLink._meta.db_table} "
+            "    WHERE partner_id = k.partner_id AND subject = k.subject AND revoked_at IS NULL LIMIT 1) l",
+            [pg_array(partners), pg_array(subjects)],
+        )
+        rows = cursor.fetchall()
     decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
     linked = {}
     for partner_id, subject, account_id, scenes in rows:
@@ -245,3 +234,42 @@ def consent_wording(*, partner: Partner, subject: str, scenes, local: bool = Fal
         "Records of other kinds are not credited. I can change or withdraw this consent at any time."
     ) % {"partner": local_name(partner.name) if local else partner.name, "scenes": ", ".join(titles.values()),
          "subject": subject})
+
+
+def partners_active() -> QuerySet[Partner]:
+    """The partners a citizen can link, by name."""
+    return Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name")
+
+
+def partner_active(*, partner_id: int) -> Partner | None:
+    return Partner.objects.filter(pk=partner_id, status=Partner.Status.ACTIVE).first()
+
+
+def partners_linked(*, account_id: int) -> QuerySet[Partner]:
+    """Active partners the citizen holds an active link at, by name."""
+    return (Partner.objects.filter(links__account_id=account_id, links__revoked_at__isnull=True,
+                                   status=Partner.Status.ACTIVE).distinct().order_by("name"))
+
+
+def linked_partner_ids(*, account_id: int) -> set[int]:
+    """Ids of the partners the citizen holds an active link at."""
+    return set(IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
+               .values_list("partner_id", flat=True))
+
+
+def partner_batch(*, partner: Partner, batch_id) -> Batch | None:
+    return Batch.objects.filter(pk=batch_id, partner=partner).first()
+
+
+def partner_upload(*, partner: Partner, upload_id) -> Upload | None:
+    """The upload's progress (without the file)."""
+    return Upload.objects.defer("content").filter(pk=upload_id, partner=partner).first()
+
+
+def citizen_link(*, account_id: int, link_id: int) -> IdentityLink | None:
+    return IdentityLink.objects.select_related("partner").filter(pk=link_id, account_id=account_id).first()
+
+
+def citizen_action(*, account_id: int, action_id: int) -> ActionRecord | None:
+    return (ActionRecord.objects.select_related("partner", "methodology", "budget__sponsor")
+            .filter(pk=action_id, account_id=account_id).first())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,24 +13,34 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
 
-from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
+from .exceptions import (
+    ConsentRequired,
+    LinkRevoked,
+    ScenesNotApproved,
+    SubjectAlreadyLinked,
+    UnknownActions,
+    UnknownPartner,
+)
 from .models import (
     ActionRecord,
     ActionState,
+    Batch,
     ConsentChange,
     IdentityLink,
     Partner,
     PartnerKey,
     ReviewDecision,
+    Upload,
 )
 from .pipeline.rules import explain
+from .reasons import Reason
 from .signing import secret_encrypt
 
-
-class UnknownActions(ValueError):
-    pass
+if TYPE_CHECKING:
+    from .intake import IntakeResult
 
 
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
@@ -114,8 +125,6 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
     Approving sends the record back to verification, which then skips the duplicate heuristic
     (every other rule, caps included, still applies); rejecting ends it.
     """
-    from .tasks import verify_batch
-
     record = ActionRecord.objects.select_for_update().get(pk=record.pk)
     if record.state != ActionState.FLAGGED:
         raise ValueError("only flagged records are reviewed")
@@ -124,14 +133,14 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
                                   previous_state=record.state, reason=record.reason)
     record.review = decision
     record.updated_at = timezone.now()
-    explain(record, "approved_on_review" if approve else "rejected_on_review")
+    explain(record, Reason.APPROVED_ON_REVIEW if approve else Reason.REJECTED_ON_REVIEW)
     if approve:
         record.state, record.reason = ActionState.QUANTIFIED, ""
     else:
-        record.state, record.reason = ActionState.REJECTED, "rejected_on_review"
+        record.state, record.reason = ActionState.REJECTED, Reason.REJECTED_ON_REVIEW
     record.save()
     if approve:
-        verify_batch.delay_on_commit(str(record.batch_id))
+        task_enqueue_on_commit("earn.process_batch", str(record.batch_id))
     return record
 
 
@@ -195,9 +204,68 @@ def link_held_release(*, link: IdentityLink) -> int:
     """A link (or wider consent) may cover records held as unlinked: they go back to verification,
     enqueued after commit. Returns how many were released."""
     from .pipeline import unlinked_release
-    from .tasks import verify_batch
 
     batch_ids, released = unlinked_release(partner_id=link.partner_id, subject=link.subject)
     for batch_id in batch_ids:
-        verify_batch.delay_on_commit(batch_id)
+        task_enqueue_on_commit("earn.process_batch", batch_id)
     return released
+
+
+def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str, scenes: list[str] | None,
+                        consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
+    """The citizen links a member id at an active partner, consenting to the wording shown for these
+    scenes (None: all); the held records the link covers are released. The link, and how many.
+    ``local_names``: the wording names things in the reader's language only, as the portal shows it."""
+    from .selectors import consent_wording, partner_active
+
+    if not consent:
+        raise ConsentRequired()
+    partner = partner_active(partner_id=partner_id)
+    if partner is None:
+        raise UnknownPartner(partner_id=partner_id)
+    with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked
+        link = identity_link_create(
+            account=account, partner=partner, subject=subject, scenes=scenes,
+            wording=consent_wording(partner=partner, subject=subject, scenes=scenes or partner.actions,
+                                    local=local_names),
+        )
+        return link, link_held_release(link=link)
+
+
+def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None,
+                                 consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
+    """The citizen consents to other scenes of a link (None: all); a wider consent releases the
+    held records it now covers. The link, and how many were released."""
+    from .selectors import consent_wording
+
+    if not consent:
+        raise ConsentRequired()
+    with transaction.atomic():  # ScenesNotApproved, LinkRevoked
+        link = identity_link_scenes_set(
+            link=link, scenes=scenes,
+            wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes or link.partner.actions,
+                                    local=local_names),
+        )
+        return link, link_held_release(link=link)
+
+
+def events_receive(*, partner: Partner, body: bytes) -> tuple[Batch, IntakeResult]:
+    """A partner's feed request: its events decided and stored as one new batch
+    (``MalformedBody`` when the body as a whole cannot be read)."""
+    from .intake import candidate_from_json, envelope_decode, events_ingest
+
+    candidates = [candidate_from_json(raw) for raw in envelope_decode(body)]
+    with transaction.atomic():
+        batch = Batch.objects.create(partner=partner)
+        return batch, events_ingest(partner=partner, batch=batch, candidates=candidates)
+
+
+def upload_receive(*, partner: Partner, content: bytes, format: str) -> Upload:
+    """A bulk file kept as sent and handed to a worker after commit; its state as it stands then."""
+    from .uploads import upload_create
+
+    with transaction.atomic():
+        upload = upload_create(partner=partner, content=content, format=format)
+        task_enqueue_on_commit("earn.process_upload", str(upload.pk))
+    upload.refresh_from_db()
+    return upload

@@ -1,4 +1,4 @@
-"""Partner request signing (DESIGN.md, contract) and the encryption of secrets at rest."""
+"""Partner request signing (docs/design.md#partner-feed) and the encryption of secrets at rest."""
 
 from __future__ import annotations
 

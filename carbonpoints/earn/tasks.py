@@ -6,23 +6,41 @@ from . import pipeline
 from .uploads import upload_process
 
 
-@shared_task(name="earn.quantify_batch", acks_late=True)
-def quantify_batch(batch_id: str) -> int:
-    """A swept batch (records left pending): every stage, chunk by chunk, counted as a run."""
+@shared_task(name="earn.process_batch", acks_late=True)
+def process_batch(batch_id: str) -> int:
+    """Records sent back to the pipeline (released when their citizen linked, approved on review):
+    the batch's pending records decided and written, then every other pending record."""
+    return pipeline.batch_process(batch_id=batch_id)
+
+
+@shared_task(name="earn.resume_batch", acks_late=True)
+def resume_batch(batch_id: str) -> int:
+    """A batch the sweeper found with records left pending: counted as a run (a batch that never
+    finishes is left to an operator after ``MAX_PIPELINE_RUNS``), then processed."""
     pipeline.batch_run_record(batch_id=batch_id)
     return pipeline.batch_process(batch_id=batch_id)
 
 
+# The names of before (named after stages the pipeline no longer has), kept registered so that
+# messages queued under them before an upgrade still run. Nothing sends them any more; they can
+# go once no queue holds them.
+
+@shared_task(name="earn.quantify_batch", acks_late=True)
+def quantify_batch(batch_id: str) -> int:
+    """Old name of ``resume_batch`` (the sweeper sent it): the same work."""
+    return resume_batch(batch_id)
+
+
 @shared_task(name="earn.verify_batch", acks_late=True)
 def verify_batch(batch_id: str) -> int:
-    """Records sent back to verification (a link, a review): verified and credited from there."""
-    return pipeline.batch_process(batch_id=batch_id)
+    """Old name of ``process_batch`` (a link or a review sent it): the same work."""
+    return process_batch(batch_id)
 
 
 @shared_task(name="earn.credit_batch", acks_late=True)
 def credit_batch(batch_id: str) -> int:
-    """Whatever is left of the batch (kept for callers of the old stage task)."""
-    return pipeline.batch_process(batch_id=batch_id)
+    """Old name of ``process_batch`` (an older stage task): the same work."""
+    return process_batch(batch_id)
 
 
 @shared_task(name="earn.process_upload", acks_late=True)
@@ -37,10 +55,10 @@ def sweep_pipeline() -> int:
     from .uploads import stuck_uploads
 
     for batch_id in pipeline.unlinked_since_linked():
-        verify_batch.delay_on_commit(batch_id)
+        process_batch.delay_on_commit(batch_id)
     batches = pipeline.stuck_batches()
     for batch_id in batches:
-        quantify_batch.delay(batch_id)
+        resume_batch.delay(batch_id)
     uploads = stuck_uploads()
     for upload_id in uploads:
         process_upload.delay(upload_id)

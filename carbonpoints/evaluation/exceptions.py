@@ -3,8 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import Conflict
+from carbonpoints.evaluation.error_codes import EvaluationErrorCode
 
 
 class NicknameTaken(Conflict):
-    code = "nickname_taken"
+    code = EvaluationErrorCode.NICKNAME_TAKEN
     message = _("Another citizen appears under this nickname: choose another.")

@@ -12,22 +12,15 @@ from django.utils import timezone
 from accounts.models import CarbonAccount, User
 from carbonpoints.earn.models import ActionRecord, ConsentChange, IdentityLink
 from carbonpoints.earn.services import identity_link_revoke
+from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.evaluation.models import LeaderboardEntry
 from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.services import notification_post
 from redemption.models import PaymentCode
 
+from .exceptions import AccountAlreadyDeleted, PasswordIncorrect
 from .models import DataExport
 from .selectors import citizen_data
-
-
-class PasswordIncorrect(Exception):
-    """The password given to confirm a deletion is not the account's."""
-
-
-class AccountAlreadyDeleted(Exception):
-    pass
-
 
 MAX_EXPORT_ATTEMPTS = 5
 
@@ -35,14 +28,12 @@ MAX_EXPORT_ATTEMPTS = 5
 @transaction.atomic
 def data_export_request(*, account: CarbonAccount) -> DataExport:
     """A large export, built by a worker after commit; a request while one is under way returns it."""
-    from .tasks import build_export
-
     running = (DataExport.objects.select_for_update()
                .filter(account=account, state__in=[DataExport.State.PENDING, DataExport.State.BUILDING]).first())
     if running is not None:
         return running
     export = DataExport.objects.create(account=account)
-    build_export.delay_on_commit(str(export.pk))
+    task_enqueue_on_commit("privacy.build_export", str(export.pk))
     return export
 
 
@@ -84,9 +75,9 @@ def account_delete(*, user: User, password: str) -> None:
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
-        raise AccountAlreadyDeleted(user.pk)
+        raise AccountAlreadyDeleted()
     if not user.check_password(password):
-        raise PasswordIncorrect(user.pk)
+        raise PasswordIncorrect()
     account = getattr(user, "carbon_account", None)
     if account is not None:
         for link in IdentityLink.objects.filter(account=account).select_related("partner"):

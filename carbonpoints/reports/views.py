@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from carbonpoints.budgets.models import BudgetLevel
 from carbonpoints.earn.selectors import scene_titles
 from carbonpoints.names import local_name
 
@@ -44,7 +45,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if any(row["district"] != UNKNOWN_DISTRICT for row in districts):  # one bar of “unknown” says nothing
         charts["chart-district"] = _chart(districts, "district", _("Reductions by district"))
     budget_chart = _budget_chart(report["sponsor_budgets"])
-    return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart})
+    budgets = [{**b, "level_label": BudgetLevel(b["level_name"]).label} for b in report["sponsor_budgets"]]
+    return render(request, "reports/dashboard.html", {"report": report, "charts": charts, "budget_chart": budget_chart,
+                                                      "sponsor_budgets": budgets})
 
 
 def open_data_json(request: HttpRequest) -> JsonResponse:

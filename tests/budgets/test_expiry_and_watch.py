@@ -98,12 +98,12 @@ def test_the_watch_warns_once_per_level_and_emails_the_managers(settings, operat
 
     _draw(budget, 600)  # 40 % left: running low
     [alert] = budgets_watch()
-    assert (alert.level, alert.balance, alert.deposited) == ("warn", 400, 1000)
+    assert (alert.level, alert.balance, alert.deposited) == ("running_low", 400, 1000)
     assert "running low" in mail.outbox[0].subject and "400 of 1000 points left" in mail.outbox[0].body
     assert budgets_watch() == [], "raised once per level"
 
     _draw(budget, 250)  # 15 %: throttled
-    assert [a.level for a in budgets_watch()] == ["throttle"]
+    assert [a.level for a in budgets_watch()] == ["throttled"]
     assert len(mail.outbox) == 2
     assert Reading.objects.filter(budget=budget).count() == 1 + 4  # the deposit's, then one an hour
 
@@ -132,6 +132,7 @@ def test_the_forecast_shows_when_the_budget_runs_out_at_the_trailing_rate(operat
     runs_out = timezone.datetime.fromisoformat(row["runs_out_at"])
     assert abs(runs_out - (timezone.now() + timedelta(days=6))) < timedelta(hours=1)
     assert (row["points_deposited"], row["points_issued"], row["points_left"], row["level"]) == (1000, 400, 600, "ok")
+    assert row["level_name"] == "funded" and '<tr class="budget-funded">' in page and "<strong>funded</strong>" in page
     assert row["yuan_per_point"] == "0.010000"
     assert f"{runs_out:%Y-%m-%d}" in page and 'id="chart-budgets"' in page and "chart-budgets-data" in page
     changelist = operator_client.get(reverse("admin:budgets_budget_changelist")).content.decode()

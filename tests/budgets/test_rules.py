@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carbonpoints.budgets.models import BudgetLevel
 from carbonpoints.budgets.rules import (
     WAITS_NO_FUNDS,
     WAITS_THROTTLED,
@@ -40,7 +42,7 @@ def grams(g: int, carried: int = 0):
 def test_levels_are_the_share_of_the_deposit_left():
     levels = [level_of(balance=b, deposited=1000, warn_below_percent=20, throttle_below_percent=10)
               for b in (1000, 200, 199, 100, 99, 1, 0)]
-    assert levels == ["ok", "ok", "warn", "warn", "throttle", "throttle", "exhausted"]
+    assert levels == ["funded", "funded", "running_low", "running_low", "throttled", "throttled", "exhausted"]
 
 
 def test_a_funded_budget_pays_the_whole_credit_and_is_drawn_down():
@@ -123,3 +125,11 @@ def test_the_forecast_extrapolates_what_was_paid_out_since_the_oldest_reading():
 def test_no_forecast_while_nothing_is_paid_out():
     assert runs_out_at(None, Point(NOW, 10, 10)) is None
     assert runs_out_at(Point(NOW - timedelta(days=1), 10, 10), Point(NOW, 10, 10)) is None
+
+
+@translation.override("en")  # the labels are translated: read them in English whatever ran before
+def test_open_data_keeps_each_levels_old_code_beside_its_name():
+    assert {level.value: (level.legacy_code, level.label) for level in BudgetLevel} == {
+        "funded": ("ok", "funded"), "running_low": ("warn", "running low"),
+        "throttled": ("throttle", "throttled"), "exhausted": ("exhausted", "exhausted"),
+    }

@@ -15,7 +15,7 @@ from .factories import PartnerCredentials, partner_with_key
 
 
 class PartnerClient:
-    """Signs each request as DESIGN.md says and runs what is enqueued on commit."""
+    """Signs each request as docs/design.md#partner-feed says; runs what is enqueued on commit."""
 
     def __init__(self, credentials: PartnerCredentials, capture):
         self.credentials = credentials

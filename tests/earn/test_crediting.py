@@ -58,7 +58,7 @@ def test_reprocessing_a_batch_changes_nothing(metro, linked_citizen_client):
     batch_id = metro.send(event(quantity=10), event(quantity=3)).json()["batch_id"]
     before = (account(linked_citizen_client), LedgerTransaction.objects.count())
 
-    for task in (tasks.quantify_batch, tasks.verify_batch, tasks.credit_batch):
+    for task in (tasks.process_batch, tasks.resume_batch, tasks.quantify_batch, tasks.verify_batch, tasks.credit_batch):
         task.delay(batch_id)
 
     assert (account(linked_citizen_client), LedgerTransaction.objects.count()) == before

@@ -166,10 +166,11 @@ def test_operators_add_a_version_in_the_admin_but_cannot_rewrite_a_saved_one(cli
     walk.refresh_from_db()
     assert walk.baseline_g_per_unit == Decimal("0.02")
 
-    end = client.post(url, _admin_form(walk, valid_until_0="2027-01-01", valid_until_1="00:00:00"))
+    later = (timezone.localdate() + timedelta(days=60)).isoformat()
+    end = client.post(url, _admin_form(walk, valid_until_0=later, valid_until_1="00:00:00"))
     assert end.status_code == 302
     new = client.post(url, _admin_form(walk, _saveasnew="1", version="2", baseline_g_per_unit="0.03",
-                                       valid_from_0="2027-01-01", valid_from_1="00:00:00"))
+                                       valid_from_0=later, valid_from_1="00:00:00"))
     assert new.status_code == 302, new.content[:2000]
     versions = list(Methodology.objects.filter(code="walk").order_by("version")
                     .values_list("version", "baseline_g_per_unit"))

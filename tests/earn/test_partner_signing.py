@@ -1,15 +1,14 @@
-"""Partner requests are signed (DESIGN.md): bad, unknown, disabled, stale or replayed ones get 401."""
+"""Partner signing (docs/design.md#partner-feed): bad, unknown, disabled, stale or replayed: 401."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from carbonpoints.earn import authentication
 from carbonpoints.earn.models import Partner, PartnerKey
 from carbonpoints.earn.services import partner_key_rotate, partner_status_set
 from carbonpoints.earn.signing import secret_encrypt, signature
@@ -38,12 +37,12 @@ def test_the_worked_example_in_the_docs_signs_as_documented():
                      path=example["path"], body=example["body"].encode()) == example["signature"]
 
 
-def test_the_worked_example_is_accepted_by_the_server(monkeypatch, django_capture_on_commit_callbacks):
+def test_the_worked_example_is_accepted_by_the_server(clock, django_capture_on_commit_callbacks):
     example = _worked_example()
     partner = Partner.objects.create(name="Shenzhen Metro", actions=["metro_ride"])
     key = PartnerKey.objects.create(partner=partner, key_id=example["key_id"],
                                     secret_encrypted=secret_encrypt(example["secret"]))
-    monkeypatch.setattr(authentication, "_now", lambda: int(example["timestamp"]) + 5)
+    clock.move_to(datetime.fromtimestamp(int(example["timestamp"]) + 5, tz=UTC))  # the example's day
     client = PartnerClient(PartnerCredentials(partner, key, example["secret"]), django_capture_on_commit_callbacks)
 
     response = client.request("POST", example["path"], example["body"].encode(), timestamp=int(example["timestamp"]))

@@ -72,6 +72,21 @@ def test_a_batch_that_never_finishes_is_left_to_operators_after_many_runs(metro,
     assert pipeline.stuck_batches() == []
 
 
+@pytest.mark.parametrize("name, runs", [
+    ("earn.process_batch", 0), ("earn.resume_batch", 1),
+    # the names of before: messages queued under them before an upgrade still run
+    ("earn.verify_batch", 0), ("earn.credit_batch", 0), ("earn.quantify_batch", 1),
+])
+def test_a_batch_task_queued_under_its_name_of_now_or_of_before_credits_the_batch(name, runs, metro, citizen_client,
+                                                                                   link):
+    from carbonpoints.celery import app
+
+    batch_id = _released_without_a_worker(metro, citizen_client, link, event(subject="M1", quantity=10))
+
+    assert app.tasks[name].apply(args=[batch_id]).get() == 1
+    assert (metro.batch(batch_id)["credited"], Batch.objects.get(pk=batch_id).pipeline_runs) == (1, runs)
+
+
 def test_records_left_received_by_an_earlier_version_are_processed_by_the_worker(metro, citizen_client, link):
     metro.send(event(external_id="old-1", subject="M2", quantity=10))
     ActionRecord.objects.update(state="received", reason="")  # as the pipeline before 2026-12 left them
@@ -82,7 +97,6 @@ def test_records_left_received_by_an_earlier_version_are_processed_by_the_worker
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
 
 
-@pytest.mark.postgres
 def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, settings):
     import psycopg
     from django.db import connection

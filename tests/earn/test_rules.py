@@ -1,11 +1,13 @@
 """The earn rules as pure functions: records and context in memory, no database.
 
-These are the rules intake and the worker both run (``carbonpoints.earn.pipeline.rules``);
-the tests through the partner API prove them end to end, these pin each rule down.
+These are the rules intake and the worker both run (``carbonpoints.earn.pipeline.rules``), in
+the order ``rules.decide`` holds; the tests through the partner API prove them end to end,
+these pin each rule down.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,8 +19,8 @@ from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.rules import BudgetState, Funding
 from carbonpoints.earn import ledger_accounts as earn_ledger
-from carbonpoints.earn.pipeline import rules
-from carbonpoints.earn.pipeline.rules import LinkedMember, Policy, Record
+from carbonpoints.earn.pipeline import postings, rules
+from carbonpoints.earn.pipeline.rules import LinkedMember, Overlap, Policy, Record
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 from carbonpoints.methodologies.selectors import Catalogue
@@ -35,10 +37,10 @@ POLICY = Policy(now=NOW, tz=SHANGHAI, clock_skew=timedelta(minutes=5), backfill=
 LINKS = {(7, "m-1"): LinkedMember(account_id=100, actions=frozenset({"metro_ride"}))}
 
 
-def city(balance: int = 10**9) -> Funding:
+def city(balance: int = 10**9) -> list[BudgetState]:
     """The city's budget in force, with ``balance`` points left of 10⁹ deposited."""
-    return Funding([BudgetState(id=1, sponsor="City", actions=frozenset(), ends_at=NOW + timedelta(days=300),
-                                balance=balance, deposited=10**9)])
+    return [BudgetState(id=1, sponsor="City", actions=frozenset(), ends_at=NOW + timedelta(days=300),
+                        balance=balance, deposited=10**9)]
 
 
 def ride(km: str = "10", subject: str = "m-1", hours_ago: float = 2, **fields) -> Record:
@@ -47,13 +49,45 @@ def ride(km: str = "10", subject: str = "m-1", hours_ago: float = 2, **fields) -
                   quantity=Decimal(km), unit="km", occurred_at=at, ends_at=at, received_at=NOW, **fields)
 
 
-def decided(*records: Record, usage=None, carried=None, policy: Policy = POLICY, funding: Funding | None = None):
-    """Run every rule in the order the runner does, with the context given."""
-    rules.quantify(records, CATALOGUE)
-    candidates = rules.screen(records, LINKS, policy)
-    added = rules.apply_caps(candidates, usage or {}, policy.tz)
-    verified = [r for r in candidates if r.state == "verified"]
-    return added, rules.credit(verified, carried or {}, CATALOGUE.rules, funding or city(), policy)
+@dataclass
+class InMemory:
+    """The rows ``rules.decide`` reads, handed in (``rules.Reads``; the store reads them from the database)."""
+
+    linked: dict = field(default_factory=lambda: LINKS)
+    overlaps: dict = field(default_factory=dict)
+    used: dict = field(default_factory=dict)
+    carried: dict = field(default_factory=dict)
+    budgets: list = field(default_factory=city)
+    stored: set = field(default_factory=set)
+    locked: list = field(default_factory=list)
+
+    def links(self, records):
+        return self.linked
+
+    def citizens_lock(self, account_ids):
+        self.locked.append(sorted(set(account_ids)))
+
+    def known_external_ids(self, *, partner_id, external_ids):
+        return self.stored & set(external_ids)
+
+    def overlapping_trips(self, candidates, tolerance):
+        return self.overlaps
+
+    def usage(self, windows):
+        return self.used
+
+    def carries(self, owners):
+        return self.carried
+
+    def funding(self, now):
+        return self.budgets
+
+
+def decided(*records: Record, usage=None, carried=None, policy: Policy = POLICY, budgets=None, **reads):
+    """Run every rule in their one order (``rules.decide``), with the rows given."""
+    outcome = rules.decide(list(records), CATALOGUE, policy,
+                           InMemory(used=usage or {}, carried=carried or {}, budgets=budgets or city(), **reads))
+    return outcome.usage, outcome.credit
 
 
 def test_a_ride_is_quantified_half_even_and_credited_with_its_carry():
@@ -121,13 +155,41 @@ def test_a_monthly_cap_sums_the_days_of_the_month():
 
 def test_a_trip_another_partner_reported_is_flagged_and_not_counted():
     first, second = ride(hours_ago=3), ride(hours_ago=1)
-    rules.quantify([first, second], CATALOGUE)
-    candidates = rules.screen([first, second], LINKS, POLICY)
-    rules.flag_duplicate_trips(candidates, {1: (9, "their-trip")})
-    added = rules.apply_caps(candidates, {}, SHANGHAI)
+    added, _credit = decided(first, second, overlaps={1: [Overlap(9, "their-trip")]})
 
     assert (second.state, second.reason) == ("flagged", "possible_duplicate_trip")
     assert second.counted_quantity is None and sum(added.values()) == 10_000_000
+
+
+def test_the_same_partners_overlapping_record_is_a_duplicate_only_when_a_claim_is_one_of_the_two():
+    ours, claimed = Overlap(7, "our-other-trip"), Overlap(7, "claim-5", claim=True)
+    plain, from_a_claim = ride(), ride(attributes={"claim_id": 5})
+
+    assert rules.duplicate_of(plain, [ours]) is None
+    assert rules.duplicate_of(plain, [ours, claimed]) == ("possible_duplicate_claim", claimed)
+    assert rules.duplicate_of(from_a_claim, [ours]) == ("possible_duplicate_claim", ours)
+    assert rules.duplicate_of(plain, [ours, Overlap(9, "theirs"), claimed]) == ("possible_duplicate_trip",
+                                                                                Overlap(9, "theirs"))
+
+
+def test_an_operators_approval_skips_the_duplicate_rule_and_nothing_else():
+    approved = ride("90", review="approved")
+    decided(approved, overlaps={0: [Overlap(9, "their-trip")]})
+
+    assert (approved.state, approved.reason) == ("rejected", "quantity_implausible")
+    again = ride(review="approved")
+    decided(again, overlaps={0: [Overlap(9, "their-trip")]})
+    assert again.state == "credited"
+
+
+def test_a_resend_found_once_the_citizens_are_locked_is_left_out():
+    sent_before, fresh = ride(hours_ago=3), ride(hours_ago=1)
+    reads = InMemory(stored={sent_before.external_id})
+
+    outcome = rules.decide([sent_before, fresh], CATALOGUE, POLICY, reads, new=True)
+
+    assert outcome.resent == {sent_before.external_id} and reads.locked == [[100]]
+    assert outcome.credit.records == [fresh] and sum(outcome.usage.values()) == 10_000_000
 
 
 def test_settling_points_are_pending_until_the_period_ends():
@@ -147,7 +209,7 @@ def test_the_batch_transaction_balances_and_names_its_actions():
     accounts = {key: _Account(key) for key in [*credit.account_keys(), *earn_ledger.SOURCES]}
     assert budget_ledger.BUDGET.of(1) in credit.account_keys()
 
-    spec = rules.credit_transaction(credit, accounts)
+    spec = postings.credit_transaction(credit, accounts)
 
     by_account = {leg.account.key: leg.amount for leg in spec.legs}
     assert by_account[citizen_ledger.REDUCTION.of(100)] == 1401
@@ -175,7 +237,7 @@ def test_no_gram_is_lost_to_rounding_however_rides_add_up(grams, carried_in):
         record.state, record.account_id, record.credited_g, record.methodology = "verified", 100, g, METRO
         records.append(record)
 
-    credit = rules.credit(records, {100: carried_in}, [TEN_G], city(), POLICY)
+    credit = rules.credit(records, {100: carried_in}, [TEN_G], Funding(city()), POLICY)
 
     carried_out = credit.carries.get(100, carried_in)
     assert sum(r.points for r in records) * 10 + carried_out == sum(grams) + carried_in

@@ -68,10 +68,12 @@ def test_a_monthly_cap_set_as_data_applies(metro, linked_citizen_client):
 
 @pytest.mark.parametrize(("overrides", "code"), [
     ({"quantity": 81}, "quantity_implausible"),
-    ({"occurred_at": timezone.now() + timedelta(minutes=30)}, "occurred_in_future"),
-    ({"occurred_at": timezone.now() - timedelta(days=61)}, "too_old"),
+    ({"occurred_at": timedelta(minutes=30)}, "occurred_in_future"),
+    ({"occurred_at": -timedelta(days=61)}, "too_old"),
 ])
 def test_implausible_records_are_rejected_with_a_reason(metro, linked_citizen_client, overrides, code):
+    if "occurred_at" in overrides:  # an offset from the suite's clock (parameters are made before it)
+        overrides = {"occurred_at": timezone.now() + overrides["occurred_at"]}
     metro.send(event(external_id="odd", **overrides))
 
     record = metro.record("odd")
@@ -181,7 +183,6 @@ def test_trips_far_apart_are_not_duplicates(metro, bikes, citizen_client, link):
     assert bikes.record("t2")["state"] == "credited"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_caps_hold_when_two_partners_send_the_same_citizens_rides_at_once(metro, bikes, citizen_client, link):
     from tests.concurrency import run_at_once

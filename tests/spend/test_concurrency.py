@@ -18,7 +18,7 @@ from tests.factories import CitizenFactory
 from .conftest import client_for
 from .factories import ScenarioFactory, StaffFactory, fill_pool, give_points, points_of
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 def redeem(client, scenario, key):
     response = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
@@ -146,12 +146,12 @@ def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
     import threading
 
     from carbonpoints.ledger.models import LedgerTransaction
-    from redemption import services
+    from redemption.services import redemptions
 
     scenario = ScenarioFactory(points_cost=100, stock=1)
     citizen = CitizenFactory()
     give_points(citizen, 150)
-    reserve = services._spend
+    reserve = redemptions._spend
 
     def reserve_then_lose_the_last_unit(**kwargs):
         spent = reserve(**kwargs)
@@ -162,7 +162,7 @@ def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
         other.join()
         return spent
 
-    monkeypatch.setattr(services, "_spend", reserve_then_lose_the_last_unit)
+    monkeypatch.setattr(redemptions, "_spend", reserve_then_lose_the_last_unit)
     status, body = redeem(client_for(citizen), scenario, "last-one")
     monkeypatch.undo()
 

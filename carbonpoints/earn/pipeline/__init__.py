@@ -1,6 +1,8 @@
 """The earn pipeline: quantify → verify → credit, as a functional core and an imperative shell.
 
-- ``rules``: the rules, pure functions over in-memory records and context loaded up front;
+- ``rules``: the rules, pure functions over in-memory records and the rows the store returns;
+  ``rules.decide`` holds their one order (docs/crediting.md);
+- ``postings``: the ledger transactions of credit, funding, settling and reversal, built in one place;
 - ``store``: every statement the pipeline runs;
 - ``runner``: transactions, locks and partitions: intake's ``records_take_in`` and the worker's
   ``batch_process``, which share one crediting path.

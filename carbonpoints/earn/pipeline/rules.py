@@ -1,17 +1,17 @@
 """The earn side's rules: quantify, verify, cap and credit a batch of records, in memory.
 
-Pure functions over ``Record`` objects and the context the caller loaded up front (links,
-usage of the caps, overlapping trips, carried remainders). Nothing here reads or writes the
-database; ``store`` does, and ``runner`` decides when. Intake (records new from a partner) and
-the worker (records released on linking or approved on review) run the same rules, so there is
-one crediting path.
+``decide`` runs them in their one order (docs/crediting.md walks through it): intake (records new
+from a partner), the worker (records released on linking or approved on review) and a
+correction all call it, so there is one crediting path. The rules are pure functions over
+``Record`` objects and the rows the store returns (links, usage of the caps, overlapping trips,
+carried remainders, budgets); nothing here reads or writes the database: ``decide`` asks its
+``Reads`` (the ``store`` module) for rows as it goes, and ``runner`` writes what was decided.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -21,13 +21,12 @@ from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.rules import BudgetState, Funding
 from carbonpoints.ledger.keys import AccountKey, AccountKind
-from carbonpoints.ledger.services import Leg, TransactionSpec
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 from carbonpoints.methodologies.quantify import points_for, reduction_g
 from carbonpoints.methodologies.selectors import Catalogue
 
-from .. import ledger_accounts as earn_ledger
 from ..models import ActionRecord, ActionState
+from ..reasons import REVERSALS, Reason
 from ..selectors import LinkedMember
 
 MICRO = Decimal(1_000_000)
@@ -40,7 +39,7 @@ class Record:
     """One action record as the rules see it: its columns as plain attributes.
 
     A run handles thousands at a time; Django's per-instance machinery cost more than the work
-    itself (docs/performance-ingest.md). ``id`` is None until a new record is inserted.
+    itself (docs/performance/ingest.md). ``id`` is None until a new record is inserted.
     """
 
     partner_id: int
@@ -75,6 +74,7 @@ class Record:
     hold_until: datetime | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
     credited_at: datetime | None = None
+    corrections: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Explained(Protocol):
     explanation: dict[str, Any]
 
 
-def explain(record: Explained, code: str, **figures: Any) -> None:
+def explain(record: Explained, code: Reason, **figures: Any) -> None:
     """Add a rule to what explains a record ("why this many points"): a record in memory here,
     or a stored one when an operator or a correction decides on it."""
     explanation = record.explanation or {}
@@ -116,25 +116,25 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
     for record in records:
         methodology = catalogue.methodology_at(record.action, record.occurred_at)
         if methodology is None:
-            _reject(record, "no_methodology")
+            _reject(record, Reason.NO_METHODOLOGY)
             continue
         if methodology.unit != record.unit:
-            _reject(record, "unit_mismatch", expected=methodology.unit)
+            _reject(record, Reason.UNIT_MISMATCH, expected=methodology.unit)
             continue
         rate = Decimal(1)
         if record.attributes.get("self_reported") is True:  # a citizen's word: the reduced rate
             if methodology.self_reported_factor is None:
-                _reject(record, "self_report_not_allowed")
+                _reject(record, Reason.SELF_REPORT_NOT_ALLOWED)
                 continue
             rate = methodology.self_reported_factor
-            explain(record, "self_reported", rate=_dec(rate))
+            explain(record, Reason.SELF_REPORTED, rate=_dec(rate))
         record.methodology, record.methodology_id = methodology, methodology.pk
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
             project_g_per_unit=methodology.project_g_per_unit, rate=rate,
         )
         if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
-            _reject(record, "no_reduction")
+            _reject(record, Reason.NO_REDUCTION)
             continue
         record.state = ActionState.QUANTIFIED
 
@@ -145,7 +145,7 @@ def _screened(record: Record) -> tuple[Methodology, int]:
     return record.methodology, record.account_id
 
 
-def _reject(record: Record, code: str, **figures: Any) -> None:
+def _reject(record: Record, code: Reason, **figures: Any) -> None:
     record.state, record.reason = ActionState.REJECTED, code
     explain(record, code, **figures)
 
@@ -155,27 +155,27 @@ def _reject(record: Record, code: str, **figures: Any) -> None:
 def plausibility_refusal(
     *, quantity: Decimal, occurred_at: datetime, received_at: datetime, attributes: dict,
     methodology: Methodology, clock_skew: timedelta, backfill: timedelta,
-) -> tuple[str, dict]:
-    """The reason code (and its figures) why a record is implausible, or ``("", {})``."""
+) -> tuple[Reason | None, dict]:
+    """The reason code (and its figures) why a record is implausible, or ``(None, {})``."""
     if occurred_at > received_at + clock_skew:
-        return "occurred_in_future", {"max_skew_s": int(clock_skew.total_seconds())}
+        return Reason.OCCURRED_IN_FUTURE, {"max_skew_s": int(clock_skew.total_seconds())}
     if occurred_at < received_at - backfill:
-        return "too_old", {"backfill_days": backfill.days}
+        return Reason.TOO_OLD, {"backfill_days": backfill.days}
     if methodology.fixed_quantity is not None and quantity != methodology.fixed_quantity:
-        return "quantity_not_allowed", {"expected": str(methodology.fixed_quantity.normalize())}
+        return Reason.QUANTITY_NOT_ALLOWED, {"expected": str(methodology.fixed_quantity.normalize())}
     if methodology.max_quantity_per_record is not None and quantity > methodology.max_quantity_per_record:
-        return "quantity_implausible", {"max": str(methodology.max_quantity_per_record.normalize()),
-                                        "unit": methodology.unit}
+        return Reason.QUANTITY_IMPLAUSIBLE, {"max": str(methodology.max_quantity_per_record.normalize()),
+                                             "unit": methodology.unit}
     duration = attributes.get("duration_s")
     if methodology.max_speed_kmh is not None and methodology.unit == "km" and duration:
         speed = quantity / (Decimal(str(duration)) / 3600)
         if speed > methodology.max_speed_kmh:
-            return "speed_implausible", {"speed_kmh": str(round(speed, 1)),
-                                         "max_kmh": str(methodology.max_speed_kmh.normalize())}
-    return "", {}
+            return Reason.SPEED_IMPLAUSIBLE, {"speed_kmh": str(round(speed, 1)),
+                                              "max_kmh": str(methodology.max_speed_kmh.normalize())}
+    return None, {}
 
 
-KEPT_ON_REVERIFY = ("approved_on_review", "held_unlinked", "reversed_by_operator", "retracted_by_partner", "corrected")
+KEPT_ON_REVERIFY = (Reason.APPROVED_ON_REVIEW, Reason.HELD_UNLINKED, *REVERSALS, Reason.CORRECTED)
 """Rules of an earlier verification that a new one keeps: the operator's decision, the hold, and
 the corrections of the record's history (see ``earn.corrections``)."""
 
@@ -207,32 +207,33 @@ def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMemb
         if code:
             _reject(record, code, **figures)
         elif not linked:
-            _hold(record, policy, "not_linked" if link is None else "no_consent_for_action")
+            _hold(record, policy, Reason.NOT_LINKED if link is None else Reason.NO_CONSENT_FOR_ACTION)
         else:
             candidates.append(record)
     return candidates
 
 
-def _hold(record: Record, policy: Policy, reason: str) -> None:
+def _hold(record: Record, policy: Policy, reason: Reason) -> None:
     record.hold_until = record.hold_until or record.received_at + policy.hold
     if record.hold_until <= policy.now:
-        record.state, record.reason = ActionState.EXPIRED, "link_window_passed"
-        explain(record, "link_window_passed")
+        record.state, record.reason = ActionState.EXPIRED, Reason.LINK_WINDOW_PASSED
+        explain(record, Reason.LINK_WINDOW_PASSED)
         return
     record.state, record.reason = ActionState.UNLINKED, reason
-    if not any(r["code"] == "held_unlinked" for r in record.explanation.get("rules", ())):
-        explain(record, "held_unlinked", until=record.hold_until.isoformat())
+    if not any(r["code"] == Reason.HELD_UNLINKED for r in record.explanation.get("rules", ())):
+        explain(record, Reason.HELD_UNLINKED, until=record.hold_until.isoformat())
 
 
 # --- verify: records against each other and the citizen's history --------------------------
 
 class Overlap(NamedTuple):
-    """A counted record that overlaps a candidate: same citizen, same action type, overlapping time."""
+    """A counted record of the same citizen and action type whose time overlaps a candidate's (within
+    the duplicate tolerance): a row as the store returns it, for ``duplicate_of`` to judge."""
 
     partner_id: int
     external_id: str
     claim: bool = False
-    """Of the candidate's own partner, the one or the other from a citizen's claim (``claim_id``)."""
+    """The other record came from a citizen's claim (``from_claim``)."""
 
 
 def from_claim(record: Record) -> bool:
@@ -240,19 +241,36 @@ def from_claim(record: Record) -> bool:
     return record.attributes.get("claim_id") is not None
 
 
-def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, tuple[int, str] | Overlap]) -> None:
-    """Same citizen, same mode, overlapping time: flagged for review when the other record is
-    another partner's (``possible_duplicate_trip``), or the same partner's and one of the two came
-    from a citizen's claim (``possible_duplicate_claim``: the claim and the partner's own event are
-    likely the same action, whichever arrived second is held).
+def duplicate_of(record: Record, overlaps: Iterable[Overlap]) -> tuple[Reason, Overlap] | None:
+    """The duplicate-trip rule: the first overlap (in the order they happened) that is likely the
+    same action counted twice, and why.
 
-    ``overlapping`` maps a candidate's position in ``candidates`` to the other record
-    (``Overlap``). An operator's approval skips this heuristic.
+    Another partner's overlapping record is ``possible_duplicate_trip``. The same partner's is a
+    duplicate only when the one or the other came from a citizen's claim
+    (``possible_duplicate_claim``: the claim and the partner's own event are likely the same
+    action, whichever arrived second is held); a partner's own overlapping events are its own to
+    keep apart.
+    """
+    for other in overlaps:
+        if other.partner_id != record.partner_id:
+            return Reason.POSSIBLE_DUPLICATE_TRIP, other
+        if other.claim or from_claim(record):
+            return Reason.POSSIBLE_DUPLICATE_CLAIM, other
+    return None
+
+
+def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, Sequence[Overlap]]) -> None:
+    """Candidates that duplicate a counted record (``duplicate_of``) are flagged for review.
+
+    ``overlapping`` maps a candidate's position in ``candidates`` to the counted records that
+    overlap it, oldest first. An operator's approval skips this heuristic.
     """
     for n, record in enumerate(candidates):
-        if n in overlapping and record.review != ActionRecord.Review.APPROVED:
-            other = Overlap(*overlapping[n])
-            code = "possible_duplicate_claim" if other.claim else "possible_duplicate_trip"
+        if n not in overlapping or record.review == ActionRecord.Review.APPROVED:
+            continue
+        found = duplicate_of(record, overlapping[n])
+        if found is not None:
+            code, other = found
             record.state, record.reason = ActionState.FLAGGED, code
             explain(record, code, other_partner_id=other.partner_id, other_external_id=other.external_id)
 
@@ -301,11 +319,11 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
         day_key = (account_id, record.action, day)
         month_key = (account_id, record.action, day.year, day.month)
         counted = record.quantity
-        limits: list[tuple[str, Decimal, Decimal]] = []
+        limits: list[tuple[Reason, Decimal, Decimal]] = []
         if methodology.daily_cap is not None:
-            limits.append(("daily_cap", methodology.daily_cap, day_used[day_key]))
+            limits.append((Reason.DAILY_CAP, methodology.daily_cap, day_used[day_key]))
         if methodology.monthly_cap is not None:
-            limits.append(("monthly_cap", methodology.monthly_cap, month_used[month_key]))
+            limits.append((Reason.MONTHLY_CAP, methodology.monthly_cap, month_used[month_key]))
         for code, cap, used in limits:
             room = max(cap - used, Decimal(0))
             if counted > room:
@@ -323,9 +341,9 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
                 quantity=counted, baseline_g_per_unit=methodology.baseline_g_per_unit,
                 project_g_per_unit=methodology.project_g_per_unit,
             )
-            explain(record, "partly_counted", counted_quantity=_dec(counted), quantity=_dec(record.quantity),
-                  credited_g=record.credited_g)
-        record.state, record.reason = ActionState.VERIFIED, ("capped" if record.capped else "")
+            explain(record, Reason.PARTLY_COUNTED, counted_quantity=_dec(counted), quantity=_dec(record.quantity),
+                    credited_g=record.credited_g)
+        record.state, record.reason = ActionState.VERIFIED, (Reason.CAPPED if record.capped else "")
     return {key: micro for key, micro in added.items() if micro}
 
 
@@ -355,6 +373,13 @@ class Credit:
         keys += [points_kind(pending).of(owner) for owner, pending in self.points_by_owner]
         keys += [budget_ledger.BUDGET.of(budget_id) for budget_id in self.points_by_budget]
         return keys + list(self.grams_by_pool)
+
+
+def pool_of(action: str, occurred_at: datetime, tz: tzinfo) -> AccountKey:
+    """The pool that holds the claim on an action's grams: its methodology's, of the local month it
+    happened in (its vintage)."""
+    local = occurred_at.astimezone(tz)
+    return citizen_ledger.pool_account(methodology_code=action, vintage_year=local.year, vintage_month=local.month)
 
 
 def points_kind(pending: bool) -> AccountKind:
@@ -411,20 +436,18 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         record.points_settled = not (settles or waits)
         record.points_available_at = None if waits else policy.now + policy.settling if settles else policy.now
         if settles:
-            explain(record, "settling_period", days=policy.settling.days)
+            explain(record, Reason.SETTLING_PERIOD, days=policy.settling.days)
         if choice and choice.factor != 1:
-            explain(record, "budget_throttled", factor=_dec(choice.factor), sponsor=budget.sponsor if budget else "")
+            explain(record, Reason.BUDGET_THROTTLED, factor=_dec(choice.factor),
+                    sponsor=budget.sponsor if budget else "")
         if waits:
             assert choice is not None
-            explain(record, "awaiting_funding", because=choice.waits)
+            explain(record, Reason.AWAITING_FUNDING, because=choice.waits)
         if grams == 0:
             continue
         outcome.records.append(record)
         outcome.grams_by_owner[owner] += grams
-        local = record.occurred_at.astimezone(policy.tz)
-        pool = citizen_ledger.pool_account(methodology_code=record.action, vintage_year=local.year,
-                                           vintage_month=local.month)
-        outcome.grams_by_pool[pool] += grams
+        outcome.grams_by_pool[pool_of(record.action, record.occurred_at, policy.tz)] += grams
         if budget is not None:
             outcome.points_by_owner[(owner, settles)] += points
             outcome.points_by_budget[budget.id] += points
@@ -441,7 +464,7 @@ def funded(record: Record, budget: BudgetState, policy: Policy) -> None:
     conversion = {**record.explanation.get("conversion", {}), "sponsor": budget.sponsor, "budget_id": budget.id,
                   "points_status": "pending" if settles else "available"}
     record.explanation = {**record.explanation, "conversion": conversion}
-    explain(record, "funded", sponsor=budget.sponsor, at=policy.now.isoformat())
+    explain(record, Reason.FUNDED, sponsor=budget.sponsor, at=policy.now.isoformat())
 
 
 def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None:
@@ -451,26 +474,60 @@ def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None
     return None
 
 
-def credit_transaction(outcome: Credit, accounts: Mapping[tuple[str, int, str], Any]) -> TransactionSpec | None:
-    """The batch's one balanced ledger transaction: each citizen's grams and points (summed over
-    the batch), each pool's claim, the two issuance legs of the grams and the budgets that fund
-    the points. Its metadata lists the actions, so every gram traces back; its idempotency key is
-    derived from them."""
-    if not outcome.records:
-        return None
-    total_g = sum(outcome.grams_by_owner.values())
-    legs = [Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g), Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g)]
-    legs += [Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g) for owner, g in outcome.grams_by_owner.items()]
-    legs += [Leg(accounts[pool], g) for pool, g in outcome.grams_by_pool.items()]
-    legs += [Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -p) for budget_id, p in outcome.points_by_budget.items() if p]
-    legs += [Leg(accounts[points_kind(pending).of(owner)], p)
-             for (owner, pending), p in outcome.points_by_owner.items() if p]
-    ids = sorted(record.id for record in outcome.records if record.id is not None)
-    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
-    return TransactionSpec(
-        kind=earn_ledger.CREDIT_KIND, legs=legs,
-        idempotency_key=f"earn:credit:{ids[0]}-{ids[-1]}:{digest}",
-        reference=f"actions:{ids[0]}-{ids[-1]}",
-        memo=f"{len(ids)} actions credited",
-        metadata={"action_ids": ids},
-    )
+# --- the order of the rules ---------------------------------------------------------------
+
+class Reads(Protocol):
+    """The rows ``decide`` reads as it goes, in this order: the ``store`` module reads them from the
+    database; a test hands them in from memory."""
+
+    def links(self, records: Iterable[Record]) -> Mapping[tuple[int, str], LinkedMember]: ...
+
+    def citizens_lock(self, account_ids: Iterable[int]) -> None: ...
+
+    def known_external_ids(self, *, partner_id: int, external_ids: list[str]) -> set[str]: ...
+
+    def overlapping_trips(self, candidates: list[Record], tolerance: timedelta) -> Mapping[int, Sequence[Overlap]]: ...
+
+    def usage(self, windows: set[tuple[int, str, date, date]]) -> Mapping[UsageKey, int]: ...
+
+    def carries(self, owners: Iterable[int]) -> Mapping[int, int]: ...
+
+    def funding(self, now: datetime) -> list[BudgetState]: ...
+
+
+@dataclass
+class Decided:
+    """What deciding a set of records adds besides the records themselves (which it changes)."""
+
+    usage: dict[UsageKey, int]
+    """What the records add to their citizens' cap usage."""
+    credit: Credit
+    resent: set[str] = field(default_factory=set)
+    """New records found stored already (a partner's resend), by external id: left out."""
+
+
+def decide(records: list[Record], catalogue: Catalogue, policy: Policy, reads: Reads, *,
+           new: bool = False) -> Decided:
+    """Every rule, in its one order: quantify, screen (plausibility, link and consent), duplicates,
+    caps, credit (conversion, carry and funding).
+
+    The citizens the candidates belong to are locked before their usage and carries are read, so
+    concurrent batches of one citizen queue there and caps hold across them. ``new``: a partner's
+    records not stored yet; those it sent before, found once the locks are held, are left out
+    (``Decided.resent``).
+    """
+    quantify(records, catalogue)
+    candidates = screen(records, reads.links([r for r in records if r.state == ActionState.QUANTIFIED]), policy)
+    reads.citizens_lock(r.account_id for r in candidates if r.account_id is not None)
+    resent: set[str] = set()
+    if new and records:
+        resent = reads.known_external_ids(partner_id=records[0].partner_id,
+                                          external_ids=[r.external_id for r in records])
+        candidates = [r for r in candidates if r.external_id not in resent]
+    flag_duplicate_trips(candidates, reads.overlapping_trips(candidates, policy.duplicate_tolerance))
+    counted = [r for r in candidates if r.state != ActionState.FLAGGED]
+    usage = apply_caps(counted, reads.usage(usage_windows(counted, policy.tz)), policy.tz)
+    verified = [r for r in counted if r.state == ActionState.VERIFIED]
+    carried = reads.carries(r.account_id for r in verified if r.account_id is not None)
+    funding = Funding(reads.funding(policy.now)) if verified else Funding([])
+    return Decided(usage=usage, credit=credit(verified, carried, catalogue.rules, funding, policy), resent=resent)

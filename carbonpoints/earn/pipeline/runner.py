@@ -10,30 +10,27 @@ Two entrances share one crediting path:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.rules import Earn, Funding
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.services import (
-    Leg,
     TransactionSpec,
     ledger_accounts_get_or_create,
     transaction_post_many,
 )
 from carbonpoints.methodologies.selectors import Catalogue
 
-from .. import ledger_accounts as earn_ledger
-from ..models import ActionState, Batch
-from . import rules, store
-from .rules import Credit, Policy, Record, UsageKey
+from ..models import Batch
+from . import postings, rules, store
+from .rules import Credit, Decided, Policy, Record
 
 T = TypeVar("T")
 
@@ -50,40 +47,6 @@ def policy(now: datetime | None = None) -> Policy:
         settling=timedelta(days=settings.EARN_SETTLING_DAYS),
         duplicate_tolerance=timedelta(seconds=settings.EARN_DUPLICATE_TOLERANCE_S),
     )
-
-
-@dataclass
-class Decided:
-    """What verifying and crediting a set of records adds besides the records themselves."""
-
-    usage: dict[UsageKey, int]
-    credit: Credit
-
-
-def _decide(records: list[Record], catalogue: Catalogue, now_policy: Policy,
-            known: set[str] | None = None) -> Decided:
-    """Quantify, verify, cap and credit ``records`` in memory, from context read up front.
-
-    The citizens concerned are locked before their usage and carries are read, so concurrent
-    batches of one citizen queue here and caps hold across them. ``known``: external ids found
-    already stored once the locks are held (a partner's resend): they are dropped from ``records``.
-    """
-    rules.quantify(records, catalogue)
-    candidates = rules.screen(records, store.links(r for r in records if r.state == ActionState.QUANTIFIED),
-                              now_policy)
-    store.citizens_lock(r.account_id for r in candidates if r.account_id is not None)
-    if known is not None:
-        known |= store.known_external_ids(partner_id=records[0].partner_id,
-                                          external_ids=[r.external_id for r in records])
-        candidates = [r for r in candidates if r.external_id not in known]
-    rules.flag_duplicate_trips(candidates, store.overlapping_trips(candidates, now_policy.duplicate_tolerance))
-    counted = [r for r in candidates if r.state != ActionState.FLAGGED]
-    usage = rules.apply_caps(counted, store.usage(rules.usage_windows(counted, now_policy.tz)), now_policy.tz)
-    verified = [r for r in counted if r.state == ActionState.VERIFIED]
-    carried = store.carries(r.account_id for r in verified if r.account_id is not None)
-    funding = Funding(store.funding(now_policy.now)) if verified else Funding([])
-    credit = rules.credit(verified, carried, catalogue.rules, funding, now_policy)
-    return Decided(usage=usage, credit=credit)
 
 
 def _post(decided: Decided, idempotency_key: str | None = None) -> None:
@@ -113,9 +76,10 @@ def _budget_post(specs: list[TransactionSpec]) -> None:
 def _credit_spec(credit: Credit) -> TransactionSpec | None:
     if not credit.records:
         return None
-    accounts = ledger_accounts_get_or_create(keys=credit.account_keys())
-    accounts |= ledger_accounts_get_or_create(keys=list(earn_ledger.SOURCES), allow_negative=True)
-    return rules.credit_transaction(credit, accounts)
+    keys, sources = postings.credit_keys(credit)
+    accounts = ledger_accounts_get_or_create(keys=keys)
+    accounts |= ledger_accounts_get_or_create(keys=sources, allow_negative=True)
+    return postings.credit_transaction(credit, accounts)
 
 
 ATTEMPTS = 5
@@ -156,9 +120,8 @@ def _as_sent(record: Record) -> dict:
 
 def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
     now = timezone.now()
-    known: set[str] = set()
-    decided = _decide(records, Catalogue(), policy(now), known=known)
-    fresh = [r for r in records if r.external_id not in known]
+    decided = rules.decide(records, Catalogue(), policy(now), store, new=True)
+    fresh = [r for r in records if r.external_id not in decided.resent]
     store.records_insert(fresh, batch_id=batch.pk, partner_id=partner_id, now=now)
     _post(decided)
     return {r.external_id: r for r in fresh}
@@ -182,7 +145,7 @@ def _chunk_once(*, batch_id, partition: tuple[int, int] | None) -> int:
     if not records:
         return 0
     now = timezone.now()
-    decided = _decide(records, Catalogue(), policy(now))
+    decided = rules.decide(records, Catalogue(), policy(now), store)
     store.records_update(records, now)
     _post(decided)
     return len(records)
@@ -198,13 +161,13 @@ def _run(*, batch_id, partition: tuple[int, int] | None = None) -> int:
 def _drain() -> int:
     """Every pending record, whatever its batch, one partition at a time.
 
-    With ``EARN_PIPELINE_PARTITIONS`` = n > 1 (PostgreSQL), concurrent runs each take a partition
+    With ``EARN_PIPELINE_PARTITIONS`` = n > 1, concurrent runs each take a partition
     of the queue by member id under an advisory lock, so they do not queue on the citizens they
     would share. A run that finds a partition taken leaves it to its holder, which looks again
     after letting go: records committed meanwhile are never stranded.
     """
     n = getattr(settings, "EARN_PIPELINE_PARTITIONS", 1)
-    if n <= 1 or connection.vendor != "postgresql":
+    if n <= 1:
         return _run(batch_id=None)
     done = 0
     for p in range(n):
@@ -235,7 +198,7 @@ def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
     def attempt(_n: int) -> Record:
         records = store.records_lock([record_id])
         now = timezone.now()
-        decided = _decide(records, Catalogue(), policy(now))
+        decided = rules.decide(records, Catalogue(), policy(now), store)
         store.records_update(records, now)
         _post(decided, idempotency_key)
         return records[0]
@@ -250,14 +213,9 @@ def points_settle(*, limit: int = CHUNK) -> int:
     with transaction.atomic():
         due = store.settling_due(limit)
         owners = {account_id for _, account_id, _ in due}
-        keys = [kind.of(o) for o in owners for kind in (citizen_ledger.POINTS, citizen_ledger.POINTS_PENDING)]
-        accounts = ledger_accounts_get_or_create(keys=keys)
+        accounts = ledger_accounts_get_or_create(keys=[k for o in owners for k in postings.settle_keys(owner=o)])
         transaction_post_many(specs=[
-            TransactionSpec(
-                kind=earn_ledger.SETTLE_KIND, idempotency_key=f"earn:settle:{pk}", reference=f"action:{pk}",
-                legs=[Leg(accounts[citizen_ledger.POINTS_PENDING.of(owner)], -points),
-                      Leg(accounts[citizen_ledger.POINTS.of(owner)], points)],
-            )
+            postings.settle_transaction(record_id=pk, owner=owner, points=points, accounts=accounts)
             for pk, owner, points in due if points
         ])
         store.settled([pk for pk, _, _ in due])
@@ -293,21 +251,15 @@ def _fund_once(limit: int) -> int:
     if not funded:
         return 0
     settles = now_policy.settling > timedelta(0)
-    owners = {record.account_id for record, _ in funded if record.account_id is not None}
-    accounts = ledger_accounts_get_or_create(keys=[rules.points_kind(settles).of(o) for o in owners]
-                                             + [budget_ledger.BUDGET.of(b.id) for _, b in funded])
+    accounts = ledger_accounts_get_or_create(keys=[
+        key for record, budget in funded if record.account_id is not None
+        for key in postings.fund_keys(owner=record.account_id, budget_id=budget.id, pending=settles)])
     specs = []
     for record, budget in funded:
         assert record.account_id is not None and record.id is not None, "credited records only"
-        # a corrected record is credited anew, and may wait and be funded again: its key counts them
-        corrected = sum(1 for rule in record.explanation.get("rules", ()) if rule["code"] == "corrected")
-        specs.append(TransactionSpec(
-            kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record.id}:{corrected}",
-            reference=f"action:{record.id}",
-            legs=[Leg(accounts[budget_ledger.BUDGET.of(budget.id)], -(record.points or 0)),
-                  Leg(accounts[rules.points_kind(settles).of(record.account_id)], record.points or 0)],
-            metadata={"action_ids": [record.id], "budget_id": budget.id},
-        ))
+        specs.append(postings.fund_transaction(
+            record_id=record.id, corrections=record.corrections, owner=record.account_id, budget_id=budget.id,
+            points=record.points or 0, pending=settles, accounts=accounts))
         rules.funded(record, budget, now_policy)
     _budget_post(specs)
     store.funded([record for record, _ in funded], now_policy.now)

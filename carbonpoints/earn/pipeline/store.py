@@ -1,22 +1,21 @@
-"""Every statement of the earn pipeline: what the rules need, read up front, and what they
-decided, written set-based.
+"""Every statement of the earn pipeline: the rows the rules read (``rules.Reads``: this module
+is what ``rules.decide`` reads through), and what they decided, written set-based.
 
-PostgreSQL gets hand-written statements over ``unnest`` of one array literal per column: a
-batch's thousands of values as a few parameters, looked up by index (the measurements are in
-docs/performance-ingest.md). The embedded default (SQLite, ``bin/serve``) runs the same
-operations through the ORM.
+The store returns rows and the rules decide. The hot statements are hand-written over ``unnest``
+of one array literal per column: a batch's thousands of values as a few parameters, looked up by
+index (the measurements are in docs/performance/ingest.md).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
+import psycopg
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import CarbonAccount
@@ -24,7 +23,6 @@ from carbonpoints.budgets.rules import BudgetState
 from carbonpoints.budgets.selectors import funding_in_force
 from carbonpoints.bulk import bulk_set
 from carbonpoints.lookups import pg_array
-from carbonpoints.methodologies.selectors import Catalogue
 
 from ..models import (
     COUNTED_STATES,
@@ -36,17 +34,14 @@ from ..models import (
     CitizenCarry,
     IdentityLink,
 )
+from ..reasons import Reason
 from ..selectors import LinkedMember, linked_members
-from .rules import Overlap, Record, UsageKey, from_claim
+from .rules import Overlap, Record, UsageKey
 
 TABLE = ActionRecord._meta.db_table
 _decode = msgspec.json.Decoder().decode
 MAX_DURATION_S = 7 * 86400
 """The longest action a partner may report (``attributes.duration_s``)."""
-
-
-def _postgresql() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def _execute(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -76,8 +71,8 @@ def citizens_lock(account_ids: Iterable[int]) -> None:
     never deadlock.
     """
     ids = sorted(set(account_ids))
-    if not ids or not _postgresql():
-        return  # SQLite: the write transaction itself is the lock (transaction mode IMMEDIATE)
+    if not ids:
+        return
     _execute(f"SELECT id FROM {CarbonAccount._meta.db_table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
              [pg_array(ids)])
 
@@ -86,38 +81,30 @@ def known_external_ids(*, partner_id: int, external_ids: list[str]) -> set[str]:
     """Which of these external ids the partner sent before (by its unique key)."""
     if not external_ids:
         return set()
-    if _postgresql():  # one lookup of the unique index each, whatever the statistics say (see ``links``)
-        return {row[0] for row in _execute(
-            f"SELECT k.external_id FROM unnest(%s::text[]) AS k(external_id) "
-            f"CROSS JOIN LATERAL (SELECT 1 FROM {TABLE} WHERE partner_id = %s AND external_id = k.external_id "
-            f"LIMIT 1) a",
-            [pg_array(external_ids), partner_id],
-        )}
-    return set(ActionRecord.objects.filter(partner_id=partner_id, external_id__in=external_ids)
-               .values_list("external_id", flat=True))
+    # one lookup of the unique index each, whatever the statistics say (see ``links``)
+    return {row[0] for row in _execute(
+        f"SELECT k.external_id FROM unnest(%s::text[]) AS k(external_id) "
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {TABLE} WHERE partner_id = %s AND external_id = k.external_id "
+        f"LIMIT 1) a",
+        [pg_array(external_ids), partner_id],
+    )}
 
 
 def usage(windows: set[tuple[int, str, date, date]]) -> dict[UsageKey, int]:
     """Cap usage counted so far on the days of ``windows``, by citizen, action type and day."""
     if not windows:
         return {}
-    if _postgresql():
-        keys = list(windows)
-        rows = _execute(
-            f"SELECT k.account_id, k.action, u.day, u.counted_micro "
-            "FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::date[]) AS k(account_id, action, first, last) "
-            f"CROSS JOIN LATERAL (SELECT day, counted_micro FROM {CapUsage._meta.db_table} "
-            "    WHERE account_id = k.account_id AND action = k.action AND day >= k.first AND day < k.last "
-            "    OFFSET 0) u",
-            [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys),
-             pg_array(k[2].isoformat() for k in keys), pg_array(k[3].isoformat() for k in keys)],
-        )
-        return {(account_id, action, day): micro for account_id, action, day, micro in set(rows)}
-    match = Q()
-    for account_id, action, first, last in windows:
-        match |= Q(account_id=account_id, action=action, day__gte=first, day__lt=last)
-    return {(a, action, day): micro for a, action, day, micro in
-            CapUsage.objects.filter(match).values_list("account_id", "action", "day", "counted_micro")}
+    keys = list(windows)
+    rows = _execute(
+        "SELECT k.account_id, k.action, u.day, u.counted_micro "
+        "FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::date[]) AS k(account_id, action, first, last) "
+        f"CROSS JOIN LATERAL (SELECT day, counted_micro FROM {CapUsage._meta.db_table} "
+        "    WHERE account_id = k.account_id AND action = k.action AND day >= k.first AND day < k.last "
+        "    OFFSET 0) u",
+        [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys),
+         pg_array(k[2].isoformat() for k in keys), pg_array(k[3].isoformat() for k in keys)],
+    )
+    return {(account_id, action, day): micro for account_id, action, day, micro in set(rows)}
 
 
 def usage_add(added: Mapping[UsageKey, int]) -> None:
@@ -125,72 +112,42 @@ def usage_add(added: Mapping[UsageKey, int]) -> None:
     if not added:
         return
     keys = list(added)
-    table = CapUsage._meta.db_table
-    if _postgresql():
-        _execute(
-            f"INSERT INTO {table} AS u (account_id, action, day, counted_micro) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::bigint[]) "
-            "ON CONFLICT (account_id, action, day) DO UPDATE SET counted_micro = u.counted_micro + EXCLUDED.counted_micro",
-            [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys), pg_array(k[2].isoformat() for k in keys),
-             pg_array(added.values())],
-        )
-        return
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
     _execute(
-        f"INSERT INTO {table} (account_id, action, day, counted_micro) VALUES {rows} "
-        "ON CONFLICT (account_id, action, day) DO UPDATE SET counted_micro = counted_micro + excluded.counted_micro",
-        [value for key in keys for value in (key[0], key[1], key[2].isoformat(), added[key])],
+        f"INSERT INTO {CapUsage._meta.db_table} AS u (account_id, action, day, counted_micro) "
+        "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::bigint[]) "
+        "ON CONFLICT (account_id, action, day) DO UPDATE SET counted_micro = u.counted_micro + EXCLUDED.counted_micro",
+        [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys), pg_array(k[2].isoformat() for k in keys),
+         pg_array(added.values())],
     )
 
 
-def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[int, Overlap]:
-    """For each candidate (by position), a counted record of the same citizen and action type that
-    overlaps it in time: another partner's, or the same partner's when the one or the other came
-    from a citizen's claim (``rules.Overlap``).
+def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[int, list[Overlap]]:
+    """For each candidate (by position), the counted records of the same citizen and action type
+    whose time overlaps its own within ``tolerance``, oldest first (``rules.Overlap``); whether one
+    is a duplicate is the rules' to decide (``rules.duplicate_of``).
 
-    On PostgreSQL each candidate looks only at its own window of the citizen's time index (no trip
-    lasts longer than ``MAX_DURATION_S``), so the cost does not grow with the citizen's history; the
-    claim test reads only the rows that window already fetches.
+    Each candidate looks only at its own window of the citizen's time index (no trip lasts longer
+    than ``MAX_DURATION_S``), so the cost does not grow with the citizen's history.
     """
     if not candidates:
         return {}
-    if _postgresql():
-        rows = _execute(
-            f"SELECT k.n, a.partner_id, a.external_id, a.partner_id = k.partner_id "
-            f"FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], "
-            f"            %s::boolean[]) "
-            f"     WITH ORDINALITY AS k(account_id, action, partner_id, starts, ends, claim, n) "
-            f"CROSS JOIN LATERAL (SELECT partner_id, external_id FROM {TABLE} "
-            f"     WHERE account_id = k.account_id AND occurred_at >= k.starts - %s AND occurred_at <= k.ends "
-            f"     AND action = k.action AND ends_at >= k.starts AND state = ANY(%s::text[]) "
-            f"     AND (partner_id <> k.partner_id OR k.claim OR (attributes -> 'claim_id') IS NOT NULL) "
-            f"     ORDER BY occurred_at, id LIMIT 1) a",
-            [pg_array(r.account_id for r in candidates), pg_array(r.action for r in candidates),
-             pg_array(r.partner_id for r in candidates), pg_array(r.occurred_at - tolerance for r in candidates),
-             pg_array(r.ends_at + tolerance for r in candidates),
-             pg_array(from_claim(r) for r in candidates), timedelta(seconds=MAX_DURATION_S),
-             pg_array(COUNTED_STATES)],
-        )
-        return {n - 1: Overlap(partner_id, external_id, same) for n, partner_id, external_id, same in rows}
-    others = ActionRecord.objects.filter(
-        account_id__in={r.account_id for r in candidates}, action__in={r.action for r in candidates},
-        state__in=COUNTED_STATES,
-        occurred_at__lte=max(r.ends_at for r in candidates) + tolerance,
-        ends_at__gte=min(r.occurred_at for r in candidates) - tolerance,
-    ).order_by("occurred_at", "id").values_list("account_id", "action", "occurred_at", "ends_at", "partner_id",
-                                                 "external_id", "attributes__claim_id")
-    by_trip: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    for other in others:
-        by_trip[other[:2]].append(other[2:])
-    found = {}
-    for n, record in enumerate(candidates):
-        claim = from_claim(record)
-        for starts, ends, partner_id, external_id, claim_id in by_trip.get((record.account_id, record.action), ()):
-            same = partner_id == record.partner_id
-            if ((not same or claim or claim_id is not None) and record.occurred_at <= ends + tolerance
-                    and starts <= record.ends_at + tolerance):
-                found[n] = Overlap(partner_id, external_id, same)
-                break
+    rows = _execute(
+        "SELECT k.n, a.partner_id, a.external_id, a.claim "
+        "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+        "     WITH ORDINALITY AS k(account_id, action, starts, ends, n) "
+        "CROSS JOIN LATERAL (SELECT id, occurred_at, partner_id, external_id, "
+        "                           (attributes ->> 'claim_id') IS NOT NULL AS claim "
+        f"    FROM {TABLE} "
+        "     WHERE account_id = k.account_id AND occurred_at >= k.starts - %s AND occurred_at <= k.ends "
+        "     AND action = k.action AND ends_at >= k.starts AND state = ANY(%s::text[]) OFFSET 0) a "
+        "ORDER BY k.n, a.occurred_at, a.id",
+        [pg_array(r.account_id for r in candidates), pg_array(r.action for r in candidates),
+         pg_array(r.occurred_at - tolerance for r in candidates), pg_array(r.ends_at + tolerance for r in candidates),
+         timedelta(seconds=MAX_DURATION_S), pg_array(COUNTED_STATES)],
+    )
+    found: dict[int, list[Overlap]] = {}
+    for n, partner_id, external_id, claim in rows:
+        found.setdefault(n - 1, []).append(Overlap(partner_id, external_id, claim))
     return found
 
 
@@ -205,20 +162,12 @@ def carries(owners: Iterable[int]) -> dict[int, int]:
 def carries_save(changed: Mapping[int, int]) -> None:
     if not changed:
         return
-    if _postgresql():  # one upsert of two arrays: no model instance per citizen
-        _execute(
-            f"INSERT INTO {CitizenCarry._meta.db_table} (account_id, remainder_g) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
-            "ON CONFLICT (account_id) DO UPDATE SET remainder_g = EXCLUDED.remainder_g",
-            [pg_array(changed), pg_array(changed.values())],
-        )
-        return
-    CitizenCarry.objects.bulk_create([CitizenCarry(account_id=o, remainder_g=g) for o, g in changed.items()],
-                                     update_conflicts=True, unique_fields=["account"], update_fields=["remainder_g"])
-
-
-def catalogue() -> Catalogue:
-    return Catalogue()
+    _execute(  # one upsert of two arrays: no model instance per citizen
+        f"INSERT INTO {CitizenCarry._meta.db_table} (account_id, remainder_g) "
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+        "ON CONFLICT (account_id) DO UPDATE SET remainder_g = EXCLUDED.remainder_g",
+        [pg_array(changed), pg_array(changed.values())],
+    )
 
 
 # --- records: inserted once, in their final state ---------------------------------------------
@@ -284,7 +233,7 @@ def _shared_time(value: datetime | None, iso: dict[datetime, str]) -> str:
 def records_insert(records: list[Record], *, batch_id, partner_id: int, now: datetime) -> None:
     """Insert new records in their final state, setting their ids.
 
-    PostgreSQL: ids drawn from the sequence in one query, then one COPY of text lines built here,
+    Ids drawn from the sequence in one query, then one COPY of text lines built here,
     the fastest way in (an ``INSERT … FROM unnest`` of 30 array literals cost three times as much:
     building, quoting and parsing the literals). A record a concurrent request inserted first
     fails the unique key: ``Raced``. The caller has read, under its citizens' locks, which of
@@ -292,18 +241,6 @@ def records_insert(records: list[Record], *, batch_id, partner_id: int, now: dat
     """
     if not records:
         return
-    if not _postgresql():
-        fields = [name for name in _COPIED if name not in ("id", "partner_id", "batch_id", "attributes")]
-        created = ActionRecord.objects.bulk_create([
-            ActionRecord(partner_id=partner_id, batch_id=batch_id, attributes=r.attributes,
-                         **{name: (now if name == "updated_at" else getattr(r, name)) for name in fields})
-            for r in records
-        ], batch_size=500)
-        for record, row in zip(records, created, strict=True):
-            record.id = row.pk
-        return
-    import psycopg
-
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) FROM generate_series(1, %s)",
                        [len(records)])
@@ -341,18 +278,12 @@ _UPDATE = (
 
 
 def records_update(records: list[Record], now: datetime) -> None:
-    """Write what the rules decided of stored records back, in one statement.
-
-    PostgreSQL joins the rows to ``unnest`` of one array per column, so the planner looks each
-    record up by its primary key.
+    """Write what the rules decided of stored records back, in one statement: the rows joined to
+    ``unnest`` of one array per column, so the planner looks each record up by its primary key.
     """
     if not records:
         return
-    if _postgresql():
-        _execute(_UPDATE, [now, *(_column(records, name) for name in _WRITTEN)])
-        return
-    bulk_set([ActionRecord(updated_at=now, **{name: getattr(r, name) for name in _WRITTEN}) for r in records],
-             [*list(_WRITTEN)[1:], "updated_at"])
+    _execute(_UPDATE, [now, *(_column(records, name) for name in _WRITTEN)])
 
 
 # --- the worker's queue: records left pending -----------------------------------------------
@@ -381,20 +312,13 @@ def _parsed(column: str, value):
 
 def records_claim(*, batch_id, limit: int, partition: tuple[int, int] | None = None) -> list[Record]:
     """Lock and read up to ``limit`` pending records, oldest first, skipping those another run holds."""
-    if _postgresql():
-        # Times and JSON read as text and parsed here: Django's time-zone-aware loader is Python
-        # code called per value, ``datetime.fromisoformat`` is C.
-        params: list = [pg_array(PENDING_STATES)] + ([str(batch_id)] if batch_id is not None else [])
-        params += [partition[1], partition[0]] if partition else []
-        sql = _CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else "",
-                            partition="AND " + PARTITION_OF if partition else "")
-        rows = [tuple(_parsed(c, v) for c, v in zip(_CLAIMED, row, strict=True))
-                for row in _execute(sql, [*params, limit])]
-    else:
-        claimed = ActionRecord.objects.select_for_update(skip_locked=True).filter(state__in=PENDING_STATES)
-        if batch_id is not None:
-            claimed = claimed.filter(batch_id=batch_id)
-        rows = list(claimed.order_by("id").values_list(*_CLAIMED)[:limit])
+    # Times and JSON read as text and parsed here: Django's time-zone-aware loader is Python code
+    # called per value, ``datetime.fromisoformat`` is C.
+    params: list = [pg_array(PENDING_STATES)] + ([str(batch_id)] if batch_id is not None else [])
+    params += [partition[1], partition[0]] if partition else []
+    sql = _CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else "",
+                        partition="AND " + PARTITION_OF if partition else "")
+    rows = [tuple(_parsed(c, v) for c, v in zip(_CLAIMED, row, strict=True)) for row in _execute(sql, [*params, limit])]
     return [Record(**dict(zip(_CLAIMED, row, strict=True))) for row in rows]
 
 
@@ -425,7 +349,7 @@ WORKER_TRANSACTION = (
     "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off; "
     "SET LOCAL enable_seqscan = off; SET LOCAL max_parallel_workers_per_gather = 0"
 )
-"""How a worker transaction runs on PostgreSQL.
+"""How a worker transaction runs.
 
 Asynchronous commit: a lost commit leaves its records pending, to be done again; partners' intake
 stays durable, so an accepted event is never lost. Index walks only: the claim of up to a chunk
@@ -434,8 +358,7 @@ of pending records, during a burst, was planned as a scan of every pending recor
 
 
 def worker_transaction_setup() -> None:
-    if _postgresql():
-        _execute(WORKER_TRANSACTION, [])
+    _execute(WORKER_TRANSACTION, [])
 
 
 def batch_run_count(*, batch_id, now: datetime) -> None:
@@ -460,12 +383,15 @@ def funding(now: datetime) -> list[BudgetState]:
     return funding_in_force(now)
 
 
+_FUNDED = (*_CLAIMED, "account_id", "points", "corrections")
+
+
 def awaiting_funding(limit: int) -> list[Record]:
     """Locked credited records whose points wait for a budget, oldest first."""
     rows = (ActionRecord.objects.select_for_update(skip_locked=True)
             .filter(state=ActionState.CREDITED, points_settled=False, points_available_at__isnull=True, points__gt=0)
-            .order_by("id").values_list(*_CLAIMED, "account_id", "points")[:limit])
-    return [Record(**dict(zip((*_CLAIMED, "account_id", "points"), row, strict=True))) for row in rows]
+            .order_by("id").values_list(*_FUNDED)[:limit])
+    return [Record(**dict(zip(_FUNDED, row, strict=True))) for row in rows]
 
 
 def funded(records: list[Record], now: datetime) -> None:
@@ -487,7 +413,7 @@ def settled(ids: list[int]) -> None:
 
 def unlinked_expire(now: datetime) -> int:
     return ActionRecord.objects.filter(state=ActionState.UNLINKED, hold_until__lte=now).update(
-        state=ActionState.EXPIRED, reason="link_window_passed", updated_at=now
+        state=ActionState.EXPIRED, reason=Reason.LINK_WINDOW_PASSED, updated_at=now
     )
 
 
@@ -504,7 +430,7 @@ def unlinked_since_linked(now: datetime) -> list[str]:
     A link releases the records held when it is made; a record a partner sent while that link
     was being made can miss the release. The sweeper catches it here. Returns their batches.
     """
-    held = ActionRecord.objects.filter(state=ActionState.UNLINKED, reason="not_linked", hold_until__gt=now).filter(
+    held = ActionRecord.objects.filter(state=ActionState.UNLINKED, reason=Reason.NOT_LINKED, hold_until__gt=now).filter(
         Exists(IdentityLink.objects.filter(partner_id=OuterRef("partner_id"), subject=OuterRef("subject"),
                                            revoked_at__isnull=True)))
     batch_ids = sorted({str(b) for b in held.values_list("batch_id", flat=True)})

@@ -1,4 +1,4 @@
-"""Version 1 of the catalogue and of the conversion rule, from methodologies.md.
+"""Version 1 of the catalogue and of the conversion rule (docs/design.md#version-1-of-the-catalogue).
 
 Later changes are new versions with a later validity start (in the admin), never edits here.
 """

@@ -1,0 +1,163 @@
+"""Writes of redemptions: points spent on a voucher or a donation, and refunded."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import CarbonAccount
+from carbonpoints.bulk import insert_parts
+from carbonpoints.ledger.services import transaction_reverse
+
+from .. import exceptions as refusals
+from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
+from ..models import Redemption, Scenario, Voucher
+from ._common import _lock, _spend
+from .scenarios import _check_limits, _has_limits, _return_stock, _take_stock, scenario_is_open
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
+VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
+
+
+def _voucher_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
+
+
+def redemption_scenario(*, scenario_id: int) -> Scenario:
+    """The scenario as read now, or the refusal it gives anyone: not found, unavailable, sold out.
+
+    Read without a lock: a sold-out count read here is final for this attempt (stock that comes
+    back later is for later attempts), and a positive one is decided by the stock UPDATE.
+    """
+    scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+    if scenario is None:
+        raise refusals.ScenarioNotFound()
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
+        raise refusals.ScenarioUnavailable(status=scenario.status)
+    if scenario.stock is not None and (scenario.stock_left or 0) <= 0:
+        raise refusals.OutOfStock()
+    return scenario
+
+
+def redemption_create(
+    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
+    on_written: Callable[[Redemption], None] | None = None, scenario: Scenario | None = None,
+) -> Redemption:
+    """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
+
+    The ledger reserves the citizen's points first (it refuses an overdraft); the stock is taken
+    last, by a conditional UPDATE, so a flash sale's shared stock row is locked only from that
+    statement to the commit. Stock gone after the points were reserved rolls the whole attempt
+    back: nothing is spent. The citizen's
+    carbon-account row is locked first only when the scenario limits uses per citizen, so that
+    two redemptions of one citizen count each other; otherwise the ledger's lock on the
+    citizen's points is all a citizen needs.
+
+    A retry with the same key answers with the first redemption. ``key_claimed`` says the
+    caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
+    redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
+    attempt on a refusal (so no savepoint is needed here). ``on_written`` is called with the
+    written redemption just before the stock is taken: the caller keeps its answer there, so
+    that nothing but the commit follows the stock UPDATE. ``scenario``: the caller read it with
+    ``redemption_scenario`` already (before claiming its key), so it is not read twice.
+    """
+    spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
+    with transaction.atomic(savepoint=not key_claimed):
+        if not key_claimed:
+            _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
+            if earlier is not None:  # a retry: the first redemption, not a second one
+                return earlier
+        if scenario is None or scenario.pk != scenario_id:
+            scenario = redemption_scenario(scenario_id=scenario_id)
+        if _has_limits(scenario):
+            if key_claimed:
+                _lock(CarbonAccount.objects.filter(pk=citizen.pk))
+            used = Redemption.objects.filter(citizen=citizen, scenario=scenario).exclude(
+                status=Redemption.Status.REFUNDED
+            )
+            _check_limits(scenario=scenario, used=used)
+        assert scenario.points_cost is not None  # vouchers and donations have a cost (model check)
+        donation = scenario.kind == Scenario.Kind.DONATION
+        spend_tx = _spend(
+            citizen_id=citizen.pk,
+            to=DONATION_POINTS if donation else MERCHANT_POINTS,
+            owner_id=scenario.merchant_id,
+            points=scenario.points_cost,
+            kind="donation" if donation else "redemption",
+            key=spend_key,
+            reference=f"scenario:{scenario.pk}",
+        )
+        redemption = Redemption(
+            scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
+            status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
+        )
+        if donation:
+            redemption.save(force_insert=True)
+        else:
+            expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
+            if scenario.valid_until:
+                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+            _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
+        if on_written is not None:
+            on_written(redemption)
+        _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
+    return redemption
+
+
+def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
+    """Both rows by one statement (a data-modifying WITH): one round trip less while the
+    scenario's stock row and the ledger accounts are locked."""
+    voucher.redemption_id = 0  # the statement puts the new redemption's id in
+    r_table, r_columns, r_params = insert_parts(redemption)
+    v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH r AS (INSERT INTO {r_table} ({r_columns}) VALUES ({', '.join(['%s'] * len(r_params))}) "
+            f"RETURNING id) INSERT INTO {v_table} (redemption_id, {v_columns}) "
+            f"SELECT r.id, {', '.join(['%s'] * len(v_params))} FROM r RETURNING redemption_id, id",
+            [*r_params, *v_params],
+        )
+        redemption.pk, voucher.pk = cursor.fetchone()
+    for row in (redemption, voucher):
+        row._state.adding, row._state.db = False, connection.alias
+    voucher.redemption = redemption
+
+
+def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:
+    """Return the points of an unconsumed voucher with a new ledger transaction; caller holds the lock.
+
+    The ledger first, the stock last: the same lock order as a redemption (ledger accounts, then
+    the scenario's stock row), so the two never deadlock.
+    """
+    redemption.refund_tx = transaction_reverse(
+        original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
+    )
+    redemption.status = Redemption.Status.REFUNDED
+    redemption.save(update_fields=["refund_tx", "status"])
+    if give_back_stock:
+        _return_stock(redemption.scenario)
+
+
+def redemption_refund_cancelled(*, redemption_id: int) -> bool:
+    """Refund an unconsumed voucher of a cancelled scenario; safe to run twice.
+
+    The voucher row is locked first, as when consuming, so a voucher is never both consumed
+    at the till and refunded.
+    """
+    with transaction.atomic():
+        voucher = Voucher.objects.select_for_update().filter(redemption_id=redemption_id).first()
+        if voucher is not None and voucher.consumed_at:
+            return False
+        redemption = (
+            Redemption.objects.select_for_update(of=("self",)).select_related("scenario")
+            .filter(pk=redemption_id, status=Redemption.Status.ISSUED).first()
+        )
+        if redemption is None or redemption.scenario.status != Scenario.Status.CANCELLED:
+            return False
+        _refund(redemption=redemption, memo="scenario cancelled", give_back_stock=False)
+    return True
