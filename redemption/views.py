@@ -20,7 +20,7 @@ from carbonpoints.units import mass, yuan
 
 from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
-from .exceptions import SpendRefused
+from .exceptions import InsufficientPoints, SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
 from .idempotency import idempotent_answer
 from .statements import statement_download
@@ -334,9 +334,9 @@ def wallet(request):
     payment_code = None
     points = selectors.citizen_points_available(citizen)
     if request.method == "POST":
-        if points > 0:
+        try:
             payment_code = services.payment_code_issue(citizen=citizen)
-        else:  # a code the till can take nothing with would only fail at the till
+        except InsufficientPoints:
             messages.error(request, _("You have no points to pay with yet: a payment code needs points."))
     vouchers = [
         {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
