@@ -14,7 +14,7 @@ from accounts.models import User
 from .models import Budget, Reading, Sponsor
 from .services import budget_deposit, budgets_watch
 
-CITY = "武汉市生态环境局 Wuhan Ecology Bureau"
+CITY = "武汉市生态环境局 Wuhan Ecology and Environment Bureau"  # the city whose metro and buses it funds
 BIKES = "哈啰出行 Hello Bike (sponsor)"
 
 
