@@ -24,6 +24,7 @@ from carbonpoints.budgets.services import budget_deposit
 from carbonpoints.earn.demo import DEMO_SECRET, PARTNERS, _events
 from carbonpoints.earn.intake import candidate_from_json, events_ingest
 from carbonpoints.earn.models import Batch, IdentityLink, Partner, PartnerKey
+from carbonpoints.earn.selectors import consent_wording
 from carbonpoints.earn.services import identity_link_create
 from carbonpoints.earn.signing import secret_encrypt
 from carbonpoints.methodologies.models import Methodology
@@ -36,8 +37,8 @@ from . import codes
 from .models import Region
 
 HUBEI, WUHAN, YICHANG, XIANGYANG = "420000", "420100", "420500", "420600"
-DEMO_FACTOR_SOURCE = ("DEMO DATA, not a published factor: Yichang's own bus factor, made up to show a city's "
-                      "version overriding the province's. 演示数据，非公开发布的排放因子。")
+DEMO_FACTOR_SOURCE = ("DEMO DATA, not a published factor: Yichang's own bus factor of {figure}, made up to show "
+                      "a city's version overriding the province's. 演示数据，非公开发布的排放因子。")
 CITIES = {
     # region: sponsor, partner (name, key id, member id prefix), merchant (name, manager), its offers
     YICHANG: ("宜昌市生态环境局 Yichang Ecology Bureau", ("宜昌公交 Yichang Bus", "pk_demo_yichang_bus", "YCB"),
@@ -115,11 +116,12 @@ def _yichang_bus(now) -> None:
     province = Methodology.objects.filter(code="bus_ride", region_id=HUBEI).order_by("-version").first()
     if province is None:
         return
+    baseline = province.baseline_g_per_unit + Decimal(20)
     Methodology.objects.create(
         code="bus_ride", version=Methodology.objects.filter(code="bus_ride").count() + 1, region_id=YICHANG,
         title="宜昌公交 Yichang bus (demo factor)", unit=province.unit,
-        baseline_g_per_unit=province.baseline_g_per_unit + Decimal(20), project_g_per_unit=province.project_g_per_unit,
-        basis=Methodology.Basis.ESTIMATE, source=DEMO_FACTOR_SOURCE, valid_from=now - timedelta(days=90),
+        baseline_g_per_unit=baseline, project_g_per_unit=province.project_g_per_unit, basis=Methodology.Basis.ESTIMATE,
+        source=DEMO_FACTOR_SOURCE.format(figure=f"{baseline.normalize():f} g CO2 per {province.unit}"), valid_from=now - timedelta(days=90),
         status=Methodology.Status.IN_FORCE, max_quantity_per_record=province.max_quantity_per_record,
         daily_cap=province.daily_cap, monthly_cap=province.monthly_cap, max_speed_kmh=province.max_speed_kmh)
 
@@ -131,7 +133,7 @@ def _ride(partner: Partner, prefix: str, action: str, people: list[User], rng: r
         subject = f"{prefix}{user.pk:06d}"
         if not IdentityLink.objects.filter(partner=partner, subject=subject, revoked_at__isnull=True).exists():
             identity_link_create(account=user.carbon_account, partner=partner, subject=subject, scenes=None,
-                                 wording=f"demo consent: {partner.name} shares {', '.join(partner.actions)}")
+                                 wording=consent_wording(partner=partner, subject=subject, scenes=partner.actions))
         for event in _events(f"{prefix}-{region or 'R'}", action, subject, rng, now):
             events.append({**event, **({"region": region} if region else {})})
     batch = Batch.objects.create(partner=partner)
