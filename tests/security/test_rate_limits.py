@@ -10,7 +10,12 @@ from tests.earn.conftest import PartnerClient
 from tests.earn.factories import partner_with_key
 from tests.factories import CitizenFactory
 from tests.spend.conftest import assert_error, client_for
-from tests.spend.factories import CashierFactory, PointsOffsetScenarioFactory, ScenarioFactory, give_points
+from tests.spend.factories import (
+    CashierFactory,
+    PointsOffsetScenarioFactory,
+    ScenarioFactory,
+    give_points,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
