@@ -214,7 +214,8 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
         ))
 
     with transaction.atomic():
-        taken = records_take_in(records=records, batch=batch, partner_id=partner.pk) if records else {}
+        taken = (records_take_in(records=records, batch=batch, partner_id=partner.pk, catalogue=catalogue)
+                 if records else {})
         result = IntakeResult()
         rejections = []
         for candidate, (status, code) in zip(candidates, outcome, strict=True):
