@@ -77,8 +77,7 @@ def _credit_spec(credit: Credit) -> TransactionSpec | None:
     if not credit.records:
         return None
     keys, sources = postings.credit_keys(credit)
-    accounts = ledger_accounts_get_or_create(keys=keys)
-    accounts |= ledger_accounts_get_or_create(keys=sources, allow_negative=True)
+    accounts = ledger_accounts_get_or_create(keys=keys, sources=sources)
     return postings.credit_transaction(credit, accounts)
 
 
