@@ -12,30 +12,19 @@ key (``id = ANY(...)``, an index scan) and counted; only when a count falls shor
 posting looked for, to name it in the error. The guarantee is the same.
 """
 
+import importlib
+
 from django.db import migrations
 
-_SUM_TO_ZERO = """
-    SELECT transaction_id, unit, SUM(amount) AS total INTO bad
-    FROM new_postings GROUP BY transaction_id, unit HAVING SUM(amount) <> 0 LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'ledger transaction % does not sum to zero in %: %',
-            bad.transaction_id, bad.unit, bad.total
-            USING ERRCODE = 'check_violation';
-    END IF;
-"""
+REFERENCES = importlib.import_module("carbonpoints.ledger.migrations.0005_set_based_references")
+CHECK_0005 = REFERENCES.FORWARD.split("CREATE TRIGGER")[0]
+"""The function of 0005: the sum to zero, then the references with ``NOT EXISTS … OR NOT EXISTS``."""
 
-_MISSING = """
-        SELECT n.id, n.account_id, n.transaction_id INTO bad FROM new_postings n
-        WHERE NOT EXISTS (SELECT 1 FROM ledger_ledgeraccount a WHERE a.id = n.account_id)
-           OR NOT EXISTS (SELECT 1 FROM ledger_ledgertransaction t WHERE t.id = n.transaction_id)
-        LIMIT 1;
-"""
-
-_REFUSE = """
-        RAISE EXCEPTION 'posting % refers to a missing account (%) or transaction (%)',
-            bad.id, bad.account_id, bad.transaction_id
-            USING ERRCODE = 'foreign_key_violation';
-"""
+_SUM_TO_ZERO, _REFERENCES = CHECK_0005.split("BEGIN", 1)[1].split("    SELECT n.id", 1)
+_MISSING = "    SELECT n.id" + _REFERENCES.split("    IF FOUND THEN", 1)[0]
+"""0005's look for a posting with a missing reference, kept to name it in the error."""
+_REFUSE = _REFERENCES.split("    IF FOUND THEN", 1)[1].split("    END IF;", 1)[0]
+assert "RAISE EXCEPTION 'posting %" in _REFUSE and "check_violation" in _SUM_TO_ZERO
 
 FORWARD = f"""
 CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger AS $$
@@ -57,19 +46,7 @@ BEGIN
 END $$ LANGUAGE plpgsql;
 """
 
-BACKWARD = f"""
-CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger AS $$
-DECLARE
-    bad record;
-BEGIN
-{_SUM_TO_ZERO}
-{_MISSING}
-    IF FOUND THEN
-{_REFUSE}
-    END IF;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql;
-"""
+BACKWARD = CHECK_0005
 
 
 class Migration(migrations.Migration):
