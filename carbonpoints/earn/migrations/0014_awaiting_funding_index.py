@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('earn', '0012_regions'),
+        ('earn', '0013_regions'),
     ]
 
     operations = [

@@ -17,7 +17,7 @@ def partners_approved_for_default_region(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('earn', '0011_record_corrections'),
+        ('earn', '0012_references_checked_by_key'),
         ('regions', '0002_hubei'),
     ]
 
