@@ -8,3 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI description of the app token)
+        from . import signals  # noqa: F401  (cached users forgotten when they change)

@@ -110,6 +110,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "carbonpoints.urls"
+BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
+"""Serve bench/api's framework floor (``carbonpoints/api/floor.py``): only its benchmark server sets it."""
 WSGI_APPLICATION = "carbonpoints.wsgi.application"
 
 TEMPLATES = [
@@ -217,6 +219,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "carbonpoints.api.renderers.MsgspecJSONRenderer",  # DRF's JSON, encoded by msgspec
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "carbonpoints.api.pagination.Pagination",
     "PAGE_SIZE": 20,
     # Query parameters: each list view's FilterSet, read by carbonpoints.api.filters.query_params

@@ -73,10 +73,15 @@ def _text(table: dict, code: str, figures: dict) -> str:
 
 
 def reason_message(record: ActionRecord) -> str:
-    if record.reason in REASON_TEXT:
-        return str(REASON_TEXT[record.reason])
-    rule: dict = next((r for r in reversed(record.explanation.get("rules", [])) if r["code"] == record.reason), {})
-    return _text(RULE_TEXT, record.reason, rule)
+    return reason_text(record.reason, record.explanation.get("rules"))
+
+
+def reason_text(reason: str, rules: list[dict] | None) -> str:
+    """The message of a record's reason code, with the figures of its rule from the explanation."""
+    if reason in REASON_TEXT:
+        return str(REASON_TEXT[reason])
+    rule: dict = next((r for r in reversed(rules or []) if r["code"] == reason), {})
+    return _text(RULE_TEXT, reason, rule)
 
 
 def explanation(record: ActionRecord) -> dict:
@@ -101,11 +106,15 @@ def explanation(record: ActionRecord) -> dict:
 
 def points_status(record: ActionRecord) -> str | None:
     """Where a credited record's points are: available, pending (settling) or awaiting_funding."""
-    if record.state != ActionState.CREDITED:
+    return points_status_of(record.state, record.points_settled, record.points_available_at)
+
+
+def points_status_of(state: str, points_settled: bool, points_available_at) -> str | None:
+    if state != ActionState.CREDITED:
         return None
-    if record.points_settled:
+    if points_settled:
         return "available"
-    return "awaiting_funding" if record.points_available_at is None else "pending"
+    return "awaiting_funding" if points_available_at is None else "pending"
 
 
 def points_owed(*, account_id: int) -> int:
@@ -164,6 +173,18 @@ def citizen_actions(*, account_id: int, action: str | None = None, state: str | 
     if occurred_before:
         records = records.filter(occurred_at__lt=occurred_before)
     return records.order_by("-occurred_at", "-id")
+
+
+CITIZEN_ACTION_ROW = ("id", "partner__name", "action", "quantity", "unit", "occurred_at", "state", "reason",
+                      "explanation__rules", "capped", "credited_g", "points", "budget__sponsor__name",
+                      "points_settled", "points_available_at")
+
+
+def citizen_action_rows(*, account_id: int, **filters) -> QuerySet:
+    """``citizen_actions`` as plain rows (``CITIZEN_ACTION_ROW``) for the app's list: a page of
+    records built as models with their partner, methodology and sponsor cost more CPU than the
+    query; these are the columns the list shows, and only the rules of each explanation."""
+    return citizen_actions(account_id=account_id, **filters).values(*CITIZEN_ACTION_ROW)
 
 
 @dataclass(frozen=True)
