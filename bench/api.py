@@ -29,7 +29,15 @@ import argparse
 import os
 
 from _common import analyze, print_table, setup_django, step, write_results
-from _server import gunicorn, lua_get_with_tokens, ports_free, server_cpu_s, server_env, session_tokens, wrk
+from _server import (
+    gunicorn,
+    lua_get_with_tokens,
+    ports_free,
+    server_cpu_s,
+    server_env,
+    session_tokens,
+    wrk,
+)
 
 ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
 FLOOR = "/api/v1/bench/floor"

@@ -145,8 +145,9 @@ def main() -> None:
     )
     floor = figures.get(FLOOR)
     if floor:
-        for path, figure in figures.items():
-            figure["floor_cpu_share"] = round(floor["cpu_ms_per_request_min_batch"] / figure["cpu_ms_per_request_min_batch"], 3)
+        for figure in figures.values():
+            figure["floor_cpu_share"] = round(
+                floor["cpu_ms_per_request_min_batch"] / figure["cpu_ms_per_request_min_batch"], 3)
         print("share of the floor (floor CPU ÷ endpoint CPU): " + ", ".join(
             f"{p} {f['floor_cpu_share']:.0%}" for p, f in figures.items() if p != FLOOR))
     if not (args.profile or args.pyinstrument or args.no_write):

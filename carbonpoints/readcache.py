@@ -2,21 +2,23 @@
 write changes them: a read after a committed write never sees the old value.
 
 Each id has a *generation*, a random token in the cache, replaced by every write to the rows
-behind the value (:meth:`ReadCache.forget`: at once, and again when the writer's transaction
-commits). A value is stored with the generation read before it was computed and is used only
-while that generation is current. So a reader that computed from the rows before a write
-committed can store its old value, but never under the generation written after it: the next
-reader misses and reads the database. One ``MGET`` per read; a generation outlives every value
-stored under it (its expiry is longer), so an expired generation cannot revive an old value.
+behind the value (:meth:`ReadCache.forget`), and so has the whole cache (:meth:`forget_all`,
+for writes that touch everyone, such as a ranking). A value is stored with the generations read
+before it was computed and is used only while they are current. A reader that computed from the
+rows before a write committed may store its old value, but never under the generation the write
+set: the next reader misses and reads the database. The generations are renewed when the writer's
+transaction commits, and at once as well (the writer's own later reads, in its transaction, see
+its writes). One ``MGET`` per read. A generation's expiry is longer than any value's, so an expired
+generation cannot bring an old value back.
 
-What stays the writer's duty: every write to those rows calls ``forget`` (a model's save or
-delete, through signals; a write by SQL, by hand).
+What stays the writer's duty: every write to those rows forgets the value (a model's save or
+delete, through signals; a write in SQL or a bulk statement, by calling ``forget``).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
@@ -32,29 +34,41 @@ class ReadCache(Generic[T]):
         self.name = name
         self.timeout_s = timeout_s
         self.generation_timeout_s = 2 * timeout_s + 60
+        self._all_key = f"rc:{name}:g"
 
-    def _keys(self, ident: object) -> tuple[str, str]:
-        return f"rc:{self.name}:g:{ident}", f"rc:{self.name}:v:{ident}"
+    def _generation_key(self, ident: object) -> str:
+        return f"rc:{self.name}:g:{ident}"
 
     def get(self, ident: object, load: Callable[[], T]) -> T:
-        """The value of ``ident``: from the cache while its generation is current, else ``load()``."""
-        generation_key, value_key = self._keys(ident)
-        found = cache.get_many([generation_key, value_key])
-        generation = found.get(generation_key, _NONE)
+        """The value of ``ident``: from the cache while its generations are current, else ``load()``."""
+        generation_key, value_key = self._generation_key(ident), f"rc:{self.name}:v:{ident}"
+        found = cache.get_many([self._all_key, generation_key, value_key])
+        generations = (found.get(self._all_key, _NONE), found.get(generation_key, _NONE))
         stored = found.get(value_key)
-        if stored is not None and stored[0] == generation:
+        if stored is not None and stored[0] == generations:
             return stored[1]
         value = load()
-        cache.set(value_key, (generation, value), self.timeout_s)
+        cache.set(value_key, (generations, value), self.timeout_s)
         return value
 
     def forget(self, ident: object) -> None:
-        """The rows behind ``ident``'s value changed: a new generation now and, inside a
-        transaction, again when it commits (readers in between may store what they read)."""
-        generation_key, _ = self._keys(ident)
+        """The rows behind ``ident``'s value changed (or will, when the transaction commits)."""
+        self.forget_many([ident])
+
+    def forget_many(self, idents: Iterable[object]) -> None:
+        self._renew([self._generation_key(ident) for ident in idents])
+
+    def forget_all(self) -> None:
+        """Rows behind every value changed (a recomputation for everyone)."""
+        self._renew([self._all_key])
+
+    def _renew(self, keys: list[str]) -> None:
+        if not keys:
+            return
 
         def renew() -> None:
-            cache.set(generation_key, secrets.token_hex(8), self.generation_timeout_s)
+            token = secrets.token_hex(8)
+            cache.set_many(dict.fromkeys(keys, token), self.generation_timeout_s)
 
         renew()
         if transaction.get_connection().in_atomic_block:
