@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "carbonpoints.api.middleware.APICallMiddleware",  # app and partner calls: API_MIDDLEWARE only
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -107,6 +108,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",  # 503, not 500, when PG/Redis is away
+]
+
+API_MIDDLEWARE = [
+    # What a call of the app or a partner passes (no browser session, JSON): see
+    # carbonpoints/api/middleware.py. Same order as above.
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "carbonpoints.urls"
