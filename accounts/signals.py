@@ -22,6 +22,7 @@ def user_forget(sender, instance: User, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=CarbonAccount, dispatch_uid="accounts.carbon_account_forget")
 def carbon_account_forget(sender, instance: CarbonAccount, **kwargs) -> None:
     USERS.forget(instance.user_id)
+    SUMMARIES.forget(instance.pk)  # nothing cached under a new account's id may ever be served
 
 
 @receiver(balances_changed, dispatch_uid="accounts.summaries_forget")

@@ -196,3 +196,18 @@ def test_the_renderer_writes_what_drf_wrote():
 def test_the_framework_floor_is_not_served_outside_the_benchmark():
     with pytest.raises(NoReverseMatch):
         reverse("bench-floor")
+
+
+def test_the_account_page_answers_what_its_fields_answered():
+    from rest_framework.serializers import Serializer
+
+    from accounts.api.serializers import AccountSerializer
+    from accounts.selectors import carbon_account_summary
+
+    citizen = CitizenFactory()
+    give_points(citizen, 70)
+    citizen_ranks_recompute()
+    summary = carbon_account_summary(account=citizen.carbon_account)
+    serializer = AccountSerializer()
+    assert serializer.plain(summary) == Serializer.to_representation(serializer, summary)
+    assert serializer.plain(summary)["rank"]["as_of"].endswith("+08:00")
