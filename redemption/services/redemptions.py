@@ -110,13 +110,8 @@ def redemption_create(
 
 
 def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
-    """Both rows by one statement on PostgreSQL (a data-modifying WITH): one round trip less
-    while the scenario's stock row and the ledger accounts are locked."""
-    if connection.vendor != "postgresql":
-        redemption.save(force_insert=True)
-        voucher.redemption = redemption
-        voucher.save(force_insert=True)
-        return
+    """Both rows by one statement (a data-modifying WITH): one round trip less while the
+    scenario's stock row and the ledger accounts are locked."""
     voucher.redemption_id = 0  # the statement puts the new redemption's id in
     r_table, r_columns, r_params = insert_parts(redemption)
     v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
