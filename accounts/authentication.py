@@ -24,7 +24,7 @@ _MODEL_BACKENDS = ("django.contrib.auth.backends.ModelBackend", "allauth.account
 """The backends whose ``get_user`` is ModelBackend's (an active user by primary key)."""
 
 
-def _user_load(user_id: object) -> User | None:
+def _user_load(user_id: int) -> User | None:
     return User.objects.select_related("carbon_account").filter(pk=user_id).first()
 
 
@@ -33,14 +33,14 @@ def session_user(session: SessionBase) -> User | None:
     named in the session, an active user, the session's password hash verified, the secret-key
     fallbacks), but the user and their carbon account come from :data:`USERS`."""
     try:
-        user_id = User._meta.pk.to_python(session[SESSION_KEY])  # type: ignore[union-attr]
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])
         backend_path = session[BACKEND_SESSION_KEY]
     except KeyError:
         return None
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
     if backend_path not in _MODEL_BACKENDS:
-        return get_session_user(session)  # type: ignore[return-value]  # Django's own steps
+        return get_session_user(session)  # Django's own steps
     user = USERS.get(user_id, lambda: _user_load(user_id))
     if user is None or not user.is_active:
         return None

@@ -97,7 +97,7 @@ def _summary(reduction_g: int, available: int, pending: int, *rank_and_level) ->
     }
 
 
-SUMMARIES: ReadCache[tuple] = ReadCache("account_summary", timeout_s=300)
+SUMMARIES: ReadCache[tuple | None] = ReadCache("account_summary", timeout_s=300)
 """Each carbon account's summary row (balances, rank, standing and the levels they reach), by
 account id: the app reads it on every start and refresh. Forgotten when the ledger posts to the
 account (``carbonpoints.ledger.signals.balances_changed``) or its rank or standing row is saved,
@@ -107,7 +107,8 @@ and for everyone by a recomputation of ranks or standings or a change of levels 
 def carbon_account_summary(*, account: CarbonAccount) -> dict:
     """What the app and the portal show on the account page (the row from :data:`SUMMARIES`)."""
     row = SUMMARIES.get(account.pk, lambda: _summary_row(account.pk))
-    return _summary(*row)  # type: ignore[misc]  # the row exists for an account
+    assert row is not None  # the row of an account exists
+    return _summary(*row)
 
 
 def citizen_account_summary(*, user) -> dict | None:

@@ -49,9 +49,9 @@ class APICallMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.api_chain = _Chain(settings.API_MIDDLEWARE)._middleware_chain
+        self.api_chain: Callable[[HttpRequest], HttpResponse] = _Chain(settings.API_MIDDLEWARE)._middleware_chain  # type: ignore[attr-defined]  # set by load_middleware
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_app_call(request):
-            return self.api_chain(request)  # type: ignore[misc]  # loaded above
+            return self.api_chain(request)
         return self.get_response(request)

@@ -9,6 +9,7 @@ ISO 8601. Pretty-printing (``; indent=4``, the browsable API) is left to DRF's r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -35,7 +36,7 @@ class MsgspecJSONRenderer(JSONRenderer):
     """``application/json`` as DRF's ``JSONRenderer`` writes it, encoded by msgspec."""
 
     def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict | None = None) -> bytes:
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
         if (accepted_media_type and ";" in accepted_media_type) or (renderer_context or {}).get("indent"):

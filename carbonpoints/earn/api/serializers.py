@@ -247,7 +247,7 @@ class MyActionDetailSerializer(MyActionSerializer):
 
     def to_representation(self, record: ActionRecord) -> dict:
         credited = record.state == ActionState.CREDITED
-        return serializers.Serializer.to_representation(self, {  # type: ignore[arg-type]
+        return serializers.Serializer.to_representation(self, {
             "id": record.pk, "partner": record.partner.name, "action": record.action,
             "quantity": _quantity(record), "unit": record.unit, "occurred_at": record.occurred_at,
             "state": record.state, "reason": record.reason, "reason_message": selectors.reason_message(record),
