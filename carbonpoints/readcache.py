@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -34,16 +35,22 @@ class ReadCache(Generic[T]):
         self.name = name
         self.timeout_s = timeout_s
         self.generation_timeout_s = 2 * timeout_s + 60
-        self._all_key = f"rc:{name}:g"
+
+    @property
+    def _prefix(self) -> str:
+        # Ids are unique within one database: a Redis shared by two (tests and a benchmark, two
+        # deployments) must not serve one's rows to the other.
+        return f"rc:{settings.DATABASES['default']['NAME']}:{self.name}"
 
     def _generation_key(self, ident: object) -> str:
-        return f"rc:{self.name}:g:{ident}"
+        return f"{self._prefix}:g:{ident}"
 
     def get(self, ident: object, load: Callable[[], T]) -> T:
         """The value of ``ident``: from the cache while its generations are current, else ``load()``."""
-        generation_key, value_key = self._generation_key(ident), f"rc:{self.name}:v:{ident}"
-        found = cache.get_many([self._all_key, generation_key, value_key])
-        generations = (found.get(self._all_key, _NONE), found.get(generation_key, _NONE))
+        prefix = self._prefix
+        all_key, generation_key, value_key = f"{prefix}:g", f"{prefix}:g:{ident}", f"{prefix}:v:{ident}"
+        found = cache.get_many([all_key, generation_key, value_key])
+        generations = (found.get(all_key, _NONE), found.get(generation_key, _NONE))
         stored = found.get(value_key)
         if stored is not None and stored[0] == generations:
             return stored[1]
@@ -60,7 +67,7 @@ class ReadCache(Generic[T]):
 
     def forget_all(self) -> None:
         """Rows behind every value changed (a recomputation for everyone)."""
-        self._renew([self._all_key])
+        self._renew([f"{self._prefix}:g"])
 
     def _renew(self, keys: list[str]) -> None:
         if not keys:

@@ -211,3 +211,12 @@ def test_the_account_page_answers_what_its_fields_answered():
     serializer = AccountSerializer()
     assert serializer.plain(summary) == Serializer.to_representation(serializer, summary)
     assert serializer.plain(summary)["rank"]["as_of"].endswith("+08:00")
+
+
+def test_two_databases_sharing_a_redis_never_see_each_others_values(monkeypatch):
+    from django.conf import settings
+
+    cache = ReadCache("test", timeout_s=60)
+    cache.get(1, lambda: "this database's row")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", "another")
+    assert cache.get(1, lambda: "the other's row") == "the other's row"
