@@ -12,6 +12,7 @@ from carbonpoints.regions.models import Region
 from .exceptions import UnknownRegion
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
 from .models import CarbonAccount, CitizenRank, CitizenStanding, Level, Role, User
+from .selectors import SUMMARIES
 
 
 @transaction.atomic
@@ -30,6 +31,7 @@ def account_home_region_set(*, account: CarbonAccount, region: str | None) -> Ca
         raise UnknownRegion(region=region)
     account.home_region_id = region
     account.save(update_fields=["home_region"])
+    transaction.on_commit(lambda: SUMMARIES.forget(account.pk))  # the account page shows it
     return account
 
 
@@ -70,7 +72,8 @@ def citizen_ranks_recompute() -> int:
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit, default_region()])
         ranked: int = cursor.rowcount
-        return ranked
+    SUMMARIES.forget_all()
+    return ranked
 
 
 def _standings_sql() -> str:
@@ -105,4 +108,5 @@ def citizen_standings_recompute(*, now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_standings_sql(), [now, now, kind, unit, now - timedelta(days=365)])
         computed: int = cursor.rowcount
-        return computed
+    SUMMARIES.forget_all()
+    return computed
