@@ -11,9 +11,6 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    # intake: where the action happened (the event refused alone, never stored)
-    REGION_REQUIRED = "region_required"
-    REGION_NOT_APPROVED = "region_not_approved"
     # quantify: the methodology in force
     NO_METHODOLOGY = "no_methodology"
     UNIT_MISMATCH = "unit_mismatch"
@@ -54,3 +51,30 @@ class Reason(StrEnum):
 
 REVERSALS = (Reason.REVERSED_BY_OPERATOR, Reason.RETRACTED_BY_PARTNER)
 """The codes of a reversal: an operator's, or the partner's retraction."""
+
+
+class EventRefusal(StrEnum):
+    """Why intake refused one event of a batch (its result's ``code``; the record is not kept).
+
+    Part of the partner feed's contract, listed in ``docs/partners.md`` (a test checks the table).
+    """
+
+    INVALID_EVENT = "invalid_event"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_ATTRIBUTES = "invalid_attributes"
+    UNKNOWN_ACTION = "unknown_action"
+    ACTION_NOT_APPROVED = "action_not_approved"
+    UNIT_MISMATCH = "unit_mismatch"
+    INVALID_CHARACTERS = "invalid_characters"
+    REGION_REQUIRED = "region_required"
+    """No ``region``, from a partner approved for several regions (added with regions)."""
+    REGION_NOT_APPROVED = "region_not_approved"
+    """A ``region`` the partner is not approved for."""
+
+
+class EventStatus(StrEnum):
+    """What became of one event of a batch (its result's ``status``)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"

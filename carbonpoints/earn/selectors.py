@@ -66,8 +66,6 @@ RULE_TEXT = {
 
 REASON_TEXT = {
     "": "",
-    Reason.REGION_REQUIRED: _("The event names no region, and its partner is approved for several."),
-    Reason.REGION_NOT_APPROVED: _("The partner is not approved for the event's region."),
     Reason.CAPPED: _("Counted up to the cap."),
     Reason.NOT_LINKED: _("No citizen has linked this member id yet."),
     Reason.NO_CONSENT_FOR_ACTION: _("The citizen has not consented to this action type."),
@@ -378,4 +376,21 @@ def citizen_link(*, account_id: int, link_id: int) -> IdentityLink | None:
     return IdentityLink.objects.select_related("partner").filter(pk=link_id, account_id=account_id).first()
 
 
+def actions_behind_credits(*, account_id: int, transactions) -> dict[int, list[ActionRecord]]:
+    """The citizen's own actions behind each credit transaction, by transaction id.
 
+    A credit sums a whole batch per citizen, so one line of the points history may be hundreds
+    of points; its metadata names the batch's actions, and this picks the citizen's out of them
+    (one query for a page of lines), so every points line traces back to what it credits.
+    """
+    wanted = {t.pk: set(t.metadata.get("action_ids") or ()) for t in transactions}
+    ids = set().union(*wanted.values()) if wanted else set()
+    if not ids:
+        return {}
+    records = ActionRecord.objects.filter(account_id=account_id, id__in=ids).order_by("occurred_at", "id")
+    behind: dict[int, list[ActionRecord]] = {}
+    for record in records:
+        for transaction_id, action_ids in wanted.items():
+            if record.pk in action_ids:
+                behind.setdefault(transaction_id, []).append(record)
+    return behind
