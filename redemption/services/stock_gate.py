@@ -51,7 +51,7 @@ _ADMIT = """
 local left = redis.call('GET', KEYS[1])
 if left == ARGV[2] then return 2 end
 if not left then
-  redis.call('SET', KEYS[2], 1, 'EX', ARGV[1])
+  if ARGV[3] == '1' then redis.call('SET', KEYS[2], 1, 'EX', ARGV[1]) end
   return 3
 end
 if not redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[1]) then return 2 end
@@ -62,7 +62,9 @@ end
 redis.call('DECR', KEYS[1])
 return 1
 """
-"""KEYS: the counter, the citizen's mark; ARGV: seconds to keep the mark, the no-stock sign."""
+"""KEYS: the counter, the citizen's mark; ARGV: seconds to keep the mark, the no-stock sign, and
+whether to mark the citizen when the gate is not armed (an attempt let through while another
+process arms it: it may buy, so it is marked as a buyer)."""
 
 _GIVE_BACK = """
 local left = redis.call('GET', KEYS[1])
@@ -132,12 +134,13 @@ def stock_gate_admit(*, scenario_id: int, citizen_id: int) -> Admission:
     client = _redis()
     if client is None:
         return Admission(scenario_id)
+    admit = _script(client, _ADMIT)
+    keys = [_left_key(scenario_id), _mark_key(scenario_id, citizen_id)]
     try:
-        outcome = _script(client, _ADMIT)(
-            keys=[_left_key(scenario_id), _mark_key(scenario_id, citizen_id)], args=[KEEP_S, NO_STOCK]
-        )
-        if outcome == UNARMED:
+        outcome = admit(keys=keys, args=[KEEP_S, NO_STOCK, 0])
+        if outcome == UNARMED:  # arm it (or another process does), then pass through the gate
             _arm_once(client, scenario_id)
+            outcome = admit(keys=keys, args=[KEEP_S, NO_STOCK, 1])
     except Exception:  # Redis away: PostgreSQL answers alone, as without a gate
         log.warning("stock gate unavailable; the database decides", exc_info=True)
         return Admission(scenario_id)
@@ -173,9 +176,9 @@ def _arm_once(client: Any, scenario_id: int) -> None:
 def _arm(client: Any, scenario_id: int) -> None:
     """Marks for every citizen holding a redemption, then the counter, from the database.
 
-    Attempts in flight while arming were let through unarmed and marked by the script, so a
-    citizen who buys meanwhile holds a mark too. A unit sold meanwhile is counted once more by
-    the counter (it is read before that sale commits): more attempts reach the database, never
+    Attempts let through while the gate is being armed are marked by the script, so a citizen
+    who buys meanwhile holds a mark too. A unit sold meanwhile is counted once more by the
+    counter (it is read before that sale commits): more attempts reach the database, never
     fewer.
     """
     scenario = Scenario.objects.filter(pk=scenario_id).values("stock", "stock_left").first()
