@@ -34,8 +34,8 @@ import time
 import uuid
 from collections import Counter
 
-from _common import analyze, print_table, setup_django, step, summary, write_results
 import redis
+from _common import analyze, print_table, setup_django, step, summary, write_results
 from _server import BENCH_REDIS_URL, HOST, gunicorn, ports_free, server_cpu_s, session_tokens, wrk
 from api import capacity_run
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.error_codes import ApprovalErrorCode
 from carbonpoints.errors import Forbidden
 
 
 class NotOperator(Forbidden):
-    code = "operator_required"
+    code = ApprovalErrorCode.OPERATOR_REQUIRED
     message = _("Only operators (staff) approve or retire this.")
 
 
 class FourEyesRequired(Forbidden):
     """Whoever wrote it may not approve it."""
 
-    code = "four_eyes_required"
+    code = ApprovalErrorCode.FOUR_EYES_REQUIRED
     message = _("An operator other than the one who wrote this must approve it.")
 
 

@@ -1,8 +1,7 @@
 """Set-based updates of many rows with different values, in one statement per chunk.
 
 Django's ``bulk_update`` builds a ``CASE WHEN`` per row and field, which costs seconds for a few
-thousand rows; ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` does the same in milliseconds on
-PostgreSQL and on SQLite (3.33+).
+thousand rows; ``UPDATE ... FROM jsonb_to_recordset(...)`` does the same in milliseconds.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from uuid import UUID
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
-ROWS_PER_STATEMENT = 1000
+ROWS_PER_STATEMENT = 5000
 
 
 def _json_value(value):
@@ -26,10 +25,17 @@ def _json_value(value):
     return value
 
 
-def _bulk_set_postgresql(model, columns, objects) -> int:
-    """One parameter for all rows: ``jsonb_to_recordset`` types them by the columns' own types."""
+def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` of every object (which all have a primary key) to its row.
+
+    One parameter per chunk for all its rows: ``jsonb_to_recordset`` types them by the columns'
+    own types."""
+    if not objects:
+        return 0
+    meta = type(objects[0])._meta
+    columns: list[Any] = [meta.pk] + [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
+    table = quote(meta.db_table)
     pk = columns[0]
     record_type = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in columns)
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
@@ -37,45 +43,10 @@ def _bulk_set_postgresql(model, columns, objects) -> int:
            f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
     updated = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), 5000):
+        for start in range(0, len(objects), ROWS_PER_STATEMENT):
             rows = [{field.column: _json_value(getattr(obj, field.attname)) for field in columns}
-                    for obj in objects[start:start + 5000]]
+                    for obj in objects[start:start + ROWS_PER_STATEMENT]]
             cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
-            updated += cursor.rowcount
-    return updated
-
-
-def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
-    """Write ``fields`` of every object (which all have a primary key) to its row."""
-    if not objects:
-        return 0
-    model = type(objects[0])
-    meta = model._meta
-    pk = meta.pk
-    columns: list[Any] = [pk] + [meta.get_field(name) for name in fields]
-    if connection.vendor == "postgresql":
-        return _bulk_set_postgresql(model, columns, objects)
-    quote = connection.ops.quote_name
-    names = ["v_" + field.column for field in columns]
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(columns[1:], names[1:],
-                                                                                        strict=True))
-    table = quote(meta.db_table)
-    assert pk is not None
-    rows_per_statement = min(ROWS_PER_STATEMENT, 30000 // len(columns))
-    updated = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), rows_per_statement):
-            chunk = objects[start:start + rows_per_statement]
-            params = []
-            for obj in chunk:
-                for field in columns:
-                    params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
-            sql = (
-                f"WITH v({', '.join(names)}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(str(pk.column))} = v.{names[0]}"
-            )
-            cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
 

@@ -1,21 +1,24 @@
 """Domain errors: refusals the domain explains, with no HTTP in them.
 
-Each is a class with a machine-readable ``code`` and a ``message`` for people; ``details`` carry
-the figures behind it. The kind of refusal is its base class (not found, forbidden, a conflict
-with the state of things, unprocessable, invalid); the API's one exception handler
-(``carbonpoints.api.errors``) maps each kind to its status and writes the error shape. Pages catch
-them and show the message.
+Each is a class with a machine-readable ``code`` (a member of its domain's ``error_codes`` enum)
+and a ``message`` for people; ``details`` carry the figures behind it. The kind of refusal is its
+base class (not found, forbidden, a conflict with the state of things, unprocessable, invalid,
+unauthenticated, too large); the API's one exception handler (``carbonpoints.api.errors``) maps
+each kind to its status and writes the error shape. Pages catch them and show the message.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.error_codes import CommonErrorCode
+
 
 class DomainError(Exception):
-    code = "refused"
+    code: StrEnum = CommonErrorCode.REFUSED
     message: Any = _("The request was refused.")
 
     def __init__(self, message: Any = None, **details: Any) -> None:
@@ -32,12 +35,12 @@ class Conflict(DomainError):
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code: StrEnum = CommonErrorCode.NOT_FOUND
     message = _("No such resource.")
 
 
 class Forbidden(DomainError):
-    code = "permission_denied"
+    code: StrEnum = CommonErrorCode.PERMISSION_DENIED
     message = _("Not allowed.")
 
 
@@ -46,4 +49,15 @@ class Unprocessable(DomainError):
 
 
 class Invalid(DomainError):
-    code = "invalid"
+    code: StrEnum = CommonErrorCode.INVALID
+
+
+class Unauthenticated(DomainError):
+    """Who is calling could not be established (a partner's signature)."""
+
+
+class TooLarge(DomainError):
+    """The body is larger than allowed."""
+
+    code: StrEnum = CommonErrorCode.PAYLOAD_TOO_LARGE
+    message = _("The body is larger than allowed.")

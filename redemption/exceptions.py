@@ -7,7 +7,9 @@ The API's exception handler answers each in the one error shape with the status 
 
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.error_codes import CommonErrorCode
 from carbonpoints.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unprocessable
+from redemption.error_codes import SpendErrorCode
 
 
 class SpendRefused(DomainError):
@@ -15,87 +17,87 @@ class SpendRefused(DomainError):
 
 
 class InsufficientPoints(SpendRefused, Conflict):
-    code = "insufficient_points"
+    code = SpendErrorCode.INSUFFICIENT_POINTS
     message = _("Not enough points.")
 
 
 class OutOfStock(SpendRefused, Conflict):
-    code = "out_of_stock"
+    code = SpendErrorCode.OUT_OF_STOCK
     message = _("This scenario is sold out.")
 
 
 class LimitReached(SpendRefused, Conflict):
-    code = "limit_reached"
+    code = SpendErrorCode.LIMIT_REACHED
     message = _("The limit per citizen is reached.")
 
 
 class ScenarioUnavailable(SpendRefused, Conflict):
-    code = "scenario_unavailable"
+    code = SpendErrorCode.SCENARIO_UNAVAILABLE
     message = _("This scenario cannot be redeemed now.")
 
 
 class VoucherAlreadyConsumed(SpendRefused, Conflict):
-    code = "voucher_already_consumed"
+    code = SpendErrorCode.VOUCHER_ALREADY_CONSUMED
     message = _("This voucher was consumed already.")
 
 
 class VoucherExpired(SpendRefused, Conflict):
-    code = "voucher_expired"
+    code = SpendErrorCode.VOUCHER_EXPIRED
     message = _("This voucher has expired.")
 
 
 class VoucherRefunded(SpendRefused, Conflict):
-    code = "voucher_refunded"
+    code = SpendErrorCode.VOUCHER_REFUNDED
     message = _("This voucher was refunded.")
 
 
 class PaymentCodeInvalid(SpendRefused, Conflict):
-    code = "payment_code_invalid"
+    code = SpendErrorCode.PAYMENT_CODE_INVALID
     message = _("The payment code is unknown, used or expired.")
 
 
 class NothingToOffset(SpendRefused, Unprocessable):
-    code = "nothing_to_offset"
+    code = SpendErrorCode.NOTHING_TO_OFFSET
     message = _("No points can pay part of this order.")
 
 
 class CheckoutAlreadyReversed(SpendRefused, Conflict):
-    code = "checkout_already_reversed"
+    code = SpendErrorCode.CHECKOUT_ALREADY_REVERSED
     message = _("This checkout was reversed already.")
 
 
 class CheckoutSettled(SpendRefused, Conflict):
-    code = "checkout_settled"
+    code = SpendErrorCode.CHECKOUT_SETTLED
     message = _("This checkout is settled already and can no longer be reversed.")
 
 
 class ReversalWindowClosed(SpendRefused, Conflict):
-    code = "reversal_window_closed"
+    code = SpendErrorCode.REVERSAL_WINDOW_CLOSED
     message = _("This checkout is too old to reverse.")
 
 
 class InsufficientPool(SpendRefused, Conflict):
-    code = "insufficient_pool"
+    code = SpendErrorCode.INSUFFICIENT_POOL
     message = _("The pool holds fewer reduction units than asked.")
 
 
 class ScenarioStateConflict(SpendRefused, Conflict):
-    code = "scenario_state_conflict"
+    code = SpendErrorCode.SCENARIO_STATE_CONFLICT
     message = _("The scenario cannot change to that state.")
 
 
 class IdempotencyKeyReused(SpendRefused, Unprocessable):
-    code = "idempotency_key_reused"
+    code = SpendErrorCode.IDEMPOTENCY_KEY_REUSED
     message = _("This Idempotency-Key was used for a different request.")
 
 
 class IdempotencyKeyRequired(SpendRefused, Invalid):
-    code = "idempotency_key_required"
+    code = SpendErrorCode.IDEMPOTENCY_KEY_REQUIRED
     message = _("Send an Idempotency-Key header.")
 
 
 class IdempotencyKeyTooLong(SpendRefused, Invalid):
-    code = "invalid"
+    code = CommonErrorCode.INVALID
     message = _("The Idempotency-Key is longer than 100 characters.")
 
 
@@ -112,25 +114,31 @@ class CheckoutNotFound(SpendRefused, NotFound):
 
 
 class SettlementNotFound(SpendRefused, NotFound):
-    code = "settlement_not_found"
+    code = SpendErrorCode.SETTLEMENT_NOT_FOUND
     message = _("No such settlement statement.")
 
 
+class CertificateNotFound(SpendRefused, NotFound):
+    """No offset certificate has this id (the public verification page and API)."""
+
+    message = _("Not found.")
+
+
 class NotMerchantStaff(SpendRefused, Forbidden):
-    code = "not_merchant_staff"
+    code = SpendErrorCode.NOT_MERCHANT_STAFF
     message = _("Only merchant staff may do this.")
 
 
 class MerchantNotApproved(SpendRefused, Forbidden):
-    code = "merchant_not_approved"
+    code = SpendErrorCode.MERCHANT_NOT_APPROVED
     message = _("The merchant is not approved by the operator.")
 
 
 class ManagerOnly(SpendRefused, Forbidden):
-    code = "manager_only"
+    code = SpendErrorCode.MANAGER_ONLY
     message = _("Only a manager of the merchant may do this.")
 
 
 class MerchantNotPending(Conflict):
-    code = "merchant_not_pending"
+    code = SpendErrorCode.MERCHANT_NOT_PENDING
     message = _("Only a pending (draft) merchant is approved.")

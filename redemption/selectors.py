@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 import qrcode
 from django.db.models import Count, Q, QuerySet, Sum
@@ -16,6 +17,7 @@ from carbonpoints.ledger.models import LedgerAccount
 
 from .ledger_accounts import MERCHANT_POINTS, OFFSET_RETIRED, receiving_account_kinds
 from .models import (
+    Checkout,
     Merchant,
     MerchantStaff,
     OffsetCertificate,
@@ -272,3 +274,64 @@ def settlement_figures_by_merchant() -> list[dict[str, Any]]:
         }
         for pk in sorted(names)
     ]
+
+
+# --- what the merchant's pages and API list ----------------------------------------------------
+
+
+def merchant_scenario(*, merchant: Merchant, scenario_id: int) -> Scenario | None:
+    """One of the merchant's scenarios (another merchant's is not found)."""
+    return Scenario.objects.filter(pk=scenario_id, merchant=merchant).first()
+
+
+def merchant_has_live_offset_scenario(*, merchant: Merchant) -> bool:
+    """Whether the till can take points as part-payment (a live points-offset scenario)."""
+    return merchant.scenarios.filter(kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE).exists()
+
+
+def merchant_checkouts(*, merchant: Merchant) -> QuerySet[Checkout]:
+    """The merchant's checkouts, newest first."""
+    return Checkout.objects.filter(merchant=merchant)
+
+
+def merchant_settlements(*, merchant: Merchant, oldest_first: bool = False) -> QuerySet[Settlement]:
+    """The merchant's daily statements, newest first (or oldest first, for a file)."""
+    settlements = merchant.settlements.all()
+    return settlements.order_by("day") if oldest_first else settlements
+
+
+def merchant_certificates(*, merchant: Merchant) -> QuerySet[OffsetCertificate]:
+    """The merchant's offset certificates, newest first."""
+    return merchant.certificates.all()
+
+
+def merchant_staff(*, merchant: Merchant) -> QuerySet[MerchantStaff]:
+    return merchant.staff.select_related("user")
+
+
+def offset_certificate(*, certificate_id: UUID | str) -> OffsetCertificate | None:
+    """An offset certificate, as anyone may verify it."""
+    return OffsetCertificate.objects.select_related("merchant", "ledger_tx").filter(pk=certificate_id).first()
+
+
+def donation(*, public_id) -> Redemption | None:
+    """A citizen's donation of points, by the public id of its certificate."""
+    return (Redemption.objects.select_related("scenario__merchant", "citizen__user")
+            .filter(public_id=public_id, scenario__kind=Scenario.Kind.DONATION).first())
+
+
+def wallet_scenarios() -> QuerySet[Scenario]:
+    """What the wallet offers to redeem: the catalogue without the till's points-offset scenarios."""
+    return scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)
+
+
+def citizen_redemptions(*, citizen: CarbonAccount) -> QuerySet[Redemption]:
+    """What the citizen redeemed, newest first, with its voucher."""
+    return (Redemption.objects.filter(citizen=citizen).select_related("scenario__merchant", "voucher")
+            .order_by("-created_at", "-id"))
+
+
+def citizen_donations(*, citizen: CarbonAccount) -> QuerySet[Redemption]:
+    """The citizen's donations of points, newest first."""
+    return (Redemption.objects.filter(citizen=citizen, scenario__kind=Scenario.Kind.DONATION)
+            .select_related("scenario__merchant").order_by("-created_at"))

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,7 +20,6 @@ from .api.throttling import WRONG_CODE_THROTTLES
 from .exceptions import SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
 from .idempotency import idempotent_answer
-from .models import Checkout, OffsetCertificate, Redemption, Scenario
 from .statements import statement_download
 
 
@@ -72,9 +71,8 @@ def till(request):
         "staff": request.staff,
         "consume_form": VoucherConsumeForm(),
         "checkout_form": CheckoutForm(),
-        "checkouts": Checkout.objects.filter(merchant=request.staff.merchant)[:10],
-        "has_offset_scenario": request.staff.merchant.scenarios.filter(
-            kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE).exists(),
+        "checkouts": selectors.merchant_checkouts(merchant=request.staff.merchant)[:10],
+        "has_offset_scenario": selectors.merchant_has_live_offset_scenario(merchant=request.staff.merchant),
     })
 
 
@@ -160,7 +158,9 @@ def scenarios(request):
 @require_POST
 @console(manager=True)
 def scenario_action(request, pk, action):
-    scenario = get_object_or_404(Scenario, pk=pk, merchant=request.staff.merchant)
+    scenario = selectors.merchant_scenario(merchant=request.staff.merchant, scenario_id=pk)
+    if scenario is None:
+        raise Http404
     if action not in ("pause", "resume", "cancel"):
         raise PermissionDenied
     try:
@@ -173,7 +173,7 @@ def scenario_action(request, pk, action):
 @console(manager=True)
 def settlements(request):
     return render(request, "redemption/settlements.html", {
-        "staff": request.staff, "settlements": request.staff.merchant.settlements.all()[:100],
+        "staff": request.staff, "settlements": selectors.merchant_settlements(merchant=request.staff.merchant)[:100],
         "points_unsettled": selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id),
     })
 
@@ -190,7 +190,7 @@ def settlements_csv(request):
     response["Content-Disposition"] = f'attachment; filename="settlements-{request.staff.merchant_id}.csv"'
     writer = csv.writer(response)
     writer.writerow(["merchant", *SETTLEMENT_COLUMNS])
-    for settlement in request.staff.merchant.settlements.order_by("day"):
+    for settlement in selectors.merchant_settlements(merchant=request.staff.merchant, oldest_first=True):
         row = [request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)]
         writer.writerow([csv_cell(value) for value in row])
     return response
@@ -222,7 +222,7 @@ def offsets_page(request):
                 _refused(request, refusal)
     return render(request, "redemption/offsets.html", {
         "staff": request.staff, "form": form, "pool": selectors.pool_summary(),
-        "certificates": request.staff.merchant.certificates.all()[:100],
+        "certificates": selectors.merchant_certificates(merchant=request.staff.merchant)[:100],
     })
 
 
@@ -241,7 +241,7 @@ def staff_page(request):
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
     return render(request, "redemption/staff.html", {
-        "staff": request.staff, "form": form, "members": request.staff.merchant.staff.select_related("user"),
+        "staff": request.staff, "form": form, "members": selectors.merchant_staff(merchant=request.staff.merchant),
     })
 
 
@@ -251,7 +251,9 @@ def _wants_json(request) -> bool:
 
 def certificate(request, pk):
     """Public: anyone can verify an offset certificate against its serials and the ledger."""
-    certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
+    certificate = selectors.offset_certificate(certificate_id=pk)
+    if certificate is None:
+        raise Http404
     data = selectors.certificate_public(certificate, url=request.build_absolute_uri(request.path))
     if _wants_json(request):
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
@@ -260,10 +262,9 @@ def certificate(request, pk):
 
 def donation_certificate(request, public_id):
     """Public: a citizen's donation of points to a public good."""
-    redemption = get_object_or_404(
-        Redemption.objects.select_related("scenario__merchant", "citizen__user"),
-        public_id=public_id, scenario__kind=Scenario.Kind.DONATION,
-    )
+    redemption = selectors.donation(public_id=public_id)
+    if redemption is None:
+        raise Http404
     return render(request, "redemption/donation_certificate.html", {"redemption": redemption})
 
 
@@ -290,7 +291,7 @@ def wallet(request):
     ]
     return render(request, "redemption/wallet.html", {
         "points": selectors.citizen_points_available(citizen),
-        "scenarios": selectors.scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET)[:50],
+        "scenarios": selectors.wallet_scenarios()[:50],
         "vouchers": vouchers,
         "payment_code": payment_code,
         "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",

@@ -1,8 +1,10 @@
 """Shared fixtures. The suite runs against the real services named by DATABASE_URL and REDIS_URL.
 
-Tests marked ``postgres`` or ``redis`` need those services. Where they are missing, such a test
-skips on a developer's machine and FAILS on CI (``CI=true``), so CI can never go green without
-having exercised them.
+Every test has PostgreSQL: ``bin/test`` always provides one (``DATABASE_URL``, the machine's,
+or an embedded one), and without it the run stops at once with a message saying so. Tests
+marked ``redis`` (or ``browser``) need that service; where it is missing such a test skips on a
+developer's machine and FAILS on CI (``CI=true``), so CI can never go green without having
+exercised them.
 """
 
 from __future__ import annotations
@@ -29,9 +31,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _database_label() -> str:
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"SQLite ({db['NAME']})"
     return f"PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _postgres_unreachable() -> str | None:
+    """Why the server of DATABASE_URL cannot be reached, or None when it answers."""
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    try:
+        psycopg.connect(host=db.get("HOST") or None, port=db.get("PORT") or None, user=db.get("USER") or None,
+                        password=db.get("PASSWORD") or None, dbname="postgres", connect_timeout=3).close()
+    except psycopg.Error as error:
+        return " ".join(str(error).split()) or type(error).__name__
+    return None
+
+
+def pytest_sessionstart(session):
+    problem = _postgres_unreachable()
+    if problem is not None:
+        pytest.exit(
+            f"Cannot reach {_database_label()}: {problem}. Every test needs PostgreSQL: "
+            "run bin/test, which starts one (the machine's, or an embedded one), or set DATABASE_URL.",
+            returncode=1,
+        )
 
 
 def _redis_reachable() -> bool:
@@ -62,8 +85,6 @@ def _missing(reason: str) -> None:
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        _missing("needs PostgreSQL (set DATABASE_URL)")
     if item.get_closest_marker("redis") and not _redis_reachable():
         _missing("needs Redis (set REDIS_URL)")
     if item.get_closest_marker("browser") and not _browser_available():

@@ -109,3 +109,25 @@ def test_the_openapi_schema_is_valid_and_complete(tmp_path):
     for path in ("/api/v1/partner/events", "/api/v1/me/actions", "/api/v1/redemptions", "/api/v1/merchant/offsets"):
         assert f"{path}:" in schema
     assert "X-Session-Token" in schema and "X-CP-Signature" in schema
+
+
+def test_a_services_full_clean_refusal_is_invalid_per_field():
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from carbonpoints.api.errors import exception_handler
+
+    response = exception_handler(DjangoValidationError({"title": ["Too long."]}), {})
+    assert response.status_code == 400
+    assert response.data["error"]["code"] == "invalid"
+    assert response.data["error"]["details"] == {"title": ["Too long."]}
+
+
+@pytest.mark.parametrize(("kind", "status"), [("Unauthenticated", 401), ("TooLarge", 413), ("Conflict", 409)])
+def test_each_kind_of_refusal_answers_its_status(kind, status):
+    from carbonpoints import errors
+    from carbonpoints.api.errors import exception_handler
+
+    response = exception_handler(getattr(errors, kind)("No.", figure=1), {})
+    assert response.status_code == status
+    assert response.data["error"]["message"] == "No."
+    assert response.data["error"]["details"] == {"figure": 1}

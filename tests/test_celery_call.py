@@ -19,7 +19,7 @@ from tests.test_celery_worker import _wait_for
 
 from .factories import CitizenFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 DAY = date(2026, 12, 7)
 

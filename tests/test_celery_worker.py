@@ -11,7 +11,7 @@ from django_celery_results.models import TaskResult
 from carbonpoints.ledger.models import LedgerCheckRun
 from carbonpoints.ledger.tasks import run_ledger_check
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for(condition, timeout=60.0):

@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.redis]
 
 
 def test_the_short_drill_passes_every_check():

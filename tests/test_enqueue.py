@@ -12,8 +12,8 @@ from carbonpoints.ledger.models import LedgerCheckRun
 from tests.conftest import ROOT
 from tests.test_celery_worker import _wait_for
 
-SERVICES = [ROOT / "carbonpoints/claims/services.py", ROOT / "carbonpoints/privacy/services.py",
-            ROOT / "carbonpoints/budgets/services.py", *sorted((ROOT / "redemption/services").glob("*.py"))]
+SERVICES = sorted(path for app in ("carbonpoints", "accounts", "redemption")
+                  for pattern in ("**/services.py", "**/services/*.py") for path in (ROOT / app).glob(pattern))
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -53,7 +53,6 @@ def test_an_unknown_task_name_is_refused_in_process(django_capture_on_commit_cal
         task_enqueue_on_commit("ledger.no_such_task")
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_with_a_broker_a_real_worker_runs_the_named_task(worker):

@@ -9,7 +9,7 @@ from carbonpoints.ledger.services import Leg, transaction_post
 from tests.concurrency import run_at_once
 from tests.factories import LedgerAccountFactory, SourceAccountFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_spending_never_overdraws():

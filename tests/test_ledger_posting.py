@@ -98,7 +98,6 @@ def test_a_correction_reverses_and_references_the_original(issuance, wallet):
     assert ledger_check().ok
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_to_update_or_delete_postings(issuance, wallet):
     fund(issuance, wallet, 5)
     posting = wallet.postings.get()
@@ -112,7 +111,6 @@ def test_postgres_refuses_to_update_or_delete_postings(issuance, wallet):
     assert Posting.objects.get(pk=posting.pk).amount == 5
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_postings_that_do_not_sum_to_zero(issuance, wallet):
     tx = LedgerTransaction.objects.create(kind="sneaky")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -125,7 +123,6 @@ def test_postgres_refuses_postings_that_do_not_sum_to_zero(issuance, wallet):
     assert not Posting.objects.exists()
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_an_overdrawn_balance_even_without_the_service(wallet):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE ledger_ledgeraccount SET balance = -1 WHERE id = {wallet.pk}")
@@ -171,7 +168,6 @@ def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(issuance, wal
     assert ledger_check().ok
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_postings_to_missing_accounts_or_transactions_and_keeps_accounts(issuance, wallet):
     posting = fund(issuance, wallet, 5).postings.order_by("id").first()
     missing = LedgerAccount.objects.order_by("-id").first().pk + 1000

@@ -11,7 +11,7 @@ from carbonpoints.lookups import pg_array
 
 from .factories import CitizenFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 TRICKY = ['plain', '', 'NULL', 'a,b', '{braces}', 'quote"d', 'back\\slash', 'tab\there', 'line\nbreak',
           '中文 会员', '  spaced  ', None]

@@ -3,6 +3,18 @@
 from rest_framework.permissions import BasePermission
 
 from accounts.exceptions import NotACitizen
+from accounts.models import CarbonAccount
+
+
+def citizen_of(user) -> CarbonAccount:
+    """The user's carbon account, or ``NotACitizen`` (403) for other roles.
+
+    ``IsCitizen`` guards citizen-only views; a view open to every role calls this for its
+    citizen-only option (the catalogue's ``affordable``)."""
+    account = getattr(user, "carbon_account", None)
+    if account is None:
+        raise NotACitizen()
+    return account
 
 
 class IsCitizen(BasePermission):
@@ -11,6 +23,5 @@ class IsCitizen(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False  # 401 not_authenticated
-        if getattr(request.user, "carbon_account", None) is None:
-            raise NotACitizen()
+        citizen_of(request.user)
         return True

@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from accounts.selectors import ACCOUNT_NAMES
+from carbonpoints.ledger.models import Posting
+
 
 class PointsSerializer(serializers.Serializer):
     available = serializers.IntegerField(help_text="Points that can be spent now.")
@@ -45,3 +48,11 @@ class LedgerEntrySerializer(serializers.Serializer):
     balance_after = serializers.IntegerField(help_text="Running balance of that account.")
     reference = serializers.CharField()
     memo = serializers.CharField()
+
+    def to_representation(self, posting: Posting) -> dict:
+        return super().to_representation({
+            "id": posting.pk, "at": posting.created_at, "kind": posting.transaction.kind,
+            "account": ACCOUNT_NAMES.get(posting.account.kind, posting.account.kind), "unit": posting.unit,
+            "amount": posting.amount, "balance_after": posting.balance_after,
+            "reference": posting.transaction.reference, "memo": posting.transaction.memo,
+        })

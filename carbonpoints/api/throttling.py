@@ -7,7 +7,7 @@ client has one counter per window of the rate's period ("6000/min": a minute, al
 clock), incremented and given its expiry in one pipelined round trip; ``INCR`` is atomic. The
 price: a client can pass up to twice its rate across a window's boundary (the end of one window
 and the start of the next), acceptable for limits meant against abuse. Without a Redis cache
-(development on SQLite, local memory) DRF's own algorithm runs unchanged.
+(``bin/serve`` without ``REDIS_URL``: local memory) DRF's own algorithm runs unchanged.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
+from .error_codes import ApiErrorCode
+
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 UNAVAILABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, BrokerError)
@@ -31,7 +33,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     message = _("A service is unavailable for a moment. Try again in a few seconds.")
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"error": {"code": "service_unavailable", "message": message,
+            {"error": {"code": ApiErrorCode.SERVICE_UNAVAILABLE, "message": message,
                        "details": {"retry_after_s": RETRY_AFTER_S}}}, status=503)
     else:
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")

@@ -2,11 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.budgets.error_codes import BudgetErrorCode
 from carbonpoints.errors import Invalid
 
 
 class DepositInvalid(Invalid):
     """A deposit's points or money are out of range (``details["field"]`` names which)."""
 
-    code = "deposit_invalid"
+    code = BudgetErrorCode.DEPOSIT_INVALID
     message = _("This deposit cannot be made.")

@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.claims.error_codes import ClaimErrorCode
 from carbonpoints.errors import Conflict, Invalid, NotFound
 
 
@@ -10,35 +11,35 @@ class ClaimNotFound(NotFound):
 
 
 class NotLinked(Invalid):
-    code = "not_linked"
+    code = ClaimErrorCode.NOT_LINKED
     message = _("Link your account at this partner (with consent for this scene) before you claim.")
 
 
 class ActionNotOffered(Invalid):
-    code = "unknown_action"
+    code = ClaimErrorCode.UNKNOWN_ACTION
     message = _("This partner does not offer this action.")
 
 
 class OccurredAtInvalid(Invalid):
-    code = "invalid_occurred_at"
+    code = ClaimErrorCode.INVALID_OCCURRED_AT
     message = _("The time must be in the past, within the backfill window.")
 
 
 class QuantityInvalid(Invalid):
-    code = "invalid_quantity"
+    code = ClaimErrorCode.INVALID_QUANTITY
     message = _("The quantity must be more than zero.")
 
 
 class EvidenceInvalid(Invalid):
-    code = "invalid_evidence"
+    code = ClaimErrorCode.INVALID_EVIDENCE
     message = _("The evidence must be a JPEG, PNG or WebP image of at most the allowed size.")
 
 
 class SelfReportNotAllowed(Invalid):
-    code = "self_report_not_allowed"
+    code = ClaimErrorCode.SELF_REPORT_NOT_ALLOWED
     message = _("This scene does not accept self-reported actions.")
 
 
 class ClaimAlreadyDecided(Conflict):
-    code = "claim_already_decided"
+    code = ClaimErrorCode.CLAIM_ALREADY_DECIDED
     message = _("This claim was already confirmed or denied.")

@@ -15,6 +15,11 @@ def citizen_claims(*, account_id: int) -> QuerySet[Claim]:
     return Claim.objects.filter(account_id=account_id).select_related("partner", "record").order_by("-created_at")
 
 
+def partner_claim(*, partner_id: int, claim_id: int) -> Claim | None:
+    """One claim made to this partner (another partner's is not found)."""
+    return Claim.objects.select_related("link", "partner").filter(pk=claim_id, partner_id=partner_id).first()
+
+
 def partner_claims(*, partner_id: int, status: str | None = Claim.Status.PENDING) -> QuerySet[Claim]:
     claims = Claim.objects.filter(partner_id=partner_id).select_related("link").order_by("created_at")
     return claims.filter(status=status) if status else claims

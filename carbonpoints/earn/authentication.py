@@ -11,8 +11,14 @@ from django.utils.translation import gettext as _
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
-from carbonpoints.api.errors import ApiError
-
+from .exceptions import (
+    BadSignature,
+    BodyTooLarge,
+    MissingSignature,
+    PartnerDisabled,
+    StaleTimestamp,
+    UnknownKey,
+)
 from .models import Partner, PartnerKey
 from .signing import MAX_SKEW_S, secret_decrypt, signature_valid
 
@@ -44,12 +50,10 @@ def raw_body(request, limit: int) -> bytes:
         except ValueError:
             length = 0
         if length > limit:
-            raise ApiError(413, "payload_too_large", _("The body is larger than allowed."),
-                           {"max_bytes": limit})
+            raise BodyTooLarge(max_bytes=limit)
         data = django_request.read(limit + 1)
         if len(data) > limit:
-            raise ApiError(413, "payload_too_large", _("The body is larger than allowed."),
-                           {"max_bytes": limit})
+            raise BodyTooLarge(max_bytes=limit)
         django_request._body = data
         django_request._stream = BytesIO(data)
     return django_request._body
@@ -70,26 +74,24 @@ class PartnerSignatureAuthentication(BaseAuthentication):
         timestamp = meta.get("HTTP_X_CP_TIMESTAMP")
         given = meta.get("HTTP_X_CP_SIGNATURE")
         if not (key_id and timestamp and given):
-            raise ApiError(401, "missing_signature",
-                           _("Sign the request with X-CP-Key, X-CP-Timestamp and X-CP-Signature."))
+            raise MissingSignature()
         try:
             skew = abs(_now() - int(timestamp))
         except ValueError:
-            raise ApiError(401, "stale_timestamp", _("X-CP-Timestamp must be unix seconds.")) from None
+            raise StaleTimestamp(_("X-CP-Timestamp must be unix seconds.")) from None
         if skew > MAX_SKEW_S:
-            raise ApiError(401, "stale_timestamp", _("The timestamp is too far from the server's clock."),
-                           {"max_skew_s": MAX_SKEW_S, "server_time": int(_now())})
+            raise StaleTimestamp(max_skew_s=MAX_SKEW_S, server_time=int(_now()))
         key = PartnerKey.objects.select_related("partner").filter(key_id=key_id).first()
         if key is None or not key.usable(timezone.now()):
-            raise ApiError(401, "unknown_key", _("No such key, or it has expired."))
+            raise UnknownKey()
         if not key.partner.is_active:
-            raise ApiError(401, "partner_disabled", _("This partner is disabled."))
+            raise PartnerDisabled()
         limit = getattr(request.parser_context.get("view"), "body_limit", self.body_limit)
         body = raw_body(request, limit)
         if not signature_valid(secret=secret_decrypt(key.secret_encrypted), given=given,
                                timestamp=timestamp, method=request.method,
                                path=signed_path(request._request), body=body):
-            raise ApiError(401, "bad_signature", _("The signature does not match the request."))
+            raise BadSignature()
         return PartnerPrincipal(partner=key.partner, key=key), key
 
     def authenticate_header(self, request) -> str:

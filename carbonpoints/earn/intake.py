@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from carbonpoints.methodologies.selectors import Catalogue
 
+from .exceptions import MalformedBody
 from .models import Batch, Partner
 from .pipeline import MAX_DURATION_S, Record, records_take_in
 from .pipeline.store import batch_counts_add
@@ -56,15 +57,11 @@ _event = msgspec.json.Decoder(Event)
 _external_id = msgspec.json.Decoder(_ExternalId)
 
 
-class MalformedBody(ValueError):
-    """The body as a whole cannot be read: answered 400."""
-
-
 def envelope_decode(body: bytes) -> list[msgspec.Raw]:
     try:
         return _envelope.decode(body).events
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        raise MalformedBody(str(exc)) from exc
+        raise MalformedBody(reason=str(exc)) from exc
 
 
 @dataclass

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import methodology_explained
 
-from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner
+from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
 from .reasons import Reason
 
 RULE_TEXT = {
@@ -229,3 +229,42 @@ def consent_wording(*, partner: Partner, subject: str, scenes) -> str:
         "member id %(subject)s, so that they are quantified and credited to my carbon account. "
         "Records of other kinds are not credited. I can change or withdraw this consent at any time."
     ) % {"partner": partner.name, "scenes": ", ".join(titles.values()), "subject": subject})
+
+
+def partners_active() -> QuerySet[Partner]:
+    """The partners a citizen can link, by name."""
+    return Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name")
+
+
+def partner_active(*, partner_id: int) -> Partner | None:
+    return Partner.objects.filter(pk=partner_id, status=Partner.Status.ACTIVE).first()
+
+
+def partners_linked(*, account_id: int) -> QuerySet[Partner]:
+    """Active partners the citizen holds an active link at, by name."""
+    return (Partner.objects.filter(links__account_id=account_id, links__revoked_at__isnull=True,
+                                   status=Partner.Status.ACTIVE).distinct().order_by("name"))
+
+
+def linked_partner_ids(*, account_id: int) -> set[int]:
+    """Ids of the partners the citizen holds an active link at."""
+    return set(IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
+               .values_list("partner_id", flat=True))
+
+
+def partner_batch(*, partner: Partner, batch_id) -> Batch | None:
+    return Batch.objects.filter(pk=batch_id, partner=partner).first()
+
+
+def partner_upload(*, partner: Partner, upload_id) -> Upload | None:
+    """The upload's progress (without the file)."""
+    return Upload.objects.defer("content").filter(pk=upload_id, partner=partner).first()
+
+
+def citizen_link(*, account_id: int, link_id: int) -> IdentityLink | None:
+    return IdentityLink.objects.select_related("partner").filter(pk=link_id, account_id=account_id).first()
+
+
+def citizen_action(*, account_id: int, action_id: int) -> ActionRecord | None:
+    return (ActionRecord.objects.select_related("partner", "methodology", "budget__sponsor")
+            .filter(pk=action_id, account_id=account_id).first())

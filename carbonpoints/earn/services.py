@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,23 +16,31 @@ from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
 
-from .exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
+from .exceptions import (
+    ConsentRequired,
+    LinkRevoked,
+    ScenesNotApproved,
+    SubjectAlreadyLinked,
+    UnknownActions,
+    UnknownPartner,
+)
 from .models import (
     ActionRecord,
     ActionState,
+    Batch,
     ConsentChange,
     IdentityLink,
     Partner,
     PartnerKey,
     ReviewDecision,
+    Upload,
 )
 from .pipeline.rules import explain
 from .reasons import Reason
 from .signing import secret_encrypt
 
-
-class UnknownActions(ValueError):
-    pass
+if TYPE_CHECKING:
+    from .intake import IntakeResult
 
 
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
@@ -200,3 +209,60 @@ def link_held_release(*, link: IdentityLink) -> int:
     for batch_id in batch_ids:
         task_enqueue_on_commit("earn.process_batch", batch_id)
     return released
+
+
+def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str, scenes: list[str] | None,
+                        consent: bool) -> tuple[IdentityLink, int]:
+    """The citizen links a member id at an active partner, consenting to the wording shown for these
+    scenes (None: all); the held records the link covers are released. The link, and how many."""
+    from .selectors import consent_wording, partner_active
+
+    if not consent:
+        raise ConsentRequired()
+    partner = partner_active(partner_id=partner_id)
+    if partner is None:
+        raise UnknownPartner(partner_id=partner_id)
+    with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked
+        link = identity_link_create(
+            account=account, partner=partner, subject=subject, scenes=scenes,
+            wording=consent_wording(partner=partner, subject=subject, scenes=scenes or partner.actions),
+        )
+        return link, link_held_release(link=link)
+
+
+def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None,
+                                 consent: bool) -> tuple[IdentityLink, int]:
+    """The citizen consents to other scenes of a link (None: all); a wider consent releases the
+    held records it now covers. The link, and how many were released."""
+    from .selectors import consent_wording
+
+    if not consent:
+        raise ConsentRequired()
+    with transaction.atomic():  # ScenesNotApproved, LinkRevoked
+        link = identity_link_scenes_set(
+            link=link, scenes=scenes,
+            wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes or link.partner.actions),
+        )
+        return link, link_held_release(link=link)
+
+
+def events_receive(*, partner: Partner, body: bytes) -> tuple[Batch, IntakeResult]:
+    """A partner's feed request: its events decided and stored as one new batch
+    (``MalformedBody`` when the body as a whole cannot be read)."""
+    from .intake import candidate_from_json, envelope_decode, events_ingest
+
+    candidates = [candidate_from_json(raw) for raw in envelope_decode(body)]
+    with transaction.atomic():
+        batch = Batch.objects.create(partner=partner)
+        return batch, events_ingest(partner=partner, batch=batch, candidates=candidates)
+
+
+def upload_receive(*, partner: Partner, content: bytes, format: str) -> Upload:
+    """A bulk file kept as sent and handed to a worker after commit; its state as it stands then."""
+    from .uploads import upload_create
+
+    with transaction.atomic():
+        upload = upload_create(partner=partner, content=content, format=format)
+        task_enqueue_on_commit("earn.process_upload", str(upload.pk))
+    upload.refresh_from_db()
+    return upload

@@ -15,8 +15,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from carbonpoints.error_codes import CommonErrorCode
 from carbonpoints.methodologies.selectors import Catalogue
 
+from .error_codes import EarnErrorCode
+from .exceptions import UploadRefused
 from .intake import MAX_EVENTS, candidate_from_json, candidates_from_csv, events_ingest
 from .models import Batch, Partner, Upload
 
@@ -24,18 +27,12 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 CSV_FIELDS = {"external_id", "subject", "action", "quantity", "unit", "occurred_at"}
 
 
-class UploadRefused(ValueError):
-    def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
-
-
 def upload_create(*, partner: Partner, content: bytes, format: str) -> Upload:
     """Keep the file as sent; a worker ingests it after commit (the caller enqueues it)."""
     if format not in Upload.Format.values:
-        raise UploadRefused("unsupported_format", "Send text/csv or application/x-ndjson (JSON Lines).")
+        raise UploadRefused(EarnErrorCode.UNSUPPORTED_FORMAT, "Send text/csv or application/x-ndjson (JSON Lines).")
     if not content:
-        raise UploadRefused("empty_upload", "The file is empty.")
+        raise UploadRefused(EarnErrorCode.EMPTY_UPLOAD, "The file is empty.")
     return Upload.objects.create(partner=partner, content=content, format=format, size=len(content),
                                  gzipped=content[:2] == b"\x1f\x8b")
 
@@ -47,13 +44,13 @@ def _text(upload: Upload) -> str:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
                 data = stream.read(MAX_UNCOMPRESSED_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:
-            raise UploadRefused("bad_gzip", "The file is not valid gzip.") from exc
+            raise UploadRefused(EarnErrorCode.BAD_GZIP, "The file is not valid gzip.") from exc
         if len(data) > MAX_UNCOMPRESSED_BYTES:
-            raise UploadRefused("payload_too_large", "The file is too large once uncompressed.")
+            raise UploadRefused(CommonErrorCode.PAYLOAD_TOO_LARGE, "The file is too large once uncompressed.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UploadRefused("bad_encoding", "The file must be UTF-8.") from exc
+        raise UploadRefused(EarnErrorCode.BAD_ENCODING, "The file must be UTF-8.") from exc
 
 
 def _candidates(upload: Upload):
@@ -61,7 +58,7 @@ def _candidates(upload: Upload):
     if upload.format == Upload.Format.CSV:
         header = text.split("\n", 1)[0]
         if not CSV_FIELDS <= {name.strip() for name in header.strip().split(",")}:
-            raise UploadRefused("bad_header", "The CSV header must name: " + ", ".join(sorted(CSV_FIELDS)))
+            raise UploadRefused(EarnErrorCode.BAD_HEADER, "The CSV header must name: " + ", ".join(sorted(CSV_FIELDS)))
         return candidates_from_csv(text)
     return [candidate_from_json(line.encode()) for line in text.splitlines() if line.strip()]
 

@@ -1,15 +1,24 @@
-class LedgerError(Exception):
+"""Refusals of the ledger: domain errors of the conflict kind (409), each with its code."""
+
+from carbonpoints.errors import Conflict
+from carbonpoints.ledger.error_codes import LedgerErrorCode
+
+
+class LedgerError(Conflict):
     """Base of every refusal by the ledger; ``code`` is the machine-readable reason."""
 
-    code = "ledger_error"
+    code = LedgerErrorCode.LEDGER_ERROR
+    message = "The ledger refused this transaction."
 
 
 class UnbalancedTransaction(LedgerError):
-    code = "unbalanced_transaction"
+    code = LedgerErrorCode.UNBALANCED_TRANSACTION
+    message = "The legs of the transaction do not sum to zero."
 
 
 class InsufficientBalance(LedgerError):
-    code = "insufficient_balance"
+    code = LedgerErrorCode.INSUFFICIENT_BALANCE
+    message = "An account would hold less than nothing."
 
     def __init__(self, account: object, needed: int, available: int) -> None:
         self.account = account
@@ -21,4 +30,5 @@ class InsufficientBalance(LedgerError):
 class IdempotencyConflict(LedgerError):
     """The key was used before for a different transaction."""
 
-    code = "idempotency_conflict"
+    code = LedgerErrorCode.IDEMPOTENCY_CONFLICT
+    message = "The idempotency key was used for another transaction."

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BigIntegerField, Case, Q, Value, When
+from django.db.models import BigIntegerField, Case, Value, When
 from django.utils import timezone
 
-from carbonpoints.bulk import bulk_set, insert_parts
+from carbonpoints.bulk import insert_parts
 from carbonpoints.lookups import pg_array
 
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
@@ -202,9 +202,6 @@ class TransactionSpec:
     metadata: dict[str, Any] | None = None
 
 
-POSTINGS_PER_STATEMENT = 5000
-
-
 def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTransaction]:
     """Post many balanced transactions at once, with the guarantees of ``transaction_post``.
 
@@ -259,10 +256,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                 legs.append((pk, leg.account.unit, leg.amount, balance))
             rows.append(legs)
 
-        if connection.vendor == "postgresql":
-            _insert_copy(new_txs, rows, now)
-        else:
-            _insert_orm(new_txs, rows, now)
+        _insert_copy(new_txs, rows, now)
         changed = {pk: balance for pk, balance in balances.items() if balance != locked[pk][0]}
         _balances_set(changed)
         for spec in specs:
@@ -274,31 +268,26 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
 
 def _lock_balances(account_ids: list[int]) -> dict[int, tuple[int, bool]]:
     """Lock the accounts in primary-key order; their balances and whether they may go negative."""
-    if connection.vendor == "postgresql":  # plain rows: the ORM's iterator cost more than the locks
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, balance, allow_negative FROM {LedgerAccount._meta.db_table} "
-                "WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-                [pg_array(account_ids)],
-            )
-            return {pk: (balance, allow_negative) for pk, balance, allow_negative in cursor.fetchall()}
-    return {pk: (balance, allow_negative) for pk, balance, allow_negative in LedgerAccount.objects
-            .select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")}
+    with connection.cursor() as cursor:  # plain rows: the ORM's iterator cost more than the locks
+        cursor.execute(
+            f"SELECT id, balance, allow_negative FROM {LedgerAccount._meta.db_table} "
+            "WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+            [pg_array(account_ids)],
+        )
+        return {pk: (balance, allow_negative) for pk, balance, allow_negative in cursor.fetchall()}
 
 
 def _with_keys(keys: list[str]) -> Any:
-    """Transactions with these idempotency keys; on PostgreSQL one array parameter, not an IN list
-    of thousands of literals to format and plan."""
-    if connection.vendor == "postgresql":
-        return LedgerTransaction.objects.raw(
-            f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s::text[])",
-            [pg_array(keys)]
-        )
-    return LedgerTransaction.objects.filter(idempotency_key__in=keys)
+    """Transactions with these idempotency keys: one array parameter, not an IN list of thousands
+    of literals to format and plan."""
+    return LedgerTransaction.objects.raw(
+        f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s::text[])",
+        [pg_array(keys)]
+    )
 
 
 def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime) -> None:
-    """PostgreSQL: ids drawn from the sequence in one query, then two COPYs (no model per posting).
+    """Ids drawn from the sequence in one query, then two COPYs (no model per posting).
 
     The postings of all transactions go in with one COPY, one statement, so the statement-level
     sum-to-zero trigger sees every transaction whole; their ids follow the row order, which keeps
@@ -338,40 +327,21 @@ def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, st
             ))
 
 
-def _insert_orm(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime) -> None:
-    """Other databases: bulk_create, whole transactions per statement."""
-    LedgerTransaction.objects.bulk_create(new_txs)
-    chunk: list[Posting] = []
-    for ledger_tx, legs in zip(new_txs, rows, strict=True):
-        chunk.extend(Posting(transaction=ledger_tx, account_id=account_id, unit=unit, amount=amount,
-                             balance_after=balance_after, created_at=now)
-                     for account_id, unit, amount, balance_after in legs)
-        if len(chunk) >= POSTINGS_PER_STATEMENT:
-            Posting.objects.bulk_create(chunk, batch_size=len(chunk))
-            chunk = []
-    if chunk:
-        Posting.objects.bulk_create(chunk, batch_size=len(chunk))
-
-
 def _balances_set(balances: dict[int, int]) -> None:
     """Write new balances of many accounts in one statement per chunk."""
     if not balances:
         return
-    if connection.vendor == "postgresql":
-        table = LedgerAccount._meta.db_table
-        ids = pg_array(balances)
-        with connection.cursor() as cursor:
-            # ``id = ANY(ids)`` as well as the join: the accounts are then found by their primary
-            # key whatever the statistics say; joined alone, a table that grew since its last
-            # ANALYZE was scanned whole into a hash (4× the time, growing with the accounts).
-            cursor.execute(
-                f"UPDATE {table} SET balance = v.balance FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) "
-                f"WHERE {table}.id = v.id AND {table}.id = ANY(%s::bigint[])",
-                [ids, pg_array(balances.values()), ids],
-            )
-        return
-    accounts = [LedgerAccount(pk=pk, balance=balance) for pk, balance in balances.items()]
-    bulk_set(accounts, ["balance"])
+    table = LedgerAccount._meta.db_table
+    ids = pg_array(balances)
+    with connection.cursor() as cursor:
+        # ``id = ANY(ids)`` as well as the join: the accounts are then found by their primary
+        # key whatever the statistics say; joined alone, a table that grew since its last
+        # ANALYZE was scanned whole into a hash (4× the time, growing with the accounts).
+        cursor.execute(
+            f"UPDATE {table} SET balance = v.balance FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) "
+            f"WHERE {table}.id = v.id AND {table}.id = ANY(%s::bigint[])",
+            [ids, pg_array(balances.values()), ids],
+        )
 
 
 @dataclass(slots=True)
@@ -390,25 +360,18 @@ class AccountRef:
 
 
 def _accounts_read(keys: set[tuple[str, int, str]]) -> dict[tuple[str, int, str], AccountRef]:
-    if connection.vendor == "postgresql":  # one join against the unique key, three array parameters
-        kinds, owners, units = zip(*keys, strict=True)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                # LATERAL … LIMIT 1: one lookup of the unique index per key, whatever the
-                # statistics of a fast-growing table say (see carbonpoints/earn/pipeline/store.py)
-                f"SELECT a.id, k.kind, k.owner_id, k.unit, a.allow_negative, a.balance "
-                "FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
-                f"CROSS JOIN LATERAL (SELECT id, allow_negative, balance FROM {LedgerAccount._meta.db_table} "
-                "    WHERE kind = k.kind AND owner_id = k.owner_id AND unit = k.unit LIMIT 1) a",
-                [pg_array(kinds), pg_array(owners), pg_array(units)],
-            )
-            rows = cursor.fetchall()
-    else:
-        query = Q()
-        for kind in {k for k, _, _ in keys}:
-            query |= Q(kind=kind, owner_id__in={o for k, o, _ in keys if k == kind})
-        rows = LedgerAccount.objects.filter(query).values_list(
-            "pk", "kind", "owner_id", "unit", "allow_negative", "balance")
+    kinds, owners, units = zip(*keys, strict=True)  # one join against the unique key, three arrays
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # LATERAL … LIMIT 1: one lookup of the unique index per key, whatever the
+            # statistics of a fast-growing table say (see carbonpoints/earn/pipeline/store.py)
+            f"SELECT a.id, k.kind, k.owner_id, k.unit, a.allow_negative, a.balance "
+            "FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
+            f"CROSS JOIN LATERAL (SELECT id, allow_negative, balance FROM {LedgerAccount._meta.db_table} "
+            "    WHERE kind = k.kind AND owner_id = k.owner_id AND unit = k.unit LIMIT 1) a",
+            [pg_array(kinds), pg_array(owners), pg_array(units)],
+        )
+        rows = cursor.fetchall()
     return {(row[1], row[2], row[3]): AccountRef(*row) for row in rows}
 
 

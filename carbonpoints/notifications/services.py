@@ -82,8 +82,7 @@ def _level_json() -> str:
     level = Level._meta.db_table
     code = (f"(SELECT v.code FROM {level} v WHERE v.min_trailing_g <= s.trailing_g"
             f" ORDER BY v.min_trailing_g DESC LIMIT 1)")
-    build = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
-    return f"{build}('level', {code})"
+    return f"jsonb_build_object('level', {code})"
 
 
 def _insert(sql: str, params: list) -> int:

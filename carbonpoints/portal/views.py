@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,32 +18,39 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
 from carbonpoints.earn.exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
-from carbonpoints.earn.models import IdentityLink, Partner
 from carbonpoints.earn.selectors import (
     citizen_actions,
+    citizen_link,
     citizen_links,
     consent_wording,
     explanation,
+    linked_partner_ids,
+    partner_active,
+    partners_active,
+    partners_linked,
     points_owed,
     reason_message,
     scene_titles,
 )
 from carbonpoints.earn.services import (
-    identity_link_create,
+    identity_link_consent_change,
+    identity_link_grant,
     identity_link_revoke,
-    identity_link_scenes_set,
-    link_held_release,
 )
 from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
 from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
 from carbonpoints.notifications.services import notifications_mark_read
 from carbonpoints.privacy.api.views import zip_response
-from carbonpoints.privacy.models import DataExport
-from carbonpoints.privacy.selectors import citizen_data, export_is_small
-from carbonpoints.privacy.services import PasswordIncorrect, account_delete, data_export_request
-from redemption.models import Redemption, Scenario
-from redemption.selectors import qr_svg, voucher_state
+from carbonpoints.privacy.exceptions import ExportNotFound, ExportNotReady, PasswordIncorrect
+from carbonpoints.privacy.selectors import (
+    citizen_data,
+    citizen_export_document,
+    citizen_export_latest,
+    export_is_small,
+)
+from carbonpoints.privacy.services import account_delete, data_export_request
+from redemption.selectors import citizen_donations, citizen_redemptions, qr_svg, voucher_state
 
 from . import selectors
 from .filters import ActionHistoryFilter
@@ -137,9 +144,9 @@ def ledger(request, account):
 
 
 def _link_forms(account, data=None, partner_id=None):
-    linked = set(IdentityLink.objects.filter(account=account, revoked_at__isnull=True).values_list("partner_id", flat=True))
+    linked = linked_partner_ids(account_id=account.pk)
     forms = []
-    for partner in Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("name"):
+    for partner in partners_active():
         bound = data if partner.pk == partner_id else None
         forms.append({
             "partner": partner, "form": LinkForm(bound, partner=partner), "linked": partner.pk in linked,
@@ -155,16 +162,15 @@ def links(request, account):
     partner_id = None
     if request.method == "POST":
         partner_id = int(request.POST.get("partner_id") or 0)
-        partner = get_object_or_404(Partner, pk=partner_id, status=Partner.Status.ACTIVE)
+        partner = partner_active(partner_id=partner_id)
+        if partner is None:
+            raise Http404
         form = LinkForm(request.POST, partner=partner)
         if form.is_valid():
             scenes, subject = form.cleaned_data["scenes"], form.cleaned_data["subject"]
             try:
-                with transaction.atomic():
-                    link = identity_link_create(
-                        account=account, partner=partner, subject=subject, scenes=scenes,
-                        wording=consent_wording(partner=partner, subject=subject, scenes=scenes))
-                    released = link_held_release(link=link)
+                link, released = identity_link_grant(account=account, partner_id=partner.pk, subject=subject,
+                                                     scenes=scenes, consent=True)
             except SubjectAlreadyLinked:
                 form.add_error("subject", _("This member id is linked to another account."))
             except ScenesNotApproved:
@@ -181,8 +187,11 @@ def links(request, account):
     })
 
 
-def _my_link(account, link_id) -> IdentityLink:
-    return get_object_or_404(IdentityLink.objects.select_related("partner"), pk=link_id, account=account)
+def _my_link(account, link_id):
+    link = citizen_link(account_id=account.pk, link_id=link_id)
+    if link is None:
+        raise Http404
+    return link
 
 
 @require_POST
@@ -195,11 +204,7 @@ def link_scenes(request, account, link_id):
         return redirect("portal-links")
     scenes = form.cleaned_data["scenes"]
     try:
-        with transaction.atomic():
-            link = identity_link_scenes_set(
-                link=link, scenes=scenes,
-                wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes))
-            link_held_release(link=link)
+        link, _released = identity_link_consent_change(link=link, scenes=scenes, consent=True)
     except (ScenesNotApproved, LinkRevoked):
         messages.error(request, _("This link cannot be changed."))
     else:
@@ -223,8 +228,7 @@ VOUCHER_STATES = {"valid": gettext_lazy("valid"), "consumed": gettext_lazy("used
 @citizen_page
 def redemptions(request, account):
     """What the citizen redeemed: vouchers (as QR codes while valid) and donations with their certificates."""
-    page = _page(request, Redemption.objects.filter(citizen=account)
-                 .select_related("scenario__merchant", "voucher").order_by("-created_at", "-id"))
+    page = _page(request, citizen_redemptions(citizen=account))
     rows = []
     for redemption in page:
         voucher = getattr(redemption, "voucher", None)
@@ -238,15 +242,14 @@ def redemptions(request, account):
 @citizen_page
 def certificates(request, account):
     """Donation certificates: each donation of points, with its public certificate page."""
-    donations = (Redemption.objects.filter(citizen=account, scenario__kind=Scenario.Kind.DONATION)
-                 .select_related("scenario__merchant").order_by("-created_at"))
+    donations = citizen_donations(citizen=account)
     return render(request, "portal/certificates.html", {"page": _page(request, donations), "nav": "certificates"})
 
 
 @citizen_page
 def account_page(request, account):
     """Export, deletion (what it keeps and why) and language."""
-    export = DataExport.objects.defer("document").filter(account=account).first()
+    export = citizen_export_latest(account=account)
     return render(request, "portal/account.html", {
         "export": export, "delete_form": DeleteAccountForm(), "nav": "account",
         "summary": carbon_account_summary(account=account),
@@ -265,8 +268,11 @@ def export(request, account):
 
 @citizen_page
 def export_download(request, account, export_id):
-    export = get_object_or_404(DataExport, pk=export_id, account=account, state=DataExport.State.READY)
-    return zip_response(export.document)
+    try:
+        document = citizen_export_document(account=account, export_id=export_id)
+    except (ExportNotFound, ExportNotReady):
+        raise Http404 from None
+    return zip_response(document)
 
 
 @require_POST
@@ -281,7 +287,7 @@ def delete(request, account):
         else:
             logout(request)
             return render(request, "portal/deleted.html")
-    export = DataExport.objects.defer("document").filter(account=account).first()
+    export = citizen_export_latest(account=account)
     return render(request, "portal/account.html", {
         "export": export, "delete_form": form, "nav": "account", "summary": carbon_account_summary(account=account),
     }, status=400)
@@ -337,8 +343,7 @@ def claims(request, account):
 
     from .forms import ClaimForm
 
-    linked = Partner.objects.filter(links__account=account, links__revoked_at__isnull=True,
-                                    status=Partner.Status.ACTIVE).distinct().order_by("name")
+    linked = partners_linked(account_id=account.pk)
     actions = sorted({code for partner in linked for code in partner.actions})
     form = ClaimForm(request.POST or None, request.FILES or None, partners=linked, actions=actions)
     if request.method == "POST" and form.is_valid():

@@ -23,6 +23,9 @@ from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.selectors import notification_text
 from redemption.models import Redemption
 
+from .exceptions import ExportNotFound, ExportNotReady
+from .models import DataExport
+
 SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions", "badges", "notifications")
 CHUNK = 2000
 
@@ -155,3 +158,24 @@ def export_zip(document: dict) -> bytes:
             archive.writestr(f"{section}.csv", out.getvalue())
         archive.writestr("export.json", json.dumps(document, ensure_ascii=False, indent=1))
     return buffer.getvalue()
+
+
+def citizen_export(*, account: CarbonAccount, export_id) -> DataExport | None:
+    """One of the citizen's exports, without its document."""
+    return DataExport.objects.defer("document").filter(pk=export_id, account=account).first()
+
+
+def citizen_export_latest(*, account: CarbonAccount) -> DataExport | None:
+    """The citizen's latest export, without its document (the account page shows its progress)."""
+    return DataExport.objects.defer("document").filter(account=account).first()
+
+
+def citizen_export_document(*, account: CarbonAccount, export_id) -> dict:
+    """The document of one of the citizen's exports, once ready (``ExportNotFound``, ``ExportNotReady``)."""
+    export = citizen_export(account=account, export_id=export_id)
+    if export is None:
+        raise ExportNotFound()
+    if export.state != DataExport.State.READY:
+        raise ExportNotReady(progress_percent=export.progress_percent)
+    document = DataExport.objects.values_list("document", flat=True).get(pk=export.pk)
+    return document or {}

@@ -18,17 +18,9 @@ from carbonpoints.notifications.models import Notification
 from carbonpoints.notifications.services import notification_post
 from redemption.models import PaymentCode
 
+from .exceptions import AccountAlreadyDeleted, PasswordIncorrect
 from .models import DataExport
 from .selectors import citizen_data
-
-
-class PasswordIncorrect(Exception):
-    """The password given to confirm a deletion is not the account's."""
-
-
-class AccountAlreadyDeleted(Exception):
-    pass
-
 
 MAX_EXPORT_ATTEMPTS = 5
 
@@ -83,9 +75,9 @@ def account_delete(*, user: User, password: str) -> None:
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
-        raise AccountAlreadyDeleted(user.pk)
+        raise AccountAlreadyDeleted()
     if not user.check_password(password):
-        raise PasswordIncorrect(user.pk)
+        raise PasswordIncorrect()
     account = getattr(user, "carbon_account", None)
     if account is not None:
         for link in IdentityLink.objects.filter(account=account).select_related("partner"):

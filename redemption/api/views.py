@@ -1,29 +1,30 @@
-"""Citizen and merchant endpoints of the spend side: thin, the work is in services."""
+"""Citizen and merchant endpoints of the spend side: thin, the work is in services.
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
+A view is its permissions, an input serializer (or a FilterSet), one service or selector call,
+and an output serializer; refusals are domain errors, answered by the one exception handler.
+"""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.permissions import IsCitizen
-from accounts.api.views import citizen_account
+from accounts.api.permissions import IsCitizen, citizen_of
 from carbonpoints.api.filters import filter_parameters, query_params
 from carbonpoints.api.schema import errors
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
 from redemption.exceptions import (
+    CertificateNotFound,
     IdempotencyKeyRequired,
     IdempotencyKeyTooLong,
     OutOfStock,
+    ScenarioNotFound,
     SettlementNotFound,
     VoucherNotFound,
 )
 from redemption.idempotency import idempotent_answer
-from redemption.models import Checkout, OffsetCertificate, Scenario
 from redemption.statements import statement_download
 
 from . import serializers as s
@@ -36,10 +37,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
 ERRORS = errors(403, 404, 409)
-
-
-def _invalid(error: DjangoValidationError) -> serializers.ValidationError:
-    return serializers.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
 
 def _idempotency_key(request, *, required: bool) -> str | None:
@@ -58,7 +55,6 @@ def _idempotency_key(request, *, required: bool) -> str | None:
 
 class ScenarioCatalogueView(ListAPIView):
     serializer_class = s.ScenarioSerializer
-    filter_backends: list = []
 
     @extend_schema(
         tags=["citizen"], summary="What can be redeemed now",
@@ -72,7 +68,7 @@ class ScenarioCatalogueView(ListAPIView):
         return selectors.scenario_catalogue(
             kind=params["kind"] or None,
             merchant_id=int(params["merchant"]) if params["merchant"] else None,
-            affordable_for=citizen_account(self.request.user) if params["affordable"] else None,
+            affordable_for=citizen_of(self.request.user) if params["affordable"] else None,
         )
 
 
@@ -117,7 +113,6 @@ class RedemptionsView(APIView):
 class MyVouchersView(ListAPIView):
     permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
-    filter_backends: list = []
 
     @extend_schema(tags=["citizen"], summary="My vouchers, newest first")
     def get(self, request, *args, **kwargs):
@@ -155,10 +150,7 @@ class MerchantScenariosView(APIView):
         staff = request.staff
         body = s.ScenarioCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
         return Response(s.ScenarioCreatedSerializer(scenario).data, status=201)
 
 
@@ -170,7 +162,9 @@ class MerchantScenarioActionView(APIView):
                    responses={200: s.ScenarioSerializer, **ERRORS})
     def post(self, request, pk):
         staff = request.staff
-        scenario = get_object_or_404(Scenario, pk=pk, merchant=staff.merchant)
+        scenario = selectors.merchant_scenario(merchant=staff.merchant, scenario_id=pk)
+        if scenario is None:
+            raise ScenarioNotFound()
         scenario = services.scenario_transition(scenario=scenario, action=self.action_name, actor=request.user)
         return Response(s.ScenarioSerializer(scenario).data)
 
@@ -210,7 +204,7 @@ class CheckoutsView(CountsFailures, APIView):
     @extend_schema(tags=["merchant"], summary="Recent checkouts of the merchant", responses=s.CheckoutSerializer(many=True))
     def get(self, request):
         staff = request.staff
-        return Response(s.CheckoutSerializer(Checkout.objects.filter(merchant=staff.merchant)[:100], many=True).data)
+        return Response(s.CheckoutSerializer(selectors.merchant_checkouts(merchant=staff.merchant)[:100], many=True).data)
 
     @extend_schema(
         tags=["merchant"], summary="Take points as part-payment with the citizen's payment code",
@@ -253,7 +247,8 @@ class SettlementsView(APIView):
                    responses=s.SettlementSerializer(many=True))
     def get(self, request):
         staff = request.staff
-        return Response(s.SettlementSerializer(staff.merchant.settlements.all()[:400], many=True).data)
+        return Response(s.SettlementSerializer(selectors.merchant_settlements(merchant=staff.merchant)[:400],
+                                               many=True).data)
 
 
 def _statement(request, pk: int):
@@ -294,7 +289,8 @@ class OffsetsView(APIView):
                    responses=s.OffsetCertificateListSerializer(many=True))
     def get(self, request):
         staff = request.staff
-        return Response(s.OffsetCertificateListSerializer(staff.merchant.certificates.all(), many=True).data)
+        return Response(s.OffsetCertificateListSerializer(selectors.merchant_certificates(merchant=staff.merchant),
+                                                          many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Retire pooled reductions as an offset (manager)",
                    request=s.OffsetRequestSerializer, responses={201: s.CertificateCreatedSerializer, **ERRORS})
@@ -317,7 +313,7 @@ class StaffView(APIView):
     @extend_schema(tags=["merchant"], summary="The merchant's staff (manager)", responses=s.StaffSerializer(many=True))
     def get(self, request):
         staff = request.staff
-        return Response(s.StaffSerializer(staff.merchant.staff.select_related("user"), many=True).data)
+        return Response(s.StaffSerializer(selectors.merchant_staff(merchant=staff.merchant), many=True).data)
 
     @extend_schema(tags=["merchant"], summary="Add a cashier or manager (manager)", request=s.StaffCreateSerializer,
                    responses={201: s.StaffCreatedSerializer})
@@ -325,10 +321,7 @@ class StaffView(APIView):
         staff = request.staff
         body = s.StaffCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
-        except DjangoValidationError as error:
-            raise _invalid(error) from error
+        member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
         member.new_password = password  # shown once, in this answer
         return Response(s.StaffCreatedSerializer(member).data, status=201)
 
@@ -339,10 +332,9 @@ class PublicCertificateView(APIView):
 
     @extend_schema(tags=["public"], summary="Verify an offset certificate", responses=s.PublicCertificateSerializer)
     def get(self, request, pk):
-        certificate = get_object_or_404(OffsetCertificate.objects.select_related("merchant", "ledger_tx"), pk=pk)
+        certificate = selectors.offset_certificate(certificate_id=pk)
+        if certificate is None:
+            raise CertificateNotFound()
         return Response(s.PublicCertificateSerializer(selectors.certificate_public(
             certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
         )).data)
-
-
-

@@ -18,7 +18,7 @@ from .. import exceptions as refusals
 from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
 from ..models import IdempotentAnswer, Redemption, Scenario, Voucher
 from ._common import _lock, _spend
-from .scenarios import _check_limits, _has_limits, _return_stock, _take_stock, scenario_is_open
+from .scenarios import _check_limits, _has_limits, _return_stock, scenario_is_open
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
 VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
@@ -123,23 +123,11 @@ def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenar
                       kept: tuple[KeepsAnswer, Callable[[Redemption], dict[str, Any]]] | None) -> None:
     """The redemption, its voucher, the caller's answer and one unit of stock, or ``out_of_stock``.
 
-    On PostgreSQL one statement (a data-modifying WITH) writes them all, the stock UPDATE first
+    One statement (a data-modifying WITH) writes them all, the stock UPDATE first
     and every insert from its row: no stock, nothing written. It comes after the ledger's
     statements (the same lock order as a refund: ledger accounts, then the stock row), so a
     flash sale's shared stock row is locked from this statement to the commit only.
     """
-    if connection.vendor != "postgresql":
-        redemption.save(force_insert=True)
-        if voucher is not None:
-            voucher.redemption = redemption
-            voucher.save(force_insert=True)
-        if kept is not None:
-            keep, answer = kept
-            body = answer(redemption)
-            IdempotentAnswer.objects.filter(pk=keep.answer_id).update(status_code=201, body=body)
-            keep.kept_as(201, body)
-        _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
-        return
     params: list[Any] = []
     if scenario.stock is None:
         sql = "WITH s AS (SELECT 1)"

@@ -17,7 +17,6 @@ from tests.factories import CitizenFactory, funded_budget
 RIDERS = 6
 
 
-@pytest.mark.postgres
 @pytest.mark.unfunded
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_credits_never_overdraw_a_budget_and_the_rest_wait_for_funding(metro, link):

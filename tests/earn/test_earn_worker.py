@@ -12,7 +12,7 @@ from tests.factories import CitizenFactory
 
 from .factories import event, partner_with_key
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 def _signed_post(client, credentials, path, body):
     stamp = str(int(time.time()))

@@ -129,7 +129,6 @@ def test_a_partner_sees_only_its_own_batches(metro, bikes):
     assert bikes.get(f"/api/v1/partner/batches/{batch_id}").status_code == 404
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_resends_of_the_same_events_store_each_once(metro):
     events = [event(external_id=f"c-{i}") for i in range(200)]
@@ -150,7 +149,6 @@ def test_an_external_id_with_a_slash_can_be_looked_up(metro):
     assert metro.record("2026/11/27-0001")["external_id"] == "2026/11/27-0001"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_resends_of_a_linked_citizens_events_credit_each_once(metro, linked_citizen_client):
     from carbonpoints.ledger.selectors import ledger_check

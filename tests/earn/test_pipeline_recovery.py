@@ -97,7 +97,6 @@ def test_records_left_received_by_an_earlier_version_are_processed_by_the_worker
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
 
 
-@pytest.mark.postgres
 def test_runs_at_once_take_the_queue_a_partition_each_and_strand_nothing(metro, settings):
     import psycopg
     from django.db import connection

@@ -10,7 +10,7 @@ from carbonpoints.methodologies.models import ConversionRule, Methodology
 
 from .factories import event
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 
 def _refused(sql: str, params: list) -> str:

@@ -183,7 +183,6 @@ def test_trips_far_apart_are_not_duplicates(metro, bikes, citizen_client, link):
     assert bikes.record("t2")["state"] == "credited"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_caps_hold_when_two_partners_send_the_same_citizens_rides_at_once(metro, bikes, citizen_client, link):
     from tests.concurrency import run_at_once

@@ -36,17 +36,14 @@ def _level(client) -> dict:
 
 @pytest.fixture
 def no_posting_guard(django_db_blocker):
-    """Postings are immutable in PostgreSQL (a trigger); old postings are made by lifting it for the test."""
+    """Postings are immutable (a trigger); old postings are made by lifting it for the test."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE ledger_posting DISABLE TRIGGER USER")
-        yield
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE ledger_posting ENABLE TRIGGER USER")
-    else:
-        yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE ledger_posting DISABLE TRIGGER USER")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE ledger_posting ENABLE TRIGGER USER")
 
 
 def test_the_level_follows_the_last_12_months_only(citizen, citizen_client, no_posting_guard):

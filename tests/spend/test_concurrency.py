@@ -18,7 +18,7 @@ from tests.factories import CitizenFactory
 from .conftest import client_for
 from .factories import ScenarioFactory, StaffFactory, fill_pool, give_points, points_of
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 def redeem(client, scenario, key):
     response = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",

@@ -17,7 +17,7 @@ from redemption.tasks import reconcile_stock_gates
 from tests.concurrency import run_at_once
 
 from .conftest import assert_error, client_for
-from .factories import ScenarioFactory, give_points, points_of
+from .factories import ScenarioFactory, points_of
 
 pytestmark = pytest.mark.redis
 

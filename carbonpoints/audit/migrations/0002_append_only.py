@@ -1,4 +1,4 @@
-"""On PostgreSQL the database keeps the audit trail append-only: UPDATE and DELETE raise."""
+"""The database keeps the audit trail append-only: UPDATE and DELETE raise."""
 
 from django.db import migrations
 
@@ -19,16 +19,6 @@ DROP FUNCTION IF EXISTS audit_refuse_change();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_audit_trail")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]

@@ -1,4 +1,14 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+
+from ..models import Claim
+
+STATUS_MESSAGES = {
+    Claim.Status.PENDING: _("Sent to the partner; waiting for its answer."),
+    Claim.Status.CONFIRMED: _("Confirmed by the partner: it became an action in your history."),
+    Claim.Status.DENIED: _("Denied by the partner (see the reason)."),
+    Claim.Status.TAKEN_IN: _("Self-reported: taken in at the reduced rate."),
+}
 
 
 class ClaimRequestSerializer(serializers.Serializer):
@@ -28,6 +38,16 @@ class ClaimSerializer(serializers.Serializer):
     record_state = serializers.CharField(allow_null=True)
     filed_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, claim: Claim) -> dict:
+        return super().to_representation({
+            "id": claim.pk, "partner_id": claim.partner_id, "partner": claim.partner.name, "kind": claim.kind,
+            "action": claim.action, "quantity": format(claim.quantity.normalize(), "f"), "unit": claim.unit,
+            "occurred_at": claim.occurred_at, "status": claim.status,
+            "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]),
+            "denial_reason": claim.denial_reason, "record_state": claim.record.state if claim.record else None,
+            "filed_at": claim.created_at, "decided_at": claim.decided_at,
+        })
 
 
 class PartnerClaimSerializer(serializers.Serializer):

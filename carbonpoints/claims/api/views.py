@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import FileResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -13,30 +14,17 @@ from accounts.api.permissions import IsCitizen
 from carbonpoints.api.schema import errors
 from carbonpoints.earn.api.views import SIGNED, PartnerView
 from carbonpoints.earn.exceptions import UnknownPartner
-from carbonpoints.earn.models import Partner
+from carbonpoints.earn.selectors import partner_active
 
 from .. import selectors, services
 from ..exceptions import ClaimNotFound
-from ..models import Claim
 from . import serializers as s
+from .serializers import STATUS_MESSAGES
 
-STATUS_MESSAGES = {
-    Claim.Status.PENDING: _("Sent to the partner; waiting for its answer."),
-    Claim.Status.CONFIRMED: _("Confirmed by the partner: it became an action in your history."),
-    Claim.Status.DENIED: _("Denied by the partner (see the reason)."),
-    Claim.Status.TAKEN_IN: _("Self-reported: taken in at the reduced rate."),
-}
+if TYPE_CHECKING:
+    from ..models import Claim
 
-
-def claim_for_citizen(claim: Claim) -> dict:
-    return {
-        "id": claim.pk, "partner_id": claim.partner_id, "partner": claim.partner.name, "kind": claim.kind,
-        "action": claim.action, "quantity": format(claim.quantity.normalize(), "f"), "unit": claim.unit,
-        "occurred_at": claim.occurred_at, "status": claim.status,
-        "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]), "denial_reason": claim.denial_reason,
-        "record_state": claim.record.state if claim.record else None, "filed_at": claim.created_at,
-        "decided_at": claim.decided_at,
-    }
+__all__ = ["STATUS_MESSAGES"]  # the portal's claims page reads them from here
 
 
 class MyClaimsView(APIView):
@@ -47,7 +35,7 @@ class MyClaimsView(APIView):
                    responses={200: s.ClaimSerializer(many=True), **errors(403)})
     def get(self, request):
         claims = selectors.citizen_claims(account_id=request.user.carbon_account.pk)
-        return Response(s.ClaimSerializer([claim_for_citizen(c) for c in claims], many=True).data)
+        return Response(s.ClaimSerializer(claims, many=True).data)
 
     @extend_schema(tags=["citizen"], summary="Claim an action a partner did not send (multipart, with evidence)",
                    request={"multipart/form-data": s.ClaimRequestSerializer},
@@ -56,14 +44,14 @@ class MyClaimsView(APIView):
         payload = s.ClaimRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        partner = Partner.objects.filter(pk=data["partner_id"], status=Partner.Status.ACTIVE).first()
+        partner = partner_active(partner_id=data["partner_id"])
         if partner is None:
             raise UnknownPartner(partner_id=data["partner_id"])
         claim = services.claim_file(
             account=request.user.carbon_account, partner=partner, action=data["action"], quantity=data["quantity"],
             occurred_at=data["occurred_at"], evidence=data["evidence"], note=data["note"],
             self_reported=data["self_reported"])
-        return Response(s.ClaimSerializer(claim_for_citizen(claim)).data, status=201)
+        return Response(s.ClaimSerializer(claim).data, status=201)
 
 
 class PartnerClaimsView(PartnerView):
@@ -77,7 +65,7 @@ class PartnerClaimsView(PartnerView):
 
 class _PartnerClaimView(PartnerView):
     def claim(self, claim_id: int) -> Claim:
-        claim = Claim.objects.select_related("link", "partner").filter(pk=claim_id, partner=self.partner).first()
+        claim = selectors.partner_claim(partner_id=self.partner.pk, claim_id=claim_id)
         if claim is None:
             raise ClaimNotFound()
         return claim

@@ -1,14 +1,23 @@
-"""Shapes of the earn side's API, for the OpenAPI schema and the citizen's link request.
+"""Shapes of the earn side's API: what requests carry in, what answers carry out.
 
 Partner events are validated with msgspec (``earn.intake``), not here: a per-event serializer
-would be far too slow for feeds of thousands of events.
+would be far too slow for feeds of thousands of events. Output serializers take the model
+instance and write the answer, as the schema declares it.
 """
 
+from __future__ import annotations
+
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
-from ..models import ActionState
+from .. import selectors
+from ..models import ActionRecord, ActionState, IdentityLink, Upload
+
+
+def _quantity(record: Any) -> str:
+    return format(record.quantity.normalize(), "f")
 
 
 class EventSerializer(serializers.Serializer):
@@ -106,6 +115,15 @@ class PartnerEventStatusSerializer(ActionFieldsSerializer):
     received_at = serializers.DateTimeField()
     explanation = ExplanationSerializer()
 
+    def to_representation(self, record: ActionRecord) -> dict:
+        return super().to_representation({
+            "external_id": record.external_id, "batch_id": str(record.batch_id), "action": record.action,
+            "quantity": _quantity(record), "unit": record.unit, "occurred_at": record.occurred_at,
+            "received_at": record.received_at, "state": record.state, "reason": record.reason,
+            "reason_message": selectors.reason_message(record), "capped": record.capped,
+            "explanation": selectors.explanation(record),
+        })
+
 
 class RetractRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, help_text="Why the record is taken back; the citizen sees it.")
@@ -129,6 +147,17 @@ class UploadStatusSerializer(serializers.Serializer):
     batch_id = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, upload: Upload) -> dict:
+        total = upload.lines_total
+        done = upload.state == Upload.State.DONE
+        return super().to_representation({
+            "upload_id": str(upload.pk), "state": upload.state, "format": upload.format,
+            "gzipped": upload.gzipped, "size": upload.size, "lines_total": total, "lines_done": upload.lines_done,
+            "progress_percent": 100 if done else (upload.lines_done * 100 // total if total else 0),
+            "error": upload.error, "batch_id": str(upload.batch_id) if upload.batch_id else None,
+            "created_at": upload.created_at, "finished_at": upload.finished_at,
+        })
 
 
 class LinkRequestSerializer(serializers.Serializer):
@@ -166,6 +195,21 @@ class LinkSerializer(serializers.Serializer):
     released = serializers.IntegerField(required=False, help_text="Held actions sent on to crediting.")
     history = ConsentChangeSerializer(many=True, required=False, help_text="Every consent change, oldest first.")
 
+    def to_representation(self, link: IdentityLink) -> dict:
+        """``context``: ``released`` (a count, after a change) and ``history`` (True: with it)."""
+        data: dict[str, Any] = {
+            "id": link.pk, "partner_id": link.partner_id, "partner_name": link.partner.name,
+            "subject": link.subject, "scenes": link.scenes, "actions": link.scenes,
+            "consent_wording": link.consent_wording, "consented_at": link.consented_at,
+            "revoked_at": link.revoked_at,
+        }
+        if self.context.get("released") is not None:
+            data["released"] = self.context["released"]
+        if self.context.get("history"):
+            data["history"] = [{"kind": c.kind, "at": c.at, "scenes": c.scenes, "wording": c.wording}
+                               for c in link.consent_history.all()]
+        return super().to_representation(data)
+
 
 class MyActionSerializer(ActionFieldsSerializer):
     id = serializers.IntegerField()
@@ -177,9 +221,27 @@ class MyActionSerializer(ActionFieldsSerializer):
         choices=["available", "pending", "awaiting_funding"], allow_null=True,
         help_text="available; pending (settling period); awaiting_funding (owed until a sponsor's budget funds them).")
 
+    def fields_of(self, record: ActionRecord) -> dict:
+        credited = record.state == ActionState.CREDITED
+        return {
+            "id": record.pk, "partner": record.partner.name, "action": record.action,
+            "quantity": _quantity(record), "unit": record.unit, "occurred_at": record.occurred_at,
+            "state": record.state, "reason": record.reason, "reason_message": selectors.reason_message(record),
+            "capped": record.capped, "credited_g": record.credited_g if credited else None,
+            "points": record.points if credited else None,
+            "sponsor": record.budget.sponsor.name if record.budget is not None else None,
+            "points_status": selectors.points_status(record),
+        }
+
+    def to_representation(self, record: ActionRecord) -> dict:
+        return super().to_representation(self.fields_of(record))
+
 
 class MyActionDetailSerializer(MyActionSerializer):
     explanation = ExplanationSerializer()
+
+    def fields_of(self, record: ActionRecord) -> dict:
+        return {**super().fields_of(record), "explanation": selectors.explanation(record)}
 
 
 class PartnerSerializer(serializers.Serializer):

@@ -10,8 +10,7 @@ order of the insert itself (the ledger's postings showed the same, ledger 0005).
   carbon accounts, looked up by the indexes that lead with them); methodology versions and
   conversion rules, which are published, cannot be deleted at all: they are retired.
 The two indexes that served only those foreign keys (methodology, conversion rule) are dropped:
-each cost an index write per record. Other databases (the embedded SQLite default) rely on the
-ORM's PROTECT.
+each cost an index write per record.
 """
 
 import django.db.models.deletion
@@ -109,16 +108,6 @@ DROP FUNCTION IF EXISTS earn_refuse_delete();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -153,5 +142,5 @@ class Migration(migrations.Migration):
             name='partner',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='records', to='earn.partner'),
         ),
-        migrations.RunPython(forward, backward),
+        migrations.RunSQL([FORWARD], [BACKWARD]),
     ]

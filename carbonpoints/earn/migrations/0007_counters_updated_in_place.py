@@ -7,22 +7,13 @@ from django.db import migrations
 TABLES = ("earn_citizencarry", "earn_capusage")
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for table in TABLES:
-            schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = 70)")
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for table in TABLES:
-            schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("earn", "0006_set_based_references"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL(
+        [f"ALTER TABLE {table} SET (fillfactor = 70)" for table in TABLES],
+        [f"ALTER TABLE {table} RESET (fillfactor)" for table in TABLES],
+    )]

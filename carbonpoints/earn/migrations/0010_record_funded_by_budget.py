@@ -30,17 +30,6 @@ CREATE TRIGGER earn_budget_kept BEFORE DELETE ON budgets_budget
 BACKWARD = "DROP TRIGGER IF EXISTS earn_budget_kept ON budgets_budget;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-        schema_editor.execute(CHECK_0006, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -58,5 +47,5 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT, related_name="+", to="budgets.budget",
                 verbose_name="funded by"),
         ),
-        migrations.RunPython(forward, backward),
+        migrations.RunSQL([FORWARD], [BACKWARD, CHECK_0006]),
     ]

@@ -5,7 +5,6 @@
   inserts all legs of a transaction in one statement, and since no row may change afterwards,
   every transaction sums to zero. (A statement-level trigger with a transition table costs one
   grouped query per INSERT, so bulk crediting stays cheap.)
-Other databases (the embedded SQLite default) rely on the service and on ``ledger_check``.
 """
 
 from django.db import migrations
@@ -50,16 +49,6 @@ DROP FUNCTION IF EXISTS ledger_refuse_change();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0001_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL([FORWARD], [BACKWARD])]

@@ -9,7 +9,6 @@ more than the insert itself (92 ms). Instead:
 - ledger accounts can no longer be deleted (transactions and postings already cannot), so a
   reference that exists at insert stays valid: the guarantee of the foreign key, without its
   per-row cost.
-Other databases (the embedded SQLite default) rely on the posting service and ``ledger_check``.
 """
 
 import django.db.models.deletion
@@ -61,16 +60,6 @@ END $$ LANGUAGE plpgsql;
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -88,5 +77,5 @@ class Migration(migrations.Migration):
             name='transaction',
             field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='ledger.ledgertransaction'),
         ),
-        migrations.RunPython(forward, backward),
+        migrations.RunSQL([FORWARD], [BACKWARD]),
     ]

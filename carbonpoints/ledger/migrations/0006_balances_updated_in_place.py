@@ -9,20 +9,13 @@ entry to both of the table's indexes; with room left on the page PostgreSQL upda
 from django.db import migrations
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 70)")
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_ledgeraccount RESET (fillfactor)")
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("ledger", "0005_set_based_references"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunSQL(
+        ["ALTER TABLE ledger_ledgeraccount SET (fillfactor = 70)"],
+        ["ALTER TABLE ledger_ledgeraccount RESET (fillfactor)"],
+    )]

@@ -2,8 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from carbonpoints.earn.exceptions import UnknownActions
 from carbonpoints.earn.models import Partner
-from carbonpoints.earn.services import UnknownActions, partner_create
+from carbonpoints.earn.services import partner_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,13 @@
+"""Codes of refusals of claims for missing records."""
+
+from enum import StrEnum
+
+
+class ClaimErrorCode(StrEnum):
+    NOT_LINKED = "not_linked"
+    UNKNOWN_ACTION = "unknown_action"
+    INVALID_OCCURRED_AT = "invalid_occurred_at"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_EVIDENCE = "invalid_evidence"
+    SELF_REPORT_NOT_ALLOWED = "self_report_not_allowed"
+    CLAIM_ALREADY_DECIDED = "claim_already_decided"
