@@ -17,6 +17,7 @@ from carbonpoints.ledger.services import transaction_reverse
 from .. import exceptions as refusals
 from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
 from ..models import IdempotentAnswer, Redemption, Scenario, Voucher
+from ..selectors import scenario_to_redeem
 from ._common import _lock, _spend
 from .scenarios import _check_limits, _has_limits, _return_stock, scenario_is_open
 
@@ -34,7 +35,7 @@ def redemption_scenario(*, scenario_id: int) -> Scenario:
     Read without a lock: a sold-out count read here is final for this attempt (stock that comes
     back later is for later attempts), and a positive one is decided by the stock UPDATE.
     """
-    scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+    scenario = scenario_to_redeem(scenario_id=scenario_id)
     if scenario is None:
         raise refusals.ScenarioNotFound()
     if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
