@@ -52,7 +52,7 @@ def scenario_to_redeem(*, scenario_id: int) -> Scenario | None:
 
 _SCENARIO_FIELDS = [field.attname for field in Scenario._meta.concrete_fields]
 _SCENARIO_TO_REDEEM = (
-    "SELECT " + ", ".join(f"s.{connection.ops.quote_name(f.column)}" for f in Scenario._meta.concrete_fields)
+    "SELECT " + ", ".join(f"s.{connection.ops.quote_name(str(f.column))}" for f in Scenario._meta.concrete_fields)
     + f", m.status FROM {Scenario._meta.db_table} s JOIN {Merchant._meta.db_table} m ON m.id = s.merchant_id "
     "WHERE s.id = %s"
 )
