@@ -192,6 +192,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@carbonpoints
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["carbonpoints.formats"]  # zh-hans numbers grouped in thousands (see its module)
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

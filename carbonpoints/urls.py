@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from carbonpoints.api.health import healthz
 from carbonpoints.methodologies.views import register as methodology_register
+
+# The operators' admin in the product's name and language (Django's default header is "Django 管理").
+admin.site.site_header = admin.site.site_title = _("CarbonPoints operations")
+admin.site.index_title = _("Operations")
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

@@ -165,6 +165,24 @@ def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
     ).order_by("-created_at", "-id")
 
 
+def donation_reduction(redemption: Redemption) -> dict | None:
+    """The reduction behind donated points, by the conversion rule in force when they were given:
+    ``{"grams", "grams_per_point"}``, or ``None`` without a rule. Points are earned at the rule of
+    their day, so this reads as “about”."""
+    from carbonpoints.methodologies.selectors import Catalogue
+
+    rule = Catalogue().rule_at(redemption.created_at)
+    if rule is None:
+        return None
+    return {"grams": redemption.points_spent * rule.grams_per_point, "grams_per_point": rule.grams_per_point}
+
+
+def merchant_offset_scenario(*, merchant_id: int) -> Scenario | None:
+    """The live "points off the price" scenario the till takes points for (the one checkout_create uses)."""
+    return (Scenario.objects.filter(merchant_id=merchant_id, kind=Scenario.Kind.POINTS_OFFSET,
+                                    status=Scenario.Status.LIVE).first())
+
+
 def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     """Redemptions (or paid checkouts) per local day over the last ``days``, for a bar chart."""
     today = timezone.localdate()

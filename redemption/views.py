@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -14,10 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carbonpoints.csv_cells import csv_cell
+from carbonpoints.names import local_name
+from carbonpoints.units import mass, yuan
 
 from . import offsets, selectors, services
 from .api.throttling import WRONG_CODE_THROTTLES
-from .exceptions import SpendRefused
+from .exceptions import InsufficientPoints, SpendRefused
 from .forms import CheckoutForm, OffsetForm, ScenarioForm, StaffForm, VoucherConsumeForm
 from .idempotency import idempotent_answer
 from .statements import statement_download
@@ -46,7 +49,8 @@ def console(manager: bool = False):
 
 
 def _refused(request, refusal: SpendRefused) -> None:
-    messages.error(request, f"{refusal} ({refusal.code})")
+    """A refusal in the reader's words, styled as an error; its code stays in the API's answers."""
+    messages.error(request, str(refusal))
 
 
 def _wrong_codes_refused(request) -> bool:
@@ -67,13 +71,37 @@ def _wrong_code_record(request) -> None:
 @console()
 def till(request):
     """The till: consume a voucher, take points as part-payment, reverse a recent checkout."""
+    return _till_page(request)
+
+
+def _till_page(request, capped: dict | None = None):
     return render(request, "redemption/till.html", {
         "staff": request.staff,
         "consume_form": VoucherConsumeForm(),
         "checkout_form": CheckoutForm(),
         "checkouts": selectors.merchant_checkouts(merchant=request.staff.merchant)[:10],
         "has_offset_scenario": selectors.merchant_has_live_offset_scenario(merchant=request.staff.merchant),
+        "capped": capped,
     })
+
+
+def _capped_quote(request, form: CheckoutForm) -> dict | None:
+    """When fewer points can pay than the cashier typed, what can: shown for the cashier to confirm.
+
+    Points pay at most the scenario's share of the price; asking for more is not silently cut down.
+    """
+    if request.POST.get("confirmed"):
+        return None
+    scenario = selectors.merchant_offset_scenario(merchant_id=request.staff.merchant_id)
+    if scenario is None:
+        return None  # the service refuses, in words
+    asked = form.cleaned_data["points"]
+    points_used, discount_fen = services.checkout_quote(scenario=scenario, amount_fen=form.amount_fen(), points=asked)
+    if not 0 < points_used < asked:
+        return None
+    return {"payment_code": form.cleaned_data["payment_code"], "amount_yuan": form.cleaned_data["amount_yuan"],
+            "amount_fen": form.amount_fen(), "asked": asked, "points": points_used, "discount_fen": discount_fen,
+            "due_fen": form.amount_fen() - discount_fen, "max_share_percent": (scenario.max_share_bp or 0) / 100}
 
 
 @require_POST
@@ -86,7 +114,7 @@ def voucher_consume(request):
         try:
             voucher = services.voucher_consume(staff=request.staff, code=form.cleaned_data["code"])
             messages.success(request, _("Voucher accepted: %(title)s (%(points)s points).") % {
-                "title": voucher.redemption.scenario.title, "points": voucher.redemption.points_spent})
+                "title": local_name(voucher.redemption.scenario.title), "points": intcomma(voucher.redemption.points_spent)})
         except SpendRefused as refusal:
             if refusal.code == "not_found":
                 _wrong_code_record(request)
@@ -105,14 +133,19 @@ def checkout_create(request):
         return redirect("merchant-till")
     if _wrong_codes_refused(request):
         return redirect("merchant-till")
+    capped = _capped_quote(request, form)
+    if capped is not None:
+        messages.warning(request, _("Only %(points)s of the %(asked)s points asked can pay for this order: confirm below.")
+                         % {"points": intcomma(capped["points"]), "asked": intcomma(capped["asked"])})
+        return _till_page(request, capped=capped)
     try:
         checkout = services.checkout_create(
             staff=request.staff, payment_code=form.cleaned_data["payment_code"], amount_fen=form.amount_fen(),
             points=form.cleaned_data["points"],
         )
-        messages.success(request, _("Paid: %(points)s points take ¥%(discount)s off; the customer pays ¥%(due)s.") % {
-            "points": checkout.points_used, "discount": f"{checkout.discount_fen / 100:.2f}",
-            "due": f"{checkout.amount_due_fen / 100:.2f}"})
+        messages.success(request, _("Paid: %(points)s points take %(discount)s off; the customer pays %(due)s.") % {
+            "points": intcomma(checkout.points_used), "discount": yuan(checkout.discount_fen),
+            "due": yuan(checkout.amount_due_fen)})
     except SpendRefused as refusal:
         if refusal.code == "payment_code_invalid":
             _wrong_code_record(request)
@@ -212,18 +245,33 @@ def offsets_page(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                certificate = offsets.offset_retire(
-                    staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
-                    vintage=form.vintage_number(),
-                )
-                messages.success(request, _("Retired %(grams)s g CO2e.") % {"grams": certificate.grams})
-                return redirect("certificate", pk=certificate.pk)
+                status, body = _offset_retire_once(request, form)
             except SpendRefused as refusal:
                 _refused(request, refusal)
+            else:
+                if status == 201:
+                    messages.success(request, _("Retired %(mass)s CO2e.") % {"mass": mass(body["grams"])})
+                    return redirect("certificate", pk=body["certificate_id"])
+                messages.error(request, body["error"]["message"])
     return render(request, "redemption/offsets.html", {
         "staff": request.staff, "form": form, "pool": selectors.pool_summary(),
         "certificates": selectors.merchant_certificates(merchant=request.staff.merchant)[:100],
+        "idempotency_key": uuid.uuid4().hex,
     })
+
+
+def _offset_retire_once(request, form: OffsetForm) -> tuple[int, dict]:
+    """Retire once per form: the form's one-time key makes a double submit one certificate."""
+    key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:100]
+
+    def retire(keep):
+        certificate = offsets.offset_retire(
+            staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
+            vintage=form.vintage_number(),
+        )
+        return 201, {"certificate_id": str(certificate.pk), "grams": certificate.grams}
+
+    return idempotent_answer(user=request.user, scope="offset-page", key=key, params=form.cleaned_data, action=retire)
 
 
 @console(manager=True)
@@ -265,7 +313,8 @@ def donation_certificate(request, public_id):
     redemption = selectors.donation(public_id=public_id)
     if redemption is None:
         raise Http404
-    return render(request, "redemption/donation_certificate.html", {"redemption": redemption})
+    return render(request, "redemption/donation_certificate.html", {
+        "redemption": redemption, "reduction": selectors.donation_reduction(redemption)})
 
 
 # --- the citizen's wallet in the portal --------------------------------------------------------
@@ -283,14 +332,18 @@ def wallet(request):
     """What the citizen can redeem, the vouchers held (as QR codes) and a payment code for the till."""
     citizen = _citizen(request)
     payment_code = None
+    points = selectors.citizen_points_available(citizen)
     if request.method == "POST":
-        payment_code = services.payment_code_issue(citizen=citizen)
+        try:
+            payment_code = services.payment_code_issue(citizen=citizen)
+        except InsufficientPoints:
+            messages.error(request, _("You have no points to pay with yet: a payment code needs points."))
     vouchers = [
         {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
         for v in selectors.citizen_vouchers(citizen=citizen)[:20]
     ]
     return render(request, "redemption/wallet.html", {
-        "points": selectors.citizen_points_available(citizen),
+        "points": points,
         "scenarios": selectors.wallet_scenarios()[:50],
         "vouchers": vouchers,
         "payment_code": payment_code,
@@ -317,7 +370,7 @@ def wallet_redeem(request):
 
     def redeem(keep):
         def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
-            return {"id": redemption.pk, "title": redemption.scenario.title}
+            return {"id": redemption.pk, "title": local_name(redemption.scenario.title)}
 
         services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
                                    key_claimed=True, keep=keep, answer=answer, scenario=read["scenario"])
@@ -334,5 +387,5 @@ def wallet_redeem(request):
     if status == 201:
         messages.success(request, _("Redeemed: %(title)s.") % {"title": body.get("title", "")})
     else:
-        messages.error(request, f"{body['error']['message']} ({body['error']['code']})")
+        messages.error(request, body["error"]["message"])
     return redirect("wallet")

@@ -27,13 +27,15 @@ ENUMS = (
     ("Ledger", "carbonpoints.ledger.error_codes", "LedgerErrorCode"),
     ("Sponsors' budgets", "carbonpoints.budgets.error_codes", "BudgetErrorCode"),
     ("Methodologies", "carbonpoints.methodologies.error_codes", "MethodologyErrorCode"),
+    ("Evaluation: levels, badges, the leaderboard", "carbonpoints.evaluation.error_codes", "EvaluationErrorCode"),
     ("Operators' approvals", "carbonpoints.error_codes", "ApprovalErrorCode"),
 )
 """Every enum of error codes, in the page's order."""
 
 REFUSALS = (
     "accounts.exceptions", "carbonpoints.approvals", "carbonpoints.budgets.exceptions",
-    "carbonpoints.claims.exceptions", "carbonpoints.earn.exceptions", "carbonpoints.ledger.exceptions",
+    "carbonpoints.claims.exceptions", "carbonpoints.earn.exceptions", "carbonpoints.evaluation.exceptions",
+    "carbonpoints.ledger.exceptions",
     "carbonpoints.methodologies.exceptions", "carbonpoints.privacy.exceptions", "redemption.exceptions",
 )
 """The modules that define refusals (``DomainError`` subclasses)."""

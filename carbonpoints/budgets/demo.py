@@ -14,7 +14,7 @@ from accounts.models import User
 from .models import Budget, Reading, Sponsor
 from .services import budget_deposit, budgets_watch
 
-CITY = "武汉市生态环境局 Wuhan Ecology Bureau"
+CITY = "深圳市生态环境局 Shenzhen Ecology and Environment Bureau"  # the city whose metro and buses it funds
 BIKES = "哈啰出行 Hello Bike (sponsor)"
 
 
@@ -26,7 +26,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
     now = timezone.localtime()
     year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     city = Budget.objects.create(
-        sponsor=Sponsor.objects.create(name=CITY, kind=Sponsor.Kind.CITY, website="https://hbj.wuhan.gov.cn/"),
+        sponsor=Sponsor.objects.create(name=CITY, kind=Sponsor.Kind.CITY, website="https://meeb.sz.gov.cn/"),
         name=f"{now.year} 市民碳普惠 citizens' points", starts_at=year_start,
         ends_at=year_start.replace(year=now.year + 1), warn_below_percent=20, throttle_below_percent=5,
         throttle=Budget.Throttle.SCALE,

@@ -38,7 +38,10 @@ def _version(code: str, *, author: User, start, factor: str) -> Methodology:
     return methodologies.methodology_draft_save(author=author, methodology=Methodology(
         code=code, version=current.version + 1, title=current.title, unit=current.unit,
         baseline_g_per_unit=Decimal(factor), project_g_per_unit=current.project_g_per_unit, basis=current.basis,
-        source=f"{current.source} (2027 update)", valid_from=start, daily_cap=current.daily_cap,
+        # the demo's revision is made up to show versioning: its source says so, and cites its own figure
+        source=(f"演示用修订，仅为展示版本管理，并非已发布的因子 Demo revision, made up to show versioning, "
+                f"not a published factor: {factor} g CO2 per {current.unit}. Version {current.version}: {current.source}"),
+        valid_from=start, daily_cap=current.daily_cap,
         monthly_cap=current.monthly_cap, max_quantity_per_record=current.max_quantity_per_record,
         max_speed_kmh=current.max_speed_kmh))
 

@@ -11,3 +11,5 @@ class ClaimErrorCode(StrEnum):
     INVALID_EVIDENCE = "invalid_evidence"
     SELF_REPORT_NOT_ALLOWED = "self_report_not_allowed"
     CLAIM_ALREADY_DECIDED = "claim_already_decided"
+    QUANTITY_IMPLAUSIBLE = "quantity_implausible"
+    CLAIM_REPEATED = "claim_repeated"

@@ -30,6 +30,18 @@ class QuantityInvalid(Invalid):
     message = _("The quantity must be more than zero.")
 
 
+class QuantityImplausible(Invalid):
+    """More than the methodology finds plausible for one action (its ``max_quantity_per_record``)."""
+
+    code = ClaimErrorCode.QUANTITY_IMPLAUSIBLE
+    message = _("This quantity is more than one action can plausibly be.")
+
+
+class ClaimRepeated(Conflict):
+    code = ClaimErrorCode.CLAIM_REPEATED
+    message = _("You have claimed this action already: its claim is pending or confirmed.")
+
+
 class EvidenceInvalid(Invalid):
     code = ClaimErrorCode.INVALID_EVIDENCE
     message = _("The evidence must be a JPEG, PNG or WebP image of at most the allowed size.")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import CarbonAccount
@@ -74,6 +75,15 @@ def claim_file(*, account: CarbonAccount, partner: Partner, action: str, quantit
         raise exceptions.ActionNotOffered(action=action)
     if self_reported and methodology.self_reported_factor is None:
         raise exceptions.SelfReportNotAllowed(action=action)
+    limit = methodology.max_quantity_per_record
+    if limit is not None and quantity > limit:
+        most = f"{limit.normalize():f}"
+        raise exceptions.QuantityImplausible(
+            _("At most %(max)s %(unit)s can be claimed for one action.") % {"max": most, "unit": methodology.unit},
+            max=most, unit=methodology.unit)
+    if Claim.objects.filter(account=account, partner=partner, action=action, occurred_at=occurred_at,
+                            status__in=[Claim.Status.PENDING, Claim.Status.CONFIRMED, Claim.Status.TAKEN_IN]).exists():
+        raise exceptions.ClaimRepeated(action=action, occurred_at=occurred_at.isoformat())
     evidence_type = evidence_check(evidence)
     with transaction.atomic():
         claim = Claim.objects.create(

@@ -17,6 +17,7 @@ from carbonpoints.methodologies.selectors import Catalogue
 from .corrections import action_reverse
 from .intake import candidate_from_json, events_ingest
 from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, PartnerKey
+from .selectors import consent_wording
 from .services import identity_link_create
 from .signing import secret_encrypt
 
@@ -83,7 +84,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
                 subject = f"{prefix}{user.pk:06d}"
                 if not IdentityLink.objects.filter(partner=partner, subject=subject).exists():
                     identity_link_create(account=account, partner=partner, subject=subject, scenes=None,
-                                         wording=f"demo consent: {name} shares {', '.join(actions)}")
+                                         wording=consent_wording(partner=partner, subject=subject, scenes=actions))
                 events += _events(prefix, actions[0], subject, rng, now)
             # a member nobody linked yet: held as unlinked
             events += _events(prefix, actions[0], f"{prefix}-UNLINKED", rng, now)[:3]

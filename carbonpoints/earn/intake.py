@@ -193,6 +193,7 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
     outcome: list[tuple[str, str]] = []  # (status, code) per candidate
     records: list[Record] = []
     seen: set[str] = set()
+    partner_id, batch_id = partner.pk, batch.pk  # ``pk`` is a property: read once, not per event
     for candidate in candidates:
         code, event, ends_at, attributes_json = _checked(candidate, partner, catalogue)
         if event is None or ends_at is None:
@@ -204,14 +205,15 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
         seen.add(event.external_id)
         outcome.append(("new", ""))
         records.append(Record(
-            partner_id=partner.pk, batch_id=batch.pk, external_id=event.external_id, subject=event.subject,
+            partner_id=partner_id, batch_id=batch_id, external_id=event.external_id, subject=event.subject,
             action=event.action, quantity=event.quantity, unit=event.unit, occurred_at=event.occurred_at,
             ends_at=ends_at, received_at=now, attributes=event.attributes, attributes_json=attributes_json,
             raw=candidate.raw,
         ))
 
     with transaction.atomic():
-        taken = records_take_in(records=records, batch=batch, partner_id=partner.pk) if records else {}
+        taken = (records_take_in(records=records, batch=batch, partner_id=partner.pk, catalogue=catalogue)
+                 if records else {})
         result = IntakeResult()
         rejections = []
         for candidate, (status, code) in zip(candidates, outcome, strict=True):

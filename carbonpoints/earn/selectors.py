@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import methodology_explained
+from carbonpoints.names import local_name
 
 from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
 from .reasons import Reason
@@ -204,13 +205,16 @@ def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], Li
     return linked
 
 
-def scene_titles(*, codes) -> dict[str, str]:
-    """A readable name for each action code (the methodology's title), the code where none."""
+def scene_titles(*, codes, local: bool = False) -> dict[str, str]:
+    """A readable name for each action code (the methodology's title), the code where none.
+
+    ``local``: only the part of a bilingual title in the reader's language (pages; see carbonpoints.names).
+    """
     from carbonpoints.methodologies.models import Methodology
 
     titles = dict(Methodology.objects.filter(code__in=list(codes)).order_by("code", "valid_from")
                   .values_list("code", "title"))
-    return {code: titles.get(code, code) for code in codes}
+    return {code: local_name(titles.get(code, code)) if local else titles.get(code, code) for code in codes}
 
 
 def citizen_links(*, account_id: int) -> QuerySet[IdentityLink]:
@@ -220,15 +224,16 @@ def citizen_links(*, account_id: int) -> QuerySet[IdentityLink]:
             .order_by(F("revoked_at").desc(nulls_first=True), "-consented_at", "-id"))
 
 
-def consent_wording(*, partner: Partner, subject: str, scenes) -> str:
+def consent_wording(*, partner: Partner, subject: str, scenes, local: bool = False) -> str:
     """The consent text shown for these scenes of a partner, in the reader's language; the link keeps
-    the text as shown."""
-    titles = scene_titles(codes=sorted(set(scenes)))
+    the text as shown. ``local``: names in the reader's language only (the portal's pages)."""
+    titles = scene_titles(codes=sorted(set(scenes)), local=local)
     return str(_(
         "I agree that %(partner)s shares with CarbonPoints the records of my %(scenes)s under my "
         "member id %(subject)s, so that they are quantified and credited to my carbon account. "
         "Records of other kinds are not credited. I can change or withdraw this consent at any time."
-    ) % {"partner": partner.name, "scenes": ", ".join(titles.values()), "subject": subject})
+    ) % {"partner": local_name(partner.name) if local else partner.name, "scenes": ", ".join(titles.values()),
+         "subject": subject})
 
 
 def partners_active() -> QuerySet[Partner]:

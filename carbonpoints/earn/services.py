@@ -212,9 +212,10 @@ def link_held_release(*, link: IdentityLink) -> int:
 
 
 def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str, scenes: list[str] | None,
-                        consent: bool) -> tuple[IdentityLink, int]:
+                        consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
     """The citizen links a member id at an active partner, consenting to the wording shown for these
-    scenes (None: all); the held records the link covers are released. The link, and how many."""
+    scenes (None: all); the held records the link covers are released. The link, and how many.
+    ``local_names``: the wording names things in the reader's language only, as the portal shows it."""
     from .selectors import consent_wording, partner_active
 
     if not consent:
@@ -225,13 +226,14 @@ def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str
     with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked
         link = identity_link_create(
             account=account, partner=partner, subject=subject, scenes=scenes,
-            wording=consent_wording(partner=partner, subject=subject, scenes=scenes or partner.actions),
+            wording=consent_wording(partner=partner, subject=subject, scenes=scenes or partner.actions,
+                                    local=local_names),
         )
         return link, link_held_release(link=link)
 
 
 def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None,
-                                 consent: bool) -> tuple[IdentityLink, int]:
+                                 consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
     """The citizen consents to other scenes of a link (None: all); a wider consent releases the
     held records it now covers. The link, and how many were released."""
     from .selectors import consent_wording
@@ -241,7 +243,8 @@ def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None
     with transaction.atomic():  # ScenesNotApproved, LinkRevoked
         link = identity_link_scenes_set(
             link=link, scenes=scenes,
-            wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes or link.partner.actions),
+            wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes or link.partner.actions,
+                                    local=local_names),
         )
         return link, link_held_release(link=link)
 

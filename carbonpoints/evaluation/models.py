@@ -1,6 +1,7 @@
 """Badges as data (operators add and tune them in the admin), who earned them, and leaderboard opt-ins."""
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -56,3 +57,6 @@ class LeaderboardEntry(models.Model):
     class Meta:
         verbose_name = _("leaderboard entry")
         verbose_name_plural = _("leaderboard entries")
+        constraints = [  # one citizen per nickname, whatever its case: a leaderboard names people
+            models.UniqueConstraint(Lower("nickname"), name="leaderboard_nickname_unique"),
+        ]

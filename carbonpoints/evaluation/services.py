@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -14,6 +14,7 @@ from accounts.models import CarbonAccount
 from carbonpoints.earn.models import ActionRecord, ActionState
 from carbonpoints.ledger.models import LedgerAccount
 
+from .exceptions import NicknameTaken
 from .models import Badge, BadgeAward, LeaderboardEntry
 
 CHUNK = 5000
@@ -65,7 +66,15 @@ def badges_award(*, now: datetime | None = None) -> int:
 
 
 def leaderboard_join(*, account: CarbonAccount, nickname: str) -> LeaderboardEntry:
-    entry, _ = LeaderboardEntry.objects.update_or_create(account=account, defaults={"nickname": nickname.strip()})
+    """Appear on the leaderboard (or change nickname); a nickname another citizen holds, in any case, is refused."""
+    nickname = nickname.strip()
+    if LeaderboardEntry.objects.filter(nickname__iexact=nickname).exclude(account=account).exists():
+        raise NicknameTaken(nickname=nickname)
+    try:
+        with transaction.atomic():
+            entry, _ = LeaderboardEntry.objects.update_or_create(account=account, defaults={"nickname": nickname})
+    except IntegrityError as race:  # another citizen took it between the check and the write
+        raise NicknameTaken(nickname=nickname) from race
     return entry
 
 

@@ -22,5 +22,5 @@ class ActionHistoryFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["action"].extra["choices"] = list(scene_titles(codes=action_codes()).items())
+        self.filters["action"].extra["choices"] = list(scene_titles(codes=action_codes(), local=True).items())
 

@@ -1,10 +1,13 @@
 """Forms of the portal: linking a partner with consent per scene, the ledger's period, deletion."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.earn.models import Partner
 from carbonpoints.earn.selectors import scene_titles
+from carbonpoints.methodologies.selectors import Catalogue
+from carbonpoints.names import local_name
 
 
 class ScenesField(forms.MultipleChoiceField):
@@ -24,7 +27,7 @@ class LinkForm(forms.Form):
         self.partner = partner
         scenes = self.fields["scenes"]
         assert isinstance(scenes, forms.MultipleChoiceField)
-        scenes.choices = list(scene_titles(codes=sorted(partner.actions)).items())
+        scenes.choices = list(scene_titles(codes=sorted(partner.actions), local=True).items())
         scenes.initial = sorted(partner.actions)
 
 
@@ -34,7 +37,7 @@ class ScenesForm(forms.Form):
 
     def __init__(self, *args, link, **kwargs):
         super().__init__(*args, prefix=f"l{link.pk}", **kwargs)
-        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions)).items())
+        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions), local=True).items())
         self.fields["scenes"].initial = link.scenes
 
 
@@ -69,6 +72,17 @@ class ClaimForm(forms.Form):
         partner = self.fields["partner"]
         assert isinstance(partner, forms.ModelChoiceField)
         partner.queryset = partners
+        partner.label_from_instance = lambda p: local_name(p.name)
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
-        action.choices = list(scene_titles(codes=sorted(actions)).items())
+        titles = scene_titles(codes=sorted(actions), local=True)
+        action.choices = list(titles.items())
+        catalogue = Catalogue()  # the unit each action is counted in, and at most how much one action can be
+        units = []
+        for code, title in titles.items():
+            methodology = catalogue.methodology_at(code, timezone.now())
+            if methodology is not None:
+                most = methodology.max_quantity_per_record
+                units.append(f"{title}: {methodology.unit}" + (
+                    " " + _("(at most %(max)s)") % {"max": f"{most.normalize():f}"} if most is not None else ""))
+        self.fields["quantity"].help_text = _("In the action's unit: %(units)s.") % {"units": "; ".join(units)}

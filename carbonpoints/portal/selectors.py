@@ -1,4 +1,4 @@
-"""Reads for the portal's pages: a citizen's recent days and what their grams amount to."""
+"""Reads for the portal's pages: a citizen's recent days, what their grams amount to, and what to do next."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from carbonpoints.earn.models import ActionRecord, ActionState
+from carbonpoints.earn.models import ActionRecord, ActionState, IdentityLink
 
 
 def daily_reductions(*, account_id: int, days: int = 30) -> list[tuple[date, int]]:
@@ -77,9 +77,75 @@ def equivalents(*, grams: int) -> list[dict]:
     ]
 
 
-def chart_series(series: list[tuple[date, int]], *, label: str) -> dict:
-    """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg."""
+def chart_series(series: list[tuple[date, int]], *, label: str, total_g: int | None = None,
+                 growth_label: str = "") -> dict:
+    """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg.
+
+    With ``total_g`` (the account's whole reduction), also the account growing day by day to it,
+    in kg: a line over the bars (``growth``).
+    """
     peak = max((grams for _, grams in series), default=0)
     divisor, unit = (1000, "kg") if peak >= 10_000 else (1, "g")
-    return {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
-            "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}
+    chart = {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
+             "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}
+    if total_g is not None:
+        running = total_g - sum(grams for _, grams in series)  # what the account held before the first day
+        growth = []
+        for _, grams in series:
+            running += grams
+            growth.append(round(running / 1000, 2))
+        chart.update({"growth": growth, "growth_label": str(growth_label), "growth_unit": "kg"})
+    return chart
+
+
+def streak_days(series: list[tuple[date, int]]) -> int:
+    """Low-carbon days in a row, from a series of grams per day (oldest first, today last).
+
+    A streak ends today, or yesterday while today has nothing credited yet: the day is not over.
+    """
+    grams = [g for _, g in series]
+    if grams and grams[-1] == 0:
+        grams = grams[:-1]
+    days = 0
+    for g in reversed(grams):
+        if g <= 0:
+            break
+        days += 1
+    return days
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: StrOrPromise
+    done: bool
+    url_name: str
+
+
+def first_steps(*, account_id: int) -> list[Step]:
+    """A new citizen's first steps, each done or not by what the ledger and the links hold."""
+    from redemption.models import Checkout, Redemption
+
+    links = IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
+    return [
+        Step("link", _("Link your metro, bus or bike-share account"), links.exists(), "portal-links"),
+        Step("consent", _("Choose the records it may share (your consent)"),
+             links.exclude(scenes=[]).exists(), "portal-links"),
+        Step("credit", _("See your first action credited"),
+             ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED).exists(), "portal-actions"),
+        Step("redeem", _("Spend points: a voucher, a donation or at a till"),
+             Redemption.objects.filter(citizen_id=account_id).exists()
+             or Checkout.objects.filter(citizen_id=account_id).exists(), "wallet"),
+    ]
+
+
+def next_voucher(*, points: int) -> Any:
+    """The cheapest voucher or donation still out of reach (with the points it needs), else ``None``."""
+    from redemption.models import Scenario
+    from redemption.selectors import scenario_catalogue
+
+    scenario = (scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET).filter(points_cost__gt=points)
+                .exclude(stock_left=0).first())
+    if scenario is None or scenario.points_cost is None:
+        return None
+    return {"scenario": scenario, "points_to_go": scenario.points_cost - points}

@@ -13,7 +13,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import carbon_account_summary, citizen_postings
@@ -37,8 +36,10 @@ from carbonpoints.earn.services import (
     identity_link_grant,
     identity_link_revoke,
 )
+from carbonpoints.evaluation.exceptions import NicknameTaken
 from carbonpoints.evaluation.selectors import citizen_badges, leaderboard, leaderboard_entry
 from carbonpoints.evaluation.services import leaderboard_join, leaderboard_leave
+from carbonpoints.names import local_name
 from carbonpoints.notifications.selectors import citizen_notifications, notification_text
 from carbonpoints.notifications.services import notifications_mark_read
 from carbonpoints.privacy.api.views import zip_response
@@ -55,6 +56,7 @@ from redemption.selectors import citizen_donations, citizen_redemptions, qr_svg,
 from . import selectors
 from .filters import ActionHistoryFilter
 from .forms import DeleteAccountForm, LeaderboardForm, LedgerPeriodForm, LinkForm, ScenesForm
+from .templatetags.carbon import voucher_state_label
 
 PAGE_SIZE = 20
 
@@ -89,17 +91,22 @@ def my_carbon(request, account):
     summary = carbon_account_summary(account=account)
     series = selectors.daily_reductions(account_id=account.pk)
     recent = list(citizen_actions(account_id=account.pk)[:5])
+    steps = selectors.first_steps(account_id=account.pk)
     return render(request, "portal/my_carbon.html", {
         "summary": summary,
         "points_owed": points_owed(account_id=account.pk),
         "today_g": series[-1][1],
         "month_g": sum(grams for _, grams in series),
         "chart": {"total": sum(grams for _, grams in series)},
-        "chart_data": selectors.chart_series(series, label=_("CO2e credited")),
+        "chart_data": selectors.chart_series(series, label=_("CO2e credited"), total_g=summary["reduction_g"],
+                                             growth_label=_("My account's reduction, growing")),
         "by_action": selectors.reductions_by_action(account_id=account.pk),
         "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
         "rows": _with_reasons(recent),
         "nav": "home",
+        "streak": selectors.streak_days(series),
+        "first_steps": steps, "first_steps_left": sum(not step.done for step in steps),
+        "next_voucher": selectors.next_voucher(points=summary["points"]["available"]),
     })
 
 
@@ -143,15 +150,16 @@ def ledger(request, account):
     })
 
 
-def _link_forms(account, data=None, partner_id=None):
+def _link_forms(account, bound_form=None, partner_id=None):
+    """A form per active partner; the one the citizen just sent keeps its data and its errors."""
     linked = linked_partner_ids(account_id=account.pk)
     forms = []
     for partner in partners_active():
-        bound = data if partner.pk == partner_id else None
+        form = bound_form if bound_form is not None and partner.pk == partner_id else LinkForm(partner=partner)
         forms.append({
-            "partner": partner, "form": LinkForm(bound, partner=partner), "linked": partner.pk in linked,
-            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions),
-            "scenes": scene_titles(codes=sorted(partner.actions)),
+            "partner": partner, "form": form, "linked": partner.pk in linked,
+            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions, local=True),
+            "scenes": scene_titles(codes=sorted(partner.actions), local=True),
         })
     return forms
 
@@ -159,7 +167,7 @@ def _link_forms(account, data=None, partner_id=None):
 @citizen_page
 def links(request, account):
     """Partner links: what is linked with consent to which scenes, a form per partner to link, change or revoke."""
-    partner_id = None
+    partner_id = form = None
     if request.method == "POST":
         partner_id = int(request.POST.get("partner_id") or 0)
         partner = partner_active(partner_id=partner_id)
@@ -170,19 +178,20 @@ def links(request, account):
             scenes, subject = form.cleaned_data["scenes"], form.cleaned_data["subject"]
             try:
                 link, released = identity_link_grant(account=account, partner_id=partner.pk, subject=subject,
-                                                     scenes=scenes, consent=True)
+                                                     scenes=scenes, consent=True, local_names=True)
             except SubjectAlreadyLinked:
                 form.add_error("subject", _("This member id is linked to another account."))
             except ScenesNotApproved:
                 form.add_error("scenes", _("Choose one or more of the partner's scenes."))
             else:
-                messages.success(request, _("Linked %(partner)s.") % {"partner": partner.name}
+                messages.success(request, _("Linked %(partner)s.") % {"partner": local_name(partner.name)}
                                  + (" " + _("%(n)s held actions are being credited.") % {"n": released} if released else ""))
                 return redirect("portal-links")
-    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes)}
+        messages.error(request, _("%(partner)s was not linked: see why in its form below.") % {"partner": local_name(partner.name)})
+    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes, local=True)}
             for link in citizen_links(account_id=account.pk)]
     return render(request, "portal/links.html", {
-        "links": rows, "partners": _link_forms(account, request.POST if partner_id else None, partner_id),
+        "links": rows, "partners": _link_forms(account, form, partner_id),
         "nav": "links",
     })
 
@@ -204,11 +213,11 @@ def link_scenes(request, account, link_id):
         return redirect("portal-links")
     scenes = form.cleaned_data["scenes"]
     try:
-        link, _released = identity_link_consent_change(link=link, scenes=scenes, consent=True)
+        link, _released = identity_link_consent_change(link=link, scenes=scenes, consent=True, local_names=True)
     except (ScenesNotApproved, LinkRevoked):
         messages.error(request, _("This link cannot be changed."))
     else:
-        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": link.partner.name})
+        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": local_name(link.partner.name)})
     return redirect("portal-links")
 
 
@@ -217,12 +226,10 @@ def link_scenes(request, account, link_id):
 def link_revoke(request, account, link_id):
     link = identity_link_revoke(link=_my_link(account, link_id))
     messages.success(request, _("Link to %(partner)s revoked: nothing more is credited from it.")
-                     % {"partner": link.partner.name})
+                     % {"partner": local_name(link.partner.name)})
     return redirect("portal-links")
 
 
-VOUCHER_STATES = {"valid": gettext_lazy("valid"), "consumed": gettext_lazy("used"),
-                  "expired": gettext_lazy("expired"), "refunded": gettext_lazy("refunded")}
 
 
 @citizen_page
@@ -233,7 +240,7 @@ def redemptions(request, account):
     for redemption in page:
         voucher = getattr(redemption, "voucher", None)
         state = voucher_state(voucher) if voucher else redemption.status
-        label = VOUCHER_STATES.get(state) if voucher else redemption.get_status_display()
+        label = voucher_state_label(state) if voucher else redemption.get_status_display()
         rows.append({"r": redemption, "voucher": voucher, "state": state, "state_label": label,
                      "qr": qr_svg(voucher.code) if voucher and state == "valid" else ""})
     return render(request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"})
@@ -319,8 +326,12 @@ def evaluation(request, account):
             leaderboard_leave(account=account)
             return redirect("portal-evaluation")
         if form.is_valid():
-            leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
-            return redirect("portal-evaluation")
+            try:
+                leaderboard_join(account=account, nickname=form.cleaned_data["nickname"])
+            except NicknameTaken as taken:
+                form.add_error("nickname", str(taken))
+            else:
+                return redirect("portal-evaluation")
     summary = carbon_account_summary(account=account)
     level = summary["level"]
     span = (level["next_min_g"] or 0) - level["min_g"]
@@ -358,4 +369,7 @@ def claims(request, account):
             messages.success(request, _("Your claim was filed."))
             return redirect("portal-claims")
     rows = [(claim, STATUS_MESSAGES[claim.status]) for claim in citizen_claims(account_id=account.pk)[:100]]
+    titles = scene_titles(codes=sorted({claim.action for claim, _message in rows}), local=True)
+    for claim, _message in rows:
+        claim.action_title = titles[claim.action]
     return render(request, "portal/claims.html", {"form": form, "claims": rows, "nav": "claims"})

@@ -1,8 +1,8 @@
-"""Screenshots of the citizen's portal at a phone-sized and a desktop viewport, and of the
-operator's pages at a desktop one (run by bin/screenshots).
+"""Screenshots of the citizen's portal at a phone-sized and a desktop viewport, of the merchant's
+till at a tablet's, and of the operator's pages at a desktop one (run by bin/screenshots).
 
     python docs/screenshots/take.py http://127.0.0.1:8831 citizen1@demo.carbonpoints.cn carbon-demo-2026 \
-        operator@demo.carbonpoints.cn
+        operator@demo.carbonpoints.cn [cashier@greenmart.demo.carbonpoints.cn]
 
 Uses Debian's Chromium through Playwright; Chinese needs a CJK font (fonts-wqy-microhei).
 """
@@ -23,7 +23,16 @@ PAGES = [  # (file name, path, language)
     ("evaluation", "/me/evaluation/", "zh-hans"),
     ("inbox", "/me/notifications/", "en"),
     ("account", "/me/account/", "zh-hans"),
+    ("claims", "/me/claims/", "zh-hans"),
+    ("certificates", "/me/certificates/", "zh-hans"),
+    ("wallet", "/me/wallet/", "zh-hans"),
 ]
+TILL_PAGES = [  # (file name, path, language): the merchant's tablet at the till
+    ("till", "/merchant/", "zh-hans"),
+    ("till-en", "/merchant/", "en"),
+    ("scenarios", "/merchant/scenarios/", "zh-hans"),
+]
+CASHIER = "cashier@greenmart.demo.carbonpoints.cn"
 OPERATOR_PAGES = [  # (file name, path, language): desktop only
     ("operator-dashboard", "/operators/dashboard/", "zh-hans"),
     ("operator-dashboard-en", "/operators/dashboard/", "en"),
@@ -31,6 +40,7 @@ OPERATOR_PAGES = [  # (file name, path, language): desktop only
     ("public-register", "/methodologies/", "zh-hans"),
 ]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+TABLET = {"width": 768, "height": 1024}
 
 
 def _sign_in(page, url: str, email: str, password: str) -> None:
@@ -56,7 +66,7 @@ def _shoot(context, page, url: str, pages, device: str) -> None:
         print(target.relative_to(HERE.parent.parent))
 
 
-def main(url: str, email: str, password: str, operator_email: str | None = None) -> None:
+def main(url: str, email: str, password: str, operator_email: str | None = None, cashier_email: str = CASHIER) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=["--headless", "--no-sandbox", "--disable-gpu"])
@@ -65,7 +75,8 @@ def main(url: str, email: str, password: str, operator_email: str | None = None)
                                           is_mobile=device == "phone", has_touch=device == "phone")
             page = context.new_page()
             _sign_in(page, url, email, password)
-            if device == "phone":  # a fresh voucher, so that its QR code shows
+            if device == "phone":  # a fresh voucher, so that its QR code shows (saying yes to the question)
+                page.once("dialog", lambda dialog: dialog.accept())
                 page.goto(f"{url}/me/wallet/")
                 page.locator("form[action$='/me/wallet/redeem'] button").first.click()
                 page.wait_for_load_state()
@@ -77,8 +88,13 @@ def main(url: str, email: str, password: str, operator_email: str | None = None)
             _sign_in(page, url, operator_email, password)
             _shoot(context, page, url, OPERATOR_PAGES, "desktop")
             context.close()
+        context = browser.new_context(viewport=TABLET, device_scale_factor=1, has_touch=True)
+        page = context.new_page()
+        _sign_in(page, url, cashier_email, password)
+        _shoot(context, page, url, TILL_PAGES, "tablet")
+        context.close()
         browser.close()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

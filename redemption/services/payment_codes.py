@@ -11,11 +11,16 @@ from django.utils import timezone
 
 from accounts.models import CarbonAccount
 
+from ..exceptions import InsufficientPoints
 from ..models import PaymentCode
+from ..selectors import citizen_points_available
 
 
 def payment_code_issue(*, citizen: CarbonAccount) -> PaymentCode:
-    """A fresh 18-digit code the till scans; valid a few minutes, used once."""
+    """A fresh 18-digit code the till scans; valid a few minutes, used once. Refused while the
+    citizen has no points: the till could take nothing with it, and would only fail there."""
+    if citizen_points_available(citizen) <= 0:
+        raise InsufficientPoints()
     now = timezone.now()
     return PaymentCode.objects.create(
         citizen=citizen,

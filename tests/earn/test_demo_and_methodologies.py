@@ -1,5 +1,7 @@
 """The demo city's earn side, and methodologies as versioned data with a pure quantification."""
 
+import json
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -94,7 +96,8 @@ def test_operators_see_methodologies_partners_and_records_in_the_admin(client, m
 def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsys):
     call_command("seed_demo", "--citizens", "6", "--json")
     call_command("seed_demo", "--citizens", "6", "--json")
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    assert [json.loads(line)["password"] for line in out.splitlines()] == ["carbon-demo-2026"] * 2
 
     assert Partner.objects.filter(status=Partner.Status.ACTIVE).count() == 4
     credited = ActionRecord.objects.filter(state="credited").count()
@@ -104,6 +107,37 @@ def test_seed_demo_runs_partners_and_weeks_of_actions_through_the_pipeline(capsy
     assert citizen.actions.filter(state="credited").exists()
     assert citizen.actions.filter(state="reversed", reason="reversed_by_operator").count() == 1
     call_command("ledger_check")
+
+
+def test_the_demo_is_coherent(capsys):
+    """The demo's city funds its own metro, its revisions cite their own figures, its consents are sentences."""
+    from carbonpoints.budgets.demo import CITY
+    from carbonpoints.budgets.models import Sponsor
+    from carbonpoints.earn.models import IdentityLink
+    from carbonpoints.methodologies.models import Methodology
+
+    call_command("seed_demo", "--citizens", "6", "--json")
+    capsys.readouterr()
+
+    city = Sponsor.objects.get(name=CITY)
+    metro = Partner.objects.get(actions__contains=["metro_ride"], status=Partner.Status.ACTIVE)
+    assert city.name.startswith("深圳") and metro.name.startswith("深圳")  # the same city
+    for revision in Methodology.objects.filter(version__gt=1):
+        figure = f"{revision.baseline_g_per_unit.normalize():f} g CO2 per {revision.unit}"
+        assert figure in revision.source, revision.source
+    wordings = set(IdentityLink.objects.values_list("consent_wording", flat=True))
+    assert wordings and all(w.startswith(("我同意", "I agree")) and "_" not in w for w in wordings)
+
+
+def test_seeding_prints_no_warnings_between_its_steps_but_still_errors(caplog):
+    from carbonpoints.demo.management.commands.seed_demo import _quiet_warnings
+
+    budgets = logging.getLogger("carbonpoints.budgets.services")
+    with _quiet_warnings():
+        budgets.warning("budget 3 is warn: 2327 of 6000 points left")  # as the demo's budget sets off
+        budgets.error("a real problem")
+    budgets.warning("after seeding")
+    assert [r.getMessage() for r in caplog.records] == ["a real problem", "after seeding"]
 
 
 def _admin_form(methodology, **changes) -> dict:

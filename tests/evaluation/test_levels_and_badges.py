@@ -109,6 +109,34 @@ def test_another_citizens_badges_are_not_mine(citizen_client):
     assert BadgeAward.objects.filter(account=other.carbon_account).count() == 1
 
 
+def test_two_citizens_cannot_take_the_same_nickname(citizen):
+    from carbonpoints.evaluation.models import LeaderboardEntry
+
+    first, second = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
+    first.force_login(CitizenFactory())
+    second.force_login(citizen)
+    first.post("/me/evaluation/", {"nickname": "Green Bee"})
+
+    refused = second.post("/me/evaluation/", {"nickname": " green bee "})
+    assert refused.status_code == 200
+    assert "Another citizen appears under this nickname: choose another." in refused.content.decode()
+    assert list(LeaderboardEntry.objects.values_list("nickname", flat=True)) == ["Green Bee"]
+    second.post("/me/evaluation/", {"nickname": "Green Bee Two"})
+    assert LeaderboardEntry.objects.get(account=citizen.carbon_account).nickname == "Green Bee Two"
+    first.post("/me/evaluation/", {"nickname": "GREEN BEE"})  # one's own nickname in another case is fine
+    assert LeaderboardEntry.objects.filter(nickname="GREEN BEE").count() == 1
+
+
+def test_the_database_refuses_a_repeated_nickname_whatever_its_case(citizen):
+    from django.db import IntegrityError, transaction
+
+    from carbonpoints.evaluation.models import LeaderboardEntry
+
+    LeaderboardEntry.objects.create(account=citizen.carbon_account, nickname="Green Bee")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LeaderboardEntry.objects.create(account=CitizenFactory().carbon_account, nickname="GREEN BEE")
+
+
 def test_the_leaderboard_lists_only_citizens_who_opt_in(citizen):
     shy, keen = CitizenFactory(), CitizenFactory()
     for person, grams in ((citizen, 5_000), (shy, 9_000), (keen, 7_000)):
@@ -123,7 +151,7 @@ def test_the_leaderboard_lists_only_citizens_who_opt_in(citizen):
     page = browser.get("/me/evaluation/").content.decode()
 
     assert page.index("Green Bee") < page.index(">Me<") and shy.email not in page
-    assert "<td>2</td><td>Green Bee</td>" in page  # the city-wide position
+    assert "<td>2</td><td translate=\"no\">Green Bee</td>" in page  # the city-wide position
     browser.post("/me/evaluation/", {"leave": "1"})
     assert ">Me<" not in browser.get("/me/evaluation/").content.decode()
     api = APIClient()

@@ -206,3 +206,31 @@ def test_a_citizen_files_a_claim_on_the_portal(linked_citizen_client, metro, cli
     claim = Claim.objects.get()
     assert (claim.quantity, claim.evidence_type, claim.status) == (Decimal("7"), "image/jpeg", "pending")
     assert "waiting for the partner" in page.content.decode()
+
+
+def test_a_claim_is_held_to_the_methodologys_plausible_quantity_and_shows_its_unit(linked_citizen_client, metro,
+                                                                                 client, citizen):
+    too_far = file_claim(linked_citizen_client, metro.partner, quantity="9999")  # km of metro in one ride
+    assert too_far.status_code == 400
+    assert too_far.json()["error"]["code"] == "quantity_implausible"
+    assert too_far.json()["error"]["details"] == {"max": "80", "unit": "km"}
+    assert not Claim.objects.exists()
+
+    client.force_login(citizen)
+    form = client.get("/me/claims/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "In the action's unit: Bus ride: km (at most 60); Metro ride: km (at most 80)." in form
+    refused = client.post("/me/claims/", {
+        "partner": metro.partner.pk, "action": "metro_ride", "quantity": "9999",
+        "occurred_at": (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "evidence": receipt(), "note": ""}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "At most 80 km can be claimed for one action." in refused and not Claim.objects.exists()
+
+
+def test_the_same_action_cannot_be_claimed_twice(linked_citizen_client, metro):
+    when = (timezone.now() - timedelta(days=2)).isoformat()
+    assert file_claim(linked_citizen_client, metro.partner, occurred_at=when).status_code == 201
+    again = file_claim(linked_citizen_client, metro.partner, occurred_at=when)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "claim_repeated"
+    assert Claim.objects.count() == 1
+    other_ride = file_claim(linked_citizen_client, metro.partner, occurred_at=(timezone.now() - timedelta(days=3)).isoformat())
+    assert other_ride.status_code == 201

@@ -85,10 +85,13 @@ def test_a_citizen_signs_up_links_earns_redeems_exports_and_deletes(live_server,
         assert page.locator("tr.action-row").count() == 4
         assert page.locator("tr.action-row[data-action=bike_ride]").count() == 0  # no consent: not the citizen's
 
-        # redeem and see the voucher's QR
+        # redeem (saying yes to the one question it asks) and see the voucher's QR
+        questions = []
+        page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
         page.goto(f"{url}/me/wallet/")
         page.locator("tr", has_text="Free tea").locator("button[type=submit]").click()
         page.wait_for_selector("text=Redeemed: Free tea.")
+        assert questions == ["Redeem “Free tea” for 100 points?"]
         page.goto(f"{url}/me/redemptions/")
         assert page.locator(".voucher[data-state=valid] .qr svg").count() == 1
 

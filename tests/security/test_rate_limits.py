@@ -10,7 +10,12 @@ from tests.earn.conftest import PartnerClient
 from tests.earn.factories import partner_with_key
 from tests.factories import CitizenFactory
 from tests.spend.conftest import assert_error, client_for
-from tests.spend.factories import CashierFactory, PointsOffsetScenarioFactory, ScenarioFactory
+from tests.spend.factories import (
+    CashierFactory,
+    PointsOffsetScenarioFactory,
+    ScenarioFactory,
+    give_points,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -101,7 +106,9 @@ def test_wrong_payment_codes_throttle_the_checkout(cashier_client, merchant, mak
 
 
 def test_a_citizen_may_issue_ten_payment_codes_a_minute():
-    citizen = client_for(CitizenFactory())
+    user = CitizenFactory()
+    give_points(user, 100)  # a code needs points to pay with
+    citizen = client_for(user)
     for _ in range(10):
         assert citizen.post("/api/v1/me/payment-codes").status_code == 201
     assert_throttled(citizen.post("/api/v1/me/payment-codes"))

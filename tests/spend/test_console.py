@@ -27,9 +27,13 @@ def test_the_console_asks_for_a_sign_in_first(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/merchant/")
 
 
-def test_citizens_are_turned_away(client, citizen):
+def test_citizens_are_turned_away_in_the_products_words(client, citizen):
     client.force_login(citizen)
-    assert client.get("/merchant/").status_code == 403
+    response = client.get("/merchant/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = response.content.decode()
+    assert response.status_code == 403 and 'id="refusal"' in page and '<nav class="citizen"' in page
+    assert "仅商户员工可使用控制台。" in page
+    assert "403 Forbidden" not in page
 
 
 def test_the_till_consumes_a_typed_voucher_once(cashier_page, cashier, make_citizen):
@@ -42,8 +46,9 @@ def test_the_till_consumes_a_typed_voucher_once(cashier_page, cashier, make_citi
 
     first = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True)
     assert "Voucher accepted: Free tea" in first.content.decode()
-    again = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True)
-    assert "voucher_already_consumed" in again.content.decode()
+    again = cashier_page.post("/merchant/vouchers/consume", {"code": code}, follow=True).content.decode()
+    assert '<li class="error" role="alert">This voucher was consumed already.</li>' in again
+    assert "voucher_already_consumed" not in again  # codes are for the API; people read a sentence
 
 
 def test_the_till_takes_points_and_reverses(cashier_page, cashier, make_citizen):
@@ -55,6 +60,34 @@ def test_the_till_takes_points_and_reverses(cashier_page, cashier, make_citizen)
     checkout = cashier.merchant.checkouts.get()
     page = cashier_page.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True)
     assert "Checkout reversed" in page.content.decode()
+
+
+def test_the_till_shows_a_capped_amount_and_takes_points_only_once_confirmed(cashier_page, cashier, make_citizen):
+    PointsOffsetScenarioFactory(merchant=cashier.merchant)  # 100 points a yuan, at most 30% of the price
+    citizen = make_citizen(points=5000)
+    code = payment_code(citizen)
+
+    asked = cashier_page.post("/merchant/checkouts", {
+        "payment_code": code, "amount_yuan": "35.50", "points": "99999999"}).content.decode()
+    assert not cashier.merchant.checkouts.exists()  # nothing is taken before the cashier confirms
+    assert '<li class="warning" role="alert">Only 1,065 of the 99,999,999 points asked can pay for this order' in asked
+    assert "points pay at most 30% of this ¥35.50 order" in asked
+    assert "1,065 points take ¥10.65 off; the customer pays ¥24.85." in asked
+
+    paid = cashier_page.post("/merchant/checkouts", {
+        "payment_code": code, "amount_yuan": "35.50", "points": "1065", "confirmed": "1"}, follow=True).content.decode()
+    checkout = cashier.merchant.checkouts.get()
+    assert (checkout.points_used, checkout.discount_fen) == (1065, 1065)
+    assert "the customer pays ¥24.85" in paid
+    assert "<td class=\"num\">¥35.50</td>" in paid and "分" not in paid and " fen" not in paid
+
+
+def test_reversing_a_checkout_asks_first(cashier_page, cashier, make_citizen):
+    PointsOffsetScenarioFactory(merchant=cashier.merchant)
+    cashier_page.post("/merchant/checkouts", {
+        "payment_code": payment_code(make_citizen(points=1000)), "amount_yuan": "20.00", "points": "500"})
+    till = cashier_page.get("/merchant/").content.decode()
+    assert 'data-confirm="Reverse this checkout and give the 500 points back to the customer?"' in till
 
 
 def test_a_manager_creates_and_pauses_a_scenario_and_sees_its_chart(manager_page, manager):
@@ -80,6 +113,21 @@ def test_a_manager_retires_an_offset_from_the_console(manager_page):
     assert "Offset certificate" in body and "Shop lighting" in body and "CP-METRO-202609-000000000120" in body
 
 
+def test_retiring_an_offset_asks_first_and_a_double_submit_retires_once(manager_page, manager):
+    from redemption.models import OffsetCertificate
+
+    fill_pool("metro", 2026, 9, 500)
+    form = manager_page.get("/merchant/offsets/").content.decode()
+    assert 'data-confirm="Retire these reductions for good? A retired offset cannot be undone."' in form
+    key = form.split('name="idempotency_key" value="')[1].split('"')[0]
+
+    sent = {"grams": "120", "purpose": "Shop lighting", "idempotency_key": key}
+    first = manager_page.post("/merchant/offsets/", sent)
+    again = manager_page.post("/merchant/offsets/", sent)  # the second tap of a slow page
+    assert OffsetCertificate.objects.count() == 1
+    assert first["Location"] == again["Location"] == f"/certificates/{OffsetCertificate.objects.get().pk}"
+
+
 def test_a_manager_adds_a_cashier(manager_page, manager):
     page = manager_page.post("/merchant/staff/", {"email": "new@shop.cn", "role": "cashier"}, follow=True)
     assert "new@shop.cn can sign in with the password" in page.content.decode()
@@ -93,8 +141,9 @@ def test_other_merchants_checkouts_cannot_be_reversed(client, cashier, make_citi
     checkout = checkout_create(staff=cashier, payment_code=payment_code(make_citizen(points=100)),
                                amount_fen=1000, points=100)
     client.force_login(CashierFactory().user)
-    page = client.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True)
-    assert "not_found" in page.content.decode()
+    page = client.post(f"/merchant/checkouts/{checkout.pk}/reverse", follow=True).content.decode()
+    assert '<li class="error" role="alert">No such checkout at this merchant.</li>' in page
+    assert "not_found" not in page
 
 
 def test_a_citizen_redeems_from_the_portal_wallet_once_per_form(client, make_citizen):

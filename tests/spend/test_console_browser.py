@@ -68,13 +68,15 @@ def drive_the_till(page, url, *, email, voucher_code, pay_code):
 
     page.fill("#id_code", voucher_code)
     page.click("#consume-button")
-    page.wait_for_selector("text=voucher_already_consumed")
+    page.wait_for_selector(".messages li.error:has-text('This voucher was consumed already.')")
 
     page.fill("#id_payment_code", pay_code)
     page.fill("#id_amount_yuan", "50.00")
     page.fill("#id_points", "2000")
-    page.click("#checkout-button")
-    page.wait_for_selector("text=1500 points take ¥15.00 off")
+    page.click("#checkout-button")  # 2,000 asked, 30% of ¥50.00 at most: the till asks to confirm 1,500
+    page.wait_for_selector(".messages li.warning:has-text('Only 1,500 of the 2,000 points asked')")
+    page.click("#capped-confirm")
+    page.wait_for_selector("text=1,500 points take ¥15.00 off")
     assert page.locator("#checkouts").inner_text().count("Reverse") == 1
 
 
@@ -99,6 +101,7 @@ def test_a_manager_creates_a_scenario_and_retires_an_offset(live_server, manager
         page.wait_for_selector("text=stock 30 of 30")
         assert page.locator("svg.chart").count() == 1
 
+        page.on("dialog", lambda dialog: dialog.accept())  # retiring asks once
         page.goto(f"{live_server.url}/merchant/offsets/")
         page.fill("input[name=grams]", "250")
         page.fill("input[name=purpose]", "Shop lighting 2026")

@@ -136,8 +136,11 @@ def test_a_donation_gives_a_certificate_instead_of_a_voucher(make_citizen, clien
     body = redeem(client_for(citizen), scenario).json()
 
     assert body["voucher"] is None and points_of(citizen) == 60
-    page = client.get(body["certificate_url"])
+    page = client.get(body["certificate_url"], HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and "Plant a tree" in page.content.decode()
+    # with the reduction behind the points, by the conversion rule of the day (the catalogue's: 10 g a point)
+    assert "The reduction behind them: about 400 g CO2e (one point for 10 g of verified reduction)." in (
+        page.content.decode())
 
 
 def test_an_expired_voucher_refunds_the_points_once(make_citizen):

@@ -95,6 +95,12 @@ def test_a_payment_code_is_single_use_and_short_lived(cashier_client, merchant, 
     assert_error(checkout(cashier_client, late, 1000, 100), 409, "payment_code_invalid")
 
 
+def test_no_payment_code_is_issued_without_points(make_citizen):
+    response = client_for(make_citizen(points=0)).post("/api/v1/me/payment-codes")
+    assert_error(response, 409, "insufficient_points")
+    assert not PaymentCode.objects.exists()
+
+
 def test_a_checkout_with_too_few_points_is_refused_and_keeps_the_code(cashier_client, merchant, make_citizen):
     PointsOffsetScenarioFactory(merchant=merchant)
     citizen = make_citizen(points=10)

@@ -128,7 +128,7 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
                 continue
             rate = methodology.self_reported_factor
             explain(record, Reason.SELF_REPORTED, rate=_dec(rate))
-        record.methodology, record.methodology_id = methodology, methodology.pk
+        record.methodology, record.methodology_id = methodology, methodology.id
         record.reduction_g = reduction_g(
             quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
             project_g_per_unit=methodology.project_g_per_unit, rate=rate,
@@ -429,7 +429,7 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
             **({"sponsor": budget.sponsor, "budget_id": budget.id} if budget else {}),
         }}
         carry[owner] = remainder
-        record.conversion_rule_id = rule.pk
+        record.conversion_rule_id = rule.id
         record.points = points
         record.budget_id = budget.id if budget else None
         record.state, record.credited_at = ActionState.CREDITED, policy.now

@@ -77,8 +77,7 @@ def _credit_spec(credit: Credit) -> TransactionSpec | None:
     if not credit.records:
         return None
     keys, sources = postings.credit_keys(credit)
-    accounts = ledger_accounts_get_or_create(keys=keys)
-    accounts |= ledger_accounts_get_or_create(keys=sources, allow_negative=True)
+    accounts = ledger_accounts_get_or_create(keys=keys, sources=sources)
     return postings.credit_transaction(credit, accounts)
 
 
@@ -98,16 +97,21 @@ def _until_not_raced(work: Callable[[int], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def records_take_in(*, records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
+def records_take_in(*, records: list[Record], batch: Batch, partner_id: int,
+                    catalogue: Catalogue | None = None) -> dict[str, Record]:
     """A partner's new records, each decided and inserted once in its final state.
 
     Runs in its own transaction (a savepoint inside the caller's), retried when a concurrent
     resend of the same records wins a race. Returns the records inserted, by external id; the
-    others were sent before (duplicates).
+    others were sent before (duplicates). ``catalogue``: the one intake checked the events
+    against (read once per request), else read here.
     """
+    catalogue = catalogue or Catalogue()
+
     def attempt(n: int) -> dict[str, Record]:
         # after a race, decide again from the records as sent
-        return _take_in(records if n == 0 else [Record(**_as_sent(r)) for r in records], batch, partner_id)
+        return _take_in(records if n == 0 else [Record(**_as_sent(r)) for r in records], batch, partner_id,
+                        catalogue)
 
     return _until_not_raced(attempt)
 
@@ -118,9 +122,9 @@ def _as_sent(record: Record) -> dict:
         "received_at", "attributes", "raw", "attributes_json")}
 
 
-def _take_in(records: list[Record], batch: Batch, partner_id: int) -> dict[str, Record]:
+def _take_in(records: list[Record], batch: Batch, partner_id: int, catalogue: Catalogue) -> dict[str, Record]:
     now = timezone.now()
-    decided = rules.decide(records, Catalogue(), policy(now), store, new=True)
+    decided = rules.decide(records, catalogue, policy(now), store, new=True)
     fresh = [r for r in records if r.external_id not in decided.resent]
     store.records_insert(fresh, batch_id=batch.pk, partner_id=partner_id, now=now)
     _post(decided)

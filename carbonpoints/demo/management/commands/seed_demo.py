@@ -1,4 +1,6 @@
 import json
+import logging
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
@@ -28,11 +30,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins: dict[str, str] = {}
-        for number, (label, path) in enumerate(STEPS, start=1):
-            if not options["json"]:
-                self.stdout.write(f"[{number}/{len(STEPS)}] {label}…")
-            seed = import_string(path)
-            logins.update(seed(password=DEMO_PASSWORD, citizens=options["citizens"], log=self._log(options)))
+        with _quiet_warnings():
+            for number, (label, path) in enumerate(STEPS, start=1):
+                if not options["json"]:
+                    self.stdout.write(f"[{number}/{len(STEPS)}] {label}…")
+                seed = import_string(path)
+                logins.update(seed(password=DEMO_PASSWORD, citizens=options["citizens"], log=self._log(options)))
         if options["json"]:
             self.stdout.write(json.dumps({"password": DEMO_PASSWORD, "logins": logins}))
             return
@@ -46,3 +49,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"      {message}")
 
         return log
+
+
+@contextmanager
+def _quiet_warnings():
+    """The demo sets off what a running city warns about (a budget running low…): each step says what
+    it did in its own words, so those warnings are not printed between them; errors still are."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
