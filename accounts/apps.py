@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and carbon accounts")
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI description of the app token)
+        from . import (
+            schema,  # noqa: F401  (registers the OpenAPI description of the app token)
+            signals,  # noqa: F401  (cached users forgotten when they change)
+        )

@@ -6,6 +6,7 @@ from django.db import connection
 from django.utils.translation import get_language
 
 from carbonpoints.ledger.models import LedgerAccount
+from carbonpoints.readcache import ReadCache
 
 from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
 from .models import CarbonAccount, CitizenRank, CitizenStanding, Level
@@ -75,15 +76,15 @@ def _summary_sql(where: str) -> str:
             f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s")
 
 
-_SUMMARY_BY = {"id": _summary_sql("id"), "user_id": _summary_sql("user_id")}
+_SUMMARY_SQL = _summary_sql("id")
 """The account page is the API's most frequent read (every app start, every refresh): one
 statement instead of three (carbon account, balances, rank), written once as SQL because building
 and compiling the same three-subquery ORM query cost more CPU per request than running it."""
 
 
-def _summary_row(column: str, value: int) -> tuple | None:
+def _summary_row(account_id: int) -> tuple | None:
     with connection.cursor() as cursor:
-        cursor.execute(_SUMMARY_BY[column], [*REDUCTION, *POINTS, *POINTS_PENDING, value])
+        cursor.execute(_SUMMARY_SQL, [*REDUCTION, *POINTS, *POINTS_PENDING, account_id])
         return cursor.fetchone()
 
 
@@ -96,18 +97,24 @@ def _summary(reduction_g: int, available: int, pending: int, *rank_and_level) ->
     }
 
 
+SUMMARIES: ReadCache[tuple | None] = ReadCache("account_summary", timeout_s=300)
+"""Each carbon account's summary row (balances, rank, standing and the levels they reach), by
+account id: the app reads it on every start and refresh. Forgotten when the ledger posts to the
+account (``carbonpoints.ledger.signals.balances_changed``) or its rank or standing row is saved,
+and for everyone by a recomputation of ranks or standings or a change of levels (``signals``)."""
+
+
 def carbon_account_summary(*, account: CarbonAccount) -> dict:
-    """What the app and the portal show on the account page."""
-    return _summary(*_summary_row("id", account.pk))  # type: ignore[misc]  # the row exists for an account
+    """What the app and the portal show on the account page (the row from :data:`SUMMARIES`)."""
+    row = SUMMARIES.get(account.pk, lambda: _summary_row(account.pk))
+    assert row is not None  # the row of an account exists
+    return _summary(*row)
 
 
-def citizen_account_summary(*, user_id: int) -> dict | None:
-    """The account page of this user's carbon account, or None if the user has none (not a citizen).
-
-    Read by user id, so the request needs no separate query for the carbon account.
-    """
-    row = _summary_row("user_id", user_id)
-    return None if row is None else _summary(*row)
+def citizen_account_summary(*, user) -> dict | None:
+    """The account page of this user's carbon account, or None if the user has none (not a citizen)."""
+    account = getattr(user, "carbon_account", None)
+    return None if account is None else carbon_account_summary(account=account)
 
 
 ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}

@@ -9,6 +9,7 @@ from carbonpoints.ledger.services import ledger_account_get_or_create
 
 from .ledger_accounts import CITIZEN_ACCOUNTS, REDUCTION
 from .models import CarbonAccount, CitizenRank, CitizenStanding, Level, Role, User
+from .selectors import SUMMARIES
 
 
 @transaction.atomic
@@ -54,7 +55,8 @@ def citizen_ranks_recompute() -> int:
     with connection.cursor() as cursor:
         cursor.execute(RANKING_SQL, [timezone.now(), kind, unit])
         ranked: int = cursor.rowcount
-        return ranked
+    SUMMARIES.forget_all()
+    return ranked
 
 
 def _standings_sql() -> str:
@@ -89,4 +91,5 @@ def citizen_standings_recompute(*, now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_standings_sql(), [now, now, kind, unit, now - timedelta(days=365)])
         computed: int = cursor.rowcount
-        return computed
+    SUMMARIES.forget_all()
+    return computed

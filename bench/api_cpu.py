@@ -5,7 +5,9 @@ Load tests on a shared 2-core machine are noisy; CPU time per request in the web
 directly, with the same settings as bench/api's gunicorn (DEBUG off, PostgreSQL, Redis sessions
 and cache, huge throttle rates), each request signed in as a random citizen by ``X-Session-Token``.
 ``time.process_time`` counts this process only: PostgreSQL's and Redis's own CPU are not in it
-(wall time is). ``--profile`` writes a cProfile of the loop for ``python -m pstats``.
+(wall time is). ``--profile`` writes a cProfile of the loop for ``python -m pstats``;
+``--pyinstrument`` prints pyinstrument's call tree of each endpoint's loop (``pip install
+pyinstrument``). The framework floor (``/api/v1/bench/floor``, see bench/api) is measured first.
 Run on the benchmark database after bench/ingest (or bench/scale).
 """
 
@@ -24,9 +26,11 @@ import redis
 import redis.client
 from _common import print_table, setup_django, step, write_results
 from _server import BENCH_REDIS_URL, server_env, session_tokens
+from api import catalogue_filled
 
 BATCHES = 10
-ENDPOINTS = ["/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
+FLOOR = "/api/v1/bench/floor"
+ENDPOINTS = [FLOOR, "/api/v1/me/account", "/api/v1/me/actions", "/api/v1/scenarios"]
 
 
 def main() -> None:
@@ -36,6 +40,7 @@ def main() -> None:
     parser.add_argument("--endpoint", action="append", help="only these paths (repeatable)")
     parser.add_argument("--no-write", action="store_true", help="print only (for A/B runs)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of each endpoint to FILE.<n>")
+    parser.add_argument("--pyinstrument", metavar="FILE", help="write pyinstrument's text tree of each endpoint to FILE.<n>")
     args = parser.parse_args()
 
     # The server's environment, in this process (what gunicorn's workers get).
@@ -43,12 +48,14 @@ def main() -> None:
     for name in ("REDIS_URL", "DEBUG", "THROTTLE_USER", "THROTTLE_ANON", "CONN_MAX_AGE", "ALLOWED_HOSTS"):
         os.environ[name] = env[name]
     os.environ["REDIS_URL"] = BENCH_REDIS_URL
+    os.environ["BENCH_FLOOR"] = "true"
     setup_django()
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
     from accounts.models import User
 
+    catalogue_filled()
     users = list(User.objects.filter(carbon_account__isnull=False).order_by("?")[: args.citizens])
     if not users:
         raise SystemExit("no citizens in the benchmark database: run bench/ingest (or bench/scale) first")
@@ -101,6 +108,12 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
+        tree = None
+        if args.pyinstrument:
+            from pyinstrument import Profiler
+
+            tree = Profiler(interval=0.0002)
+            tree.start()
         # In batches: on a shared machine the least disturbed batch is the best estimate of the
         # cost itself; the mean of all batches is reported beside it.
         batch = max(1, args.requests // BATCHES)
@@ -115,6 +128,10 @@ def main() -> None:
         if profiler:
             profiler.disable()
             profiler.dump_stats(f"{args.profile}.{n}")
+        if tree:
+            tree.stop()
+            with open(f"{args.pyinstrument}.{n}", "w") as out:
+                out.write(tree.output_text(unicode=True, show_all=False))
         cpu, cpu_mean = min(cpu_batches), statistics.fmean(cpu_batches)
         wall = min(wall_batches)
         figures[path] = {"cpu_ms_per_request_min_batch": round(cpu, 3),
@@ -126,7 +143,14 @@ def main() -> None:
         f"in-process cost per request ({args.requests} requests each in {BATCHES} batches, one process)",
         ["endpoint", "CPU ms (best batch)", "CPU ms (mean)", "wall ms (best batch)", "queries", "Redis"], rows,
     )
-    if not (args.profile or args.no_write):
+    floor = figures.get(FLOOR)
+    if floor:
+        for figure in figures.values():
+            figure["floor_cpu_share"] = round(
+                floor["cpu_ms_per_request_min_batch"] / figure["cpu_ms_per_request_min_batch"], 3)
+        print("share of the floor (floor CPU ÷ endpoint CPU): " + ", ".join(
+            f"{p} {f['floor_cpu_share']:.0%}" for p, f in figures.items() if p != FLOOR))
+    if not (args.profile or args.pyinstrument or args.no_write):
         write_results("api_cpu", {"citizens_signed_in": len(users), "endpoints": figures,
                                   "load_average": os.getloadavg()})
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "carbonpoints.api.middleware.APICallMiddleware",  # app and partner calls: API_MIDDLEWARE only
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,7 +112,20 @@ MIDDLEWARE = [
     "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",  # 503, not 500, when PG/Redis is away
 ]
 
+API_MIDDLEWARE = [
+    # What a call of the app or a partner passes (no browser session, JSON): see
+    # carbonpoints/api/middleware.py. Same order as above.
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "carbonpoints.api.unavailable.ServiceUnavailableMiddleware",
+]
+
 ROOT_URLCONF = "carbonpoints.urls"
+BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
+"""Serve bench/api's framework floor (``carbonpoints/api/floor.py``): only its benchmark server sets it."""
 WSGI_APPLICATION = "carbonpoints.wsgi.application"
 
 TEMPLATES = [
@@ -215,6 +229,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "carbonpoints.api.renderers.MsgspecJSONRenderer",  # DRF's JSON, encoded by msgspec
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "carbonpoints.api.pagination.Pagination",
     "PAGE_SIZE": 20,
     # Query parameters: each list view's FilterSet, read by carbonpoints.api.filters.query_params

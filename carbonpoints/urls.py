@@ -30,6 +30,11 @@ handler403 = "carbonpoints.api.errors.permission_denied"
 handler404 = "carbonpoints.api.errors.page_not_found"
 handler500 = "carbonpoints.api.errors.server_error"
 
+if settings.BENCH_FLOOR:  # bench/api's framework floor: never on in production
+    from carbonpoints.api.floor import FLOOR_PATH, FloorView
+
+    urlpatterns.insert(0, path(FLOOR_PATH, FloorView.as_view(), name="bench-floor"))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,7 @@ from django.utils import timezone
 from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
 from accounts.models import CarbonAccount
 from carbonpoints.ledger.models import LedgerAccount
+from carbonpoints.sqlrows import SQLRows
 
 from .ledger_accounts import MERCHANT_POINTS, OFFSET_RETIRED, receiving_account_kinds
 from .models import (
@@ -124,6 +126,58 @@ def scenario_catalogue(
         scenarios = scenarios.filter(Q(points_cost__lte=balance) | Q(kind=Scenario.Kind.POINTS_OFFSET))
         scenarios = scenarios.filter(Q(stock_left__isnull=True) | Q(stock_left__gt=0))
     return scenarios
+
+
+SCENARIO_ROW = ("id", "kind", "title", "description", "points_cost", "points_per_yuan", "max_share_bp", "stock",
+                "stock_left", "per_citizen_limit", "per_citizen_daily_limit", "valid_from", "valid_until", "status",
+                "merchant_id", "merchant__name")
+
+
+@functools.cache
+def _catalogue_statements(filters: tuple[str, ...]) -> tuple[str, str]:
+    """The catalogue's SELECT (cheapest first) and its COUNT for these filters, written once each:
+    the conditions of ``scenario_catalogue``."""
+    conditions = {"kind": "s.kind = %s", "merchant_id": "s.merchant_id = %s",
+                  "affordable": "(s.points_cost <= %s OR s.kind = %s) AND (s.stock_left IS NULL OR s.stock_left > 0)"}
+    where = " AND ".join([
+        "s.status = %s AND m.status = %s AND s.valid_from <= %s AND (s.valid_until IS NULL OR s.valid_until > %s)",
+        *(conditions[name] for name in filters)])
+    tables = (f"{Scenario._meta.db_table} s JOIN {Merchant._meta.db_table} m ON m.id = s.merchant_id"
+              f" WHERE {where}")
+    columns = ", ".join(f"s.{column}" for column in SCENARIO_ROW[:-1])
+    return (f"SELECT {columns}, m.name FROM {tables} ORDER BY s.points_cost, s.id",
+            f"SELECT COUNT(*) FROM {tables}")
+
+
+def scenario_catalogue_rows(*, kind: str | None = None, merchant_id: int | None = None,
+                            affordable_for: CarbonAccount | None = None) -> SQLRows:
+    """``scenario_catalogue`` as plain rows (``SCENARIO_ROW``) for the citizen's catalogue: the
+    app's voucher page at a release, where building each scenario and its merchant as models, and
+    the page's and count's ORM queries, cost more CPU than running them (``carbonpoints.sqlrows``)."""
+    now = timezone.now()
+    params: list = [Scenario.Status.LIVE, Merchant.Status.APPROVED, now, now]
+    given = []
+    if kind:
+        given.append("kind")
+        params.append(kind)
+    if merchant_id:
+        given.append("merchant_id")
+        params.append(merchant_id)
+    if affordable_for is not None:
+        given.append("affordable")
+        params += [citizen_points_available(affordable_for), Scenario.Kind.POINTS_OFFSET]
+    select, count = _catalogue_statements(tuple(given))
+    return SQLRows(select=select, count=count, params=params, columns=SCENARIO_ROW)
+
+
+def scenario_row(scenario: Scenario) -> dict:
+    """One scenario as ``scenario_catalogue_rows`` gives it."""
+    return {"id": scenario.pk, "kind": scenario.kind, "title": scenario.title, "description": scenario.description,
+            "points_cost": scenario.points_cost, "points_per_yuan": scenario.points_per_yuan,
+            "max_share_bp": scenario.max_share_bp, "stock": scenario.stock, "stock_left": scenario.stock_left,
+            "per_citizen_limit": scenario.per_citizen_limit, "per_citizen_daily_limit": scenario.per_citizen_daily_limit,
+            "valid_from": scenario.valid_from, "valid_until": scenario.valid_until, "status": scenario.status,
+            "merchant_id": scenario.merchant_id, "merchant__name": scenario.merchant.name}
 
 
 def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:

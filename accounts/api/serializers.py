@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.selectors import ACCOUNT_NAMES
+from carbonpoints.api.plain import PlainSerializer, iso_datetime
 from carbonpoints.ledger.models import Posting
 
 
@@ -31,11 +32,16 @@ class RankSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField(allow_null=True, help_text="Rankings are recomputed every few minutes.")
 
 
-class AccountSerializer(serializers.Serializer):
+class AccountSerializer(PlainSerializer, serializers.Serializer):
+    # selectors.carbon_account_summary is already the answer's shape, in JSON's types but for
+    # the ranking's time: written plainly (the most frequent read of the app).
     reduction_g = serializers.IntegerField(help_text="Grams CO2e of verified reduction contributed.")
     points = PointsSerializer()
     level = LevelSerializer()
     rank = RankSerializer()
+
+    def plain(self, summary: dict) -> dict:
+        return {**summary, "rank": {**summary["rank"], "as_of": iso_datetime(summary["rank"]["as_of"])}}
 
 
 class LedgerEntrySerializer(serializers.Serializer):

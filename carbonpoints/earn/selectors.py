@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.lookups import pg_array
 from carbonpoints.methodologies.selectors import methodology_explained
 from carbonpoints.names import local_name
+from carbonpoints.sqlrows import SQLRows
 
 from .models import ActionRecord, ActionState, Batch, IdentityLink, Partner, Upload
 from .reasons import Reason
@@ -74,10 +76,17 @@ def _text(table: dict, code: str, figures: dict) -> str:
 
 
 def reason_message(record: ActionRecord) -> str:
-    if record.reason in REASON_TEXT:
-        return str(REASON_TEXT[record.reason])
-    rule: dict = next((r for r in reversed(record.explanation.get("rules", [])) if r["code"] == record.reason), {})
-    return _text(RULE_TEXT, record.reason, rule)
+    return reason_text(record.reason, record.explanation.get("rules"))
+
+
+def reason_text(reason: str, rules: list[dict] | str | None) -> str:
+    """The message of a record's reason code, with the figures of its rule from the explanation
+    (``rules`` may be their JSON text, read only when needed)."""
+    if reason in REASON_TEXT:
+        return str(REASON_TEXT[reason])
+    applied: list[dict] = (json.loads(rules) if isinstance(rules, str) else rules) or []
+    rule: dict = next((r for r in reversed(applied) if r["code"] == reason), {})
+    return _text(RULE_TEXT, reason, rule)
 
 
 def explanation(record: ActionRecord) -> dict:
@@ -102,11 +111,15 @@ def explanation(record: ActionRecord) -> dict:
 
 def points_status(record: ActionRecord) -> str | None:
     """Where a credited record's points are: available, pending (settling) or awaiting_funding."""
-    if record.state != ActionState.CREDITED:
+    return points_status_of(record.state, record.points_settled, record.points_available_at)
+
+
+def points_status_of(state: str, points_settled: bool, points_available_at) -> str | None:
+    if state != ActionState.CREDITED:
         return None
-    if record.points_settled:
+    if points_settled:
         return "available"
-    return "awaiting_funding" if record.points_available_at is None else "pending"
+    return "awaiting_funding" if points_available_at is None else "pending"
 
 
 def points_owed(*, account_id: int) -> int:
@@ -165,6 +178,42 @@ def citizen_actions(*, account_id: int, action: str | None = None, state: str | 
     if occurred_before:
         records = records.filter(occurred_at__lt=occurred_before)
     return records.order_by("-occurred_at", "-id")
+
+
+CITIZEN_ACTION_ROW = ("id", "partner__name", "action", "quantity", "unit", "occurred_at", "state", "reason",
+                      "explanation__rules", "capped", "credited_g", "points", "budget__sponsor__name",
+                      "points_settled", "points_available_at")
+_ACTION_FILTERS = {"action": "r.action = %s", "state": "r.state = %s",
+                   "occurred_after": "r.occurred_at >= %s", "occurred_before": "r.occurred_at < %s"}
+
+
+@functools.cache
+def _citizen_action_statements(filters: tuple[str, ...]) -> tuple[str, str]:
+    """The page's SELECT (newest first) and its COUNT, for these filters (written once each)."""
+    from carbonpoints.budgets.models import Budget, Sponsor
+
+    where = " AND ".join(["r.account_id = %s", *(_ACTION_FILTERS[name] for name in filters)])
+    records = ActionRecord._meta.db_table
+    select = (
+        "SELECT r.id, p.name, r.action, r.quantity, r.unit, r.occurred_at, r.state, r.reason,"
+        " r.explanation -> 'rules', r.capped, r.credited_g, r.points, s.name, r.points_settled,"
+        f" r.points_available_at FROM {records} r JOIN {Partner._meta.db_table} p ON p.id = r.partner_id"
+        f" LEFT JOIN {Budget._meta.db_table} b ON b.id = r.budget_id"
+        f" LEFT JOIN {Sponsor._meta.db_table} s ON s.id = b.sponsor_id"
+        f" WHERE {where} ORDER BY r.occurred_at DESC, r.id DESC"
+    )
+    return select, f"SELECT COUNT(*) FROM {records} r WHERE {where}"
+
+
+def citizen_action_rows(*, account_id: int, **filters) -> SQLRows:
+    """``citizen_actions`` as plain rows (``CITIZEN_ACTION_ROW``; the rules as JSON text) for the
+    app's list, with the same filters: the page of records built as models with their partner,
+    methodology and sponsor cost more CPU than the query, and the ORM's page and count queries
+    cost as much to build as to run, so both are SQL written once (``carbonpoints.sqlrows``)."""
+    given = tuple(name for name in _ACTION_FILTERS if filters.get(name))
+    select, count = _citizen_action_statements(given)
+    return SQLRows(select=select, count=count, params=[account_id, *(filters[name] for name in given)],
+                   columns=CITIZEN_ACTION_ROW)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from carbonpoints.lookups import pg_array
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
 from .models import PLATFORM, LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
 from .selectors import ledger_check
+from .signals import balances_changed
 
 
 class Leg(NamedTuple):
@@ -142,7 +143,12 @@ def transaction_post(
         for leg in legs:
             # hand the caller fresh balances on the objects it passed in
             leg.account.balance = balances[leg.account.pk]
+        _balances_changed(leg.account for leg in legs)
     return ledger_tx
+
+
+def _balances_changed(accounts: Any) -> None:
+    balances_changed.send(sender=LedgerAccount, owners={(account.kind, account.owner_id) for account in accounts})
 
 
 def _transaction_insert(*, idempotency_key: str | None, corrects: LedgerTransaction | None,
@@ -264,6 +270,8 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         for spec in specs:
             for leg in spec.legs:
                 leg.account.balance = balances[leg.account.pk]
+        if changed:
+            _balances_changed(leg.account for spec in fresh for leg in spec.legs)
     by_key = {tx.idempotency_key: tx for tx in new_txs} | existing
     return [by_key[key] for key in keys]
 

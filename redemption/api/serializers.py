@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carbonpoints.api.fields import AmountField, AwareDateTimeField
+from carbonpoints.api.plain import PlainSerializer, iso_datetime
 from redemption.models import (
     Checkout,
     OffsetCertificate,
@@ -12,7 +13,7 @@ from redemption.models import (
     SettlementLine,
     Voucher,
 )
-from redemption.selectors import qr_svg, voucher_state
+from redemption.selectors import qr_svg, scenario_row, voucher_state
 
 
 class MerchantRefSerializer(serializers.Serializer):
@@ -20,7 +21,10 @@ class MerchantRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ScenarioSerializer(serializers.ModelSerializer):
+class ScenarioSerializer(PlainSerializer, serializers.ModelSerializer):
+    # A scenario (a model) or a catalogue row (selectors.scenario_catalogue_rows), written
+    # plainly. (No docstring: it would become the schema's description.)
+
     merchant = MerchantRefSerializer(read_only=True)
     max_share = serializers.SerializerMethodField(help_text="Largest share of a price points may pay, e.g. \"0.3\".")
 
@@ -33,7 +37,19 @@ class ScenarioSerializer(serializers.ModelSerializer):
         ]
 
     def get_max_share(self, obj) -> str | None:
-        return None if obj.max_share_bp is None else str(Decimal(obj.max_share_bp) / 10_000)
+        bp = obj["max_share_bp"] if isinstance(obj, dict) else obj.max_share_bp
+        return None if bp is None else str(Decimal(bp) / 10_000)
+
+    def plain(self, scenario: Scenario | dict) -> dict:
+        row = scenario if isinstance(scenario, dict) else scenario_row(scenario)
+        return {
+            "id": row["id"], "kind": row["kind"], "title": row["title"], "description": row["description"],
+            "points_cost": row["points_cost"], "points_per_yuan": row["points_per_yuan"],
+            "max_share": self.get_max_share(row), "stock": row["stock"], "stock_left": row["stock_left"],
+            "per_citizen_limit": row["per_citizen_limit"], "per_citizen_daily_limit": row["per_citizen_daily_limit"],
+            "valid_from": iso_datetime(row["valid_from"]), "valid_until": iso_datetime(row["valid_until"]),
+            "status": row["status"], "merchant": {"id": row["merchant_id"], "name": row["merchant__name"]},
+        }
 
 
 class ScenarioCreateSerializer(serializers.Serializer):

@@ -65,7 +65,7 @@ class ScenarioCatalogueView(ListAPIView):
 
     def get_queryset(self):
         params = query_params(ScenarioCatalogueFilter, self.request)
-        return selectors.scenario_catalogue(
+        return selectors.scenario_catalogue_rows(
             kind=params["kind"] or None,
             merchant_id=int(params["merchant"]) if params["merchant"] else None,
             affordable_for=citizen_of(self.request.user) if params["affordable"] else None,

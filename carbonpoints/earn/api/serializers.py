@@ -12,12 +12,14 @@ from typing import Any
 
 from rest_framework import serializers
 
+from carbonpoints.api.plain import PlainSerializer, decimal_text, iso_datetime
+
 from .. import selectors
 from ..models import ActionRecord, ActionState, IdentityLink, Upload
 
 
 def _quantity(record: Any) -> str:
-    return format(record.quantity.normalize(), "f")
+    return decimal_text(record.quantity)  # type: ignore[return-value]  # a record's quantity is never null
 
 
 class EventSerializer(serializers.Serializer):
@@ -211,7 +213,10 @@ class LinkSerializer(serializers.Serializer):
         return super().to_representation(data)
 
 
-class MyActionSerializer(ActionFieldsSerializer):
+class MyActionSerializer(PlainSerializer, ActionFieldsSerializer):
+    # One row of selectors.citizen_action_rows (a page of the app's list), written plainly. (No
+    # docstring: it would become the schema's description.)
+
     id = serializers.IntegerField()
     partner = serializers.CharField()
     credited_g = serializers.IntegerField(allow_null=True)
@@ -221,9 +226,28 @@ class MyActionSerializer(ActionFieldsSerializer):
         choices=["available", "pending", "awaiting_funding"], allow_null=True,
         help_text="available; pending (settling period); awaiting_funding (owed until a sponsor's budget funds them).")
 
-    def fields_of(self, record: ActionRecord) -> dict:
-        credited = record.state == ActionState.CREDITED
+    def plain(self, row: dict) -> dict:
+        state = row["state"]
+        credited = state == ActionState.CREDITED
         return {
+            "action": row["action"], "quantity": decimal_text(row["quantity"]), "unit": row["unit"],
+            "occurred_at": iso_datetime(row["occurred_at"]), "state": state, "reason": row["reason"],
+            "reason_message": selectors.reason_text(row["reason"], row["explanation__rules"]),
+            "capped": row["capped"], "id": row["id"], "partner": row["partner__name"],
+            "credited_g": row["credited_g"] if credited else None, "points": row["points"] if credited else None,
+            "sponsor": row["budget__sponsor__name"],
+            "points_status": selectors.points_status_of(state, row["points_settled"], row["points_available_at"]),
+        }
+
+
+class MyActionDetailSerializer(MyActionSerializer):
+    # One record (a model): the list's fields and its explanation, through the declared fields.
+
+    explanation = ExplanationSerializer()
+
+    def to_representation(self, record: ActionRecord) -> dict:
+        credited = record.state == ActionState.CREDITED
+        return serializers.Serializer.to_representation(self, {
             "id": record.pk, "partner": record.partner.name, "action": record.action,
             "quantity": _quantity(record), "unit": record.unit, "occurred_at": record.occurred_at,
             "state": record.state, "reason": record.reason, "reason_message": selectors.reason_message(record),
@@ -231,17 +255,8 @@ class MyActionSerializer(ActionFieldsSerializer):
             "points": record.points if credited else None,
             "sponsor": record.budget.sponsor.name if record.budget is not None else None,
             "points_status": selectors.points_status(record),
-        }
-
-    def to_representation(self, record: ActionRecord) -> dict:
-        return super().to_representation(self.fields_of(record))
-
-
-class MyActionDetailSerializer(MyActionSerializer):
-    explanation = ExplanationSerializer()
-
-    def fields_of(self, record: ActionRecord) -> dict:
-        return {**super().fields_of(record), "explanation": selectors.explanation(record)}
+            "explanation": selectors.explanation(record),
+        })
 
 
 class PartnerSerializer(serializers.Serializer):

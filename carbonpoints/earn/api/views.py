@@ -218,7 +218,7 @@ class MyActionsView(APIView):
     )
     def get(self, request):
         account = request.user.carbon_account
-        records = selectors.citizen_actions(account_id=account.pk, **query_params(MyActionsFilter, request))
+        records = selectors.citizen_action_rows(account_id=account.pk, **query_params(MyActionsFilter, request))
         paginator = Pagination()
         page = paginator.paginate_queryset(records, request, view=self)
         return paginator.get_paginated_response(s.MyActionSerializer(page, many=True).data)

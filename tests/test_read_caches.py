@@ -1,0 +1,222 @@
+"""The API's cached reads (users behind app tokens, account summaries) are never stale after a
+write, and the lists written plainly answer what their declared fields answered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from rest_framework.renderers import JSONRenderer
+from rest_framework.serializers import ErrorDetail, ModelSerializer
+from rest_framework.test import APIClient
+
+from accounts.services import citizen_ranks_recompute
+from carbonpoints.api.renderers import MsgspecJSONRenderer
+from carbonpoints.readcache import ReadCache
+from tests.factories import CitizenFactory, funded_budget
+from tests.security.test_authorization_matrix import session_token
+from tests.spend.factories import ScenarioFactory, give_points
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> APIClient:
+    """The app's client: every call carries the user's ``X-Session-Token``."""
+    return APIClient(HTTP_X_SESSION_TOKEN=session_token(user), HTTP_ACCEPT_LANGUAGE="en")
+
+
+def account(client) -> dict:
+    response = client.get("/api/v1/me/account")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+# --- ReadCache ----------------------------------------------------------------------------------
+
+
+def test_a_value_read_before_a_write_is_never_served_after_it():
+    cache, rows = ReadCache("test", timeout_s=60), {"balance": 1}
+
+    def slow_reader():
+        # read the rows, then a writer commits and forgets, then the reader stores what it read
+        read = dict(rows)
+        rows["balance"] = 2
+        cache.forget(7)
+        return read
+
+    assert cache.get(7, slow_reader) == {"balance": 1}  # the reader's own answer: what it read
+    assert cache.get(7, lambda: dict(rows)) == {"balance": 2}  # the next one misses and reads again
+    assert cache.get(7, lambda: pytest.fail("served from the cache")) == {"balance": 2}
+
+
+def test_forget_all_drops_every_value():
+    cache = ReadCache("test", timeout_s=60)
+    cache.get(1, lambda: "a"), cache.get(2, lambda: "b")
+    cache.forget_all()
+    assert (cache.get(1, lambda: "a2"), cache.get(2, lambda: "b2")) == ("a2", "b2")
+
+
+# --- the account page stays exact ---------------------------------------------------------------
+
+
+def test_the_balance_is_fresh_after_a_credit_through_the_partner_pipeline():
+    from tests.earn.factories import MetroMember
+
+    funded_budget(sponsor__name="Test City", name="city budget")
+    metro = MetroMember.open()
+    from accounts.models import CarbonAccount
+
+    client = signed_in(CarbonAccount.objects.get(pk=metro.owner).user)
+    before = account(client)  # now cached
+    assert before["points"]["available"] == 0
+
+    metro.ride(1, km=10)
+
+    after = account(client)
+    assert after["reduction_g"] == 467 and after["points"]["available"] == 46
+
+
+def test_the_balance_is_fresh_after_a_redemption_and_a_credit():
+    citizen = CitizenFactory()
+    give_points(citizen, 500)
+    client = signed_in(citizen)
+    assert account(client)["points"]["available"] == 500
+    scenario = ScenarioFactory(points_cost=120)
+
+    redeemed = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="k-1")
+    assert redeemed.status_code == 201, redeemed.content
+
+    assert account(client)["points"]["available"] == 380
+    give_points(citizen, 20)
+    assert account(client)["points"]["available"] == 400
+
+
+def test_a_new_ranking_shows_at_once():
+    citizen = CitizenFactory()
+    client = signed_in(citizen)
+    assert account(client)["rank"]["position"] is None
+    citizen_ranks_recompute()
+    assert account(client)["rank"]["position"] == 1
+
+
+def test_the_account_page_reads_no_table_once_cached(django_assert_num_queries):
+    citizen = CitizenFactory()
+    client = signed_in(citizen)
+    account(client)
+    with django_assert_num_queries(0):
+        account(client)
+
+
+# --- users behind app tokens --------------------------------------------------------------------
+
+
+def test_a_changed_password_ends_the_cached_sign_in():
+    citizen = CitizenFactory()
+    client = signed_in(citizen)
+    account(client)  # the user is cached
+    citizen.set_password("another-long-secret-7")
+    citizen.save()
+    assert client.get("/api/v1/me/account").status_code == 401
+
+
+def test_a_deactivated_user_is_no_longer_signed_in():
+    citizen = CitizenFactory()
+    client = signed_in(citizen)
+    account(client)
+    citizen.is_active = False
+    citizen.save()
+    assert client.get("/api/v1/me/account").status_code == 401
+
+
+def test_a_role_change_shows_at_once():
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client = signed_in(user)
+    assert client.get("/api/v1/me/account").json()["error"]["code"] == "not_a_citizen"
+    from accounts.models import CarbonAccount
+
+    CarbonAccount.objects.create(user=user)
+    assert client.get("/api/v1/me/account").status_code == 200
+
+
+# --- plain lists answer what their fields answered -----------------------------------------------
+
+
+def test_a_catalogue_row_answers_what_the_model_serializer_answered():
+    from redemption.api.serializers import ScenarioSerializer
+    from redemption.selectors import scenario_catalogue_rows
+
+    scenarios = [ScenarioFactory(), ScenarioFactory(max_share_bp=3000, points_per_yuan=100, stock=None,
+                                                    description="")]
+    rows = {row["id"]: row for row in scenario_catalogue_rows()}
+    serializer = ScenarioSerializer()
+    for scenario in scenarios:
+        assert serializer.plain(rows[scenario.pk]) == ModelSerializer.to_representation(serializer, scenario)
+        assert serializer.plain(scenario) == serializer.plain(rows[scenario.pk])
+
+
+def test_an_action_in_the_list_answers_what_its_detail_answers():
+    from tests.earn.factories import MetroMember
+
+    funded_budget(sponsor__name="Test City", name="city budget")
+    metro = MetroMember.open()
+    for n in range(3):
+        metro.ride(n, km=10 if n else 90)  # 90 km: rejected as implausible
+    metro.reverse(1)
+    from accounts.models import CarbonAccount
+
+    client = signed_in(CarbonAccount.objects.get(pk=metro.owner).user)
+    listed = client.get("/api/v1/me/actions").json()["results"]
+    assert {a["state"] for a in listed} >= {"credited", "rejected", "reversed"}
+    for item in listed:
+        detail = client.get(f"/api/v1/me/actions/{item['id']}").json()
+        detail.pop("explanation")
+        assert item == detail
+
+
+# --- the renderer and the floor -----------------------------------------------------------------
+
+
+def test_the_renderer_writes_what_drf_wrote():
+    from datetime import UTC, datetime
+
+    from django.utils.translation import gettext_lazy
+
+    data = {"error": {"code": ErrorDetail("invalid", code="invalid"), "message": gettext_lazy("Not found."),
+                      "details": {"n": [1, 2.5, None, True]}},
+            "at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "text": "碳普惠 \u2028 line"}
+    ours = MsgspecJSONRenderer().render(data, "application/json", {})
+    assert ours == JSONRenderer().render(data, "application/json", {})
+    assert json.loads(ours)["text"] == "碳普惠 \u2028 line"
+
+
+def test_the_framework_floor_is_not_served_outside_the_benchmark():
+    with pytest.raises(NoReverseMatch):
+        reverse("bench-floor")
+
+
+def test_the_account_page_answers_what_its_fields_answered():
+    from rest_framework.serializers import Serializer
+
+    from accounts.api.serializers import AccountSerializer
+    from accounts.selectors import carbon_account_summary
+
+    citizen = CitizenFactory()
+    give_points(citizen, 70)
+    citizen_ranks_recompute()
+    summary = carbon_account_summary(account=citizen.carbon_account)
+    serializer = AccountSerializer()
+    assert serializer.plain(summary) == Serializer.to_representation(serializer, summary)
+    assert serializer.plain(summary)["rank"]["as_of"].endswith("+08:00")
+
+
+def test_two_databases_sharing_a_redis_never_see_each_others_values(monkeypatch):
+    from django.conf import settings
+
+    cache = ReadCache("test", timeout_s=60)
+    cache.get(1, lambda: "this database's row")
+    monkeypatch.setitem(settings.DATABASES["default"], "NAME", "another")
+    assert cache.get(1, lambda: "the other's row") == "the other's row"
