@@ -26,6 +26,7 @@ from .exceptions import MalformedBody
 from .models import Batch, Partner
 from .pipeline import MAX_DURATION_S, Record, records_take_in
 from .pipeline.store import batch_counts_add
+from .reasons import EventRefusal, EventStatus
 
 MAX_EVENTS = 5000
 MAX_KEPT_REJECTIONS = 1000
@@ -86,7 +87,7 @@ def candidate_from_json(raw: bytes) -> Candidate:
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             external_id = None
         return Candidate(raw=text, external_id=external_id if isinstance(external_id, str) else "",
-                         code="invalid_event", detail=str(exc))
+                         code=EventRefusal.INVALID_EVENT, detail=str(exc))
 
 
 def candidate_from_row(row: dict[str, str]) -> Candidate:
@@ -100,7 +101,7 @@ def candidate_from_row(row: dict[str, str]) -> Candidate:
         return Candidate(raw=raw, external_id=event.external_id, event=event)
     except (ValueError, msgspec.ValidationError) as exc:
         return Candidate(raw=raw, external_id=str(row.get("external_id") or ""),
-                         code="invalid_event", detail=str(exc))
+                         code=EventRefusal.INVALID_EVENT, detail=str(exc))
 
 
 def candidates_from_csv(text: str) -> list[Candidate]:
@@ -132,13 +133,13 @@ def _ends_at(event: Event) -> datetime | None:
 
 def _refusal(event: Event, partner: Partner, catalogue: Catalogue) -> str:
     if not event.quantity.is_finite() or event.quantity <= 0 or event.quantity >= MAX_QUANTITY:
-        return "invalid_quantity"
+        return EventRefusal.INVALID_QUANTITY
     if event.action not in catalogue.codes():
-        return "unknown_action"
+        return EventRefusal.UNKNOWN_ACTION
     if event.action not in partner.actions:
-        return "action_not_approved"
+        return EventRefusal.ACTION_NOT_APPROVED
     if event.unit != catalogue.current_unit(event.action):
-        return "unit_mismatch"
+        return EventRefusal.UNIT_MISMATCH
     return ""
 
 
@@ -167,16 +168,16 @@ def _checked(candidate: Candidate, partner: Partner,
     """``(refusal code, event, ends_at, attributes as JSON)``: the event and no code when acceptable."""
     event = candidate.event
     if event is None or candidate.code:
-        return candidate.code or "invalid_event", None, None, ""
+        return candidate.code or EventRefusal.INVALID_EVENT, None, None, ""
     code = _refusal(event, partner, catalogue)
     if code:
         return code, None, None, ""
     ends_at = _ends_at(event)
     if ends_at is None or (event.attributes and _too_deep(event.attributes)):
-        return "invalid_attributes", None, None, ""
+        return EventRefusal.INVALID_ATTRIBUTES, None, None, ""
     attributes_json = _json_encode(event.attributes).decode()
     if _unstorable(event, attributes_json):
-        return "invalid_characters", None, None, ""
+        return EventRefusal.INVALID_CHARACTERS, None, None, ""
     return "", event, ends_at, attributes_json
 
 
@@ -197,10 +198,10 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
     for candidate in candidates:
         code, event, ends_at, attributes_json = _checked(candidate, partner, catalogue)
         if event is None or ends_at is None:
-            outcome.append(("rejected", code))
+            outcome.append((EventStatus.REJECTED, code))
             continue
         if event.external_id in seen:
-            outcome.append(("duplicate", ""))
+            outcome.append((EventStatus.DUPLICATE, ""))
             continue
         seen.add(event.external_id)
         outcome.append(("new", ""))
@@ -221,13 +222,13 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
                 record = taken.get(candidate.external_id)
                 if record is not None:
                     result.accepted += 1
-                    answer = {"external_id": candidate.external_id, "status": "accepted", "state": record.state}
+                    answer = {"external_id": candidate.external_id, "status": EventStatus.ACCEPTED, "state": record.state}
                     if record.reason:
                         answer["reason"] = record.reason
                     result.results.append(answer)
                     continue
-                status = "duplicate"
-            if status == "duplicate":
+                status = EventStatus.DUPLICATE
+            if status == EventStatus.DUPLICATE:
                 result.duplicates += 1
                 result.results.append({"external_id": candidate.external_id, "status": status})
             else:

@@ -51,3 +51,26 @@ class Reason(StrEnum):
 
 REVERSALS = (Reason.REVERSED_BY_OPERATOR, Reason.RETRACTED_BY_PARTNER)
 """The codes of a reversal: an operator's, or the partner's retraction."""
+
+
+class EventRefusal(StrEnum):
+    """Why intake refused one event of a batch (its result's ``code``; the record is not kept).
+
+    Part of the partner feed's contract, listed in ``docs/partners.md`` (a test checks the table).
+    """
+
+    INVALID_EVENT = "invalid_event"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_ATTRIBUTES = "invalid_attributes"
+    UNKNOWN_ACTION = "unknown_action"
+    ACTION_NOT_APPROVED = "action_not_approved"
+    UNIT_MISMATCH = "unit_mismatch"
+    INVALID_CHARACTERS = "invalid_characters"
+
+
+class EventStatus(StrEnum):
+    """What became of one event of a batch (its result's ``status``)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"

@@ -322,3 +322,23 @@ def citizen_link(*, account_id: int, link_id: int) -> IdentityLink | None:
 def citizen_action(*, account_id: int, action_id: int) -> ActionRecord | None:
     return (ActionRecord.objects.select_related("partner", "methodology", "budget__sponsor")
             .filter(pk=action_id, account_id=account_id).first())
+
+
+def actions_behind_credits(*, account_id: int, transactions) -> dict[int, list[ActionRecord]]:
+    """The citizen's own actions behind each credit transaction, by transaction id.
+
+    A credit sums a whole batch per citizen, so one line of the points history may be hundreds
+    of points; its metadata names the batch's actions, and this picks the citizen's out of them
+    (one query for a page of lines), so every points line traces back to what it credits.
+    """
+    wanted = {t.pk: set(t.metadata.get("action_ids") or ()) for t in transactions}
+    ids = set().union(*wanted.values()) if wanted else set()
+    if not ids:
+        return {}
+    records = ActionRecord.objects.filter(account_id=account_id, id__in=ids).order_by("occurred_at", "id")
+    behind: dict[int, list[ActionRecord]] = {}
+    for record in records:
+        for transaction_id, action_ids in wanted.items():
+            if record.pk in action_ids:
+                behind.setdefault(transaction_id, []).append(record)
+    return behind

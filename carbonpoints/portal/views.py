@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import carbon_account_summary, citizen_postings
 from carbonpoints.earn.exceptions import LinkRevoked, ScenesNotApproved, SubjectAlreadyLinked
 from carbonpoints.earn.selectors import (
+    actions_behind_credits,
     citizen_actions,
     citizen_link,
     citizen_links,
@@ -144,9 +145,13 @@ def ledger(request, account):
         until = period.cleaned_data["until"] and _day_start(period.cleaned_data["until"] + timedelta(days=1))
     postings = citizen_postings(account=account, unit="pt", since=since, until=until)
     page = _page(request, postings)
+    behind = actions_behind_credits(account_id=account.pk, transactions=[p.transaction for p in page])
+    titles = scene_titles(codes={a.action for actions in behind.values() for a in actions}, local=True)
+    behind = {t: [(a, titles.get(a.action, a.action)) for a in actions] for t, actions in behind.items()}
     return render(request, "portal/ledger.html", {
         "period": period, "page": page, "query": _query_without_page(request), "nav": "ledger",
         "summary": carbon_account_summary(account=account),
+        "lines": [(posting, behind.get(posting.transaction_id, [])) for posting in page],
     })
 
 

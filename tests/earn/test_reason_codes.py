@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from carbonpoints.earn.reasons import Reason
+from carbonpoints.earn.reasons import EventRefusal, Reason
 from carbonpoints.earn.selectors import REASON_TEXT, RULE_TEXT
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "crediting.md"
@@ -18,3 +18,11 @@ def test_the_crediting_page_lists_every_reason_code_in_the_order_of_the_enum():
 
 def test_every_reason_code_has_a_message():
     assert [reason for reason in Reason if reason not in RULE_TEXT and reason not in REASON_TEXT] == []
+
+
+def test_the_partners_page_lists_every_per_event_refusal():
+    page = (PAGE.parent / "partners.md").read_text()
+    table = page.split("### Per-event rejection codes", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
+
+    assert sorted(listed) == sorted(refusal.value for refusal in EventRefusal)

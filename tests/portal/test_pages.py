@@ -161,6 +161,19 @@ def test_the_points_page_lists_movements_with_balances(browser, linked_citizen_c
     assert "Actions credited" in page and "+46" in page
 
 
+def test_a_points_line_shows_the_citizens_own_actions_behind_it(browser, linked_citizen_client, metro):
+    other = linked_citizen_client.get("/api/v1/me/account").json()  # the citizen exists and is linked
+    assert other["reduction_g"] == 0
+    metro.send(event(external_id="ride-1", quantity=10), event(external_id="ride-2", quantity=3),
+               event(external_id="stranger", subject="someone-else", quantity=50))
+
+    page = browser.get("/me/points/").content.decode()
+
+    line = page[page.index('class="behind"'):page.index("</details>", page.index('class="behind"'))]
+    assert "2 actions" in line and line.count("<li>") == 2  # the stranger's ride is not theirs to see
+    assert "467 g · +46" in line and "140 g · +14" in line  # 10 and 3 km of metro at 46.7 g/km, 10 g a point
+
+
 def test_vouchers_show_their_qr_code(browser, citizen, citizen_client):
     give_points(citizen, 100)
     scenario = ScenarioFactory(points_cost=40, title="Free tea")
