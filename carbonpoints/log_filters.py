@@ -49,3 +49,17 @@ class PiiFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """Drops ``django.request``'s warning for a 409: a refusal the domain explains (sold out, not
+    enough points, a voucher used already) is an answer, not a fault.
+
+    Django logs every 4xx answer as a WARNING ("Conflict: /api/v1/redemptions"); in a flash sale
+    that is one line per citizen who came too late. Every 409 of this code base is a domain
+    refusal (``carbonpoints.api.errors``: ``Conflict`` and ledger refusals), so the status says it.
+    Other 4xx answers are still logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 409

@@ -325,6 +325,7 @@ CELERY_BEAT_SCHEDULE = {
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
+    "redemption-reconcile-stock-gates": {"task": "redemption.reconcile_stock_gates", "schedule": 300.0},
     "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
     "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
@@ -357,6 +358,8 @@ CLAIMS_WEBHOOK_TIMEOUT_S = env.int("CLAIMS_WEBHOOK_TIMEOUT_S", default=10)
 
 # Redemption (spend side).
 REDEMPTION_SCENARIO_REVIEW = env.bool("REDEMPTION_SCENARIO_REVIEW", default=False)
+REDEMPTION_STOCK_GATE = env.bool("REDEMPTION_STOCK_GATE", default=bool(REDIS_URL))
+"""Sold-out answers from Redis (``redemption.services.stock_gate``); off without Redis."""
 """On: a merchant's new scenario waits for an operator's approval; off: live at once."""
 REDEMPTION_PAYMENT_CODE_TTL_S = env.int("REDEMPTION_PAYMENT_CODE_TTL_S", default=180)
 REDEMPTION_CHECKOUT_REVERSAL_MINUTES = env.int("REDEMPTION_CHECKOUT_REVERSAL_MINUTES", default=30)
@@ -368,7 +371,8 @@ points no sponsor funded (a sponsor's budget publishes its own rate)."""
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"pii": {"()": "carbonpoints.log_filters.PiiFilter"}},
+    "filters": {"pii": {"()": "carbonpoints.log_filters.PiiFilter"},
+                "expected_refusals": {"()": "carbonpoints.log_filters.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     # Django's own loggers (request errors, with paths and database messages) go through the same
@@ -377,6 +381,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING"),
                    "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # an expected 409 (sold out, not enough points…) is an answer, not a warning
+        "django.request": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING"),
+                           "propagate": False, "filters": ["expected_refusals"]},
     },
 }
 

@@ -20,8 +20,25 @@ from carbonpoints.errors import NotFound
 from . import exceptions as refusals
 from .models import IdempotentAnswer
 
-AnswerKeeper = Callable[[int, dict[str, Any]], None]
-"""Keeps ``(status, body)`` as the answer to the key being run, inside its transaction."""
+
+class AnswerKeeper:
+    """Keeps ``(status, body)`` as the answer to the key being run, inside its transaction.
+
+    Called, it writes the answer (one UPDATE). A caller that writes it within a statement of its
+    own (a redemption does, in the statement that takes the stock) uses ``answer_id`` and says
+    what it wrote with ``kept_as``.
+    """
+
+    def __init__(self, answer_id: int) -> None:
+        self.answer_id = answer_id
+        self.kept: tuple[int, dict[str, Any]] | None = None
+
+    def __call__(self, status: int, body: dict[str, Any]) -> None:
+        IdempotentAnswer.objects.filter(pk=self.answer_id).update(status_code=status, body=body)
+        self.kept_as(status, body)
+
+    def kept_as(self, status: int, body: dict[str, Any]) -> None:
+        self.kept = (status, body)
 
 
 def idempotent_answer(
@@ -38,10 +55,10 @@ def idempotent_answer(
     attempt is rolled back whole and the refusal kept by a short transaction of its own, so the
     successful path needs no savepoint.
 
-    ``action`` is handed a keeper: it may keep its answer itself before its last write (a
-    redemption does, so that taking the stock is the last statement before the commit and the
-    hot stock row is locked as briefly as can be) and return ``None``; otherwise the
-    ``(status, body)`` it returns is kept.
+    ``action`` is handed a keeper: it may keep its answer itself (a redemption does, in the
+    statement that takes the stock, the last before the commit, so that the hot stock row is
+    locked as briefly as can be) and return ``None``; otherwise the ``(status, body)`` it returns
+    is kept.
 
     ``check`` runs before anything is written and raises the refusals that need no lock (sold
     out, paused). Such a refusal costs one INSERT of its answer, or, when the key has an answer
@@ -56,17 +73,13 @@ def idempotent_answer(
         with transaction.atomic():
             claimed = _answer_claim(**answer)
             if claimed is not None:
-                kept: list[tuple[int, dict[str, Any]]] = []
-
-                def keep(status: int, body: dict[str, Any]) -> None:
-                    IdempotentAnswer.objects.filter(pk=claimed).update(status_code=status, body=body)
-                    kept.append((status, body))
-
+                keep = AnswerKeeper(claimed)
                 answer_now = action(keep)
-                if not kept:
+                if keep.kept is None:
                     assert answer_now is not None, "an action that keeps no answer returns one"
                     keep(*answer_now)
-                return kept[-1]
+                assert keep.kept is not None
+                return keep.kept
     except refusals.SpendRefused as refusal:
         if isinstance(refusal, NotFound):
             raise

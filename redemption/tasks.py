@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from .models import Redemption, Voucher
 from .offsets import pool_unitize_all
-from .services import redemption_refund_cancelled, settlements_run, voucher_expire
+from .services import (
+    redemption_refund_cancelled,
+    settlements_run,
+    stock_gate_reconcile,
+    voucher_expire,
+)
 
 
 @shared_task(name="redemption.expire_vouchers")
@@ -24,6 +29,12 @@ def expire_vouchers() -> int:
 def refund_cancelled_scenario(scenario_id: int) -> int:
     issued = Redemption.objects.filter(scenario_id=scenario_id, status=Redemption.Status.ISSUED)
     return sum(redemption_refund_cancelled(redemption_id=pk) for pk in list(issued.values_list("pk", flat=True)))
+
+
+@shared_task(name="redemption.reconcile_stock_gates")
+def reconcile_stock_gates(scenario_id: int | None = None) -> int:
+    """Re-derive the stock gates in Redis from the database (after a Redis loss; beat, often)."""
+    return stock_gate_reconcile(scenario_id=scenario_id)
 
 
 @shared_task(name="redemption.settle_day")

@@ -370,11 +370,11 @@ def wallet_redeem(request):
         read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
 
     def redeem(keep):
-        def answer(redemption):  # kept before the stock is taken: see redemption_create
-            keep(201, {"id": redemption.pk, "title": local_name(redemption.scenario.title)})
+        def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
+            return {"id": redemption.pk, "title": local_name(redemption.scenario.title)}
 
         services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
-                                   key_claimed=True, on_written=answer, scenario=read["scenario"])
+                                   key_claimed=True, keep=keep, answer=answer, scenario=read["scenario"])
         return None
 
     try:

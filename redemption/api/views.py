@@ -19,6 +19,7 @@ from redemption.exceptions import (
     CertificateNotFound,
     IdempotencyKeyRequired,
     IdempotencyKeyTooLong,
+    OutOfStock,
     ScenarioNotFound,
     SettlementNotFound,
     VoucherNotFound,
@@ -93,17 +94,21 @@ class RedemptionsView(APIView):
             read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
 
         def redeem(keep):
-            def answer(redemption):  # kept before the stock is taken: see redemption_create
-                keep(201, s.RedemptionSerializer(redemption).data)
+            def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
+                return s.RedemptionSerializer(redemption).data
 
             services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
-                                       key_claimed=True, on_written=answer, scenario=read["scenario"])
+                                       key_claimed=True, keep=keep, answer=answer, scenario=read["scenario"])
+            admission.sold = True
             return None
 
-        code, data = idempotent_answer(
-            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
-            check=check,
-        )
+        # sold out: answered by Redis, before anything else (see stock_gate)
+        with services.stock_gate_admit(scenario_id=scenario_id, citizen_id=citizen.pk) as admission:
+            code, data = idempotent_answer(
+                user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
+                check=check,
+            )
+            admission.settle(out_of_stock=code == 409 and data["error"]["code"] == OutOfStock.code)
         return Response(s.with_qr(data) if code == 201 else data, status=code)
 
 

@@ -1,6 +1,7 @@
 """Writes of the spend side, one module per entity (as Zulip keeps its actions per domain):
 merchants and their staff, scenarios, redemptions and vouchers, payment codes and checkouts at
-the till, settlements. Offsets (the pool's units and their retirement) are in ``redemption.offsets``.
+the till, settlements, and the admission gate of a scenario's stock in Redis (``stock_gate``).
+Offsets (the pool's units and their retirement) are in ``redemption.offsets``.
 
 Every movement of points goes through the ledger's ``transaction_post`` (citizen POINTS → the
 merchant's account) and every refund is a new transaction that references the original. The
@@ -17,6 +18,7 @@ from .redemptions import redemption_create, redemption_refund_cancelled, redempt
 from .scenarios import scenario_create, scenario_is_open, scenario_transition
 from .settlements import settlement_amount_fen, settlement_make, settlements_run
 from .staff import staff_add
+from .stock_gate import stock_gate_admit, stock_gate_reconcile
 from .vouchers import voucher_consume, voucher_expire
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "settlement_make",
     "settlements_run",
     "staff_add",
+    "stock_gate_admit",
+    "stock_gate_reconcile",
     "voucher_consume",
     "voucher_expire",
 ]

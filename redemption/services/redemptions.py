@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,9 +16,10 @@ from carbonpoints.ledger.services import transaction_reverse
 
 from .. import exceptions as refusals
 from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
-from ..models import Redemption, Scenario, Voucher
+from ..models import IdempotentAnswer, Redemption, Scenario, Voucher
+from ..selectors import scenario_to_redeem
 from ._common import _lock, _spend
-from .scenarios import _check_limits, _has_limits, _return_stock, _take_stock, scenario_is_open
+from .scenarios import _check_limits, _has_limits, _return_stock, scenario_is_open
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
 VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
@@ -33,7 +35,7 @@ def redemption_scenario(*, scenario_id: int) -> Scenario:
     Read without a lock: a sold-out count read here is final for this attempt (stock that comes
     back later is for later attempts), and a positive one is decided by the stock UPDATE.
     """
-    scenario = Scenario.objects.select_related("merchant").filter(pk=scenario_id).first()
+    scenario = scenario_to_redeem(scenario_id=scenario_id)
     if scenario is None:
         raise refusals.ScenarioNotFound()
     if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
@@ -43,9 +45,18 @@ def redemption_scenario(*, scenario_id: int) -> Scenario:
     return scenario
 
 
+class KeepsAnswer(Protocol):
+    """``idempotency.AnswerKeeper`` as seen here: the answer's row, and what was written to it."""
+
+    answer_id: int
+
+    def kept_as(self, status: int, body: dict[str, Any]) -> None: ...
+
+
 def redemption_create(
     *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
-    on_written: Callable[[Redemption], None] | None = None, scenario: Scenario | None = None,
+    keep: KeepsAnswer | None = None, answer: Callable[[Redemption], dict[str, Any]] | None = None,
+    scenario: Scenario | None = None,
 ) -> Redemption:
     """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
 
@@ -60,10 +71,12 @@ def redemption_create(
     A retry with the same key answers with the first redemption. ``key_claimed`` says the
     caller is ``idempotent_answer``: it made sure this key runs once (so the look-up of an earlier
     redemption and the citizen lock that look-up needs are spared), and it rolls back the whole
-    attempt on a refusal (so no savepoint is needed here). ``on_written`` is called with the
-    written redemption just before the stock is taken: the caller keeps its answer there, so
-    that nothing but the commit follows the stock UPDATE. ``scenario``: the caller read it with
-    ``redemption_scenario`` already (before claiming its key), so it is not read twice.
+    attempt on a refusal (so no savepoint is needed here). With ``keep`` and ``answer`` the
+    caller's answer (``answer(redemption)``, a 201 body whose ``id`` the database fills in) is
+    kept by the statement that writes the redemption and its voucher and takes the stock: one
+    statement, the last before the commit, so the hot stock row is locked from it to the commit
+    only. ``scenario``: the caller read it with ``redemption_scenario`` already (before claiming
+    its key), so it is not read twice.
     """
     spend_key = f"redeem:{citizen.pk}:{idempotency_key}"
     with transaction.atomic(savepoint=not key_claimed):
@@ -96,36 +109,70 @@ def redemption_create(
             scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
             status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
         )
-        if donation:
-            redemption.save(force_insert=True)
-        else:
+        voucher = None
+        if not donation:
             expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
             if scenario.valid_until:
                 expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
-            _redemption_with_voucher_insert(redemption, Voucher(code=_voucher_code(), expires_at=expires_at))
-        if on_written is not None:
-            on_written(redemption)
-        _take_stock(scenario)  # last: the hot row is locked only until the commit that follows
+            voucher = Voucher(code=_voucher_code(), expires_at=expires_at)
+        kept = (keep, answer) if keep is not None and answer is not None else None
+        _redemption_write(redemption, voucher, scenario=scenario, kept=kept)
     return redemption
 
 
-def _redemption_with_voucher_insert(redemption: Redemption, voucher: Voucher) -> None:
-    """Both rows by one statement (a data-modifying WITH): one round trip less while the
-    scenario's stock row and the ledger accounts are locked."""
-    voucher.redemption_id = 0  # the statement puts the new redemption's id in
+def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenario: Scenario,
+                      kept: tuple[KeepsAnswer, Callable[[Redemption], dict[str, Any]]] | None) -> None:
+    """The redemption, its voucher, the caller's answer and one unit of stock, or ``out_of_stock``.
+
+    One statement (a data-modifying WITH) writes them all, the stock UPDATE first
+    and every insert from its row: no stock, nothing written. It comes after the ledger's
+    statements (the same lock order as a refund: ledger accounts, then the stock row), so a
+    flash sale's shared stock row is locked from this statement to the commit only.
+    """
+    params: list[Any] = []
+    if scenario.stock is None:
+        sql = "WITH s AS (SELECT 1)"
+    else:
+        sql = f"WITH s AS (UPDATE {Scenario._meta.db_table} SET stock_left = stock_left - 1 " \
+              "WHERE id = %s AND stock_left > 0 RETURNING id)"
+        params.append(scenario.pk)
     r_table, r_columns, r_params = insert_parts(redemption)
-    v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
+    sql += f", r AS (INSERT INTO {r_table} ({r_columns}) SELECT {_marks(r_params)} FROM s RETURNING id)"
+    params += r_params
+    if voucher is not None:
+        voucher.redemption_id = 0  # the statement puts the new redemption's id in
+        v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
+        sql += (f", v AS (INSERT INTO {v_table} (redemption_id, {v_columns}) "
+                f"SELECT r.id, {_marks(v_params)} FROM r RETURNING id)")
+        params += v_params
+    body: dict[str, Any] = {}
+    if kept is not None:
+        keep, answer = kept
+        redemption.voucher = voucher  # what the answer shows; its id is not part of it
+        body = dict(answer(redemption))
+        answer_field = IdempotentAnswer._meta.get_field("body")
+        sql += (f", a AS (UPDATE {IdempotentAnswer._meta.db_table} SET status_code = 201, "
+                "body = %s || jsonb_build_object('id', r.id) FROM r WHERE "
+                f"{IdempotentAnswer._meta.db_table}.id = %s RETURNING 1)")
+        params += [answer_field.get_db_prep_save(body, connection), keep.answer_id]
+    sql += " SELECT r.id, " + ("(SELECT id FROM v)" if voucher is not None else "NULL") + " FROM r"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH r AS (INSERT INTO {r_table} ({r_columns}) VALUES ({', '.join(['%s'] * len(r_params))}) "
-            f"RETURNING id) INSERT INTO {v_table} (redemption_id, {v_columns}) "
-            f"SELECT r.id, {', '.join(['%s'] * len(v_params))} FROM r RETURNING redemption_id, id",
-            [*r_params, *v_params],
-        )
-        redemption.pk, voucher.pk = cursor.fetchone()
-    for row in (redemption, voucher):
-        row._state.adding, row._state.db = False, connection.alias
-    voucher.redemption = redemption
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise refusals.OutOfStock()
+    redemption.pk = row[0]
+    redemption._state.adding, redemption._state.db = False, connection.alias
+    if voucher is not None:
+        voucher.pk = row[1]
+        voucher.redemption = redemption
+        voucher._state.adding, voucher._state.db = False, connection.alias
+    if kept is not None:
+        kept[0].kept_as(201, {**body, "id": redemption.pk})
+
+
+def _marks(params: list[Any]) -> str:
+    return ", ".join(["%s"] * len(params))
 
 
 def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None:

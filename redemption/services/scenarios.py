@@ -19,6 +19,7 @@ from carbonpoints.enqueue import task_enqueue_on_commit
 from .. import exceptions as refusals
 from ..models import Merchant, Scenario
 from ._common import _local_day_bounds
+from .stock_gate import stock_gate_give_back_on_commit
 
 
 def _scenario_check(scenario: Scenario) -> None:
@@ -156,3 +157,4 @@ def _take_stock(scenario: Scenario) -> None:
 def _return_stock(scenario: Scenario) -> None:
     if scenario.stock is not None:
         Scenario.objects.filter(pk=scenario.pk).update(stock_left=F("stock_left") + 1)
+        stock_gate_give_back_on_commit(scenario_id=scenario.pk)

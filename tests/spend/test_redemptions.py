@@ -205,3 +205,22 @@ def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen
     receiving = LedgerAccount.objects.filter(owner_id=scenario.merchant_id, kind__startswith="merchant_points")
     assert receiving.count() > 1  # citizens spread over the shards
     call_command("ledger_check")
+
+
+@pytest.mark.postgres
+def test_a_redemption_is_ten_statements(make_citizen):
+    """The scenario read, the answer's claim, the ledger's five (accounts, their lock, the
+    transaction, its postings, the balances), one statement for the redemption, its voucher,
+    the kept answer and the stock, and the transaction's BEGIN and COMMIT (signing in is not
+    counted: the client is signed in already)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(make_citizen(points=1000))
+    scenario = ScenarioFactory(points_cost=10, stock=50)
+    assert redeem(client, scenario, "first").status_code == 201  # the stock gate is armed (with Redis)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert redeem(client, scenario, "second").status_code == 201
+
+    assert len(queries) == 10, "\n".join(q["sql"][:120] for q in queries.captured_queries)
