@@ -5,7 +5,11 @@ from django.urls import reverse
 from .models import Role
 from .services import carbon_account_open
 
-HOME_BY_ROLE = {Role.CITIZEN: "my-account", Role.MERCHANT_STAFF: "merchant-till", Role.OPERATOR: "admin:index"}
+HOME_BY_ROLE = {
+    Role.CITIZEN: "my-account",
+    Role.MERCHANT_STAFF: "merchant-till",
+    Role.OPERATOR: "admin:index",
+}
 
 
 class AccountAdapter(DefaultAccountAdapter):

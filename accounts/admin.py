@@ -17,11 +17,24 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Profile"), {"fields": ["display_name", "role"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "regions", "groups",
-                                       "user_permissions"]}),
+        (
+            _("Permissions"),
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "regions",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})
+    ]
 
 
 @admin.register(CarbonAccount)
@@ -38,7 +51,9 @@ class CarbonAccountAdmin(admin.ModelAdmin):
     def balances(self, obj):
         b = carbon_account_balances(account=obj)
         return _("%(g)s g CO2e contributed · %(a)s points available · %(p)s pending") % {
-            "g": b["reduction_g"], "a": b["available"], "p": b["pending"],
+            "g": b["reduction_g"],
+            "a": b["available"],
+            "p": b["pending"],
         }
 
 

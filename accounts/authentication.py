@@ -20,7 +20,10 @@ USERS: ReadCache[User | None] = ReadCache("user", timeout_s=300)
 rarely (sign-in, password, role, deletion). Forgotten by every save or delete of a user or a
 carbon account (``accounts.signals``)."""
 
-_MODEL_BACKENDS = ("django.contrib.auth.backends.ModelBackend", "allauth.account.auth_backends.AuthenticationBackend")
+_MODEL_BACKENDS = (
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+)
 """The backends whose ``get_user`` is ModelBackend's (an active user by primary key)."""
 
 
@@ -48,8 +51,10 @@ def session_user(session: SessionBase) -> User | None:
     session_auth_hash = user.get_session_auth_hash()
     if session_hash and constant_time_compare(session_hash, session_auth_hash):
         return user
-    if session_hash and any(constant_time_compare(session_hash, fallback)
-                            for fallback in user.get_session_auth_fallback_hash()):
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
         session.cycle_key()
         session[HASH_SESSION_KEY] = session_auth_hash
         return user

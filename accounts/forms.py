@@ -11,8 +11,12 @@ from .services import account_home_region_set
 
 class SignupForm(forms.Form):
     home_region = forms.ChoiceField(
-        label=_("Home region"), required=False,
-        help_text=_("Where you live: your leaderboard and the offers shown first. You can change it later."))
+        label=_("Home region"),
+        required=False,
+        help_text=_(
+            "Where you live: your leaderboard and the offers shown first. You can change it later."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

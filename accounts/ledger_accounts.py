@@ -30,13 +30,16 @@ def pool_account(*, methodology_code: str, vintage_year: int, vintage_month: int
 
     ``owner_id`` is the vintage as YYYYMM (e.g. 202611), so pool accounts sort by vintage.
     """
-    return AccountKey(f"{POOL_KIND_PREFIX}{methodology_code}", vintage_year * 100 + vintage_month, POOL_UNIT)
+    return AccountKey(
+        f"{POOL_KIND_PREFIX}{methodology_code}", vintage_year * 100 + vintage_month, POOL_UNIT
+    )
 
 
 def pool_account_key(*, methodology_code: str, vintage_year: int, vintage_month: int) -> dict:
     """``pool_account`` as keyword arguments (``kind``, ``owner_id``, ``unit``)."""
-    return pool_account(methodology_code=methodology_code, vintage_year=vintage_year,
-                        vintage_month=vintage_month)._asdict()
+    return pool_account(
+        methodology_code=methodology_code, vintage_year=vintage_year, vintage_month=vintage_month
+    )._asdict()
 
 
 def pool_account_parts(kind: str, owner_id: int) -> tuple[str, str]:

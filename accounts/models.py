@@ -43,9 +43,15 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
     regions = models.ManyToManyField(
-        "regions.Region", blank=True, related_name="operators", verbose_name=_("operator's regions"),
-        help_text=_("An operator sees and acts on these regions (and the cities in them) only; none: every "
-                    "region (a provincial operator)."))
+        "regions.Region",
+        blank=True,
+        related_name="operators",
+        verbose_name=_("operator's regions"),
+        help_text=_(
+            "An operator sees and acts on these regions (and the cities in them) only; none: every "
+            "region (a provincial operator)."
+        ),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
@@ -68,10 +74,17 @@ class CarbonAccount(models.Model):
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     home_region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("home region"),
-        help_text=_("The leaderboard the citizen appears on and their catalogue's default; empty: the "
-                    "deployment's default region."))
+        help_text=_(
+            "The leaderboard the citizen appears on and their catalogue's default; empty: the "
+            "deployment's default region."
+        ),
+    )
 
     class Meta:
         verbose_name = _("carbon account")
@@ -102,7 +115,6 @@ class CitizenRank(models.Model):
         verbose_name_plural = _("citizen ranks")
 
 
-
 class Level(models.Model):
     """A level of the carbon-account evaluation (碳账户评价), reached by trailing-12-month verified
     reduction. Operators edit the thresholds and names in the admin; the lowest must be 0 g."""
@@ -111,14 +123,22 @@ class Level(models.Model):
     name_zh_hans = models.CharField(_("name (Chinese)"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=40)
     min_trailing_g = models.BigIntegerField(
-        _("from (g CO2e in the last 12 months)"), unique=True,
-        help_text=_("Verified reduction credited over the trailing 12 months needed for this level."))
+        _("from (g CO2e in the last 12 months)"),
+        unique=True,
+        help_text=_(
+            "Verified reduction credited over the trailing 12 months needed for this level."
+        ),
+    )
 
     class Meta:
         verbose_name = _("level")
         verbose_name_plural = _("levels")
         ordering = ["min_trailing_g"]
-        constraints = [models.CheckConstraint(condition=models.Q(min_trailing_g__gte=0), name="level_threshold_not_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_trailing_g__gte=0), name="level_threshold_not_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name_zh_hans} / {self.name_en} ({self.min_trailing_g} g)"
@@ -128,9 +148,13 @@ class CitizenStanding(models.Model):
     """Each citizen's trailing-12-month verified reduction, recomputed periodically for everyone
     (the level is read from it against the thresholds in force), and when a level was last reached."""
 
-    account = models.OneToOneField(CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="standing")
+    account = models.OneToOneField(
+        CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="standing"
+    )
     trailing_g = models.BigIntegerField(_("g CO2e in the last 12 months"))
-    level_reached_at = models.DateTimeField(_("level reached at"), null=True, blank=True, db_index=True)
+    level_reached_at = models.DateTimeField(
+        _("level reached at"), null=True, blank=True, db_index=True
+    )
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

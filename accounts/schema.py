@@ -9,6 +9,8 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {
-            "type": "apiKey", "in": "header", "name": "X-Session-Token",
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Session-Token",
             "description": "meta.session_token from /_allauth/app/v1/auth/login or /auth/signup.",
         }

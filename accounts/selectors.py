@@ -41,12 +41,21 @@ def _rank(position, of_total, ahead_of_percent, computed_at) -> dict:
     """
     if position is None:
         return {"position": None, "of": None, "ahead_of_percent": None, "as_of": None}
-    return {"position": position, "of": of_total, "ahead_of_percent": ahead_of_percent, "as_of": computed_at}
+    return {
+        "position": position,
+        "of": of_total,
+        "ahead_of_percent": ahead_of_percent,
+        "as_of": computed_at,
+    }
 
 
 def carbon_account_balances(*, account: CarbonAccount) -> dict[str, int]:
     """The three balances of a carbon account, read in one query."""
-    wanted: dict[tuple[str, str], str] = {REDUCTION: "reduction_g", POINTS: "available", POINTS_PENDING: "pending"}
+    wanted: dict[tuple[str, str], str] = {
+        REDUCTION: "reduction_g",
+        POINTS: "available",
+        POINTS_PENDING: "pending",
+    }
     rows = LedgerAccount.objects.filter(
         owner_id=account.pk, kind__in=[kind for kind, _ in wanted]
     ).values_list("kind", "unit", "balance")
@@ -63,23 +72,43 @@ def _summary_sql(where: str) -> str:
     balances (each a lookup of the ledger's unique (kind, owner_id, unit) index, 0 before its
     first posting), its rank row (NULLs before its first ranking), and its level and the next one
     from its trailing-12-month reduction (0 before its first standing) against the level table."""
-    account, rank, ledger = CarbonAccount._meta.db_table, CitizenRank._meta.db_table, LedgerAccount._meta.db_table
+    account, rank, ledger = (
+        CarbonAccount._meta.db_table,
+        CitizenRank._meta.db_table,
+        LedgerAccount._meta.db_table,
+    )
     standing, level = CitizenStanding._meta.db_table, Level._meta.db_table
-    balance = (f"COALESCE((SELECT l.balance FROM {ledger} l"
-               f" WHERE l.kind = %s AND l.owner_id = a.id AND l.unit = %s), 0)")
+    balance = (
+        f"COALESCE((SELECT l.balance FROM {ledger} l"
+        f" WHERE l.kind = %s AND l.owner_id = a.id AND l.unit = %s), 0)"
+    )
     trailing = "COALESCE(s.trailing_g, 0)"
-    reached = (f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g <= {trailing}"
-               f" ORDER BY v.min_trailing_g DESC LIMIT 1)")
-    following = (f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g > {trailing}"
-                 f" ORDER BY v.min_trailing_g LIMIT 1)")
-    levels = ", ".join([*(reached.format(c) for c in ("code", "name_zh_hans", "name_en", "min_trailing_g")),
-                        following.format("code"), following.format("min_trailing_g"), trailing])
-    owed = (f"COALESCE((SELECT SUM(e.points) FROM {_actions_table()} e WHERE e.account_id = a.id"
-            " AND NOT e.points_settled AND e.points_available_at IS NULL AND e.state = 'credited'), 0)")
-    return (f"SELECT {balance}, {balance}, {balance}, {owed}, a.home_region_id,"
-            f" r.position, r.of_total, r.ahead_of_percent, r.computed_at, {levels}"
-            f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id"
-            f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s")
+    reached = (
+        f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g <= {trailing}"
+        f" ORDER BY v.min_trailing_g DESC LIMIT 1)"
+    )
+    following = (
+        f"(SELECT v.{{}} FROM {level} v WHERE v.min_trailing_g > {trailing}"
+        f" ORDER BY v.min_trailing_g LIMIT 1)"
+    )
+    levels = ", ".join(
+        [
+            *(reached.format(c) for c in ("code", "name_zh_hans", "name_en", "min_trailing_g")),
+            following.format("code"),
+            following.format("min_trailing_g"),
+            trailing,
+        ]
+    )
+    owed = (
+        f"COALESCE((SELECT SUM(e.points) FROM {_actions_table()} e WHERE e.account_id = a.id"
+        " AND NOT e.points_settled AND e.points_available_at IS NULL AND e.state = 'credited'), 0)"
+    )
+    return (
+        f"SELECT {balance}, {balance}, {balance}, {owed}, a.home_region_id,"
+        f" r.position, r.of_total, r.ahead_of_percent, r.computed_at, {levels}"
+        f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id"
+        f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s"
+    )
 
 
 def _actions_table() -> str:
@@ -103,8 +132,14 @@ def _summary_row(account_id: int) -> tuple | None:
         return cursor.fetchone()
 
 
-def _summary(reduction_g: int, available: int, pending: int, owed: int, home_region: str | None,
-             *rank_and_level) -> dict:
+def _summary(
+    reduction_g: int,
+    available: int,
+    pending: int,
+    owed: int,
+    home_region: str | None,
+    *rank_and_level,
+) -> dict:
     return {
         "reduction_g": reduction_g,
         "points": {"available": available, "pending": pending},
@@ -136,17 +171,32 @@ def citizen_account_summary(*, user) -> dict | None:
     return None if account is None else carbon_account_summary(account=account)
 
 
-ACCOUNT_NAMES = {REDUCTION[0]: "reduction", POINTS[0]: "points", POINTS_PENDING[0]: "points_pending"}
+ACCOUNT_NAMES = {
+    REDUCTION[0]: "reduction",
+    POINTS[0]: "points",
+    POINTS_PENDING[0]: "points_pending",
+}
 
 
-def citizen_postings(*, account: CarbonAccount, unit: str | None = None, account_name: str | None = None,
-                     kind: str | None = None, since=None, until=None):
+def citizen_postings(
+    *,
+    account: CarbonAccount,
+    unit: str | None = None,
+    account_name: str | None = None,
+    kind: str | None = None,
+    since=None,
+    until=None,
+):
     """The citizen's postings (newest first) with the running balance of their ledger account."""
     from carbonpoints.ledger.selectors import account_postings
 
     names = {name: kind_ for kind_, name in ACCOUNT_NAMES.items()}
     kinds = [names[account_name]] if account_name in names else list(ACCOUNT_NAMES)
-    ids = list(LedgerAccount.objects.filter(owner_id=account.pk, kind__in=kinds).values_list("pk", flat=True))
+    ids = list(
+        LedgerAccount.objects.filter(owner_id=account.pk, kind__in=kinds).values_list(
+            "pk", flat=True
+        )
+    )
     postings = account_postings(account_ids=ids)
     if unit:
         postings = postings.filter(unit=unit)

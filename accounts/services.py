@@ -80,7 +80,11 @@ def _standings_sql() -> str:
     from carbonpoints.ledger.models import LedgerAccount, Posting
 
     standing, level = CitizenStanding._meta.db_table, Level._meta.db_table
-    account, ledger, posting = CarbonAccount._meta.db_table, LedgerAccount._meta.db_table, Posting._meta.db_table
+    account, ledger, posting = (
+        CarbonAccount._meta.db_table,
+        LedgerAccount._meta.db_table,
+        Posting._meta.db_table,
+    )
     level_min = f"(SELECT MAX(v.min_trailing_g) FROM {level} v WHERE v.min_trailing_g <= {{}})"
     return f"""
 INSERT INTO {standing} (account_id, trailing_g, level_reached_at, computed_at)
@@ -92,7 +96,8 @@ FROM {account} ca LEFT JOIN (
 WHERE true
 ON CONFLICT (account_id) DO UPDATE SET
   level_reached_at = CASE
-    WHEN COALESCE({level_min.format("excluded.trailing_g")}, 0) > COALESCE({level_min.format(f"{standing}.trailing_g")}, 0)
+    WHEN COALESCE({level_min.format("excluded.trailing_g")}, 0)
+       > COALESCE({level_min.format(f"{standing}.trailing_g")}, 0)
     THEN excluded.computed_at ELSE {standing}.level_reached_at END,
   trailing_g = excluded.trailing_g,
   computed_at = excluded.computed_at

@@ -19,7 +19,9 @@ def user_forget(sender, instance: User, **kwargs) -> None:
     USERS.forget(instance.pk)
 
 
-@receiver([post_save, post_delete], sender=CarbonAccount, dispatch_uid="accounts.carbon_account_forget")
+@receiver(
+    [post_save, post_delete], sender=CarbonAccount, dispatch_uid="accounts.carbon_account_forget"
+)
 def carbon_account_forget(sender, instance: CarbonAccount, **kwargs) -> None:
     USERS.forget(instance.user_id)
     SUMMARIES.forget(instance.pk)  # nothing cached under a new account's id may ever be served

@@ -72,7 +72,9 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
     process would answer the health check).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no obstacle
+    sock.setsockopt(
+        socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+    )  # as servers do: TIME_WAIT is no obstacle
     try:
         sock.bind((host, port))
         sock.listen(backlog)
@@ -98,23 +100,48 @@ def ports_free(*ports: int) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 4, worker_class: str = "sync", threads: int = 1, *, app: str = "carbonpoints.wsgi",
-             port: int = PORT, env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+def gunicorn(
+    workers: int = 4,
+    worker_class: str = "sync",
+    threads: int = 1,
+    *,
+    app: str = "carbonpoints.wsgi",
+    port: int = PORT,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
     """Serve the app (or ``app``) with gunicorn on ``port``; yields its base URL.
 
     ``sync`` workers close the connection after every response (no keep-alive), so each request
     also pays a TCP connect and accept; ``gthread`` workers keep connections open between requests.
     The port is bound here first (:func:`listening_socket`): a taken port stops the benchmark.
     """
-    shape = f"{workers} {worker_class} workers" + (f" × {threads} threads" if worker_class == "gthread" else "")
+    shape = f"{workers} {worker_class} workers" + (
+        f" × {threads} threads" if worker_class == "gthread" else ""
+    )
     step(f"starting gunicorn ({app}) with {shape} on {HOST}:{port}")
     listener = listening_socket(HOST, port)
-    args = [sys.executable, "-m", "gunicorn", app, "-b", f"fd://{listener.fileno()}",
-            "-w", str(workers), "-k", worker_class, "--log-level", "warning", *extra_args]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "-b",
+        f"fd://{listener.fileno()}",
+        "-w",
+        str(workers),
+        "-k",
+        worker_class,
+        "--log-level",
+        "warning",
+        *extra_args,
+    ]
     if worker_class == "gthread":
         args += ["--threads", str(threads), "--keep-alive", "30"]
     try:
-        process = subprocess.Popen(args, cwd=ROOT, env=env or server_env(), pass_fds=[listener.fileno()])
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env or server_env(), pass_fds=[listener.fileno()]
+        )
     finally:
         listener.close()  # the server holds its own copy
     base = f"http://{HOST}:{port}"
@@ -153,14 +180,26 @@ def server_cpu_s(base: str) -> float:
 
 
 @contextlib.contextmanager
-def celery_workers(concurrency: int = 2, queues: str | None = None, pool: str = "prefork",
-                   nice: int = 0) -> Iterator[subprocess.Popen]:
+def celery_workers(
+    concurrency: int = 2, queues: str | None = None, pool: str = "prefork", nice: int = 0
+) -> Iterator[subprocess.Popen]:
     """``celery -A carbonpoints worker`` on the benchmark database (``nice``: a lower CPU priority,
     so that on a shared machine the web workers answering partners go first)."""
     step(f"starting a Celery worker ({pool} pool, concurrency {concurrency}, nice {nice})")
     args = ["nice", "-n", str(nice)] if nice else []
-    args += [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=WARNING",
-            f"--concurrency={concurrency}", f"--pool={pool}", "--without-gossip", "--without-mingle"]
+    args += [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "carbonpoints",
+        "worker",
+        "--loglevel=WARNING",
+        f"--concurrency={concurrency}",
+        f"--pool={pool}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if queues:
         args += ["-Q", queues]
     process = subprocess.Popen(args, cwd=ROOT, env=server_env())
@@ -193,20 +232,39 @@ def _wrk_installed() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     step("installing wrk from Debian's packages")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
-def wrk(url: str, *, script: str, connections: int = 64, seconds: int = 15, threads: int = 2) -> dict:
+def wrk(
+    url: str, *, script: str, connections: int = 64, seconds: int = 15, threads: int = 2
+) -> dict:
     """Load ``url`` with wrk (the Lua ``script`` builds each request); returns req/s and latencies."""
     _wrk_installed()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + WRK_REPORT)
     try:
         out = subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-             "-s", lua.name, url],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                lua.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     finally:
         Path(lua.name).unlink()

@@ -54,11 +54,19 @@ def catalogue_filled(size: int = CATALOGUE) -> None:
     if missing <= 0:
         return
     step(f"adding {missing} bench scenarios to the catalogue")
-    merchant = Merchant.objects.filter(name="Bench catalogue").first() or merchant_create(
-        name="Bench catalogue", manager_email="catalogue-manager@bench.cn")[0]
+    merchant = (
+        Merchant.objects.filter(name="Bench catalogue").first()
+        or merchant_create(name="Bench catalogue", manager_email="catalogue-manager@bench.cn")[0]
+    )
     for n in range(missing):
-        scenario_create(merchant=merchant, kind="voucher", title=f"Bench voucher {n}",
-                        description="A voucher of the benchmark's catalogue.", points_cost=100 + n, stock=1_000_000)
+        scenario_create(
+            merchant=merchant,
+            kind="voucher",
+            title=f"Bench voucher {n}",
+            description="A voucher of the benchmark's catalogue.",
+            points_cost=100 + n,
+            stock=1_000_000,
+        )
 
 
 def main() -> None:
@@ -87,7 +95,9 @@ def main() -> None:
     analyze()
     users = list(User.objects.filter(carbon_account__isnull=False).order_by("?")[: args.citizens])
     if not users:
-        raise SystemExit("no citizens in the benchmark database: run bench/ingest (or bench/scale) first")
+        raise SystemExit(
+            "no citizens in the benchmark database: run bench/ingest (or bench/scale) first"
+        )
     step(f"signing in {len(users):,} citizens")
     tokens = session_tokens(users)
     endpoints = []
@@ -98,25 +108,45 @@ def main() -> None:
         except Resolver404:
             step(f"skipping {path}: not served by this version")
 
-    server = {"workers": args.workers, "worker_class": args.worker_class,
-              "threads": args.threads if args.worker_class == "gthread" else 1}
+    server = {
+        "workers": args.workers,
+        "worker_class": args.worker_class,
+        "threads": args.threads if args.worker_class == "gthread" else 1,
+    }
     shape = f"gunicorn {args.workers} × {args.worker_class}" + (
-        f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
     figures = {}
     load_before = os.getloadavg()
     floors = []
     env = {**server_env(), "BENCH_FLOOR": "true"}
-    with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads, env=env) as base:
-        floors.append(capacity_run(base, FLOOR, tokens, connections=args.connections, seconds=args.seconds))
+    with gunicorn(
+        workers=args.workers, worker_class=args.worker_class, threads=args.threads, env=env
+    ) as base:
+        floors.append(
+            capacity_run(base, FLOOR, tokens, connections=args.connections, seconds=args.seconds)
+        )
         for path in endpoints:
-            capacity = capacity_run(base, path, tokens, connections=args.connections, seconds=args.seconds)
-            paced = paced_run(base + path, [path], tokens, rate=args.rate,
-                              connections=args.paced_connections, seconds=args.seconds)
+            capacity = capacity_run(
+                base, path, tokens, connections=args.connections, seconds=args.seconds
+            )
+            paced = paced_run(
+                base + path,
+                [path],
+                tokens,
+                rate=args.rate,
+                connections=args.paced_connections,
+                seconds=args.seconds,
+            )
             figures[path] = {"capacity": capacity, "paced": paced}
-        floors.append(capacity_run(base, FLOOR, tokens, connections=args.connections, seconds=args.seconds))
+        floors.append(
+            capacity_run(base, FLOOR, tokens, connections=args.connections, seconds=args.seconds)
+        )
     floor = {
         "req_per_s": round(sum(f["req_per_s"] for f in floors) / len(floors), 1),
-        "server_cpu_ms_per_request": round(sum(f["server_cpu_ms_per_request"] for f in floors) / len(floors), 2),
+        "server_cpu_ms_per_request": round(
+            sum(f["server_cpu_ms_per_request"] for f in floors) / len(floors), 2
+        ),
         "runs": floors,
         "how": "GET /api/v1/bench/floor before and after the endpoints (mean of the two), same server",
     }
@@ -125,45 +155,116 @@ def main() -> None:
 
     print_table(
         f"capacity: closed loop, {args.connections} connections, {shape}",
-        ["endpoint", "req/s", "share of floor", "server CPU ms/req", "mean ms", "p50 ms", "p99 ms", "p99.9 ms",
-         "errors", "non-2xx"],
-        [*([f"{FLOOR} (run {n + 1})", r["req_per_s"], "", r["server_cpu_ms_per_request"], r["mean_ms"], r["p50_ms"],
-            r["p99_ms"], r["p999_ms"], r["errors"], r["non_2xx"]] for n, r in enumerate(floors)),
-         *([p, f["capacity"]["req_per_s"], f"{f['share_of_floor']:.0%}", f["capacity"]["server_cpu_ms_per_request"],
-            f["capacity"]["mean_ms"], f["capacity"]["p50_ms"], f["capacity"]["p99_ms"], f["capacity"]["p999_ms"],
-            f["capacity"]["errors"], f["capacity"]["non_2xx"]] for p, f in figures.items())],
+        [
+            "endpoint",
+            "req/s",
+            "share of floor",
+            "server CPU ms/req",
+            "mean ms",
+            "p50 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "errors",
+            "non-2xx",
+        ],
+        [
+            *(
+                [
+                    f"{FLOOR} (run {n + 1})",
+                    r["req_per_s"],
+                    "",
+                    r["server_cpu_ms_per_request"],
+                    r["mean_ms"],
+                    r["p50_ms"],
+                    r["p99_ms"],
+                    r["p999_ms"],
+                    r["errors"],
+                    r["non_2xx"],
+                ]
+                for n, r in enumerate(floors)
+            ),
+            *(
+                [
+                    p,
+                    f["capacity"]["req_per_s"],
+                    f"{f['share_of_floor']:.0%}",
+                    f["capacity"]["server_cpu_ms_per_request"],
+                    f["capacity"]["mean_ms"],
+                    f["capacity"]["p50_ms"],
+                    f["capacity"]["p99_ms"],
+                    f["capacity"]["p999_ms"],
+                    f["capacity"]["errors"],
+                    f["capacity"]["non_2xx"],
+                ]
+                for p, f in figures.items()
+            ),
+        ],
     )
     print_table(
         f"latency at ~{args.rate} req/s offered: {args.paced_connections} connections paced by wrk delay(), {shape}",
         ["endpoint", "achieved req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "non-2xx"],
-        [[p, f["paced"]["req_per_s"], f["paced"]["p50_ms"], f["paced"]["p99_ms"], f["paced"]["p999_ms"],
-          f["paced"]["errors"], f["paced"]["non_2xx"]] for p, f in figures.items()],
+        [
+            [
+                p,
+                f["paced"]["req_per_s"],
+                f["paced"]["p50_ms"],
+                f["paced"]["p99_ms"],
+                f["paced"]["p999_ms"],
+                f["paced"]["errors"],
+                f["paced"]["non_2xx"],
+            ]
+            for p, f in figures.items()
+        ],
     )
     account = figures.get("/api/v1/me/account")
-    throughput_met = bool(account) and account["capacity"]["req_per_s"] >= 800 and not account["capacity"]["non_2xx"]
-    latency_met = (bool(account) and account["paced"]["req_per_s"] >= 0.95 * 800
-                   and account["paced"]["p99_ms"] <= 50 and not account["paced"]["non_2xx"])
+    throughput_met = (
+        bool(account)
+        and account["capacity"]["req_per_s"] >= 800
+        and not account["capacity"]["non_2xx"]
+    )
+    latency_met = (
+        bool(account)
+        and account["paced"]["req_per_s"] >= 0.95 * 800
+        and account["paced"]["p99_ms"] <= 50
+        and not account["paced"]["non_2xx"]
+    )
     floor_met = bool(account) and account["share_of_floor"] >= 0.5
-    print(f"floor: {floor['req_per_s']} req/s at {floor['server_cpu_ms_per_request']} ms server CPU per request")
+    print(
+        f"floor: {floor['req_per_s']} req/s at {floor['server_cpu_ms_per_request']} ms server CPU per request"
+    )
     print(f"target /me/account ≥ 50 % of the floor: {'met' if floor_met else 'MISSED'}")
     for p in ("/api/v1/me/actions", "/api/v1/scenarios"):
         if p in figures:
             cpu = figures[p]["capacity"]["server_cpu_ms_per_request"]
-            print(f"target {p} ≤ 2 ms server CPU per request: {'met' if cpu <= 2 else 'MISSED'} ({cpu} ms)")
+            print(
+                f"target {p} ≤ 2 ms server CPU per request: {'met' if cpu <= 2 else 'MISSED'} ({cpu} ms)"
+            )
     print(f"target /me/account ≥ 800 req/s (capacity): {'met' if throughput_met else 'MISSED'}")
-    print(f"target /me/account p99 ≤ 50 ms at 800 req/s (paced, achieved ≥ 760 req/s): "
-          f"{'met' if latency_met else 'MISSED'}")
-    write_results("api", {
-        "citizens_signed_in": len(users), "server": server, "load_average_before": load_before,
-        "load_average_after": os.getloadavg(), "floor": floor, "endpoints": figures,
-        "target_floor_share_met": floor_met,
-        "target_throughput_met": throughput_met, "target_latency_met": latency_met,
-        "target_met": throughput_met and latency_met,
-        "method": __doc__.split("\n\n", 2)[2],
-    })
+    print(
+        f"target /me/account p99 ≤ 50 ms at 800 req/s (paced, achieved ≥ 760 req/s): "
+        f"{'met' if latency_met else 'MISSED'}"
+    )
+    write_results(
+        "api",
+        {
+            "citizens_signed_in": len(users),
+            "server": server,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "floor": floor,
+            "endpoints": figures,
+            "target_floor_share_met": floor_met,
+            "target_throughput_met": throughput_met,
+            "target_latency_met": latency_met,
+            "target_met": throughput_met and latency_met,
+            "method": __doc__.split("\n\n", 2)[2],
+        },
+    )
 
 
-def capacity_run(base: str, path: str, tokens: list[str], *, connections: int, seconds: int) -> dict:
+def capacity_run(
+    base: str, path: str, tokens: list[str], *, connections: int, seconds: int
+) -> dict:
     """The most ``GET path`` the server at ``base`` answers: a short warm-up, then a closed loop of
     ``connections`` connections as random citizens, with the server's CPU per request.
 
@@ -174,29 +275,44 @@ def capacity_run(base: str, path: str, tokens: list[str], *, connections: int, s
     cpu_before = server_cpu_s(base)
     capacity = wrk(base + path, script=script, connections=connections, seconds=seconds)
     capacity["server_cpu_ms_per_request"] = round(
-        (server_cpu_s(base) - cpu_before) * 1000 / max(1, capacity["requests"]), 2)
+        (server_cpu_s(base) - cpu_before) * 1000 / max(1, capacity["requests"]), 2
+    )
     capacity["how"] = f"closed loop, {connections} connections, no pause"
     return capacity
 
 
-def paced_run(url: str, paths: list[str], tokens: list[str], *, rate: int, connections: int, seconds: int) -> dict:
+def paced_run(
+    url: str, paths: list[str], tokens: list[str], *, rate: int, connections: int, seconds: int
+) -> dict:
     """Offer about ``rate`` req/s from ``connections`` connections, each pausing between requests.
 
     A connection's cycle is its pause plus the answer's latency; a 3 s first run measures the
     latency at that load and the pause is set so that a cycle lasts ``connections / rate``.
     """
     cycle_ms = connections * 1000 / rate
-    probe = wrk(url, script=lua_get_with_tokens(paths, tokens, delay_ms=cycle_ms), connections=connections,
-                seconds=3)
+    probe = wrk(
+        url,
+        script=lua_get_with_tokens(paths, tokens, delay_ms=cycle_ms),
+        connections=connections,
+        seconds=3,
+    )
     delay_ms = max(1.0, cycle_ms - probe["mean_ms"])
-    step(f"paced: {paths[0]} for {seconds} s, {connections} connections, {delay_ms:.0f} ms pause "
-         f"(aiming at {rate} req/s)")
-    result = wrk(url, script=lua_get_with_tokens(paths, tokens, delay_ms=delay_ms), connections=connections,
-                 seconds=seconds)
+    step(
+        f"paced: {paths[0]} for {seconds} s, {connections} connections, {delay_ms:.0f} ms pause "
+        f"(aiming at {rate} req/s)"
+    )
+    result = wrk(
+        url,
+        script=lua_get_with_tokens(paths, tokens, delay_ms=delay_ms),
+        connections=connections,
+        seconds=seconds,
+    )
     result["offered_req_per_s"] = rate
     result["delay_ms"] = round(delay_ms)
-    result["how"] = (f"{connections} connections, each pausing {round(delay_ms)} ms after every answer "
-                     f"(wrk delay), aiming at {rate} req/s; latency not corrected for coordinated omission")
+    result["how"] = (
+        f"{connections} connections, each pausing {round(delay_ms)} ms after every answer "
+        f"(wrk delay), aiming at {rate} req/s; latency not corrected for coordinated omission"
+    )
     return result
 
 

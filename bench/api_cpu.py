@@ -39,13 +39,26 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=2000)
     parser.add_argument("--endpoint", action="append", help="only these paths (repeatable)")
     parser.add_argument("--no-write", action="store_true", help="print only (for A/B runs)")
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of each endpoint to FILE.<n>")
-    parser.add_argument("--pyinstrument", metavar="FILE", help="write pyinstrument's text tree of each endpoint to FILE.<n>")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of each endpoint to FILE.<n>"
+    )
+    parser.add_argument(
+        "--pyinstrument",
+        metavar="FILE",
+        help="write pyinstrument's text tree of each endpoint to FILE.<n>",
+    )
     args = parser.parse_args()
 
     # The server's environment, in this process (what gunicorn's workers get).
     env = server_env()
-    for name in ("REDIS_URL", "DEBUG", "THROTTLE_USER", "THROTTLE_ANON", "CONN_MAX_AGE", "ALLOWED_HOSTS"):
+    for name in (
+        "REDIS_URL",
+        "DEBUG",
+        "THROTTLE_USER",
+        "THROTTLE_ANON",
+        "CONN_MAX_AGE",
+        "ALLOWED_HOSTS",
+    ):
         os.environ[name] = env[name]
     os.environ["REDIS_URL"] = BENCH_REDIS_URL
     os.environ["BENCH_FLOOR"] = "true"
@@ -58,7 +71,9 @@ def main() -> None:
     catalogue_filled()
     users = list(User.objects.filter(carbon_account__isnull=False).order_by("?")[: args.citizens])
     if not users:
-        raise SystemExit("no citizens in the benchmark database: run bench/ingest (or bench/scale) first")
+        raise SystemExit(
+            "no citizens in the benchmark database: run bench/ingest (or bench/scale) first"
+        )
     step(f"signing in {len(users):,} citizens")
     tokens = session_tokens(users)
     app = WSGIHandler()
@@ -66,10 +81,18 @@ def main() -> None:
 
     def call(path: str) -> int:
         environ = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_ACCEPT": "application/json", "HTTP_X_SESSION_TOKEN": rng.choice(tokens),
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_ACCEPT": "application/json",
+            "HTTP_X_SESSION_TOKEN": rng.choice(tokens),
         }
         status = []
         body = app(environ, lambda s, h, exc_info=None: status.append(s))
@@ -87,7 +110,9 @@ def main() -> None:
         execute_command = redis.Redis.execute_command
 
         def counting(client, *command, **options):
-            if not isinstance(client, redis.client.Pipeline):  # a pipeline's commands are counted at execute
+            if not isinstance(
+                client, redis.client.Pipeline
+            ):  # a pipeline's commands are counted at execute
                 redis_commands.append(str(command[0]))
             return execute_command(client, *command, **options)
 
@@ -100,7 +125,9 @@ def main() -> None:
         redis.Redis.execute_command = counting
         redis.client.Pipeline.execute = counting_pipeline
         try:
-            with connection.execute_wrapper(lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)):
+            with connection.execute_wrapper(
+                lambda execute, sql, *a: queries.append(sql) or execute(sql, *a)
+            ):
                 call(path)
         finally:
             redis.Redis.execute_command = execute_command
@@ -134,25 +161,55 @@ def main() -> None:
                 out.write(tree.output_text(unicode=True, show_all=False))
         cpu, cpu_mean = min(cpu_batches), statistics.fmean(cpu_batches)
         wall = min(wall_batches)
-        figures[path] = {"cpu_ms_per_request_min_batch": round(cpu, 3),
-                         "cpu_ms_per_request_mean": round(cpu_mean, 3),
-                         "wall_ms_per_request_min_batch": round(wall, 3),
-                         "queries": len(queries), "redis_commands": redis_commands, "requests": batch * BATCHES}
-        rows.append([path, f"{cpu:.3f}", f"{cpu_mean:.3f}", f"{wall:.3f}", len(queries), " ".join(redis_commands)])
+        figures[path] = {
+            "cpu_ms_per_request_min_batch": round(cpu, 3),
+            "cpu_ms_per_request_mean": round(cpu_mean, 3),
+            "wall_ms_per_request_min_batch": round(wall, 3),
+            "queries": len(queries),
+            "redis_commands": redis_commands,
+            "requests": batch * BATCHES,
+        }
+        rows.append(
+            [
+                path,
+                f"{cpu:.3f}",
+                f"{cpu_mean:.3f}",
+                f"{wall:.3f}",
+                len(queries),
+                " ".join(redis_commands),
+            ]
+        )
     print_table(
         f"in-process cost per request ({args.requests} requests each in {BATCHES} batches, one process)",
-        ["endpoint", "CPU ms (best batch)", "CPU ms (mean)", "wall ms (best batch)", "queries", "Redis"], rows,
+        [
+            "endpoint",
+            "CPU ms (best batch)",
+            "CPU ms (mean)",
+            "wall ms (best batch)",
+            "queries",
+            "Redis",
+        ],
+        rows,
     )
     floor = figures.get(FLOOR)
     if floor:
         for figure in figures.values():
             figure["floor_cpu_share"] = round(
-                floor["cpu_ms_per_request_min_batch"] / figure["cpu_ms_per_request_min_batch"], 3)
-        print("share of the floor (floor CPU ÷ endpoint CPU): " + ", ".join(
-            f"{p} {f['floor_cpu_share']:.0%}" for p, f in figures.items() if p != FLOOR))
+                floor["cpu_ms_per_request_min_batch"] / figure["cpu_ms_per_request_min_batch"], 3
+            )
+        print(
+            "share of the floor (floor CPU ÷ endpoint CPU): "
+            + ", ".join(f"{p} {f['floor_cpu_share']:.0%}" for p, f in figures.items() if p != FLOOR)
+        )
     if not (args.profile or args.pyinstrument or args.no_write):
-        write_results("api_cpu", {"citizens_signed_in": len(users), "endpoints": figures,
-                                  "load_average": os.getloadavg()})
+        write_results(
+            "api_cpu",
+            {
+                "citizens_signed_in": len(users),
+                "endpoints": figures,
+                "load_average": os.getloadavg(),
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -68,10 +68,27 @@ class PrivateRedis:
         if binary is None:
             raise SystemExit("redis-server is needed (apt-get install redis-server)")
         self.process = subprocess.Popen(
-            [binary, "--bind", HOST, "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
-             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--bind",
+                HOST,
+                "--port",
+                str(REDIS_PORT),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection((HOST, REDIS_PORT), timeout=0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((HOST, REDIS_PORT), timeout=0.2),
+            ):
                 return
             time.sleep(0.05)
         raise RuntimeError("the drill's redis-server did not start")
@@ -159,10 +176,18 @@ class Proxy:
 
 def app_env(database_url: str) -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "DEBUG": "false",
-        "ALLOWED_HOSTS": f"{HOST},localhost", "THROTTLE_USER": "100000000/min", "THROTTLE_ANON": "100000000/min",
-        "THROTTLE_PARTNER": "100000000/min", "RATE_LIMIT_LOGIN": "100000/m/ip", "CONN_MAX_AGE": "60",
-        "DB_CONNECT_TIMEOUT": "2", "EARN_PIPELINE_CHUNK": "200",
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "THROTTLE_USER": "100000000/min",
+        "THROTTLE_ANON": "100000000/min",
+        "THROTTLE_PARTNER": "100000000/min",
+        "RATE_LIMIT_LOGIN": "100000/m/ip",
+        "CONN_MAX_AGE": "60",
+        "DB_CONNECT_TIMEOUT": "2",
+        "EARN_PIPELINE_CHUNK": "200",
     }
 
 
@@ -177,10 +202,26 @@ class Worker:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--loglevel=ERROR", f"--pool={POOL}",
-             "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "--loglevel=INFO"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "carbonpoints",
+                "worker",
+                "--loglevel=ERROR",
+                f"--pool={POOL}",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
         assert self.process is not None
@@ -201,8 +242,9 @@ class Worker:
 # --- HTTP as the partners and the citizens --------------------------------------------------
 
 
-def request(method: str, path: str, body: bytes = b"", headers: dict | None = None,
-            timeout: float = 30) -> tuple[int, dict]:
+def request(
+    method: str, path: str, body: bytes = b"", headers: dict | None = None, timeout: float = 30
+) -> tuple[int, dict]:
     conn = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -216,11 +258,16 @@ def request(method: str, path: str, body: bytes = b"", headers: dict | None = No
         return response.status, {"raw": payload[:200].decode(errors="replace")}
 
 
-def signed(partner: dict, method: str, path: str, body: bytes, content_type: str) -> tuple[int, dict]:
+def signed(
+    partner: dict, method: str, path: str, body: bytes, content_type: str
+) -> tuple[int, dict]:
     from ingest import _sign
 
-    headers = {"Content-Type": content_type, "X-CP-Key": partner["key_id"],
-               **_sign(partner["secret"], method, path, body)}
+    headers = {
+        "Content-Type": content_type,
+        "X-CP-Key": partner["key_id"],
+        **_sign(partner["secret"], method, path, body),
+    }
     return request(method, path, body, headers)
 
 
@@ -243,11 +290,16 @@ def main() -> None:  # noqa: C901  (one story, told in order)
     parser.add_argument("--events", type=int)
     parser.add_argument("--citizens", type=int)
     parser.add_argument("--kills", type=int)
-    parser.add_argument("--cut-s", type=float, default=10.0, help="how long PostgreSQL is unreachable")
+    parser.add_argument(
+        "--cut-s", type=float, default=10.0, help="how long PostgreSQL is unreachable"
+    )
     parser.add_argument("--timeout-s", type=float, help="the whole drill's bound")
-    parser.add_argument("--link-while-processing", action="store_true",
-                        help="link the held citizens while the pipeline still runs (shows a race: a few "
-                             "records of a member linking at that moment stay held)")
+    parser.add_argument(
+        "--link-while-processing",
+        action="store_true",
+        help="link the held citizens while the pipeline still runs (shows a race: a few "
+        "records of a member linking at that moment stay held)",
+    )
     args = parser.parse_args()
     events = args.events or (400 if args.short else 50_000)
     citizens = args.citizens or (40 if args.short else 5_000)
@@ -279,9 +331,27 @@ def main() -> None:  # noqa: C901  (one story, told in order)
 
     step(f"gunicorn on {HOST}:{PORT} behind nothing, PostgreSQL through the proxy on {PROXY_PORT}")
     app = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "carbonpoints.wsgi", "-b", f"{HOST}:{PORT}", "-w", "2", "-k", "gthread",
-         "--threads", "4", "--log-level", "error", "--timeout", "60"],
-        cwd=ROOT, env={**env, "SECURE_SSL_REDIRECT": "false"})
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "carbonpoints.wsgi",
+            "-b",
+            f"{HOST}:{PORT}",
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--log-level",
+            "error",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env={**env, "SECURE_SSL_REDIRECT": "false"},
+    )
     worker = Worker(env)
     worker.start()
     statuses: Counter = Counter()
@@ -318,7 +388,10 @@ def main() -> None:  # noqa: C901  (one story, told in order)
                     print(f"  (sweeper: {exc.__class__.__name__}: {exc})", flush=True)
                 connection.close()
 
-        threads = [threading.Thread(target=killer, daemon=True), threading.Thread(target=sweeper, daemon=True)]
+        threads = [
+            threading.Thread(target=killer, daemon=True),
+            threading.Thread(target=sweeper, daemon=True),
+        ]
         for thread in threads:
             thread.start()
 
@@ -332,15 +405,20 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         size = 50 if args.short else 250
         for name, items in per_partner.items():
             for start in range(0, len(items), size):
-                chunk = items[start:start + size]
+                chunk = items[start : start + size]
                 (uploads if (start // size) % 5 == 4 else batches).append((name, chunk))
         accepted = Counter()
         flushed = False
 
         def send_batch(name: str, chunk: list[dict]) -> None:
             body = json.dumps({"events": chunk}).encode()
-            status, answer = until_ok(lambda: signed(by_name[name], "POST", "/api/v1/partner/events", body,
-                                                     "application/json"), deadline=deadline, statuses=statuses)
+            status, answer = until_ok(
+                lambda: signed(
+                    by_name[name], "POST", "/api/v1/partner/events", body, "application/json"
+                ),
+                deadline=deadline,
+                statuses=statuses,
+            )
             if status != 202:
                 raise RuntimeError(f"a batch answered {status}: {answer}")
             accepted["accepted"] += answer["received"] - answer["duplicates"]
@@ -358,8 +436,13 @@ def main() -> None:  # noqa: C901  (one story, told in order)
                 flushed = True
         for name, chunk in uploads:
             body = "".join(json.dumps(e) + "\n" for e in chunk).encode()
-            status, answer = until_ok(lambda: signed(by_name[name], "POST", "/api/v1/partner/uploads", body,
-                                                     "application/x-ndjson"), deadline=deadline, statuses=statuses)
+            status, answer = until_ok(
+                lambda: signed(
+                    by_name[name], "POST", "/api/v1/partner/uploads", body, "application/x-ndjson"
+                ),
+                deadline=deadline,
+                statuses=statuses,
+            )
             if status != 202:
                 raise RuntimeError(f"an upload answered {status}: {answer}")
 
@@ -369,16 +452,26 @@ def main() -> None:  # noqa: C901  (one story, told in order)
 
         from accounts.models import User
 
-        unlinked_users = list(User.objects.filter(email__in=[f"c{n}@bench.cn" for n in range(citizens)
-                                                             if not linked(n)]).order_by("pk"))
+        unlinked_users = list(
+            User.objects.filter(
+                email__in=[f"c{n}@bench.cn" for n in range(citizens) if not linked(n)]
+            ).order_by("pk")
+        )
         tokens = session_tokens(unlinked_users)
         connection.close()
         some_partner = next(iter(by_name.values()))
         probes = [
             lambda: request("GET", "/api/v1/me/account", headers={"X-Session-Token": tokens[0]}),
-            lambda: signed(some_partner, "POST", "/api/v1/partner/events",
-                           json.dumps({"events": [event(0, citizens, now)[1]]}).encode(), "application/json"),
-            lambda: signed(some_partner, "GET", "/api/v1/partner/events/e0", b"", "application/json"),
+            lambda: signed(
+                some_partner,
+                "POST",
+                "/api/v1/partner/events",
+                json.dumps({"events": [event(0, citizens, now)[1]]}).encode(),
+                "application/json",
+            ),
+            lambda: signed(
+                some_partner, "GET", "/api/v1/partner/events/e0", b"", "application/json"
+            ),
         ]
         proxy.cut()
         cut_start, during = time.monotonic(), Counter()
@@ -387,7 +480,9 @@ def main() -> None:  # noqa: C901  (one story, told in order)
             status, body = rng.choice(probes)()
             during[status] += 1
             if status == 503:
-                shapes_ok &= set(body) == {"error"} and body["error"]["code"] == "service_unavailable"
+                shapes_ok &= (
+                    set(body) == {"error"} and body["error"]["code"] == "service_unavailable"
+                )
             time.sleep(0.05)
         proxy.restore()
         recovered_after = None
@@ -417,10 +512,19 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         for user, token in zip(unlinked_users, tokens, strict=True):
             subject = f"m{user.email[1:].split('@')[0]}"
             for partner in by_name.values():
-                body = json.dumps({"partner_id": partner["partner_id"], "subject": subject, "consent": True}).encode()
-                status, answer = until_ok(lambda b=body: request(
-                    "POST", "/api/v1/me/links", b, {"Content-Type": "application/json", "X-Session-Token": token}),
-                    deadline=deadline, statuses=statuses)
+                body = json.dumps(
+                    {"partner_id": partner["partner_id"], "subject": subject, "consent": True}
+                ).encode()
+                status, answer = until_ok(
+                    lambda b=body: request(
+                        "POST",
+                        "/api/v1/me/links",
+                        b,
+                        {"Content-Type": "application/json", "X-Session-Token": token},
+                    ),
+                    deadline=deadline,
+                    statuses=statuses,
+                )
                 if status != 201:
                     raise RuntimeError(f"linking answered {status}: {answer}")
 
@@ -428,7 +532,9 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         step("waiting until every event is in a final state")
 
         while time.monotonic() < deadline:
-            pending = ActionRecord.objects.filter(state__in=[*PENDING_STATES, ActionState.UNLINKED]).count()
+            pending = ActionRecord.objects.filter(
+                state__in=[*PENDING_STATES, ActionState.UNLINKED]
+            ).count()
             open_uploads = Upload.objects.exclude(state=Upload.State.DONE).count()
             if pending == 0 and open_uploads == 0 and ActionRecord.objects.count() >= events:
                 break
@@ -443,7 +549,12 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         from carbonpoints.ledger.selectors import ledger_check
 
         states = dict(ActionRecord.objects.values_list("state").annotate(n=Count("id")))
-        credited = ActionRecord.objects.filter(state=ActionState.CREDITED).aggregate(g=Sum("credited_g"))["g"] or 0
+        credited = (
+            ActionRecord.objects.filter(state=ActionState.CREDITED).aggregate(g=Sum("credited_g"))[
+                "g"
+            ]
+            or 0
+        )
         import ingest
 
         ingest.linked = lambda citizen: True  # everyone has linked by now: every event counts
@@ -453,19 +564,35 @@ def main() -> None:  # noqa: C901  (one story, told in order)
 
         def balance(kind_unit: tuple[str, str]) -> int:
             kind, unit = kind_unit
-            return LedgerAccount.objects.filter(kind=kind, unit=unit).aggregate(s=Sum("balance"))["s"] or 0
+            return (
+                LedgerAccount.objects.filter(kind=kind, unit=unit).aggregate(s=Sum("balance"))["s"]
+                or 0
+            )
 
         report = ledger_check()
         results = {
-            "events": events, "citizens": citizens, "records": ActionRecord.objects.count(),
-            "distinct_external_ids": ActionRecord.objects.values("partner_id", "external_id").distinct().count(),
-            "states": states, "credited_g": credited, "expected_g": expected["credited_g"],
-            "reduction_balances_g": balance(REDUCTION), "points_balances": balance(POINTS),
+            "events": events,
+            "citizens": citizens,
+            "records": ActionRecord.objects.count(),
+            "distinct_external_ids": ActionRecord.objects.values("partner_id", "external_id")
+            .distinct()
+            .count(),
+            "states": states,
+            "credited_g": credited,
+            "expected_g": expected["credited_g"],
+            "reduction_balances_g": balance(REDUCTION),
+            "points_balances": balance(POINTS),
             "expected_points": expected["points"],
-            "kills": worker.kills, "redis_flushed": flushed, "statuses": dict(statuses),
-            "during_cut": dict(during), "cut_s": args.cut_s, "error_shape_during_cut": shapes_ok,
-            "recovered_after_s": recovered_after, "duplicates_answered": accepted["duplicates"],
-            "ledger_check_ok": report.ok, "seconds": round(time.monotonic() - started, 1),
+            "kills": worker.kills,
+            "redis_flushed": flushed,
+            "statuses": dict(statuses),
+            "during_cut": dict(during),
+            "cut_s": args.cut_s,
+            "error_shape_during_cut": shapes_ok,
+            "recovered_after_s": recovered_after,
+            "duplicates_answered": accepted["duplicates"],
+            "ledger_check_ok": report.ok,
+            "seconds": round(time.monotonic() - started, 1),
         }
     finally:
         stop.set()
@@ -478,9 +605,12 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         shutil.rmtree(redis_server.dir, ignore_errors=True)
 
     checks = {
-        "every event recorded once": results["records"] == results["distinct_external_ids"] == events,
+        "every event recorded once": results["records"]
+        == results["distinct_external_ids"]
+        == events,
         "every event credited (final)": results["states"] == {"credited": events},
-        "credited grams = independent total": results["credited_g"] == results["expected_g"]
+        "credited grams = independent total": results["credited_g"]
+        == results["expected_g"]
         == results["reduction_balances_g"],
         "points = independent total": results["points_balances"] == results["expected_points"],
         f"worker killed ≥ {kills_wanted} times": results["kills"] >= kills_wanted,
@@ -491,21 +621,37 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         "recovered by itself": results["recovered_after_s"] is not None,
         "ledger_check clean": results["ledger_check_ok"],
     }
-    print_table("bench/drill" + (" --short" if args.short else ""), ["figure", "value"], [
-        ["events sent (each batch twice, at once)", f"{events:,}"],
-        ["events processed (records)", f"{results['records']:,}"],
-        ["credited grams (= independent computation)", f"{results['credited_g']:,} (= {results['expected_g']:,})"],
-        ["worker SIGKILLs survived", results["kills"]],
-        ["Redis flushed and restarted mid-run", "yes" if results["redis_flushed"] else "no"],
-        [f"answers while PostgreSQL was away ({args.cut_s:.0f} s)",
-         ", ".join(f"{k}: {v}" for k, v in sorted(results["during_cut"].items()))],
-        ["recovered after PostgreSQL came back",
-         f"{results['recovered_after_s']:.1f} s" if results["recovered_after_s"] is not None else "never"],
-        ["HTTP 500 answers", results["statuses"].get(500, 0) + results["during_cut"].get(500, 0)],
-        ["resent events answered as duplicates", f"{results['duplicates_answered']:,}"],
-        ["ledger_check", "clean" if results["ledger_check_ok"] else "PROBLEMS"],
-        ["drill time", f"{results['seconds']} s"],
-    ])
+    print_table(
+        "bench/drill" + (" --short" if args.short else ""),
+        ["figure", "value"],
+        [
+            ["events sent (each batch twice, at once)", f"{events:,}"],
+            ["events processed (records)", f"{results['records']:,}"],
+            [
+                "credited grams (= independent computation)",
+                f"{results['credited_g']:,} (= {results['expected_g']:,})",
+            ],
+            ["worker SIGKILLs survived", results["kills"]],
+            ["Redis flushed and restarted mid-run", "yes" if results["redis_flushed"] else "no"],
+            [
+                f"answers while PostgreSQL was away ({args.cut_s:.0f} s)",
+                ", ".join(f"{k}: {v}" for k, v in sorted(results["during_cut"].items())),
+            ],
+            [
+                "recovered after PostgreSQL came back",
+                f"{results['recovered_after_s']:.1f} s"
+                if results["recovered_after_s"] is not None
+                else "never",
+            ],
+            [
+                "HTTP 500 answers",
+                results["statuses"].get(500, 0) + results["during_cut"].get(500, 0),
+            ],
+            ["resent events answered as duplicates", f"{results['duplicates_answered']:,}"],
+            ["ledger_check", "clean" if results["ledger_check_ok"] else "PROBLEMS"],
+            ["drill time", f"{results['seconds']} s"],
+        ],
+    )
     for name, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
     if not args.short:  # the figures of record; the short drill (CI) only prints

@@ -50,12 +50,15 @@ GRAMS_PER_POINT = 10
 
 # --- the generated city, the same in every process (a pure function of the event number) ---
 
+
 def event(i: int, citizens: int, now: datetime) -> tuple[str, dict]:
     """Event ``i``: its partner's name and the event. Citizen ``i % citizens`` gets one event per
     day, on different days, so no cap, overlap or backfill rule cuts it: all are creditable."""
     action, partner, unit, _net, _share = WHEEL[(i * 37) % 100]
     citizen, nth = i % citizens, i // citizens
-    midnight = now.replace(hour=0, minute=0, second=0)  # local: every event of a citizen on its own day
+    midnight = now.replace(
+        hour=0, minute=0, second=0
+    )  # local: every event of a citizen on its own day
     occurred = midnight - timedelta(days=nth + 1) + timedelta(hours=8, minutes=(i * 7) % 600)
     r = (i * 2654435761) % 1000  # cheap deterministic spread
     attributes: dict = {}
@@ -97,7 +100,9 @@ def expected_totals(events: int, citizens: int, now: datetime) -> dict:
         if not linked(citizen):
             unlinked += 1
             continue
-        grams = (Decimal(str(body["quantity"])) * net[body["action"]]).quantize(Decimal(1), ROUND_HALF_EVEN)
+        grams = (Decimal(str(body["quantity"])) * net[body["action"]]).quantize(
+            Decimal(1), ROUND_HALF_EVEN
+        )
         grams_by_citizen[citizen] += int(grams)
     return {
         "credited_g": sum(grams_by_citizen.values()),
@@ -109,14 +114,22 @@ def expected_totals(events: int, citizens: int, now: datetime) -> dict:
 
 # --- the city's setup, straight into the database (this is data, not what is measured) ---
 
+
 def reset_database() -> None:
     import environ
     import psycopg
 
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carbonpoints_bench")
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carbonpoints_bench"
+    )
     cfg = environ.Env.db_url_config(url)
-    with psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"],
-                         dbname="postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
 
 
@@ -136,22 +149,41 @@ def open_city(citizens: int) -> dict[str, dict]:
         out = io.StringIO()
         call_command("create_partner", "--name", name, "--actions", action, "--json", stdout=out)
         partners[name] = {**json.loads(out.getvalue()), "action": action}
-    call_command("create_budget", "--sponsor", "Bench City", "--name", "bench", "--points", str(10**12),
-                 "--yuan", str(10**10), stdout=io.StringIO())
+    call_command(
+        "create_budget",
+        "--sponsor",
+        "Bench City",
+        "--name",
+        "bench",
+        "--points",
+        str(10**12),
+        "--yuan",
+        str(10**10),
+        stdout=io.StringIO(),
+    )
     chunk = 20_000
     for start in range(0, citizens, chunk):
         with transaction.atomic():
             users = User.objects.bulk_create(
-                User(email=f"c{n}@bench.cn", password="!") for n in range(start, min(citizens, start + chunk))
+                User(email=f"c{n}@bench.cn", password="!")
+                for n in range(start, min(citizens, start + chunk))
             )
             accounts = CarbonAccount.objects.bulk_create(CarbonAccount(user=u) for u in users)
             LedgerAccount.objects.bulk_create(
-                LedgerAccount(kind=kind, unit=unit, owner_id=a.pk) for a in accounts for kind, unit in CITIZEN_ACCOUNTS
+                LedgerAccount(kind=kind, unit=unit, owner_id=a.pk)
+                for a in accounts
+                for kind, unit in CITIZEN_ACCOUNTS
             )
             IdentityLink.objects.bulk_create(
-                IdentityLink(account=a, partner_id=p["partner_id"], subject=f"m{n}", scenes=[p["action"]],
-                             consent_wording="bench consent")
-                for n, a in zip(range(start, start + chunk), accounts, strict=False) if linked(n)
+                IdentityLink(
+                    account=a,
+                    partner_id=p["partner_id"],
+                    subject=f"m{n}",
+                    scenes=[p["action"]],
+                    consent_wording="bench consent",
+                )
+                for n, a in zip(range(start, start + chunk), accounts, strict=False)
+                if linked(n)
                 for p in partners.values()
             )
         step(f"  {min(citizens, start + chunk):,} / {citizens:,} citizens")
@@ -160,11 +192,14 @@ def open_city(citizens: int) -> dict[str, dict]:
 
 # --- the load: client processes posting signed batches ---
 
+
 def _sign(secret: str, method: str, path: str, body: bytes) -> dict[str, str]:
     timestamp = str(int(time.time()))
     message = "\n".join([timestamp, method, path, hashlib.sha256(body).hexdigest()]).encode()
-    return {"X-CP-Timestamp": timestamp,
-            "X-CP-Signature": hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}
+    return {
+        "X-CP-Timestamp": timestamp,
+        "X-CP-Signature": hmac.new(secret.encode(), message, hashlib.sha256).hexdigest(),
+    }
 
 
 _ready = None  # a barrier shared with the client processes (set by the pool's initializer)
@@ -187,15 +222,20 @@ def post_batches(job: tuple) -> dict:
             by_partner[name].append(body)
             if len(by_partner[name]) == batch_size:
                 requests.append((name, json.dumps({"events": by_partner.pop(name)}).encode()))
-    requests += [(name, json.dumps({"events": items}).encode()) for name, items in by_partner.items()]
+    requests += [
+        (name, json.dumps({"events": items}).encode()) for name, items in by_partner.items()
+    ]
     _ready.wait()
     conn = http.client.HTTPConnection(HOST, port, timeout=120)
     latencies, accepted, other = [], 0, 0
     path = "/api/v1/partner/events"
     for name, body in requests:
         partner = partners[name]
-        headers = {"Content-Type": "application/json", "X-CP-Key": partner["key_id"],
-                   **_sign(partner["secret"], "POST", path, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-CP-Key": partner["key_id"],
+            **_sign(partner["secret"], "POST", path, body),
+        }
         start = time.perf_counter()
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
@@ -278,11 +318,22 @@ def copy_baseline(events: int, citizens: int, now: datetime) -> dict:
     start = time.perf_counter()
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
-            "COPY bench_copy_events (partner, external_id, subject, action, quantity, unit, occurred_at, attributes) FROM STDIN"
+            "COPY bench_copy_events (partner, external_id, subject, action, quantity, unit, "
+            "occurred_at, attributes) FROM STDIN"
         ) as copy:
             for name, e in rows:
-                copy.write_row((name, e["external_id"], e["subject"], e["action"], e["quantity"], e["unit"],
-                                e["occurred_at"], json.dumps(e["attributes"])))
+                copy.write_row(
+                    (
+                        name,
+                        e["external_id"],
+                        e["subject"],
+                        e["action"],
+                        e["quantity"],
+                        e["unit"],
+                        e["occurred_at"],
+                        json.dumps(e["attributes"]),
+                    )
+                )
     seconds = time.perf_counter() - start
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_copy_events")
@@ -300,8 +351,14 @@ def peer_run(jobs: list[tuple], *, clients: int, web_workers: int) -> dict:
 
     cfg = environ.Env.db_url_config(os.environ["BENCH_DATABASE_URL"])
     name = f"{cfg['NAME']}_peer"
-    with psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"],
-                         password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True) as conn:
+    with psycopg.connect(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = os.environ["BENCH_DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
@@ -310,8 +367,13 @@ def peer_run(jobs: list[tuple], *, clients: int, web_workers: int) -> dict:
     port = PORT + 1
     jobs = [(*job[:-1], port) for job in jobs]
     events = jobs[0][2]
-    with gunicorn(workers=web_workers, app="ingest_peer:application", port=port, env=env,
-                  extra_args=("--pythonpath", "bench")):
+    with gunicorn(
+        workers=web_workers,
+        app="ingest_peer:application",
+        port=port,
+        env=env,
+        extra_args=("--pythonpath", "bench"),
+    ):
         step(f"the plain DRF peer: the same {events:,} events on {HOST}:{port}")
         ready = multiprocessing.Barrier(clients + 1)
         with multiprocessing.Pool(clients, initializer=_client_init, initargs=(ready,)) as pool:
@@ -326,10 +388,18 @@ def peer_run(jobs: list[tuple], *, clients: int, web_workers: int) -> dict:
         rows = conn.execute("SELECT count(*) FROM peer_event").fetchone()[0]
     if rows != events:
         raise SystemExit(f"the peer stored {rows:,} rows of {events:,} events")
-    cpu_us = {role: round((cpu_after[role] - cpu_before[role]) / events * 1e6) for role in ("gunicorn", "postgresql")}
-    return {"events_per_s": round(events / seconds), "seconds": round(seconds, 2), "rows": rows,
-            "cpu_per_event_us": cpu_us, "cpu_per_event_us_total": sum(cpu_us.values()),
-            "batch_latency_ms": summary([ms for result in posted for ms in result["latencies"]])}
+    cpu_us = {
+        role: round((cpu_after[role] - cpu_before[role]) / events * 1e6)
+        for role in ("gunicorn", "postgresql")
+    }
+    return {
+        "events_per_s": round(events / seconds),
+        "seconds": round(seconds, 2),
+        "rows": rows,
+        "cpu_per_event_us": cpu_us,
+        "cpu_per_event_us_total": sum(cpu_us.values()),
+        "batch_latency_ms": summary([ms for result in posted for ms in result["latencies"]]),
+    }
 
 
 class Collector:
@@ -379,15 +449,31 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="events per request")
     parser.add_argument("--clients", type=int, default=3, help="client processes posting at once")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--celery-concurrency", type=int, default=2,
-                        help="pipeline runs at once (each takes a partition of the queue: EARN_PIPELINE_PARTITIONS)")
-    parser.add_argument("--celery-pool", default="threads", choices=["prefork", "threads"],
-                        help="threads: one process (the default); prefork: a process per slot")
-    parser.add_argument("--celery-nice", type=int, default=10,
-                        help="CPU priority of the worker below the web workers' (0: the same)")
+    parser.add_argument(
+        "--celery-concurrency",
+        type=int,
+        default=2,
+        help="pipeline runs at once (each takes a partition of the queue: EARN_PIPELINE_PARTITIONS)",
+    )
+    parser.add_argument(
+        "--celery-pool",
+        default="threads",
+        choices=["prefork", "threads"],
+        help="threads: one process (the default); prefork: a process per slot",
+    )
+    parser.add_argument(
+        "--celery-nice",
+        type=int,
+        default=10,
+        help="CPU priority of the worker below the web workers' (0: the same)",
+    )
     parser.add_argument("--timeout", type=int, default=3600, help="give up after this many seconds")
-    parser.add_argument("--notify-every", type=float, default=60.0,
-                        help="run the inbox's collector this often during the load, as celery beat does (0: never)")
+    parser.add_argument(
+        "--notify-every",
+        type=float,
+        default=60.0,
+        help="run the inbox's collector this often during the load, as celery beat does (0: never)",
+    )
     args = parser.parse_args()
     ports_free(PORT, PORT + 1)  # a taken port stops the benchmark before its setup
 
@@ -410,15 +496,27 @@ def main() -> None:
     expected = expected_totals(args.events, args.citizens, now)
 
     batches = list(range((args.events + args.batch - 1) // args.batch))
-    jobs = [(batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners, PORT)
-            for k in range(args.clients)]
+    jobs = [
+        (batches[k :: args.clients], args.batch, args.events, args.citizens, now, partners, PORT)
+        for k in range(args.clients)
+    ]
     peak_rss = peak_process = 0.0
     collector = Collector(args.notify_every)
-    with collector, gunicorn(workers=args.web_workers), celery_workers(concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice) as worker:
+    with (
+        collector,
+        gunicorn(workers=args.web_workers),
+        celery_workers(
+            concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice
+        ) as worker,
+    ):
         time.sleep(3)  # let the worker connect
-        step(f"building {args.events:,} events in {len(batches):,} batches in {args.clients} client processes")
+        step(
+            f"building {args.events:,} events in {len(batches):,} batches in {args.clients} client processes"
+        )
         ready = multiprocessing.Barrier(args.clients + 1)
-        with multiprocessing.Pool(args.clients, initializer=_client_init, initargs=(ready,)) as pool:
+        with multiprocessing.Pool(
+            args.clients, initializer=_client_init, initargs=(ready,)
+        ) as pool:
             pending_posts = pool.map_async(post_batches, jobs)
             ready.wait()
             step("posting")
@@ -430,7 +528,9 @@ def main() -> None:
                 total, largest = rss_mb(worker.pid)
                 peak_rss, peak_process = max(peak_rss, total), max(peak_process, largest)
                 done = ActionRecord.objects.exclude(state__in=PENDING_STATES).count()
-                step(f"  {done:,} events final, worker RSS {total} MB (largest process {largest} MB)")
+                step(
+                    f"  {done:,} events final, worker RSS {total} MB (largest process {largest} MB)"
+                )
             posted = pending_posts.get()
         http_done = time.perf_counter()
         latencies = [ms for result in posted for ms in result["latencies"]]
@@ -443,12 +543,16 @@ def main() -> None:
                 break
             if time.perf_counter() - started > args.timeout:
                 raise SystemExit(f"gave up with {pending:,} events still pending")
-            step(f"  {pending:,} events pending, worker RSS {total} MB (largest process {largest} MB)")
+            step(
+                f"  {pending:,} events pending, worker RSS {total} MB (largest process {largest} MB)"
+            )
             time.sleep(2)
         finished = time.perf_counter()
         cpu_after = cpu_by_role(database)
-        cpu_per_event_us = {role: round((cpu_after[role] - cpu_before[role]) / args.events * 1e6)
-                            for role in cpu_before}
+        cpu_per_event_us = {
+            role: round((cpu_after[role] - cpu_before[role]) / args.events * 1e6)
+            for role in cpu_before
+        }
 
     catch_up_ms = None
     if args.notify_every > 0:
@@ -469,9 +573,14 @@ def main() -> None:
     states = dict(ActionRecord.objects.values_list("state").annotate(n=Count("id")))
     actual = {
         "credited_g": ActionRecord.objects.aggregate(g=Sum("credited_g"))["g"] or 0,
-        "ledger_reduction_g": LedgerAccount.objects.filter(kind=REDUCTION[0]).aggregate(s=Sum("balance"))["s"] or 0,
-        "ledger_points": LedgerAccount.objects.filter(kind__in=[POINTS[0], POINTS_PENDING[0]]).aggregate(
-            s=Sum("balance"))["s"] or 0,
+        "ledger_reduction_g": LedgerAccount.objects.filter(kind=REDUCTION[0]).aggregate(
+            s=Sum("balance")
+        )["s"]
+        or 0,
+        "ledger_points": LedgerAccount.objects.filter(
+            kind__in=[POINTS[0], POINTS_PENDING[0]]
+        ).aggregate(s=Sum("balance"))["s"]
+        or 0,
         "unlinked": states.get("unlinked", 0),
         "credited_events": states.get("credited", 0),
     }
@@ -497,34 +606,69 @@ def main() -> None:
             ["HTTP intake alone, events/s", f"{http_rate:,}", ""],
             ["raw COPY, rows/s", f"{copy['rows_per_s']:,}", ""],
             ["end to end / COPY", f"{e2e / copy['rows_per_s']:.1%}", "≥ 10%"],
-            ["plain DRF peer (intake, a row per event, nothing verified), events/s", f"{peer['events_per_s']:,}", ""],
+            [
+                "plain DRF peer (intake, a row per event, nothing verified), events/s",
+                f"{peer['events_per_s']:,}",
+                "",
+            ],
             ["end to end / the peer", f"{e2e / peer['events_per_s']:.2f}×", "≥ 1×"],
             ["batch request p50 / p99, ms", f"{lat['p50_ms']} / {lat['p99_ms']}", "p99 ≤ 250"],
             ["peak worker RSS (parent + pool), MB", peak_rss, "≤ 300"],
             ["peak RSS of one worker process, MB", peak_process, ""],
-            *[[f"CPU per event: {role}, µs", f"{us:,}", ""] for role, us in cpu_per_event_us.items()],
+            *[
+                [f"CPU per event: {role}, µs", f"{us:,}", ""]
+                for role, us in cpu_per_event_us.items()
+            ],
             ["CPU per event: all processes, µs", f"{cpu_total_us:,}", "≤ 90"],
-            ["CPU per event of the peer (gunicorn + PostgreSQL), µs", f"{peer['cpu_per_event_us_total']:,}", ""],
-            ["inbox collector during the load: runs; mean / max ms; notifications",
-             f"{len(collector.runs)}; {collector.mean_ms} / {collector.max_ms}; {collector.inserted:,}", ""],
+            [
+                "CPU per event of the peer (gunicorn + PostgreSQL), µs",
+                f"{peer['cpu_per_event_us_total']:,}",
+                "",
+            ],
+            [
+                "inbox collector during the load: runs; mean / max ms; notifications",
+                f"{len(collector.runs)}; {collector.mean_ms} / {collector.max_ms}; {collector.inserted:,}",
+                "",
+            ],
             ["inbox collector's catch-up run after the load, ms", catch_up_ms, ""],
             ["ledger_check", "ok" if ledger_ok else "FAILED", "ok"],
             ["totals match the independent computation", "yes" if totals_ok else "NO", "yes"],
         ],
     )
     print(json.dumps({"expected": expected, "actual": actual, "states": states}, indent=1))
-    write_results("ingest", {
-        "events": args.events, "citizens": args.citizens, "batch": args.batch, "clients": args.clients,
-        "web_workers": args.web_workers, "celery_concurrency": args.celery_concurrency, "celery_pool": args.celery_pool, "celery_nice": args.celery_nice,
-        "end_to_end_events_per_s": e2e, "http_events_per_s": http_rate, "copy": copy,
-        "ratio_to_copy": round(e2e / copy["rows_per_s"], 4), "batch_latency_ms": lat,
-        "peer": peer, "ratio_to_peer": round(e2e / peer["events_per_s"], 2), "cpu_per_event_us_total": cpu_total_us,
-        "peak_worker_rss_mb": peak_rss, "peak_worker_process_rss_mb": peak_process,
-        "cpu_per_event_us": cpu_per_event_us, "ledger_check_ok": ledger_ok, "totals_ok": totals_ok,
-        "notify_every_s": args.notify_every, "collector_runs_ms": collector.runs, "notifications": collector.inserted,
-        "collector_catch_up_ms": catch_up_ms,
-        "expected": expected, "actual": actual, "states": states,
-    })
+    write_results(
+        "ingest",
+        {
+            "events": args.events,
+            "citizens": args.citizens,
+            "batch": args.batch,
+            "clients": args.clients,
+            "web_workers": args.web_workers,
+            "celery_concurrency": args.celery_concurrency,
+            "celery_pool": args.celery_pool,
+            "celery_nice": args.celery_nice,
+            "end_to_end_events_per_s": e2e,
+            "http_events_per_s": http_rate,
+            "copy": copy,
+            "ratio_to_copy": round(e2e / copy["rows_per_s"], 4),
+            "batch_latency_ms": lat,
+            "peer": peer,
+            "ratio_to_peer": round(e2e / peer["events_per_s"], 2),
+            "cpu_per_event_us_total": cpu_total_us,
+            "peak_worker_rss_mb": peak_rss,
+            "peak_worker_process_rss_mb": peak_process,
+            "cpu_per_event_us": cpu_per_event_us,
+            "ledger_check_ok": ledger_ok,
+            "totals_ok": totals_ok,
+            "notify_every_s": args.notify_every,
+            "collector_runs_ms": collector.runs,
+            "notifications": collector.inserted,
+            "collector_catch_up_ms": catch_up_ms,
+            "expected": expected,
+            "actual": actual,
+            "states": states,
+        },
+    )
     if not (ledger_ok and totals_ok):
         raise SystemExit("the ledger or the totals do not check out")
 

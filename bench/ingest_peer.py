@@ -28,8 +28,13 @@ settings.configure(
     ALLOWED_HOSTS=["127.0.0.1", "localhost"],
     ROOT_URLCONF=__name__,
     USE_TZ=True,
-    DATABASES={"default": {**environ.Env.db_url_config(os.environ["PEER_DATABASE_URL"]),
-                           "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": 600}},
+    DATABASES={
+        "default": {
+            **environ.Env.db_url_config(os.environ["PEER_DATABASE_URL"]),
+            "ATOMIC_REQUESTS": True,
+            "CONN_MAX_AGE": 600,
+        }
+    },
     INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
     MIDDLEWARE=[],
     REST_FRAMEWORK={
@@ -64,7 +69,9 @@ class Event(models.Model):
     class Meta:
         app_label = "peer"
         db_table = "peer_event"
-        constraints = [models.UniqueConstraint(fields=["partner", "external_id"], name="peer_event_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "external_id"], name="peer_event_once")
+        ]
 
 
 class EventListSerializer(serializers.ListSerializer):
@@ -78,7 +85,15 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         list_serializer_class = EventListSerializer
-        fields = ["external_id", "subject", "action", "quantity", "unit", "occurred_at", "attributes"]
+        fields = [
+            "external_id",
+            "subject",
+            "action",
+            "quantity",
+            "unit",
+            "occurred_at",
+            "attributes",
+        ]
 
 
 class EventsView(APIView):
@@ -86,7 +101,10 @@ class EventsView(APIView):
         batch = EventSerializer(data=request.data.get("events", []), many=True)
         batch.is_valid(raise_exception=True)
         batch.save(partner=request.headers.get("X-CP-Key", ""))
-        return Response({"received": len(batch.validated_data), "duplicates": 0, "rejected": 0}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"received": len(batch.validated_data), "duplicates": 0, "rejected": 0},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 urlpatterns = [

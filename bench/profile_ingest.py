@@ -27,15 +27,23 @@ def _kind(sql: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--citizens", type=int, default=20_000, help="as in the bench/ingest run")
-    parser.add_argument("--offset", type=int, default=200_000,
-                        help="first event number: above the events of the bench/ingest run (new external ids), "
-                             "below 60 days × citizens (within the backfill window)")
+    parser.add_argument(
+        "--offset",
+        type=int,
+        default=200_000,
+        help="first event number: above the events of the bench/ingest run (new external ids), "
+        "below 60 days × citizens (within the backfill window)",
+    )
     parser.add_argument("--cprofile", action="store_true")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the statements of one batch")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE the statements of one batch"
+    )
     args = parser.parse_args()
     setup_django()
 
@@ -59,7 +67,7 @@ def main() -> None:
     requests = []
     for name, raws in by_partner.items():
         for start in range(0, len(raws), args.batch):
-            requests.append((partners[name], raws[start:start + args.batch]))
+            requests.append((partners[name], raws[start : start + args.batch]))
 
     timings: dict[str, list[float]] = defaultdict(list)
     backend_cpu_by: dict[str, float] = defaultdict(float)
@@ -100,15 +108,19 @@ def main() -> None:
     utils.CursorWrapper._execute = original
 
     sql_total = sum(sum(v) for v in timings.values())
-    print(f"\n{events:,} events in {wall:.2f} s: {events / wall:,.0f} events/s in-process, "
-          f"{wall / events * 1e6:.0f} µs wall and {cpu / events * 1e6:.0f} µs Python CPU per event, "
-          f"{sql_total / events * 1e6:.0f} µs in SQL statements (wall) per event; "
-          f"PostgreSQL backend CPU {backend_cpu / events * 1e6:.0f} µs per event\n")
+    print(
+        f"\n{events:,} events in {wall:.2f} s: {events / wall:,.0f} events/s in-process, "
+        f"{wall / events * 1e6:.0f} µs wall and {cpu / events * 1e6:.0f} µs Python CPU per event, "
+        f"{sql_total / events * 1e6:.0f} µs in SQL statements (wall) per event; "
+        f"PostgreSQL backend CPU {backend_cpu / events * 1e6:.0f} µs per event\n"
+    )
     print(f"{'ms total':>9} {'db CPU ms':>9} {'calls':>6}  statement")
     for sql, spent in sorted(timings.items(), key=lambda kv: -sum(kv[1]))[:25]:
         print(f"{sum(spent) * 1000:9.1f} {backend_cpu_by[sql] * 1000:9.0f} {len(spent):6d}  {sql}")
     outside = backend_cpu - sum(backend_cpu_by.values())
-    print(f"{'':9} {outside * 1000:9.0f} {'':6}  (commit and deferred checks: outside the statements)")
+    print(
+        f"{'':9} {outside * 1000:9.0f} {'':6}  (commit and deferred checks: outside the statements)"
+    )
     if profiler:
         print()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
@@ -159,7 +171,10 @@ def _explain(connection, partner, now) -> None:
     original = utils.CursorWrapper._execute
 
     def explained(self, sql, params, *rest):
-        if sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE")) and "FOR UPDATE" not in sql:
+        if (
+            sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))
+            and "FOR UPDATE" not in sql
+        ):
             result = original(self, "EXPLAIN (ANALYZE, BUFFERS) " + sql, params, *rest)
             plans.append((_kind(sql), [row[0] for row in self.cursor.fetchall()]))
             return result
@@ -171,7 +186,9 @@ def _explain(connection, partner, now) -> None:
         with transaction.atomic():
             batch = Batch.objects.create(partner=partner)
             try:
-                events_ingest(partner=partner, batch=batch, candidates=[candidate_from_json(r) for r in raws])
+                events_ingest(
+                    partner=partner, batch=batch, candidates=[candidate_from_json(r) for r in raws]
+                )
             except Exception as exc:  # noqa: BLE001 - EXPLAIN answers rows the caller did not expect
                 print(f"(stopped: {exc.__class__.__name__})")
             transaction.set_rollback(True)

@@ -22,9 +22,15 @@ from _common import setup_django, step
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--profile", choices=["redemption", "checkout"], help="cProfile this API call")
-    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
-    parser.add_argument("--queries", action="store_true", help="print the queries of one API redemption")
+    parser.add_argument(
+        "--profile", choices=["redemption", "checkout"], help="cProfile this API call"
+    )
+    parser.add_argument(
+        "--sort", default="cumulative", help="cProfile order: cumulative or tottime"
+    )
+    parser.add_argument(
+        "--queries", action="store_true", help="print the queries of one API redemption"
+    )
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -42,14 +48,18 @@ def main() -> None:
     run = uuid.uuid4().hex[:8]
     merchant, _ = services.merchant_create(name=f"Profile {run}", manager_email=f"m-{run}@p.cn")
     manager = merchant.staff.get().user
-    scenario = services.scenario_create(merchant=merchant, kind="voucher", title="p", points_cost=1,
-                                        stock=1_000_000)
-    offset = services.scenario_create(merchant=merchant, kind="points_offset", title="o", points_per_yuan=100,
-                                      max_share_bp=3000)
-    source = ledger_account_get_or_create(kind="bench_points_source", unit="pt", allow_negative=True)
+    scenario = services.scenario_create(
+        merchant=merchant, kind="voucher", title="p", points_cost=1, stock=1_000_000
+    )
+    offset = services.scenario_create(
+        merchant=merchant, kind="points_offset", title="o", points_per_yuan=100, max_share_bp=3000
+    )
+    source = ledger_account_get_or_create(
+        kind="bench_points_source", unit="pt", allow_negative=True
+    )
     user = citizen_create(email=f"p-{run}@p.cn")
     points = LedgerAccount.objects.get(kind=POINTS[0], owner_id=user.carbon_account.pk)
-    transaction_post(kind="bench_fund", legs=[Leg(source, -10**9), Leg(points, 10**9)])
+    transaction_post(kind="bench_fund", legs=[Leg(source, -(10**9)), Leg(points, 10**9)])
     citizen = user.carbon_account
     client = Client()
     client.force_login(user)
@@ -69,23 +79,35 @@ def main() -> None:
             fn(str(i))
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
-        row = {"cpu_ms": round(statistics.median(cpu), 2), "wall_ms": round(statistics.median(wall), 2),
-               "queries": n_queries}
+        row = {
+            "cpu_ms": round(statistics.median(cpu), 2),
+            "wall_ms": round(statistics.median(wall), 2),
+            "queries": n_queries,
+        }
         print(f"{name:32} {json.dumps(row)}")
         return sqls
 
     def service(key):
-        services.redemption_create(citizen=citizen, scenario_id=scenario.pk, idempotency_key=f"{run}-s-{key}")
+        services.redemption_create(
+            citizen=citizen, scenario_id=scenario.pk, idempotency_key=f"{run}-s-{key}"
+        )
 
     def view(key):
-        r = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY=f"{run}-v-{key}")
+        r = client.post(
+            "/api/v1/redemptions",
+            {"scenario_id": scenario.pk},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-v-{key}",
+        )
         assert r.status_code == 201, r.content
 
     def checkout(key):
         code = services.payment_code_issue(citizen=citizen).code
-        r = till.post("/api/v1/merchant/checkouts", {"payment_code": code, "amount_fen": 3000, "points": 500,
-                      "scenario_id": offset.pk}, content_type="application/json")
+        r = till.post(
+            "/api/v1/merchant/checkouts",
+            {"payment_code": code, "amount_fen": 3000, "points": 500, "scenario_id": offset.pk},
+            content_type="application/json",
+        )
         assert r.status_code == 201, r.content
 
     step(f"{args.runs} runs each")

@@ -83,7 +83,8 @@ request = function()
   local i = (n * 2) + tid
   n = n + 1
   local code = codes[i] or "000000000000000000"
-  local body = string.format('{{"payment_code": "%s", "amount_fen": 3000, "points": 500, "scenario_id": {scenario_id}}}', code)
+  local body = string.format('{{"payment_code": "%s", "amount_fen": 3000, "points": 500, '
+    .. '"scenario_id": {scenario_id}}}', code)
   return wrk.format("POST", "/api/v1/merchant/checkouts",
     {{["X-Session-Token"] = "{token}", ["Content-Type"] = "application/json"}}, body)
 end
@@ -94,14 +95,19 @@ def flash_requests(tokens: list[str], scenario_id: int, run: str) -> list[bytes]
     """One ready-made ``POST /api/v1/redemptions`` per citizen (its own Idempotency-Key)."""
     body = json.dumps({"scenario_id": scenario_id}).encode()
     return [
-        (f"POST /api/v1/redemptions HTTP/1.1\r\nHost: {HOST}\r\nX-Session-Token: {token}\r\n"
-         f"Idempotency-Key: flash-{run}-{n}\r\nContent-Type: application/json\r\n"
-         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+        (
+            f"POST /api/v1/redemptions HTTP/1.1\r\nHost: {HOST}\r\nX-Session-Token: {token}\r\n"
+            f"Idempotency-Key: flash-{run}-{n}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + body
         for n, token in enumerate(tokens)
     ]
 
 
-async def _flash_fire(port: int, requests: list[bytes], connections: int, flush_after_sold: int | None) -> dict:
+async def _flash_fire(
+    port: int, requests: list[bytes], connections: int, flush_after_sold: int | None
+) -> dict:
     """Send every request once, ``connections`` at a time, all released at one instant.
 
     Each connection is opened before the clock and sends its first request when the gate
@@ -146,18 +152,29 @@ async def _flash_fire(port: int, requests: list[bytes], connections: int, flush_
             reader, writer = await asyncio.open_connection(HOST, port)
             await exchange(reader, writer, request, started)
 
-    opened = await asyncio.gather(*(asyncio.open_connection(HOST, port) for _ in range(min(connections, len(queue)))))
+    opened = await asyncio.gather(
+        *(asyncio.open_connection(HOST, port) for _ in range(min(connections, len(queue))))
+    )
     clock = [0.0]
     tasks = [asyncio.create_task(connection_loop(pair)) for pair in opened]
     await asyncio.sleep(0.2)  # every connection is waiting at the gate
     clock[0] = time.perf_counter()
     gate.set()
     await asyncio.gather(*tasks)
-    return {"started": clock[0], "outcomes": outcomes, "flushed_at_s": flushed[0] if flushed else None}
+    return {
+        "started": clock[0],
+        "outcomes": outcomes,
+        "flushed_at_s": flushed[0] if flushed else None,
+    }
 
 
-def flash_sale(base: str, port: int, requests: list[bytes], connections: int,
-               flush_after_sold: int | None = None) -> dict:
+def flash_sale(
+    base: str,
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    flush_after_sold: int | None = None,
+) -> dict:
     """Fire the flash sale's requests at the server; figures for the report."""
     cpu_before = server_cpu_s(base)
     fired = asyncio.run(_flash_fire(port, requests, connections, flush_after_sold))
@@ -166,7 +183,9 @@ def flash_sale(base: str, port: int, requests: list[bytes], connections: int,
     finished = max(done for *_, done in outcomes)
     sold_at = sorted(done for _, status, _, done in outcomes if status == 201)
     latency = summary([latency * 1000 for latency, *_ in outcomes])
-    sold_latency = summary([latency * 1000 for latency, status, *_ in outcomes if status == 201] or [0])
+    sold_latency = summary(
+        [latency * 1000 for latency, status, *_ in outcomes if status == 201] or [0]
+    )
     return {
         "requests": len(outcomes),
         "connections": connections,
@@ -175,16 +194,22 @@ def flash_sale(base: str, port: int, requests: list[bytes], connections: int,
         "sold_out_after_s": round(sold_at[-1] - started, 3) if sold_at else None,
         "redemptions_per_s": round(len(sold_at) / (sold_at[-1] - started), 1) if sold_at else 0,
         "answers_per_s": round(len(outcomes) / (finished - started), 1),
-        "p50_ms": latency["p50_ms"], "p99_ms": latency["p99_ms"], "mean_ms": latency["mean_ms"],
-        "sold_p50_ms": sold_latency["p50_ms"], "sold_p99_ms": sold_latency["p99_ms"],
+        "p50_ms": latency["p50_ms"],
+        "p99_ms": latency["p99_ms"],
+        "mean_ms": latency["mean_ms"],
+        "sold_p50_ms": sold_latency["p50_ms"],
+        "sold_p99_ms": sold_latency["p99_ms"],
         "server_cpu_ms_per_request": round(cpu_s * 1000 / max(1, len(outcomes)), 2),
-        "redis_flushed_at_s": None if fired["flushed_at_s"] is None else round(fired["flushed_at_s"], 3),
+        "redis_flushed_at_s": None
+        if fired["flushed_at_s"] is None
+        else round(fired["flushed_at_s"], 3),
     }
 
 
 def shape(args) -> str:
     return f"gunicorn {args.workers} × {args.worker_class}" + (
-        f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
 
 
 def main() -> None:
@@ -192,8 +217,11 @@ def main() -> None:
     parser.add_argument("--flash", action="store_true", help="a flash sale instead (see above)")
     parser.add_argument("--citizens", type=int, help="default 2,000 (5,000 with --flash)")
     parser.add_argument("--stock", type=int, default=500, help="the flash sale's stock")
-    parser.add_argument("--flush-redis", action="store_true",
-                        help="with --flash: flush Redis once half the stock is sold (a Redis lost mid-sale)")
+    parser.add_argument(
+        "--flush-redis",
+        action="store_true",
+        help="with --flash: flush Redis once half the stock is sold (a Redis lost mid-sale)",
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
@@ -218,18 +246,31 @@ def main() -> None:
     from redemption.services import payment_code_issue
 
     run = uuid.uuid4().hex[:8]
-    step(f"opening merchant bench-{run} and funding {args.citizens:,} citizens with {POINTS_EACH:,} points")
+    step(
+        f"opening merchant bench-{run} and funding {args.citizens:,} citizens with {POINTS_EACH:,} points"
+    )
     out = io.StringIO()
-    call_command("create_merchant", "--name", f"Bench Mart {run}", "--manager-email",
-                 f"manager-{run}@bench.cn", "--json", stdout=out)
+    call_command(
+        "create_merchant",
+        "--name",
+        f"Bench Mart {run}",
+        "--manager-email",
+        f"manager-{run}@bench.cn",
+        "--json",
+        stdout=out,
+    )
     manager = User.objects.get(email=json.loads(out.getvalue())["manager_email"])
-    source = ledger_account_get_or_create(kind="bench_points_source", unit="pt", allow_negative=True)
+    source = ledger_account_get_or_create(
+        kind="bench_points_source", unit="pt", allow_negative=True
+    )
     citizens = []
     with transaction.atomic():
         for n in range(args.citizens):
             user = citizen_create(email=f"r{n}-{run}@bench.cn")
             points = LedgerAccount.objects.get(kind=POINTS[0], owner_id=user.carbon_account.pk)
-            transaction_post(kind="bench_fund", legs=[Leg(source, -POINTS_EACH), Leg(points, POINTS_EACH)])
+            transaction_post(
+                kind="bench_fund", legs=[Leg(source, -POINTS_EACH), Leg(points, POINTS_EACH)]
+            )
             citizens.append(user)
 
     analyze()
@@ -247,70 +288,116 @@ def main() -> None:
     def proof_of(scenario_ids: list[int]) -> dict:
         """No oversell, no overdraw, ledger_check: read from the database after the server has answered."""
         oversold = [
-            s.pk for s in Scenario.objects.filter(pk__in=scenario_ids)
-            if s.stock_left < 0 or Redemption.objects.filter(scenario=s).count() + s.stock_left != s.stock
+            s.pk
+            for s in Scenario.objects.filter(pk__in=scenario_ids)
+            if s.stock_left < 0
+            or Redemption.objects.filter(scenario=s).count() + s.stock_left != s.stock
         ]
         lowest = LedgerAccount.objects.filter(
-            kind=POINTS[0], owner_id__in=CarbonAccount.objects.filter(user__in=citizens).values("pk")
+            kind=POINTS[0],
+            owner_id__in=CarbonAccount.objects.filter(user__in=citizens).values("pk"),
         ).aggregate(low=Min("balance"))["low"]
-        spent = Redemption.objects.filter(scenario_id__in=scenario_ids).aggregate(p=Sum("points_spent"))["p"] or 0
+        spent = (
+            Redemption.objects.filter(scenario_id__in=scenario_ids).aggregate(
+                p=Sum("points_spent")
+            )["p"]
+            or 0
+        )
         check = io.StringIO()
         try:
             call_command("ledger_check", "--json", stdout=check)
         except Exception:
             pass
-        return {"oversold_scenarios": oversold, "lowest_citizen_balance": lowest, "points_spent": spent,
-                "ledger_check_ok": json.loads(check.getvalue())["ok"]}
+        return {
+            "oversold_scenarios": oversold,
+            "lowest_citizen_balance": lowest,
+            "points_spent": spent,
+            "ledger_check_ok": json.loads(check.getvalue())["ok"],
+        }
 
     if args.flash:
         flash_main(args, run, scenario, tokens, proof_of)
         return
 
-    big = [scenario(kind="voucher", title=f"Bench voucher {k}", points_cost=COST, stock=200_000) for k in range(3)]
+    big = [
+        scenario(kind="voucher", title=f"Bench voucher {k}", points_cost=COST, stock=200_000)
+        for k in range(3)
+    ]
     small = scenario(kind="voucher", title="Bench limited", points_cost=COST, stock=50)
-    offset = scenario(kind="points_offset", title="Bench points off", points_per_yuan=100, max_share="0.3")
+    offset = scenario(
+        kind="points_offset", title="Bench points off", points_per_yuan=100, max_share="0.3"
+    )
     manager_token = session_tokens([manager])[0]
     codes = [payment_code_issue(citizen=c.carbon_account).code for c in citizens for _ in range(3)]
 
     figures = {}
     load_before = os.getloadavg()
-    with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads) as base:
+    with gunicorn(
+        workers=args.workers, worker_class=args.worker_class, threads=args.threads
+    ) as base:
         step(f"redeeming for {args.seconds} s with {args.connections} connections")
         bodies = [json.dumps({"scenario_id": s}) for s in big]
         before = Redemption.objects.count()
         cpu_before = server_cpu_s(base)
         started = time.perf_counter()
-        load = wrk(base + "/api/v1/redemptions", script=lua_post("/api/v1/redemptions", tokens, bodies, unique_key=True),
-                   connections=args.connections, seconds=args.seconds)
+        load = wrk(
+            base + "/api/v1/redemptions",
+            script=lua_post("/api/v1/redemptions", tokens, bodies, unique_key=True),
+            connections=args.connections,
+            seconds=args.seconds,
+        )
         elapsed = time.perf_counter() - started
         made = Redemption.objects.count() - before
-        figures["redemptions"] = {**load, "redemptions": made, "redemptions_per_s": round(made / elapsed, 1),
-                                  "server_cpu_ms_per_request": round(
-                                      (server_cpu_s(base) - cpu_before) * 1000 / max(1, load["requests"]), 2)}
+        figures["redemptions"] = {
+            **load,
+            "redemptions": made,
+            "redemptions_per_s": round(made / elapsed, 1),
+            "server_cpu_ms_per_request": round(
+                (server_cpu_s(base) - cpu_before) * 1000 / max(1, load["requests"]), 2
+            ),
+        }
 
         # the same server, the same citizens, moments later: the ratio is what survives a busy machine
-        figures["me_account"] = capacity_run(base, "/api/v1/me/account", tokens, connections=args.connections,
-                                             seconds=args.seconds)
+        figures["me_account"] = capacity_run(
+            base, "/api/v1/me/account", tokens, connections=args.connections, seconds=args.seconds
+        )
 
         step("racing for a stock of 50")
-        race = wrk(base + "/api/v1/redemptions",
-                   script=lua_post("/api/v1/redemptions", tokens, [json.dumps({"scenario_id": small})], unique_key=True),
-                   connections=args.connections, seconds=3)
+        race = wrk(
+            base + "/api/v1/redemptions",
+            script=lua_post(
+                "/api/v1/redemptions", tokens, [json.dumps({"scenario_id": small})], unique_key=True
+            ),
+            connections=args.connections,
+            seconds=3,
+        )
         figures["race_for_50"] = race
 
         step("checkouts at the till")
         before = Checkout.objects.count()
         started = time.perf_counter()
-        till = wrk(base + "/api/v1/merchant/checkouts", script=lua_checkouts(manager_token, codes, offset),
-                   connections=min(args.connections, 32), seconds=min(args.seconds, 10))
+        till = wrk(
+            base + "/api/v1/merchant/checkouts",
+            script=lua_checkouts(manager_token, codes, offset),
+            connections=min(args.connections, 32),
+            seconds=min(args.seconds, 10),
+        )
         elapsed = time.perf_counter() - started
         paid = Checkout.objects.count() - before
-        figures["checkouts"] = {**till, "checkouts": paid, "checkouts_per_s": round(paid / elapsed, 1)}
+        figures["checkouts"] = {
+            **till,
+            "checkouts": paid,
+            "checkouts_per_s": round(paid / elapsed, 1),
+        }
 
     step("proving no oversell and no overdraw")  # after the server has answered every request
     figures["race_for_50"]["sold"] = Redemption.objects.filter(scenario_id=small).count()
     proof = {**proof_of([*big, small]), "sold_of_50": figures["race_for_50"]["sold"]}
-    oversold, lowest, ledger_ok = proof["oversold_scenarios"], proof["lowest_citizen_balance"], proof["ledger_check_ok"]
+    oversold, lowest, ledger_ok = (
+        proof["oversold_scenarios"],
+        proof["lowest_citizen_balance"],
+        proof["ledger_check_ok"],
+    )
 
     r, c, reads = figures["redemptions"], figures["checkouts"], figures["me_account"]
     ratio = round(r["redemptions_per_s"] / reads["req_per_s"], 2) if reads["req_per_s"] else 0
@@ -321,7 +408,11 @@ def main() -> None:
         ["figure", "value", "target"],
         [
             ["redemptions/s (random citizens, 3 scenarios)", r["redemptions_per_s"], "≥ 300"],
-            ["redemption p50 / p99 / p99.9, ms", f"{r['p50_ms']} / {r['p99_ms']} / {r['p999_ms']}", ""],
+            [
+                "redemption p50 / p99 / p99.9, ms",
+                f"{r['p50_ms']} / {r['p99_ms']} / {r['p999_ms']}",
+                "",
+            ],
             ["server CPU ms per redemption", r["server_cpu_ms_per_request"], "≤ 3"],
             ["GET /me/account reads/s (same server, same run)", reads["req_per_s"], ""],
             ["server CPU ms per read", reads["server_cpu_ms_per_request"], ""],
@@ -334,11 +425,27 @@ def main() -> None:
             ["ledger_check", "ok" if ledger_ok else "FAILED", "ok"],
         ],
     )
-    met = (r["redemptions_per_s"] >= 300 and ratio >= 0.5 and not oversold and proof["sold_of_50"] == 50
-           and lowest >= 0 and ledger_ok)
+    met = (
+        r["redemptions_per_s"] >= 300
+        and ratio >= 0.5
+        and not oversold
+        and proof["sold_of_50"] == 50
+        and lowest >= 0
+        and ledger_ok
+    )
     print(f"targets: {'met' if met else 'MISSED'}")
-    write_results("redeem", {"citizens": args.citizens, "server": shape(args), "load_average_before": load_before,
-                             "load_average_after": os.getloadavg(), **figures, "proof": proof, "target_met": met})
+    write_results(
+        "redeem",
+        {
+            "citizens": args.citizens,
+            "server": shape(args),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            **figures,
+            "proof": proof,
+            "target_met": met,
+        },
+    )
     if oversold or lowest < 0 or not ledger_ok or proof["sold_of_50"] != 50:
         raise SystemExit("oversell or overdraw: see above")
 
@@ -352,11 +459,20 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
     flash = scenario(kind="voucher", title="Bench flash sale", points_cost=COST, stock=args.stock)
     requests = flash_requests(tokens, flash, run)  # built before the clock
     load_before = os.getloadavg()
-    with gunicorn(workers=args.workers, worker_class=args.worker_class, threads=args.threads) as base:
-        step(f"flash sale: {len(requests):,} citizens for a stock of {args.stock:,}, "
-             f"{args.connections} connections released together")
-        sale = flash_sale(base, PORT, requests, args.connections,
-                          flush_after_sold=args.stock // 2 if args.flush_redis else None)
+    with gunicorn(
+        workers=args.workers, worker_class=args.worker_class, threads=args.threads
+    ) as base:
+        step(
+            f"flash sale: {len(requests):,} citizens for a stock of {args.stock:,}, "
+            f"{args.connections} connections released together"
+        )
+        sale = flash_sale(
+            base,
+            PORT,
+            requests,
+            args.connections,
+            flush_after_sold=args.stock // 2 if args.flush_redis else None,
+        )
 
     step("proving no oversell and no overdraw")
     sold = Redemption.objects.filter(scenario_id=flash).count()
@@ -372,23 +488,48 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
             ["redemptions/s (until sold out)", sale["redemptions_per_s"], ""],
             ["sold out after, s", sale["sold_out_after_s"], ""],
             ["answers/s (all requests)", sale["answers_per_s"], ""],
-            ["p50 / p99 latency, all answers, ms", f"{sale['p50_ms']} / {sale['p99_ms']}", "p99 ≤ 200"],
-            ["p50 / p99 latency, the sold ones, ms", f"{sale['sold_p50_ms']} / {sale['sold_p99_ms']}", ""],
+            [
+                "p50 / p99 latency, all answers, ms",
+                f"{sale['p50_ms']} / {sale['p99_ms']}",
+                "p99 ≤ 200",
+            ],
+            [
+                "p50 / p99 latency, the sold ones, ms",
+                f"{sale['sold_p50_ms']} / {sale['sold_p99_ms']}",
+                "",
+            ],
             ["server CPU ms per answer", sale["server_cpu_ms_per_request"], ""],
-            ["Redis flushed mid-sale, s after the start",
-             "no" if sale["redis_flushed_at_s"] is None else sale["redis_flushed_at_s"], ""],
+            [
+                "Redis flushed mid-sale, s after the start",
+                "no" if sale["redis_flushed_at_s"] is None else sale["redis_flushed_at_s"],
+                "",
+            ],
             ["oversold", len(proof["oversold_scenarios"]), "0"],
             ["lowest citizen balance", proof["lowest_citizen_balance"], "≥ 0"],
             ["ledger_check", "ok" if proof["ledger_check_ok"] else "FAILED", "ok"],
         ],
     )
-    sound = (sold == args.stock and not proof["oversold_scenarios"] and proof["lowest_citizen_balance"] >= 0
-             and proof["ledger_check_ok"])
+    sound = (
+        sold == args.stock
+        and not proof["oversold_scenarios"]
+        and proof["lowest_citizen_balance"] >= 0
+        and proof["ledger_check_ok"]
+    )
     met = sound and sale["p99_ms"] <= 200
     print(f"targets: {'met' if met else 'MISSED'}")
-    write_results("redeem-flash-flushed" if args.flush_redis else "redeem-flash", {"citizens": len(requests), "stock": args.stock, "server": shape(args),
-                                   "load_average_before": load_before, "load_average_after": os.getloadavg(),
-                                   "flash_sale": sale, "proof": proof, "target_met": met})
+    write_results(
+        "redeem-flash-flushed" if args.flush_redis else "redeem-flash",
+        {
+            "citizens": len(requests),
+            "stock": args.stock,
+            "server": shape(args),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "flash_sale": sale,
+            "proof": proof,
+            "target_met": met,
+        },
+    )
     if sold != args.stock:
         raise SystemExit(f"FAILED: sold {sold} of a stock of {args.stock}, not exactly the stock")
     if not sound:

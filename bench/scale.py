@@ -40,12 +40,12 @@ def reset_and_open_accounts() -> list[tuple[int, int]]:
         )
         accounts = CarbonAccount.objects.bulk_create(CarbonAccount(user=u) for u in users)
         LedgerAccount.objects.bulk_create(
-            LedgerAccount(kind=kind, unit=unit, owner_id=a.pk) for a in accounts for kind, unit in CITIZEN_ACCOUNTS
+            LedgerAccount(kind=kind, unit=unit, owner_id=a.pk)
+            for a in accounts
+            for kind, unit in CITIZEN_ACCOUNTS
         )
         LedgerAccount.objects.create(kind="bench_issuance", unit="pt", allow_negative=True)
-    points = dict(
-        LedgerAccount.objects.filter(kind=POINTS[0]).values_list("owner_id", "id")
-    )
+    points = dict(LedgerAccount.objects.filter(kind=POINTS[0]).values_list("owner_id", "id"))
     return [(a.user_id, points[a.pk]) for a in accounts]
 
 
@@ -88,8 +88,15 @@ def grow_ledger(target_postings: int, citizen_accounts: list[int]) -> None:
                      %(amount)s * (((i - 1) / (%(run)s * %(n)s)) * %(run)s + (i - 1) %% %(run)s + 1))
                 ) AS x(account_id, amount, balance_after)
                 """,
-                {"lo": done_tx + 1, "hi": upto, "source": source.pk, "amount": AMOUNT,
-                 "first": first_citizen, "n": CITIZENS, "run": RUN},
+                {
+                    "lo": done_tx + 1,
+                    "hi": upto,
+                    "source": source.pk,
+                    "amount": AMOUNT,
+                    "first": first_citizen,
+                    "n": CITIZENS,
+                    "run": RUN,
+                },
             )
         done_tx = upto
         step(f"  {done_tx * 2:,} / {want_tx * 2:,} postings")
@@ -147,7 +154,9 @@ def measure(citizens: list[tuple[int, int]], runs: int) -> dict[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000, help="postings in the small ledger")
-    parser.add_argument("--large", type=int, default=10_000_000, help="postings in the large ledger")
+    parser.add_argument(
+        "--large", type=int, default=10_000_000, help="postings in the large ledger"
+    )
     parser.add_argument("--runs", type=int, default=1000, help="timed reads per figure")
     args = parser.parse_args()
 
@@ -160,7 +169,9 @@ def main() -> None:
     step(f"filling the ledger to {args.small:,} postings")
     grow_ledger(args.small, [acct for _, acct in citizens])
     step("timing reads")
-    credited = citizens[: max(1, min(CITIZENS, args.small // 2 // RUN))]  # a full page in both ledgers
+    credited = citizens[
+        : max(1, min(CITIZENS, args.small // 2 // RUN))
+    ]  # a full page in both ledgers
     small = measure(credited, args.runs)
     step(f"filling the ledger to {args.large:,} postings")
     grow_ledger(args.large, [acct for _, acct in citizens])
@@ -170,8 +181,16 @@ def main() -> None:
     rows, figures = [], {}
     for name in small:
         ratio = round(large[name]["p50_ms"] / small[name]["p50_ms"], 2)
-        rows.append([name, small[name]["p50_ms"], small[name]["p99_ms"], large[name]["p50_ms"],
-                     large[name]["p99_ms"], f"{ratio}×"])
+        rows.append(
+            [
+                name,
+                small[name]["p50_ms"],
+                small[name]["p99_ms"],
+                large[name]["p50_ms"],
+                large[name]["p99_ms"],
+                f"{ratio}×",
+            ]
+        )
         figures[name] = {"small": small[name], "large": large[name], "p50_ratio": ratio}
     print_table(
         f"reads with {args.small:,} vs {args.large:,} postings ({args.runs} runs each, ms)",
@@ -180,8 +199,16 @@ def main() -> None:
     )
     target_met = all(f["p50_ratio"] <= 1.5 for f in figures.values())
     print(f"target large/small ≤ 1.5×: {'met' if target_met else 'MISSED'}")
-    write_results("scale", {"small_postings": args.small, "large_postings": args.large,
-                            "citizens": CITIZENS, "reads": figures, "target_met": target_met})
+    write_results(
+        "scale",
+        {
+            "small_postings": args.small,
+            "large_postings": args.large,
+            "citizens": CITIZENS,
+            "reads": figures,
+            "target_met": target_met,
+        },
+    )
 
 
 if __name__ == "__main__":

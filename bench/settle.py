@@ -50,42 +50,72 @@ def fill(days: int, payments: int, first_day) -> tuple[object, list]:
     from redemption.models import Merchant, Redemption, Scenario, Voucher
 
     with transaction.atomic():
-        users = User.objects.bulk_create(User(email=f"settle{n}@bench.cn", password="!") for n in range(CITIZENS))
+        users = User.objects.bulk_create(
+            User(email=f"settle{n}@bench.cn", password="!") for n in range(CITIZENS)
+        )
         accounts = CarbonAccount.objects.bulk_create(CarbonAccount(user=u) for u in users)
         merchant = Merchant.objects.create(name="Bench Mart", status=Merchant.Status.APPROVED)
-        scenario = Scenario.objects.create(merchant=merchant, kind=Scenario.Kind.VOUCHER, title="Bench", points_cost=POINTS)
+        scenario = Scenario.objects.create(
+            merchant=merchant, kind=Scenario.Kind.VOUCHER, title="Bench", points_cost=POINTS
+        )
     source_key = ("bench_points_source", 0, "pt")
     keys = [source_key] + [(CITIZEN_POINTS.kind, a.pk, CITIZEN_POINTS.unit) for a in accounts]
-    keys += [(receiving_account_key(MERCHANT_POINTS, a.pk)[0], merchant.pk, "pt") for a in accounts[:8]]
+    keys += [
+        (receiving_account_key(MERCHANT_POINTS, a.pk)[0], merchant.pk, "pt") for a in accounts[:8]
+    ]
     refs = ledger_accounts_get_or_create(keys=keys, allow_negative=False)
     LedgerAccount.objects.filter(pk=refs[source_key].pk).update(allow_negative=True)
     refs[source_key].allow_negative = True
     wallets = {a.pk: refs[(CITIZEN_POINTS.kind, a.pk, CITIZEN_POINTS.unit)] for a in accounts}
-    transaction_post_many(specs=[
-        TransactionSpec(kind="bench_credit", legs=[Leg(refs[source_key], -POINTS * days * payments),
-                                                    *(Leg(w, POINTS * days * payments // CITIZENS) for w in wallets.values())],
-                        idempotency_key="bench:credit")
-    ])
+    transaction_post_many(
+        specs=[
+            TransactionSpec(
+                kind="bench_credit",
+                legs=[
+                    Leg(refs[source_key], -POINTS * days * payments),
+                    *(Leg(w, POINTS * days * payments // CITIZENS) for w in wallets.values()),
+                ],
+                idempotency_key="bench:credit",
+            )
+        ]
+    )
     n = 0
     for day_index in range(days):
         day = first_day + timedelta(days=day_index)
-        consumed = timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(hours=12)
+        consumed = timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(
+            hours=12
+        )
         specs = []
         for i in range(payments):
             account = accounts[(n + i) % CITIZENS]
             shard = refs[(receiving_account_key(MERCHANT_POINTS, account.pk)[0], merchant.pk, "pt")]
-            specs.append(TransactionSpec(kind="redemption", legs=[Leg(wallets[account.pk], -POINTS), Leg(shard, POINTS)],
-                                         idempotency_key=f"bench:spend:{n + i}"))
+            specs.append(
+                TransactionSpec(
+                    kind="redemption",
+                    legs=[Leg(wallets[account.pk], -POINTS), Leg(shard, POINTS)],
+                    idempotency_key=f"bench:spend:{n + i}",
+                )
+            )
         with transaction.atomic():
             txs = transaction_post_many(specs=specs)
             redemptions = Redemption.objects.bulk_create(
-                Redemption(scenario=scenario, citizen_id=accounts[(n + i) % CITIZENS].pk, points_spent=POINTS,
-                           status=Redemption.Status.CONSUMED, spend_tx=tx, created_at=consumed)
+                Redemption(
+                    scenario=scenario,
+                    citizen_id=accounts[(n + i) % CITIZENS].pk,
+                    points_spent=POINTS,
+                    status=Redemption.Status.CONSUMED,
+                    spend_tx=tx,
+                    created_at=consumed,
+                )
                 for i, tx in enumerate(txs)
             )
             Voucher.objects.bulk_create(
-                Voucher(redemption=r, code=f"B{n + i:015d}", expires_at=consumed + timedelta(days=30),
-                        consumed_at=consumed)
+                Voucher(
+                    redemption=r,
+                    code=f"B{n + i:015d}",
+                    expires_at=consumed + timedelta(days=30),
+                    consumed_at=consumed,
+                )
                 for i, r in enumerate(redemptions)
             )
         n += payments
@@ -123,10 +153,21 @@ def main() -> None:
     report = ledger_check()
     assert report.ok, report.problems
     ratio = round(timings[-1] / timings[0], 2)
-    print_table("one statement per day (PostgreSQL)", ["day", "payments settled before", "payments", "ms"], rows)
+    print_table(
+        "one statement per day (PostgreSQL)",
+        ["day", "payments settled before", "payments", "ms"],
+        rows,
+    )
     print(f"last / first: {ratio}× (target ≤ 1.5×); ledger_check ok")
-    write_results("settle", {"days": args.days, "payments_per_day": args.payments,
-                             "statements_ms": [round(t, 1) for t in timings], "last_over_first": ratio})
+    write_results(
+        "settle",
+        {
+            "days": args.days,
+            "payments_per_day": args.payments,
+            "statements_ms": [round(t, 1) for t in timings],
+            "last_over_first": ratio,
+        },
+    )
 
 
 if __name__ == "__main__":

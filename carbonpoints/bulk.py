@@ -37,15 +37,23 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     pk = columns[0]
-    record_type = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in columns)
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
-    sql = (f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v({record_type}) "
-           f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
+    record_type = ", ".join(
+        f"{quote(field.column)} {field.db_type(connection)}" for field in columns
+    )
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:]
+    )
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v({record_type}) "
+        f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
+    )
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objects), ROWS_PER_STATEMENT):
-            rows = [{field.column: _json_value(getattr(obj, field.attname)) for field in columns}
-                    for obj in objects[start:start + ROWS_PER_STATEMENT]]
+            rows = [
+                {field.column: _json_value(getattr(obj, field.attname)) for field in columns}
+                for obj in objects[start : start + ROWS_PER_STATEMENT]
+            ]
             cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
             updated += cursor.rowcount
     return updated
@@ -54,7 +62,9 @@ def bulk_set(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
 def insert_parts(instance: models.Model, *, exclude: Sequence[str] = ()) -> tuple[str, str, list]:
     """Table, column list and parameters that insert ``instance`` (every field but the id and
     ``exclude``), for hand-written inserts: ``ON CONFLICT … RETURNING``, or two rows in one ``WITH``."""
-    fields = [f for f in instance._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+    fields = [
+        f for f in instance._meta.concrete_fields if not f.primary_key and f.name not in exclude
+    ]
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
     return connection.ops.quote_name(instance._meta.db_table), columns, params

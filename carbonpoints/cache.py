@@ -24,7 +24,9 @@ class RedisCacheClient(DjangoRedisCacheClient):
         client = self._clients.get(index)
         if client is None:
             if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                self._pools[index] = self._pool_class.from_url(
+                    self._servers[index], **self._pool_options
+                )
             client = self._clients[index] = self._client(connection_pool=self._pools[index])
         return client
 

@@ -88,9 +88,24 @@ def start(data_dir: Path, *, database: str | None = None, timeout: int = 60) -> 
     if port is None:
         port = _free_port(_last_port(data_dir))
         log = data_dir / "server.log"
-        _run([_bin("pg_ctl"), "start", "-D", str(data_dir), "-w", "-t", str(timeout), "-l", str(log),
-              "-o", f"-p {port}"], owner, data_dir,
-             failure=lambda: f"PostgreSQL did not start; its log ({log}) ends with:\n{_tail(log)}")
+        _run(
+            [
+                _bin("pg_ctl"),
+                "start",
+                "-D",
+                str(data_dir),
+                "-w",
+                "-t",
+                str(timeout),
+                "-l",
+                str(log),
+                "-o",
+                f"-p {port}",
+            ],
+            owner,
+            data_dir,
+            failure=lambda: f"PostgreSQL did not start; its log ({log}) ends with:\n{_tail(log)}",
+        )
         _write(data_dir / PORT_FILE, f"{port}\n", owner)
     server = Server(data_dir=data_dir, port=port, started=started)
     if database:
@@ -104,8 +119,12 @@ def stop(data_dir: Path, *, timeout: int = 60) -> bool:
     data_dir = data_dir.absolute()
     if running_port(data_dir) is None:
         return False
-    _run([_bin("pg_ctl"), "stop", "-D", str(data_dir), "-m", "fast", "-w", "-t", str(timeout)],
-         _server_user(), data_dir, failure=lambda: "PostgreSQL did not stop")
+    _run(
+        [_bin("pg_ctl"), "stop", "-D", str(data_dir), "-m", "fast", "-w", "-t", str(timeout)],
+        _server_user(),
+        data_dir,
+        failure=lambda: "PostgreSQL did not stop",
+    )
     return True
 
 
@@ -139,9 +158,25 @@ def _initdb(data_dir: Path, owner: pwd.struct_passwd | None) -> None:
         _grant_traversal(POSTGRES_BIN_PATH.parent)
     # The builtin C.UTF-8 locale: the same sorting on every machine, whatever locales it has.
     # --no-sync: a fresh development cluster is not worth the seconds of flushing it to disk.
-    _run([_bin("initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-          "--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--no-sync",
-          "--no-instructions"], owner, data_dir, failure=lambda: f"initdb of {data_dir} failed")
+    _run(
+        [
+            _bin("initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--locale-provider=builtin",
+            "--builtin-locale=C.UTF-8",
+            "--no-sync",
+            "--no-instructions",
+        ],
+        owner,
+        data_dir,
+        failure=lambda: f"initdb of {data_dir} failed",
+    )
     _write(data_dir / "postgresql.conf", SETTINGS, owner, append=True)
 
 
@@ -162,9 +197,13 @@ def _server_user() -> pwd.struct_passwd | None:
     if shutil.which("useradd") is None:
         raise EmbeddedPostgresError(
             f"PostgreSQL refuses to run as root, and there is no useradd to create the user "
-            f"{SERVER_USER!r} to run it as: create that user, or run as another user")
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
-                   check=True, capture_output=True)
+            f"{SERVER_USER!r} to run it as: create that user, or run as another user"
+        )
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
+        check=True,
+        capture_output=True,
+    )
     return pwd.getpwnam(SERVER_USER)
 
 
@@ -175,7 +214,10 @@ def _grant_traversal(path: Path) -> None:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
             folder.chmod(mode | stat.S_IXOTH)
-            print(f"embedded PostgreSQL: let other users traverse {folder} (chmod o+x)", file=sys.stderr)
+            print(
+                f"embedded PostgreSQL: let other users traverse {folder} (chmod o+x)",
+                file=sys.stderr,
+            )
 
 
 def _owner_kwargs(owner: pwd.struct_passwd | None) -> dict[str, Any]:
@@ -184,14 +226,24 @@ def _owner_kwargs(owner: pwd.struct_passwd | None) -> dict[str, Any]:
     return {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
 
 
-def _run(args: list[str], owner: pwd.struct_passwd | None, cwd: Path, *, failure: Callable[[], str]) -> None:
+def _run(
+    args: list[str], owner: pwd.struct_passwd | None, cwd: Path, *, failure: Callable[[], str]
+) -> None:
     # Output to a file, not a pipe: the server that pg_ctl leaves running would hold a pipe open.
     with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as output:
-        result = subprocess.run(args, stdin=stdin, stdout=output, stderr=subprocess.STDOUT, cwd=cwd,
-                                **_owner_kwargs(owner))
+        result = subprocess.run(
+            args,
+            stdin=stdin,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            **_owner_kwargs(owner),
+        )
         if result.returncode != 0:
             output.seek(0)
-            raise EmbeddedPostgresError(f"{failure()}\n{output.read().decode(errors='replace').strip()}")
+            raise EmbeddedPostgresError(
+                f"{failure()}\n{output.read().decode(errors='replace').strip()}"
+            )
 
 
 def _write(path: Path, text: str, owner: pwd.struct_passwd | None, *, append: bool = False) -> None:
@@ -230,10 +282,15 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m carbonpoints.embedded_db", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m carbonpoints.embedded_db",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    start_command = commands.add_parser("start", help='start (or find) the server; print "URL started|running"')
+    start_command = commands.add_parser(
+        "start", help='start (or find) the server; print "URL started|running"'
+    )
     start_command.add_argument("data_dir", type=Path)
     start_command.add_argument("--database", default="carbonpoints", help="created when missing")
     stop_command = commands.add_parser("stop", help="stop the server")
@@ -245,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             server = start(args.data_dir, database=args.database)
             print(server.url(args.database), "started" if server.started else "running")
         elif stop(args.data_dir):
-            print(f"embedded PostgreSQL stopped ({time.monotonic() - started_at:.1f} s)", file=sys.stderr)
+            print(
+                f"embedded PostgreSQL stopped ({time.monotonic() - started_at:.1f} s)",
+                file=sys.stderr,
+            )
     except EmbeddedPostgresError as error:
         print(f"embedded PostgreSQL: {error}", file=sys.stderr)
         return 1

@@ -19,10 +19,17 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # a database's report of the row it refused: Key (partner_id, subject)=(3, M-123)
     (re.compile(r"(Key \([^)]*\)=\()[^)]*(\))"), rf"\g<1>{REDACTED}\g<2>"),
     # member ids under their field names, in JSON, dict reprs, keyword or query form
-    (re.compile(r"""(["']?(?:subject|member_id|email)["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2""",
-                re.IGNORECASE), rf"\g<1>\g<2>{REDACTED}\g<2>"),
-    (re.compile(r"""((?:^|[?&\s,(])(?:subject|member_id|email)=)[^&\s,)'"]+""", re.IGNORECASE),
-     rf"\g<1>{REDACTED}"),
+    (
+        re.compile(
+            r"""(["']?(?:subject|member_id|email)["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2""",
+            re.IGNORECASE,
+        ),
+        rf"\g<1>\g<2>{REDACTED}\g<2>",
+    ),
+    (
+        re.compile(r"""((?:^|[?&\s,(])(?:subject|member_id|email)=)[^&\s,)'"]+""", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+    ),
 ]
 
 

@@ -40,7 +40,11 @@ def pg_array(values: Iterable) -> str:
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds <= {int}:
-        body = ",".join(["NULL" if v is None else str(v) for v in values] if None in values else map(str, values))
+        body = ",".join(
+            ["NULL" if v is None else str(v) for v in values]
+            if None in values
+            else map(str, values)
+        )
     elif all(issubclass(kind, str) for kind in kinds):
         if None not in values:
             # one look at the whole text instead of two replacements per value: member ids, codes
@@ -49,8 +53,14 @@ def pg_array(values: Iterable) -> str:
             flat = "".join(values)
             if '"' not in flat and "\\" not in flat:
                 return '{"' + '","'.join(values) + '"}'
-        body = ",".join(["NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-                         for v in values])
+        body = ",".join(
+            [
+                "NULL"
+                if v is None
+                else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                for v in values
+            ]
+        )
     elif kinds <= {datetime}:
         body = ",".join(["NULL" if v is None else v.isoformat() for v in values])
     elif kinds <= {bool}:
@@ -74,7 +84,10 @@ class Any(In):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
-        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, pg_array(v for v in self.rhs if v is not None)]
+        return f"{lhs} = ANY(%s::{db_type}[])", [
+            *lhs_params,
+            pg_array(v for v in self.rhs if v is not None),
+        ]
 
 
 Field.register_lookup(Any)

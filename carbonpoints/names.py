@@ -13,7 +13,9 @@ import re
 from django.utils.translation import get_language
 
 # Chinese (no Latin letters), a space, then the English: "绿色便利店 Green Mart", "电动车充电 EV charging".
-BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u3400-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z0-9].*)$", re.DOTALL)
+BILINGUAL = re.compile(
+    r"^(?P<zh>[^A-Za-z]*[\u3400-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z0-9].*)$", re.DOTALL
+)
 
 
 def local_name(name, language: str | None = None) -> str:

@@ -48,7 +48,11 @@ class ReadCache(Generic[T]):
     def get(self, ident: object, load: Callable[[], T]) -> T:
         """The value of ``ident``: from the cache while its generations are current, else ``load()``."""
         prefix = self._prefix
-        all_key, generation_key, value_key = f"{prefix}:g", f"{prefix}:g:{ident}", f"{prefix}:v:{ident}"
+        all_key, generation_key, value_key = (
+            f"{prefix}:g",
+            f"{prefix}:g:{ident}",
+            f"{prefix}:v:{ident}",
+        )
         found = cache.get_many([all_key, generation_key, value_key])
         generations = (found.get(all_key, _NONE), found.get(generation_key, _NONE))
         stored = found.get(value_key)

@@ -53,8 +53,12 @@ EARN_SETTLING_DAYS = env.int("EARN_SETTLING_DAYS", default=0)
 EARN_BACKFILL_DAYS = env.int("EARN_BACKFILL_DAYS", default=60)
 EARN_CLOCK_SKEW_S = env.int("EARN_CLOCK_SKEW_S", default=300)
 EARN_DUPLICATE_TOLERANCE_S = env.int("EARN_DUPLICATE_TOLERANCE_S", default=120)
-EARN_PIPELINE_CHUNK = env.int("EARN_PIPELINE_CHUNK", default=5000)  # records per pipeline transaction
-EARN_PIPELINE_PARTITIONS = env.int("EARN_PIPELINE_PARTITIONS", default=2)  # pipeline runs that may work at once
+EARN_PIPELINE_CHUNK = env.int(
+    "EARN_PIPELINE_CHUNK", default=5000
+)  # records per pipeline transaction
+EARN_PIPELINE_PARTITIONS = env.int(
+    "EARN_PIPELINE_PARTITIONS", default=2
+)  # pipeline runs that may work at once
 
 # An export of at most this many rows (actions and ledger postings) is answered at once; larger
 # ones are built by a worker (202 and a status to poll).
@@ -156,13 +160,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
-        f"DATABASE_URL must name a PostgreSQL database (postgres://…), not {DATABASES['default']['ENGINE']}")
+        f"DATABASE_URL must name a PostgreSQL database (postgres://…), not {DATABASES['default']['ENGINE']}"
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # an unreachable server fails the request in seconds (503) instead of holding a worker
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -190,8 +196,12 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"  # the optional home reg
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
 HEADLESS_SERVE_SPECIFICATION = True
-HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"  # Redoc from our static files
-HEADLESS_TOKEN_STRATEGY = "accounts.authentication.SessionTokenStrategy"  # one session read per request
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = (
+    "headless/spec/redoc_local.html"  # Redoc from our static files
+)
+HEADLESS_TOKEN_STRATEGY = (
+    "accounts.authentication.SessionTokenStrategy"  # one session read per request
+)
 # Sign-in limits (allauth counts them in the cache, so in Redis in production), for the portal's
 # forms and the app's headless API alike: failed sign-ins per address and per e-mail, sign-ins and
 # sign-ups per address, password-reset requests.
@@ -212,7 +222,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@carbonpoints
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-FORMAT_MODULE_PATH = ["carbonpoints.formats"]  # zh-hans numbers grouped in thousands (see its module)
+FORMAT_MODULE_PATH = [
+    "carbonpoints.formats"
+]  # zh-hans numbers grouped in thousands (see its module)
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -292,10 +304,14 @@ SPECTACULAR_SETTINGS = {
 # Caches: Redis when configured (shared by all processes), else local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "carbonpoints.cache.RedisCache",
-                          "LOCATION": REDIS_URL,
-                          # Redis away: fail in seconds (503), do not hang a worker
-                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "carbonpoints.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Redis away: fail in seconds (503), do not hang a worker
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
     # Sessions (and so the app's X-Session-Token) are read from Redis, written through to the DB.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
@@ -320,12 +336,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
-    "citizen-standings-every-15-minutes": {"task": "accounts.recompute_standings", "schedule": 900.0},
+    "citizen-standings-every-15-minutes": {
+        "task": "accounts.recompute_standings",
+        "schedule": 900.0,
+    },
     "earn-sweep-pipeline": {"task": "earn.sweep_pipeline", "schedule": 300.0},
     "earn-expire-unlinked": {"task": "earn.expire_unlinked", "schedule": 3600.0},
     "earn-settle-points": {"task": "earn.settle_points", "schedule": 900.0},
     "redemption-expire-vouchers": {"task": "redemption.expire_vouchers", "schedule": 600.0},
-    "redemption-reconcile-stock-gates": {"task": "redemption.reconcile_stock_gates", "schedule": 300.0},
+    "redemption-reconcile-stock-gates": {
+        "task": "redemption.reconcile_stock_gates",
+        "schedule": 300.0,
+    },
     "notifications-collect-every-minute": {"task": "notifications.collect", "schedule": 60.0},
     "evaluation-award-badges": {"task": "evaluation.award_badges", "schedule": 900.0},
     "redemption-unitize-pool": {"task": "redemption.unitize_pool", "schedule": 3600.0},
@@ -333,9 +355,13 @@ CELERY_BEAT_SCHEDULE = {
     "claims-sweep-webhooks": {"task": "claims.sweep_webhooks", "schedule": 600.0},
     "budgets-watch-hourly": {"task": "budgets.watch", "schedule": 3600.0},
     "earn-fund-waiting": {"task": "earn.fund_waiting", "schedule": 600.0},
-    "budgets-expire-unused-points": {"task": "budgets.expire_points", "schedule": crontab(hour=3, minute=30)},
+    "budgets-expire-unused-points": {
+        "task": "budgets.expire_points",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "redemption-settle-recent-days": {
-        "task": "redemption.settle_recent_days", "schedule": crontab(hour=2, minute=0),
+        "task": "redemption.settle_recent_days",
+        "schedule": crontab(hour=2, minute=0),
     },
 }
 
@@ -363,7 +389,9 @@ REDEMPTION_STOCK_GATE = env.bool("REDEMPTION_STOCK_GATE", default=bool(REDIS_URL
 """On: a merchant's new scenario waits for an operator's approval; off: live at once."""
 REDEMPTION_PAYMENT_CODE_TTL_S = env.int("REDEMPTION_PAYMENT_CODE_TTL_S", default=180)
 REDEMPTION_CHECKOUT_REVERSAL_MINUTES = env.int("REDEMPTION_CHECKOUT_REVERSAL_MINUTES", default=30)
-REDEMPTION_SETTLEMENT_YUAN_PER_POINT = Decimal(env.str("REDEMPTION_SETTLEMENT_YUAN_PER_POINT", default="0.01"))
+REDEMPTION_SETTLEMENT_YUAN_PER_POINT = Decimal(
+    env.str("REDEMPTION_SETTLEMENT_YUAN_PER_POINT", default="0.01")
+)
 """The published rate a merchant is settled at, in yuan per point (0.01: 100 points = 1 CNY), for
 points no sponsor funded (a sponsor's budget publishes its own rate)."""
 
@@ -371,19 +399,28 @@ points no sponsor funded (a sponsor's budget publishes its own rate)."""
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"pii": {"()": "carbonpoints.log_filters.PiiFilter"},
-                "expected_refusals": {"()": "carbonpoints.log_filters.ExpectedRefusalFilter"}},
+    "filters": {
+        "pii": {"()": "carbonpoints.log_filters.PiiFilter"},
+        "expected_refusals": {"()": "carbonpoints.log_filters.ExpectedRefusalFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     # Django's own loggers (request errors, with paths and database messages) go through the same
     # filtered handler instead of Django's unfiltered defaults.
     "loggers": {
-        "django": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING"),
-                   "propagate": False},
+        "django": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", default="WARNING"),
+            "propagate": False,
+        },
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # an expected 409 (sold out, not enough points…) is an answer, not a warning
-        "django.request": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING"),
-                           "propagate": False, "filters": ["expected_refusals"]},
+        "django.request": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", default="WARNING"),
+            "propagate": False,
+            "filters": ["expected_refusals"],
+        },
     },
 }
 
@@ -428,6 +465,10 @@ CONTENT_SECURITY_POLICY = {
 # once in the contribution view (citizens' reductions) and once in the claim view (the pool and
 # what was retired from it). Account kinds ending in "*" are prefixes.
 LEDGER_EQUAL_VIEWS = [
-    {"name": "contribution_equals_claim", "unit": "g",
-     "left": ["citizen_reduction"], "right": ["pool_*", "offset_retired"]},
+    {
+        "name": "contribution_equals_claim",
+        "unit": "g",
+        "left": ["citizen_reduction"],
+        "right": ["pool_*", "offset_retired"],
+    },
 ]

@@ -18,7 +18,9 @@ from django.db import connection
 class SQLRows:
     ordered = True  # the SELECT has its ORDER BY (Django's paginator warns otherwise)
 
-    def __init__(self, *, select: str, count: str, params: list[Any], columns: tuple[str, ...]) -> None:
+    def __init__(
+        self, *, select: str, count: str, params: list[Any], columns: tuple[str, ...]
+    ) -> None:
         self._select, self._count, self._params, self._columns = select, count, params, columns
         self._total: int | None = None
 

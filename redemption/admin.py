@@ -74,7 +74,9 @@ class MerchantAdmin(RegionScopedAdmin):
     @admin.action(description=_("Suspend the selected merchants"))
     def suspend(self, request, queryset):
         for merchant in queryset:
-            merchant_status_set(merchant=merchant, status=Merchant.Status.SUSPENDED, actor=request.user)
+            merchant_status_set(
+                merchant=merchant, status=Merchant.Status.SUSPENDED, actor=request.user
+            )
 
 
 @admin.register(MerchantStaff)
@@ -88,7 +90,16 @@ class MerchantStaffAdmin(admin.ModelAdmin):
 @admin.register(Scenario)
 class ScenarioAdmin(RegionScopedAdmin):
     region_path = "merchant__region"
-    list_display = ["title", "merchant", "kind", "status", "points_cost", "stock_left", "stock", "valid_until"]
+    list_display = [
+        "title",
+        "merchant",
+        "kind",
+        "status",
+        "points_cost",
+        "stock_left",
+        "stock",
+        "valid_until",
+    ]
     list_filter = ["status", "kind", "province_wide", "merchant"]
     search_fields = ["title", "merchant__name"]
     readonly_fields = ["stock_left", "status", "created_at"]
@@ -135,7 +146,15 @@ class VoucherAdmin(ReadOnlyAdmin):
 
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyAdmin):
-    list_display = ["id", "merchant", "amount_fen", "points_used", "discount_fen", "status", "created_at"]
+    list_display = [
+        "id",
+        "merchant",
+        "amount_fen",
+        "points_used",
+        "discount_fen",
+        "status",
+        "created_at",
+    ]
     list_filter = ["status", "merchant"]
 
 
@@ -150,8 +169,16 @@ class SettlementLineInline(admin.TabularInline):
     model = SettlementLine
     extra = 0
     can_delete = False
-    fields = ("occurred_at", "kind", "reference", "spend_tx", "points", "rate_yuan_per_point", "rate_source",
-              "amount_fen")
+    fields = (
+        "occurred_at",
+        "kind",
+        "reference",
+        "spend_tx",
+        "points",
+        "rate_yuan_per_point",
+        "rate_source",
+        "amount_fen",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -163,7 +190,15 @@ class SettlementLineInline(admin.TabularInline):
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ["merchant", "day", "vouchers_consumed", "checkouts", "points_total", "amount_fen", "ledger_tx"]
+    list_display = [
+        "merchant",
+        "day",
+        "vouchers_consumed",
+        "checkouts",
+        "points_total",
+        "amount_fen",
+        "ledger_tx",
+    ]
     list_filter = ["merchant"]
     date_hierarchy = "day"
     inlines = [SettlementLineInline]

@@ -68,7 +68,14 @@ def attribute(credits: Iterable[Credit], spends: Iterable[Spend]) -> list[Drawn]
             credit = left[0]
             take = min(need, credit.points - head)
             if take:
-                drawn.append(Drawn(spend=spend, points=take, budget_id=credit.budget_id, funded_in=credit.region))
+                drawn.append(
+                    Drawn(
+                        spend=spend,
+                        points=take,
+                        budget_id=credit.budget_id,
+                        funded_in=credit.region,
+                    )
+                )
             need -= take
             head += take
             if head == credit.points:
@@ -99,14 +106,18 @@ class Statement:
 CENT = Decimal("0.01")
 
 
-def statement_of(drawn: Iterable[Drawn], *, month: date, rates: dict[int, Decimal | None]) -> Statement:
+def statement_of(
+    drawn: Iterable[Drawn], *, month: date, rates: dict[int, Decimal | None]
+) -> Statement:
     """The month's statement from the drawn parts of its spends (those at a merchant of the region
     that funded them are not cleared)."""
     gross: dict[tuple[str, str], Line] = {}
     for part in drawn:
         if part.funded_in == part.spend.region:
             continue
-        line = gross.setdefault((part.funded_in, part.spend.region), Line(part.funded_in, part.spend.region))
+        line = gross.setdefault(
+            (part.funded_in, part.spend.region), Line(part.funded_in, part.spend.region)
+        )
         line.points += part.points
         line.yuan += part.points * (rates.get(part.budget_id) or Decimal(0))
     net: list[Line] = []
@@ -118,7 +129,11 @@ def statement_of(drawn: Iterable[Drawn], *, month: date, rates: dict[int, Decima
         net.append(Line(a, b, points, yuan) if points >= 0 else Line(b, a, -points, -yuan))
     for line in [*gross.values(), *net]:
         line.yuan = line.yuan.quantize(CENT, rounding=ROUND_HALF_EVEN)
-    return Statement(month=f"{month:%Y-%m}", gross=sorted(gross.values(), key=lambda line: (line.owes, line.to)), net=net)
+    return Statement(
+        month=f"{month:%Y-%m}",
+        gross=sorted(gross.values(), key=lambda line: (line.owes, line.to)),
+        net=net,
+    )
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -126,32 +141,49 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     first = month.replace(day=1)
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(following, time.min, tzinfo=tz)
+    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(
+        following, time.min, tzinfo=tz
+    )
 
 
 def statement(*, month: date) -> Statement:
     """The clearing statement of a month: the spends at merchants in the month (redemptions not
     refunded, checkouts not reversed), drawn on their citizens' funded credits up to then."""
     start, end = month_bounds(month)
-    redemptions = (Redemption.objects.filter(created_at__lt=end).exclude(status=Redemption.Status.REFUNDED)
-                   .values_list("citizen_id", "created_at", "points_spent", "scenario__merchant__region"))
-    checkouts = (Checkout.objects.filter(created_at__lt=end, status=Checkout.Status.PAID)
-                 .values_list("citizen_id", "created_at", "points_used", "merchant__region"))
+    redemptions = (
+        Redemption.objects.filter(created_at__lt=end)
+        .exclude(status=Redemption.Status.REFUNDED)
+        .values_list("citizen_id", "created_at", "points_spent", "scenario__merchant__region")
+    )
+    checkouts = Checkout.objects.filter(
+        created_at__lt=end, status=Checkout.Status.PAID
+    ).values_list("citizen_id", "created_at", "points_used", "merchant__region")
     spends: dict[int, list[Spend]] = defaultdict(list)
     for citizen, at, points, region in [*redemptions, *checkouts]:
         spends[citizen].append(Spend(at=at, points=points, region=region))
     spenders = [c for c, rows in spends.items() if any(s.at >= start for s in rows)]
     credits: dict[int, list[Credit]] = defaultdict(list)
-    for account, credited_at, earned, budget_id, funded_in in (
-            ActionRecord.objects.filter(account_id__in=spenders, state=ActionState.CREDITED, budget__isnull=False,
-                                        points__gt=0, credited_at__lt=end)
-            .values_list("account_id", "credited_at", "points", "budget_id", "budget__region")):
+    for account, credited_at, earned, budget_id, funded_in in ActionRecord.objects.filter(
+        account_id__in=spenders,
+        state=ActionState.CREDITED,
+        budget__isnull=False,
+        points__gt=0,
+        credited_at__lt=end,
+    ).values_list("account_id", "credited_at", "points", "budget_id", "budget__region"):
         assert credited_at is not None and earned is not None, "credited records only"
-        credits[account].append(Credit(at=credited_at, points=earned, budget_id=budget_id, region=funded_in))
-    drawn = [part for citizen in spenders for part in attribute(credits[citizen], spends[citizen])
-             if part.spend.at >= start]
-    rates = {budget.pk: yuan_per_point(budget) for budget in Budget.objects.filter(
-        pk__in={part.budget_id for part in drawn})}
+        credits[account].append(
+            Credit(at=credited_at, points=earned, budget_id=budget_id, region=funded_in)
+        )
+    drawn = [
+        part
+        for citizen in spenders
+        for part in attribute(credits[citizen], spends[citizen])
+        if part.spend.at >= start
+    ]
+    rates = {
+        budget.pk: yuan_per_point(budget)
+        for budget in Budget.objects.filter(pk__in={part.budget_id for part in drawn})
+    }
     return statement_of(drawn, month=month, rates=rates)
 
 
@@ -159,5 +191,8 @@ def statement_rows(report: Statement) -> list[list[str]]:
     """The statement as CSV rows: the net lines, then the gross ones."""
     rows = [["month", "kind", "owes", "to", "points", "yuan"]]
     for kind, lines in (("net", report.net), ("gross", report.gross)):
-        rows += [[report.month, kind, line.owes, line.to, str(line.points), f"{line.yuan:.2f}"] for line in lines]
+        rows += [
+            [report.month, kind, line.owes, line.to, str(line.points), f"{line.yuan:.2f}"]
+            for line in lines
+        ]
     return rows

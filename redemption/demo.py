@@ -18,23 +18,49 @@ from .services import (
 )
 
 MERCHANTS = [
-    ("绿色便利店 Green Mart", "manager@greenmart.demo.carbonpoints.cn", "cashier@greenmart.demo.carbonpoints.cn"),
-    ("骑行咖啡 Cycle Café", "manager@cyclecafe.demo.carbonpoints.cn", "cashier@cyclecafe.demo.carbonpoints.cn"),
+    (
+        "绿色便利店 Green Mart",
+        "manager@greenmart.demo.carbonpoints.cn",
+        "cashier@greenmart.demo.carbonpoints.cn",
+    ),
+    (
+        "骑行咖啡 Cycle Café",
+        "manager@cyclecafe.demo.carbonpoints.cn",
+        "cashier@cyclecafe.demo.carbonpoints.cn",
+    ),
 ]
 
 SCENARIOS = {
     0: [
-        {"kind": "voucher", "title": "环保购物袋 Reusable shopping bag", "points_cost": 300, "stock": 200,
-         "per_citizen_limit": 2},
-        {"kind": "points_offset", "title": "积分抵现 Points off your bill", "points_per_yuan": 100,
-         "max_share_bp": 3000},
+        {
+            "kind": "voucher",
+            "title": "环保购物袋 Reusable shopping bag",
+            "points_cost": 300,
+            "stock": 200,
+            "per_citizen_limit": 2,
+        },
+        {
+            "kind": "points_offset",
+            "title": "积分抵现 Points off your bill",
+            "points_per_yuan": 100,
+            "max_share_bp": 3000,
+        },
         {"kind": "donation", "title": "种一棵树 Plant a tree", "points_cost": 500},
     ],
     1: [
-        {"kind": "voucher", "title": "免费美式 Free americano", "points_cost": 800, "stock": 50,
-         "per_citizen_daily_limit": 1},
-        {"kind": "points_offset", "title": "积分抵现 Points off your bill", "points_per_yuan": 100,
-         "max_share_bp": 2000},
+        {
+            "kind": "voucher",
+            "title": "免费美式 Free americano",
+            "points_cost": 800,
+            "stock": 50,
+            "per_citizen_daily_limit": 1,
+        },
+        {
+            "kind": "points_offset",
+            "title": "积分抵现 Points off your bill",
+            "points_per_yuan": 100,
+            "max_share_bp": 2000,
+        },
     ],
 }
 
@@ -48,7 +74,12 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
             manager.set_password(password)
             manager.save(update_fields=["password"])
         if not User.objects.filter(email=cashier_email).exists():
-            staff_add(merchant=merchant, email=cashier_email, role=MerchantStaff.Role.CASHIER, password=password)
+            staff_add(
+                merchant=merchant,
+                email=cashier_email,
+                role=MerchantStaff.Role.CASHIER,
+                password=password,
+            )
         for spec in SCENARIOS.get(index, []):
             if not Scenario.objects.filter(merchant=merchant, title=spec["title"]).exists():
                 scenario_create(merchant=merchant, **spec)  # type: ignore[arg-type]  # specs are literals above
@@ -62,19 +93,28 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
 def _redeem_some(citizens: int = 12) -> int:
     """A few citizens spend their points (every second voucher is used at the till), so the
     console's charts and settlements have something to show. The keys make a rerun a no-op."""
-    scenarios = list(Scenario.objects.filter(
-        merchant__name__in=[name for name, *_ in MERCHANTS], kind__in=[Scenario.Kind.VOUCHER, Scenario.Kind.DONATION],
-    ).order_by("pk"))
-    accounts = CarbonAccount.objects.filter(user__email__endswith="@demo.carbonpoints.cn").order_by("pk")[:citizens]
+    scenarios = list(
+        Scenario.objects.filter(
+            merchant__name__in=[name for name, *_ in MERCHANTS],
+            kind__in=[Scenario.Kind.VOUCHER, Scenario.Kind.DONATION],
+        ).order_by("pk")
+    )
+    accounts = CarbonAccount.objects.filter(user__email__endswith="@demo.carbonpoints.cn").order_by(
+        "pk"
+    )[:citizens]
     for n, account in enumerate(accounts):
         scenario = scenarios[n % len(scenarios)]
         try:
-            redemption = redemption_create(citizen=account, scenario_id=scenario.pk, idempotency_key=f"demo-{scenario.pk}")
+            redemption = redemption_create(
+                citizen=account, scenario_id=scenario.pk, idempotency_key=f"demo-{scenario.pk}"
+            )
         except SpendRefused:
             continue  # not enough points yet, limit reached or sold out: the demo goes on
         voucher = getattr(redemption, "voucher", None)
         if voucher and n % 2 == 0 and voucher.consumed_at is None:
-            cashier = MerchantStaff.objects.filter(merchant=scenario.merchant, role=MerchantStaff.Role.CASHIER).first()
+            cashier = MerchantStaff.objects.filter(
+                merchant=scenario.merchant, role=MerchantStaff.Role.CASHIER
+            ).first()
             if cashier is not None:
                 voucher_consume(staff=cashier, code=voucher.code)
     return Redemption.objects.filter(citizen__in=accounts).count()

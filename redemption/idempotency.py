@@ -42,7 +42,11 @@ class AnswerKeeper:
 
 
 def idempotent_answer(
-    *, user: User, scope: str, key: str, params: dict[str, Any],
+    *,
+    user: User,
+    scope: str,
+    key: str,
+    params: dict[str, Any],
     action: Callable[[AnswerKeeper], tuple[int, dict[str, Any]] | None],
     check: Callable[[], None] | None = None,
 ) -> tuple[int, dict[str, Any]]:
@@ -65,8 +69,15 @@ def idempotent_answer(
     already, returns that one: in a flash sale, thousands are refused once the stock is gone,
     and each refusal is then a read and one write.
     """
-    fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
-    answer: dict[str, Any] = {"user_id": user.pk, "scope": scope, "key": key, "fingerprint": fingerprint}
+    fingerprint = hashlib.sha256(
+        json.dumps(params, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    answer: dict[str, Any] = {
+        "user_id": user.pk,
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+    }
     try:
         if check is not None:
             check()
@@ -84,21 +95,37 @@ def idempotent_answer(
         if isinstance(refusal, NotFound):
             raise
         status, body = domain_status(refusal), domain_error_body(refusal)
-        if _answer_claim(**answer, status_code=status, body=body) is not None:  # one statement: its own commit
+        if (
+            _answer_claim(**answer, status_code=status, body=body) is not None
+        ):  # one statement: its own commit
             return status, body
     return _answer_kept(**answer)
 
 
-def _answer_claim(*, user_id: int, scope: str, key: str, fingerprint: str, status_code: int = 0,
-                  body: dict[str, Any] | None = None) -> int | None:
+def _answer_claim(
+    *,
+    user_id: int,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status_code: int = 0,
+    body: dict[str, Any] | None = None,
+) -> int | None:
     """Insert the answer's row unless (user, scope, key) has one; its id, or ``None``.
 
     ``status_code`` 0 marks a row whose action is running: nobody else sees it before the
     commit that writes the real answer.
     """
     fields = {f.name: f for f in IdempotentAnswer._meta.concrete_fields}
-    values = {"user_id": user_id, "scope": scope, "key": key, "fingerprint": fingerprint,
-              "status_code": status_code, "body": body or {}, "created_at": timezone.now()}
+    values = {
+        "user_id": user_id,
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "status_code": status_code,
+        "body": body or {},
+        "created_at": timezone.now(),
+    }
     columns = [str(fields["user" if name == "user_id" else name].column) for name in values]
     params = [
         fields["user" if name == "user_id" else name].get_db_prep_save(value, connection)
@@ -114,7 +141,9 @@ def _answer_claim(*, user_id: int, scope: str, key: str, fingerprint: str, statu
     return row[0] if row else None
 
 
-def _answer_kept(*, user_id: int, scope: str, key: str, fingerprint: str) -> tuple[int, dict[str, Any]]:
+def _answer_kept(
+    *, user_id: int, scope: str, key: str, fingerprint: str
+) -> tuple[int, dict[str, Any]]:
     """The first answer to this key (committed: the conflicting insert waited for it)."""
     kept = IdempotentAnswer.objects.get(user_id=user_id, scope=scope, key=key)
     if kept.fingerprint != fingerprint:

@@ -25,14 +25,34 @@ class Merchant(models.Model):
         SUSPENDED = "suspended", _("suspended (retired)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, default=default_region, blank=True,
-                               related_name="merchants", verbose_name=_("region"))
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        default=default_region,
+        blank=True,
+        related_name="merchants",
+        verbose_name=_("region"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
     # four eyes (carbonpoints.approvals): a merchant an operator drafts in the admin, another approves
-    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("written by"))
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("approved by"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -61,7 +81,9 @@ class Store(models.Model):
     class Meta:
         verbose_name = _("store")
         verbose_name_plural = _("stores")
-        constraints = [models.UniqueConstraint(fields=["merchant", "name"], name="store_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "name"], name="store_unique_name")
+        ]
 
     def __str__(self) -> str:
         return f"{self.merchant} · {self.name}"
@@ -79,7 +101,9 @@ class MerchantStaff(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_staff"
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
-    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff")
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
+    )
     added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
@@ -115,24 +139,41 @@ class Scenario(models.Model):
     description = models.TextField(_("description"), blank=True)
     points_cost = models.PositiveIntegerField(_("points cost"), null=True, blank=True)
     points_per_yuan = models.PositiveIntegerField(
-        _("points per yuan"), null=True, blank=True, help_text=_("points_offset: e.g. 100 points = 1 CNY.")
+        _("points per yuan"),
+        null=True,
+        blank=True,
+        help_text=_("points_offset: e.g. 100 points = 1 CNY."),
     )
     max_share_bp = models.PositiveIntegerField(
-        _("largest share of a price, in basis points"), null=True, blank=True,
+        _("largest share of a price, in basis points"),
+        null=True,
+        blank=True,
         # xgettext:no-python-format
         help_text=_("points_offset: 3000 means points pay at most 30% of an order."),
     )
-    stock = models.PositiveIntegerField(_("stock"), null=True, blank=True, help_text=_("Empty: unlimited."))
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
     stock_left = models.IntegerField(_("stock left"), null=True, blank=True)
-    per_citizen_limit = models.PositiveIntegerField(_("limit per citizen in total"), null=True, blank=True)
-    per_citizen_daily_limit = models.PositiveIntegerField(_("limit per citizen per day"), null=True, blank=True)
+    per_citizen_limit = models.PositiveIntegerField(
+        _("limit per citizen in total"), null=True, blank=True
+    )
+    per_citizen_daily_limit = models.PositiveIntegerField(
+        _("limit per citizen per day"), null=True, blank=True
+    )
     valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     voucher_valid_days = models.PositiveIntegerField(_("vouchers valid for (days)"), default=30)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LIVE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.LIVE
+    )
     province_wide = models.BooleanField(
-        _("offered province-wide"), default=False,
-        help_text=_("Offered to citizens of every city of the province, not only in its merchant's region."))
+        _("offered province-wide"),
+        default=False,
+        help_text=_(
+            "Offered to citizens of every city of the province, not only in its merchant's region."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -141,10 +182,12 @@ class Scenario(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(stock_left__isnull=True) | Q(stock_left__gte=0), name="scenario_stock_never_negative"
+                condition=Q(stock_left__isnull=True) | Q(stock_left__gte=0),
+                name="scenario_stock_never_negative",
             ),
             models.CheckConstraint(
-                condition=Q(max_share_bp__isnull=True) | Q(max_share_bp__lte=10000), name="scenario_share_at_most_all"
+                condition=Q(max_share_bp__isnull=True) | Q(max_share_bp__lte=10000),
+                name="scenario_share_at_most_all",
             ),
         ]
         indexes = [models.Index(fields=["status", "kind"], name="scenario_catalogue_idx")]
@@ -164,18 +207,24 @@ class Redemption(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="redemptions")
-    citizen = models.ForeignKey("accounts.CarbonAccount", on_delete=models.PROTECT, related_name="redemptions")
+    citizen = models.ForeignKey(
+        "accounts.CarbonAccount", on_delete=models.PROTECT, related_name="redemptions"
+    )
     points_spent = models.PositiveIntegerField(_("points spent"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     spend_tx = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
-    refund_tx = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    refund_tx = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["citizen", "scenario", "created_at"], name="redemption_limit_idx")]
+        indexes = [
+            models.Index(fields=["citizen", "scenario", "created_at"], name="redemption_limit_idx")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.scenario.title}"
@@ -198,7 +247,8 @@ class Voucher(models.Model):
         verbose_name_plural = _("vouchers")
         constraints = [
             models.CheckConstraint(
-                condition=Q(consumed_at__isnull=True) | Q(expired_at__isnull=True), name="voucher_consumed_or_expired"
+                condition=Q(consumed_at__isnull=True) | Q(expired_at__isnull=True),
+                name="voucher_consumed_or_expired",
             ),
         ]
 
@@ -209,7 +259,9 @@ class Voucher(models.Model):
 class PaymentCode(models.Model):
     """A citizen's short-lived, single-use code, shown as a QR at the till to pay with points."""
 
-    citizen = models.ForeignKey("accounts.CarbonAccount", on_delete=models.CASCADE, related_name="payment_codes")
+    citizen = models.ForeignKey(
+        "accounts.CarbonAccount", on_delete=models.CASCADE, related_name="payment_codes"
+    )
     code = models.CharField(_("code"), max_length=32, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
@@ -229,14 +281,22 @@ class Checkout(models.Model):
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="checkouts")
     scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="checkouts")
-    citizen = models.ForeignKey("accounts.CarbonAccount", on_delete=models.PROTECT, related_name="checkouts")
-    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    citizen = models.ForeignKey(
+        "accounts.CarbonAccount", on_delete=models.PROTECT, related_name="checkouts"
+    )
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     amount_fen = models.PositiveBigIntegerField(_("order amount (fen)"))
     points_used = models.PositiveIntegerField(_("points used"))
     discount_fen = models.PositiveBigIntegerField(_("discount (fen)"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PAID)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PAID
+    )
     spend_tx = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
-    refund_tx = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    refund_tx = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
 
@@ -263,9 +323,15 @@ class Settlement(models.Model):
     points_total = models.PositiveBigIntegerField(_("points in total"), default=0)
     amount_fen = models.PositiveBigIntegerField(_("amount owed (fen)"), default=0)
     ledger_tx = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
         verbose_name=_("ledger transaction"),
-        help_text=_("Moves the settled points from the merchant's accounts to its settled account."),
+        help_text=_(
+            "Moves the settled points from the merchant's accounts to its settled account."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -273,7 +339,9 @@ class Settlement(models.Model):
         verbose_name = _("settlement")
         verbose_name_plural = _("settlements")
         ordering = ["-day", "merchant_id"]
-        constraints = [models.UniqueConstraint(fields=["merchant", "day"], name="settlement_once_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "day"], name="settlement_once_per_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.day}"
@@ -290,13 +358,18 @@ class SettlementLine(models.Model):
     settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="lines")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     spend_tx = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="settlement_line",
-        verbose_name=_("spend transaction"), help_text=_("A payment is settled once."),
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        related_name="settlement_line",
+        verbose_name=_("spend transaction"),
+        help_text=_("A payment is settled once."),
     )
     reference = models.CharField(_("reference"), max_length=64)
     occurred_at = models.DateTimeField(_("occurred at"))
     points = models.PositiveBigIntegerField(_("points"))
-    rate_yuan_per_point = models.DecimalField(_("rate (yuan per point)"), max_digits=12, decimal_places=6)
+    rate_yuan_per_point = models.DecimalField(
+        _("rate (yuan per point)"), max_digits=12, decimal_places=6
+    )
     rate_source = models.CharField(_("rate published by"), max_length=120)
     amount_fen = models.PositiveBigIntegerField(_("amount owed (fen)"))
 
@@ -331,9 +404,16 @@ class UnitBlock(models.Model):
         verbose_name_plural = _("reduction unit blocks")
         ordering = ["vintage", "methodology_code", "serial_first"]
         constraints = [
-            models.UniqueConstraint(fields=["methodology_code", "vintage", "serial_first"], name="unit_block_unique_first"),
-            models.UniqueConstraint(fields=["methodology_code", "vintage", "serial_last"], name="unit_block_unique_last"),
-            models.CheckConstraint(condition=Q(serial_last__gte=models.F("serial_first")), name="unit_block_ordered"),
+            models.UniqueConstraint(
+                fields=["methodology_code", "vintage", "serial_first"],
+                name="unit_block_unique_first",
+            ),
+            models.UniqueConstraint(
+                fields=["methodology_code", "vintage", "serial_last"], name="unit_block_unique_last"
+            ),
+            models.CheckConstraint(
+                condition=Q(serial_last__gte=models.F("serial_first")), name="unit_block_ordered"
+            ),
         ]
 
     @property
@@ -358,7 +438,9 @@ class OffsetCertificate(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="certificates")
     grams = models.PositiveBigIntegerField(_("grams CO2e"))
     purpose = models.CharField(_("purpose"), max_length=255)
-    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     ledger_tx = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("retired at"), default=timezone.now)
 
@@ -385,4 +467,6 @@ class IdempotentAnswer(models.Model):
     class Meta:
         verbose_name = _("idempotent answer")
         verbose_name_plural = _("idempotent answers")
-        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotent_answer_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotent_answer_once")
+        ]

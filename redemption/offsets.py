@@ -30,7 +30,9 @@ from .models import MerchantStaff, OffsetCertificate, UnitBlock
 
 
 def _pool_accounts(*, vintage: int | None = None, lock: bool = False):
-    accounts = LedgerAccount.objects.filter(kind__startswith=POOL_KIND_PREFIX, unit=POOL_UNIT).order_by("pk")
+    accounts = LedgerAccount.objects.filter(
+        kind__startswith=POOL_KIND_PREFIX, unit=POOL_UNIT
+    ).order_by("pk")
     if vintage is not None:
         accounts = accounts.filter(owner_id=vintage)
     return accounts.select_for_update() if lock else accounts
@@ -49,7 +51,10 @@ def pool_unitize(*, account: LedgerAccount) -> UnitBlock | None:
         return None
     last = blocks.aggregate(m=Max("serial_last"))["m"] or 0
     return UnitBlock.objects.create(
-        methodology_code=methodology, vintage=account.owner_id, serial_first=last + 1, serial_last=last + new
+        methodology_code=methodology,
+        vintage=account.owner_id,
+        serial_first=last + 1,
+        serial_last=last + new,
     )
 
 
@@ -62,7 +67,9 @@ def pool_unitize_all() -> int:
     return made
 
 
-def offset_retire(*, staff: MerchantStaff, grams: int, purpose: str, vintage: int | None = None) -> OffsetCertificate:
+def offset_retire(
+    *, staff: MerchantStaff, grams: int, purpose: str, vintage: int | None = None
+) -> OffsetCertificate:
     """Retire ``grams`` of pooled units, oldest vintage first (or only ``vintage``), with a certificate."""
     with transaction.atomic():
         accounts = list(_pool_accounts(vintage=vintage, lock=True))
@@ -79,7 +86,9 @@ def offset_retire(*, staff: MerchantStaff, grams: int, purpose: str, vintage: in
         taken: list[UnitBlock] = []
         per_pool: dict[tuple[str, int], int] = {}
         needed = grams
-        for block in available.select_for_update().order_by("vintage", "methodology_code", "serial_first"):
+        for block in available.select_for_update().order_by(
+            "vintage", "methodology_code", "serial_first"
+        ):
             if needed == 0:
                 break
             take = min(needed, block.grams)
@@ -89,8 +98,10 @@ def offset_retire(*, staff: MerchantStaff, grams: int, purpose: str, vintage: in
                 block.serial_first = first + take
                 block.save(update_fields=["serial_first"])
                 block = UnitBlock(
-                    methodology_code=block.methodology_code, vintage=block.vintage,
-                    serial_first=first, serial_last=first + take - 1,
+                    methodology_code=block.methodology_code,
+                    vintage=block.vintage,
+                    serial_first=first,
+                    serial_last=first + take - 1,
                 )
             taken.append(block)
             pool = (block.methodology_code, block.vintage)
@@ -99,23 +110,40 @@ def offset_retire(*, staff: MerchantStaff, grams: int, purpose: str, vintage: in
 
         legs = []
         for (methodology, vintage_), amount in per_pool.items():
-            key = pool_account_key(methodology_code=methodology, vintage_year=vintage_ // 100, vintage_month=vintage_ % 100)
+            key = pool_account_key(
+                methodology_code=methodology,
+                vintage_year=vintage_ // 100,
+                vintage_month=vintage_ % 100,
+            )
             legs.append(Leg(LedgerAccount.objects.get(**key), -amount))
         legs.append(Leg(merchant_account(OFFSET_RETIRED, staff.merchant_id), grams))
         try:
             ledger_tx = transaction_post(
-                kind="offset_retirement", legs=legs, reference=f"certificate:{certificate_id}",
-                memo=purpose[:255], metadata={"merchant_id": staff.merchant_id},
+                kind="offset_retirement",
+                legs=legs,
+                reference=f"certificate:{certificate_id}",
+                memo=purpose[:255],
+                metadata={"merchant_id": staff.merchant_id},
             )
         except InsufficientBalance as refused:
-            raise refusals.InsufficientPool(requested=grams, available=refused.available) from refused
+            raise refusals.InsufficientPool(
+                requested=grams, available=refused.available
+            ) from refused
         certificate = OffsetCertificate.objects.create(
-            id=certificate_id, merchant_id=staff.merchant_id, grams=grams, purpose=purpose,
-            retired_by=staff.user, ledger_tx=ledger_tx,
+            id=certificate_id,
+            merchant_id=staff.merchant_id,
+            grams=grams,
+            purpose=purpose,
+            retired_by=staff.user,
+            ledger_tx=ledger_tx,
         )
         for block in taken:
             block.certificate = certificate
             block.save()
-        audit_record(actor=staff.user, action="merchant.offset_retire", obj=certificate,
-                     details={"merchant_id": staff.merchant_id, "grams": grams, "vintage": vintage})
+        audit_record(
+            actor=staff.user,
+            action="merchant.offset_retire",
+            obj=certificate,
+            details={"merchant_id": staff.merchant_id, "grams": grams, "vintage": vintage},
+        )
     return certificate

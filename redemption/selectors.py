@@ -49,13 +49,18 @@ def scenario_to_redeem(*, scenario_id: int) -> Scenario | None:
     if row is None:
         return None
     scenario = Scenario.from_db(connection.alias, _SCENARIO_FIELDS, row[:-1])
-    scenario.merchant = Merchant.from_db(connection.alias, ["id", "status"], (scenario.merchant_id, row[-1]))
+    scenario.merchant = Merchant.from_db(
+        connection.alias, ["id", "status"], (scenario.merchant_id, row[-1])
+    )
     return scenario
 
 
 _SCENARIO_FIELDS = [field.attname for field in Scenario._meta.concrete_fields]
 _SCENARIO_TO_REDEEM = (
-    "SELECT " + ", ".join(f"s.{connection.ops.quote_name(str(f.column))}" for f in Scenario._meta.concrete_fields)
+    "SELECT "
+    + ", ".join(
+        f"s.{connection.ops.quote_name(str(f.column))}" for f in Scenario._meta.concrete_fields
+    )
     + f", m.status FROM {Scenario._meta.db_table} s JOIN {Merchant._meta.db_table} m ON m.id = s.merchant_id "
     "WHERE s.id = %s"
 )
@@ -108,7 +113,10 @@ def citizen_points_available(citizen: CarbonAccount) -> int:
 
 
 def scenario_catalogue(
-    *, kind: str | None = None, merchant_id: int | None = None, affordable_for: CarbonAccount | None = None,
+    *,
+    kind: str | None = None,
+    merchant_id: int | None = None,
+    affordable_for: CarbonAccount | None = None,
     region: str | None = None,
 ) -> QuerySet[Scenario]:
     """What citizens can redeem now (or use at the till): live, in its window, approved merchant.
@@ -118,7 +126,11 @@ def scenario_catalogue(
     now = timezone.now()
     scenarios = (
         Scenario.objects.select_related("merchant")
-        .filter(status=Scenario.Status.LIVE, merchant__status=Merchant.Status.APPROVED, valid_from__lte=now)
+        .filter(
+            status=Scenario.Status.LIVE,
+            merchant__status=Merchant.Status.APPROVED,
+            valid_from__lte=now,
+        )
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .order_by("points_cost", "id")
     )
@@ -130,7 +142,9 @@ def scenario_catalogue(
         scenarios = scenarios.filter(offered_in(region))
     if affordable_for is not None:
         balance = citizen_points_available(affordable_for)
-        scenarios = scenarios.filter(Q(points_cost__lte=balance) | Q(kind=Scenario.Kind.POINTS_OFFSET))
+        scenarios = scenarios.filter(
+            Q(points_cost__lte=balance) | Q(kind=Scenario.Kind.POINTS_OFFSET)
+        )
         scenarios = scenarios.filter(Q(stock_left__isnull=True) | Q(stock_left__gt=0))
     return scenarios
 
@@ -141,7 +155,9 @@ def offered_in(region: str) -> Q:
     in_province = Q(merchant__region__code__startswith=region_codes.province_of(region)[:2])
     if region_codes.parent_of(region) is None:
         return in_province
-    return Q(merchant__region__in=region_codes.chain(region)) | (Q(province_wide=True) & in_province)
+    return Q(merchant__region__in=region_codes.chain(region)) | (
+        Q(province_wide=True) & in_province
+    )
 
 
 def catalogue_region(*, asked: str | None, citizen: CarbonAccount | None) -> str | None:
@@ -154,32 +170,64 @@ def catalogue_region(*, asked: str | None, citizen: CarbonAccount | None) -> str
     return citizen.home_region_id or region_codes.default()
 
 
-SCENARIO_ROW = ("id", "kind", "title", "description", "points_cost", "points_per_yuan", "max_share_bp", "stock",
-                "stock_left", "per_citizen_limit", "per_citizen_daily_limit", "valid_from", "valid_until", "status",
-                "merchant_id", "province_wide", "merchant__region", "merchant__name")
+SCENARIO_ROW = (
+    "id",
+    "kind",
+    "title",
+    "description",
+    "points_cost",
+    "points_per_yuan",
+    "max_share_bp",
+    "stock",
+    "stock_left",
+    "per_citizen_limit",
+    "per_citizen_daily_limit",
+    "valid_from",
+    "valid_until",
+    "status",
+    "merchant_id",
+    "province_wide",
+    "merchant__region",
+    "merchant__name",
+)
 
 
 @functools.cache
 def _catalogue_statements(filters: tuple[str, ...]) -> tuple[str, str]:
     """The catalogue's SELECT (cheapest first) and its COUNT for these filters, written once each:
     the conditions of ``scenario_catalogue``."""
-    conditions = {"kind": "s.kind = %s", "merchant_id": "s.merchant_id = %s",
-                  "affordable": "(s.points_cost <= %s OR s.kind = %s) AND (s.stock_left IS NULL OR s.stock_left > 0)",
-                  # offered in a city: its (or its province's) merchants', and the province-wide ones
-                  "city": "(m.region_id = ANY(%s) OR (s.province_wide AND m.region_id LIKE %s))",
-                  "province": "m.region_id LIKE %s"}  # offered in a province: all of its own
-    where = " AND ".join([
-        "s.status = %s AND m.status = %s AND s.valid_from <= %s AND (s.valid_until IS NULL OR s.valid_until > %s)",
-        *(conditions[name] for name in filters)])
-    tables = (f"{Scenario._meta.db_table} s JOIN {Merchant._meta.db_table} m ON m.id = s.merchant_id"
-              f" WHERE {where}")
+    conditions = {
+        "kind": "s.kind = %s",
+        "merchant_id": "s.merchant_id = %s",
+        "affordable": "(s.points_cost <= %s OR s.kind = %s) AND (s.stock_left IS NULL OR s.stock_left > 0)",
+        # offered in a city: its (or its province's) merchants', and the province-wide ones
+        "city": "(m.region_id = ANY(%s) OR (s.province_wide AND m.region_id LIKE %s))",
+        "province": "m.region_id LIKE %s",
+    }  # offered in a province: all of its own
+    where = " AND ".join(
+        [
+            "s.status = %s AND m.status = %s AND s.valid_from <= %s AND (s.valid_until IS NULL OR s.valid_until > %s)",
+            *(conditions[name] for name in filters),
+        ]
+    )
+    tables = (
+        f"{Scenario._meta.db_table} s JOIN {Merchant._meta.db_table} m ON m.id = s.merchant_id"
+        f" WHERE {where}"
+    )
     columns = ", ".join(f"s.{column}" for column in SCENARIO_ROW[:-2])
-    return (f"SELECT {columns}, m.region_id, m.name FROM {tables} ORDER BY s.points_cost, s.id",
-            f"SELECT COUNT(*) FROM {tables}")
+    return (
+        f"SELECT {columns}, m.region_id, m.name FROM {tables} ORDER BY s.points_cost, s.id",
+        f"SELECT COUNT(*) FROM {tables}",
+    )
 
 
-def scenario_catalogue_rows(*, kind: str | None = None, merchant_id: int | None = None,
-                            affordable_for: CarbonAccount | None = None, region: str | None = None) -> SQLRows:
+def scenario_catalogue_rows(
+    *,
+    kind: str | None = None,
+    merchant_id: int | None = None,
+    affordable_for: CarbonAccount | None = None,
+    region: str | None = None,
+) -> SQLRows:
     """``scenario_catalogue`` as plain rows (``SCENARIO_ROW``) for the citizen's catalogue: the
     app's voucher page at a release, where building each scenario and its merchant as models, and
     the page's and count's ORM queries, cost more CPU than running them (``carbonpoints.sqlrows``)."""
@@ -209,13 +257,26 @@ def scenario_catalogue_rows(*, kind: str | None = None, merchant_id: int | None 
 
 def scenario_row(scenario: Scenario) -> dict:
     """One scenario as ``scenario_catalogue_rows`` gives it."""
-    return {"id": scenario.pk, "kind": scenario.kind, "title": scenario.title, "description": scenario.description,
-            "points_cost": scenario.points_cost, "points_per_yuan": scenario.points_per_yuan,
-            "max_share_bp": scenario.max_share_bp, "stock": scenario.stock, "stock_left": scenario.stock_left,
-            "per_citizen_limit": scenario.per_citizen_limit, "per_citizen_daily_limit": scenario.per_citizen_daily_limit,
-            "valid_from": scenario.valid_from, "valid_until": scenario.valid_until, "status": scenario.status,
-            "merchant_id": scenario.merchant_id, "province_wide": scenario.province_wide,
-            "merchant__region": scenario.merchant.region_id, "merchant__name": scenario.merchant.name}
+    return {
+        "id": scenario.pk,
+        "kind": scenario.kind,
+        "title": scenario.title,
+        "description": scenario.description,
+        "points_cost": scenario.points_cost,
+        "points_per_yuan": scenario.points_per_yuan,
+        "max_share_bp": scenario.max_share_bp,
+        "stock": scenario.stock,
+        "stock_left": scenario.stock_left,
+        "per_citizen_limit": scenario.per_citizen_limit,
+        "per_citizen_daily_limit": scenario.per_citizen_daily_limit,
+        "valid_from": scenario.valid_from,
+        "valid_until": scenario.valid_until,
+        "status": scenario.status,
+        "merchant_id": scenario.merchant_id,
+        "province_wide": scenario.province_wide,
+        "merchant__region": scenario.merchant.region_id,
+        "merchant__name": scenario.merchant.name,
+    }
 
 
 def citizen_vouchers(*, citizen: CarbonAccount) -> QuerySet[Voucher]:
@@ -252,7 +313,9 @@ def voucher_state(voucher: Voucher) -> str:
 
 def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
     return merchant.scenarios.annotate(
-        redeemed=Count("redemptions", filter=~Q(redemptions__status=Redemption.Status.REFUNDED), distinct=True),
+        redeemed=Count(
+            "redemptions", filter=~Q(redemptions__status=Redemption.Status.REFUNDED), distinct=True
+        ),
         paid_checkouts=Count("checkouts", filter=Q(checkouts__status="paid"), distinct=True),
     ).order_by("-created_at", "-id")
 
@@ -266,13 +329,17 @@ def donation_reduction(redemption: Redemption) -> dict | None:
     rule = Catalogue().rule_at(redemption.created_at)
     if rule is None:
         return None
-    return {"grams": redemption.points_spent * rule.grams_per_point, "grams_per_point": rule.grams_per_point}
+    return {
+        "grams": redemption.points_spent * rule.grams_per_point,
+        "grams_per_point": rule.grams_per_point,
+    }
 
 
 def merchant_offset_scenario(*, merchant_id: int) -> Scenario | None:
     """The live "points off the price" scenario the till takes points for (the one checkout_create uses)."""
-    return (Scenario.objects.filter(merchant_id=merchant_id, kind=Scenario.Kind.POINTS_OFFSET,
-                                    status=Scenario.Status.LIVE).first())
+    return Scenario.objects.filter(
+        merchant_id=merchant_id, kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE
+    ).first()
 
 
 def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
@@ -284,12 +351,19 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
     if scenario.kind == Scenario.Kind.POINTS_OFFSET:
         rows = scenario.checkouts.filter(created_at__gte=since, status="paid")
     else:
-        rows = scenario.redemptions.filter(created_at__gte=since).exclude(status=Redemption.Status.REFUNDED)
+        rows = scenario.redemptions.filter(created_at__gte=since).exclude(
+            status=Redemption.Status.REFUNDED
+        )
     counts = dict(
         rows.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("day").annotate(n=Count("id")).values_list("day", "n")
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
     )
-    series: list[dict[str, Any]] = [{"day": first + timedelta(days=i), "n": counts.get(first + timedelta(days=i), 0)} for i in range(days)]
+    series: list[dict[str, Any]] = [
+        {"day": first + timedelta(days=i), "n": counts.get(first + timedelta(days=i), 0)}
+        for i in range(days)
+    ]
     top = max([point["n"] for point in series] + [1])
     for i, point in enumerate(series):
         point["height"] = point["n"] * 100 // top
@@ -301,7 +375,9 @@ def redemption_chart(*, scenario: Scenario, days: int = 14) -> list[dict]:
 def pool_summary() -> list[dict]:
     """Grams held per pool (methodology, vintage), oldest first, for the offsets page."""
     rows = []
-    for account in LedgerAccount.objects.filter(kind__startswith=POOL_KIND_PREFIX, unit=POOL_UNIT, balance__gt=0).order_by("owner_id", "kind"):
+    for account in LedgerAccount.objects.filter(
+        kind__startswith=POOL_KIND_PREFIX, unit=POOL_UNIT, balance__gt=0
+    ).order_by("owner_id", "kind"):
         methodology, vintage = pool_account_parts(account.kind, account.owner_id)
         rows.append({"methodology": methodology, "vintage": vintage, "grams": account.balance})
     return rows
@@ -324,9 +400,12 @@ def certificate_public(certificate: OffsetCertificate, *, url: str) -> dict:
     """Everything a stranger needs to verify a certificate, checked against the ledger."""
     ranges = certificate_serial_ranges(certificate)
     kind, unit = OFFSET_RETIRED
-    retired_leg = certificate.ledger_tx.postings.filter(
-        account__kind=kind, account__unit=unit, account__owner_id=certificate.merchant_id
-    ).aggregate(g=Sum("amount"))["g"] or 0
+    retired_leg = (
+        certificate.ledger_tx.postings.filter(
+            account__kind=kind, account__unit=unit, account__owner_id=certificate.merchant_id
+        ).aggregate(g=Sum("amount"))["g"]
+        or 0
+    )
     verified = retired_leg == certificate.grams == sum(r["grams"] for r in ranges)
     return {
         "id": str(certificate.id),
@@ -345,11 +424,19 @@ def certificate_public(certificate: OffsetCertificate, *, url: str) -> dict:
 
 def units_overlap() -> bool:
     """True if any serial were in two blocks (a unit retired twice); used by tests and checks."""
-    for block in UnitBlock.objects.order_by("methodology_code", "vintage", "serial_first").iterator():
-        if UnitBlock.objects.filter(
-            methodology_code=block.methodology_code, vintage=block.vintage,
-            serial_first__lte=block.serial_last, serial_last__gte=block.serial_first,
-        ).exclude(pk=block.pk).exists():
+    for block in UnitBlock.objects.order_by(
+        "methodology_code", "vintage", "serial_first"
+    ).iterator():
+        if (
+            UnitBlock.objects.filter(
+                methodology_code=block.methodology_code,
+                vintage=block.vintage,
+                serial_first__lte=block.serial_last,
+                serial_last__gte=block.serial_first,
+            )
+            .exclude(pk=block.pk)
+            .exists()
+        ):
             return True
     return False
 
@@ -360,8 +447,10 @@ def units_overlap() -> bool:
 def merchant_settlement(*, merchant_id: int, settlement_id: int) -> Settlement | None:
     """One of the merchant's statements with its lines (another merchant's is not found)."""
     return (
-        Settlement.objects.select_related("merchant").prefetch_related("lines")
-        .filter(pk=settlement_id, merchant_id=merchant_id).first()
+        Settlement.objects.select_related("merchant")
+        .prefetch_related("lines")
+        .filter(pk=settlement_id, merchant_id=merchant_id)
+        .first()
     )
 
 
@@ -392,17 +481,26 @@ def settlement_figures_by_merchant() -> list[dict[str, Any]]:
     rows: dict[int, Any] = {
         row["merchant_id"]: row
         for row in Settlement.objects.values("merchant_id", "merchant__name").annotate(
-            statements=Count("pk"), points_settled=Sum("points_total"), amount_owed_fen=Sum("amount_fen")
+            statements=Count("pk"),
+            points_settled=Sum("points_total"),
+            amount_owed_fen=Sum("amount_fen"),
         )
     }
     unsettled: dict[int, int] = dict(
-        LedgerAccount.objects.filter(kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1])
-        .values("owner_id").annotate(total=Sum("balance")).values_list("owner_id", "total")
+        LedgerAccount.objects.filter(
+            kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1]
+        )
+        .values("owner_id")
+        .annotate(total=Sum("balance"))
+        .values_list("owner_id", "total")
     )
-    names = dict(Merchant.objects.filter(pk__in=set(rows) | set(unsettled)).values_list("pk", "name"))
+    names = dict(
+        Merchant.objects.filter(pk__in=set(rows) | set(unsettled)).values_list("pk", "name")
+    )
     return [
         {
-            "merchant_id": pk, "merchant": names.get(pk, ""),
+            "merchant_id": pk,
+            "merchant": names.get(pk, ""),
             "statements": rows.get(pk, {}).get("statements", 0),
             "points_settled": rows.get(pk, {}).get("points_settled", 0) or 0,
             "amount_owed_fen": rows.get(pk, {}).get("amount_owed_fen", 0) or 0,
@@ -422,7 +520,9 @@ def merchant_scenario(*, merchant: Merchant, scenario_id: int) -> Scenario | Non
 
 def merchant_has_live_offset_scenario(*, merchant: Merchant) -> bool:
     """Whether the till can take points as part-payment (a live points-offset scenario)."""
-    return merchant.scenarios.filter(kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE).exists()
+    return merchant.scenarios.filter(
+        kind=Scenario.Kind.POINTS_OFFSET, status=Scenario.Status.LIVE
+    ).exists()
 
 
 def merchant_checkouts(*, merchant: Merchant) -> QuerySet[Checkout]:
@@ -447,13 +547,20 @@ def merchant_staff(*, merchant: Merchant) -> QuerySet[MerchantStaff]:
 
 def offset_certificate(*, certificate_id: UUID | str) -> OffsetCertificate | None:
     """An offset certificate, as anyone may verify it."""
-    return OffsetCertificate.objects.select_related("merchant", "ledger_tx").filter(pk=certificate_id).first()
+    return (
+        OffsetCertificate.objects.select_related("merchant", "ledger_tx")
+        .filter(pk=certificate_id)
+        .first()
+    )
 
 
 def donation(*, public_id) -> Redemption | None:
     """A citizen's donation of points, by the public id of its certificate."""
-    return (Redemption.objects.select_related("scenario__merchant", "citizen__user")
-            .filter(public_id=public_id, scenario__kind=Scenario.Kind.DONATION).first())
+    return (
+        Redemption.objects.select_related("scenario__merchant", "citizen__user")
+        .filter(public_id=public_id, scenario__kind=Scenario.Kind.DONATION)
+        .first()
+    )
 
 
 def wallet_scenarios(*, region: str | None = None) -> QuerySet[Scenario]:
@@ -464,11 +571,17 @@ def wallet_scenarios(*, region: str | None = None) -> QuerySet[Scenario]:
 
 def citizen_redemptions(*, citizen: CarbonAccount) -> QuerySet[Redemption]:
     """What the citizen redeemed, newest first, with its voucher."""
-    return (Redemption.objects.filter(citizen=citizen).select_related("scenario__merchant", "voucher")
-            .order_by("-created_at", "-id"))
+    return (
+        Redemption.objects.filter(citizen=citizen)
+        .select_related("scenario__merchant", "voucher")
+        .order_by("-created_at", "-id")
+    )
 
 
 def citizen_donations(*, citizen: CarbonAccount) -> QuerySet[Redemption]:
     """The citizen's donations of points, newest first."""
-    return (Redemption.objects.filter(citizen=citizen, scenario__kind=Scenario.Kind.DONATION)
-            .select_related("scenario__merchant").order_by("-created_at"))
+    return (
+        Redemption.objects.filter(citizen=citizen, scenario__kind=Scenario.Kind.DONATION)
+        .select_related("scenario__merchant")
+        .order_by("-created_at")
+    )

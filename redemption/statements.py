@@ -27,8 +27,18 @@ from .models import Settlement
 CJK_FONT = "STSong-Light"
 FIGURES_FONT = "Helvetica"
 
-CSV_COLUMNS = ["merchant", "day", "occurred_at", "kind", "reference", "ledger_transaction", "points",
-               "rate_yuan_per_point", "rate_source", "amount_yuan"]
+CSV_COLUMNS = [
+    "merchant",
+    "day",
+    "occurred_at",
+    "kind",
+    "reference",
+    "ledger_transaction",
+    "points",
+    "rate_yuan_per_point",
+    "rate_source",
+    "amount_yuan",
+]
 
 
 def yuan(fen: int) -> str:
@@ -42,13 +52,34 @@ def statement_csv(settlement: Settlement) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for line in settlement.lines.all():
-        writer.writerow([
-            settlement.merchant.name, settlement.day.isoformat(), timezone.localtime(line.occurred_at).isoformat(),
-            line.kind, line.reference, line.spend_tx_id, line.points, line.rate_yuan_per_point, line.rate_source,
-            yuan(line.amount_fen),
-        ])
-    writer.writerow([settlement.merchant.name, settlement.day.isoformat(), "", "total", "", settlement.ledger_tx_id,
-                     settlement.points_total, "", "", yuan(settlement.amount_fen)])
+        writer.writerow(
+            [
+                settlement.merchant.name,
+                settlement.day.isoformat(),
+                timezone.localtime(line.occurred_at).isoformat(),
+                line.kind,
+                line.reference,
+                line.spend_tx_id,
+                line.points,
+                line.rate_yuan_per_point,
+                line.rate_source,
+                yuan(line.amount_fen),
+            ]
+        )
+    writer.writerow(
+        [
+            settlement.merchant.name,
+            settlement.day.isoformat(),
+            "",
+            "total",
+            "",
+            settlement.ledger_tx_id,
+            settlement.points_total,
+            "",
+            "",
+            yuan(settlement.amount_fen),
+        ]
+    )
     return out.getvalue()
 
 
@@ -72,7 +103,9 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
         pdf.setFont(font, size)
         pdf.drawString(x, y, value)
 
-    pdf.setTitle(f"{_('Settlement statement')} {settlement.merchant.name} {settlement.day.isoformat()}")
+    pdf.setTitle(
+        f"{_('Settlement statement')} {settlement.merchant.name} {settlement.day.isoformat()}"
+    )
     text(left, _("Settlement statement"), font=label, size=15)
     y -= 9 * mm
     for caption, value in [
@@ -80,16 +113,27 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
         (_("Day"), settlement.day.isoformat()),
         (_("Points settled"), str(settlement.points_total)),
         (_("Amount owed (yuan)"), yuan(settlement.amount_fen)),
-        (_("Ledger transaction"), f"#{settlement.ledger_tx_id}" if settlement.ledger_tx_id else "-"),
+        (
+            _("Ledger transaction"),
+            f"#{settlement.ledger_tx_id}" if settlement.ledger_tx_id else "-",
+        ),
         (_("Points not yet settled"), str(unsettled_points)),
     ]:
         text(left, caption, font=label, size=10)
         # a merchant's name may be Chinese: it is set in the label font, the figures are not
-        text(left + 55 * mm, value, font=label if caption == _("Merchant") else FIGURES_FONT, size=10)
+        text(
+            left + 55 * mm, value, font=label if caption == _("Merchant") else FIGURES_FONT, size=10
+        )
         y -= 6 * mm
     y -= 4 * mm
-    columns = [(0, _("Time")), (38, _("Kind")), (62, _("Reference")), (112, _("Points")),
-               (132, _("Rate (yuan per point)")), (162, _("Amount (yuan)"))]
+    columns = [
+        (0, _("Time")),
+        (38, _("Kind")),
+        (62, _("Reference")),
+        (112, _("Points")),
+        (132, _("Rate (yuan per point)")),
+        (162, _("Amount (yuan)")),
+    ]
     for x, caption in columns:
         text(left + x * mm, caption, font=label, size=8)
     y -= 5 * mm
@@ -97,9 +141,14 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
         if y < 20 * mm:
             pdf.showPage()
             y = height - 20 * mm
-        values = [timezone.localtime(line.occurred_at).strftime("%Y-%m-%d %H:%M"), line.get_kind_display(),
-                  line.reference, str(line.points), f"{line.rate_yuan_per_point.normalize():f}",
-                  yuan(line.amount_fen)]
+        values = [
+            timezone.localtime(line.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            line.get_kind_display(),
+            line.reference,
+            str(line.points),
+            f"{line.rate_yuan_per_point.normalize():f}",
+            yuan(line.amount_fen),
+        ]
         for (x, _caption), value in zip(columns, values, strict=True):
             text(left + x * mm, value, font=label if x == 38 else FIGURES_FONT, size=8)
         y -= 4.5 * mm
@@ -113,7 +162,9 @@ def statement_download(settlement: Settlement, *, file_format: str) -> HttpRespo
     name = f"settlement-{settlement.merchant_id}-{settlement.day.isoformat()}"
     if file_format == "pdf":
         unsettled = selectors.merchant_points_unsettled(merchant_id=settlement.merchant_id)
-        response = HttpResponse(statement_pdf(settlement, unsettled_points=unsettled), content_type="application/pdf")
+        response = HttpResponse(
+            statement_pdf(settlement, unsettled_points=unsettled), content_type="application/pdf"
+        )
     elif file_format == "csv":
         response = HttpResponse(statement_csv(settlement), content_type="text/csv; charset=utf-8")
     else:

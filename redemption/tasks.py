@@ -19,7 +19,9 @@ from .services import (
 def expire_vouchers() -> int:
     """Refund every unconsumed voucher past its expiry (a new ledger transaction each)."""
     due = Voucher.objects.filter(
-        expires_at__lte=timezone.now(), consumed_at__isnull=True, expired_at__isnull=True,
+        expires_at__lte=timezone.now(),
+        consumed_at__isnull=True,
+        expired_at__isnull=True,
         redemption__status=Redemption.Status.ISSUED,
     ).values_list("pk", flat=True)
     return sum(voucher_expire(voucher_id=pk) for pk in list(due))
@@ -28,7 +30,10 @@ def expire_vouchers() -> int:
 @shared_task(name="redemption.refund_cancelled_scenario")
 def refund_cancelled_scenario(scenario_id: int) -> int:
     issued = Redemption.objects.filter(scenario_id=scenario_id, status=Redemption.Status.ISSUED)
-    return sum(redemption_refund_cancelled(redemption_id=pk) for pk in list(issued.values_list("pk", flat=True)))
+    return sum(
+        redemption_refund_cancelled(redemption_id=pk)
+        for pk in list(issued.values_list("pk", flat=True))
+    )
 
 
 @shared_task(name="redemption.reconcile_stock_gates")

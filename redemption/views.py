@@ -56,10 +56,17 @@ def _refused(request, refusal: SpendRefused) -> None:
 def _wrong_codes_refused(request) -> bool:
     """The till's wrong-code limits (the API's, per staff member and per merchant) are reached:
     say so and refuse. Guessing codes through the console is throttled like through the API."""
-    waits = [t.wait() for t in (cls() for cls in WRONG_CODE_THROTTLES) if not t.allow_request(request, None)]
+    waits = [
+        t.wait()
+        for t in (cls() for cls in WRONG_CODE_THROTTLES)
+        if not t.allow_request(request, None)
+    ]
     if waits:
-        messages.error(request, _("Too many wrong codes: try again in %(seconds)s s.") % {
-            "seconds": int(max(w or 0 for w in waits)) + 1})
+        messages.error(
+            request,
+            _("Too many wrong codes: try again in %(seconds)s s.")
+            % {"seconds": int(max(w or 0 for w in waits)) + 1},
+        )
     return bool(waits)
 
 
@@ -75,14 +82,20 @@ def till(request):
 
 
 def _till_page(request, capped: dict | None = None):
-    return render(request, "redemption/till.html", {
-        "staff": request.staff,
-        "consume_form": VoucherConsumeForm(),
-        "checkout_form": CheckoutForm(),
-        "checkouts": selectors.merchant_checkouts(merchant=request.staff.merchant)[:10],
-        "has_offset_scenario": selectors.merchant_has_live_offset_scenario(merchant=request.staff.merchant),
-        "capped": capped,
-    })
+    return render(
+        request,
+        "redemption/till.html",
+        {
+            "staff": request.staff,
+            "consume_form": VoucherConsumeForm(),
+            "checkout_form": CheckoutForm(),
+            "checkouts": selectors.merchant_checkouts(merchant=request.staff.merchant)[:10],
+            "has_offset_scenario": selectors.merchant_has_live_offset_scenario(
+                merchant=request.staff.merchant
+            ),
+            "capped": capped,
+        },
+    )
 
 
 def _capped_quote(request, form: CheckoutForm) -> dict | None:
@@ -96,12 +109,21 @@ def _capped_quote(request, form: CheckoutForm) -> dict | None:
     if scenario is None:
         return None  # the service refuses, in words
     asked = form.cleaned_data["points"]
-    points_used, discount_fen = services.checkout_quote(scenario=scenario, amount_fen=form.amount_fen(), points=asked)
+    points_used, discount_fen = services.checkout_quote(
+        scenario=scenario, amount_fen=form.amount_fen(), points=asked
+    )
     if not 0 < points_used < asked:
         return None
-    return {"payment_code": form.cleaned_data["payment_code"], "amount_yuan": form.cleaned_data["amount_yuan"],
-            "amount_fen": form.amount_fen(), "asked": asked, "points": points_used, "discount_fen": discount_fen,
-            "due_fen": form.amount_fen() - discount_fen, "max_share_percent": (scenario.max_share_bp or 0) / 100}
+    return {
+        "payment_code": form.cleaned_data["payment_code"],
+        "amount_yuan": form.cleaned_data["amount_yuan"],
+        "amount_fen": form.amount_fen(),
+        "asked": asked,
+        "points": points_used,
+        "discount_fen": discount_fen,
+        "due_fen": form.amount_fen() - discount_fen,
+        "max_share_percent": (scenario.max_share_bp or 0) / 100,
+    }
 
 
 @require_POST
@@ -113,8 +135,14 @@ def voucher_consume(request):
     elif form.is_valid():
         try:
             voucher = services.voucher_consume(staff=request.staff, code=form.cleaned_data["code"])
-            messages.success(request, _("Voucher accepted: %(title)s (%(points)s points).") % {
-                "title": local_name(voucher.redemption.scenario.title), "points": intcomma(voucher.redemption.points_spent)})
+            messages.success(
+                request,
+                _("Voucher accepted: %(title)s (%(points)s points).")
+                % {
+                    "title": local_name(voucher.redemption.scenario.title),
+                    "points": intcomma(voucher.redemption.points_spent),
+                },
+            )
         except SpendRefused as refusal:
             if refusal.code == "not_found":
                 _wrong_code_record(request)
@@ -135,17 +163,30 @@ def checkout_create(request):
         return redirect("merchant-till")
     capped = _capped_quote(request, form)
     if capped is not None:
-        messages.warning(request, _("Only %(points)s of the %(asked)s points asked can pay for this order: confirm below.")
-                         % {"points": intcomma(capped["points"]), "asked": intcomma(capped["asked"])})
+        messages.warning(
+            request,
+            _(
+                "Only %(points)s of the %(asked)s points asked can pay for this order: confirm below."
+            )
+            % {"points": intcomma(capped["points"]), "asked": intcomma(capped["asked"])},
+        )
         return _till_page(request, capped=capped)
     try:
         checkout = services.checkout_create(
-            staff=request.staff, payment_code=form.cleaned_data["payment_code"], amount_fen=form.amount_fen(),
+            staff=request.staff,
+            payment_code=form.cleaned_data["payment_code"],
+            amount_fen=form.amount_fen(),
             points=form.cleaned_data["points"],
         )
-        messages.success(request, _("Paid: %(points)s points take %(discount)s off; the customer pays %(due)s.") % {
-            "points": intcomma(checkout.points_used), "discount": yuan(checkout.discount_fen),
-            "due": yuan(checkout.amount_due_fen)})
+        messages.success(
+            request,
+            _("Paid: %(points)s points take %(discount)s off; the customer pays %(due)s.")
+            % {
+                "points": intcomma(checkout.points_used),
+                "discount": yuan(checkout.discount_fen),
+                "due": yuan(checkout.amount_due_fen),
+            },
+        )
     except SpendRefused as refusal:
         if refusal.code == "payment_code_invalid":
             _wrong_code_record(request)
@@ -172,10 +213,14 @@ def scenarios(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                scenario = services.scenario_create(merchant=request.staff.merchant, actor=request.user,
-                                                    **form.service_kwargs())
-                messages.success(request, _("Scenario “%(title)s” created (%(status)s).") % {
-                    "title": scenario.title, "status": scenario.get_status_display()})
+                scenario = services.scenario_create(
+                    merchant=request.staff.merchant, actor=request.user, **form.service_kwargs()
+                )
+                messages.success(
+                    request,
+                    _("Scenario “%(title)s” created (%(status)s).")
+                    % {"title": scenario.title, "status": scenario.get_status_display()},
+                )
                 return redirect("merchant-scenarios")
             except DjangoValidationError as error:
                 for field, problems in error.message_dict.items():
@@ -185,7 +230,9 @@ def scenarios(request):
         {"scenario": scenario, "chart": selectors.redemption_chart(scenario=scenario)}
         for scenario in selectors.merchant_scenarios(merchant=request.staff.merchant)
     ]
-    return render(request, "redemption/scenarios.html", {"staff": request.staff, "rows": rows, "form": form})
+    return render(
+        request, "redemption/scenarios.html", {"staff": request.staff, "rows": rows, "form": form}
+    )
 
 
 @require_POST
@@ -205,25 +252,42 @@ def scenario_action(request, pk, action):
 
 @console(manager=True)
 def settlements(request):
-    return render(request, "redemption/settlements.html", {
-        "staff": request.staff, "settlements": selectors.merchant_settlements(merchant=request.staff.merchant)[:100],
-        "points_unsettled": selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id),
-    })
+    return render(
+        request,
+        "redemption/settlements.html",
+        {
+            "staff": request.staff,
+            "settlements": selectors.merchant_settlements(merchant=request.staff.merchant)[:100],
+            "points_unsettled": selectors.merchant_points_unsettled(
+                merchant_id=request.staff.merchant_id
+            ),
+        },
+    )
 
 
 SETTLEMENT_COLUMNS = [
-    "day", "vouchers_consumed", "voucher_points", "checkouts", "checkout_points", "checkout_discount_fen",
-    "points_total", "amount_fen",
+    "day",
+    "vouchers_consumed",
+    "voucher_points",
+    "checkouts",
+    "checkout_points",
+    "checkout_discount_fen",
+    "points_total",
+    "amount_fen",
 ]
 
 
 @console(manager=True)
 def settlements_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="settlements-{request.staff.merchant_id}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="settlements-{request.staff.merchant_id}.csv"'
+    )
     writer = csv.writer(response)
     writer.writerow(["merchant", *SETTLEMENT_COLUMNS])
-    for settlement in selectors.merchant_settlements(merchant=request.staff.merchant, oldest_first=True):
+    for settlement in selectors.merchant_settlements(
+        merchant=request.staff.merchant, oldest_first=True
+    ):
         row = [request.staff.merchant.name, *(getattr(settlement, c) for c in SETTLEMENT_COLUMNS)]
         writer.writerow([csv_cell(value) for value in row])
     return response
@@ -231,7 +295,9 @@ def settlements_csv(request):
 
 @console(manager=True)
 def settlement_file(request, pk, file_format):
-    settlement = selectors.merchant_settlement(merchant_id=request.staff.merchant_id, settlement_id=pk)
+    settlement = selectors.merchant_settlement(
+        merchant_id=request.staff.merchant_id, settlement_id=pk
+    )
     if settlement is None or file_format not in ("csv", "pdf"):
         raise Http404
     return statement_download(settlement, file_format=file_format)
@@ -250,14 +316,22 @@ def offsets_page(request):
                 _refused(request, refusal)
             else:
                 if status == 201:
-                    messages.success(request, _("Retired %(mass)s CO2e.") % {"mass": mass(body["grams"])})
+                    messages.success(
+                        request, _("Retired %(mass)s CO2e.") % {"mass": mass(body["grams"])}
+                    )
                     return redirect("certificate", pk=body["certificate_id"])
                 messages.error(request, body["error"]["message"])
-    return render(request, "redemption/offsets.html", {
-        "staff": request.staff, "form": form, "pool": selectors.pool_summary(),
-        "certificates": selectors.merchant_certificates(merchant=request.staff.merchant)[:100],
-        "idempotency_key": uuid.uuid4().hex,
-    })
+    return render(
+        request,
+        "redemption/offsets.html",
+        {
+            "staff": request.staff,
+            "form": form,
+            "pool": selectors.pool_summary(),
+            "certificates": selectors.merchant_certificates(merchant=request.staff.merchant)[:100],
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
 
 
 def _offset_retire_once(request, form: OffsetForm) -> tuple[int, dict]:
@@ -266,12 +340,16 @@ def _offset_retire_once(request, form: OffsetForm) -> tuple[int, dict]:
 
     def retire(keep):
         certificate = offsets.offset_retire(
-            staff=request.staff, grams=form.cleaned_data["grams"], purpose=form.cleaned_data["purpose"],
+            staff=request.staff,
+            grams=form.cleaned_data["grams"],
+            purpose=form.cleaned_data["purpose"],
             vintage=form.vintage_number(),
         )
         return 201, {"certificate_id": str(certificate.pk), "grams": certificate.grams}
 
-    return idempotent_answer(user=request.user, scope="offset-page", key=key, params=form.cleaned_data, action=retire)
+    return idempotent_answer(
+        user=request.user, scope="offset-page", key=key, params=form.cleaned_data, action=retire
+    )
 
 
 @console(manager=True)
@@ -279,22 +357,34 @@ def staff_page(request):
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member, password = services.staff_add(merchant=request.staff.merchant, actor=request.user,
-                                                  **form.cleaned_data)
-            messages.success(request, _("%(email)s can sign in with the password %(password)s (shown once).") % {
-                "email": member.user.email, "password": password})
+            member, password = services.staff_add(
+                merchant=request.staff.merchant, actor=request.user, **form.cleaned_data
+            )
+            messages.success(
+                request,
+                _("%(email)s can sign in with the password %(password)s (shown once).")
+                % {"email": member.user.email, "password": password},
+            )
             return redirect("merchant-staff")
         except DjangoValidationError as error:
             for field, problems in error.message_dict.items():
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
-    return render(request, "redemption/staff.html", {
-        "staff": request.staff, "form": form, "members": selectors.merchant_staff(merchant=request.staff.merchant),
-    })
+    return render(
+        request,
+        "redemption/staff.html",
+        {
+            "staff": request.staff,
+            "form": form,
+            "members": selectors.merchant_staff(merchant=request.staff.merchant),
+        },
+    )
 
 
 def _wants_json(request) -> bool:
-    return request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", "")
+    return request.GET.get("format") == "json" or "application/json" in request.headers.get(
+        "Accept", ""
+    )
 
 
 def certificate(request, pk):
@@ -305,7 +395,9 @@ def certificate(request, pk):
     data = selectors.certificate_public(certificate, url=request.build_absolute_uri(request.path))
     if _wants_json(request):
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-    return render(request, "redemption/certificate.html", {"certificate": certificate, "data": data})
+    return render(
+        request, "redemption/certificate.html", {"certificate": certificate, "data": data}
+    )
 
 
 def donation_certificate(request, public_id):
@@ -313,8 +405,11 @@ def donation_certificate(request, public_id):
     redemption = selectors.donation(public_id=public_id)
     if redemption is None:
         raise Http404
-    return render(request, "redemption/donation_certificate.html", {
-        "redemption": redemption, "reduction": selectors.donation_reduction(redemption)})
+    return render(
+        request,
+        "redemption/donation_certificate.html",
+        {"redemption": redemption, "reduction": selectors.donation_reduction(redemption)},
+    )
 
 
 # --- the citizen's wallet in the portal --------------------------------------------------------
@@ -337,20 +432,27 @@ def wallet(request):
         try:
             payment_code = services.payment_code_issue(citizen=citizen)
         except InsufficientPoints:
-            messages.error(request, _("You have no points to pay with yet: a payment code needs points."))
+            messages.error(
+                request, _("You have no points to pay with yet: a payment code needs points.")
+            )
     vouchers = [
         {"voucher": v, "state": selectors.voucher_state(v), "qr": selectors.qr_svg(v.code)}
         for v in selectors.citizen_vouchers(citizen=citizen)[:20]
     ]
-    return render(request, "redemption/wallet.html", {
-        "points": points,
-        "scenarios": selectors.wallet_scenarios(region=selectors.catalogue_region(
-            asked=request.GET.get("region"), citizen=citizen))[:50],
-        "vouchers": vouchers,
-        "payment_code": payment_code,
-        "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",
-        "idempotency_key": uuid.uuid4().hex,
-    })
+    return render(
+        request,
+        "redemption/wallet.html",
+        {
+            "points": points,
+            "scenarios": selectors.wallet_scenarios(
+                region=selectors.catalogue_region(asked=request.GET.get("region"), citizen=citizen)
+            )[:50],
+            "vouchers": vouchers,
+            "payment_code": payment_code,
+            "payment_qr": selectors.qr_svg(payment_code.code) if payment_code else "",
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
 
 
 @require_POST
@@ -373,13 +475,24 @@ def wallet_redeem(request):
         def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
             return {"id": redemption.pk, "title": local_name(redemption.scenario.title)}
 
-        services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
-                                   key_claimed=True, keep=keep, answer=answer, scenario=read["scenario"])
+        services.redemption_create(
+            citizen=citizen,
+            scenario_id=scenario_id,
+            idempotency_key=key,
+            key_claimed=True,
+            keep=keep,
+            answer=answer,
+            scenario=read["scenario"],
+        )
         return None
 
     try:
         status, body = idempotent_answer(
-            user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
+            user=request.user,
+            scope="redemption",
+            key=key,
+            params={"scenario_id": scenario_id},
+            action=redeem,
             check=check,
         )
     except SpendRefused as refusal:

@@ -40,8 +40,14 @@ def _postgres_unreachable() -> str | None:
 
     db = settings.DATABASES["default"]
     try:
-        psycopg.connect(host=db.get("HOST") or None, port=db.get("PORT") or None, user=db.get("USER") or None,
-                        password=db.get("PASSWORD") or None, dbname="postgres", connect_timeout=3).close()
+        psycopg.connect(
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
     except psycopg.Error as error:
         return " ".join(str(error).split()) or type(error).__name__
     return None
@@ -140,8 +146,11 @@ def _regions(request):
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not names & {"db", "transactional_db"}:
         return
-    transactional = "transactional_db" in names or "live_server" in names or (
-        marker is not None and marker.kwargs.get("transaction"))
+    transactional = (
+        "transactional_db" in names
+        or "live_server" in names
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from carbonpoints.regions.models import Region
     from carbonpoints.regions.seed import regions_seed
@@ -213,9 +222,24 @@ def worker():
     redis.Redis.from_url(settings.REDIS_URL).delete("celery")  # nothing stale from earlier runs
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": settings.REDIS_URL}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "carbonpoints", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "carbonpoints",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     celery_app.conf.task_always_eager = False
     try:

@@ -70,6 +70,11 @@ def funded_budget(*, points: int = 10**9, yuan_fen: int | None = None, **fields)
     from carbonpoints.budgets.services import budget_deposit
 
     budget = BudgetFactory(**fields)
-    budget_deposit(budget=budget, points=points, yuan_fen=points if yuan_fen is None else yuan_fen, operator=None,
-                   note="test funding")
+    budget_deposit(
+        budget=budget,
+        points=points,
+        yuan_fen=points if yuan_fen is None else yuan_fen,
+        operator=None,
+        note="test funding",
+    )
     return budget

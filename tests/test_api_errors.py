@@ -104,9 +104,16 @@ def test_the_openapi_schema_is_valid_and_complete(tmp_path):
     from django.core.management import call_command
 
     # --fail-on-warn: every view, serializer and authentication scheme is described
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
     schema = (tmp_path / "schema.yml").read_text()
-    for path in ("/api/v1/partner/events", "/api/v1/me/actions", "/api/v1/redemptions", "/api/v1/merchant/offsets"):
+    for path in (
+        "/api/v1/partner/events",
+        "/api/v1/me/actions",
+        "/api/v1/redemptions",
+        "/api/v1/merchant/offsets",
+    ):
         assert f"{path}:" in schema
     assert "X-Session-Token" in schema and "X-CP-Signature" in schema
 
@@ -122,7 +129,9 @@ def test_a_services_full_clean_refusal_is_invalid_per_field():
     assert response.data["error"]["details"] == {"title": ["Too long."]}
 
 
-@pytest.mark.parametrize(("kind", "status"), [("Unauthenticated", 401), ("TooLarge", 413), ("Conflict", 409)])
+@pytest.mark.parametrize(
+    ("kind", "status"), [("Unauthenticated", 401), ("TooLarge", 413), ("Conflict", 409)]
+)
 def test_each_kind_of_refusal_answers_its_status(kind, status):
     from carbonpoints import errors
     from carbonpoints.api.errors import exception_handler

@@ -33,10 +33,14 @@ def test_a_task_enqueued_on_commit_runs_in_a_real_worker(worker):
 
     if not ran:
         worker.terminate()
-        pytest.fail("the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:])
+        pytest.fail(
+            "the worker did not run the task:\n" + worker.communicate(timeout=20)[0][-3000:]
+        )
     assert LedgerCheckRun.objects.get().ok
     assert _wait_for(  # operators see the task's outcome in the admin
-        lambda: TaskResult.objects.filter(task_name="ledger.run_ledger_check", status="SUCCESS").exists()
+        lambda: TaskResult.objects.filter(
+            task_name="ledger.run_ledger_check", status="SUCCESS"
+        ).exists()
     )
 
 

@@ -21,11 +21,22 @@ def test_the_short_drill_passes_every_check():
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}_drill"
     app, redis_port, proxy = _free_ports(3)  # never a port another run of the suite holds
-    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_PORT": str(app), "DRILL_REDIS_PORT": str(redis_port),
-           "DRILL_PROXY_PORT": str(proxy)}
-    result = subprocess.run([sys.executable, "bench/drill.py", "--short"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=240)
-    report = result.stdout[result.stdout.find("bench/drill"):]
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": url,
+        "BENCH_PORT": str(app),
+        "DRILL_REDIS_PORT": str(redis_port),
+        "DRILL_PROXY_PORT": str(proxy),
+    }
+    result = subprocess.run(
+        [sys.executable, "bench/drill.py", "--short"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    report = result.stdout[result.stdout.find("bench/drill") :]
     assert result.returncode == 0, report + result.stderr[-3000:]
     assert "FAIL" not in report and report.count("ok   ") == 10
 

@@ -12,8 +12,12 @@ from carbonpoints.ledger.models import LedgerCheckRun
 from tests.conftest import ROOT
 from tests.test_celery_worker import _wait_for
 
-SERVICES = sorted(path for app in ("carbonpoints", "accounts", "redemption")
-                  for pattern in ("**/services.py", "**/services/*.py") for path in (ROOT / app).glob(pattern))
+SERVICES = sorted(
+    path
+    for app in ("carbonpoints", "accounts", "redemption")
+    for pattern in ("**/services.py", "**/services/*.py")
+    for path in (ROOT / app).glob(pattern)
+)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -34,7 +38,9 @@ def test_services_import_no_tasks_module(path):
 
 
 @pytest.mark.django_db
-def test_in_process_the_task_runs_after_the_commit_and_not_at_all_on_a_rollback(django_capture_on_commit_callbacks):
+def test_in_process_the_task_runs_after_the_commit_and_not_at_all_on_a_rollback(
+    django_capture_on_commit_callbacks,
+):
     with pytest.raises(RuntimeError), transaction.atomic():
         task_enqueue_on_commit("ledger.run_ledger_check")
         raise RuntimeError("roll back")

@@ -13,7 +13,9 @@ def _all_codes() -> dict[str, str]:
     codes: dict[str, str] = {}
     for _title, enum in enums():
         for member in enum:
-            assert member.value not in codes, f"{member.value} is defined in {codes[member.value]} and {enum.__name__}"
+            assert member.value not in codes, (
+                f"{member.value} is defined in {codes[member.value]} and {enum.__name__}"
+            )
             codes[member.value] = enum.__name__
     return codes
 
@@ -26,8 +28,12 @@ def test_each_code_is_defined_once_in_the_enum_of_its_domain():
 
 def test_every_refusal_carries_a_code_of_an_enum():
     codes = _all_codes()
-    stray = [(cls.__qualname__, code) for cls in refusals() for code in codes_of(cls)
-             if code not in codes or not hasattr(code, "name")]
+    stray = [
+        (cls.__qualname__, code)
+        for cls in refusals()
+        for code in codes_of(cls)
+        if code not in codes or not hasattr(code, "name")
+    ]
     assert stray == []
 
 
@@ -60,7 +66,9 @@ def _documented_error_codes() -> dict[str, set[str]]:
 
 def test_every_code_the_docs_tables_name_exists():
     documented = _documented_error_codes()
-    assert {"insufficient_points", "bad_signature", "claim_retired"} <= set(documented)  # the tables are read
+    assert {"insufficient_points", "bad_signature", "claim_retired"} <= set(
+        documented
+    )  # the tables are read
     unknown = {code: pages for code, pages in documented.items() if code not in _all_codes()}
     assert unknown == {}
 
@@ -68,7 +76,10 @@ def test_every_code_the_docs_tables_name_exists():
 def test_no_view_queries_a_model_manager():
     views = [path for path in ROOT.glob("**/views.py") if ".venv" not in path.parts]
     assert len(views) >= 10
-    offending = [f"{path.relative_to(ROOT)}:{number}" for path in views
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.search(r"\.objects\b|get_object_or_404\(", line)]
+    offending = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in views
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.objects\b|get_object_or_404\(", line)
+    ]
     assert offending == []

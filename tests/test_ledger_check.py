@@ -38,9 +38,12 @@ def test_a_balance_that_disagrees_with_its_postings_fails_the_check(some_posting
         call_command("ledger_check", "--json")
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
-    assert {"check": "balance_mismatch", "account_id": a.pk, "balance": 71, "derived": 70}.items() <= report[
-        "problems"
-    ][0].items()
+    assert {
+        "check": "balance_mismatch",
+        "account_id": a.pk,
+        "balance": 71,
+        "derived": 70,
+    }.items() <= report["problems"][0].items()
     assert not LedgerCheckRun.objects.get().ok
 
 
@@ -58,20 +61,35 @@ def test_grams_in_the_pool_that_no_citizen_contributed_fail_the_check(capsys):
     from carbonpoints.ledger.selectors import ledger_check
     from carbonpoints.ledger.services import ledger_accounts_get_or_create
 
-    keys = [GRAMS_ISSUANCE, CLAIM_ISSUANCE, REDUCTION.of(7), pool_account(methodology_code="metro", vintage_year=2026,
-                                                                            vintage_month=11)]
+    keys = [
+        GRAMS_ISSUANCE,
+        CLAIM_ISSUANCE,
+        REDUCTION.of(7),
+        pool_account(methodology_code="metro", vintage_year=2026, vintage_month=11),
+    ]
     accounts = ledger_accounts_get_or_create(keys=keys)
     grams_source, claim_source, citizen, pool = (accounts[key] for key in keys)
-    LedgerAccount.objects.filter(pk__in=[grams_source.pk, claim_source.pk]).update(allow_negative=True)
+    LedgerAccount.objects.filter(pk__in=[grams_source.pk, claim_source.pk]).update(
+        allow_negative=True
+    )
     grams_source.allow_negative = claim_source.allow_negative = True
-    transaction_post(kind="earn_credit", legs=[Leg(grams_source, -50), Leg(claim_source, -50), Leg(citizen, 50),
-                                               Leg(pool, 50)])
+    transaction_post(
+        kind="earn_credit",
+        legs=[Leg(grams_source, -50), Leg(claim_source, -50), Leg(citizen, 50), Leg(pool, 50)],
+    )
     assert ledger_check().ok
 
     transaction_post(kind="forged", legs=[Leg(claim_source, -9), Leg(pool, 9)])
 
     report = ledger_check()
-    assert report.problems == [{"check": "views_differ", "view": "contribution_equals_claim", "unit": "g",
-                                "left": 50, "right": 59}]
+    assert report.problems == [
+        {
+            "check": "views_differ",
+            "view": "contribution_equals_claim",
+            "unit": "g",
+            "left": 50,
+            "right": 59,
+        }
+    ]
     with pytest.raises(CommandError):
         call_command("ledger_check")

@@ -58,5 +58,8 @@ def test_transfers_in_both_directions_do_not_deadlock():
         return "moved"
 
     assert run_at_once(30, move).count("moved") == 30
-    assert LedgerAccount.objects.get(pk=a.pk).balance + LedgerAccount.objects.get(pk=b.pk).balance == 1000
+    assert (
+        LedgerAccount.objects.get(pk=a.pk).balance + LedgerAccount.objects.get(pk=b.pk).balance
+        == 1000
+    )
     assert ledger_check().ok

@@ -146,11 +146,17 @@ def test_history_of_several_accounts_pages_newest_first(issuance):
     assert history[0].transaction.kind == "issue"
 
 
-def test_a_replayed_key_answers_with_the_first_even_when_the_account_is_drained_since(issuance, wallet):
+def test_a_replayed_key_answers_with_the_first_even_when_the_account_is_drained_since(
+    issuance, wallet
+):
     fund(issuance, wallet, 30)
     sink = LedgerAccountFactory(kind="sink")
-    first = transaction_post(kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1")
-    again = transaction_post(kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1")
+    first = transaction_post(
+        kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1"
+    )
+    again = transaction_post(
+        kind="spend", legs=[Leg(wallet, -30), Leg(sink, 30)], idempotency_key="spend:1"
+    )
     assert again.pk == first.pk
     wallet.refresh_from_db()
     assert wallet.balance == 0
@@ -162,24 +168,41 @@ def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(issuance, wal
     with transaction.atomic():
         with pytest.raises(InsufficientBalance):
             transaction_post(kind="spend", legs=[Leg(wallet, -11), Leg(sink, 11)])
-        transaction_post(kind="spend", legs=[Leg(wallet, -10), Leg(sink, 10)])  # the same transaction goes on
+        transaction_post(
+            kind="spend", legs=[Leg(wallet, -10), Leg(sink, 10)]
+        )  # the same transaction goes on
     wallet.refresh_from_db()
     assert wallet.balance == 0 and sink.balance == 10
     assert ledger_check().ok
 
 
-def test_postgres_refuses_postings_to_missing_accounts_or_transactions_and_keeps_accounts(issuance, wallet):
+def test_postgres_refuses_postings_to_missing_accounts_or_transactions_and_keeps_accounts(
+    issuance, wallet
+):
     posting = fund(issuance, wallet, 5).postings.order_by("id").first()
     missing = LedgerAccount.objects.order_by("-id").first().pk + 1000
     for statement, refusal in (  # balanced pairs, so only the references are wrong
-        ("INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
-         f"VALUES ({posting.transaction_id}, {missing}, 'pt', 1, 1, now()), "
-         f"({posting.transaction_id}, {wallet.pk}, 'pt', -1, 0, now())", "missing account"),
-        ("INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
-         f"VALUES ({posting.transaction_id + 1000}, {issuance.pk}, 'pt', 1, 1, now()), "
-         f"({posting.transaction_id + 1000}, {wallet.pk}, 'pt', -1, 0, now())", "or transaction"),
-        (f"DELETE FROM ledger_ledgeraccount WHERE id = {wallet.pk}", "append-only: DELETE on ledger_ledgeraccount"),
+        (
+            "INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
+            f"VALUES ({posting.transaction_id}, {missing}, 'pt', 1, 1, now()), "
+            f"({posting.transaction_id}, {wallet.pk}, 'pt', -1, 0, now())",
+            "missing account",
+        ),
+        (
+            "INSERT INTO ledger_posting (transaction_id, account_id, unit, amount, balance_after, created_at) "
+            f"VALUES ({posting.transaction_id + 1000}, {issuance.pk}, 'pt', 1, 1, now()), "
+            f"({posting.transaction_id + 1000}, {wallet.pk}, 'pt', -1, 0, now())",
+            "or transaction",
+        ),
+        (
+            f"DELETE FROM ledger_ledgeraccount WHERE id = {wallet.pk}",
+            "append-only: DELETE on ledger_ledgeraccount",
+        ),
     ):
-        with pytest.raises(IntegrityError, match=refusal), transaction.atomic(), connection.cursor() as cursor:
+        with (
+            pytest.raises(IntegrityError, match=refusal),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement)
     assert Posting.objects.count() == 2 and LedgerAccount.objects.filter(pk=wallet.pk).exists()

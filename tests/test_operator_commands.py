@@ -18,7 +18,9 @@ def run_json(capsys, *args):
 
 
 def test_create_merchant_prints_its_manager_login(capsys, client):
-    result = run_json(capsys, "create_merchant", "--name", "绿色便利店", "--manager-email", "Boss@Shop.cn")
+    result = run_json(
+        capsys, "create_merchant", "--name", "绿色便利店", "--manager-email", "Boss@Shop.cn"
+    )
 
     assert set(result) == {"merchant_id", "manager_email", "password"}
     merchant = Merchant.objects.get(pk=result["merchant_id"])
@@ -42,7 +44,9 @@ def test_seed_demo_loads_people_and_merchants_and_is_safe_to_repeat(capsys, clie
     assert Merchant.objects.count() >= 1
     provincial = User.objects.filter(is_superuser=True, regions__isnull=True)
     assert provincial.count() == 2  # two provincial operators: four eyes on approvals
-    assert User.objects.filter(is_superuser=True, regions__isnull=False).count() == 3  # one per city
+    assert (
+        User.objects.filter(is_superuser=True, regions__isnull=False).count() == 3
+    )  # one per city
     for email in first["logins"].values():
         assert client.login(email=email, password=first["password"])
     call_command("ledger_check")

@@ -33,15 +33,53 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONES = [(360, 740), (390, 844)]
 TABLET_AND_DESKTOP = [(768, 1024), (1280, 800)]
-PORTAL = ["/", "/me/", "/me/actions/", "/me/points/", "/me/links/", "/me/claims/", "/me/redemptions/",
-          "/me/certificates/", "/me/evaluation/", "/me/notifications/", "/me/account/", "/me/wallet/",
-          "/accounts/password/change/", "/accounts/email/"]
-CONSOLE = ["/merchant/", "/merchant/scenarios/", "/merchant/settlements/", "/merchant/offsets/", "/merchant/staff/"]
+PORTAL = [
+    "/",
+    "/me/",
+    "/me/actions/",
+    "/me/points/",
+    "/me/links/",
+    "/me/claims/",
+    "/me/redemptions/",
+    "/me/certificates/",
+    "/me/evaluation/",
+    "/me/notifications/",
+    "/me/account/",
+    "/me/wallet/",
+    "/accounts/password/change/",
+    "/accounts/email/",
+]
+CONSOLE = [
+    "/merchant/",
+    "/merchant/scenarios/",
+    "/merchant/settlements/",
+    "/merchant/offsets/",
+    "/merchant/staff/",
+]
 
 # Latin words a Chinese page may show: units, formats and names that are written so in Chinese too.
 NOT_ENGLISH = {
-    "CO2e", "CO2", "g", "kg", "t", "km", "kWh", "L", "QR", "CSV", "PDF", "JSON", "ZIP", "API", "App",
-    "JPEG", "PNG", "WebP", "YYYY", "MM", "ID",
+    "CO2e",
+    "CO2",
+    "g",
+    "kg",
+    "t",
+    "km",
+    "kWh",
+    "L",
+    "QR",
+    "CSV",
+    "PDF",
+    "JSON",
+    "ZIP",
+    "API",
+    "App",
+    "JPEG",
+    "PNG",
+    "WebP",
+    "YYYY",
+    "MM",
+    "ID",
     "Email",  # allauth's own Chinese writes it so (“Email地址”)
 }
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
@@ -78,9 +116,12 @@ def _migrations_data() -> None:
         migration("carbonpoints.evaluation.migrations.0002_badges_v1").seed(apps, None)
     if not Methodology.objects.exists():
         migration("carbonpoints.methodologies.migrations.0002_catalogue_v1").forward(apps, None)
-        Methodology.objects.update(status=Methodology.Status.IN_FORCE)  # as 0003_approval_workflow leaves it
-        migration("carbonpoints.methodologies.migrations.0004_methodology_self_reported_factor") \
-            .recycling_self_reported(apps, None)
+        Methodology.objects.update(
+            status=Methodology.Status.IN_FORCE
+        )  # as 0003_approval_workflow leaves it
+        migration(
+            "carbonpoints.methodologies.migrations.0004_methodology_self_reported_factor"
+        ).recycling_self_reported(apps, None)
 
 
 @pytest.fixture
@@ -114,14 +155,18 @@ def _problems(page, url: str, path: str, sizes, language: str) -> list[str]:
         text = page.evaluate(VISIBLE_WORDS)
         text = re.sub(r"\S+@\S+", "", text)
         codes = sorted(set(SNAKE_CASE.findall(text)))
-        english = sorted({w for w in WORD.findall(text) if w not in NOT_ENGLISH and not re.search(r"\d", w)})
+        english = sorted(
+            {w for w in WORD.findall(text) if w not in NOT_ENGLISH and not re.search(r"\d", w)}
+        )
         if codes:
             problems.append(f"{path}: codes {codes}")
         if english:
             problems.append(f"{path}: English {english}")
     for message in page.evaluate(MESSAGES):
-        if "error" in message["tags"] and (message["background"], message["border"]) != (ERROR_BACKGROUND,
-                                                                                         ERROR_BORDER):
+        if "error" in message["tags"] and (message["background"], message["border"]) != (
+            ERROR_BACKGROUND,
+            ERROR_BORDER,
+        ):
             problems.append(f"{path}: the error {message['text']!r} is not styled as one")
     if AXE.exists():
         page.evaluate(AXE.read_text())
@@ -139,11 +184,17 @@ def _visit(live_server, session: str, language: str, pages, sizes, then=None) ->
         pytest.fail(f"axe-core is missing at {AXE}: .ci/run installs it")
     url = live_server.url
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(bypass_csp=True)  # axe-core is injected into the page
-            context.add_cookies([{"name": "sessionid", "value": session, "url": url},
-                                 {"name": "django_language", "value": language, "url": url}])
+            context.add_cookies(
+                [
+                    {"name": "sessionid", "value": session, "url": url},
+                    {"name": "django_language", "value": language, "url": url},
+                ]
+            )
             page = context.new_page()
             page.set_default_timeout(20_000)
             problems = [p for path in pages for p in _problems(page, url, path, sizes, language)]
@@ -161,17 +212,30 @@ def test_the_citizens_pages_fit_a_phone_and_speak_one_language(live_server, city
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_console_fits_the_till_and_a_desktop_and_its_errors_read_as_errors(live_server, city, language):
+def test_the_console_fits_the_till_and_a_desktop_and_its_errors_read_as_errors(
+    live_server, city, language
+):
     def wrong_voucher(page, url):
         page.goto(f"{url}/merchant/")
         page.fill("#id_code", "NOSUCHCODE")
         page.click("#consume-button")
         page.wait_for_selector("ul.messages li")
         [message] = page.evaluate(MESSAGES)
-        return [] if (message["tags"], message["role"], message["background"]) == (
-            "error", "alert", ERROR_BACKGROUND) else [f"the till's refusal is not an error: {message}"]
+        return (
+            []
+            if (message["tags"], message["role"], message["background"])
+            == ("error", "alert", ERROR_BACKGROUND)
+            else [f"the till's refusal is not an error: {message}"]
+        )
 
-    problems = _visit(live_server, city["merchant"], language, CONSOLE, TABLET_AND_DESKTOP, then=wrong_voucher)
-    problems += _visit(live_server, city["cashier"], language, ["/merchant/", "/merchant/scenarios/"],
-                       TABLET_AND_DESKTOP)
+    problems = _visit(
+        live_server, city["merchant"], language, CONSOLE, TABLET_AND_DESKTOP, then=wrong_voucher
+    )
+    problems += _visit(
+        live_server,
+        city["cashier"],
+        language,
+        ["/merchant/", "/merchant/scenarios/"],
+        TABLET_AND_DESKTOP,
+    )
     assert not problems, "\n".join(problems)

@@ -63,10 +63,11 @@ def test_a_streak_counts_low_carbon_days_in_a_row_and_survives_a_day_not_yet_ove
         return [(date(2026, 12, n + 1), g) for n, g in enumerate(grams)]
 
     assert streak_days(days(5, 0, 3, 4, 7)) == 3  # today included
-    assert streak_days(days(5, 0, 3, 4, 0)) == 2  # nothing yet today: yesterday's streak still counts
+    assert (
+        streak_days(days(5, 0, 3, 4, 0)) == 2
+    )  # nothing yet today: yesterday's streak still counts
     assert streak_days(days(5, 3, 0, 0)) == 0
     assert streak_days([]) == 0
-
 
 
 def test_the_chart_shows_the_account_growing_with_its_reductions():
@@ -74,6 +75,10 @@ def test_the_chart_shows_the_account_growing_with_its_reductions():
 
     series = [(date(2026, 12, 1), 500), (date(2026, 12, 2), 0), (date(2026, 12, 3), 1500)]
     chart = chart_series(series, label="CO2e", total_g=12_000, growth_label="growing")
-    assert chart["growth"] == [10.5, 10.5, 12.0]  # 10 kg before the first day, then day by day to the total
+    assert chart["growth"] == [
+        10.5,
+        10.5,
+        12.0,
+    ]  # 10 kg before the first day, then day by day to the total
     assert (chart["growth_unit"], chart["growth_label"]) == ("kg", "growing")
     assert "growth" not in chart_series(series, label="CO2e")

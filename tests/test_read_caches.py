@@ -84,8 +84,12 @@ def test_the_balance_is_fresh_after_a_redemption_and_a_credit():
     assert account(client)["points"]["available"] == 500
     scenario = ScenarioFactory(points_cost=120)
 
-    redeemed = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
-                           HTTP_IDEMPOTENCY_KEY="k-1")
+    redeemed = client.post(
+        "/api/v1/redemptions",
+        {"scenario_id": scenario.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
     assert redeemed.status_code == 201, redeemed.content
 
     assert account(client)["points"]["available"] == 380
@@ -149,12 +153,16 @@ def test_a_catalogue_row_answers_what_the_model_serializer_answered():
     from redemption.api.serializers import ScenarioSerializer
     from redemption.selectors import scenario_catalogue_rows
 
-    scenarios = [ScenarioFactory(), ScenarioFactory(max_share_bp=3000, points_per_yuan=100, stock=None,
-                                                    description="")]
+    scenarios = [
+        ScenarioFactory(),
+        ScenarioFactory(max_share_bp=3000, points_per_yuan=100, stock=None, description=""),
+    ]
     rows = {row["id"]: row for row in scenario_catalogue_rows()}
     serializer = ScenarioSerializer()
     for scenario in scenarios:
-        assert serializer.plain(rows[scenario.pk]) == ModelSerializer.to_representation(serializer, scenario)
+        assert serializer.plain(rows[scenario.pk]) == ModelSerializer.to_representation(
+            serializer, scenario
+        )
         assert serializer.plain(scenario) == serializer.plain(rows[scenario.pk])
 
 
@@ -185,9 +193,15 @@ def test_the_renderer_writes_what_drf_wrote():
 
     from django.utils.translation import gettext_lazy
 
-    data = {"error": {"code": ErrorDetail("invalid", code="invalid"), "message": gettext_lazy("Not found."),
-                      "details": {"n": [1, 2.5, None, True]}},
-            "at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "text": "碳普惠 \u2028 line"}
+    data = {
+        "error": {
+            "code": ErrorDetail("invalid", code="invalid"),
+            "message": gettext_lazy("Not found."),
+            "details": {"n": [1, 2.5, None, True]},
+        },
+        "at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+        "text": "碳普惠 \u2028 line",
+    }
     ours = MsgspecJSONRenderer().render(data, "application/json", {})
     assert ours == JSONRenderer().render(data, "application/json", {})
     assert json.loads(ours)["text"] == "碳普惠 \u2028 line"

@@ -29,10 +29,19 @@ def test_app_signup_opens_a_carbon_account_and_its_token_reads_it(api_client):
     assert account.json() == {
         "reduction_g": 0,
         "points": {"available": 0, "pending": 0},
-        "level": {"code": "sprout", "name": account.json()["level"]["name"], "min_g": 0,
-                  "next_code": "sapling", "next_min_g": 10_000, "to_next_g": 10_000, "trailing_12m_g": 0},
+        "level": {
+            "code": "sprout",
+            "name": account.json()["level"]["name"],
+            "min_g": 0,
+            "next_code": "sapling",
+            "next_min_g": 10_000,
+            "to_next_g": 10_000,
+            "trailing_12m_g": 0,
+        },
         "rank": {"position": None, "of": None, "ahead_of_percent": None, "as_of": None},
-        "points_owed": 0, "home_region": "420100", "home_region_chosen": False,  # added with regions
+        "points_owed": 0,
+        "home_region": "420100",
+        "home_region_chosen": False,  # added with regions
     }
     assert CarbonAccount.objects.filter(user__email="li.lei@example.cn").exists()
 
@@ -58,7 +67,11 @@ def test_a_bad_token_is_not_signed_in(api_client):
 def test_portal_signup_opens_a_carbon_account_and_shows_it(client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "wang.fang@example.cn", "password1": "a-long-secret-42", "password2": "a-long-secret-42"},
+        {
+            "email": "wang.fang@example.cn",
+            "password1": "a-long-secret-42",
+            "password2": "a-long-secret-42",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="wang.fang@example.cn")
@@ -73,14 +86,23 @@ def test_account_figures_come_from_the_ledger(citizen_client, citizen):
     owner = citizen.carbon_account.pk
     source_g = ledger_account_get_or_create(kind="test_source", unit="g", allow_negative=True)
     source_pt = ledger_account_get_or_create(kind="test_source", unit="pt", allow_negative=True)
-    transaction_post(kind="credit", legs=[
-        Leg(source_g, -12_345), Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=owner), 12_345),
-        Leg(source_pt, -1_234), Leg(ledger_account_get_or_create(kind=POINTS[0], unit="pt", owner_id=owner), 1_234),
-    ])
+    transaction_post(
+        kind="credit",
+        legs=[
+            Leg(source_g, -12_345),
+            Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=owner), 12_345),
+            Leg(source_pt, -1_234),
+            Leg(ledger_account_get_or_create(kind=POINTS[0], unit="pt", owner_id=owner), 1_234),
+        ],
+    )
     other = others[0].carbon_account.pk
-    transaction_post(kind="credit", legs=[
-        Leg(source_g, -50_000), Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=other), 50_000),
-    ])
+    transaction_post(
+        kind="credit",
+        legs=[
+            Leg(source_g, -50_000),
+            Leg(ledger_account_get_or_create(kind=REDUCTION[0], unit="g", owner_id=other), 50_000),
+        ],
+    )
 
     recompute_ranks.delay()
     recompute_standings.delay()
@@ -91,7 +113,9 @@ def test_account_figures_come_from_the_ledger(citizen_client, citizen):
     assert body["level"]["code"] == "sapling"
     assert body["level"]["to_next_g"] == 50_000 - 12_345
     assert {k: body["rank"][k] for k in ("position", "of", "ahead_of_percent")} == {
-        "position": 2, "of": 4, "ahead_of_percent": 66,  # 2 of the 3 others have less
+        "position": 2,
+        "of": 4,
+        "ahead_of_percent": 66,  # 2 of the 3 others have less
     }
     assert body["rank"]["as_of"]
 
@@ -105,12 +129,18 @@ def test_staff_without_a_carbon_account_get_a_clear_error(api_client):
 
 @pytest.mark.parametrize(
     ("role", "is_staff", "lands_on"),
-    [("citizen", False, "/me/"), ("merchant_staff", False, "/merchant/"), ("operator", True, "/admin/")],
+    [
+        ("citizen", False, "/me/"),
+        ("merchant_staff", False, "/merchant/"),
+        ("operator", True, "/admin/"),
+    ],
 )
 def test_each_role_lands_on_its_own_page_after_signing_in(client, role, is_staff, lands_on):
     factory = CitizenFactory if role == "citizen" else UserFactory
     factory(email="someone@example.cn", password="a-long-secret-42", role=role, is_staff=is_staff)
-    response = client.post(reverse("account_login"), {"login": "someone@example.cn", "password": "a-long-secret-42"})
+    response = client.post(
+        reverse("account_login"), {"login": "someone@example.cn", "password": "a-long-secret-42"}
+    )
     assert response.status_code == 302
     assert response["Location"] == lands_on
 

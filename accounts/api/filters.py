@@ -10,7 +10,9 @@ class MyLedgerFilter(django_filters.FilterSet):
     ``until`` exclusive)."""
 
     unit = django_filters.ChoiceFilter(choices=Unit.choices)
-    account = django_filters.ChoiceFilter(choices=[(name, name) for name in sorted(ACCOUNT_NAMES.values())])
+    account = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in sorted(ACCOUNT_NAMES.values())]
+    )
     kind = django_filters.CharFilter(help_text="transaction kind, e.g. earn_credit")
     since = OffsetDateTimeFilter(help_text="inclusive")
     until = OffsetDateTimeFilter(help_text="exclusive")

@@ -20,7 +20,8 @@ class LevelSerializer(serializers.Serializer):
     next_min_g = serializers.IntegerField(allow_null=True)
     to_next_g = serializers.IntegerField()
     trailing_12m_g = serializers.IntegerField(
-        help_text="Verified reduction credited over the last 12 months, which sets the level.")
+        help_text="Verified reduction credited over the last 12 months, which sets the level."
+    )
 
 
 class RankSerializer(serializers.Serializer):
@@ -29,30 +30,44 @@ class RankSerializer(serializers.Serializer):
     )
     of = serializers.IntegerField(allow_null=True, help_text="Citizens in the ranking.")
     ahead_of_percent = serializers.IntegerField(allow_null=True)
-    as_of = serializers.DateTimeField(allow_null=True, help_text="Rankings are recomputed every few minutes.")
+    as_of = serializers.DateTimeField(
+        allow_null=True, help_text="Rankings are recomputed every few minutes."
+    )
 
 
 class AccountSerializer(PlainSerializer, serializers.Serializer):
     # selectors.carbon_account_summary is already the answer's shape, in JSON's types but for
     # the ranking's time: written plainly (the most frequent read of the app).
-    reduction_g = serializers.IntegerField(help_text="Grams CO2e of verified reduction contributed.")
+    reduction_g = serializers.IntegerField(
+        help_text="Grams CO2e of verified reduction contributed."
+    )
     points = PointsSerializer()
     level = LevelSerializer()
     rank = RankSerializer()
     points_owed = serializers.IntegerField(
-        help_text="Points credited that wait until a sponsor's budget funds them; not in points yet (added 2026-12).")
+        help_text="Points credited that wait until a sponsor's budget funds them; not in points yet (added 2026-12)."
+    )
     home_region = serializers.CharField(
         help_text="The citizen's home region (GB/T 2260 code): their leaderboard and their catalogue's default; "
-                  "the default region until they choose one (added 2026-12).")
-    home_region_chosen = serializers.BooleanField(help_text="Whether the citizen chose their home region.")
+        "the default region until they choose one (added 2026-12)."
+    )
+    home_region_chosen = serializers.BooleanField(
+        help_text="Whether the citizen chose their home region."
+    )
 
     def plain(self, summary: dict) -> dict:
-        return {**summary, "rank": {**summary["rank"], "as_of": iso_datetime(summary["rank"]["as_of"])}}
+        return {
+            **summary,
+            "rank": {**summary["rank"], "as_of": iso_datetime(summary["rank"]["as_of"])},
+        }
 
 
 class AccountChangeSerializer(serializers.Serializer):
-    home_region = serializers.CharField(allow_null=True, max_length=6,
-                                        help_text="A GB/T 2260 code (GET /api/v1/regions); null: the default region.")
+    home_region = serializers.CharField(
+        allow_null=True,
+        max_length=6,
+        help_text="A GB/T 2260 code (GET /api/v1/regions); null: the default region.",
+    )
 
 
 class LedgerEntrySerializer(serializers.Serializer):
@@ -67,9 +82,16 @@ class LedgerEntrySerializer(serializers.Serializer):
     memo = serializers.CharField()
 
     def to_representation(self, posting: Posting) -> dict:
-        return super().to_representation({
-            "id": posting.pk, "at": posting.created_at, "kind": posting.transaction.kind,
-            "account": ACCOUNT_NAMES.get(posting.account.kind, posting.account.kind), "unit": posting.unit,
-            "amount": posting.amount, "balance_after": posting.balance_after,
-            "reference": posting.transaction.reference, "memo": posting.transaction.memo,
-        })
+        return super().to_representation(
+            {
+                "id": posting.pk,
+                "at": posting.created_at,
+                "kind": posting.transaction.kind,
+                "account": ACCOUNT_NAMES.get(posting.account.kind, posting.account.kind),
+                "unit": posting.unit,
+                "amount": posting.amount,
+                "balance_after": posting.balance_after,
+                "reference": posting.transaction.reference,
+                "memo": posting.transaction.memo,
+            }
+        )

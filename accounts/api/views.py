@@ -28,8 +28,12 @@ class MyAccountView(APIView):
             raise NotACitizen()
         return Response(_ACCOUNT.to_representation(summary))
 
-    @extend_schema(request=AccountChangeSerializer, responses={200: AccountSerializer, **errors(400, 403)},
-                   tags=["citizen"], summary="Choose my home region")
+    @extend_schema(
+        request=AccountChangeSerializer,
+        responses={200: AccountSerializer, **errors(400, 403)},
+        tags=["citizen"],
+        summary="Choose my home region",
+    )
     def patch(self, request):
         account = citizen_of(request.user)
         change = AccountChangeSerializer(data=request.data)
@@ -42,7 +46,8 @@ class MyLedgerView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        tags=["citizen"], summary="My ledger postings, newest first, with running balances",
+        tags=["citizen"],
+        summary="My ledger postings, newest first, with running balances",
         operation_id="me_ledger_list",
         parameters=filter_parameters(MyLedgerFilter),
         responses={200: page_of(LedgerEntrySerializer), **errors(400, 403)},
@@ -51,8 +56,12 @@ class MyLedgerView(APIView):
         account = request.user.carbon_account
         params = query_params(MyLedgerFilter, request)
         postings = citizen_postings(
-            account=account, unit=params["unit"] or None, account_name=params["account"] or None,
-            kind=params["kind"] or None, since=params["since"], until=params["until"],
+            account=account,
+            unit=params["unit"] or None,
+            account_name=params["account"] or None,
+            kind=params["kind"] or None,
+            since=params["since"],
+            until=params["until"],
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(postings, request, view=self)

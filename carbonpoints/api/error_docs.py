@@ -20,23 +20,42 @@ ENUMS = (
     ("Any request", "carbonpoints.api.error_codes", "ApiErrorCode"),
     ("Shared by every domain", "carbonpoints.error_codes", "CommonErrorCode"),
     ("Accounts", "accounts.error_codes", "AccountErrorCode"),
-    ("Earn: the partner feed and the citizen's links", "carbonpoints.earn.error_codes", "EarnErrorCode"),
+    (
+        "Earn: the partner feed and the citizen's links",
+        "carbonpoints.earn.error_codes",
+        "EarnErrorCode",
+    ),
     ("Claims", "carbonpoints.claims.error_codes", "ClaimErrorCode"),
-    ("Spend: redemptions, the till, settlements, offsets", "redemption.error_codes", "SpendErrorCode"),
+    (
+        "Spend: redemptions, the till, settlements, offsets",
+        "redemption.error_codes",
+        "SpendErrorCode",
+    ),
     ("Privacy (PIPL)", "carbonpoints.privacy.error_codes", "PrivacyErrorCode"),
     ("Ledger", "carbonpoints.ledger.error_codes", "LedgerErrorCode"),
     ("Sponsors' budgets", "carbonpoints.budgets.error_codes", "BudgetErrorCode"),
     ("Methodologies", "carbonpoints.methodologies.error_codes", "MethodologyErrorCode"),
-    ("Evaluation: levels, badges, the leaderboard", "carbonpoints.evaluation.error_codes", "EvaluationErrorCode"),
+    (
+        "Evaluation: levels, badges, the leaderboard",
+        "carbonpoints.evaluation.error_codes",
+        "EvaluationErrorCode",
+    ),
     ("Operators' approvals", "carbonpoints.error_codes", "ApprovalErrorCode"),
 )
 """Every enum of error codes, in the page's order."""
 
 REFUSALS = (
-    "accounts.exceptions", "carbonpoints.approvals", "carbonpoints.budgets.exceptions",
-    "carbonpoints.claims.exceptions", "carbonpoints.earn.exceptions", "carbonpoints.evaluation.exceptions",
-    "carbonpoints.ledger.exceptions", "carbonpoints.methodologies.exceptions", "carbonpoints.privacy.exceptions",
-    "carbonpoints.regions.authority", "redemption.exceptions",
+    "accounts.exceptions",
+    "carbonpoints.approvals",
+    "carbonpoints.budgets.exceptions",
+    "carbonpoints.claims.exceptions",
+    "carbonpoints.earn.exceptions",
+    "carbonpoints.evaluation.exceptions",
+    "carbonpoints.ledger.exceptions",
+    "carbonpoints.methodologies.exceptions",
+    "carbonpoints.privacy.exceptions",
+    "carbonpoints.regions.authority",
+    "redemption.exceptions",
 )
 """The modules that define refusals (``DomainError`` subclasses)."""
 
@@ -49,7 +68,10 @@ API_ANSWERS = {
     "throttled": (429, "Too many requests: `details.retry_after_s`, and a Retry-After header."),
     "bad_request": (400, "The request is malformed."),
     "server_error": (500, "Something went wrong on our side."),
-    "service_unavailable": (503, "A service behind the API is unreachable for a moment: retry later."),
+    "service_unavailable": (
+        503,
+        "A service behind the API is unreachable for a moment: retry later.",
+    ),
     "invalid": (400, "The request is not valid: `details` maps each field to its messages."),
     "malformed_request": (400, "The body cannot be read (not JSON, or not of the expected form)."),
     "permission_denied": (403, "The signed-in party may not do this."),
@@ -59,7 +81,9 @@ API_ANSWERS = {
 
 
 def enums() -> list[tuple[str, type[StrEnum]]]:
-    return [(title, getattr(importlib.import_module(module), name)) for title, module, name in ENUMS]
+    return [
+        (title, getattr(importlib.import_module(module), name)) for title, module, name in ENUMS
+    ]
 
 
 def refusals() -> list[type[DomainError]]:
@@ -110,8 +134,14 @@ def render() -> str:
         "",
     ]
     for title, enum in enums():
-        lines += [f"## {title}", "", f"`{enum.__module__}.{enum.__name__}`", "", "| code | status | meaning |",
-                  "|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            f"`{enum.__module__}.{enum.__name__}`",
+            "",
+            "| code | status | meaning |",
+            "|---|---|---|",
+        ]
         for member in enum:
             statuses, meanings = answers.get(member.value, (set(), []))
             status = ", ".join(str(s) for s in sorted(statuses))

@@ -48,8 +48,13 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict[str
 
 
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
-    (NotFound, 404), (Forbidden, 403), (Invalid, 400), (Unprocessable, 422), (Conflict, 409),
-    (Unauthenticated, 401), (TooLarge, 413),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Invalid, 400),
+    (Unprocessable, 422),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (TooLarge, 413),
 )
 """The status of each kind of refusal; any other refusal is a conflict (409)."""
 
@@ -81,7 +86,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):  # a service's ``full_clean()``: invalid, per field
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return None
@@ -115,17 +122,23 @@ def server_error(request):
     if current_exception_is_unavailable():
         return unavailable_response(request)
     if _is_api(request):
-        return JsonResponse(error_body(ApiErrorCode.SERVER_ERROR, "Something went wrong on our side."), status=500)
+        return JsonResponse(
+            error_body(ApiErrorCode.SERVER_ERROR, "Something went wrong on our side."), status=500
+        )
     return defaults.server_error(request)
 
 
 def bad_request(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body(ApiErrorCode.BAD_REQUEST, "The request is malformed."), status=400)
+        return JsonResponse(
+            error_body(ApiErrorCode.BAD_REQUEST, "The request is malformed."), status=400
+        )
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
     if _is_api(request):
-        return JsonResponse(error_body(CommonErrorCode.PERMISSION_DENIED, "Not allowed."), status=403)
+        return JsonResponse(
+            error_body(CommonErrorCode.PERMISSION_DENIED, "Not allowed."), status=403
+        )
     return defaults.permission_denied(request, exception)

@@ -27,7 +27,9 @@ class AwareDateTimeField(serializers.DateTimeField):
     """A time with its offset (docs/design.md#conventions); a naive time is refused
     rather than guessed in the server's zone."""
 
-    default_error_messages = {"naive": _("Give the time with its offset, e.g. 2026-12-01T08:00:00+08:00.")}
+    default_error_messages = {
+        "naive": _("Give the time with its offset, e.g. 2026-12-01T08:00:00+08:00.")
+    }
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):

@@ -50,7 +50,9 @@ def query_params(filterset_class: type[django_filters.FilterSet], request: Any) 
     again (a tenth of a list request's CPU). A parameter starting with a filter's name counts as
     given (django-filter's range filters read ``<name>_min`` and the like)."""
     given = request.query_params
-    unfiltered = not any(key.startswith(name) for key in given for name in filterset_class.base_filters)
+    unfiltered = not any(
+        key.startswith(name) for key in given for name in filterset_class.base_filters
+    )
     if unfiltered and filterset_class in _UNFILTERED:
         return dict(_UNFILTERED[filterset_class])
     filterset = filterset_class(given, request=request)
@@ -81,6 +83,13 @@ def filter_parameters(filterset_class: type[django_filters.FilterSet]) -> list[A
             kind = OpenApiTypes.STR
             if isinstance(filter_, django_filters.ChoiceFilter):
                 enum = [str(value) for value, _label in filter_.extra["choices"]]
-        parameters.append(OpenApiParameter(name, kind, OpenApiParameter.QUERY, enum=enum,
-                                           description=str(filter_.extra.get("help_text", ""))))
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                OpenApiParameter.QUERY,
+                enum=enum,
+                description=str(filter_.extra.get("help_text", "")),
+            )
+        )
     return parameters

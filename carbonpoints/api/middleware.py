@@ -26,9 +26,12 @@ DOCUMENTS = ("/api/v1/docs/", "/api/v1/redoc/", "/api/v1/schema/")
 
 def is_app_call(request: HttpRequest) -> bool:
     path = request.path_info
-    return (path.startswith(API_PREFIX) and not path.startswith(DOCUMENTS)
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "text/html" not in request.META.get("HTTP_ACCEPT", ""))
+    return (
+        path.startswith(API_PREFIX)
+        and not path.startswith(DOCUMENTS)
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "text/html" not in request.META.get("HTTP_ACCEPT", "")
+    )
 
 
 class _Chain(BaseHandler):
@@ -49,7 +52,9 @@ class APICallMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.api_chain: Callable[[HttpRequest], HttpResponse] = _Chain(settings.API_MIDDLEWARE)._middleware_chain  # type: ignore[attr-defined]  # set by load_middleware
+        self.api_chain: Callable[[HttpRequest], HttpResponse] = _Chain(
+            settings.API_MIDDLEWARE
+        )._middleware_chain  # type: ignore[attr-defined]  # set by load_middleware
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_app_call(request):

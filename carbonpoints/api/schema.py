@@ -32,10 +32,15 @@ class ErrorSerializer(serializers.Serializer):
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     """``responses={200: X, **errors(404, 409)}``: the error answers an operation can give."""
-    return {status: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[status]) for status in statuses}
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[status])
+        for status in statuses
+    }
 
 
-def add_common_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+def add_common_errors(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     """Postprocessing hook: every operation may answer 429 (rate limits) and 503 (a service behind
     it unreachable), and every operation that needs a signed-in party 401."""
     from drf_spectacular.plumbing import ResolvedComponent  # noqa: F401  (spectacular is loaded)
@@ -58,10 +63,14 @@ def page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.
     """The shape of one page of ``serializer_class`` items (``carbonpoints.api.pagination``), for
     views that paginate by hand."""
     name = serializer_class.__name__.removesuffix("Serializer")
-    return type(f"Paginated{name}ListSerializer", (serializers.Serializer,), {
-        "__module__": __name__,
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": serializer_class(many=True),
-    })
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -21,7 +21,13 @@ from .error_codes import ApiErrorCode
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
-UNAVAILABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError, BrokerError)
+UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    BrokerError,
+)
 
 
 def is_unavailable(exc: BaseException | None) -> bool:
@@ -33,8 +39,15 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     message = _("A service is unavailable for a moment. Try again in a few seconds.")
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"error": {"code": ApiErrorCode.SERVICE_UNAVAILABLE, "message": message,
-                       "details": {"retry_after_s": RETRY_AFTER_S}}}, status=503)
+            {
+                "error": {
+                    "code": ApiErrorCode.SERVICE_UNAVAILABLE,
+                    "message": message,
+                    "details": {"retry_after_s": RETRY_AFTER_S},
+                }
+            },
+            status=503,
+        )
     else:
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_S)

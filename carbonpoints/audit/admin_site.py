@@ -21,7 +21,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        audit_record(actor=request.user, action="admin.change", obj=obj, details={"change": message})
+        audit_record(
+            actor=request.user, action="admin.change", obj=obj, details={"change": message}
+        )
         return super().log_change(request, obj, message)
 
     def log_deletions(self, request, queryset):
@@ -38,11 +40,15 @@ class AuditedModelAdmin(admin.ModelAdmin):
         def audited(modeladmin, request, queryset):
             objects = [(obj.pk, str(obj)[:200]) for obj in queryset]
             response = func(modeladmin, request, queryset)
-            audit_record(actor=request.user, action=f"admin.action.{name}", details={
-                "model": queryset.model._meta.label_lower,
-                "objects": [pk for pk, _ in objects],
-                "description": str(description),
-            })
+            audit_record(
+                actor=request.user,
+                action=f"admin.action.{name}",
+                details={
+                    "model": queryset.model._meta.label_lower,
+                    "objects": [pk for pk, _ in objects],
+                    "description": str(description),
+                },
+            )
             return response
 
         return audited, name, description
@@ -52,7 +58,12 @@ class AuditedAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedModelAdmin):
-            admin_class = type(admin_class.__name__, (AuditedModelAdmin, admin_class), {
-                "__module__": admin_class.__module__, "__doc__": admin_class.__doc__,
-            })
+            admin_class = type(
+                admin_class.__name__,
+                (AuditedModelAdmin, admin_class),
+                {
+                    "__module__": admin_class.__module__,
+                    "__doc__": admin_class.__doc__,
+                },
+            )
         return super().register(model_or_iterable, admin_class, **options)

@@ -43,13 +43,26 @@ class DepositInline(admin.TabularInline):
 
 class DepositForm(forms.Form):
     points = forms.IntegerField(label=_("Points"), min_value=1, max_value=10**12)
-    yuan = forms.DecimalField(label=_("Money paid (CNY)"), min_value=0, max_digits=16, decimal_places=2)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False, widget=forms.TextInput(attrs={"size": 60}))
+    yuan = forms.DecimalField(
+        label=_("Money paid (CNY)"), min_value=0, max_digits=16, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=200, required=False, widget=forms.TextInput(attrs={"size": 60})
+    )
 
 
 @admin.register(Budget)
 class BudgetAdmin(RegionScopedAdmin):
-    list_display = ["name", "sponsor", "period", "scenes", "points_deposited", "points_left", "level", "runs_out"]
+    list_display = [
+        "name",
+        "sponsor",
+        "period",
+        "scenes",
+        "points_deposited",
+        "points_left",
+        "level",
+        "runs_out",
+    ]
     list_filter = ["region", "sponsor"]
     search_fields = ["name", "sponsor__name"]
     list_select_related = ["sponsor"]
@@ -57,9 +70,21 @@ class BudgetAdmin(RegionScopedAdmin):
     inlines = [DepositInline]
     fieldsets = [
         (None, {"fields": ["sponsor", "name", "region", "starts_at", "ends_at", "actions"]}),
-        (_("Thresholds and throttle (published)"), {"fields": ["warn_below_percent", "throttle_below_percent",
-                                                               "throttle", "throttle_factor"]}),
-        (_("From the ledger"), {"fields": ["points_deposited", "points_left", "rate", "level", "runs_out"]}),
+        (
+            _("Thresholds and throttle (published)"),
+            {
+                "fields": [
+                    "warn_below_percent",
+                    "throttle_below_percent",
+                    "throttle",
+                    "throttle_factor",
+                ]
+            },
+        ),
+        (
+            _("From the ledger"),
+            {"fields": ["points_deposited", "points_left", "rate", "level", "runs_out"]},
+        ),
     ]
     change_form_template = "admin/budgets/budget/change_form.html"
 
@@ -67,10 +92,14 @@ class BudgetAdmin(RegionScopedAdmin):
         return False
 
     def get_queryset(self, request):
-        return self.scoped(request, budgets_with_figures())  # the ledger's figures and forecast, in one query
+        return self.scoped(
+            request, budgets_with_figures()
+        )  # the ledger's figures and forecast, in one query
 
     def _row(self, obj: Budget) -> BudgetRow | None:
-        return budget_row(obj, timezone.now()) if hasattr(obj, "fen") else None  # None on the add page
+        return (
+            budget_row(obj, timezone.now()) if hasattr(obj, "fen") else None
+        )  # None on the add page
 
     @admin.display(description=_("period"), ordering="starts_at")
     def period(self, obj: Budget) -> str:
@@ -107,7 +136,10 @@ class BudgetAdmin(RegionScopedAdmin):
 
     def get_urls(self):
         deposit = self.admin_site.admin_view(self.deposit_view)
-        return [path("<int:budget_id>/deposit/", deposit, name="budgets_budget_deposit"), *super().get_urls()]
+        return [
+            path("<int:budget_id>/deposit/", deposit, name="budgets_budget_deposit"),
+            *super().get_urls(),
+        ]
 
     def deposit_view(self, request, budget_id: int):
         """Record a sponsor's deposit: points and the money paid for them."""
@@ -117,19 +149,36 @@ class BudgetAdmin(RegionScopedAdmin):
         form = DepositForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                budget_deposit(budget=budget, points=form.cleaned_data["points"],
-                               yuan_fen=int(form.cleaned_data["yuan"] * 100), operator=request.user,
-                               note=form.cleaned_data["note"])
+                budget_deposit(
+                    budget=budget,
+                    points=form.cleaned_data["points"],
+                    yuan_fen=int(form.cleaned_data["yuan"] * 100),
+                    operator=request.user,
+                    note=form.cleaned_data["note"],
+                )
             except DomainError as refused:
                 form.add_error(None, str(refused))
             else:
-                self.message_user(request, _("Deposit of %(points)s points recorded.")
-                                  % {"points": f"{form.cleaned_data['points']:,}"}, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:budgets_budget_change", args=[budget.pk]))
-        return TemplateResponse(request, "admin/budgets/budget/deposit.html", {
-            **self.admin_site.each_context(request), "title": _("Deposit into %(budget)s") % {"budget": budget},
-            "budget": budget, "form": form, "opts": self.model._meta,
-        })
+                self.message_user(
+                    request,
+                    _("Deposit of %(points)s points recorded.")
+                    % {"points": f"{form.cleaned_data['points']:,}"},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:budgets_budget_change", args=[budget.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/budgets/budget/deposit.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Deposit into %(budget)s") % {"budget": budget},
+                "budget": budget,
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(Alert)

@@ -36,8 +36,12 @@ class BudgetLevel(models.TextChoices):
         return _LEGACY_CODES[self]
 
 
-_LEGACY_CODES = {BudgetLevel.FUNDED: "ok", BudgetLevel.RUNNING_LOW: "warn", BudgetLevel.THROTTLED: "throttle",
-                 BudgetLevel.EXHAUSTED: "exhausted"}
+_LEGACY_CODES = {
+    BudgetLevel.FUNDED: "ok",
+    BudgetLevel.RUNNING_LOW: "warn",
+    BudgetLevel.THROTTLED: "throttle",
+    BudgetLevel.EXHAUSTED: "exhausted",
+}
 
 
 class Sponsor(models.Model):
@@ -65,32 +69,58 @@ class Budget(models.Model):
         SCALE = "scale", _("scale points down by the published factor")
         PENDING = "pending", _("new credits wait as pending until funded")
 
-    sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="budgets", verbose_name=_("sponsor"))
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="budgets", verbose_name=_("sponsor")
+    )
     name = models.CharField(_("name"), max_length=120)
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, default=default_region, blank=True, related_name="budgets",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        default=default_region,
+        blank=True,
+        related_name="budgets",
         verbose_name=_("region"),
-        help_text=_("Funds actions that happen there; a province's budget funds what no city's budget covers."))
+        help_text=_(
+            "Funds actions that happen there; a province's budget funds what no city's budget covers."
+        ),
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     actions = models.JSONField(
-        _("scenes funded"), default=list, blank=True,
-        help_text=_("Action type codes this budget funds, e.g. [\"bike_ride\"]; empty: every scene. "
-                    "A budget for named scenes funds them before a budget for every scene."),
+        _("scenes funded"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Action type codes this budget funds, e.g. ["bike_ride"]; empty: every scene. '
+            "A budget for named scenes funds them before a budget for every scene."
+        ),
     )
     warn_below_percent = models.PositiveSmallIntegerField(
-        _("warn below (percent left)"), default=20, validators=[MaxValueValidator(100)],
-        help_text=_("Operators are warned once less than this share of the deposited points is left."),
+        _("warn below (percent left)"),
+        default=20,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "Operators are warned once less than this share of the deposited points is left."
+        ),
     )
     throttle_below_percent = models.PositiveSmallIntegerField(
-        _("throttle below (percent left)"), default=10, validators=[MaxValueValidator(100)],
+        _("throttle below (percent left)"),
+        default=10,
+        validators=[MaxValueValidator(100)],
         help_text=_("Below this share the throttle applies to new credits."),
     )
-    throttle = models.CharField(_("throttle"), max_length=10, choices=Throttle.choices, default=Throttle.SCALE)
+    throttle = models.CharField(
+        _("throttle"), max_length=10, choices=Throttle.choices, default=Throttle.SCALE
+    )
     throttle_factor = models.DecimalField(
-        _("throttle factor"), max_digits=4, decimal_places=3, default=Decimal("0.5"),
+        _("throttle factor"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal(1))],
-        help_text=_("Published: while throttled, a credit earns this share of its points (scale throttle)."),
+        help_text=_(
+            "Published: while throttled, a credit earns this share of its points (scale throttle)."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -99,11 +129,17 @@ class Budget(models.Model):
         verbose_name_plural = _("budgets")
         ordering = ["-starts_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="budget_period_ordered"),
-            models.CheckConstraint(condition=Q(throttle_below_percent__lte=F("warn_below_percent")),
-                                   name="budget_throttle_below_warning"),
-            models.CheckConstraint(condition=Q(throttle_factor__gt=0, throttle_factor__lte=1),
-                                   name="budget_throttle_factor_share"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="budget_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(throttle_below_percent__lte=F("warn_below_percent")),
+                name="budget_throttle_below_warning",
+            ),
+            models.CheckConstraint(
+                condition=Q(throttle_factor__gt=0, throttle_factor__lte=1),
+                name="budget_throttle_factor_share",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,22 +152,37 @@ class Budget(models.Model):
 class Deposit(models.Model):
     """Money and points a sponsor paid into a budget; the points are posted to the ledger."""
 
-    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="deposits", verbose_name=_("budget"))
+    budget = models.ForeignKey(
+        Budget, on_delete=models.PROTECT, related_name="deposits", verbose_name=_("budget")
+    )
     points = models.PositiveBigIntegerField(_("points"), validators=[MinValueValidator(1)])
     yuan_fen = models.PositiveBigIntegerField(
-        _("money paid (fen)"), help_text=_("In fen (0.01 CNY): 1,000,000 fen is 10,000 CNY."))
+        _("money paid (fen)"), help_text=_("In fen (0.01 CNY): 1,000,000 fen is 10,000 CNY.")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("made by"))
-    ledger_transaction = models.OneToOneField("ledger.LedgerTransaction", on_delete=models.PROTECT,
-                                              related_name="+", verbose_name=_("ledger transaction"))
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    ledger_transaction = models.OneToOneField(
+        "ledger.LedgerTransaction",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ledger transaction"),
+    )
     created_at = models.DateTimeField(_("made at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("deposit")
         verbose_name_plural = _("deposits")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="deposit_points_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="deposit_points_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.budget}: {self.points} pt"
@@ -152,7 +203,9 @@ class Reading(models.Model):
 class Alert(models.Model):
     """A budget crossed a threshold: raised once per level, shown to operators and e-mailed."""
 
-    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget"))
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("budget")
+    )
     level = models.CharField(_("level"), max_length=11, choices=BudgetLevel.choices)
     balance = models.BigIntegerField(_("points left"))
     deposited = models.BigIntegerField(_("points deposited"))

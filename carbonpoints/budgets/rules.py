@@ -39,11 +39,17 @@ class BudgetState:
 
     @property
     def level(self) -> BudgetLevel:
-        return level_of(balance=self.balance, deposited=self.deposited, warn_below_percent=self.warn_below_percent,
-                        throttle_below_percent=self.throttle_below_percent)
+        return level_of(
+            balance=self.balance,
+            deposited=self.deposited,
+            warn_below_percent=self.warn_below_percent,
+            throttle_below_percent=self.throttle_below_percent,
+        )
 
 
-def level_of(*, balance: int, deposited: int, warn_below_percent: int, throttle_below_percent: int) -> BudgetLevel:
+def level_of(
+    *, balance: int, deposited: int, warn_below_percent: int, throttle_below_percent: int
+) -> BudgetLevel:
     """Funded, running low, throttled or exhausted: the share of the deposited points still left
     (integers only)."""
     if balance <= 0:
@@ -97,11 +103,16 @@ class Funding:
         if found is None:
             default = codes.default()
             found = self._candidates[(action, region)] = [
-                budget for place in codes.chain(region) for budget in self.budgets
-                if (budget.region or default) == place and budget.funds(action)]
+                budget
+                for place in codes.chain(region)
+                for budget in self.budgets
+                if (budget.region or default) == place and budget.funds(action)
+            ]
         return found
 
-    def choose(self, action: str, earn: Earn, *, may_scale: bool = True, region: str | None = None) -> Choice:
+    def choose(
+        self, action: str, earn: Earn, *, may_scale: bool = True, region: str | None = None
+    ) -> Choice:
         """The budget that funds a credit of ``action``, drawn down by its points.
 
         A throttled budget scales the credit by its published factor, or makes it wait (pending
@@ -115,7 +126,11 @@ class Funding:
                 continue
             if level == BudgetLevel.THROTTLED and budget.throttle == Budget.Throttle.PENDING:
                 return Choice(None, *full, waits=WAITS_THROTTLED)
-            factor = budget.throttle_factor if level == BudgetLevel.THROTTLED and may_scale else Decimal(1)
+            factor = (
+                budget.throttle_factor
+                if level == BudgetLevel.THROTTLED and may_scale
+                else Decimal(1)
+            )
             points, remainder = earn(factor) if factor != 1 else full
             if points <= budget.balance:
                 self.draw(budget, points)

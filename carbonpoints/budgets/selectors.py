@@ -19,15 +19,20 @@ from .rules import BudgetState, Point, level_of, runs_out_at
 
 
 def _balance_of(kind: str) -> Subquery:
-    return Subquery(LedgerAccount.objects.filter(kind=kind, owner_id=OuterRef("pk"), unit="pt").values("balance")[:1])
+    return Subquery(
+        LedgerAccount.objects.filter(kind=kind, owner_id=OuterRef("pk"), unit="pt").values(
+            "balance"
+        )[:1]
+    )
 
 
 def budgets_with_balances() -> QuerySet[Budget]:
     """Budgets with their ledger balances read in the same query: ``ledger_balance`` (points left)
     and ``ledger_deposits`` (minus the points deposited); ``_ledger`` reads them."""
-    return (Budget.objects.select_related("sponsor")
-            .annotate(ledger_balance=_balance_of(budget_ledger.BUDGET.kind),
-                      ledger_deposits=_balance_of(budget_ledger.DEPOSITS.kind)))
+    return Budget.objects.select_related("sponsor").annotate(
+        ledger_balance=_balance_of(budget_ledger.BUDGET.kind),
+        ledger_deposits=_balance_of(budget_ledger.DEPOSITS.kind),
+    )
 
 
 def in_force(now: datetime | None = None) -> QuerySet[Budget]:
@@ -42,16 +47,25 @@ def funding_in_force(now: datetime | None = None) -> list[BudgetState]:
 
 def _ledger(budget: Budget) -> tuple[int, int]:
     """Points left and points deposited, as ``budgets_with_balances`` annotated them."""
-    return getattr(budget, "ledger_balance", None) or 0, -(getattr(budget, "ledger_deposits", None) or 0)
+    return getattr(budget, "ledger_balance", None) or 0, -(
+        getattr(budget, "ledger_deposits", None) or 0
+    )
 
 
 def _state(budget: Budget) -> BudgetState:
     balance, deposited = _ledger(budget)
     return BudgetState(
-        id=budget.pk, sponsor=budget.sponsor.name, actions=frozenset(budget.actions or ()), ends_at=budget.ends_at,
-        balance=balance, deposited=deposited,
-        warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
-        throttle=budget.throttle, throttle_factor=budget.throttle_factor, region=budget.region_id or "",
+        id=budget.pk,
+        sponsor=budget.sponsor.name,
+        actions=frozenset(budget.actions or ()),
+        ends_at=budget.ends_at,
+        balance=balance,
+        deposited=deposited,
+        warn_below_percent=budget.warn_below_percent,
+        throttle_below_percent=budget.throttle_below_percent,
+        throttle=budget.throttle,
+        throttle_factor=budget.throttle_factor,
+        region=budget.region_id or "",
     )
 
 
@@ -100,16 +114,24 @@ class BudgetRow:
 
     def as_json(self) -> dict:
         return {
-            "sponsor": self.sponsor, "budget": self.name, "scenes": self.scenes or ["*"],
-            "starts_at": self.starts_at.isoformat(), "ends_at": self.ends_at.isoformat(),
-            "points_deposited": self.deposited, "points_left": self.balance, "points_issued": self.issued,
+            "sponsor": self.sponsor,
+            "budget": self.name,
+            "scenes": self.scenes or ["*"],
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "points_deposited": self.deposited,
+            "points_left": self.balance,
+            "points_issued": self.issued,
             "yuan_paid": f"{self.yuan_fen / 100:.2f}",
             "yuan_per_point": None if self.yuan_per_point is None else str(self.yuan_per_point),
             # ``level`` keeps its old codes for open data's consumers; ``level_name`` is BudgetLevel's
-            "level": self.level.legacy_code, "level_name": self.level.value,
+            "level": self.level.legacy_code,
+            "level_name": self.level.value,
             "runs_out_at": self.runs_out_at.isoformat() if self.runs_out_at else None,
-            "throttle": self.throttle, "throttle_factor": str(self.throttle_factor),
-            "warn_below_percent": self.warn_below_percent, "throttle_below_percent": self.throttle_below_percent,
+            "throttle": self.throttle,
+            "throttle_factor": str(self.throttle_factor),
+            "warn_below_percent": self.warn_below_percent,
+            "throttle_below_percent": self.throttle_below_percent,
             "region": self.region,
         }
 
@@ -123,16 +145,26 @@ def budgets_with_figures(now: datetime | None = None) -> QuerySet[Budget]:
     the latest reading at least seven days old, or the first while the budget is younger)."""
     now = now or timezone.now()
     readings = Reading.objects.filter(budget=OuterRef("pk"))
-    week_old = readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at").values("pk")[:1]
+    week_old = (
+        readings.filter(taken_at__lte=now - FORECAST_WINDOW).order_by("-taken_at").values("pk")[:1]
+    )
     first = readings.filter(taken_at__lt=now).order_by("taken_at").values("pk")[:1]
-    paid = (Deposit.objects.filter(budget=OuterRef("pk")).values("budget").annotate(fen=Sum("yuan_fen"))
-            .values("fen"))
+    paid = (
+        Deposit.objects.filter(budget=OuterRef("pk"))
+        .values("budget")
+        .annotate(fen=Sum("yuan_fen"))
+        .values("fen")
+    )
     base = Reading.objects.filter(pk=OuterRef("forecast_base"))
-    return (budgets_with_balances()
-            .annotate(forecast_base=Coalesce(Subquery(week_old), Subquery(first)), fen=Subquery(paid))
-            .annotate(base_at=Subquery(base.values("taken_at")[:1]),
-                      base_balance=Subquery(base.values("balance")[:1]),
-                      base_deposited=Subquery(base.values("deposited")[:1])))
+    return (
+        budgets_with_balances()
+        .annotate(forecast_base=Coalesce(Subquery(week_old), Subquery(first)), fen=Subquery(paid))
+        .annotate(
+            base_at=Subquery(base.values("taken_at")[:1]),
+            base_balance=Subquery(base.values("balance")[:1]),
+            base_deposited=Subquery(base.values("deposited")[:1]),
+        )
+    )
 
 
 def budget_row(budget: Budget, now: datetime) -> BudgetRow:
@@ -143,14 +175,28 @@ def budget_row(budget: Budget, now: datetime) -> BudgetRow:
     base = Point(base_at, budget.base_balance, budget.base_deposited) if base_at else None  # type: ignore[attr-defined]
     running = budget.starts_at <= now < budget.ends_at
     return BudgetRow(
-        id=budget.pk, sponsor=budget.sponsor.name, name=budget.name, scenes=list(budget.actions or ()),
-        starts_at=budget.starts_at, ends_at=budget.ends_at, deposited=deposited, balance=balance,
-        issued=deposited - balance, yuan_fen=paid, yuan_per_point=_rate(fen=paid, points=deposited),
-        level=level_of(balance=balance, deposited=deposited, warn_below_percent=budget.warn_below_percent,
-                       throttle_below_percent=budget.throttle_below_percent),
+        id=budget.pk,
+        sponsor=budget.sponsor.name,
+        name=budget.name,
+        scenes=list(budget.actions or ()),
+        starts_at=budget.starts_at,
+        ends_at=budget.ends_at,
+        deposited=deposited,
+        balance=balance,
+        issued=deposited - balance,
+        yuan_fen=paid,
+        yuan_per_point=_rate(fen=paid, points=deposited),
+        level=level_of(
+            balance=balance,
+            deposited=deposited,
+            warn_below_percent=budget.warn_below_percent,
+            throttle_below_percent=budget.throttle_below_percent,
+        ),
         runs_out_at=runs_out_at(base, Point(now, balance, deposited)) if running else None,
-        throttle=budget.throttle, throttle_factor=budget.throttle_factor,
-        warn_below_percent=budget.warn_below_percent, throttle_below_percent=budget.throttle_below_percent,
+        throttle=budget.throttle,
+        throttle_factor=budget.throttle_factor,
+        warn_below_percent=budget.warn_below_percent,
+        throttle_below_percent=budget.throttle_below_percent,
         region=budget.region_id or "",
     )
 

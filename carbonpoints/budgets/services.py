@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 MAX_DEPOSIT_POINTS = 10**12
 
 
-def budget_deposit(*, budget: Budget, points: int, yuan_fen: int, operator: AbstractBaseUser | None,
-                   note: str = "") -> Deposit:
+def budget_deposit(
+    *, budget: Budget, points: int, yuan_fen: int, operator: AbstractBaseUser | None, note: str = ""
+) -> Deposit:
     """A sponsor pays ``yuan_fen`` for ``points`` into ``budget``: posted to the ledger, audited.
 
     Credits that waited for funding are funded after commit.
@@ -48,34 +49,60 @@ def budget_deposit(*, budget: Budget, points: int, yuan_fen: int, operator: Abst
     if not 0 <= yuan_fen <= MAX_DEPOSIT_POINTS * 100:
         raise DepositInvalid(_("The money paid cannot be negative."), field="yuan_fen")
     with transaction.atomic():
-        budget = Budget.objects.select_for_update().get(pk=budget.pk)  # deposits are numbered in turn
+        budget = Budget.objects.select_for_update().get(
+            pk=budget.pk
+        )  # deposits are numbered in turn
         refs = ledger_accounts_get_or_create(keys=[budget_ledger.BUDGET.of(budget.pk)])
-        refs |= ledger_accounts_get_or_create(keys=[budget_ledger.DEPOSITS.of(budget.pk)], allow_negative=True)
+        refs |= ledger_accounts_get_or_create(
+            keys=[budget_ledger.DEPOSITS.of(budget.pk)], allow_negative=True
+        )
         count = budget.deposits.count()
         posted = transaction_post(
             kind=budget_ledger.DEPOSIT_KIND,
-            legs=[Leg(refs[budget_ledger.DEPOSITS.of(budget.pk)], -points),
-                  Leg(refs[budget_ledger.BUDGET.of(budget.pk)], points)],
+            legs=[
+                Leg(refs[budget_ledger.DEPOSITS.of(budget.pk)], -points),
+                Leg(refs[budget_ledger.BUDGET.of(budget.pk)], points),
+            ],
             idempotency_key=f"budget:{budget.pk}:deposit:{count + 1}",
-            reference=f"budget:{budget.pk}", memo=f"{budget}: deposit"[:255],
+            reference=f"budget:{budget.pk}",
+            memo=f"{budget}: deposit"[:255],
             metadata={"yuan_fen": yuan_fen, "note": note},
         )
-        deposit = Deposit.objects.create(budget=budget, points=points, yuan_fen=yuan_fen, note=note,
-                                         made_by_id=operator.pk if operator is not None else None,
-                                         ledger_transaction=posted)
+        deposit = Deposit.objects.create(
+            budget=budget,
+            points=points,
+            yuan_fen=yuan_fen,
+            note=note,
+            made_by_id=operator.pk if operator is not None else None,
+            ledger_transaction=posted,
+        )
         _reading(budget)
-        audit_record(actor=operator, action="budget.deposit", obj=budget,
-                     details={"points": points, "yuan_fen": yuan_fen, "note": note})
+        audit_record(
+            actor=operator,
+            action="budget.deposit",
+            obj=budget,
+            details={"points": points, "yuan_fen": yuan_fen, "note": note},
+        )
         task_enqueue_on_commit("earn.fund_waiting")  # the earn side funds its waiting credits
     return deposit
 
 
 def _reading(budget: Budget, now: datetime | None = None) -> Reading:
-    balance = LedgerAccount.objects.filter(kind=budget_ledger.BUDGET.kind, owner_id=budget.pk).values_list(
-        "balance", flat=True).first() or 0
-    deposits = LedgerAccount.objects.filter(kind=budget_ledger.DEPOSITS.kind, owner_id=budget.pk).values_list(
-        "balance", flat=True).first() or 0
-    return Reading.objects.create(budget=budget, taken_at=now or timezone.now(), balance=balance, deposited=-deposits)
+    balance = (
+        LedgerAccount.objects.filter(kind=budget_ledger.BUDGET.kind, owner_id=budget.pk)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+    deposits = (
+        LedgerAccount.objects.filter(kind=budget_ledger.DEPOSITS.kind, owner_id=budget.pk)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+    return Reading.objects.create(
+        budget=budget, taken_at=now or timezone.now(), balance=balance, deposited=-deposits
+    )
 
 
 def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
@@ -86,20 +113,40 @@ def budgets_watch(*, now: datetime | None = None) -> list[Alert]:
     rows = {row.id: row for row in budget_rows(now=now, current_only=True)}
     for budget in Budget.objects.filter(pk__in=rows).select_related("sponsor"):
         row = rows[budget.pk]
-        Reading.objects.create(budget=budget, taken_at=now, balance=row.balance, deposited=row.deposited)
+        Reading.objects.create(
+            budget=budget, taken_at=now, balance=row.balance, deposited=row.deposited
+        )
         last = budget.alerts.order_by("-raised_at", "-pk").first()
         if row.level == (last.level if last else BudgetLevel.FUNDED):
             continue
-        alert = Alert.objects.create(budget=budget, level=row.level, balance=row.balance, deposited=row.deposited,
-                                     runs_out_at=row.runs_out_at, raised_at=now)
+        alert = Alert.objects.create(
+            budget=budget,
+            level=row.level,
+            balance=row.balance,
+            deposited=row.deposited,
+            runs_out_at=row.runs_out_at,
+            raised_at=now,
+        )
         if row.level != BudgetLevel.FUNDED:
             raised.append(alert)
-            log.warning("budget %s is %s: %s of %s points left", budget.pk, row.level, row.balance, row.deposited)
+            log.warning(
+                "budget %s is %s: %s of %s points left",
+                budget.pk,
+                row.level,
+                row.balance,
+                row.deposited,
+            )
             mail_managers(
-                _("Budget %(budget)s: %(level)s") % {"budget": budget, "level": alert.get_level_display()},
-                _("%(left)s of %(deposited)s points left; forecast to run out: %(when)s.") % {
-                    "left": row.balance, "deposited": row.deposited,
-                    "when": row.runs_out_at.isoformat() if row.runs_out_at else _("not at the current rate")},
+                _("Budget %(budget)s: %(level)s")
+                % {"budget": budget, "level": alert.get_level_display()},
+                _("%(left)s of %(deposited)s points left; forecast to run out: %(when)s.")
+                % {
+                    "left": row.balance,
+                    "deposited": row.deposited,
+                    "when": row.runs_out_at.isoformat()
+                    if row.runs_out_at
+                    else _("not at the current rate"),
+                },
                 fail_silently=True,
             )
     return raised
@@ -114,19 +161,38 @@ def points_expiry_warn(*, now: datetime | None = None) -> int:
         return 0
     now = now or timezone.now()
     cutoff = now - relativedelta(months=months)
-    last_moved = Subquery(Posting.objects.filter(account=OuterRef("pk")).order_by("-id").values("created_at")[:1])
-    warned = Notification.objects.filter(account_id=OuterRef("owner_id"), kind=Notification.Kind.POINTS_EXPIRING,
-                                         created_at__gte=OuterRef("last_moved"))
-    soon = (LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
-            .annotate(last_moved=last_moved)
-            .filter(last_moved__gte=cutoff,
-                    last_moved__lt=cutoff + timedelta(days=settings.POINTS_EXPIRY_NOTICE_DAYS))
-            .filter(~Exists(warned)).values_list("owner_id", "balance", "last_moved"))
-    notes = Notification.objects.bulk_create([
-        Notification(account_id=owner, kind=Notification.Kind.POINTS_EXPIRING, points=balance, created_at=now,
-                     data={"date": f"{timezone.localtime(moved + relativedelta(months=months)):%Y-%m-%d}"})
-        for owner, balance, moved in soon
-    ])
+    last_moved = Subquery(
+        Posting.objects.filter(account=OuterRef("pk")).order_by("-id").values("created_at")[:1]
+    )
+    warned = Notification.objects.filter(
+        account_id=OuterRef("owner_id"),
+        kind=Notification.Kind.POINTS_EXPIRING,
+        created_at__gte=OuterRef("last_moved"),
+    )
+    soon = (
+        LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
+        .annotate(last_moved=last_moved)
+        .filter(
+            last_moved__gte=cutoff,
+            last_moved__lt=cutoff + timedelta(days=settings.POINTS_EXPIRY_NOTICE_DAYS),
+        )
+        .filter(~Exists(warned))
+        .values_list("owner_id", "balance", "last_moved")
+    )
+    notes = Notification.objects.bulk_create(
+        [
+            Notification(
+                account_id=owner,
+                kind=Notification.Kind.POINTS_EXPIRING,
+                points=balance,
+                created_at=now,
+                data={
+                    "date": f"{timezone.localtime(moved + relativedelta(months=months)):%Y-%m-%d}"
+                },
+            )
+            for owner, balance, moved in soon
+        ]
+    )
     return len(notes)
 
 
@@ -142,25 +208,42 @@ def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
     cutoff = now - relativedelta(months=months)
     with transaction.atomic():
         recent = Posting.objects.filter(account=OuterRef("pk"), created_at__gte=cutoff)
-        idle = list(LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
-                    .filter(~Exists(recent)).order_by("pk").values_list("owner_id", "balance")[:limit])
+        idle = list(
+            LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
+            .filter(~Exists(recent))
+            .order_by("pk")
+            .values_list("owner_id", "balance")[:limit]
+        )
         expiry = ledger_accounts_get_or_create(keys=[budget_ledger.EXPIRY])
-        refs = ledger_accounts_get_or_create(keys=[citizen_ledger.POINTS.of(owner) for owner, _b in idle])
+        refs = ledger_accounts_get_or_create(
+            keys=[citizen_ledger.POINTS.of(owner) for owner, _b in idle]
+        )
         specs = [
             TransactionSpec(
-                kind=budget_ledger.EXPIRE_KIND, idempotency_key=f"expire:{owner}:{now:%Y%m%d%H%M%S}",
-                reference=f"citizen:{owner}", memo=f"unused for {months} months",
-                legs=[Leg(refs[citizen_ledger.POINTS.of(owner)], -balance),
-                      Leg(expiry[budget_ledger.EXPIRY], balance)],
+                kind=budget_ledger.EXPIRE_KIND,
+                idempotency_key=f"expire:{owner}:{now:%Y%m%d%H%M%S}",
+                reference=f"citizen:{owner}",
+                memo=f"unused for {months} months",
+                legs=[
+                    Leg(refs[citizen_ledger.POINTS.of(owner)], -balance),
+                    Leg(expiry[budget_ledger.EXPIRY], balance),
+                ],
             )
             for owner, balance in idle
         ]
         transaction_post_many(specs=specs)
-        Notification.objects.bulk_create([
-            Notification(account_id=owner, kind=Notification.Kind.POINTS_EXPIRED, points=balance,
-                         data={"months": months}, created_at=now)
-            for owner, balance in idle
-        ])
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    account_id=owner,
+                    kind=Notification.Kind.POINTS_EXPIRED,
+                    points=balance,
+                    data={"months": months},
+                    created_at=now,
+                )
+                for owner, balance in idle
+            ]
+        )
         _expired_return(now)
     return len(idle)
 
@@ -168,12 +251,23 @@ def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
 def _expired_return(now: datetime) -> None:
     """What the expiry account holds goes back to the general budget in force."""
     budget = general_budget(now)
-    held = LedgerAccount.objects.filter(kind=budget_ledger.EXPIRY.kind).values_list("balance", flat=True).first()
+    held = (
+        LedgerAccount.objects.filter(kind=budget_ledger.EXPIRY.kind)
+        .values_list("balance", flat=True)
+        .first()
+    )
     if budget is None or not held:
         return
-    refs = ledger_accounts_get_or_create(keys=[budget_ledger.EXPIRY, budget_ledger.BUDGET.of(budget.pk)])
+    refs = ledger_accounts_get_or_create(
+        keys=[budget_ledger.EXPIRY, budget_ledger.BUDGET.of(budget.pk)]
+    )
     transaction_post(
-        kind=budget_ledger.RETURN_KIND, idempotency_key=f"budget:{budget.pk}:return:{now:%Y%m%d%H%M%S}",
-        reference=f"budget:{budget.pk}", memo="expired points back to the budget",
-        legs=[Leg(refs[budget_ledger.EXPIRY], -held), Leg(refs[budget_ledger.BUDGET.of(budget.pk)], held)],
+        kind=budget_ledger.RETURN_KIND,
+        idempotency_key=f"budget:{budget.pk}:return:{now:%Y%m%d%H%M%S}",
+        reference=f"budget:{budget.pk}",
+        memo="expired points back to the budget",
+        legs=[
+            Leg(refs[budget_ledger.EXPIRY], -held),
+            Leg(refs[budget_ledger.BUDGET.of(budget.pk)], held),
+        ],
     )

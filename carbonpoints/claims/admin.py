@@ -25,8 +25,19 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Claim)
 class ClaimAdmin(RegionScopedAdmin):
     region_path = "partner__regions"
-    list_display = ["id", "partner", "action", "quantity", "unit", "occurred_at", "kind", "status", "created_at",
-                    "webhook_attempts", "webhook_delivered_at"]
+    list_display = [
+        "id",
+        "partner",
+        "action",
+        "quantity",
+        "unit",
+        "occurred_at",
+        "kind",
+        "status",
+        "created_at",
+        "webhook_attempts",
+        "webhook_delivered_at",
+    ]
     list_filter = [OverdueFilter, "status", "kind", "partner"]
     list_select_related = ["partner"]
     readonly_fields = [f.name for f in Claim._meta.fields]

@@ -26,10 +26,18 @@ class Claim(models.Model):
         DENIED = "denied", _("denied by the partner")
         TAKEN_IN = "taken_in", _("taken in as self-reported")
 
-    account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, related_name="claims",
-                                verbose_name=_("carbon account"))
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="claims", verbose_name=_("partner"))
-    link = models.ForeignKey(IdentityLink, on_delete=models.PROTECT, related_name="+", verbose_name=_("partner link"))
+    account = models.ForeignKey(
+        CarbonAccount,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("carbon account"),
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="claims", verbose_name=_("partner")
+    )
+    link = models.ForeignKey(
+        IdentityLink, on_delete=models.PROTECT, related_name="+", verbose_name=_("partner link")
+    )
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices, default=Kind.MISSING)
     action = models.CharField(_("action code"), max_length=40)
     quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=6)
@@ -38,11 +46,18 @@ class Claim(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     evidence = models.FileField(_("evidence"), upload_to="claims/%Y/%m/")
     evidence_type = models.CharField(_("evidence type"), max_length=40)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     denial_reason = models.CharField(_("reason for denial"), max_length=500, blank=True)
-    record = models.ForeignKey(ActionRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                               verbose_name=_("record"))
+    record = models.ForeignKey(
+        ActionRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("record"),
+    )
     created_at = models.DateTimeField(_("filed at"), default=timezone.now, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     webhook_attempts = models.PositiveIntegerField(_("webhook attempts"), default=0)
@@ -66,8 +81,9 @@ class Claim(models.Model):
 class PartnerWebhook(models.Model):
     """Where a partner hears of new claims: an HMAC-signed POST (signed as partners sign to us)."""
 
-    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="claim_webhook",
-                                   verbose_name=_("partner"))
+    partner = models.OneToOneField(
+        Partner, on_delete=models.CASCADE, related_name="claim_webhook", verbose_name=_("partner")
+    )
     url = models.URLField(_("webhook URL"))
     active = models.BooleanField(_("active"), default=True)
 

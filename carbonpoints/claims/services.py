@@ -55,13 +55,25 @@ def evidence_check(evidence: UploadedFile) -> str:
     return EVIDENCE_TYPES[kind]
 
 
-def claim_file(*, account: CarbonAccount, partner: Partner, action: str, quantity: Decimal, occurred_at: datetime,
-               evidence: UploadedFile, note: str = "", self_reported: bool = False) -> Claim:
+def claim_file(
+    *,
+    account: CarbonAccount,
+    partner: Partner,
+    action: str,
+    quantity: Decimal,
+    occurred_at: datetime,
+    evidence: UploadedFile,
+    note: str = "",
+    self_reported: bool = False,
+) -> Claim:
     """A citizen's claim: to the partner's queue (and webhook), or, self-reported where the
     methodology allows it, taken in at once at its reduced rate."""
     now = timezone.now()
-    link = (IdentityLink.objects.filter(account=account, partner=partner, revoked_at__isnull=True)
-            .order_by("-consented_at").first())
+    link = (
+        IdentityLink.objects.filter(account=account, partner=partner, revoked_at__isnull=True)
+        .order_by("-consented_at")
+        .first()
+    )
     if partner.status != Partner.Status.ACTIVE or action not in partner.actions:
         raise exceptions.ActionNotOffered(action=action)
     if link is None or (link.scenes and action not in link.scenes):
@@ -79,17 +91,34 @@ def claim_file(*, account: CarbonAccount, partner: Partner, action: str, quantit
     if limit is not None and quantity > limit:
         most = f"{limit.normalize():f}"
         raise exceptions.QuantityImplausible(
-            _("At most %(max)s %(unit)s can be claimed for one action.") % {"max": most, "unit": methodology.unit},
-            max=most, unit=methodology.unit)
-    if Claim.objects.filter(account=account, partner=partner, action=action, occurred_at=occurred_at,
-                            status__in=[Claim.Status.PENDING, Claim.Status.CONFIRMED, Claim.Status.TAKEN_IN]).exists():
+            _("At most %(max)s %(unit)s can be claimed for one action.")
+            % {"max": most, "unit": methodology.unit},
+            max=most,
+            unit=methodology.unit,
+        )
+    if Claim.objects.filter(
+        account=account,
+        partner=partner,
+        action=action,
+        occurred_at=occurred_at,
+        status__in=[Claim.Status.PENDING, Claim.Status.CONFIRMED, Claim.Status.TAKEN_IN],
+    ).exists():
         raise exceptions.ClaimRepeated(action=action, occurred_at=occurred_at.isoformat())
     evidence_type = evidence_check(evidence)
     with transaction.atomic():
         claim = Claim.objects.create(
-            account=account, partner=partner, link=link, action=action, quantity=quantity, unit=methodology.unit,
-            occurred_at=occurred_at, note=note, evidence=evidence, evidence_type=evidence_type,
-            kind=Claim.Kind.SELF_REPORTED if self_reported else Claim.Kind.MISSING)
+            account=account,
+            partner=partner,
+            link=link,
+            action=action,
+            quantity=quantity,
+            unit=methodology.unit,
+            occurred_at=occurred_at,
+            note=note,
+            evidence=evidence,
+            evidence_type=evidence_type,
+            kind=Claim.Kind.SELF_REPORTED if self_reported else Claim.Kind.MISSING,
+        )
         if self_reported:
             _take_in(claim, now=now)
             claim.status, claim.decided_at = Claim.Status.TAKEN_IN, now
@@ -104,21 +133,46 @@ def _take_in(claim: Claim, *, now: datetime) -> None:
     attributes: dict = {"claim_id": claim.pk}
     if claim.kind == Claim.Kind.SELF_REPORTED:
         attributes["self_reported"] = True
-    event = Event(external_id=claim.external_id, subject=claim.link.subject, action=claim.action,
-                  quantity=claim.quantity, unit=claim.unit, occurred_at=claim.occurred_at, attributes=attributes)
-    raw = json.dumps({"external_id": event.external_id, "subject": event.subject, "action": event.action,
-                      "quantity": str(event.quantity), "unit": event.unit,
-                      "occurred_at": event.occurred_at.isoformat(), "attributes": attributes}, ensure_ascii=False)
+    event = Event(
+        external_id=claim.external_id,
+        subject=claim.link.subject,
+        action=claim.action,
+        quantity=claim.quantity,
+        unit=claim.unit,
+        occurred_at=claim.occurred_at,
+        attributes=attributes,
+    )
+    raw = json.dumps(
+        {
+            "external_id": event.external_id,
+            "subject": event.subject,
+            "action": event.action,
+            "quantity": str(event.quantity),
+            "unit": event.unit,
+            "occurred_at": event.occurred_at.isoformat(),
+            "attributes": attributes,
+        },
+        ensure_ascii=False,
+    )
     batch = Batch.objects.create(partner=claim.partner, source=Batch.Source.API)
-    events_ingest(partner=claim.partner, batch=batch,
-                  candidates=[Candidate(raw=raw, external_id=event.external_id, event=event)])
-    claim.record = ActionRecord.objects.filter(partner=claim.partner, external_id=claim.external_id).first()
+    events_ingest(
+        partner=claim.partner,
+        batch=batch,
+        candidates=[Candidate(raw=raw, external_id=event.external_id, event=event)],
+    )
+    claim.record = ActionRecord.objects.filter(
+        partner=claim.partner, external_id=claim.external_id
+    ).first()
 
 
 def claim_confirm(*, claim: Claim, partner: Partner) -> Claim:
     """The partner confirms: the claim becomes its record, verified and credited like any other."""
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("link", "partner").get(pk=claim.pk, partner=partner)
+        claim = (
+            Claim.objects.select_for_update()
+            .select_related("link", "partner")
+            .get(pk=claim.pk, partner=partner)
+        )
         if claim.status != Claim.Status.PENDING:
             raise exceptions.ClaimAlreadyDecided(status=claim.status)
         now = timezone.now()
@@ -131,8 +185,9 @@ def claim_confirm(*, claim: Claim, partner: Partner) -> Claim:
 def claim_deny(*, claim: Claim, partner: Partner, reason: str) -> Claim:
     """The partner denies, saying why: the citizen reads the reason."""
     with transaction.atomic():
-        changed = Claim.objects.filter(pk=claim.pk, partner=partner, status=Claim.Status.PENDING).update(
-            status=Claim.Status.DENIED, denial_reason=reason[:500], decided_at=timezone.now())
+        changed = Claim.objects.filter(
+            pk=claim.pk, partner=partner, status=Claim.Status.PENDING
+        ).update(status=Claim.Status.DENIED, denial_reason=reason[:500], decided_at=timezone.now())
         if not changed:
             raise exceptions.ClaimAlreadyDecided()
     claim.refresh_from_db()
@@ -149,11 +204,19 @@ def claim_webhook_send(*, claim_id: int) -> bool:
     or decided claim is not sent again. Returns whether it was sent now."""
     claim = Claim.objects.select_related("partner").get(pk=claim_id)
     hook = PartnerWebhook.objects.filter(partner=claim.partner, active=True).first()
-    if hook is None or claim.webhook_delivered_at is not None or claim.status != Claim.Status.PENDING:
+    if (
+        hook is None
+        or claim.webhook_delivered_at is not None
+        or claim.status != Claim.Status.PENDING
+    ):
         return False
     now = timezone.now()
-    key = (PartnerKey.objects.filter(partner=claim.partner).order_by("-created_at")
-           .exclude(expires_at__lte=now).first())
+    key = (
+        PartnerKey.objects.filter(partner=claim.partner)
+        .order_by("-created_at")
+        .exclude(expires_at__lte=now)
+        .first()
+    )
     if key is None:
         return False
     Claim.objects.filter(pk=claim.pk).update(webhook_attempts=claim.webhook_attempts + 1)
@@ -161,12 +224,24 @@ def claim_webhook_send(*, claim_id: int) -> bool:
     timestamp = str(int(time.time()))
     parts = urlsplit(hook.url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = urllib.request.Request(hook.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-CP-Key": key.key_id, "X-CP-Timestamp": timestamp,
-        "X-CP-Signature": signature(secret=secret_decrypt(key.secret_encrypted), timestamp=timestamp,
-                                    method="POST", path=path, body=body),
-        "X-CP-Body-SHA256": hashlib.sha256(body).hexdigest(),
-    })
+    request = urllib.request.Request(
+        hook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-CP-Key": key.key_id,
+            "X-CP-Timestamp": timestamp,
+            "X-CP-Signature": signature(
+                secret=secret_decrypt(key.secret_encrypted),
+                timestamp=timestamp,
+                method="POST",
+                path=path,
+                body=body,
+            ),
+            "X-CP-Body-SHA256": hashlib.sha256(body).hexdigest(),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=settings.CLAIMS_WEBHOOK_TIMEOUT_S) as response:  # noqa: S310
             status = response.status
@@ -183,10 +258,16 @@ def claim_webhook_send(*, claim_id: int) -> bool:
 def claim_as_partner_sees_it(claim: Claim) -> dict:
     """What a partner reads of a claim: no citizen data but the member id they know."""
     return {
-        "id": claim.pk, "external_id": claim.external_id, "subject": claim.link.subject, "action": claim.action,
-        "quantity": format(claim.quantity.normalize(), "f"), "unit": claim.unit,
-        "occurred_at": timezone.localtime(claim.occurred_at).isoformat(), "note": claim.note,
-        "status": claim.status, "filed_at": timezone.localtime(claim.created_at).isoformat(),
+        "id": claim.pk,
+        "external_id": claim.external_id,
+        "subject": claim.link.subject,
+        "action": claim.action,
+        "quantity": format(claim.quantity.normalize(), "f"),
+        "unit": claim.unit,
+        "occurred_at": timezone.localtime(claim.occurred_at).isoformat(),
+        "note": claim.note,
+        "status": claim.status,
+        "filed_at": timezone.localtime(claim.created_at).isoformat(),
         "evidence_type": claim.evidence_type,
         "evidence_path": f"/api/v1/partner/claims/{claim.pk}/evidence",
     }

@@ -17,13 +17,17 @@ def notify_partner(self, claim_id: int) -> bool:
     except WebhookFailed as failure:
         if self.request.is_eager:
             return False
-        raise self.retry(exc=failure, countdown=min(3600, 30 * 2 ** self.request.retries)) from failure
+        raise self.retry(
+            exc=failure, countdown=min(3600, 30 * 2**self.request.retries)
+        ) from failure
 
 
 @shared_task(name="claims.sweep_webhooks")
 def sweep_webhooks() -> int:
     """Re-send what a lost delivery hint or a failed in-process send left undelivered."""
-    claim_ids = list(claims_undelivered(max_attempts=MAX_RETRIES).values_list("pk", flat=True)[:500])
+    claim_ids = list(
+        claims_undelivered(max_attempts=MAX_RETRIES).values_list("pk", flat=True)[:500]
+    )
     for claim_id in claim_ids:
         notify_partner.delay(claim_id)
     return len(claim_ids)

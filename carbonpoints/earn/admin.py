@@ -66,8 +66,12 @@ class PartnerAdmin(RegionScopedAdmin):
     def rotate_key(self, request, queryset):
         for partner in queryset:
             key, secret = partner_key_rotate(partner=partner)
-            self.message_user(request, _("%(partner)s: new key %(key)s, secret (shown once): %(secret)s")
-                              % {"partner": partner, "key": key.key_id, "secret": secret}, messages.WARNING)
+            self.message_user(
+                request,
+                _("%(partner)s: new key %(key)s, secret (shown once): %(secret)s")
+                % {"partner": partner, "key": key.key_id, "secret": secret},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Disable (its keys stop working)"))
     def disable(self, request, queryset):
@@ -83,8 +87,17 @@ class PartnerAdmin(RegionScopedAdmin):
 @admin.register(Batch)
 class BatchAdmin(RegionScopedAdmin):
     region_path = "partner__regions"
-    list_display = ["id", "partner", "source", "received", "accepted", "duplicates", "rejected", "created_at",
-                    "last_run_at"]
+    list_display = [
+        "id",
+        "partner",
+        "source",
+        "received",
+        "accepted",
+        "duplicates",
+        "rejected",
+        "created_at",
+        "last_run_at",
+    ]
     list_filter = ["source", "partner"]
     readonly_fields = [f.name for f in Batch._meta.fields]
 
@@ -106,8 +119,19 @@ class ReviewDecisionInline(admin.TabularInline):
 class ActionRecordAdmin(RegionScopedAdmin):
     """Operators review the flagged queue here (filter state = flagged) and approve or reject."""
 
-    list_display = ["id", "partner", "external_id", "action", "quantity", "occurred_at", "state", "reason",
-                    "capped", "credited_g", "points"]
+    list_display = [
+        "id",
+        "partner",
+        "external_id",
+        "action",
+        "quantity",
+        "occurred_at",
+        "state",
+        "reason",
+        "capped",
+        "credited_g",
+        "points",
+    ]
     list_filter = ["state", "action", "region", "capped", "partner", "review"]
     search_fields = ["external_id", "subject"]
     date_hierarchy = "occurred_at"
@@ -148,69 +172,132 @@ class ActionRecordAdmin(RegionScopedAdmin):
         records = list(queryset.filter(state=ActionState.CREDITED).select_related("partner"))
         form = ReverseForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return TemplateResponse(request, "admin/earn/actionrecord/reverse.html", {
-                **self.admin_site.each_context(request), "title": _("Reverse credited actions"),
-                "records": records, "form": form, "opts": self.model._meta,
-            })
+            return TemplateResponse(
+                request,
+                "admin/earn/actionrecord/reverse.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Reverse credited actions"),
+                    "records": records,
+                    "form": form,
+                    "opts": self.model._meta,
+                },
+            )
         done = 0
         for record in records:
             try:
-                action_reverse(record=record, operator=request.user, reason=form.cleaned_data["reason"])
+                action_reverse(
+                    record=record, operator=request.user, reason=form.cleaned_data["reason"]
+                )
                 done += 1
             except DomainError as refused:
                 self.message_user(request, f"{record}: {refused}", messages.ERROR)
         self.message_user(request, _("%(n)s actions reversed.") % {"n": done})
         return None
 
-
-    @admin.action(description=_("Correct the quantity of a credited action (one at a time, asks for a reason)"))
+    @admin.action(
+        description=_(
+            "Correct the quantity of a credited action (one at a time, asks for a reason)"
+        )
+    )
     def correct_quantity(self, request, queryset):
         """An intermediate page asks for the new quantity and the reason; the record is reversed,
         then decided again with it by the pipeline's rules (``corrections.action_correct``)."""
         records = list(queryset.select_related("partner")[:2])
         if len(records) != 1:
-            self.message_user(request, _("Select exactly one action record to correct."), messages.WARNING)
+            self.message_user(
+                request, _("Select exactly one action record to correct."), messages.WARNING
+            )
             return None
         record = records[0]
         form = CorrectForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return TemplateResponse(request, "admin/earn/actionrecord/correct.html", {
-                **self.admin_site.each_context(request), "title": _("Correct the quantity of an action"),
-                "record": record, "form": form, "opts": self.model._meta,
-            })
+            return TemplateResponse(
+                request,
+                "admin/earn/actionrecord/correct.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Correct the quantity of an action"),
+                    "record": record,
+                    "form": form,
+                    "opts": self.model._meta,
+                },
+            )
         try:
-            corrected = action_correct(record=record, quantity=form.cleaned_data["quantity"], operator=request.user,
-                                       reason=form.cleaned_data["reason"])
+            corrected = action_correct(
+                record=record,
+                quantity=form.cleaned_data["quantity"],
+                operator=request.user,
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as refused:
             self.message_user(request, f"{record}: {refused}", messages.ERROR)
             return None
-        self.message_user(request, _("%(record)s corrected to %(quantity)s %(unit)s: now %(state)s, %(grams)s g, "
-                                     "%(points)s points.") % {
-            "record": corrected, "quantity": format(corrected.quantity.normalize(), "f"), "unit": corrected.unit,
-            "state": corrected.get_state_display(), "grams": corrected.credited_g or 0,
-            "points": corrected.points or 0})
+        self.message_user(
+            request,
+            _(
+                "%(record)s corrected to %(quantity)s %(unit)s: now %(state)s, %(grams)s g, "
+                "%(points)s points."
+            )
+            % {
+                "record": corrected,
+                "quantity": format(corrected.quantity.normalize(), "f"),
+                "unit": corrected.unit,
+                "state": corrected.get_state_display(),
+                "grams": corrected.credited_g or 0,
+                "points": corrected.points or 0,
+            },
+        )
         return None
 
 
 class ReverseForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (the citizen sees it)"), max_length=200,
-                             widget=forms.TextInput(attrs={"size": 60}))
+    reason = forms.CharField(
+        label=_("Reason (the citizen sees it)"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
 
 class CorrectForm(ReverseForm):
-    quantity = forms.DecimalField(label=_("Corrected quantity"), min_value=Decimal("0.000001"), max_digits=20,
-                                  decimal_places=6)
+    quantity = forms.DecimalField(
+        label=_("Corrected quantity"),
+        min_value=Decimal("0.000001"),
+        max_digits=20,
+        decimal_places=6,
+    )
     field_order = ["quantity", "reason"]
 
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["id", "partner", "format", "gzipped", "size", "state", "lines_done", "lines_total",
-                    "created_at"]
+    list_display = [
+        "id",
+        "partner",
+        "format",
+        "gzipped",
+        "size",
+        "state",
+        "lines_done",
+        "lines_total",
+        "created_at",
+    ]
     list_filter = ["state", "format"]
     exclude = ["content"]
-    readonly_fields = ["partner", "format", "gzipped", "size", "state", "batch", "lines_total", "lines_done",
-                       "error", "attempts", "created_at", "finished_at"]
+    readonly_fields = [
+        "partner",
+        "format",
+        "gzipped",
+        "size",
+        "state",
+        "batch",
+        "lines_total",
+        "lines_done",
+        "error",
+        "attempts",
+        "created_at",
+        "finished_at",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -267,7 +354,15 @@ class IdentityLinkAdmin(admin.ModelAdmin):
     list_filter = ["partner"]
     list_select_related = ["account__user", "partner"]
     search_fields = ["subject", "account__user__email"]
-    readonly_fields = ["account", "partner", "subject", "scenes", "consent_wording", "consented_at", "revoked_at"]
+    readonly_fields = [
+        "account",
+        "partner",
+        "subject",
+        "scenes",
+        "consent_wording",
+        "consented_at",
+        "revoked_at",
+    ]
     inlines = [ConsentChangeInline]
 
     def has_add_permission(self, request):

@@ -63,8 +63,11 @@ def raw_body(request, limit: int) -> bytes:
 
 def signed_path(django_request) -> str:
     """The path and query exactly as sent when the server tells it (gunicorn's RAW_URI)."""
-    return (django_request.META.get("RAW_URI") or django_request.META.get("REQUEST_URI")
-            or django_request.get_full_path())
+    return (
+        django_request.META.get("RAW_URI")
+        or django_request.META.get("REQUEST_URI")
+        or django_request.get_full_path()
+    )
 
 
 class PartnerSignatureAuthentication(BaseAuthentication):
@@ -83,9 +86,18 @@ class PartnerSignatureAuthentication(BaseAuthentication):
             raise StaleTimestamp(_("X-CP-Timestamp must be unix seconds.")) from None
         if skew > MAX_SKEW_S:
             raise StaleTimestamp(max_skew_s=MAX_SKEW_S, server_time=int(_now()))
-        key = PartnerKey.objects.select_related("partner").annotate(partner_regions=ArraySubquery(
-            Partner.regions.through.objects.filter(partner_id=OuterRef("partner_id")).values("region_id"),
-        )).filter(key_id=key_id).first()  # the partner's regions in the same statement
+        key = (
+            PartnerKey.objects.select_related("partner")
+            .annotate(
+                partner_regions=ArraySubquery(
+                    Partner.regions.through.objects.filter(
+                        partner_id=OuterRef("partner_id")
+                    ).values("region_id"),
+                )
+            )
+            .filter(key_id=key_id)
+            .first()
+        )  # the partner's regions in the same statement
         if key is None or not key.usable(timezone.now()):
             raise UnknownKey()
         key.partner.approved_regions = frozenset(key.partner_regions)
@@ -93,9 +105,14 @@ class PartnerSignatureAuthentication(BaseAuthentication):
             raise PartnerDisabled()
         limit = getattr(request.parser_context.get("view"), "body_limit", self.body_limit)
         body = raw_body(request, limit)
-        if not signature_valid(secret=secret_decrypt(key.secret_encrypted), given=given,
-                               timestamp=timestamp, method=request.method,
-                               path=signed_path(request._request), body=body):
+        if not signature_valid(
+            secret=secret_decrypt(key.secret_encrypted),
+            given=given,
+            timestamp=timestamp,
+            method=request.method,
+            path=signed_path(request._request),
+            body=body,
+        ):
             raise BadSignature()
         return PartnerPrincipal(partner=key.partner, key=key), key
 

@@ -23,7 +23,12 @@ from .signing import secret_encrypt
 
 PARTNERS = [
     # name, key id, approved actions, member id prefix
-    ("武汉地铁 Wuhan Metro", "pk_demo_metro", ["metro_ride"], "WHM"),  # Wuhan: the demo province's default region
+    (
+        "武汉地铁 Wuhan Metro",
+        "pk_demo_metro",
+        ["metro_ride"],
+        "WHM",
+    ),  # Wuhan: the demo province's default region
     ("城市公交 City Bus", "pk_demo_bus", ["bus_ride"], "BUS"),
     ("哈啰单车 Bike Share", "pk_demo_bikes", ["bike_ride"], "BIKE"),
     ("绿能充电 GreenCharge", "pk_demo_charging", ["ev_charge"], "EV"),
@@ -39,30 +44,73 @@ def _events(partner_prefix: str, action: str, subject: str, rng: random.Random, 
     for day in range(DAYS, 0, -1):
         date = timezone.localtime(now - timedelta(days=day))
         weekday = date.weekday() < 5
-        start = date.replace(hour=rng.choice([7, 8, 9]), minute=rng.randrange(60), second=0, microsecond=0)
+        start = date.replace(
+            hour=rng.choice([7, 8, 9]), minute=rng.randrange(60), second=0, microsecond=0
+        )
         if action == "metro_ride" and weekday and rng.random() < 0.8:
             for leg, hour_shift in enumerate((0, 10)):
                 km = round(rng.uniform(3, 25), 1)
-                events.append(dict(action=action, quantity=km, unit="km", at=start + timedelta(hours=hour_shift),
-                                   attributes={"line": str(rng.randrange(1, 17)), "duration_s": int(km * 150)},
-                                   n=leg))
+                events.append(
+                    dict(
+                        action=action,
+                        quantity=km,
+                        unit="km",
+                        at=start + timedelta(hours=hour_shift),
+                        attributes={"line": str(rng.randrange(1, 17)), "duration_s": int(km * 150)},
+                        n=leg,
+                    )
+                )
         elif action == "bus_ride" and rng.random() < 0.35:
             km = round(rng.uniform(2, 12), 1)
-            events.append(dict(action=action, quantity=km, unit="km", at=start + timedelta(hours=3),
-                               attributes={"route": f"M{rng.randrange(100, 500)}", "duration_s": int(km * 240)}, n=0))
+            events.append(
+                dict(
+                    action=action,
+                    quantity=km,
+                    unit="km",
+                    at=start + timedelta(hours=3),
+                    attributes={
+                        "route": f"M{rng.randrange(100, 500)}",
+                        "duration_s": int(km * 240),
+                    },
+                    n=0,
+                )
+            )
         elif action == "bike_ride" and rng.random() < 0.4:
             km = round(rng.uniform(1, 6), 1)
-            events.append(dict(action=action, quantity=km, unit="km", at=start + timedelta(hours=5),
-                               attributes={"duration_s": int(km * 300)}, n=0))
+            events.append(
+                dict(
+                    action=action,
+                    quantity=km,
+                    unit="km",
+                    at=start + timedelta(hours=5),
+                    attributes={"duration_s": int(km * 300)},
+                    n=0,
+                )
+            )
         elif action == "ev_charge" and rng.random() < 0.12:
             kwh = round(rng.uniform(10, 60), 1)
-            events.append(dict(action=action, quantity=kwh, unit="kWh", at=start + timedelta(hours=11),
-                               attributes={"station": f"GC-{rng.randrange(1, 80):03d}"}, n=0))
-    return [{
-        "external_id": f"{partner_prefix}-{subject}-{e['at']:%Y%m%d%H%M}-{e['n']}", "subject": subject,
-        "action": e["action"], "quantity": e["quantity"], "unit": e["unit"],
-        "occurred_at": e["at"].isoformat(), "attributes": e["attributes"],  # type: ignore[attr-defined]
-    } for e in events]
+            events.append(
+                dict(
+                    action=action,
+                    quantity=kwh,
+                    unit="kWh",
+                    at=start + timedelta(hours=11),
+                    attributes={"station": f"GC-{rng.randrange(1, 80):03d}"},
+                    n=0,
+                )
+            )
+    return [
+        {
+            "external_id": f"{partner_prefix}-{subject}-{e['at']:%Y%m%d%H%M}-{e['n']}",
+            "subject": subject,
+            "action": e["action"],
+            "quantity": e["quantity"],
+            "unit": e["unit"],
+            "occurred_at": e["at"].isoformat(),  # type: ignore[attr-defined]
+            "attributes": e["attributes"],
+        }
+        for e in events
+    ]
 
 
 def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
@@ -77,36 +125,59 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
     for name, key_id, actions, prefix in PARTNERS:
         with transaction.atomic():
             partner = Partner.objects.create(name=name, actions=actions)
-            PartnerKey.objects.create(partner=partner, key_id=key_id, secret_encrypted=secret_encrypt(DEMO_SECRET))
+            PartnerKey.objects.create(
+                partner=partner, key_id=key_id, secret_encrypted=secret_encrypt(DEMO_SECRET)
+            )
             events = []
             for user in people:
                 account = user.carbon_account
                 subject = f"{prefix}{user.pk:06d}"
                 if not IdentityLink.objects.filter(partner=partner, subject=subject).exists():
-                    identity_link_create(account=account, partner=partner, subject=subject, scenes=None,
-                                         wording=consent_wording(partner=partner, subject=subject, scenes=actions))
+                    identity_link_create(
+                        account=account,
+                        partner=partner,
+                        subject=subject,
+                        scenes=None,
+                        wording=consent_wording(partner=partner, subject=subject, scenes=actions),
+                    )
                 events += _events(prefix, actions[0], subject, rng, now)
             # a member nobody linked yet: held as unlinked
             events += _events(prefix, actions[0], f"{prefix}-UNLINKED", rng, now)[:3]
             batch = Batch.objects.create(partner=partner)
             candidates = [candidate_from_json(json.dumps(e).encode()) for e in events]
             for start in range(0, len(candidates), 5000):
-                events_ingest(partner=partner, batch=batch, candidates=candidates[start:start + 5000],
-                              catalogue=catalogue)
+                events_ingest(
+                    partner=partner,
+                    batch=batch,
+                    candidates=candidates[start : start + 5000],
+                    catalogue=catalogue,
+                )
         total += len(events)
-    log(f"{len(PARTNERS)} partners (key ids pk_demo_*, secret {DEMO_SECRET!r}), {len(people)} citizens linked, "
-        f"{total} actions through the pipeline")
+    log(
+        f"{len(PARTNERS)} partners (key ids pk_demo_*, secret {DEMO_SECRET!r}), {len(people)} citizens linked, "
+        f"{total} actions through the pipeline"
+    )
     _reverse_one(people[0] if people else None, log)
     return {}
 
 
 def _reverse_one(citizen: User | None, log: Callable[[str], None]) -> None:
     """A reversed action to show: the first citizen's latest credited ride, reversed by the operator."""
-    record = (ActionRecord.objects.filter(account__user=citizen, state=ActionState.CREDITED)
-              .order_by("-occurred_at").first()) if citizen is not None else None
+    record = (
+        (
+            ActionRecord.objects.filter(account__user=citizen, state=ActionState.CREDITED)
+            .order_by("-occurred_at")
+            .first()
+        )
+        if citizen is not None
+        else None
+    )
     operator = User.objects.filter(email=OPERATOR_EMAIL).first()
     if record is None:
         return
-    action_reverse(record=record, operator=operator,
-                   reason="duplicate of a ride already reported / 与已上报的出行重复")
+    action_reverse(
+        record=record,
+        operator=operator,
+        reason="duplicate of a ride already reported / 与已上报的出行重复",
+    )
     log(f"one action reversed by the operator ({record.external_id})")

@@ -72,7 +72,9 @@ class ClaimRetired(Conflict):
     """The pool no longer holds the record's grams: merchants retired them as offsets."""
 
     code = EarnErrorCode.CLAIM_RETIRED
-    message = _("The reduction of this action was already retired as an offset and cannot be reversed.")
+    message = _(
+        "The reduction of this action was already retired as an offset and cannot be reversed."
+    )
 
 
 class ReasonRequired(Invalid):

@@ -89,8 +89,12 @@ def candidate_from_json(raw: bytes) -> Candidate:
             external_id = _external_id.decode(raw).external_id
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             external_id = None
-        return Candidate(raw=text, external_id=external_id if isinstance(external_id, str) else "",
-                         code=EventRefusal.INVALID_EVENT, detail=str(exc))
+        return Candidate(
+            raw=text,
+            external_id=external_id if isinstance(external_id, str) else "",
+            code=EventRefusal.INVALID_EVENT,
+            detail=str(exc),
+        )
 
 
 def candidate_from_row(row: dict[str, str]) -> Candidate:
@@ -103,8 +107,12 @@ def candidate_from_row(row: dict[str, str]) -> Candidate:
         event = msgspec.convert(data, Event, strict=False)
         return Candidate(raw=raw, external_id=event.external_id, event=event)
     except (ValueError, msgspec.ValidationError) as exc:
-        return Candidate(raw=raw, external_id=str(row.get("external_id") or ""),
-                         code=EventRefusal.INVALID_EVENT, detail=str(exc))
+        return Candidate(
+            raw=raw,
+            external_id=str(row.get("external_id") or ""),
+            code=EventRefusal.INVALID_EVENT,
+            detail=str(exc),
+        )
 
 
 def candidates_from_csv(text: str) -> list[Candidate]:
@@ -129,7 +137,11 @@ def _ends_at(event: Event) -> datetime | None:
     duration = event.attributes.get("duration_s")
     if duration is None:
         return event.occurred_at
-    if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration < MAX_DURATION_S:
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 < duration < MAX_DURATION_S
+    ):
         return None
     return event.occurred_at + timedelta(seconds=duration)
 
@@ -169,15 +181,19 @@ _json_encode = msgspec.json.Encoder().encode
 
 def _unstorable(event: Event, attributes_json: str) -> bool:
     """Text the database cannot keep: a NUL character (PostgreSQL's text and JSON refuse it)."""
-    return "\x00" in event.external_id + event.subject + event.action + event.unit or "\\u0000" in attributes_json
+    return (
+        "\x00" in event.external_id + event.subject + event.action + event.unit
+        or "\\u0000" in attributes_json
+    )
 
 
 def _stored_id(external_id: str) -> str:
     return external_id.replace("\x00", "\ufffd")
 
 
-def _checked(candidate: Candidate, partner: Partner, catalogue: Catalogue,
-             regions: frozenset[str]) -> tuple[str, Event | None, datetime | None, str, str]:
+def _checked(
+    candidate: Candidate, partner: Partner, catalogue: Catalogue, regions: frozenset[str]
+) -> tuple[str, Event | None, datetime | None, str, str]:
     """``(refusal code, event, ends_at, attributes as JSON, region)``: the event and no code when
     acceptable."""
     event = candidate.event
@@ -198,8 +214,13 @@ def _checked(candidate: Candidate, partner: Partner, catalogue: Catalogue,
     return "", event, ends_at, attributes_json, region
 
 
-def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate],
-                  catalogue: Catalogue | None = None) -> IntakeResult:
+def events_ingest(
+    *,
+    partner: Partner,
+    batch: Batch,
+    candidates: list[Candidate],
+    catalogue: Catalogue | None = None,
+) -> IntakeResult:
     """Store the acceptable events of ``candidates`` in ``batch``, each in its final state.
 
     The records are quantified, verified, capped and credited in this same transaction
@@ -214,7 +235,9 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
     seen: set[str] = set()
     partner_id, batch_id = partner.pk, batch.pk  # ``pk`` is a property: read once, not per event
     for candidate in candidates:
-        code, event, ends_at, attributes_json, region = _checked(candidate, partner, catalogue, regions)
+        code, event, ends_at, attributes_json, region = _checked(
+            candidate, partner, catalogue, regions
+        )
         if event is None or ends_at is None:
             outcome.append((EventStatus.REJECTED, code))
             continue
@@ -223,16 +246,33 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
             continue
         seen.add(event.external_id)
         outcome.append(("new", ""))
-        records.append(Record(
-            partner_id=partner_id, batch_id=batch_id, external_id=event.external_id, subject=event.subject,
-            action=event.action, quantity=event.quantity, unit=event.unit, occurred_at=event.occurred_at,
-            ends_at=ends_at, received_at=now, attributes=event.attributes, attributes_json=attributes_json,
-            raw=candidate.raw, region_id=region,
-        ))
+        records.append(
+            Record(
+                partner_id=partner_id,
+                batch_id=batch_id,
+                external_id=event.external_id,
+                subject=event.subject,
+                action=event.action,
+                quantity=event.quantity,
+                unit=event.unit,
+                occurred_at=event.occurred_at,
+                ends_at=ends_at,
+                received_at=now,
+                attributes=event.attributes,
+                attributes_json=attributes_json,
+                raw=candidate.raw,
+                region_id=region,
+            )
+        )
 
     with transaction.atomic():
-        taken = (records_take_in(records=records, batch=batch, partner_id=partner.pk, catalogue=catalogue)
-                 if records else {})
+        taken = (
+            records_take_in(
+                records=records, batch=batch, partner_id=partner.pk, catalogue=catalogue
+            )
+            if records
+            else {}
+        )
         result = IntakeResult()
         rejections = []
         for candidate, (status, code) in zip(candidates, outcome, strict=True):
@@ -240,7 +280,11 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
                 record = taken.get(candidate.external_id)
                 if record is not None:
                     result.accepted += 1
-                    answer = {"external_id": candidate.external_id, "status": EventStatus.ACCEPTED, "state": record.state}
+                    answer = {
+                        "external_id": candidate.external_id,
+                        "status": EventStatus.ACCEPTED,
+                        "state": record.state,
+                    }
                     if record.reason:
                         answer["reason"] = record.reason
                     result.results.append(answer)
@@ -251,9 +295,17 @@ def events_ingest(*, partner: Partner, batch: Batch, candidates: list[Candidate]
                 result.results.append({"external_id": candidate.external_id, "status": status})
             else:
                 result.rejected += 1
-                result.results.append({"external_id": candidate.external_id, "status": status, "code": code})
+                result.results.append(
+                    {"external_id": candidate.external_id, "status": status, "code": code}
+                )
                 rejections.append({"external_id": _stored_id(candidate.external_id), "code": code})
-        batch_counts_add(batch=batch, received=len(candidates), accepted=result.accepted,
-                         duplicates=result.duplicates, rejected=result.rejected, rejections=rejections,
-                         kept_rejections=MAX_KEPT_REJECTIONS)
+        batch_counts_add(
+            batch=batch,
+            received=len(candidates),
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+            rejections=rejections,
+            kept_rejections=MAX_KEPT_REJECTIONS,
+        )
     return result

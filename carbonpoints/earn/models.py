@@ -26,19 +26,37 @@ class Partner(models.Model):
         DISABLED = "disabled", _("retired (disabled)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     # four eyes (carbonpoints.approvals): a partner an operator drafts in the admin, another approves
-    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("written by"))
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("approved by"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     actions = models.JSONField(
         _("approved action types"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
     )
     regions = models.ManyToManyField(
-        "regions.Region", blank=True, related_name="partners", verbose_name=_("approved regions"),
-        help_text=_("Where its events may happen; none: the deployment's default region."))
+        "regions.Region",
+        blank=True,
+        related_name="partners",
+        verbose_name=_("approved regions"),
+        help_text=_("Where its events may happen; none: the deployment's default region."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -61,7 +79,9 @@ class PartnerKey(models.Model):
     secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(
-        _("expires at"), null=True, blank=True,
+        _("expires at"),
+        null=True,
+        blank=True,
         help_text=_("Set when the key is rotated: it keeps working until then."),
     )
 
@@ -85,13 +105,17 @@ class Batch(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="batches")
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.API
+    )
     received = models.PositiveIntegerField(_("events received"), default=0)
     accepted = models.PositiveIntegerField(_("accepted"), default=0)
     duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
     rejected = models.PositiveIntegerField(_("rejected at intake"), default=0)
     rejections = models.JSONField(
-        _("intake rejections"), default=list, blank=True,
+        _("intake rejections"),
+        default=list,
+        blank=True,
         help_text=_("The first rejected events: external id and code."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
@@ -134,79 +158,158 @@ class ActionRecord(models.Model):
     # No single-column indexes where a composite one leads with the column (see Meta): every index
     # is written on each insert and on each pipeline update, and these ones served no query.
     # References are checked a statement at a time by a trigger (migration 0005), not row by row.
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="records", db_index=False,
-                                db_constraint=False)
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="records", db_index=False,
-                              db_constraint=False)
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
+        db_constraint=False,
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="records", db_index=False, db_constraint=False
+    )
     external_id = models.CharField(_("external id"), max_length=128)
     subject = models.CharField(_("member id at the partner"), max_length=128)
     action = models.SlugField(_("action type"), max_length=40, db_index=False)
     quantity = models.DecimalField(_("quantity"), max_digits=20, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=20)
     occurred_at = models.DateTimeField(_("occurred at"))
-    ends_at = models.DateTimeField(_("ends at"), help_text=_("occurred_at plus duration_s when given."))
+    ends_at = models.DateTimeField(
+        _("ends at"), help_text=_("occurred_at plus duration_s when given.")
+    )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     raw = models.TextField(_("as sent"))
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, default=default_region, related_name="+",
-                               verbose_name=_("region"), db_constraint=False, db_index=False,
-                               help_text=_("Where the action happened (GB/T 2260)."))
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        default=default_region,
+        related_name="+",
+        verbose_name=_("region"),
+        db_constraint=False,
+        db_index=False,
+        help_text=_("Where the action happened (GB/T 2260)."),
+    )
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
-    state = models.CharField(_("state"), max_length=12, choices=ActionState.choices,
-                             default=ActionState.RECEIVED)
+    state = models.CharField(
+        _("state"), max_length=12, choices=ActionState.choices, default=ActionState.RECEIVED
+    )
     reason = models.CharField(_("reason code"), max_length=40, blank=True)
     capped = models.BooleanField(_("capped"), default=False)
-    review = models.CharField(_("review"), max_length=10, choices=Review.choices, default="", blank=True)
-    account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="actions", verbose_name=_("citizen account"), db_index=False,
-                                db_constraint=False)
-    methodology = models.ForeignKey(Methodology, on_delete=models.PROTECT, null=True, blank=True,
-                                    db_constraint=False, db_index=False)
-    conversion_rule = models.ForeignKey(ConversionRule, on_delete=models.PROTECT, null=True, blank=True,
-                                        db_constraint=False, db_index=False)
+    review = models.CharField(
+        _("review"), max_length=10, choices=Review.choices, default="", blank=True
+    )
+    account = models.ForeignKey(
+        CarbonAccount,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name=_("citizen account"),
+        db_index=False,
+        db_constraint=False,
+    )
+    methodology = models.ForeignKey(
+        Methodology,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+    )
+    conversion_rule = models.ForeignKey(
+        ConversionRule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+    )
     reduction_g = models.BigIntegerField(_("raw reduction (g)"), null=True, blank=True)
-    counted_quantity = models.DecimalField(_("counted quantity"), max_digits=20, decimal_places=6,
-                                           null=True, blank=True)
+    counted_quantity = models.DecimalField(
+        _("counted quantity"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
     credited_g = models.BigIntegerField(_("credited (g)"), null=True, blank=True)
     points = models.BigIntegerField(_("points"), null=True, blank=True)
     points_available_at = models.DateTimeField(_("points available at"), null=True, blank=True)
     points_settled = models.BooleanField(_("points settled"), default=True)
-    budget = models.ForeignKey("budgets.Budget", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                               verbose_name=_("funded by"), db_constraint=False, db_index=False,
-                               help_text=_("The sponsor's budget the points were drawn on; empty while they "
-                                           "wait for funding."))
+    budget = models.ForeignKey(
+        "budgets.Budget",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("funded by"),
+        db_constraint=False,
+        db_index=False,
+        help_text=_(
+            "The sponsor's budget the points were drawn on; empty while they wait for funding."
+        ),
+    )
     hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict, blank=True)
     credited_at = models.DateTimeField(_("credited at"), null=True, blank=True)
     corrections = models.IntegerField(
-        _("corrections"), default=0, db_default=0,
-        help_text=_("How often its quantity was corrected (each correction reverses it and credits it anew); "
-                    "numbers the idempotency keys of its reversal, new credit and funding."))
+        _("corrections"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "How often its quantity was corrected (each correction reverses it and credits it anew); "
+            "numbers the idempotency keys of its reversal, new credit and funding."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("action record")
         verbose_name_plural = _("action records")
         constraints = [
-            models.UniqueConstraint(fields=["partner", "external_id"], name="action_record_partner_external_id"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="action_record_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="action_record_partner_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="action_record_quantity_positive"
+            ),
         ]
         # Every pipeline update rewrites the row and adds an entry to each index whose predicate it
         # meets, so the indexes that serve one state are partial: a credited record, the common
         # end, is in the primary key, the partner's unique key, its batch and its citizen's only.
         indexes = [
             models.Index(fields=["batch"], name="action_batch_idx"),
-            models.Index(fields=["id"], name="action_pending_idx", condition=Q(state__in=PENDING_STATES)),
-            models.Index(fields=["partner", "subject"], name="action_unlinked_subject_idx",
-                         condition=Q(state=ActionState.UNLINKED)),
-            models.Index(fields=["hold_until"], name="action_unlinked_hold_idx", condition=Q(state=ActionState.UNLINKED)),
-            models.Index(fields=["received_at"], name="action_flagged_idx", condition=Q(state=ActionState.FLAGGED)),
-            models.Index(fields=["account", "occurred_at", "id"], name="action_account_time_idx",
-                         condition=Q(account__isnull=False)),
-            models.Index(fields=["points_available_at"], name="action_settling_idx", condition=Q(points_settled=False)),
+            models.Index(
+                fields=["id"], name="action_pending_idx", condition=Q(state__in=PENDING_STATES)
+            ),
+            models.Index(
+                fields=["partner", "subject"],
+                name="action_unlinked_subject_idx",
+                condition=Q(state=ActionState.UNLINKED),
+            ),
+            models.Index(
+                fields=["hold_until"],
+                name="action_unlinked_hold_idx",
+                condition=Q(state=ActionState.UNLINKED),
+            ),
+            models.Index(
+                fields=["received_at"],
+                name="action_flagged_idx",
+                condition=Q(state=ActionState.FLAGGED),
+            ),
+            models.Index(
+                fields=["account", "occurred_at", "id"],
+                name="action_account_time_idx",
+                condition=Q(account__isnull=False),
+            ),
+            models.Index(
+                fields=["points_available_at"],
+                name="action_settling_idx",
+                condition=Q(points_settled=False),
+            ),
             # the points a citizen is owed (their account page): only credits waiting for a budget enter it
-            models.Index(fields=["account"], name="action_awaiting_funding_idx",
-                         condition=Q(points_settled=False, points_available_at__isnull=True)),
+            models.Index(
+                fields=["account"],
+                name="action_awaiting_funding_idx",
+                condition=Q(points_settled=False, points_available_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -232,8 +335,12 @@ class Upload(models.Model):
     gzipped = models.BooleanField(_("gzipped"), default=False)
     content = models.BinaryField(_("content as sent"))
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
-    batch = models.OneToOneField(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="upload")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    batch = models.OneToOneField(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="upload"
+    )
     lines_total = models.PositiveIntegerField(_("lines"), null=True, blank=True)
     lines_done = models.PositiveIntegerField(_("lines done"), default=0)
     error = models.CharField(_("error"), max_length=500, blank=True)
@@ -257,8 +364,9 @@ class CitizenCarry(models.Model):
     credits pay those grams off before they earn points again (see ``earn.corrections``).
     """
 
-    account = models.OneToOneField(CarbonAccount, on_delete=models.PROTECT, primary_key=True,
-                                   related_name="earn_carry")
+    account = models.OneToOneField(
+        CarbonAccount, on_delete=models.PROTECT, primary_key=True, related_name="earn_carry"
+    )
     remainder_g = models.BigIntegerField(_("carried grams"), default=0)
 
     class Meta:
@@ -274,7 +382,9 @@ class CapUsage(models.Model):
     (quantities have six decimal places), so the sums are exact integers on every database.
     """
 
-    account = models.ForeignKey(CarbonAccount, on_delete=models.PROTECT, related_name="+", db_index=False)
+    account = models.ForeignKey(
+        CarbonAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     action = models.SlugField(_("action type"), max_length=40, db_index=False)
     day = models.DateField(_("local day"))
     counted_micro = models.BigIntegerField(_("counted (millionths of the unit)"), default=0)
@@ -283,7 +393,9 @@ class CapUsage(models.Model):
         verbose_name = _("cap usage")
         verbose_name_plural = _("cap usage")
         constraints = [
-            models.UniqueConstraint(fields=["account", "action", "day"], name="cap_usage_per_citizen_action_day"),
+            models.UniqueConstraint(
+                fields=["account", "action", "day"], name="cap_usage_per_citizen_action_day"
+            ),
         ]
 
 
@@ -312,14 +424,23 @@ class IdentityLink(models.Model):
     """
 
     account = models.ForeignKey(
-        CarbonAccount, on_delete=models.PROTECT, related_name="links", verbose_name=_("carbon account")
+        CarbonAccount,
+        on_delete=models.PROTECT,
+        related_name="links",
+        verbose_name=_("carbon account"),
     )
     # db_index=False: the (partner, subject) index below leads with the partner.
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="links",
-                                verbose_name=_("partner"), db_index=False)
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="links",
+        verbose_name=_("partner"),
+        db_index=False,
+    )
     subject = models.CharField(_("member id at the partner"), max_length=128)
-    scenes = models.JSONField(_("scenes consented to"), default=list,
-                              help_text=_('Action codes, e.g. ["metro_ride"].'))
+    scenes = models.JSONField(
+        _("scenes consented to"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
+    )
     consent_wording = models.TextField(_("consent wording shown"))
     consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -329,7 +450,8 @@ class IdentityLink(models.Model):
         verbose_name_plural = _("partner links")
         constraints = [
             models.UniqueConstraint(
-                fields=["partner", "subject"], condition=Q(revoked_at__isnull=True),
+                fields=["partner", "subject"],
+                condition=Q(revoked_at__isnull=True),
                 name="earn_link_one_active_per_subject",
             ),
         ]

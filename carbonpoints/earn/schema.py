@@ -9,6 +9,8 @@ class PartnerSignatureScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {
-            "type": "apiKey", "in": "header", "name": "X-CP-Signature",
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CP-Signature",
             "description": "HMAC-SHA256 request signature with X-CP-Key and X-CP-Timestamp; see docs/partners.md.",
         }

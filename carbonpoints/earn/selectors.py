@@ -36,30 +36,53 @@ RULE_TEXT = {
     Reason.SELF_REPORT_NOT_ALLOWED: _("This scene does not accept self-reported actions."),
     Reason.SELF_REPORTED: _("Self-reported: earned at the methodology's reduced rate (%(rate)s)."),
     Reason.UNIT_MISMATCH: _("The unit does not match the methodology's unit (%(expected)s)."),
-    Reason.OCCURRED_IN_FUTURE: _("The action is dated in the future (more than %(max_skew_s)s s ahead)."),
+    Reason.OCCURRED_IN_FUTURE: _(
+        "The action is dated in the future (more than %(max_skew_s)s s ahead)."
+    ),
     Reason.TOO_OLD: _("The action is older than the backfill window of %(backfill_days)s days."),
     Reason.QUANTITY_NOT_ALLOWED: _("Each record must carry a quantity of exactly %(expected)s."),
-    Reason.QUANTITY_IMPLAUSIBLE: _("The quantity is above the plausible maximum of %(max)s %(unit)s per record."),
-    Reason.SPEED_IMPLAUSIBLE: _("The implied speed of %(speed_kmh)s km/h is above the limit of %(max_kmh)s km/h."),
-    Reason.HELD_UNLINKED: _("Held until %(until)s: the partner's member id is not linked to a citizen "
-                            "with consent yet."),
-    Reason.LINK_WINDOW_PASSED: _("Expired: no citizen linked this member id within the holding window."),
-    Reason.POSSIBLE_DUPLICATE_TRIP: _("Flagged for review: another partner reported an overlapping trip of "
-                                      "the same kind (%(other_external_id)s)."),
-    Reason.POSSIBLE_DUPLICATE_CLAIM: _("Flagged for review: a claim and a record of the same partner overlap in time "
-                                       "for the same kind of action (%(other_external_id)s); possibly one action "
-                                       "counted twice."),
+    Reason.QUANTITY_IMPLAUSIBLE: _(
+        "The quantity is above the plausible maximum of %(max)s %(unit)s per record."
+    ),
+    Reason.SPEED_IMPLAUSIBLE: _(
+        "The implied speed of %(speed_kmh)s km/h is above the limit of %(max_kmh)s km/h."
+    ),
+    Reason.HELD_UNLINKED: _(
+        "Held until %(until)s: the partner's member id is not linked to a citizen with consent yet."
+    ),
+    Reason.LINK_WINDOW_PASSED: _(
+        "Expired: no citizen linked this member id within the holding window."
+    ),
+    Reason.POSSIBLE_DUPLICATE_TRIP: _(
+        "Flagged for review: another partner reported an overlapping trip of "
+        "the same kind (%(other_external_id)s)."
+    ),
+    Reason.POSSIBLE_DUPLICATE_CLAIM: _(
+        "Flagged for review: a claim and a record of the same partner overlap in time "
+        "for the same kind of action (%(other_external_id)s); possibly one action "
+        "counted twice."
+    ),
     Reason.APPROVED_ON_REVIEW: _("An operator reviewed and approved this action."),
     Reason.REJECTED_ON_REVIEW: _("An operator reviewed and rejected this action."),
-    Reason.DAILY_CAP: _("Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
-    Reason.MONTHLY_CAP: _("Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."),
-    Reason.PARTLY_COUNTED: _("Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."),
+    Reason.DAILY_CAP: _(
+        "Daily cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."
+    ),
+    Reason.MONTHLY_CAP: _(
+        "Monthly cap of %(cap)s %(unit)s reached (%(used_before)s %(unit)s counted before)."
+    ),
+    Reason.PARTLY_COUNTED: _(
+        "Partly counted: %(counted_quantity)s of %(quantity)s, %(credited_g)s g credited."
+    ),
     Reason.SETTLING_PERIOD: _("Points are pending for a settling period of %(days)s days."),
     Reason.REVERSED_BY_OPERATOR: _("An operator reversed this action: %(reason)s"),
     Reason.RETRACTED_BY_PARTNER: _("The partner retracted this action: %(reason)s"),
-    Reason.CORRECTED: _("Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"),
-    Reason.BUDGET_THROTTLED: _("The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
-                               "rate of %(factor)s."),
+    Reason.CORRECTED: _(
+        "Corrected from %(quantity)s to %(corrected_quantity)s and credited again: %(reason)s"
+    ),
+    Reason.BUDGET_THROTTLED: _(
+        "The sponsor's budget (%(sponsor)s) is running low: points earned at its published "
+        "rate of %(factor)s."
+    ),
     Reason.AWAITING_FUNDING: _("Points owed: they wait until a sponsor's budget funds them."),
     Reason.FUNDED: _("Points funded by %(sponsor)s."),
 }
@@ -71,7 +94,9 @@ REASON_TEXT = {
     Reason.NO_CONSENT_FOR_ACTION: _("The citizen has not consented to this action type."),
     Reason.REJECTED_ON_REVIEW: RULE_TEXT[Reason.REJECTED_ON_REVIEW],
     Reason.POSSIBLE_DUPLICATE_TRIP: _("Possible duplicate of another partner's trip."),
-    Reason.POSSIBLE_DUPLICATE_CLAIM: _("Possible duplicate: a claim and a record of the partner for the same action."),
+    Reason.POSSIBLE_DUPLICATE_CLAIM: _(
+        "Possible duplicate: a claim and a record of the partner for the same action."
+    ),
     Reason.LINK_WINDOW_PASSED: RULE_TEXT[Reason.LINK_WINDOW_PASSED],
 }
 # reversed_by_operator and retracted_by_partner: reason_message shows the rule with its reason
@@ -106,15 +131,23 @@ def explanation(record: ActionRecord) -> dict:
     stored = record.explanation or {}
     methodology = stored.get("methodology")  # records of before 2026-11-28 kept a copy
     if methodology is None and record.methodology is not None:
-        methodology = methodology_explained(record.methodology)  # versions never change their factors
+        methodology = methodology_explained(
+            record.methodology
+        )  # versions never change their factors
     return {
         "methodology": methodology,
         "quantity": format(record.quantity.normalize(), "f"),
         "unit": record.unit,
         "raw_reduction_g": record.reduction_g,
-        "counted_quantity": (None if record.counted_quantity is None
-                             else format(record.counted_quantity.normalize(), "f")),
-        "rules": [{**rule, "message": _text(RULE_TEXT, rule["code"], rule)} for rule in stored.get("rules", [])],
+        "counted_quantity": (
+            None
+            if record.counted_quantity is None
+            else format(record.counted_quantity.normalize(), "f")
+        ),
+        "rules": [
+            {**rule, "message": _text(RULE_TEXT, rule["code"], rule)}
+            for rule in stored.get("rules", [])
+        ],
         "credited_g": record.credited_g if record.state == ActionState.CREDITED else None,
         "conversion": stored.get("conversion"),
         "points": record.points if record.state == ActionState.CREDITED else None,
@@ -136,8 +169,13 @@ def points_status_of(state: str, points_settled: bool, points_available_at) -> s
 
 def points_owed(*, account_id: int) -> int:
     """Points a citizen earned that wait for a sponsor's budget to fund them (not yet issued)."""
-    owed = ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED, points_settled=False,
-                                       points_available_at__isnull=True, points__gt=0).aggregate(n=Sum("points"))
+    owed = ActionRecord.objects.filter(
+        account_id=account_id,
+        state=ActionState.CREDITED,
+        points_settled=False,
+        points_available_at__isnull=True,
+        points__gt=0,
+    ).aggregate(n=Sum("points"))
     return owed["n"] or 0
 
 
@@ -155,7 +193,9 @@ def batch_status(*, batch: Batch) -> dict:
     """Counts by state, and by region and state, as processing goes on (one grouped query)."""
     counts = {state: 0 for state in ActionState.values}
     by_region: dict[str, dict[str, int]] = {}
-    rows = ActionRecord.objects.filter(batch=batch).values("region", "state").annotate(n=Count("id"))
+    rows = (
+        ActionRecord.objects.filter(batch=batch).values("region", "state").annotate(n=Count("id"))
+    )
     for row in rows:
         counts[row["state"]] += row["n"]
         by_region.setdefault(row["region"], {})[row["state"]] = row["n"]
@@ -187,36 +227,64 @@ def batch_status(*, batch: Batch) -> dict:
 
 
 def partner_record(*, partner: Partner, external_id: str) -> ActionRecord | None:
-    return ActionRecord.objects.select_related("methodology").filter(partner=partner, external_id=external_id).first()
+    return (
+        ActionRecord.objects.select_related("methodology")
+        .filter(partner=partner, external_id=external_id)
+        .first()
+    )
 
 
 def _citizen_records(account_id: int) -> QuerySet[ActionRecord]:
     """Every record of the citizen's: those credited to them (or on their way), and those their
     linked member ids brought that wait for their consent to the scene (held, no account yet),
     each with the link to give that consent (``consent_link_id``)."""
-    links = list(IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
-                 .values_list("partner_id", "subject"))
+    links = list(
+        IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True).values_list(
+            "partner_id", "subject"
+        )
+    )
     mine = Q(account_id=account_id)
     if links:
         members = Q()
         for partner_id, subject in links:
             members |= Q(partner_id=partner_id, subject=subject)
         mine |= Q(members, state=ActionState.UNLINKED, reason=Reason.NO_CONSENT_FOR_ACTION)
-    consent_link = IdentityLink.objects.filter(partner_id=OuterRef("partner_id"), subject=OuterRef("subject"),
-                                               revoked_at__isnull=True).values("id")[:1]
-    return ActionRecord.objects.filter(mine).annotate(consent_link_id=Case(
-        When(state=ActionState.UNLINKED, reason=Reason.NO_CONSENT_FOR_ACTION, then=Subquery(consent_link)),
-        default=None, output_field=BigIntegerField()))
+    consent_link = IdentityLink.objects.filter(
+        partner_id=OuterRef("partner_id"), subject=OuterRef("subject"), revoked_at__isnull=True
+    ).values("id")[:1]
+    return ActionRecord.objects.filter(mine).annotate(
+        consent_link_id=Case(
+            When(
+                state=ActionState.UNLINKED,
+                reason=Reason.NO_CONSENT_FOR_ACTION,
+                then=Subquery(consent_link),
+            ),
+            default=None,
+            output_field=BigIntegerField(),
+        )
+    )
 
 
 def citizen_action(*, account_id: int, action_id: int) -> ActionRecord | None:
-    return (_citizen_records(account_id).select_related("partner", "methodology", "budget__sponsor", "region")
-            .filter(pk=action_id).first())
+    return (
+        _citizen_records(account_id)
+        .select_related("partner", "methodology", "budget__sponsor", "region")
+        .filter(pk=action_id)
+        .first()
+    )
 
 
-def citizen_actions(*, account_id: int, action: str | None = None, state: str | None = None,
-                    occurred_after=None, occurred_before=None) -> QuerySet[ActionRecord]:
-    records = _citizen_records(account_id).select_related("partner", "methodology", "budget__sponsor", "region")
+def citizen_actions(
+    *,
+    account_id: int,
+    action: str | None = None,
+    state: str | None = None,
+    occurred_after=None,
+    occurred_before=None,
+) -> QuerySet[ActionRecord]:
+    records = _citizen_records(account_id).select_related(
+        "partner", "methodology", "budget__sponsor", "region"
+    )
     if action:
         records = records.filter(action=action)
     if state:
@@ -228,11 +296,31 @@ def citizen_actions(*, account_id: int, action: str | None = None, state: str | 
     return records.order_by("-occurred_at", "-id")
 
 
-CITIZEN_ACTION_ROW = ("id", "partner__name", "action", "quantity", "unit", "occurred_at", "state", "reason",
-                      "explanation__rules", "capped", "credited_g", "points", "budget__sponsor__name",
-                      "points_settled", "points_available_at", "region", "consent_link_id")
-_ACTION_FILTERS = {"action": "r.action = %s", "state": "r.state = %s",
-                   "occurred_after": "r.occurred_at >= %s", "occurred_before": "r.occurred_at < %s"}
+CITIZEN_ACTION_ROW = (
+    "id",
+    "partner__name",
+    "action",
+    "quantity",
+    "unit",
+    "occurred_at",
+    "state",
+    "reason",
+    "explanation__rules",
+    "capped",
+    "credited_g",
+    "points",
+    "budget__sponsor__name",
+    "points_settled",
+    "points_available_at",
+    "region",
+    "consent_link_id",
+)
+_ACTION_FILTERS = {
+    "action": "r.action = %s",
+    "state": "r.state = %s",
+    "occurred_after": "r.occurred_at >= %s",
+    "occurred_before": "r.occurred_at < %s",
+}
 
 
 @functools.cache
@@ -245,11 +333,15 @@ def _citizen_action_statements(filters: tuple[str, ...]) -> tuple[str, str]:
     held = f"r.state = '{ActionState.UNLINKED}' AND r.reason = '{Reason.NO_CONSENT_FOR_ACTION}'"
     # the citizen's records, and those their linked member ids brought that wait for consent to
     # the scene (no account yet): each branch by its own index (the account's; the held records')
-    records = (f"(SELECT * FROM {table} WHERE account_id = %s UNION ALL SELECT r.* FROM {links} l"
-               f" JOIN {table} r ON r.partner_id = l.partner_id AND r.subject = l.subject AND {held}"
-               " WHERE l.account_id = %s AND l.revoked_at IS NULL)")
-    consent_link = (f"CASE WHEN {held} THEN (SELECT l.id FROM {links} l WHERE l.partner_id = r.partner_id"
-                    " AND l.subject = r.subject AND l.revoked_at IS NULL LIMIT 1) END")
+    records = (
+        f"(SELECT * FROM {table} WHERE account_id = %s UNION ALL SELECT r.* FROM {links} l"
+        f" JOIN {table} r ON r.partner_id = l.partner_id AND r.subject = l.subject AND {held}"
+        " WHERE l.account_id = %s AND l.revoked_at IS NULL)"
+    )
+    consent_link = (
+        f"CASE WHEN {held} THEN (SELECT l.id FROM {links} l WHERE l.partner_id = r.partner_id"
+        " AND l.subject = r.subject AND l.revoked_at IS NULL LIMIT 1) END"
+    )
     select = (
         "SELECT r.id, p.name, r.action, r.quantity, r.unit, r.occurred_at, r.state, r.reason,"
         " r.explanation -> 'rules', r.capped, r.credited_g, r.points, s.name, r.points_settled,"
@@ -269,8 +361,12 @@ def citizen_action_rows(*, account_id: int, **filters) -> SQLRows:
     cost as much to build as to run, so both are SQL written once (``carbonpoints.sqlrows``)."""
     given = tuple(name for name in _ACTION_FILTERS if filters.get(name))
     select, count = _citizen_action_statements(given)
-    return SQLRows(select=select, count=count,
-                   params=[account_id, account_id, *(filters[name] for name in given)], columns=CITIZEN_ACTION_ROW)
+    return SQLRows(
+        select=select,
+        count=count,
+        params=[account_id, account_id, *(filters[name] for name in given)],
+        columns=CITIZEN_ACTION_ROW,
+    )
 
 
 @dataclass(frozen=True)
@@ -301,7 +397,9 @@ def linked_members(*, members: set[tuple[int, str]]) -> dict[tuple[int, str], Li
             [pg_array(partners), pg_array(subjects)],
         )
         rows = cursor.fetchall()
-    decoded: dict[str, frozenset[str]] = {}  # most links of a partner share their scenes: decode each once
+    decoded: dict[
+        str, frozenset[str]
+    ] = {}  # most links of a partner share their scenes: decode each once
     linked = {}
     for partner_id, subject, account_id, scenes in rows:
         actions = decoded.get(scenes)
@@ -318,28 +416,43 @@ def scene_titles(*, codes, local: bool = False) -> dict[str, str]:
     """
     from carbonpoints.methodologies.models import Methodology
 
-    titles = dict(Methodology.objects.filter(code__in=list(codes)).order_by("code", "valid_from")
-                  .values_list("code", "title"))
-    return {code: local_name(titles.get(code, code)) if local else titles.get(code, code) for code in codes}
+    titles = dict(
+        Methodology.objects.filter(code__in=list(codes))
+        .order_by("code", "valid_from")
+        .values_list("code", "title")
+    )
+    return {
+        code: local_name(titles.get(code, code)) if local else titles.get(code, code)
+        for code in codes
+    }
 
 
 def citizen_links(*, account_id: int) -> QuerySet[IdentityLink]:
     """The citizen's links, active ones first, then the most recently revoked, with partner and history."""
-    return (IdentityLink.objects.filter(account_id=account_id).select_related("partner")
-            .prefetch_related("consent_history")
-            .order_by(F("revoked_at").desc(nulls_first=True), "-consented_at", "-id"))
+    return (
+        IdentityLink.objects.filter(account_id=account_id)
+        .select_related("partner")
+        .prefetch_related("consent_history")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-consented_at", "-id")
+    )
 
 
 def consent_wording(*, partner: Partner, subject: str, scenes, local: bool = False) -> str:
     """The consent text shown for these scenes of a partner, in the reader's language; the link keeps
     the text as shown. ``local``: names in the reader's language only (the portal's pages)."""
     titles = scene_titles(codes=sorted(set(scenes)), local=local)
-    return str(_(
-        "I agree that %(partner)s shares with CarbonPoints the records of my %(scenes)s under my "
-        "member id %(subject)s, so that they are quantified and credited to my carbon account. "
-        "Records of other kinds are not credited. I can change or withdraw this consent at any time."
-    ) % {"partner": local_name(partner.name) if local else partner.name, "scenes": ", ".join(titles.values()),
-         "subject": subject})
+    return str(
+        _(
+            "I agree that %(partner)s shares with CarbonPoints the records of my %(scenes)s under my "
+            "member id %(subject)s, so that they are quantified and credited to my carbon account. "
+            "Records of other kinds are not credited. I can change or withdraw this consent at any time."
+        )
+        % {
+            "partner": local_name(partner.name) if local else partner.name,
+            "scenes": ", ".join(titles.values()),
+            "subject": subject,
+        }
+    )
 
 
 def partners_active() -> QuerySet[Partner]:
@@ -353,14 +466,24 @@ def partner_active(*, partner_id: int) -> Partner | None:
 
 def partners_linked(*, account_id: int) -> QuerySet[Partner]:
     """Active partners the citizen holds an active link at, by name."""
-    return (Partner.objects.filter(links__account_id=account_id, links__revoked_at__isnull=True,
-                                   status=Partner.Status.ACTIVE).distinct().order_by("name"))
+    return (
+        Partner.objects.filter(
+            links__account_id=account_id,
+            links__revoked_at__isnull=True,
+            status=Partner.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("name")
+    )
 
 
 def linked_partner_ids(*, account_id: int) -> set[int]:
     """Ids of the partners the citizen holds an active link at."""
-    return set(IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
-               .values_list("partner_id", flat=True))
+    return set(
+        IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True).values_list(
+            "partner_id", flat=True
+        )
+    )
 
 
 def partner_batch(*, partner: Partner, batch_id) -> Batch | None:
@@ -373,7 +496,11 @@ def partner_upload(*, partner: Partner, upload_id) -> Upload | None:
 
 
 def citizen_link(*, account_id: int, link_id: int) -> IdentityLink | None:
-    return IdentityLink.objects.select_related("partner").filter(pk=link_id, account_id=account_id).first()
+    return (
+        IdentityLink.objects.select_related("partner")
+        .filter(pk=link_id, account_id=account_id)
+        .first()
+    )
 
 
 def actions_behind_credits(*, account_id: int, transactions) -> dict[int, list[ActionRecord]]:
@@ -387,7 +514,9 @@ def actions_behind_credits(*, account_id: int, transactions) -> dict[int, list[A
     ids = set().union(*wanted.values()) if wanted else set()
     if not ids:
         return {}
-    records = ActionRecord.objects.filter(account_id=account_id, id__in=ids).order_by("occurred_at", "id")
+    records = ActionRecord.objects.filter(account_id=account_id, id__in=ids).order_by(
+        "occurred_at", "id"
+    )
     behind: dict[int, list[ActionRecord]] = {}
     for record in records:
         for transaction_id, action_ids in wanted.items():

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
     secret = secrets.token_urlsafe(32)
     key = PartnerKey.objects.create(
-        partner=partner, key_id=f"pk_{secrets.token_hex(8)}", secret_encrypted=secret_encrypt(secret)
+        partner=partner,
+        key_id=f"pk_{secrets.token_hex(8)}",
+        secret_encrypted=secret_encrypt(secret),
     )
     return key, secret
 
@@ -65,7 +67,9 @@ def partner_create(*, name: str, actions: list[str]) -> tuple[Partner, PartnerKe
 
 
 @transaction.atomic
-def partner_key_rotate(*, partner: Partner, overlap: timedelta | None = None) -> tuple[PartnerKey, str]:
+def partner_key_rotate(
+    *, partner: Partner, overlap: timedelta | None = None
+) -> tuple[PartnerKey, str]:
     """A new key; the partner's current keys keep working for ``overlap`` (default a setting)."""
     if overlap is None:
         overlap = timedelta(hours=settings.PARTNER_KEY_OVERLAP_HOURS)
@@ -86,7 +90,12 @@ def partner_status_set(*, partner: Partner, status: str, actor: User | None = No
         partner.status = status
         partner.save(update_fields=["status"])
         if actor is not None:
-            audit_record(actor=actor, action="partner.status_set", obj=partner, details={"from": was, "to": status})
+            audit_record(
+                actor=actor,
+                action="partner.status_set",
+                obj=partner,
+                details={"from": was, "to": status},
+            )
     return partner
 
 
@@ -97,9 +106,15 @@ def partner_draft(*, name: str, actions: list[str], author: User) -> Partner:
     if unknown:
         raise UnknownActions(", ".join(unknown))
     with transaction.atomic():
-        partner = Partner.objects.create(name=name, actions=sorted(set(actions)), status=Partner.Status.DRAFT,
-                                         written_by=author)
-        audit_record(actor=author, action="partner.draft_create", obj=partner, details={"actions": partner.actions})
+        partner = Partner.objects.create(
+            name=name, actions=sorted(set(actions)), status=Partner.Status.DRAFT, written_by=author
+        )
+        audit_record(
+            actor=author,
+            action="partner.draft_create",
+            obj=partner,
+            details={"actions": partner.actions},
+        )
     return partner
 
 
@@ -117,8 +132,12 @@ def partner_approve(*, partner: Partner, approver: User) -> Partner:
         partner.status, partner.approved_at = Partner.Status.ACTIVE, timezone.now()
         partner.approved_by = approver
         partner.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_record(actor=approver, action="partner.approve", obj=partner,
-                     details={"written_by": partner.written_by_id})
+        audit_record(
+            actor=approver,
+            action="partner.approve",
+            obj=partner,
+            details={"written_by": partner.written_by_id},
+        )
     return partner
 
 
@@ -133,8 +152,13 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
     if record.state != ActionState.FLAGGED:
         raise ValueError("only flagged records are reviewed")
     decision = ActionRecord.Review.APPROVED if approve else ActionRecord.Review.REJECTED
-    ReviewDecision.objects.create(record=record, operator=operator, decision=decision,
-                                  previous_state=record.state, reason=record.reason)
+    ReviewDecision.objects.create(
+        record=record,
+        operator=operator,
+        decision=decision,
+        previous_state=record.state,
+        reason=record.reason,
+    )
     record.review = decision
     record.updated_at = timezone.now()
     explain(record, Reason.APPROVED_ON_REVIEW if approve else Reason.REJECTED_ON_REVIEW)
@@ -159,12 +183,21 @@ def _scenes_checked(partner: Partner, scenes: list[str] | None) -> list[str]:
 
 
 @transaction.atomic
-def identity_link_create(*, account: CarbonAccount, partner: Partner, subject: str, scenes: list[str] | None,
-                         wording: str) -> IdentityLink:
+def identity_link_create(
+    *,
+    account: CarbonAccount,
+    partner: Partner,
+    subject: str,
+    scenes: list[str] | None,
+    wording: str,
+) -> IdentityLink:
     """Link a member id at a partner with the citizen's consent to these scenes (None: all)."""
     chosen = _scenes_checked(partner, scenes)
-    existing = (IdentityLink.objects.select_for_update()
-                .filter(partner=partner, subject=subject, revoked_at__isnull=True).first())
+    existing = (
+        IdentityLink.objects.select_for_update()
+        .filter(partner=partner, subject=subject, revoked_at__isnull=True)
+        .first()
+    )
     if existing is not None:
         if existing.account_id != account.pk:
             raise SubjectAlreadyLinked()
@@ -172,16 +205,26 @@ def identity_link_create(*, account: CarbonAccount, partner: Partner, subject: s
     now = timezone.now()
     try:
         with transaction.atomic():
-            link = IdentityLink.objects.create(account=account, partner=partner, subject=subject, scenes=chosen,
-                                               consent_wording=wording, consented_at=now)
+            link = IdentityLink.objects.create(
+                account=account,
+                partner=partner,
+                subject=subject,
+                scenes=chosen,
+                consent_wording=wording,
+                consented_at=now,
+            )
     except IntegrityError as exc:  # a concurrent link of the same subject won
         raise SubjectAlreadyLinked() from exc
-    ConsentChange.objects.create(link=link, kind=ConsentChange.Kind.GRANTED, scenes=chosen, wording=wording, at=now)
+    ConsentChange.objects.create(
+        link=link, kind=ConsentChange.Kind.GRANTED, scenes=chosen, wording=wording, at=now
+    )
     return link
 
 
 @transaction.atomic
-def identity_link_scenes_set(*, link: IdentityLink, scenes: list[str] | None, wording: str) -> IdentityLink:
+def identity_link_scenes_set(
+    *, link: IdentityLink, scenes: list[str] | None, wording: str
+) -> IdentityLink:
     """Change the scenes a link consents to; the change is kept in the consent history."""
     link = IdentityLink.objects.select_for_update().select_related("partner").get(pk=link.pk)
     if link.revoked_at is not None:
@@ -190,7 +233,9 @@ def identity_link_scenes_set(*, link: IdentityLink, scenes: list[str] | None, wo
     now = timezone.now()
     link.scenes, link.consent_wording, link.consented_at = chosen, wording, now
     link.save(update_fields=["scenes", "consent_wording", "consented_at"])
-    ConsentChange.objects.create(link=link, kind=ConsentChange.Kind.CHANGED, scenes=chosen, wording=wording, at=now)
+    ConsentChange.objects.create(
+        link=link, kind=ConsentChange.Kind.CHANGED, scenes=chosen, wording=wording, at=now
+    )
     return link
 
 
@@ -199,7 +244,9 @@ def identity_link_revoke(*, link: IdentityLink) -> IdentityLink:
     """Withdraw consent: future records of this subject are no longer credited."""
     now = timezone.now()
     if IdentityLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now):
-        ConsentChange.objects.create(link_id=link.pk, kind=ConsentChange.Kind.REVOKED, scenes=[], at=now)
+        ConsentChange.objects.create(
+            link_id=link.pk, kind=ConsentChange.Kind.REVOKED, scenes=[], at=now
+        )
     link.refresh_from_db()
     return link
 
@@ -215,8 +262,15 @@ def link_held_release(*, link: IdentityLink) -> int:
     return released
 
 
-def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str, scenes: list[str] | None,
-                        consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
+def identity_link_grant(
+    *,
+    account: CarbonAccount,
+    partner_id: int,
+    subject: str,
+    scenes: list[str] | None,
+    consent: bool,
+    local_names: bool = False,
+) -> tuple[IdentityLink, int]:
     """The citizen links a member id at an active partner, consenting to the wording shown for these
     scenes (None: all); the held records the link covers are released. The link, and how many.
     ``local_names``: the wording names things in the reader's language only, as the portal shows it."""
@@ -229,15 +283,23 @@ def identity_link_grant(*, account: CarbonAccount, partner_id: int, subject: str
         raise UnknownPartner(partner_id=partner_id)
     with transaction.atomic():  # a member id linked elsewhere: SubjectAlreadyLinked
         link = identity_link_create(
-            account=account, partner=partner, subject=subject, scenes=scenes,
-            wording=consent_wording(partner=partner, subject=subject, scenes=scenes or partner.actions,
-                                    local=local_names),
+            account=account,
+            partner=partner,
+            subject=subject,
+            scenes=scenes,
+            wording=consent_wording(
+                partner=partner,
+                subject=subject,
+                scenes=scenes or partner.actions,
+                local=local_names,
+            ),
         )
         return link, link_held_release(link=link)
 
 
-def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None,
-                                 consent: bool, local_names: bool = False) -> tuple[IdentityLink, int]:
+def identity_link_consent_change(
+    *, link: IdentityLink, scenes: list[str] | None, consent: bool, local_names: bool = False
+) -> tuple[IdentityLink, int]:
     """The citizen consents to other scenes of a link (None: all); a wider consent releases the
     held records it now covers. The link, and how many were released."""
     from .selectors import consent_wording
@@ -246,9 +308,14 @@ def identity_link_consent_change(*, link: IdentityLink, scenes: list[str] | None
         raise ConsentRequired()
     with transaction.atomic():  # ScenesNotApproved, LinkRevoked
         link = identity_link_scenes_set(
-            link=link, scenes=scenes,
-            wording=consent_wording(partner=link.partner, subject=link.subject, scenes=scenes or link.partner.actions,
-                                    local=local_names),
+            link=link,
+            scenes=scenes,
+            wording=consent_wording(
+                partner=link.partner,
+                subject=link.subject,
+                scenes=scenes or link.partner.actions,
+                local=local_names,
+            ),
         )
         return link, link_held_release(link=link)
 

@@ -28,7 +28,9 @@ def signature_valid(*, secret: str, given: str, **request) -> bool:
 
 
 def _fernet_key(material: str) -> bytes:
-    return base64.urlsafe_b64encode(hashlib.sha256(("carbonpoints-field:" + material).encode()).digest())
+    return base64.urlsafe_b64encode(
+        hashlib.sha256(("carbonpoints-field:" + material).encode()).digest()
+    )
 
 
 def _fernet() -> MultiFernet:

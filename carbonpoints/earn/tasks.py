@@ -25,6 +25,7 @@ def resume_batch(batch_id: str) -> int:
 # messages queued under them before an upgrade still run. Nothing sends them any more; they can
 # go once no queue holds them.
 
+
 @shared_task(name="earn.quantify_batch", acks_late=True)
 def quantify_batch(batch_id: str) -> int:
     """Old name of ``resume_batch`` (the sweeper sent it): the same work."""

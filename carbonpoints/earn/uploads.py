@@ -30,11 +30,18 @@ CSV_FIELDS = {"external_id", "subject", "action", "quantity", "unit", "occurred_
 def upload_create(*, partner: Partner, content: bytes, format: str) -> Upload:
     """Keep the file as sent; a worker ingests it after commit (the caller enqueues it)."""
     if format not in Upload.Format.values:
-        raise UploadRefused(EarnErrorCode.UNSUPPORTED_FORMAT, "Send text/csv or application/x-ndjson (JSON Lines).")
+        raise UploadRefused(
+            EarnErrorCode.UNSUPPORTED_FORMAT, "Send text/csv or application/x-ndjson (JSON Lines)."
+        )
     if not content:
         raise UploadRefused(EarnErrorCode.EMPTY_UPLOAD, "The file is empty.")
-    return Upload.objects.create(partner=partner, content=content, format=format, size=len(content),
-                                 gzipped=content[:2] == b"\x1f\x8b")
+    return Upload.objects.create(
+        partner=partner,
+        content=content,
+        format=format,
+        size=len(content),
+        gzipped=content[:2] == b"\x1f\x8b",
+    )
 
 
 def _text(upload: Upload) -> str:
@@ -46,7 +53,9 @@ def _text(upload: Upload) -> str:
         except (OSError, EOFError, zlib.error) as exc:
             raise UploadRefused(EarnErrorCode.BAD_GZIP, "The file is not valid gzip.") from exc
         if len(data) > MAX_UNCOMPRESSED_BYTES:
-            raise UploadRefused(CommonErrorCode.PAYLOAD_TOO_LARGE, "The file is too large once uncompressed.")
+            raise UploadRefused(
+                CommonErrorCode.PAYLOAD_TOO_LARGE, "The file is too large once uncompressed."
+            )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -58,7 +67,10 @@ def _candidates(upload: Upload):
     if upload.format == Upload.Format.CSV:
         header = text.split("\n", 1)[0]
         if not CSV_FIELDS <= {name.strip() for name in header.strip().split(",")}:
-            raise UploadRefused(EarnErrorCode.BAD_HEADER, "The CSV header must name: " + ", ".join(sorted(CSV_FIELDS)))
+            raise UploadRefused(
+                EarnErrorCode.BAD_HEADER,
+                "The CSV header must name: " + ", ".join(sorted(CSV_FIELDS)),
+            )
         return candidates_from_csv(text)
     return [candidate_from_json(line.encode()) for line in text.splitlines() if line.strip()]
 
@@ -77,8 +89,9 @@ def upload_process(*, upload_id) -> str | None:
     try:
         candidates = _candidates(upload)
     except UploadRefused as exc:
-        Upload.objects.filter(pk=upload.pk).update(state=Upload.State.FAILED, error=f"{exc.code}: {exc}",
-                                                   finished_at=timezone.now())
+        Upload.objects.filter(pk=upload.pk).update(
+            state=Upload.State.FAILED, error=f"{exc.code}: {exc}", finished_at=timezone.now()
+        )
         return None
     Upload.objects.filter(pk=upload.pk).update(lines_total=len(candidates))
     catalogue = Catalogue()
@@ -86,9 +99,11 @@ def upload_process(*, upload_id) -> str | None:
     batch = upload.batch
     assert batch is not None  # made with the upload
     for offset in range(start, len(candidates), MAX_EVENTS):
-        chunk = candidates[offset:offset + MAX_EVENTS]
+        chunk = candidates[offset : offset + MAX_EVENTS]
         with transaction.atomic():
-            events_ingest(partner=upload.partner, batch=batch, candidates=chunk, catalogue=catalogue)
+            events_ingest(
+                partner=upload.partner, batch=batch, candidates=chunk, catalogue=catalogue
+            )
             Upload.objects.filter(pk=upload.pk).update(lines_done=F("lines_done") + len(chunk))
         batch.refresh_from_db(fields=["rejections"])
     Upload.objects.filter(pk=upload.pk).update(state=Upload.State.DONE, finished_at=timezone.now())
@@ -97,6 +112,10 @@ def upload_process(*, upload_id) -> str | None:
 
 def stuck_uploads(*, older_than: timedelta = timedelta(minutes=10)) -> list[str]:
     cutoff = timezone.now() - older_than
-    return [str(pk) for pk in Upload.objects.filter(
-        state__in=[Upload.State.PENDING, Upload.State.PROCESSING], created_at__lt=cutoff,
-    ).values_list("pk", flat=True)[:50]]
+    return [
+        str(pk)
+        for pk in Upload.objects.filter(
+            state__in=[Upload.State.PENDING, Upload.State.PROCESSING],
+            created_at__lt=cutoff,
+        ).values_list("pk", flat=True)[:50]
+    ]

@@ -8,7 +8,16 @@ from accounts.services import citizen_standings_recompute
 from .models import LeaderboardEntry
 from .services import badges_award, leaderboard_join
 
-NICKNAMES = ["绿色通勤者", "Metro Max", "骑行小王", "Low-carbon Li", "步行达人", "EV Zhou", "公交迷", "Green Bee"]
+NICKNAMES = [
+    "绿色通勤者",
+    "Metro Max",
+    "骑行小王",
+    "Low-carbon Li",
+    "步行达人",
+    "EV Zhou",
+    "公交迷",
+    "Green Bee",
+]
 
 
 def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:

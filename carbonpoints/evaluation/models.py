@@ -19,7 +19,9 @@ class Badge(models.Model):
     name_zh_hans = models.CharField(_("name (Chinese)"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=40)
     rule = models.CharField(_("rule"), max_length=10, choices=Rule.choices)
-    threshold = models.PositiveBigIntegerField(_("threshold"), help_text=_("Days, kinds of action or grams."))
+    threshold = models.PositiveBigIntegerField(
+        _("threshold"), help_text=_("Days, kinds of action or grams.")
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -43,14 +45,17 @@ class BadgeAward(models.Model):
     class Meta:
         verbose_name = _("badge awarded")
         verbose_name_plural = _("badges awarded")
-        constraints = [models.UniqueConstraint(fields=["account", "badge"], name="badge_once_per_citizen")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "badge"], name="badge_once_per_citizen")
+        ]
 
 
 class LeaderboardEntry(models.Model):
     """A citizen who chose to appear on the city leaderboard, under a nickname of their choice."""
 
-    account = models.OneToOneField(CarbonAccount, on_delete=models.CASCADE, primary_key=True,
-                                   related_name="leaderboard_entry")
+    account = models.OneToOneField(
+        CarbonAccount, on_delete=models.CASCADE, primary_key=True, related_name="leaderboard_entry"
+    )
     nickname = models.CharField(_("nickname"), max_length=30)
     opted_in_at = models.DateTimeField(_("opted in at"), default=timezone.now)
 

@@ -17,18 +17,33 @@ def badge_rule_text(badge: Badge) -> str:
     """What earns the badge, with its threshold, in the reader's language."""
     n = badge.threshold
     if badge.rule == Badge.Rule.STREAK:
-        return ngettext("A credited action %(n)s day in a row", "A credited action %(n)s days in a row", n) % {"n": n}
+        return ngettext(
+            "A credited action %(n)s day in a row", "A credited action %(n)s days in a row", n
+        ) % {"n": n}
     if badge.rule == Badge.Rule.VARIETY:
-        return ngettext("%(n)s kind of action in one month", "%(n)s kinds of action in one month", n) % {"n": n}
+        return ngettext(
+            "%(n)s kind of action in one month", "%(n)s kinds of action in one month", n
+        ) % {"n": n}
     return _("%(g)s CO2e contributed in total") % {"g": mass(n)}
 
 
 def citizen_badges(*, account_id: int) -> list[dict]:
     """Every active badge, earned or not, with when it was earned."""
-    earned = dict(BadgeAward.objects.filter(account_id=account_id).values_list("badge_id", "awarded_at"))
-    return [{"code": b.code, "name": b.name, "rule": b.rule, "rule_text": badge_rule_text(b),
-             "threshold": b.threshold, "earned": b.pk in earned, "earned_at": earned.get(b.pk)}
-            for b in Badge.objects.filter(active=True)]
+    earned = dict(
+        BadgeAward.objects.filter(account_id=account_id).values_list("badge_id", "awarded_at")
+    )
+    return [
+        {
+            "code": b.code,
+            "name": b.name,
+            "rule": b.rule,
+            "rule_text": badge_rule_text(b),
+            "threshold": b.threshold,
+            "earned": b.pk in earned,
+            "earned_at": earned.get(b.pk),
+        }
+        for b in Badge.objects.filter(active=True)
+    ]
 
 
 def leaderboard(*, limit: int = 50, region: str | None = None) -> list[dict]:
@@ -38,10 +53,20 @@ def leaderboard(*, limit: int = 50, region: str | None = None) -> list[dict]:
     home = Q(account__home_region=region)
     if region == default_region():
         home |= Q(account__home_region__isnull=True)
-    ranks = (CitizenRank.objects.filter(home, account__leaderboard_entry__isnull=False)
-             .select_related("account__leaderboard_entry").order_by("position")[:limit])
-    return [{"position": r.position, "nickname": r.account.leaderboard_entry.nickname, "reduction_g": r.reduction_g,
-             "account_id": r.account_id} for r in ranks]
+    ranks = (
+        CitizenRank.objects.filter(home, account__leaderboard_entry__isnull=False)
+        .select_related("account__leaderboard_entry")
+        .order_by("position")[:limit]
+    )
+    return [
+        {
+            "position": r.position,
+            "nickname": r.account.leaderboard_entry.nickname,
+            "reduction_g": r.reduction_g,
+            "account_id": r.account_id,
+        }
+        for r in ranks
+    ]
 
 
 def leaderboard_entry(*, account_id: int) -> LeaderboardEntry | None:

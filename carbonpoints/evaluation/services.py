@@ -24,27 +24,44 @@ def _streak_accounts(badge: Badge, now: datetime):
     """Citizens with a credited action on each of the last ``threshold`` days (today included)."""
     zone = timezone.get_current_timezone()
     first = timezone.localdate(now) - timedelta(days=badge.threshold - 1)
-    return (ActionRecord.objects.filter(state=ActionState.CREDITED, account__isnull=False, occurred_at__date__gte=first)
-            .annotate(day=TruncDate("occurred_at", tzinfo=zone)).values("account_id")
-            .annotate(days=Count("day", distinct=True)).filter(days__gte=badge.threshold)
-            .values_list("account_id", flat=True))
+    return (
+        ActionRecord.objects.filter(
+            state=ActionState.CREDITED, account__isnull=False, occurred_at__date__gte=first
+        )
+        .annotate(day=TruncDate("occurred_at", tzinfo=zone))
+        .values("account_id")
+        .annotate(days=Count("day", distinct=True))
+        .filter(days__gte=badge.threshold)
+        .values_list("account_id", flat=True)
+    )
 
 
 def _variety_accounts(badge: Badge, now: datetime):
     """Citizens with ``threshold`` kinds of action credited this calendar month."""
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (ActionRecord.objects.filter(state=ActionState.CREDITED, account__isnull=False, occurred_at__gte=month_start)
-            .values("account_id").annotate(kinds=Count("action", distinct=True)).filter(kinds__gte=badge.threshold)
-            .values_list("account_id", flat=True))
+    return (
+        ActionRecord.objects.filter(
+            state=ActionState.CREDITED, account__isnull=False, occurred_at__gte=month_start
+        )
+        .values("account_id")
+        .annotate(kinds=Count("action", distinct=True))
+        .filter(kinds__gte=badge.threshold)
+        .values_list("account_id", flat=True)
+    )
 
 
 def _milestone_accounts(badge: Badge, now: datetime):
     kind, unit = REDUCTION
-    return LedgerAccount.objects.filter(kind=kind, unit=unit, balance__gte=badge.threshold).values_list("owner_id", flat=True)
+    return LedgerAccount.objects.filter(
+        kind=kind, unit=unit, balance__gte=badge.threshold
+    ).values_list("owner_id", flat=True)
 
 
-RULES = {Badge.Rule.STREAK: _streak_accounts, Badge.Rule.VARIETY: _variety_accounts,
-         Badge.Rule.MILESTONE: _milestone_accounts}
+RULES = {
+    Badge.Rule.STREAK: _streak_accounts,
+    Badge.Rule.VARIETY: _variety_accounts,
+    Badge.Rule.MILESTONE: _milestone_accounts,
+}
 
 
 @transaction.atomic
@@ -53,14 +70,22 @@ def badges_award(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     awarded = 0
     for badge in Badge.objects.filter(active=True):
-        earners = RULES[Badge.Rule(badge.rule)](badge, now).exclude(**{
-            ("owner_id__in" if badge.rule == Badge.Rule.MILESTONE else "account_id__in"):
-                BadgeAward.objects.filter(badge=badge).values("account_id")})
+        earners = RULES[Badge.Rule(badge.rule)](badge, now).exclude(
+            **{
+                (
+                    "owner_id__in" if badge.rule == Badge.Rule.MILESTONE else "account_id__in"
+                ): BadgeAward.objects.filter(badge=badge).values("account_id")
+            }
+        )
         ids = list(earners)
         for start in range(0, len(ids), CHUNK):
             created = BadgeAward.objects.bulk_create(
-                [BadgeAward(account_id=pk, badge=badge, awarded_at=now) for pk in ids[start:start + CHUNK]],
-                ignore_conflicts=True)
+                [
+                    BadgeAward(account_id=pk, badge=badge, awarded_at=now)
+                    for pk in ids[start : start + CHUNK]
+                ],
+                ignore_conflicts=True,
+            )
             awarded += len(created)
     return awarded
 
@@ -72,7 +97,9 @@ def leaderboard_join(*, account: CarbonAccount, nickname: str) -> LeaderboardEnt
         raise NicknameTaken(nickname=nickname)
     try:
         with transaction.atomic():
-            entry, _ = LeaderboardEntry.objects.update_or_create(account=account, defaults={"nickname": nickname})
+            entry, _ = LeaderboardEntry.objects.update_or_create(
+                account=account, defaults={"nickname": nickname}
+            )
     except IntegrityError as race:  # another citizen took it between the check and the write
         raise NicknameTaken(nickname=nickname) from race
     return entry

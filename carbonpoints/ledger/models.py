@@ -38,7 +38,9 @@ class LedgerAccount(models.Model):
         verbose_name = _("ledger account")
         verbose_name_plural = _("ledger accounts")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "owner_id", "unit"], name="ledger_account_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "owner_id", "unit"], name="ledger_account_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(balance__gte=0) | Q(allow_negative=True),
                 name="ledger_account_no_overdraft",
@@ -50,20 +52,32 @@ class LedgerAccount(models.Model):
 
 
 class LedgerTransaction(models.Model):
-    kind = models.SlugField(_("kind"), max_length=40, db_index=False)  # plain index in Meta (no LIKE twin)
+    kind = models.SlugField(
+        _("kind"), max_length=40, db_index=False
+    )  # plain index in Meta (no LIKE twin)
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=200, unique=True, null=True, blank=True
     )
     fingerprint = models.CharField(
-        _("request fingerprint"), max_length=64, blank=True, editable=False,
+        _("request fingerprint"),
+        max_length=64,
+        blank=True,
+        editable=False,
         help_text=_("Hash of the legs, so a key reused for a different transaction is refused."),
     )
     reference = models.CharField(
-        _("reference"), max_length=200, blank=True, db_index=False,  # plain index in Meta
+        _("reference"),
+        max_length=200,
+        blank=True,
+        db_index=False,  # plain index in Meta
         help_text=_("What the transaction is about, e.g. action:123 or redemption:45."),
     )
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
         verbose_name=_("corrects"),
     )
     memo = models.CharField(_("memo"), max_length=255, blank=True)
@@ -93,8 +107,13 @@ class Posting(models.Model):
         LedgerTransaction, on_delete=models.PROTECT, related_name="postings", db_constraint=False
     )
     # indexed by posting_account_recent_idx (account, -id), which every account query can use
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False,
-                                db_constraint=False)
+    account = models.ForeignKey(
+        LedgerAccount,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        db_index=False,
+        db_constraint=False,
+    )
     unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     amount = models.BigIntegerField(_("amount"))
     balance_after = models.BigIntegerField(_("balance after"))

@@ -43,7 +43,11 @@ class PostingHistory:
         if stop is None:
             raise ValueError("a posting history is read a page at a time")
         newest = sorted(
-            (pk for qs in self._querysets for pk in qs.order_by("-id").values_list("id", flat=True)[:stop]),
+            (
+                pk
+                for qs in self._querysets
+                for pk in qs.order_by("-id").values_list("id", flat=True)[:stop]
+            ),
             reverse=True,
         )[start:stop]
         rows = Posting.objects.select_related("transaction", "account").in_bulk(newest)
@@ -52,7 +56,9 @@ class PostingHistory:
 
 def account_postings(*, account_ids: list[int]) -> PostingHistory:
     """Postings of these accounts, newest first, with their transaction (for history pages)."""
-    return PostingHistory([Posting.objects.filter(account_id=pk) for pk in sorted(set(account_ids))])
+    return PostingHistory(
+        [Posting.objects.filter(account_id=pk) for pk in sorted(set(account_ids))]
+    )
 
 
 @dataclass
@@ -134,8 +140,15 @@ def _equal_views_problems(cursor: Any) -> list[dict[str, Any]]:
         )
         left_total, right_total = (int(v) for v in cursor.fetchone())
         if left_total != right_total:
-            problems.append({"check": "views_differ", "view": view["name"], "unit": view["unit"],
-                             "left": left_total, "right": right_total})
+            problems.append(
+                {
+                    "check": "views_differ",
+                    "view": view["name"],
+                    "unit": view["unit"],
+                    "left": left_total,
+                    "right": right_total,
+                }
+            )
     return problems
 
 
@@ -151,6 +164,8 @@ def ledger_check() -> LedgerCheckReport:
             cursor.execute(f"{sql} LIMIT {MAX_ROWS_PER_CHECK}")
             for row in cursor.fetchall():
                 values = [int(v) if isinstance(v, Decimal) else v for v in row]  # PostgreSQL SUM
-                report.problems.append({"check": check, **dict(zip(_FIELDS[check], values, strict=True))})
+                report.problems.append(
+                    {"check": check, **dict(zip(_FIELDS[check], values, strict=True))}
+                )
         report.problems.extend(_equal_views_problems(cursor))
     return report

@@ -53,7 +53,9 @@ def ledger_account_get_or_create(
 def _fingerprint(kind: str, legs: Sequence[Leg]) -> str:
     """What a retry must repeat exactly for its idempotency key to answer with the first result."""
     pairs = sorted((leg.account.pk, leg.amount) for leg in legs)
-    return hashlib.sha256(f"{kind}|{','.join(f'{pk}:{amount}' for pk, amount in pairs)}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{kind}|{','.join(f'{pk}:{amount}' for pk, amount in pairs)}".encode()
+    ).hexdigest()
 
 
 def _check_balanced(legs: Sequence[Leg]) -> None:
@@ -74,7 +76,9 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
 def _existing(idempotency_key: str, kind: str, legs: Sequence[Leg]) -> LedgerTransaction:
     existing = LedgerTransaction.objects.get(idempotency_key=idempotency_key)
     if existing.fingerprint != _fingerprint(kind, legs):
-        raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for another transaction")
+        raise IdempotencyConflict(
+            f"idempotency key {idempotency_key!r} was used for another transaction"
+        )
     return existing
 
 
@@ -103,7 +107,9 @@ def transaction_post(
         locked = {
             pk: (balance, allow_negative)
             for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
-            .filter(pk__in=account_ids).order_by("pk").values_list("pk", "balance", "allow_negative")
+            .filter(pk__in=account_ids)
+            .order_by("pk")
+            .values_list("pk", "balance", "allow_negative")
         }
         balances = {pk: balance for pk, (balance, _) in locked.items()}
         rows = []
@@ -112,29 +118,48 @@ def transaction_post(
             balances[pk] += leg.amount
             if balances[pk] < 0 and not locked[pk][1]:
                 # a replay of a posting that drained the account answers with that posting
-                if idempotency_key and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+                if (
+                    idempotency_key
+                    and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists()
+                ):
                     return _existing(idempotency_key, kind, legs)
-                raise InsufficientBalance(leg.account, needed=-leg.amount, available=balances[pk] - leg.amount)
+                raise InsufficientBalance(
+                    leg.account, needed=-leg.amount, available=balances[pk] - leg.amount
+                )
             rows.append((leg, balances[pk]))
         try:
             ledger_tx = _transaction_insert(
-                kind=kind, idempotency_key=idempotency_key, reference=reference, memo=memo,
-                metadata=metadata or {}, fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
+                kind=kind,
+                idempotency_key=idempotency_key,
+                reference=reference,
+                memo=memo,
+                metadata=metadata or {},
+                fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
                 corrects=corrects,
             )
             if ledger_tx is None:  # the key is known (a concurrent writer with it has committed)
                 assert idempotency_key is not None  # only a keyed insert can find its key taken
                 return _existing(idempotency_key, kind, legs)
-            Posting.objects.bulk_create([
-                Posting(transaction=ledger_tx, account_id=leg.account.pk, unit=leg.account.unit, amount=leg.amount,
-                        balance_after=balance_after, created_at=ledger_tx.created_at)
-                for leg, balance_after in rows
-            ])
+            Posting.objects.bulk_create(
+                [
+                    Posting(
+                        transaction=ledger_tx,
+                        account_id=leg.account.pk,
+                        unit=leg.account.unit,
+                        amount=leg.amount,
+                        balance_after=balance_after,
+                        created_at=ledger_tx.created_at,
+                    )
+                    for leg, balance_after in rows
+                ]
+            )
             changed = {pk: balance for pk, balance in balances.items() if balance != locked[pk][0]}
             if changed:
                 LedgerAccount.objects.filter(pk__in=changed).update(
-                    balance=Case(*(When(pk=pk, then=Value(balance)) for pk, balance in changed.items()),
-                                 output_field=BigIntegerField())
+                    balance=Case(
+                        *(When(pk=pk, then=Value(balance)) for pk, balance in changed.items()),
+                        output_field=BigIntegerField(),
+                    )
                 )
         except DatabaseError:
             if outer:
@@ -148,11 +173,14 @@ def transaction_post(
 
 
 def _balances_changed(accounts: Any) -> None:
-    balances_changed.send(sender=LedgerAccount, owners={(account.kind, account.owner_id) for account in accounts})
+    balances_changed.send(
+        sender=LedgerAccount, owners={(account.kind, account.owner_id) for account in accounts}
+    )
 
 
-def _transaction_insert(*, idempotency_key: str | None, corrects: LedgerTransaction | None,
-                        **values: Any) -> LedgerTransaction | None:
+def _transaction_insert(
+    *, idempotency_key: str | None, corrects: LedgerTransaction | None, **values: Any
+) -> LedgerTransaction | None:
     """Insert one transaction row, or nothing when its idempotency key exists (``None``)."""
     ledger_tx = LedgerTransaction(idempotency_key=idempotency_key, corrects=corrects, **values)
     table, columns, params = insert_parts(ledger_tx)
@@ -174,7 +202,10 @@ def transaction_reverse(
     *, original: LedgerTransaction, idempotency_key: str | None = None, memo: str = ""
 ) -> LedgerTransaction:
     """Undo ``original`` with a new transaction of opposite legs that references it."""
-    legs = [Leg(account=p.account, amount=-p.amount) for p in original.postings.select_related("account")]
+    legs = [
+        Leg(account=p.account, amount=-p.amount)
+        for p in original.postings.select_related("account")
+    ]
     return transaction_post(
         kind="correction",
         legs=legs,
@@ -239,20 +270,28 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
             for key, tx in existing.items():
                 spec = spec_by_key[key]
                 if tx.fingerprint != _fingerprint(spec.kind, spec.legs):
-                    raise IdempotencyConflict(f"idempotency key {key!r} was used for another transaction")
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} was used for another transaction"
+                    )
         fresh = [spec for spec in specs if spec.idempotency_key not in existing]
 
         balances = {pk: balance for pk, (balance, _) in locked.items()}
         now = timezone.now()
         new_txs = [
             LedgerTransaction(
-                kind=spec.kind, idempotency_key=spec.idempotency_key, reference=spec.reference,
-                memo=spec.memo, metadata=spec.metadata or {}, created_at=now,
+                kind=spec.kind,
+                idempotency_key=spec.idempotency_key,
+                reference=spec.reference,
+                memo=spec.memo,
+                metadata=spec.metadata or {},
+                created_at=now,
                 fingerprint=_fingerprint(spec.kind, spec.legs),
             )
             for spec in fresh
         ]
-        rows: list[list[tuple[int, str, int, int]]] = []  # per transaction: (account_id, unit, amount, balance_after)
+        rows: list[
+            list[tuple[int, str, int, int]]
+        ] = []  # per transaction: (account_id, unit, amount, balance_after)
         for spec in fresh:
             legs: list[tuple[int, str, int, int]] = []
             for leg in spec.legs:
@@ -260,7 +299,9 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                 balance = balances[pk] + leg.amount
                 balances[pk] = balance
                 if balance < 0 and not locked[pk][1]:
-                    raise InsufficientBalance(leg.account, needed=-leg.amount, available=balance - leg.amount)
+                    raise InsufficientBalance(
+                        leg.account, needed=-leg.amount, available=balance - leg.amount
+                    )
                 legs.append((pk, leg.account.unit, leg.amount, balance))
             rows.append(legs)
 
@@ -292,11 +333,13 @@ def _with_keys(keys: list[str]) -> Any:
     of literals to format and plan."""
     return LedgerTransaction.objects.raw(
         f"SELECT * FROM {LedgerTransaction._meta.db_table} WHERE idempotency_key = ANY(%s::text[])",
-        [pg_array(keys)]
+        [pg_array(keys)],
     )
 
 
-def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime) -> None:
+def _insert_copy(
+    new_txs: list[LedgerTransaction], rows: list[list[tuple[int, str, int, int]]], now: datetime
+) -> None:
     """Ids drawn from the sequence in one query, then two COPYs (no model per posting).
 
     The postings of all transactions go in with one COPY, one statement, so the statement-level
@@ -321,8 +364,18 @@ def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, st
             for pk, tx in zip(ids, new_txs, strict=True):
                 tx.pk = pk
                 tx._state.adding, tx._state.db = False, connection.alias
-                copy.write_row((pk, tx.kind, tx.idempotency_key, tx.fingerprint, tx.reference, tx.memo,
-                                Jsonb(tx.metadata), now))
+                copy.write_row(
+                    (
+                        pk,
+                        tx.kind,
+                        tx.idempotency_key,
+                        tx.fingerprint,
+                        tx.reference,
+                        tx.memo,
+                        Jsonb(tx.metadata),
+                        now,
+                    )
+                )
         with cursor.cursor.copy(
             f"COPY {Posting._meta.db_table} (transaction_id, account_id, unit, amount, balance_after, created_at) "
             "FROM STDIN"
@@ -330,11 +383,13 @@ def _insert_copy(new_txs: list[LedgerTransaction], rows: list[list[tuple[int, st
             # Integers, a unit code and one timestamp: text lines need no escaping and cost far
             # less than psycopg's per-value adaptation of write_row.
             stamp = now.isoformat()
-            copy.write("".join(
-                f"{pk}\t{account_id}\t{unit}\t{amount:d}\t{balance_after:d}\t{stamp}\n"
-                for pk, legs in zip(ids, rows, strict=True)
-                for account_id, unit, amount, balance_after in legs
-            ))
+            copy.write(
+                "".join(
+                    f"{pk}\t{account_id}\t{unit}\t{amount:d}\t{balance_after:d}\t{stamp}\n"
+                    for pk, legs in zip(ids, rows, strict=True)
+                    for account_id, unit, amount, balance_after in legs
+                )
+            )
 
 
 def _balances_set(balances: dict[int, int]) -> None:
@@ -386,7 +441,9 @@ def _accounts_read(keys: set[tuple[str, int, str]]) -> dict[tuple[str, int, str]
 
 
 def ledger_accounts_get_or_create(
-    *, keys: Sequence[tuple[str, int, str]], allow_negative: bool = False,
+    *,
+    keys: Sequence[tuple[str, int, str]],
+    allow_negative: bool = False,
     sources: Sequence[tuple[str, int, str]] = (),
 ) -> dict[tuple[str, int, str], AccountRef]:
     """Many accounts by ``(kind, owner_id, unit)``, opened on first use: one query when they all exist.
@@ -405,7 +462,10 @@ def ledger_accounts_get_or_create(
     if len(found) < len(wanted):
         missing = wanted - found.keys()
         LedgerAccount.objects.bulk_create(
-            [LedgerAccount(kind=k, owner_id=o, unit=u, allow_negative=(k, o, u) in negative) for k, o, u in missing],
+            [
+                LedgerAccount(kind=k, owner_id=o, unit=u, allow_negative=(k, o, u) in negative)
+                for k, o, u in missing
+            ],
             ignore_conflicts=True,
         )
         found |= _accounts_read(missing)

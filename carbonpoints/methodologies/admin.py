@@ -16,8 +16,22 @@ class MethodologyAdmin(RegionScopedAdmin):
     another operator approves it (action), which schedules it after the public notice period and
     ends the version it replaces. An approved version keeps its factors (the model refuses a change)."""
 
-    list_display = ["code", "version", "region", "title", "status", "unit", "baseline_g_per_unit", "project_g_per_unit",
-                    "basis", "daily_cap", "valid_from", "valid_until", "written_by", "approved_by"]
+    list_display = [
+        "code",
+        "version",
+        "region",
+        "title",
+        "status",
+        "unit",
+        "baseline_g_per_unit",
+        "project_g_per_unit",
+        "basis",
+        "daily_cap",
+        "valid_from",
+        "valid_until",
+        "written_by",
+        "approved_by",
+    ]
     list_filter = ["status", "region", "code", "basis"]
     search_fields = ["code", "title", "source"]
     readonly_fields = ["status", "written_by", "approved_by", "approved_at", "retired_at"]
@@ -37,28 +51,52 @@ class MethodologyAdmin(RegionScopedAdmin):
 
     @admin.action(description=_("Approve (four eyes; schedules after the notice period)"))
     def approve(self, request, queryset):
-        self._each(request, queryset, lambda m: services.methodology_approve(methodology=m, approver=request.user),
-                   _("%(version)s approved: coming from %(start)s."))
+        self._each(
+            request,
+            queryset,
+            lambda m: services.methodology_approve(methodology=m, approver=request.user),
+            _("%(version)s approved: coming from %(start)s."),
+        )
 
     @admin.action(description=_("Retire (no longer quantifies new actions)"))
     def retire(self, request, queryset):
-        self._each(request, queryset, lambda m: services.methodology_retire(methodology=m, operator=request.user),
-                   _("%(version)s retired."))
+        self._each(
+            request,
+            queryset,
+            lambda m: services.methodology_retire(methodology=m, operator=request.user),
+            _("%(version)s retired."),
+        )
 
-    @admin.action(description=_("Withdraw an approved version not in force yet, back to draft (asks for a reason)"))
+    @admin.action(
+        description=_(
+            "Withdraw an approved version not in force yet, back to draft (asks for a reason)"
+        )
+    )
     def withdraw(self, request, queryset):
         """An intermediate page asks for the reason; each version is withdrawn on its own."""
         versions = list(queryset)
         form = WithdrawForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            return TemplateResponse(request, "admin/methodologies/methodology/withdraw.html", {
-                **self.admin_site.each_context(request), "title": _("Withdraw approved methodology versions"),
-                "versions": versions, "form": form, "opts": self.model._meta,
-            })
+            return TemplateResponse(
+                request,
+                "admin/methodologies/methodology/withdraw.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Withdraw approved methodology versions"),
+                    "versions": versions,
+                    "form": form,
+                    "opts": self.model._meta,
+                },
+            )
         reason = form.cleaned_data["reason"]
-        self._each(request, versions,
-                   lambda m: services.methodology_withdraw(methodology=m, operator=request.user, reason=reason),
-                   _("%(version)s withdrawn: a draft again, no longer announced."))
+        self._each(
+            request,
+            versions,
+            lambda m: services.methodology_withdraw(
+                methodology=m, operator=request.user, reason=reason
+            ),
+            _("%(version)s withdrawn: a draft again, no longer announced."),
+        )
         return None
 
     def _each(self, request, queryset, step, done):
@@ -75,8 +113,11 @@ class MethodologyAdmin(RegionScopedAdmin):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=200,
-                             widget=forms.TextInput(attrs={"size": 60}))
+    reason = forms.CharField(
+        label=_("Reason (kept in the audit trail)"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
 
 @admin.register(ConversionRule)
@@ -88,5 +129,3 @@ class ConversionRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-

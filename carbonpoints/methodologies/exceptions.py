@@ -8,8 +8,15 @@ from carbonpoints.error_codes import CommonErrorCode
 from carbonpoints.errors import Conflict, Invalid
 from carbonpoints.methodologies.error_codes import MethodologyErrorCode
 
-__all__ = ["AlreadyInForce", "NoticeTooShort", "NotOperator", "ReasonRequired", "SameAuthor", "VersionsOverlap",
-           "WrongStatus"]
+__all__ = [
+    "AlreadyInForce",
+    "NoticeTooShort",
+    "NotOperator",
+    "ReasonRequired",
+    "SameAuthor",
+    "VersionsOverlap",
+    "WrongStatus",
+]
 
 
 class WrongStatus(Conflict):
@@ -21,7 +28,9 @@ class NoticeTooShort(Invalid):
     """A version must be shown publicly as coming for the notice period before it takes force."""
 
     code = MethodologyErrorCode.NOTICE_TOO_SHORT
-    message = _("A new version may only take force after the public notice period: set a later 'valid from'.")
+    message = _(
+        "A new version may only take force after the public notice period: set a later 'valid from'."
+    )
 
 
 class VersionsOverlap(Conflict):
@@ -34,7 +43,9 @@ class AlreadyInForce(Conflict):
     have quantified actions: it can no longer be withdrawn, only retired."""
 
     code = MethodologyErrorCode.METHODOLOGY_IN_FORCE
-    message = _("This version has taken force (or is about to): retire it instead of withdrawing it.")
+    message = _(
+        "This version has taken force (or is about to): retire it instead of withdrawing it."
+    )
 
 
 class ReasonRequired(Invalid):

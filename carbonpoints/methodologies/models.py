@@ -20,8 +20,18 @@ FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
 
 
 FROZEN_FIELDS = (
-    "code", "version", "unit", "baseline_g_per_unit", "project_g_per_unit", "max_quantity_per_record",
-    "fixed_quantity", "max_speed_kmh", "daily_cap", "monthly_cap", "valid_from", "self_reported_factor",
+    "code",
+    "version",
+    "unit",
+    "baseline_g_per_unit",
+    "project_g_per_unit",
+    "max_quantity_per_record",
+    "fixed_quantity",
+    "max_speed_kmh",
+    "daily_cap",
+    "monthly_cap",
+    "valid_from",
+    "self_reported_factor",
 )
 """What an approved version never changes (only its end of validity, title and source wording may);
 a draft is edited freely."""
@@ -53,9 +63,16 @@ class Methodology(models.Model):
     code = models.SlugField(_("action code"), max_length=40)
     version = models.PositiveIntegerField(_("version"))
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, default=default_region, blank=True, related_name="methodologies",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        default=default_region,
+        blank=True,
+        related_name="methodologies",
         verbose_name=_("region"),
-        help_text=_("Where it quantifies actions: a province's version holds in every city without one of its own."))
+        help_text=_(
+            "Where it quantifies actions: a province's version holds in every city without one of its own."
+        ),
+    )
     title = models.CharField(_("title"), max_length=120)
     unit = models.CharField(_("unit"), max_length=20, help_text=_("e.g. km, steps, kWh"))
     baseline_g_per_unit = models.DecimalField(_("baseline g CO2e per unit"), **FACTOR)
@@ -66,27 +83,55 @@ class Methodology(models.Model):
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     # plausibility limits and caps (quantity in the methodology's unit); empty = no limit
     max_quantity_per_record = models.DecimalField(
-        _("max quantity per record"), null=True, blank=True, **FACTOR)
+        _("max quantity per record"), null=True, blank=True, **FACTOR
+    )
     fixed_quantity = models.DecimalField(
-        _("fixed quantity per record"), null=True, blank=True, **FACTOR,
-        help_text=_("When set, every record must carry exactly this quantity (e.g. 1 receipt)."))
+        _("fixed quantity per record"),
+        null=True,
+        blank=True,
+        **FACTOR,
+        help_text=_("When set, every record must carry exactly this quantity (e.g. 1 receipt)."),
+    )
     max_speed_kmh = models.DecimalField(
-        _("max implied speed (km/h)"), null=True, blank=True, **FACTOR,
-        help_text=_("Checked when the record's attributes give duration_s."))
+        _("max implied speed (km/h)"),
+        null=True,
+        blank=True,
+        **FACTOR,
+        help_text=_("Checked when the record's attributes give duration_s."),
+    )
     daily_cap = models.DecimalField(_("daily cap per citizen"), null=True, blank=True, **FACTOR)
     monthly_cap = models.DecimalField(_("monthly cap per citizen"), null=True, blank=True, **FACTOR)
     self_reported_factor = models.DecimalField(
-        _("self-reported rate"), max_digits=4, decimal_places=3, null=True, blank=True,
-        help_text=_("Share of the reduction a self-reported action earns (e.g. 0.5); empty: this scene "
-                    "accepts no self-reports."))
+        _("self-reported rate"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Share of the reduction a self-reported action earns (e.g. 0.5); empty: this scene "
+            "accepts no self-reports."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("written by"))
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("approved by"))
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
@@ -95,7 +140,9 @@ class Methodology(models.Model):
         verbose_name_plural = _("methodology versions")
         ordering = ["code", "version"]
         constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="methodology_code_version_unique"),
+            models.UniqueConstraint(
+                fields=["code", "version"], name="methodology_code_version_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
                 name="methodology_validity_ordered",
@@ -115,24 +162,35 @@ class Methodology(models.Model):
     def clean(self):
         self.region_id = self.region_id or default_region()  # a region left empty: the default one
         if self.pk:
-            stored = Methodology.objects.filter(pk=self.pk).exclude(status=self.Status.DRAFT).values(
-                *FROZEN_FIELDS).first()
+            stored = (
+                Methodology.objects.filter(pk=self.pk)
+                .exclude(status=self.Status.DRAFT)
+                .values(*FROZEN_FIELDS)
+                .first()
+            )
             if stored and any(stored[name] != getattr(self, name) for name in FROZEN_FIELDS):
                 raise ValidationError(
-                    _("A saved version keeps its factors, unit and limits, since actions were quantified "
-                      "by it: save a new version instead (with a later 'valid from').")
+                    _(
+                        "A saved version keeps its factors, unit and limits, since actions were quantified "
+                        "by it: save a new version instead (with a later 'valid from')."
+                    )
                 )
         if self.status == self.Status.DRAFT:
             return  # a draft may overlap: approval ends the version it replaces
-        overlapping = Methodology.objects.filter(code=self.code, region_id=self.region_id,
-                                                 status__in=self.CREDITING).exclude(pk=self.pk)
+        overlapping = Methodology.objects.filter(
+            code=self.code, region_id=self.region_id, status__in=self.CREDITING
+        ).exclude(pk=self.pk)
         if self.valid_until:
             overlapping = overlapping.filter(valid_from__lt=self.valid_until)
-        overlapping = overlapping.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=self.valid_from))
+        overlapping = overlapping.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=self.valid_from)
+        )
         if overlapping.exists():
             raise ValidationError(
-                _("Versions of one methodology may not overlap; end the version in force first "
-                  "(set its 'valid until' to this version's 'valid from').")
+                _(
+                    "Versions of one methodology may not overlap; end the version in force first "
+                    "(set its 'valid until' to this version's 'valid from')."
+                )
             )
 
 
@@ -150,7 +208,9 @@ class ConversionRule(models.Model):
         verbose_name_plural = _("conversion rules")
         ordering = ["valid_from"]
         constraints = [
-            models.CheckConstraint(condition=Q(grams_per_point__gt=0), name="conversion_rule_positive"),
+            models.CheckConstraint(
+                condition=Q(grams_per_point__gt=0), name="conversion_rule_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 
-def reduction_g(*, quantity: Decimal, baseline_g_per_unit: Decimal, project_g_per_unit: Decimal,
-                rate: Decimal = Decimal(1)) -> int:
+def reduction_g(
+    *,
+    quantity: Decimal,
+    baseline_g_per_unit: Decimal,
+    project_g_per_unit: Decimal,
+    rate: Decimal = Decimal(1),
+) -> int:
     """``round_half_even(quantity × (baseline − project) × rate)`` in whole grams CO2e (``rate``:
     the methodology's reduced rate of a self-reported action, else 1), rounded once."""
-    exact = Decimal(quantity) * (Decimal(baseline_g_per_unit) - Decimal(project_g_per_unit)) * Decimal(rate)
+    exact = (
+        Decimal(quantity)
+        * (Decimal(baseline_g_per_unit) - Decimal(project_g_per_unit))
+        * Decimal(rate)
+    )
     return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 

@@ -34,15 +34,33 @@ def methodologies_published(now: datetime | None = None, region: str | None = No
     province's, where the city has none of its own in force)."""
     now = now or timezone.now()
     places = region_codes.chain(region)
-    versions = (Methodology.objects.exclude(status=Methodology.Status.DRAFT).filter(region__in=places)
-                .select_related("region").order_by("code", "-valid_from"))
+    versions = (
+        Methodology.objects.exclude(status=Methodology.Status.DRAFT)
+        .filter(region__in=places)
+        .select_related("region")
+        .order_by("code", "-valid_from")
+    )
     register: dict[str, dict] = {}
-    for version in sorted(versions, key=lambda v: places.index(v.region_id)):  # the most specific first
-        entry = register.setdefault(version.code, {"code": version.code, "in_force": None, "coming": [],
-                                                   "history": [], "inherited": False})
+    for version in sorted(
+        versions, key=lambda v: places.index(v.region_id)
+    ):  # the most specific first
+        entry = register.setdefault(
+            version.code,
+            {
+                "code": version.code,
+                "in_force": None,
+                "coming": [],
+                "history": [],
+                "inherited": False,
+            },
+        )
         if version.status == Methodology.Status.APPROVED and version.valid_from > now:
             entry["coming"].append(version)
-        elif entry["in_force"] is None and version.status != Methodology.Status.RETIRED and version.in_force(now):
+        elif (
+            entry["in_force"] is None
+            and version.status != Methodology.Status.RETIRED
+            and version.in_force(now)
+        ):
             entry["in_force"] = version
             entry["inherited"] = version.region_id != places[0]
         entry["history"].append(version)
@@ -51,8 +69,13 @@ def methodologies_published(now: datetime | None = None, region: str | None = No
 
 def methodology_regions() -> list[str]:
     """The regions with versions of their own (approved once at least), for the register's picker."""
-    return sorted(set(Methodology.objects.exclude(status=Methodology.Status.DRAFT)
-                      .values_list("region_id", flat=True)))
+    return sorted(
+        set(
+            Methodology.objects.exclude(status=Methodology.Status.DRAFT).values_list(
+                "region_id", flat=True
+            )
+        )
+    )
 
 
 class Catalogue:
@@ -61,8 +84,11 @@ class Catalogue:
     A version is a region's own: a city's version quantifies the actions there, and a province's
     version those of every city in it without a version of its own in force then."""
 
-    def __init__(self, methodologies: Iterable[Methodology] | None = None,
-                 rules: Iterable[ConversionRule] | None = None) -> None:
+    def __init__(
+        self,
+        methodologies: Iterable[Methodology] | None = None,
+        rules: Iterable[ConversionRule] | None = None,
+    ) -> None:
         """The catalogue in force, read from the database; or of the versions and rules given.
 
         Read from the database, only versions that are (or were) in force: drafts, and approved
@@ -74,15 +100,23 @@ class Catalogue:
         """The versions of each (action code, region)."""
         for methodology in sorted(methodologies, key=lambda m: (m.code, m.valid_from)):
             self.versions[methodology.code].append(methodology)
-            self.local[(methodology.code, methodology.region_id or region_codes.default())].append(methodology)
-        self.rules = sorted(ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from)
-        self.by_id: dict[int, Methodology] = {m.pk: m for versions in self.versions.values() for m in versions}
+            self.local[(methodology.code, methodology.region_id or region_codes.default())].append(
+                methodology
+            )
+        self.rules = sorted(
+            ConversionRule.objects.all() if rules is None else rules, key=lambda r: r.valid_from
+        )
+        self.by_id: dict[int, Methodology] = {
+            m.pk: m for versions in self.versions.values() for m in versions
+        }
         self._places: dict[tuple[str, str | None], list[list[Methodology]]] = {}
 
     def codes(self) -> set[str]:
         return set(self.versions)
 
-    def methodology_at(self, code: str, at: datetime, region: str | None = None) -> Methodology | None:
+    def methodology_at(
+        self, code: str, at: datetime, region: str | None = None
+    ) -> Methodology | None:
         """The most specific version in force at ``at`` where the action happened (``region``, a
         GB/T 2260 code; None: the default region): the region's own, else the one it lies in."""
         for versions in self._where(code, region):
@@ -97,7 +131,10 @@ class Catalogue:
         found = self._places.get((code, region))
         if found is None:
             found = self._places[(code, region)] = [
-                self.local[(code, place)] for place in region_codes.chain(region) if (code, place) in self.local]
+                self.local[(code, place)]
+                for place in region_codes.chain(region)
+                if (code, place) in self.local
+            ]
         return found
 
     def current_unit(self, code: str) -> str | None:
@@ -114,12 +151,15 @@ class Catalogue:
 def methodology_explained(methodology: Methodology) -> dict:
     """A methodology version as an action's explanation cites it: factors, basis and source."""
     return {
-        "code": methodology.code, "version": methodology.version,
-        "title": methodology.title, "unit": methodology.unit,
+        "code": methodology.code,
+        "version": methodology.version,
+        "title": methodology.title,
+        "unit": methodology.unit,
         "baseline_g_per_unit": _dec(methodology.baseline_g_per_unit),
         "project_g_per_unit": _dec(methodology.project_g_per_unit),
         "net_g_per_unit": _dec(methodology.net_g_per_unit),
-        "basis": methodology.basis, "source": methodology.source,
+        "basis": methodology.basis,
+        "source": methodology.source,
     }
 
 

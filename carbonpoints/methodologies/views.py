@@ -13,7 +13,13 @@ from .selectors import methodologies_published, methodology_regions
 def register(request: HttpRequest) -> HttpResponse:
     """The register of a region (``?region=``, a GB/T 2260 code; the default region without one)."""
     picker = region_picker(request.GET.get("region"), shown=methodology_regions())
-    return render(request, "methodologies/register.html", {
-        "register": methodologies_published(region=picker.current), "notice_days": settings.METHODOLOGY_NOTICE_DAYS,
-        "budgets": budget_rows(current_only=True), "picker": picker,
-    })
+    return render(
+        request,
+        "methodologies/register.html",
+        {
+            "register": methodologies_published(region=picker.current),
+            "notice_days": settings.METHODOLOGY_NOTICE_DAYS,
+            "budgets": budget_rows(current_only=True),
+            "picker": picker,
+        },
+    )

@@ -22,7 +22,9 @@ class Notification(models.Model):
         POINTS_EXPIRING = "points_expiring", _("points expiring soon")
         POINTS_EXPIRED = "points_expired", _("points expired")
 
-    account = models.ForeignKey(CarbonAccount, on_delete=models.CASCADE, related_name="notifications")
+    account = models.ForeignKey(
+        CarbonAccount, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     count = models.PositiveIntegerField(_("how many"), default=1)
     grams = models.BigIntegerField(_("grams CO2e"), null=True, blank=True)
@@ -36,7 +38,11 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["account", "-id"], name="notification_inbox_idx"),
-            models.Index(fields=["account"], name="notification_unread_idx", condition=Q(read_at__isnull=True)),
+            models.Index(
+                fields=["account"],
+                name="notification_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,13 @@ from redemption.models import Redemption, Voucher
 
 from .models import Notification, Watermark
 
-ACTIONS, CONSENTS, VOUCHERS, LEVELS, BADGES = "actions", "consent_changes", "vouchers", "levels", "badges"
+ACTIONS, CONSENTS, VOUCHERS, LEVELS, BADGES = (
+    "actions",
+    "consent_changes",
+    "vouchers",
+    "levels",
+    "badges",
+)
 MAX_RECORDS_PER_RUN = 500_000
 """A run reads at most this many record ids, so one run stays short after a long pause."""
 RELEASE_GRACE = timedelta(minutes=2)
@@ -37,8 +43,14 @@ STUCK_AFTER = timedelta(hours=1)
 """A record still in the pipeline this long after it arrived (a batch left to an operator) no
 longer holds the others back: it is not told when it ends."""
 
-N, A, C, L, V, RD = (Notification._meta.db_table, ActionRecord._meta.db_table, ConsentChange._meta.db_table,
-                     IdentityLink._meta.db_table, Voucher._meta.db_table, Redemption._meta.db_table)
+N, A, C, L, V, RD = (
+    Notification._meta.db_table,
+    ActionRecord._meta.db_table,
+    ConsentChange._meta.db_table,
+    IdentityLink._meta.db_table,
+    Voucher._meta.db_table,
+    Redemption._meta.db_table,
+)
 COLUMNS = f"INSERT INTO {N} (account_id, kind, count, grams, points, data, created_at)"
 
 ACTIONS_SQL = f"""{COLUMNS}
@@ -80,8 +92,10 @@ WHERE id > %s AND id <= %s GROUP BY account_id"""
 def _level_json() -> str:
     """``{"level": <code>}`` of the level a standing is in, as the database writes JSON."""
     level = Level._meta.db_table
-    code = (f"(SELECT v.code FROM {level} v WHERE v.min_trailing_g <= s.trailing_g"
-            f" ORDER BY v.min_trailing_g DESC LIMIT 1)")
+    code = (
+        f"(SELECT v.code FROM {level} v WHERE v.min_trailing_g <= s.trailing_g"
+        f" ORDER BY v.min_trailing_g DESC LIMIT 1)"
+    )
     return f"jsonb_build_object('level', {code})"
 
 
@@ -94,31 +108,62 @@ def _insert(sql: str, params: list) -> int:
 def _collect_actions(now: datetime, mark: Watermark) -> int:
     newest = ActionRecord.objects.aggregate(m=Max("id"))["m"] or 0
     oldest_pending = ActionRecord.objects.filter(
-        state__in=PENDING_STATES, received_at__gte=now - STUCK_AFTER).aggregate(m=Min("id"))["m"]
+        state__in=PENDING_STATES, received_at__gte=now - STUCK_AFTER
+    ).aggregate(m=Min("id"))["m"]
     upto = min(newest, mark.last_id + MAX_RECORDS_PER_RUN)
-    if oldest_pending is not None:  # not past a record still in the pipeline: it is told once it ends
+    if (
+        oldest_pending is not None
+    ):  # not past a record still in the pipeline: it is told once it ends
         upto = min(upto, oldest_pending - 1)
     if upto <= mark.last_id:
         return 0
     K = Notification.Kind
-    inserted = _insert(ACTIONS_SQL, [
-        "{}", now, ActionState.CREDITED, K.CAPPED, ActionState.CREDITED, K.CREDITED, ActionState.REJECTED, K.REJECTED,
-        K.FLAGGED, mark.last_id, upto, ActionState.CREDITED, ActionState.REJECTED, ActionState.FLAGGED,
-        ActionState.CREDITED,
-    ])
+    inserted = _insert(
+        ACTIONS_SQL,
+        [
+            "{}",
+            now,
+            ActionState.CREDITED,
+            K.CAPPED,
+            ActionState.CREDITED,
+            K.CREDITED,
+            ActionState.REJECTED,
+            K.REJECTED,
+            K.FLAGGED,
+            mark.last_id,
+            upto,
+            ActionState.CREDITED,
+            ActionState.REJECTED,
+            ActionState.FLAGGED,
+            ActionState.CREDITED,
+        ],
+    )
     Watermark.objects.filter(name=ACTIONS).update(last_id=upto)
     return inserted
 
 
 def _collect_released(now: datetime, mark: Watermark) -> int:
-    upto = ConsentChange.objects.filter(at__lte=now - RELEASE_GRACE).aggregate(m=Max("id"))["m"] or 0
+    upto = (
+        ConsentChange.objects.filter(at__lte=now - RELEASE_GRACE).aggregate(m=Max("id"))["m"] or 0
+    )
     if upto <= mark.last_id:
         return 0
     kinds = [ConsentChange.Kind.GRANTED, ConsentChange.Kind.CHANGED]
-    inserted = _insert(RELEASED_SQL, [
-        Notification.Kind.RELEASED, "{}", now, mark.last_id, upto, *kinds, ActionState.CREDITED,
-        mark.last_id, upto, *kinds,
-    ])
+    inserted = _insert(
+        RELEASED_SQL,
+        [
+            Notification.Kind.RELEASED,
+            "{}",
+            now,
+            mark.last_id,
+            upto,
+            *kinds,
+            ActionState.CREDITED,
+            mark.last_id,
+            upto,
+            *kinds,
+        ],
+    )
     Watermark.objects.filter(name=CONSENTS).update(last_id=upto)
     return inserted
 
@@ -128,8 +173,10 @@ def _collect_vouchers(now: datetime, mark: Watermark) -> int:
     since = max(mark.last_at or now, now)
     if horizon <= since:
         return 0
-    inserted = _insert(VOUCHERS_SQL, [
-        Notification.Kind.VOUCHER_EXPIRING, "{}", now, since, horizon, Redemption.Status.ISSUED])
+    inserted = _insert(
+        VOUCHERS_SQL,
+        [Notification.Kind.VOUCHER_EXPIRING, "{}", now, since, horizon, Redemption.Status.ISSUED],
+    )
     Watermark.objects.filter(name=VOUCHERS).update(last_at=horizon)
     return inserted
 
@@ -138,7 +185,10 @@ def _collect_levels(now: datetime, mark: Watermark) -> int:
     since = mark.last_at or now - timedelta(days=1)
     if now <= since:
         return 0
-    inserted = _insert(LEVELS_SQL.format(level_json=_level_json()), [Notification.Kind.LEVEL_REACHED, now, since, now])
+    inserted = _insert(
+        LEVELS_SQL.format(level_json=_level_json()),
+        [Notification.Kind.LEVEL_REACHED, now, since, now],
+    )
     Watermark.objects.filter(name=LEVELS).update(last_at=now)
     return inserted
 
@@ -159,9 +209,13 @@ def notifications_collect(*, now: datetime | None = None) -> dict[str, int]:
     names = [ACTIONS, CONSENTS, VOUCHERS, LEVELS, BADGES]
     Watermark.objects.bulk_create([Watermark(name=name) for name in names], ignore_conflicts=True)
     marks = Watermark.objects.select_for_update().in_bulk(names)
-    return {"actions": _collect_actions(now, marks[ACTIONS]), "released": _collect_released(now, marks[CONSENTS]),
-            "vouchers": _collect_vouchers(now, marks[VOUCHERS]), "levels": _collect_levels(now, marks[LEVELS]),
-            "badges": _collect_badges(now, marks[BADGES])}
+    return {
+        "actions": _collect_actions(now, marks[ACTIONS]),
+        "released": _collect_released(now, marks[CONSENTS]),
+        "vouchers": _collect_vouchers(now, marks[VOUCHERS]),
+        "levels": _collect_levels(now, marks[LEVELS]),
+        "badges": _collect_badges(now, marks[BADGES]),
+    }
 
 
 def notification_post(*, account_id: int, kind: str, data: dict | None = None) -> Notification:

@@ -38,13 +38,19 @@ class ScenesForm(forms.Form):
 
     def __init__(self, *args, link, **kwargs):
         super().__init__(*args, prefix=f"l{link.pk}", **kwargs)
-        self.fields["scenes"].choices = list(scene_titles(codes=sorted(link.partner.actions), local=True).items())
+        self.fields["scenes"].choices = list(
+            scene_titles(codes=sorted(link.partner.actions), local=True).items()
+        )
         self.fields["scenes"].initial = link.scenes
 
 
 class LedgerPeriodForm(forms.Form):
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class DeleteAccountForm(forms.Form):
@@ -53,7 +59,9 @@ class DeleteAccountForm(forms.Form):
 
 
 class LeaderboardForm(forms.Form):
-    nickname = forms.CharField(label=_("Nickname shown on the leaderboard"), max_length=30, min_length=2)
+    nickname = forms.CharField(
+        label=_("Nickname shown on the leaderboard"), max_length=30, min_length=2
+    )
 
 
 class ClaimForm(forms.Form):
@@ -62,11 +70,15 @@ class ClaimForm(forms.Form):
     partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
     action = forms.ChoiceField(label=_("Action"))
     quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=16, decimal_places=6)
-    occurred_at = forms.DateTimeField(label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    occurred_at = forms.DateTimeField(
+        label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
     evidence = forms.FileField(label=_("Receipt or screenshot (JPEG, PNG, WebP)"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
     self_reported = forms.BooleanField(
-        label=_("Self-report (no partner record exists; earns a reduced rate where allowed)"), required=False)
+        label=_("Self-report (no partner record exists; earns a reduced rate where allowed)"),
+        required=False,
+    )
 
     def __init__(self, *args, partners, actions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,15 +90,25 @@ class ClaimForm(forms.Form):
         assert isinstance(action, forms.ChoiceField)
         titles = scene_titles(codes=sorted(actions), local=True)
         action.choices = list(titles.items())
-        catalogue = Catalogue()  # the unit each action is counted in, and at most how much one action can be
+        catalogue = (
+            Catalogue()
+        )  # the unit each action is counted in, and at most how much one action can be
         units = []
         for code, title in titles.items():
             methodology = catalogue.methodology_at(code, timezone.now())
             if methodology is not None:
                 most = methodology.max_quantity_per_record
-                units.append(f"{title}: {methodology.unit}" + (
-                    " " + _("(at most %(max)s)") % {"max": f"{most.normalize():f}"} if most is not None else ""))
-        self.fields["quantity"].help_text = _("In the action's unit: %(units)s.") % {"units": "; ".join(units)}
+                units.append(
+                    f"{title}: {methodology.unit}"
+                    + (
+                        " " + _("(at most %(max)s)") % {"max": f"{most.normalize():f}"}
+                        if most is not None
+                        else ""
+                    )
+                )
+        self.fields["quantity"].help_text = _("In the action's unit: %(units)s.") % {
+            "units": "; ".join(units)
+        }
 
 
 class HomeRegionForm(forms.Form):

@@ -31,7 +31,9 @@ def daily_reductions(*, account_id: int, days: int = 30) -> list[tuple[date, int
         .annotate(grams=Sum("credited_g"))
     )
     by_day = {row["day"]: row["grams"] or 0 for row in rows}
-    return [(first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0)) for n in range(days)]
+    return [
+        (first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0)) for n in range(days)
+    ]
 
 
 def reductions_by_action(*, account_id: int) -> list[Any]:
@@ -54,11 +56,15 @@ class Equivalent:
 
 EQUIVALENTS = (
     Equivalent(
-        _("trees absorbing CO2 for a year"), Decimal("18000"), _("trees"),
+        _("trees absorbing CO2 for a year"),
+        Decimal("18000"),
+        _("trees"),
         _("About 18 kg CO2 a tree a year: a widely used popular figure, an approximation."),
     ),
     Equivalent(
-        _("km not driven by a petrol car"), Decimal("161"), _("km"),
+        _("km not driven by a petrol car"),
+        Decimal("161"),
+        _("km"),
         _("≈ 161 g CO2 per km: 7 L/100 km × 2.3 kg CO2/L."),
     ),
 )
@@ -77,8 +83,13 @@ def equivalents(*, grams: int) -> list[dict]:
     ]
 
 
-def chart_series(series: list[tuple[date, int]], *, label: str, total_g: int | None = None,
-                 growth_label: str = "") -> dict:
+def chart_series(
+    series: list[tuple[date, int]],
+    *,
+    label: str,
+    total_g: int | None = None,
+    growth_label: str = "",
+) -> dict:
     """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg.
 
     With ``total_g`` (the account's whole reduction), also the account growing day by day to it,
@@ -86,10 +97,16 @@ def chart_series(series: list[tuple[date, int]], *, label: str, total_g: int | N
     """
     peak = max((grams for _, grams in series), default=0)
     divisor, unit = (1000, "kg") if peak >= 10_000 else (1, "g")
-    chart = {"labels": [day.strftime("%m-%d") for day, _ in series], "label": str(label), "unit": unit,
-             "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series]}
+    chart = {
+        "labels": [day.strftime("%m-%d") for day, _ in series],
+        "label": str(label),
+        "unit": unit,
+        "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series],
+    }
     if total_g is not None:
-        running = total_g - sum(grams for _, grams in series)  # what the account held before the first day
+        running = total_g - sum(
+            grams for _, grams in series
+        )  # what the account held before the first day
         growth = []
         for _, grams in series:
             running += grams
@@ -128,14 +145,28 @@ def first_steps(*, account_id: int) -> list[Step]:
 
     links = IdentityLink.objects.filter(account_id=account_id, revoked_at__isnull=True)
     return [
-        Step("link", _("Link your metro, bus or bike-share account"), links.exists(), "portal-links"),
-        Step("consent", _("Choose the records it may share (your consent)"),
-             links.exclude(scenes=[]).exists(), "portal-links"),
-        Step("credit", _("See your first action credited"),
-             ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED).exists(), "portal-actions"),
-        Step("redeem", _("Spend points: a voucher, a donation or at a till"),
-             Redemption.objects.filter(citizen_id=account_id).exists()
-             or Checkout.objects.filter(citizen_id=account_id).exists(), "wallet"),
+        Step(
+            "link", _("Link your metro, bus or bike-share account"), links.exists(), "portal-links"
+        ),
+        Step(
+            "consent",
+            _("Choose the records it may share (your consent)"),
+            links.exclude(scenes=[]).exists(),
+            "portal-links",
+        ),
+        Step(
+            "credit",
+            _("See your first action credited"),
+            ActionRecord.objects.filter(account_id=account_id, state=ActionState.CREDITED).exists(),
+            "portal-actions",
+        ),
+        Step(
+            "redeem",
+            _("Spend points: a voucher, a donation or at a till"),
+            Redemption.objects.filter(citizen_id=account_id).exists()
+            or Checkout.objects.filter(citizen_id=account_id).exists(),
+            "wallet",
+        ),
     ]
 
 
@@ -144,8 +175,13 @@ def next_voucher(*, points: int) -> Any:
     from redemption.models import Scenario
     from redemption.selectors import scenario_catalogue
 
-    scenario = (scenario_catalogue().exclude(kind=Scenario.Kind.POINTS_OFFSET).filter(points_cost__gt=points)
-                .exclude(stock_left=0).first())
+    scenario = (
+        scenario_catalogue()
+        .exclude(kind=Scenario.Kind.POINTS_OFFSET)
+        .filter(points_cost__gt=points)
+        .exclude(stock_left=0)
+        .first()
+    )
     if scenario is None or scenario.points_cost is None:
         return None
     return {"scenario": scenario, "points_to_go": scenario.points_cost - points}

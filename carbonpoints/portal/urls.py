@@ -18,6 +18,10 @@ urlpatterns = [
     path("me/account/", views.account_page, name="portal-account"),
     path("me/account/region", views.account_region, name="portal-account-region"),
     path("me/account/export.zip", views.export, name="portal-export"),
-    path("me/account/exports/<uuid:export_id>.zip", views.export_download, name="portal-export-download"),
+    path(
+        "me/account/exports/<uuid:export_id>.zip",
+        views.export_download,
+        name="portal-export-download",
+    ),
     path("me/account/delete", views.delete, name="portal-delete"),
 ]

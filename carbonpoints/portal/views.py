@@ -101,22 +101,31 @@ def my_carbon(request, account):
     series = selectors.daily_reductions(account_id=account.pk)
     recent = list(citizen_actions(account_id=account.pk)[:5])
     steps = selectors.first_steps(account_id=account.pk)
-    return render(request, "portal/my_carbon.html", {
-        "summary": summary,
-        "points_owed": points_owed(account_id=account.pk),
-        "today_g": series[-1][1],
-        "month_g": sum(grams for _, grams in series),
-        "chart": {"total": sum(grams for _, grams in series)},
-        "chart_data": selectors.chart_series(series, label=_("CO2e credited"), total_g=summary["reduction_g"],
-                                             growth_label=_("My account's reduction, growing")),
-        "by_action": selectors.reductions_by_action(account_id=account.pk),
-        "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
-        "rows": _with_reasons(recent),
-        "nav": "home",
-        "streak": selectors.streak_days(series),
-        "first_steps": steps, "first_steps_left": sum(not step.done for step in steps),
-        "next_voucher": selectors.next_voucher(points=summary["points"]["available"]),
-    })
+    return render(
+        request,
+        "portal/my_carbon.html",
+        {
+            "summary": summary,
+            "points_owed": points_owed(account_id=account.pk),
+            "today_g": series[-1][1],
+            "month_g": sum(grams for _, grams in series),
+            "chart": {"total": sum(grams for _, grams in series)},
+            "chart_data": selectors.chart_series(
+                series,
+                label=_("CO2e credited"),
+                total_g=summary["reduction_g"],
+                growth_label=_("My account's reduction, growing"),
+            ),
+            "by_action": selectors.reductions_by_action(account_id=account.pk),
+            "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
+            "rows": _with_reasons(recent),
+            "nav": "home",
+            "streak": selectors.streak_days(series),
+            "first_steps": steps,
+            "first_steps_left": sum(not step.done for step in steps),
+            "next_voucher": selectors.next_voucher(points=summary["points"]["available"]),
+        },
+    )
 
 
 def _with_reasons(records) -> list[tuple]:
@@ -130,13 +139,26 @@ def _with_reasons(records) -> list[tuple]:
 @citizen_page
 def actions(request, account):
     """Every action the partners reported for the citizen, filtered by type, state and time, a page at a time."""
-    history = ActionHistoryFilter(request.GET or None, queryset=citizen_actions(account_id=account.pk))
-    records = history.qs if history.is_bound and history.is_valid() else citizen_actions(account_id=account.pk)
+    history = ActionHistoryFilter(
+        request.GET or None, queryset=citizen_actions(account_id=account.pk)
+    )
+    records = (
+        history.qs
+        if history.is_bound and history.is_valid()
+        else citizen_actions(account_id=account.pk)
+    )
     page = _page(request, records)
-    return render(request, "portal/actions.html", {
-        "filter": history, "page": page, "query": _query_without_page(request),
-        "rows": _with_reasons(page), "nav": "actions",
-    })
+    return render(
+        request,
+        "portal/actions.html",
+        {
+            "filter": history,
+            "page": page,
+            "query": _query_without_page(request),
+            "rows": _with_reasons(page),
+            "nav": "actions",
+        },
+    )
 
 
 def _day_start(day) -> datetime:
@@ -150,17 +172,32 @@ def ledger(request, account):
     since = until = None
     if period.is_valid():
         since = period.cleaned_data["since"] and _day_start(period.cleaned_data["since"])
-        until = period.cleaned_data["until"] and _day_start(period.cleaned_data["until"] + timedelta(days=1))
+        until = period.cleaned_data["until"] and _day_start(
+            period.cleaned_data["until"] + timedelta(days=1)
+        )
     postings = citizen_postings(account=account, unit="pt", since=since, until=until)
     page = _page(request, postings)
-    behind = actions_behind_credits(account_id=account.pk, transactions=[p.transaction for p in page])
-    titles = scene_titles(codes={a.action for actions in behind.values() for a in actions}, local=True)
-    behind = {t: [(a, titles.get(a.action, a.action)) for a in actions] for t, actions in behind.items()}
-    return render(request, "portal/ledger.html", {
-        "period": period, "page": page, "query": _query_without_page(request), "nav": "ledger",
-        "summary": carbon_account_summary(account=account),
-        "lines": [(posting, behind.get(posting.transaction_id, [])) for posting in page],
-    })
+    behind = actions_behind_credits(
+        account_id=account.pk, transactions=[p.transaction for p in page]
+    )
+    titles = scene_titles(
+        codes={a.action for actions in behind.values() for a in actions}, local=True
+    )
+    behind = {
+        t: [(a, titles.get(a.action, a.action)) for a in actions] for t, actions in behind.items()
+    }
+    return render(
+        request,
+        "portal/ledger.html",
+        {
+            "period": period,
+            "page": page,
+            "query": _query_without_page(request),
+            "nav": "ledger",
+            "summary": carbon_account_summary(account=account),
+            "lines": [(posting, behind.get(posting.transaction_id, [])) for posting in page],
+        },
+    )
 
 
 def _link_forms(account, bound_form=None, partner_id=None):
@@ -168,12 +205,25 @@ def _link_forms(account, bound_form=None, partner_id=None):
     linked = linked_partner_ids(account_id=account.pk)
     forms = []
     for partner in partners_active():
-        form = bound_form if bound_form is not None and partner.pk == partner_id else LinkForm(partner=partner)
-        forms.append({
-            "partner": partner, "form": form, "linked": partner.pk in linked,
-            "wording": consent_wording(partner=partner, subject=_("(your member id)"), scenes=partner.actions, local=True),
-            "scenes": scene_titles(codes=sorted(partner.actions), local=True),
-        })
+        form = (
+            bound_form
+            if bound_form is not None and partner.pk == partner_id
+            else LinkForm(partner=partner)
+        )
+        forms.append(
+            {
+                "partner": partner,
+                "form": form,
+                "linked": partner.pk in linked,
+                "wording": consent_wording(
+                    partner=partner,
+                    subject=_("(your member id)"),
+                    scenes=partner.actions,
+                    local=True,
+                ),
+                "scenes": scene_titles(codes=sorted(partner.actions), local=True),
+            }
+        )
     return forms
 
 
@@ -190,23 +240,51 @@ def links(request, account):
         if form.is_valid():
             scenes, subject = form.cleaned_data["scenes"], form.cleaned_data["subject"]
             try:
-                link, released = identity_link_grant(account=account, partner_id=partner.pk, subject=subject,
-                                                     scenes=scenes, consent=True, local_names=True)
+                link, released = identity_link_grant(
+                    account=account,
+                    partner_id=partner.pk,
+                    subject=subject,
+                    scenes=scenes,
+                    consent=True,
+                    local_names=True,
+                )
             except SubjectAlreadyLinked:
                 form.add_error("subject", _("This member id is linked to another account."))
             except ScenesNotApproved:
                 form.add_error("scenes", _("Choose one or more of the partner's scenes."))
             else:
-                messages.success(request, _("Linked %(partner)s.") % {"partner": local_name(partner.name)}
-                                 + (" " + _("%(n)s held actions are being credited.") % {"n": released} if released else ""))
+                messages.success(
+                    request,
+                    _("Linked %(partner)s.") % {"partner": local_name(partner.name)}
+                    + (
+                        " " + _("%(n)s held actions are being credited.") % {"n": released}
+                        if released
+                        else ""
+                    ),
+                )
                 return redirect("portal-links")
-        messages.error(request, _("%(partner)s was not linked: see why in its form below.") % {"partner": local_name(partner.name)})
-    rows = [{"link": link, "form": ScenesForm(link=link), "titles": scene_titles(codes=link.scenes, local=True)}
-            for link in citizen_links(account_id=account.pk)]
-    return render(request, "portal/links.html", {
-        "links": rows, "partners": _link_forms(account, form, partner_id),
-        "nav": "links",
-    })
+        messages.error(
+            request,
+            _("%(partner)s was not linked: see why in its form below.")
+            % {"partner": local_name(partner.name)},
+        )
+    rows = [
+        {
+            "link": link,
+            "form": ScenesForm(link=link),
+            "titles": scene_titles(codes=link.scenes, local=True),
+        }
+        for link in citizen_links(account_id=account.pk)
+    ]
+    return render(
+        request,
+        "portal/links.html",
+        {
+            "links": rows,
+            "partners": _link_forms(account, form, partner_id),
+            "nav": "links",
+        },
+    )
 
 
 def _my_link(account, link_id):
@@ -226,11 +304,16 @@ def link_scenes(request, account, link_id):
         return redirect("portal-links")
     scenes = form.cleaned_data["scenes"]
     try:
-        link, _released = identity_link_consent_change(link=link, scenes=scenes, consent=True, local_names=True)
+        link, _released = identity_link_consent_change(
+            link=link, scenes=scenes, consent=True, local_names=True
+        )
     except (ScenesNotApproved, LinkRevoked):
         messages.error(request, _("This link cannot be changed."))
     else:
-        messages.success(request, _("Consent changed for %(partner)s.") % {"partner": local_name(link.partner.name)})
+        messages.success(
+            request,
+            _("Consent changed for %(partner)s.") % {"partner": local_name(link.partner.name)},
+        )
     return redirect("portal-links")
 
 
@@ -238,11 +321,12 @@ def link_scenes(request, account, link_id):
 @citizen_page
 def link_revoke(request, account, link_id):
     link = identity_link_revoke(link=_my_link(account, link_id))
-    messages.success(request, _("Link to %(partner)s revoked: nothing more is credited from it.")
-                     % {"partner": local_name(link.partner.name)})
+    messages.success(
+        request,
+        _("Link to %(partner)s revoked: nothing more is credited from it.")
+        % {"partner": local_name(link.partner.name)},
+    )
     return redirect("portal-links")
-
-
 
 
 @citizen_page
@@ -254,16 +338,29 @@ def redemptions(request, account):
         voucher = getattr(redemption, "voucher", None)
         state = voucher_state(voucher) if voucher else redemption.status
         label = voucher_state_label(state) if voucher else redemption.get_status_display()
-        rows.append({"r": redemption, "voucher": voucher, "state": state, "state_label": label,
-                     "qr": qr_svg(voucher.code) if voucher and state == "valid" else ""})
-    return render(request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"})
+        rows.append(
+            {
+                "r": redemption,
+                "voucher": voucher,
+                "state": state,
+                "state_label": label,
+                "qr": qr_svg(voucher.code) if voucher and state == "valid" else "",
+            }
+        )
+    return render(
+        request, "portal/redemptions.html", {"page": page, "rows": rows, "nav": "redemptions"}
+    )
 
 
 @citizen_page
 def certificates(request, account):
     """Donation certificates: each donation of points, with its public certificate page."""
     donations = citizen_donations(citizen=account)
-    return render(request, "portal/certificates.html", {"page": _page(request, donations), "nav": "certificates"})
+    return render(
+        request,
+        "portal/certificates.html",
+        {"page": _page(request, donations), "nav": "certificates"},
+    )
 
 
 @citizen_page
@@ -271,10 +368,17 @@ def account_page(request, account):
     """Export, deletion (what it keeps and why) and language."""
     export = citizen_export_latest(account=account)
     summary = carbon_account_summary(account=account)
-    return render(request, "portal/account.html", {
-        "export": export, "delete_form": DeleteAccountForm(), "nav": "account", "summary": summary,
-        "region_form": HomeRegionForm(initial={"home_region": summary["home_region"]}),
-    })
+    return render(
+        request,
+        "portal/account.html",
+        {
+            "export": export,
+            "delete_form": DeleteAccountForm(),
+            "nav": "account",
+            "summary": summary,
+            "region_form": HomeRegionForm(initial={"home_region": summary["home_region"]}),
+        },
+    )
 
 
 @require_POST
@@ -294,7 +398,9 @@ def export(request, account):
     if export_is_small(account=account):
         return zip_response(citizen_data(account=account))
     data_export_request(account=account)
-    messages.info(request, _("Your export is large: it is being prepared. This page shows its progress."))
+    messages.info(
+        request, _("Your export is large: it is being prepared. This page shows its progress.")
+    )
     return redirect("portal-account")
 
 
@@ -320,19 +426,33 @@ def delete(request, account):
             logout(request)
             return render(request, "portal/deleted.html")
     export = citizen_export_latest(account=account)
-    return render(request, "portal/account.html", {
-        "export": export, "delete_form": form, "nav": "account", "summary": carbon_account_summary(account=account),
-        "region_form": HomeRegionForm(initial={"home_region": account.home_region_id}),
-    }, status=400)
+    return render(
+        request,
+        "portal/account.html",
+        {
+            "export": export,
+            "delete_form": form,
+            "nav": "account",
+            "summary": carbon_account_summary(account=account),
+            "region_form": HomeRegionForm(initial={"home_region": account.home_region_id}),
+        },
+        status=400,
+    )
 
 
 @citizen_page
 def notifications(request, account):
     """The inbox: what happened to the citizen's actions, vouchers, level and exports; newest first."""
     page = _page(request, citizen_notifications(account_id=account.pk))
-    return render(request, "portal/notifications.html", {
-        "page": page, "rows": [(n, notification_text(n)) for n in page], "nav": "notifications",
-    })
+    return render(
+        request,
+        "portal/notifications.html",
+        {
+            "page": page,
+            "rows": [(n, notification_text(n)) for n in page],
+            "nav": "notifications",
+        },
+    )
 
 
 @require_POST
@@ -361,14 +481,21 @@ def evaluation(request, account):
     summary = carbon_account_summary(account=account)
     level = summary["level"]
     span = (level["next_min_g"] or 0) - level["min_g"]
-    return render(request, "portal/evaluation.html", {
-        "summary": summary, "badges": citizen_badges(account_id=account.pk),
-        "progress": 100 if not level["next_min_g"] else
-        max(0, min(100, (level["trailing_12m_g"] - level["min_g"]) * 100 // max(span, 1))),
-        "entry": leaderboard_entry(account_id=account.pk), "leaderboard": leaderboard(region=summary["home_region"]),
-        "form": form,
-        "nav": "evaluation",
-    })
+    return render(
+        request,
+        "portal/evaluation.html",
+        {
+            "summary": summary,
+            "badges": citizen_badges(account_id=account.pk),
+            "progress": 100
+            if not level["next_min_g"]
+            else max(0, min(100, (level["trailing_12m_g"] - level["min_g"]) * 100 // max(span, 1))),
+            "entry": leaderboard_entry(account_id=account.pk),
+            "leaderboard": leaderboard(region=summary["home_region"]),
+            "form": form,
+            "nav": "evaluation",
+        },
+    )
 
 
 @citizen_page
@@ -387,15 +514,25 @@ def claims(request, account):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            claim_file(account=account, partner=data["partner"], action=data["action"], quantity=data["quantity"],
-                       occurred_at=data["occurred_at"], evidence=data["evidence"], note=data["note"],
-                       self_reported=data["self_reported"])
+            claim_file(
+                account=account,
+                partner=data["partner"],
+                action=data["action"],
+                quantity=data["quantity"],
+                occurred_at=data["occurred_at"],
+                evidence=data["evidence"],
+                note=data["note"],
+                self_reported=data["self_reported"],
+            )
         except DomainError as refusal:
             form.add_error(None, str(refusal.message))
         else:
             messages.success(request, _("Your claim was filed."))
             return redirect("portal-claims")
-    rows = [(claim, STATUS_MESSAGES[claim.status]) for claim in citizen_claims(account_id=account.pk)[:100]]
+    rows = [
+        (claim, STATUS_MESSAGES[claim.status])
+        for claim in citizen_claims(account_id=account.pk)[:100]
+    ]
     titles = scene_titles(codes=sorted({claim.action for claim, _message in rows}), local=True)
     for claim, _message in rows:
         claim.action_title = titles[claim.action]

@@ -10,7 +10,14 @@ class DataExportAdmin(admin.ModelAdmin):
     list_display = ["account", "state", "progress_percent", "attempts", "created_at", "finished_at"]
     list_filter = ["state"]
     exclude = ["document"]
-    readonly_fields = ["account", "state", "progress_percent", "attempts", "created_at", "finished_at"]
+    readonly_fields = [
+        "account",
+        "state",
+        "progress_percent",
+        "attempts",
+        "created_at",
+        "finished_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -17,8 +17,12 @@ class DataExport(models.Model):
         FAILED = "failed", _("failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey(CarbonAccount, on_delete=models.CASCADE, related_name="data_exports")
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    account = models.ForeignKey(
+        CarbonAccount, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     progress_percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     document = models.JSONField(_("document"), null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

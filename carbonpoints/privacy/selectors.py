@@ -26,7 +26,16 @@ from redemption.models import Redemption
 from .exceptions import ExportNotFound, ExportNotReady
 from .models import DataExport
 
-SECTIONS = ("profile", "links", "consent_history", "actions", "ledger", "redemptions", "badges", "notifications")
+SECTIONS = (
+    "profile",
+    "links",
+    "consent_history",
+    "actions",
+    "ledger",
+    "redemptions",
+    "badges",
+    "notifications",
+)
 CHUNK = 2000
 
 
@@ -36,8 +45,12 @@ def _time(value) -> str | None:
 
 def export_size(*, account: CarbonAccount) -> int:
     """Rows an export would hold beyond the profile: what decides between answering now and a worker."""
-    return (ActionRecord.objects.filter(account_id=account.pk).count()
-            + Posting.objects.filter(account__owner_id=account.pk, account__kind__in=list(ACCOUNT_NAMES)).count())
+    return (
+        ActionRecord.objects.filter(account_id=account.pk).count()
+        + Posting.objects.filter(
+            account__owner_id=account.pk, account__kind__in=list(ACCOUNT_NAMES)
+        ).count()
+    )
 
 
 def export_is_small(*, account: CarbonAccount) -> bool:
@@ -46,71 +59,152 @@ def export_is_small(*, account: CarbonAccount) -> bool:
 
 def _profile(account: CarbonAccount) -> dict:
     user = account.user
-    return {"email": user.email, "display_name": user.display_name, "first_name": user.first_name,
-            "last_name": user.last_name, "signed_up_at": _time(user.date_joined), "last_login": _time(user.last_login),
-            "carbon_account_id": account.pk, "carbon_account_opened_at": _time(account.opened_at),
-            "leaderboard_nickname": getattr(LeaderboardEntry.objects.filter(account=account).first(), "nickname", None)}
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "signed_up_at": _time(user.date_joined),
+        "last_login": _time(user.last_login),
+        "carbon_account_id": account.pk,
+        "carbon_account_opened_at": _time(account.opened_at),
+        "leaderboard_nickname": getattr(
+            LeaderboardEntry.objects.filter(account=account).first(), "nickname", None
+        ),
+    }
 
 
 def _links(account: CarbonAccount) -> tuple[list[dict], list[dict]]:
     links, history = [], []
     for link in citizen_links(account_id=account.pk):
-        links.append({"id": link.pk, "partner": link.partner.name, "subject": link.subject, "scenes": link.scenes,
-                      "consent_wording": link.consent_wording, "consented_at": _time(link.consented_at),
-                      "revoked_at": _time(link.revoked_at)})
-        history += [{"link_id": link.pk, "partner": link.partner.name, "kind": change.kind, "at": _time(change.at),
-                     "scenes": change.scenes, "wording": change.wording} for change in link.consent_history.all()]
+        links.append(
+            {
+                "id": link.pk,
+                "partner": link.partner.name,
+                "subject": link.subject,
+                "scenes": link.scenes,
+                "consent_wording": link.consent_wording,
+                "consented_at": _time(link.consented_at),
+                "revoked_at": _time(link.revoked_at),
+            }
+        )
+        history += [
+            {
+                "link_id": link.pk,
+                "partner": link.partner.name,
+                "kind": change.kind,
+                "at": _time(change.at),
+                "scenes": change.scenes,
+                "wording": change.wording,
+            }
+            for change in link.consent_history.all()
+        ]
     return links, history
 
 
 def _actions(account: CarbonAccount) -> list[dict]:
-    records = (ActionRecord.objects.filter(account_id=account.pk).select_related("partner")
-               .order_by("occurred_at", "id").iterator(chunk_size=CHUNK))
-    return [{
-        "id": r.pk, "partner": r.partner.name, "external_id": r.external_id, "action": r.action,
-        "quantity": format(r.quantity.normalize(), "f"), "unit": r.unit, "occurred_at": _time(r.occurred_at),
-        "received_at": _time(r.received_at), "attributes": r.attributes, "state": r.state, "reason": r.reason,
-        "reason_message": reason_message(r), "capped": r.capped,
-        "credited_g": r.credited_g if r.state == ActionState.CREDITED else None,
-        "points": r.points if r.state == ActionState.CREDITED else None,
-        "rules": [rule.get("code") for rule in (r.explanation or {}).get("rules", [])],
-    } for r in records]
+    records = (
+        ActionRecord.objects.filter(account_id=account.pk)
+        .select_related("partner")
+        .order_by("occurred_at", "id")
+        .iterator(chunk_size=CHUNK)
+    )
+    return [
+        {
+            "id": r.pk,
+            "partner": r.partner.name,
+            "external_id": r.external_id,
+            "action": r.action,
+            "quantity": format(r.quantity.normalize(), "f"),
+            "unit": r.unit,
+            "occurred_at": _time(r.occurred_at),
+            "received_at": _time(r.received_at),
+            "attributes": r.attributes,
+            "state": r.state,
+            "reason": r.reason,
+            "reason_message": reason_message(r),
+            "capped": r.capped,
+            "credited_g": r.credited_g if r.state == ActionState.CREDITED else None,
+            "points": r.points if r.state == ActionState.CREDITED else None,
+            "rules": [rule.get("code") for rule in (r.explanation or {}).get("rules", [])],
+        }
+        for r in records
+    ]
 
 
 def _ledger(account: CarbonAccount) -> list[dict]:
-    postings = (Posting.objects.filter(account__owner_id=account.pk, account__kind__in=list(ACCOUNT_NAMES))
-                .select_related("transaction", "account").order_by("id").iterator(chunk_size=CHUNK))
-    return [{"id": p.pk, "at": _time(p.created_at), "kind": p.transaction.kind,
-             "account": ACCOUNT_NAMES[p.account.kind], "unit": p.unit, "amount": p.amount,
-             "balance_after": p.balance_after, "reference": p.transaction.reference, "memo": p.transaction.memo}
-            for p in postings]
+    postings = (
+        Posting.objects.filter(account__owner_id=account.pk, account__kind__in=list(ACCOUNT_NAMES))
+        .select_related("transaction", "account")
+        .order_by("id")
+        .iterator(chunk_size=CHUNK)
+    )
+    return [
+        {
+            "id": p.pk,
+            "at": _time(p.created_at),
+            "kind": p.transaction.kind,
+            "account": ACCOUNT_NAMES[p.account.kind],
+            "unit": p.unit,
+            "amount": p.amount,
+            "balance_after": p.balance_after,
+            "reference": p.transaction.reference,
+            "memo": p.transaction.memo,
+        }
+        for p in postings
+    ]
 
 
 def _redemptions(account: CarbonAccount) -> list[dict]:
     rows = []
-    for r in (Redemption.objects.filter(citizen=account).select_related("scenario__merchant", "voucher")
-              .order_by("created_at", "id")):
+    for r in (
+        Redemption.objects.filter(citizen=account)
+        .select_related("scenario__merchant", "voucher")
+        .order_by("created_at", "id")
+    ):
         voucher = getattr(r, "voucher", None)
-        rows.append({
-            "id": r.pk, "at": _time(r.created_at), "kind": r.scenario.kind, "title": r.scenario.title,
-            "merchant": r.scenario.merchant.name, "points_spent": r.points_spent, "status": r.status,
-            "voucher_code": voucher.code if voucher else None,
-            "voucher_expires_at": _time(voucher.expires_at) if voucher else None,
-            "voucher_consumed_at": _time(voucher.consumed_at) if voucher else None,
-            "donation_certificate": (f"/certificates/donations/{r.public_id}"
-                                     if r.scenario.kind == "donation" else None),
-        })
+        rows.append(
+            {
+                "id": r.pk,
+                "at": _time(r.created_at),
+                "kind": r.scenario.kind,
+                "title": r.scenario.title,
+                "merchant": r.scenario.merchant.name,
+                "points_spent": r.points_spent,
+                "status": r.status,
+                "voucher_code": voucher.code if voucher else None,
+                "voucher_expires_at": _time(voucher.expires_at) if voucher else None,
+                "voucher_consumed_at": _time(voucher.consumed_at) if voucher else None,
+                "donation_certificate": (
+                    f"/certificates/donations/{r.public_id}"
+                    if r.scenario.kind == "donation"
+                    else None
+                ),
+            }
+        )
     return rows
 
 
 def _badges(account: CarbonAccount) -> list[dict]:
-    return [{"code": a.badge.code, "name": a.badge.name, "awarded_at": _time(a.awarded_at)}
-            for a in BadgeAward.objects.filter(account=account).select_related("badge").order_by("awarded_at")]
+    return [
+        {"code": a.badge.code, "name": a.badge.name, "awarded_at": _time(a.awarded_at)}
+        for a in BadgeAward.objects.filter(account=account)
+        .select_related("badge")
+        .order_by("awarded_at")
+    ]
 
 
 def _notifications(account: CarbonAccount) -> list[dict]:
-    return [{"id": n.pk, "at": _time(n.created_at), "kind": n.kind, "text": notification_text(n),
-             "read_at": _time(n.read_at)} for n in Notification.objects.filter(account=account).order_by("id")]
+    return [
+        {
+            "id": n.pk,
+            "at": _time(n.created_at),
+            "kind": n.kind,
+            "text": notification_text(n),
+            "read_at": _time(n.read_at),
+        }
+        for n in Notification.objects.filter(account=account).order_by("id")
+    ]
 
 
 def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | None = None) -> dict:
@@ -118,8 +212,13 @@ def citizen_data(*, account: CarbonAccount, progress: Callable[[int], None] | No
     percentage done after each)."""
     document: dict = {"exported_at": _time(timezone.now()), "format": "carbonpoints-export/1"}
     steps = [
-        ("profile", _profile), ("links", None), ("actions", _actions), ("ledger", _ledger),
-        ("redemptions", _redemptions), ("badges", _badges), ("notifications", _notifications),
+        ("profile", _profile),
+        ("links", None),
+        ("actions", _actions),
+        ("ledger", _ledger),
+        ("redemptions", _redemptions),
+        ("badges", _badges),
+        ("notifications", _notifications),
     ]
     for done, (name, read) in enumerate(steps, start=1):
         if name == "links":

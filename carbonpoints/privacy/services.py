@@ -28,8 +28,11 @@ MAX_EXPORT_ATTEMPTS = 5
 @transaction.atomic
 def data_export_request(*, account: CarbonAccount) -> DataExport:
     """A large export, built by a worker after commit; a request while one is under way returns it."""
-    running = (DataExport.objects.select_for_update()
-               .filter(account=account, state__in=[DataExport.State.PENDING, DataExport.State.BUILDING]).first())
+    running = (
+        DataExport.objects.select_for_update()
+        .filter(account=account, state__in=[DataExport.State.PENDING, DataExport.State.BUILDING])
+        .first()
+    )
     if running is not None:
         return running
     export = DataExport.objects.create(account=account)
@@ -40,7 +43,8 @@ def data_export_request(*, account: CarbonAccount) -> DataExport:
 def data_export_build(*, export_id) -> DataExport | None:
     """Build the document, telling its progress as it goes; safe to run again (a dead worker's redo)."""
     claimed = DataExport.objects.filter(
-        pk=export_id, state__in=[DataExport.State.PENDING, DataExport.State.BUILDING],
+        pk=export_id,
+        state__in=[DataExport.State.PENDING, DataExport.State.BUILDING],
         attempts__lt=MAX_EXPORT_ATTEMPTS,
     ).update(state=DataExport.State.BUILDING, attempts=F("attempts") + 1, progress_percent=0)
     if not claimed:
@@ -52,10 +56,17 @@ def data_export_build(*, export_id) -> DataExport | None:
 
     document = citizen_data(account=export.account, progress=progress)
     with transaction.atomic():
-        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.READY, progress_percent=100,
-                                                       document=document, finished_at=timezone.now())
-        notification_post(account_id=export.account_id, kind=Notification.Kind.EXPORT_READY,
-                          data={"export_id": str(export.pk)})
+        DataExport.objects.filter(pk=export.pk).update(
+            state=DataExport.State.READY,
+            progress_percent=100,
+            document=document,
+            finished_at=timezone.now(),
+        )
+        notification_post(
+            account_id=export.account_id,
+            kind=Notification.Kind.EXPORT_READY,
+            data={"export_id": str(export.pk)},
+        )
     export.refresh_from_db()
     return export
 
@@ -84,11 +95,15 @@ def account_delete(*, user: User, password: str) -> None:
             identity_link_revoke(link=link)
             pseudonym = _pseudonym(link)
             ActionRecord.objects.filter(partner_id=link.partner_id, subject=link.subject).update(
-                subject=pseudonym, raw=Replace("raw", Value(link.subject), Value(pseudonym)))
-            ConsentChange.objects.filter(link=link).update(wording=Replace("wording", Value(link.subject),
-                                                                           Value(pseudonym)))
+                subject=pseudonym, raw=Replace("raw", Value(link.subject), Value(pseudonym))
+            )
+            ConsentChange.objects.filter(link=link).update(
+                wording=Replace("wording", Value(link.subject), Value(pseudonym))
+            )
             IdentityLink.objects.filter(pk=link.pk).update(
-                subject=pseudonym, consent_wording=Replace("consent_wording", Value(link.subject), Value(pseudonym)))
+                subject=pseudonym,
+                consent_wording=Replace("consent_wording", Value(link.subject), Value(pseudonym)),
+            )
         PaymentCode.objects.filter(citizen=account).delete()
         LeaderboardEntry.objects.filter(account=account).delete()  # the nickname the citizen chose
         DataExport.objects.filter(account=account).delete()

@@ -61,6 +61,8 @@ def in_scope(user, path: str) -> Q | None:
     if scope is None:
         return None
     condition = Q(**{f"{path}__in": scope})
-    if codes.default() in scope and path.split("__")[-1] == "regions":  # a partner approved for none:
-        condition |= Q(**{f"{path}__isnull": True})                      # the default region's
+    if (
+        codes.default() in scope and path.split("__")[-1] == "regions"
+    ):  # a partner approved for none:
+        condition |= Q(**{f"{path}__isnull": True})  # the default region's
     return condition

@@ -16,12 +16,22 @@ from . import codes
 
 
 class Region(models.Model):
-    code = models.CharField(_("GB/T 2260 code"), max_length=6, primary_key=True,
-                            help_text=_("Six digits, e.g. 420000 湖北省, 420100 武汉市."))
+    code = models.CharField(
+        _("GB/T 2260 code"),
+        max_length=6,
+        primary_key=True,
+        help_text=_("Six digits, e.g. 420000 湖北省, 420100 武汉市."),
+    )
     name_zh = models.CharField(_("name (Chinese)"), max_length=40)
     name_en = models.CharField(_("name (English)"), max_length=60)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
 
     class Meta:
         verbose_name = _("region")
@@ -44,5 +54,9 @@ class Region(models.Model):
         if not codes.valid(self.code):
             raise ValidationError({"code": _("A GB/T 2260 code is six digits.")})
         if (self.parent_id or None) != codes.parent_of(self.code):
-            raise ValidationError({"parent": _("The parent is the region the code lies in: %(parent)s.")
-                                   % {"parent": codes.parent_of(self.code) or "-"}})
+            raise ValidationError(
+                {
+                    "parent": _("The parent is the region the code lies in: %(parent)s.")
+                    % {"parent": codes.parent_of(self.code) or "-"}
+                }
+            )

@@ -16,8 +16,11 @@ def regions_seed(region_model) -> None:
     """Hubei and its cities, and the default region (with those it lies in) when it is another;
     ``region_model`` is the model class (a migration passes its historical one)."""
     for code, name_zh, name_en, parent in HUBEI:
-        region_model.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en,
-                                                                "parent_id": parent})
+        region_model.objects.get_or_create(
+            code=code, defaults={"name_zh": name_zh, "name_en": name_en, "parent_id": parent}
+        )
     for code in reversed(codes.chain(settings.DEFAULT_REGION)):  # its province first
-        region_model.objects.get_or_create(code=code, defaults={"name_zh": code, "name_en": code,
-                                                                "parent_id": codes.parent_of(code)})
+        region_model.objects.get_or_create(
+            code=code,
+            defaults={"name_zh": code, "name_en": code, "parent_id": codes.parent_of(code)},
+        )

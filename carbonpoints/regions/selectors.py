@@ -39,7 +39,9 @@ class Picker:
         return next((r for r in self.regions if r.code == self.current), None)
 
 
-def region_picker(asked: str | None, *, shown: list[str] | None = None, within: list[str] | None = None) -> Picker:
+def region_picker(
+    asked: str | None, *, shown: list[str] | None = None, within: list[str] | None = None
+) -> Picker:
     """The region a page asked for (``?region=``), if known; else the default region.
 
     ``shown`` names the regions with something to show: the picker offers them, the regions they
@@ -49,6 +51,9 @@ def region_picker(asked: str | None, *, shown: list[str] | None = None, within: 
     shown = list(known) if shown is None else shown
     provinces = {codes.province_of(code) for code in [*shown, codes.default()]}
     current = asked if asked in known else codes.default()
-    regions = [region for code, region in sorted(known.items())
-               if codes.province_of(code) in provinces and (within is None or code in within)]
+    regions = [
+        region
+        for code, region in sorted(known.items())
+        if codes.province_of(code) in provinces and (within is None or code in within)
+    ]
     return Picker(current=current, regions=regions if len(set(shown)) > 1 else [])

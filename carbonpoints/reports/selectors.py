@@ -41,16 +41,28 @@ def pipeline_figures(now: datetime | None = None, region: str | None = None) -> 
     now = now or timezone.now()
     stuck_before = now - timedelta(hours=1)
     pending = _records(region).filter(state__in=PENDING_STATES)
-    counts = pending.aggregate(queue_depth=Count("pk"), stuck_records=Count("pk", filter=Q(received_at__lt=stuck_before)))
-    stuck_batches = (pending.filter(received_at__lt=stuck_before).values("batch_id").distinct().count())
+    counts = pending.aggregate(
+        queue_depth=Count("pk"), stuck_records=Count("pk", filter=Q(received_at__lt=stuck_before))
+    )
+    stuck_batches = (
+        pending.filter(received_at__lt=stuck_before).values("batch_id").distinct().count()
+    )
     flagged = _records(region).filter(state=ActionState.FLAGGED, review="").count()
     rejections = [
         {"partner": row["partner__name"], "reason": row["reason"] or "unknown", "records": row["n"]}
-        for row in _records(region).filter(state=ActionState.REJECTED)
-        .values("partner__name", "reason").annotate(n=Count("pk")).order_by("partner__name", "-n", "reason")
+        for row in _records(region)
+        .filter(state=ActionState.REJECTED)
+        .values("partner__name", "reason")
+        .annotate(n=Count("pk"))
+        .order_by("partner__name", "-n", "reason")
     ]
-    return {"queue_depth": counts["queue_depth"], "stuck_records": counts["stuck_records"],
-            "stuck_batches": stuck_batches, "flagged_backlog": flagged, "rejections_by_partner": rejections}
+    return {
+        "queue_depth": counts["queue_depth"],
+        "stuck_records": counts["stuck_records"],
+        "stuck_batches": stuck_batches,
+        "flagged_backlog": flagged,
+        "rejections_by_partner": rejections,
+    }
 
 
 def _credited_in(region: str | None = None) -> Any:
@@ -62,24 +74,60 @@ def city_figures(region: str | None = None) -> dict[str, Any]:
     actions that happened there)."""
     tz = timezone.get_current_timezone()
     credited = _credited_in(region)
-    by_month = (credited.annotate(month=TruncMonth("occurred_at", tzinfo=tz)).values("month")
-                .annotate(grams=Sum("credited_g"), actions=Count("pk"), citizens=Count("account_id", distinct=True))
-                .order_by("month"))
-    by_scene = credited.values("action").annotate(grams=Sum("credited_g"), actions=Count("pk")).order_by("action")
-    by_partner = (credited.values("partner__name").annotate(grams=Sum("credited_g"), actions=Count("pk"))
-                  .order_by("partner__name"))
-    by_district = (credited.annotate(district=Coalesce(KeyTextTransform("district", "attributes"),
-                                                          Value(UNKNOWN_DISTRICT), output_field=TextField()))
-                   .values("district").annotate(grams=Sum("credited_g"), actions=Count("pk")).order_by("district"))
+    by_month = (
+        credited.annotate(month=TruncMonth("occurred_at", tzinfo=tz))
+        .values("month")
+        .annotate(
+            grams=Sum("credited_g"),
+            actions=Count("pk"),
+            citizens=Count("account_id", distinct=True),
+        )
+        .order_by("month")
+    )
+    by_scene = (
+        credited.values("action")
+        .annotate(grams=Sum("credited_g"), actions=Count("pk"))
+        .order_by("action")
+    )
+    by_partner = (
+        credited.values("partner__name")
+        .annotate(grams=Sum("credited_g"), actions=Count("pk"))
+        .order_by("partner__name")
+    )
+    by_district = (
+        credited.annotate(
+            district=Coalesce(
+                KeyTextTransform("district", "attributes"),
+                Value(UNKNOWN_DISTRICT),
+                output_field=TextField(),
+            )
+        )
+        .values("district")
+        .annotate(grams=Sum("credited_g"), actions=Count("pk"))
+        .order_by("district")
+    )
     return {
-        "reductions_by_month": [{"month": row["month"].strftime("%Y-%m"), "grams": row["grams"] or 0,
-                                 "actions": row["actions"], "citizens": row["citizens"]} for row in by_month],
-        "reductions_by_scene": [{"scene": row["action"], "grams": row["grams"] or 0, "actions": row["actions"]}
-                                for row in by_scene],
-        "reductions_by_partner": [{"partner": row["partner__name"], "grams": row["grams"] or 0,
-                                   "actions": row["actions"]} for row in by_partner],
-        "reductions_by_district": [{"district": row["district"], "grams": row["grams"] or 0,
-                                    "actions": row["actions"]} for row in by_district],
+        "reductions_by_month": [
+            {
+                "month": row["month"].strftime("%Y-%m"),
+                "grams": row["grams"] or 0,
+                "actions": row["actions"],
+                "citizens": row["citizens"],
+            }
+            for row in by_month
+        ],
+        "reductions_by_scene": [
+            {"scene": row["action"], "grams": row["grams"] or 0, "actions": row["actions"]}
+            for row in by_scene
+        ],
+        "reductions_by_partner": [
+            {"partner": row["partner__name"], "grams": row["grams"] or 0, "actions": row["actions"]}
+            for row in by_partner
+        ],
+        "reductions_by_district": [
+            {"district": row["district"], "grams": row["grams"] or 0, "actions": row["actions"]}
+            for row in by_district
+        ],
     }
 
 
@@ -89,18 +137,30 @@ def participation_figures(now: datetime | None = None, region: str | None = None
     Of a region: the citizens whose home region it is (or lies in it), those linked to a partner
     approved there, and those with a credited action there (one citizen may be active in several)."""
     now = now or timezone.now()
-    citizens, links = CarbonAccount.objects.all(), IdentityLink.objects.filter(revoked_at__isnull=True)
+    citizens, links = (
+        CarbonAccount.objects.all(),
+        IdentityLink.objects.filter(revoked_at__isnull=True),
+    )
     if region is not None:
         within = regions_within(region)
-        home = Q(home_region__in=within) | (Q(home_region__isnull=True) if default_region() in within else Q(pk__in=[]))
+        home = Q(home_region__in=within) | (
+            Q(home_region__isnull=True) if default_region() in within else Q(pk__in=[])
+        )
         citizens = citizens.filter(home)
-        links = links.filter(partner__in=Partner.objects.filter(
-            Q(regions__in=within) | (Q(regions__isnull=True) if default_region() in within else Q(pk__in=[]))))
+        links = links.filter(
+            partner__in=Partner.objects.filter(
+                Q(regions__in=within)
+                | (Q(regions__isnull=True) if default_region() in within else Q(pk__in=[]))
+            )
+        )
     return {
         "citizens": citizens.count(),
         "linked_citizens": links.values("account_id").distinct().count(),
-        "active_citizens_30_days": _credited_in(region).filter(occurred_at__gte=now - timedelta(days=30))
-        .values("account_id").distinct().count(),
+        "active_citizens_30_days": _credited_in(region)
+        .filter(occurred_at__gte=now - timedelta(days=30))
+        .values("account_id")
+        .distinct()
+        .count(),
     }
 
 
@@ -134,9 +194,13 @@ def city_report(now: datetime | None = None, region: str | None = None) -> dict[
     province's are its cities' summed. The ledger's balances are the whole platform's (one account
     per citizen across the province): only the report of everything has them."""
     now = now or timezone.now()
-    report: dict[str, Any] = {"generated_at": now.isoformat(), "pipeline": pipeline_figures(now, region),
-              "city": city_figures(region), "participation": participation_figures(now, region),
-              "sponsor_budgets": sponsor_budgets(now, region)}
+    report: dict[str, Any] = {
+        "generated_at": now.isoformat(),
+        "pipeline": pipeline_figures(now, region),
+        "city": city_figures(region),
+        "participation": participation_figures(now, region),
+        "sponsor_budgets": sponsor_budgets(now, region),
+    }
     if region is None:
         report["ledger"] = ledger_figures()
         report["pipeline"]["claims_overdue"] = claims_overdue(now).count()
@@ -148,13 +212,23 @@ def city_report(now: datetime | None = None, region: str | None = None) -> dict[
 def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
     """The report as flat rows ``(section, dimension, key, value)`` for CSV."""
     rows: list[tuple[str, str, str, int]] = []
-    for name in ("queue_depth", "stuck_records", "stuck_batches", "flagged_backlog", "claims_overdue"):
+    for name in (
+        "queue_depth",
+        "stuck_records",
+        "stuck_batches",
+        "flagged_backlog",
+        "claims_overdue",
+    ):
         if name in report["pipeline"]:
             rows.append(("pipeline", name, "", report["pipeline"][name]))
     for row in report["pipeline"]["rejections_by_partner"]:
         rows.append(("pipeline", "rejections", f"{row['partner']}/{row['reason']}", row["records"]))
-    for dimension, key in (("reductions_by_month", "month"), ("reductions_by_scene", "scene"),
-                           ("reductions_by_partner", "partner"), ("reductions_by_district", "district")):
+    for dimension, key in (
+        ("reductions_by_month", "month"),
+        ("reductions_by_scene", "scene"),
+        ("reductions_by_partner", "partner"),
+        ("reductions_by_district", "district"),
+    ):
         for row in report["city"][dimension]:
             rows.append(("city", f"{dimension}_g", str(row[key]), row["grams"]))
     for name, value in report["participation"].items():

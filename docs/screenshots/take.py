@@ -57,7 +57,9 @@ def _shoot(context, page, url: str, pages, device: str) -> None:
     for name, path, language in pages:
         context.add_cookies([{"name": "django_language", "value": language, "url": url}])
         page.goto(url + path)
-        if path.startswith("/admin/"):  # the admin's navigation sidebar folded: the list gets the width
+        if path.startswith(
+            "/admin/"
+        ):  # the admin's navigation sidebar folded: the list gets the width
             page.evaluate("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
             page.reload()
         page.wait_for_load_state("networkidle")
@@ -68,16 +70,30 @@ def _shoot(context, page, url: str, pages, device: str) -> None:
         print(target.relative_to(HERE.parent.parent))
 
 
-def main(url: str, email: str, password: str, operator_email: str | None = None, cashier_email: str = CASHIER) -> None:
+def main(
+    url: str,
+    email: str,
+    password: str,
+    operator_email: str | None = None,
+    cashier_email: str = CASHIER,
+) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
         for device, viewport in VIEWPORTS.items():
-            context = browser.new_context(viewport=viewport, device_scale_factor=1,
-                                          is_mobile=device == "phone", has_touch=device == "phone")
+            context = browser.new_context(
+                viewport=viewport,
+                device_scale_factor=1,
+                is_mobile=device == "phone",
+                has_touch=device == "phone",
+            )
             page = context.new_page()
             _sign_in(page, url, email, password)
-            if device == "phone":  # a fresh voucher, so that its QR code shows (saying yes to the question)
+            if (
+                device == "phone"
+            ):  # a fresh voucher, so that its QR code shows (saying yes to the question)
                 page.once("dialog", lambda dialog: dialog.accept())
                 page.goto(f"{url}/me/wallet/")
                 page.locator("form[action$='/me/wallet/redeem'] button").first.click()

@@ -27,14 +27,29 @@ class ScenarioSerializer(PlainSerializer, serializers.ModelSerializer):
     # plainly. (No docstring: it would become the schema's description.)
 
     merchant = MerchantRefSerializer(read_only=True)
-    max_share = serializers.SerializerMethodField(help_text="Largest share of a price points may pay, e.g. \"0.3\".")
+    max_share = serializers.SerializerMethodField(
+        help_text='Largest share of a price points may pay, e.g. "0.3".'
+    )
 
     class Meta:
         model = Scenario
         fields = [
-            "id", "kind", "title", "description", "points_cost", "points_per_yuan", "max_share", "stock",
-            "stock_left", "per_citizen_limit", "per_citizen_daily_limit", "valid_from", "valid_until",
-            "status", "merchant", "province_wide",
+            "id",
+            "kind",
+            "title",
+            "description",
+            "points_cost",
+            "points_per_yuan",
+            "max_share",
+            "stock",
+            "stock_left",
+            "per_citizen_limit",
+            "per_citizen_daily_limit",
+            "valid_from",
+            "valid_until",
+            "status",
+            "merchant",
+            "province_wide",
         ]
 
     def get_max_share(self, obj) -> str | None:
@@ -44,13 +59,26 @@ class ScenarioSerializer(PlainSerializer, serializers.ModelSerializer):
     def plain(self, scenario: Scenario | dict) -> dict:
         row = scenario if isinstance(scenario, dict) else scenario_row(scenario)
         return {
-            "id": row["id"], "kind": row["kind"], "title": row["title"], "description": row["description"],
-            "points_cost": row["points_cost"], "points_per_yuan": row["points_per_yuan"],
-            "max_share": self.get_max_share(row), "stock": row["stock"], "stock_left": row["stock_left"],
-            "per_citizen_limit": row["per_citizen_limit"], "per_citizen_daily_limit": row["per_citizen_daily_limit"],
-            "valid_from": iso_datetime(row["valid_from"]), "valid_until": iso_datetime(row["valid_until"]),
-            "status": row["status"], "province_wide": row["province_wide"],
-            "merchant": {"id": row["merchant_id"], "name": row["merchant__name"], "region": row["merchant__region"]},
+            "id": row["id"],
+            "kind": row["kind"],
+            "title": row["title"],
+            "description": row["description"],
+            "points_cost": row["points_cost"],
+            "points_per_yuan": row["points_per_yuan"],
+            "max_share": self.get_max_share(row),
+            "stock": row["stock"],
+            "stock_left": row["stock_left"],
+            "per_citizen_limit": row["per_citizen_limit"],
+            "per_citizen_daily_limit": row["per_citizen_daily_limit"],
+            "valid_from": iso_datetime(row["valid_from"]),
+            "valid_until": iso_datetime(row["valid_until"]),
+            "status": row["status"],
+            "province_wide": row["province_wide"],
+            "merchant": {
+                "id": row["merchant_id"],
+                "name": row["merchant__name"],
+                "region": row["merchant__region"],
+            },
         }
 
 
@@ -61,15 +89,24 @@ class ScenarioCreateSerializer(serializers.Serializer):
     points_cost = AmountField(required=False, allow_null=True)
     points_per_yuan = AmountField(required=False, allow_null=True)
     max_share = serializers.DecimalField(
-        max_digits=5, decimal_places=4, min_value=Decimal("0.0001"), max_value=Decimal("1"),
-        required=False, allow_null=True, help_text="0 < share ≤ 1, e.g. 0.3 (sent as a number or a string).",
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("1"),
+        required=False,
+        allow_null=True,
+        help_text="0 < share ≤ 1, e.g. 0.3 (sent as a number or a string).",
     )
-    stock = AmountField(min_value=0, required=False, allow_null=True, help_text="Omit for unlimited.")
+    stock = AmountField(
+        min_value=0, required=False, allow_null=True, help_text="Omit for unlimited."
+    )
     per_citizen_limit = AmountField(required=False, allow_null=True)
     per_citizen_daily_limit = AmountField(required=False, allow_null=True)
     valid_from = AwareDateTimeField(required=False, allow_null=True)
     valid_until = AwareDateTimeField(required=False, allow_null=True)
-    voucher_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, default=30)
+    voucher_valid_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, default=30
+    )
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)
@@ -84,7 +121,9 @@ class ScenarioCreatedSerializer(serializers.Serializer):
 
 
 class VoucherSerializer(serializers.ModelSerializer):
-    qr_svg = serializers.SerializerMethodField(help_text="Inline SVG of the QR code holding the code.")
+    qr_svg = serializers.SerializerMethodField(
+        help_text="Inline SVG of the QR code holding the code."
+    )
 
     class Meta:
         model = Voucher
@@ -103,7 +142,9 @@ class RedemptionSerializer(serializers.Serializer):
     scenario_id = serializers.IntegerField()
     points_spent = serializers.IntegerField()
     voucher = serializers.SerializerMethodField()
-    certificate_url = serializers.SerializerMethodField(help_text="Donations only: the citizen's certificate.")
+    certificate_url = serializers.SerializerMethodField(
+        help_text="Donations only: the citizen's certificate."
+    )
 
     @extend_schema_field(VoucherSerializer(allow_null=True))
     def get_voucher(self, obj) -> dict | None:
@@ -111,7 +152,10 @@ class RedemptionSerializer(serializers.Serializer):
         voucher = getattr(obj, "voucher", None)
         if not voucher:
             return None
-        return {"code": voucher.code, "expires_at": serializers.DateTimeField().to_representation(voucher.expires_at)}
+        return {
+            "code": voucher.code,
+            "expires_at": serializers.DateTimeField().to_representation(voucher.expires_at),
+        }
 
     def get_certificate_url(self, obj) -> str | None:
         if obj.scenario.kind != Scenario.Kind.DONATION:
@@ -131,8 +175,16 @@ class MyVoucherSerializer(serializers.ModelSerializer):
     class Meta:
         model = Voucher
         fields = [
-            "redemption_id", "scenario_id", "title", "merchant", "points_spent", "code", "qr_svg", "expires_at",
-            "consumed_at", "state",
+            "redemption_id",
+            "scenario_id",
+            "title",
+            "merchant",
+            "points_spent",
+            "code",
+            "qr_svg",
+            "expires_at",
+            "consumed_at",
+            "state",
         ]
 
     def get_state(self, obj) -> str:
@@ -168,8 +220,11 @@ class CheckoutRequestSerializer(serializers.Serializer):
     payment_code = serializers.CharField(max_length=32)
     amount_fen = AmountField(help_text="Order amount in fen (CNY cents).")
     points = AmountField(help_text="Points the citizen wants to use (at most).")
-    scenario_id = serializers.IntegerField(required=False, allow_null=True,
-                                           help_text="The points_offset scenario; default: the merchant's live one.")
+    scenario_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The points_offset scenario; default: the merchant's live one.",
+    )
 
 
 class CheckoutSerializer(serializers.ModelSerializer):
@@ -178,19 +233,36 @@ class CheckoutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Checkout
         fields = [
-            "id", "scenario_id", "amount_fen", "points_used", "discount_fen", "amount_due_fen", "status",
-            "created_at", "reversed_at",
+            "id",
+            "scenario_id",
+            "amount_fen",
+            "points_used",
+            "discount_fen",
+            "amount_due_fen",
+            "status",
+            "created_at",
+            "reversed_at",
         ]
 
 
 class SettlementSerializer(serializers.ModelSerializer):
-    ledger_transaction_id = serializers.IntegerField(source="ledger_tx_id", allow_null=True, read_only=True)
+    ledger_transaction_id = serializers.IntegerField(
+        source="ledger_tx_id", allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Settlement
         fields = [
-            "id", "day", "vouchers_consumed", "voucher_points", "checkouts", "checkout_points",
-            "checkout_discount_fen", "points_total", "amount_fen", "ledger_transaction_id",
+            "id",
+            "day",
+            "vouchers_consumed",
+            "voucher_points",
+            "checkouts",
+            "checkout_points",
+            "checkout_discount_fen",
+            "points_total",
+            "amount_fen",
+            "ledger_transaction_id",
         ]
 
 
@@ -199,8 +271,16 @@ class SettlementLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SettlementLine
-        fields = ["kind", "reference", "spend_transaction_id", "occurred_at", "points", "rate_yuan_per_point",
-                  "rate_source", "amount_fen"]
+        fields = [
+            "kind",
+            "reference",
+            "spend_transaction_id",
+            "occurred_at",
+            "points",
+            "rate_yuan_per_point",
+            "rate_source",
+            "amount_fen",
+        ]
 
 
 class SettlementStatementSerializer(SettlementSerializer):
@@ -219,8 +299,12 @@ class SettlementStatementSerializer(SettlementSerializer):
 class OffsetRequestSerializer(serializers.Serializer):
     grams = AmountField()
     purpose = serializers.CharField(max_length=255)
-    vintage = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", required=False, allow_null=True,
-                                     help_text="YYYY-MM: retire only from this vintage month.")
+    vintage = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        allow_null=True,
+        help_text="YYYY-MM: retire only from this vintage month.",
+    )
 
     def vintage_number(self) -> int | None:
         vintage = self.validated_data.get("vintage")
@@ -288,5 +372,11 @@ def with_qr(body: dict) -> dict:
     voucher = body.get("voucher")
     if not voucher:
         return body
-    return {**body, "voucher": {"code": voucher["code"], "qr_svg": qr_svg(voucher["code"]),
-                                "expires_at": voucher["expires_at"]}}
+    return {
+        **body,
+        "voucher": {
+            "code": voucher["code"],
+            "qr_svg": qr_svg(voucher["code"]),
+            "expires_at": voucher["expires_at"],
+        },
+    }

@@ -33,7 +33,10 @@ from .permissions import IsMerchantManager, IsMerchantManagerToWrite, IsMerchant
 from .throttling import WRONG_CODE_THROTTLES, PaymentCodeThrottle
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
 ERRORS = errors(403, 404, 409)
@@ -57,7 +60,8 @@ class ScenarioCatalogueView(ListAPIView):
     serializer_class = s.ScenarioSerializer
 
     @extend_schema(
-        tags=["citizen"], summary="What can be redeemed now",
+        tags=["citizen"],
+        summary="What can be redeemed now",
         parameters=filter_parameters(ScenarioCatalogueFilter),
     )
     def get(self, request, *args, **kwargs):
@@ -78,8 +82,11 @@ class RedemptionsView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        tags=["citizen"], summary="Redeem points in a scenario", parameters=[IDEMPOTENCY_KEY],
-        request=s.RedemptionRequestSerializer, responses={201: s.RedemptionSerializer, **ERRORS, **errors(400, 422)},
+        tags=["citizen"],
+        summary="Redeem points in a scenario",
+        parameters=[IDEMPOTENCY_KEY],
+        request=s.RedemptionRequestSerializer,
+        responses={201: s.RedemptionSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
         citizen = request.user.carbon_account
@@ -94,18 +101,31 @@ class RedemptionsView(APIView):
             read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
 
         def redeem(keep):
-            def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
+            def answer(
+                redemption,
+            ):  # kept by the statement that takes the stock: see redemption_create
                 return s.RedemptionSerializer(redemption).data
 
-            services.redemption_create(citizen=citizen, scenario_id=scenario_id, idempotency_key=key,
-                                       key_claimed=True, keep=keep, answer=answer, scenario=read["scenario"])
+            services.redemption_create(
+                citizen=citizen,
+                scenario_id=scenario_id,
+                idempotency_key=key,
+                key_claimed=True,
+                keep=keep,
+                answer=answer,
+                scenario=read["scenario"],
+            )
             admission.sold = True
             return None
 
         # sold out: answered by Redis, before anything else (see stock_gate)
         with services.stock_gate_admit(scenario_id=scenario_id, citizen_id=citizen.pk) as admission:
             code, data = idempotent_answer(
-                user=request.user, scope="redemption", key=key, params={"scenario_id": scenario_id}, action=redeem,
+                user=request.user,
+                scope="redemption",
+                key=key,
+                params={"scenario_id": scenario_id},
+                action=redeem,
                 check=check,
             )
             admission.settle(out_of_stock=code == 409 and data["error"]["code"] == OutOfStock.code)
@@ -128,8 +148,12 @@ class PaymentCodesView(CountsFailures, APIView):
     permission_classes = [IsCitizen]
     extra_throttle_classes = (PaymentCodeThrottle,)
 
-    @extend_schema(tags=["citizen"], summary="A short-lived, single-use payment code to show at the till",
-                   request=None, responses={201: s.PaymentCodeSerializer})
+    @extend_schema(
+        tags=["citizen"],
+        summary="A short-lived, single-use payment code to show at the till",
+        request=None,
+        responses={201: s.PaymentCodeSerializer},
+    )
     def post(self, request):
         code = services.payment_code_issue(citizen=request.user.carbon_account)
         return Response(s.PaymentCodeSerializer(code).data, status=201)
@@ -141,18 +165,32 @@ class PaymentCodesView(CountsFailures, APIView):
 class MerchantScenariosView(APIView):
     permission_classes = [IsMerchantManagerToWrite]
 
-    @extend_schema(tags=["merchant"], summary="The merchant's scenarios", responses=s.ScenarioSerializer(many=True))
+    @extend_schema(
+        tags=["merchant"],
+        summary="The merchant's scenarios",
+        responses=s.ScenarioSerializer(many=True),
+    )
     def get(self, request):
         staff = request.staff
-        return Response(s.ScenarioSerializer(selectors.merchant_scenarios(merchant=staff.merchant), many=True).data)
+        return Response(
+            s.ScenarioSerializer(
+                selectors.merchant_scenarios(merchant=staff.merchant), many=True
+            ).data
+        )
 
-    @extend_schema(tags=["merchant"], summary="Create a scenario (manager)", request=s.ScenarioCreateSerializer,
-                   responses={201: s.ScenarioCreatedSerializer, **errors(400, 403)})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Create a scenario (manager)",
+        request=s.ScenarioCreateSerializer,
+        responses={201: s.ScenarioCreatedSerializer, **errors(400, 403)},
+    )
     def post(self, request):
         staff = request.staff
         body = s.ScenarioCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        scenario = services.scenario_create(merchant=staff.merchant, actor=request.user, **body.to_service_kwargs())
+        scenario = services.scenario_create(
+            merchant=staff.merchant, actor=request.user, **body.to_service_kwargs()
+        )
         return Response(s.ScenarioCreatedSerializer(scenario).data, status=201)
 
 
@@ -160,14 +198,20 @@ class MerchantScenarioActionView(APIView):
     permission_classes = [IsMerchantManager]
     action_name = ""
 
-    @extend_schema(tags=["merchant"], summary="Pause, resume or cancel a scenario (manager)", request=None,
-                   responses={200: s.ScenarioSerializer, **ERRORS})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Pause, resume or cancel a scenario (manager)",
+        request=None,
+        responses={200: s.ScenarioSerializer, **ERRORS},
+    )
     def post(self, request, pk):
         staff = request.staff
         scenario = selectors.merchant_scenario(merchant=staff.merchant, scenario_id=pk)
         if scenario is None:
             raise ScenarioNotFound()
-        scenario = services.scenario_transition(scenario=scenario, action=self.action_name, actor=request.user)
+        scenario = services.scenario_transition(
+            scenario=scenario, action=self.action_name, actor=request.user
+        )
         return Response(s.ScenarioSerializer(scenario).data)
 
 
@@ -176,8 +220,11 @@ class VoucherCheckView(CountsFailures, APIView):
     extra_throttle_classes = WRONG_CODE_THROTTLES
     failure_codes = frozenset({"not_found"})
 
-    @extend_schema(tags=["merchant"], summary="Look a voucher up before consuming it",
-                   responses={200: s.ConsumedVoucherSerializer, **ERRORS})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Look a voucher up before consuming it",
+        responses={200: s.ConsumedVoucherSerializer, **ERRORS},
+    )
     def get(self, request, code):
         staff = request.staff
         voucher = selectors.merchant_voucher(merchant=staff.merchant, code=code)
@@ -191,8 +238,12 @@ class VoucherConsumeView(CountsFailures, APIView):
     extra_throttle_classes = WRONG_CODE_THROTTLES
     failure_codes = frozenset({"not_found"})
 
-    @extend_schema(tags=["merchant"], summary="Consume a voucher at the till (once)", request=None,
-                   responses={200: s.ConsumedVoucherSerializer, **ERRORS})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Consume a voucher at the till (once)",
+        request=None,
+        responses={200: s.ConsumedVoucherSerializer, **ERRORS},
+    )
     def post(self, request, code):
         voucher = services.voucher_consume(staff=request.staff, code=code)
         return Response(s.ConsumedVoucherSerializer(voucher).data)
@@ -203,15 +254,29 @@ class CheckoutsView(CountsFailures, APIView):
     extra_throttle_classes = WRONG_CODE_THROTTLES
     failure_codes = frozenset({"payment_code_invalid"})
 
-    @extend_schema(tags=["merchant"], summary="Recent checkouts of the merchant", responses=s.CheckoutSerializer(many=True))
+    @extend_schema(
+        tags=["merchant"],
+        summary="Recent checkouts of the merchant",
+        responses=s.CheckoutSerializer(many=True),
+    )
     def get(self, request):
         staff = request.staff
-        return Response(s.CheckoutSerializer(selectors.merchant_checkouts(merchant=staff.merchant)[:100], many=True).data)
+        return Response(
+            s.CheckoutSerializer(
+                selectors.merchant_checkouts(merchant=staff.merchant)[:100], many=True
+            ).data
+        )
 
     @extend_schema(
-        tags=["merchant"], summary="Take points as part-payment with the citizen's payment code",
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
-        request=s.CheckoutRequestSerializer, responses={201: s.CheckoutSerializer, **ERRORS, **errors(400, 422)},
+        tags=["merchant"],
+        summary="Take points as part-payment with the citizen's payment code",
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False
+            )
+        ],
+        request=s.CheckoutRequestSerializer,
+        responses={201: s.CheckoutSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
         staff = request.staff
@@ -235,8 +300,12 @@ class CheckoutsView(CountsFailures, APIView):
 class CheckoutReverseView(APIView):
     permission_classes = [IsMerchantStaff]
 
-    @extend_schema(tags=["merchant"], summary="Reverse a checkout within the window (points go back)",
-                   request=None, responses={200: s.CheckoutSerializer, **ERRORS})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Reverse a checkout within the window (points go back)",
+        request=None,
+        responses={200: s.CheckoutSerializer, **ERRORS},
+    )
     def post(self, request, pk):
         checkout = services.checkout_reverse(staff=request.staff, checkout_id=pk)
         return Response(s.CheckoutSerializer(checkout).data)
@@ -245,16 +314,24 @@ class CheckoutReverseView(APIView):
 class SettlementsView(APIView):
     permission_classes = [IsMerchantManager]
 
-    @extend_schema(tags=["merchant"], summary="Daily settlement statements (manager)",
-                   responses=s.SettlementSerializer(many=True))
+    @extend_schema(
+        tags=["merchant"],
+        summary="Daily settlement statements (manager)",
+        responses=s.SettlementSerializer(many=True),
+    )
     def get(self, request):
         staff = request.staff
-        return Response(s.SettlementSerializer(selectors.merchant_settlements(merchant=staff.merchant)[:400],
-                                               many=True).data)
+        return Response(
+            s.SettlementSerializer(
+                selectors.merchant_settlements(merchant=staff.merchant)[:400], many=True
+            ).data
+        )
 
 
 def _statement(request, pk: int):
-    settlement = selectors.merchant_settlement(merchant_id=request.staff.merchant_id, settlement_id=pk)
+    settlement = selectors.merchant_settlement(
+        merchant_id=request.staff.merchant_id, settlement_id=pk
+    )
     if settlement is None:
         raise SettlementNotFound()
     return settlement
@@ -263,12 +340,19 @@ def _statement(request, pk: int):
 class SettlementView(APIView):
     permission_classes = [IsMerchantManager]
 
-    @extend_schema(tags=["merchant"], summary="One settlement statement with the payments it settles (manager)",
-                   responses={200: s.SettlementStatementSerializer, **errors(403, 404)})
+    @extend_schema(
+        tags=["merchant"],
+        summary="One settlement statement with the payments it settles (manager)",
+        responses={200: s.SettlementStatementSerializer, **errors(403, 404)},
+    )
     def get(self, request, pk):
         settlement = _statement(request, pk)
         unsettled = selectors.merchant_points_unsettled(merchant_id=request.staff.merchant_id)
-        return Response(s.SettlementStatementSerializer(settlement, context={"points_unsettled": unsettled}).data)
+        return Response(
+            s.SettlementStatementSerializer(
+                settlement, context={"points_unsettled": unsettled}
+            ).data
+        )
 
 
 class SettlementFileView(APIView):
@@ -277,9 +361,15 @@ class SettlementFileView(APIView):
     permission_classes = [IsMerchantManager]
     file_format = "csv"
 
-    @extend_schema(tags=["merchant"], summary="Download a settlement statement as CSV or PDF (manager)",
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/pdf"): OpenApiTypes.BINARY,
-                              **errors(403, 404)})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Download a settlement statement as CSV or PDF (manager)",
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            **errors(403, 404),
+        },
+    )
     def get(self, request, pk):
         return statement_download(_statement(request, pk), file_format=self.file_format)
 
@@ -287,21 +377,33 @@ class SettlementFileView(APIView):
 class OffsetsView(APIView):
     permission_classes = [IsMerchantManagerToWrite]
 
-    @extend_schema(tags=["merchant"], summary="The merchant's offset certificates",
-                   responses=s.OffsetCertificateListSerializer(many=True))
+    @extend_schema(
+        tags=["merchant"],
+        summary="The merchant's offset certificates",
+        responses=s.OffsetCertificateListSerializer(many=True),
+    )
     def get(self, request):
         staff = request.staff
-        return Response(s.OffsetCertificateListSerializer(selectors.merchant_certificates(merchant=staff.merchant),
-                                                          many=True).data)
+        return Response(
+            s.OffsetCertificateListSerializer(
+                selectors.merchant_certificates(merchant=staff.merchant), many=True
+            ).data
+        )
 
-    @extend_schema(tags=["merchant"], summary="Retire pooled reductions as an offset (manager)",
-                   request=s.OffsetRequestSerializer, responses={201: s.CertificateCreatedSerializer, **ERRORS})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Retire pooled reductions as an offset (manager)",
+        request=s.OffsetRequestSerializer,
+        responses={201: s.CertificateCreatedSerializer, **ERRORS},
+    )
     def post(self, request):
         staff = request.staff
         body = s.OffsetRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         certificate = offsets.offset_retire(
-            staff=staff, grams=body.validated_data["grams"], purpose=body.validated_data["purpose"],
+            staff=staff,
+            grams=body.validated_data["grams"],
+            purpose=body.validated_data["purpose"],
             vintage=body.vintage_number(),
         )
         url = request.build_absolute_uri(f"/certificates/{certificate.id}")
@@ -312,18 +414,30 @@ class OffsetsView(APIView):
 class StaffView(APIView):
     permission_classes = [IsMerchantManager]
 
-    @extend_schema(tags=["merchant"], summary="The merchant's staff (manager)", responses=s.StaffSerializer(many=True))
+    @extend_schema(
+        tags=["merchant"],
+        summary="The merchant's staff (manager)",
+        responses=s.StaffSerializer(many=True),
+    )
     def get(self, request):
         staff = request.staff
-        return Response(s.StaffSerializer(selectors.merchant_staff(merchant=staff.merchant), many=True).data)
+        return Response(
+            s.StaffSerializer(selectors.merchant_staff(merchant=staff.merchant), many=True).data
+        )
 
-    @extend_schema(tags=["merchant"], summary="Add a cashier or manager (manager)", request=s.StaffCreateSerializer,
-                   responses={201: s.StaffCreatedSerializer})
+    @extend_schema(
+        tags=["merchant"],
+        summary="Add a cashier or manager (manager)",
+        request=s.StaffCreateSerializer,
+        responses={201: s.StaffCreatedSerializer},
+    )
     def post(self, request):
         staff = request.staff
         body = s.StaffCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        member, password = services.staff_add(merchant=staff.merchant, actor=request.user, **body.validated_data)
+        member, password = services.staff_add(
+            merchant=staff.merchant, actor=request.user, **body.validated_data
+        )
         member.new_password = password  # shown once, in this answer
         return Response(s.StaffCreatedSerializer(member).data, status=201)
 
@@ -332,11 +446,19 @@ class PublicCertificateView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(tags=["public"], summary="Verify an offset certificate", responses=s.PublicCertificateSerializer)
+    @extend_schema(
+        tags=["public"],
+        summary="Verify an offset certificate",
+        responses=s.PublicCertificateSerializer,
+    )
     def get(self, request, pk):
         certificate = selectors.offset_certificate(certificate_id=pk)
         if certificate is None:
             raise CertificateNotFound()
-        return Response(s.PublicCertificateSerializer(selectors.certificate_public(
-            certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
-        )).data)
+        return Response(
+            s.PublicCertificateSerializer(
+                selectors.certificate_public(
+                    certificate, url=request.build_absolute_uri(f"/certificates/{certificate.id}")
+                )
+            ).data
+        )

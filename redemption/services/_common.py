@@ -33,21 +33,34 @@ def _lock(rows: QuerySet[Any]) -> None:
     list(rows.select_for_update().values_list("pk", flat=True))
 
 
-def _spend(*, citizen_id: int, to: tuple[str, str], owner_id: int, points: int, kind: str, key: str,
-           reference: str) -> LedgerTransaction:
+def _spend(
+    *,
+    citizen_id: int,
+    to: tuple[str, str],
+    owner_id: int,
+    points: int,
+    kind: str,
+    key: str,
+    reference: str,
+) -> LedgerTransaction:
     """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen)."""
     wallet, receiving = _spend_accounts(
         citizen_id=citizen_id, to=receiving_account_key(to, citizen_id), owner_id=owner_id
     )
     try:
         return transaction_post(
-            kind=kind, legs=[Leg(wallet, -points), Leg(receiving, points)], idempotency_key=key, reference=reference,
+            kind=kind,
+            legs=[Leg(wallet, -points), Leg(receiving, points)],
+            idempotency_key=key,
+            reference=reference,
         )
     except InsufficientBalance as refused:
         raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
 
 
-def _spend_accounts(*, citizen_id: int, to: tuple[str, str], owner_id: int) -> tuple[AccountRef, AccountRef]:
+def _spend_accounts(
+    *, citizen_id: int, to: tuple[str, str], owner_id: int
+) -> tuple[AccountRef, AccountRef]:
     """The citizen's POINTS and the receiving account: one query, no model instances."""
     wallet, receiving = (POINTS[0], citizen_id, POINTS[1]), (to[0], owner_id, to[1])
     accounts = ledger_accounts_get_or_create(keys=[wallet, receiving])

@@ -18,11 +18,17 @@ from .staff import staff_add
 
 @transaction.atomic
 def merchant_create(
-    *, name: str, manager_email: str, status: str = Merchant.Status.APPROVED, region: str | None = None,
+    *,
+    name: str,
+    manager_email: str,
+    status: str = Merchant.Status.APPROVED,
+    region: str | None = None,
 ) -> tuple[Merchant, str]:
     """A merchant with its first manager; returns the manager's one-time password. ``region``: where
     it trades (a GB/T 2260 code; None: the default region)."""
-    merchant = Merchant.objects.create(name=name, status=status, region_id=region or default_region())
+    merchant = Merchant.objects.create(
+        name=name, status=status, region_id=region or default_region()
+    )
     _, password = staff_add(merchant=merchant, email=manager_email, role=MerchantStaff.Role.MANAGER)
     return merchant, password
 
@@ -32,7 +38,9 @@ def merchant_draft(*, name: str, manager_email: str, author: User) -> tuple[Merc
     operator approves it. Returns the first manager's one-time password."""
     operator_check(author)
     with transaction.atomic():
-        merchant, password = merchant_create(name=name, manager_email=manager_email, status=Merchant.Status.PENDING)
+        merchant, password = merchant_create(
+            name=name, manager_email=manager_email, status=Merchant.Status.PENDING
+        )
         Merchant.objects.filter(pk=merchant.pk).update(written_by=author)
         merchant.written_by = author
         audit_record(actor=author, action="merchant.draft_create", obj=merchant)
@@ -48,10 +56,17 @@ def merchant_approve(*, merchant: Merchant, approver: User) -> Merchant:
         approver_check(written_by_id=merchant.written_by_id, approver=approver)
         authority_check(approver, merchant.region_id)  # four eyes within the merchant's region
         merchant.status, merchant.approved_by, merchant.approved_at = (
-            Merchant.Status.APPROVED, approver, timezone.now())
+            Merchant.Status.APPROVED,
+            approver,
+            timezone.now(),
+        )
         merchant.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_record(actor=approver, action="merchant.approve", obj=merchant,
-                     details={"written_by": merchant.written_by_id})
+        audit_record(
+            actor=approver,
+            action="merchant.approve",
+            obj=merchant,
+            details={"written_by": merchant.written_by_id},
+        )
     return merchant
 
 
@@ -62,5 +77,10 @@ def merchant_status_set(*, merchant: Merchant, status: str, actor: User) -> Merc
         was = merchant.status
         merchant.status = status
         merchant.save(update_fields=["status"])
-        audit_record(actor=actor, action="merchant.status_set", obj=merchant, details={"from": was, "to": status})
+        audit_record(
+            actor=actor,
+            action="merchant.status_set",
+            obj=merchant,
+            details={"from": was, "to": status},
+        )
     return merchant

@@ -54,8 +54,13 @@ class KeepsAnswer(Protocol):
 
 
 def redemption_create(
-    *, citizen: CarbonAccount, scenario_id: int, idempotency_key: str, key_claimed: bool = False,
-    keep: KeepsAnswer | None = None, answer: Callable[[Redemption], dict[str, Any]] | None = None,
+    *,
+    citizen: CarbonAccount,
+    scenario_id: int,
+    idempotency_key: str,
+    key_claimed: bool = False,
+    keep: KeepsAnswer | None = None,
+    answer: Callable[[Redemption], dict[str, Any]] | None = None,
     scenario: Scenario | None = None,
 ) -> Redemption:
     """Spend the points, issue the voucher (or donate) and take one unit of stock, all or nothing.
@@ -82,7 +87,9 @@ def redemption_create(
     with transaction.atomic(savepoint=not key_claimed):
         if not key_claimed:
             _lock(CarbonAccount.objects.filter(pk=citizen.pk))
-            earlier = Redemption.objects.filter(citizen=citizen, spend_tx__idempotency_key=spend_key).first()
+            earlier = Redemption.objects.filter(
+                citizen=citizen, spend_tx__idempotency_key=spend_key
+            ).first()
             if earlier is not None:  # a retry: the first redemption, not a second one
                 return earlier
         if scenario is None or scenario.pk != scenario_id:
@@ -106,22 +113,32 @@ def redemption_create(
             reference=f"scenario:{scenario.pk}",
         )
         redemption = Redemption(
-            scenario=scenario, citizen=citizen, points_spent=scenario.points_cost, spend_tx=spend_tx,
+            scenario=scenario,
+            citizen=citizen,
+            points_spent=scenario.points_cost,
+            spend_tx=spend_tx,
             status=Redemption.Status.DONATED if donation else Redemption.Status.ISSUED,
         )
         voucher = None
         if not donation:
             expires_at = timezone.now() + timedelta(days=scenario.voucher_valid_days)
             if scenario.valid_until:
-                expires_at = max(min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1))
+                expires_at = max(
+                    min(expires_at, scenario.valid_until), timezone.now() + timedelta(hours=1)
+                )
             voucher = Voucher(code=_voucher_code(), expires_at=expires_at)
         kept = (keep, answer) if keep is not None and answer is not None else None
         _redemption_write(redemption, voucher, scenario=scenario, kept=kept)
     return redemption
 
 
-def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenario: Scenario,
-                      kept: tuple[KeepsAnswer, Callable[[Redemption], dict[str, Any]]] | None) -> None:
+def _redemption_write(
+    redemption: Redemption,
+    voucher: Voucher | None,
+    *,
+    scenario: Scenario,
+    kept: tuple[KeepsAnswer, Callable[[Redemption], dict[str, Any]]] | None,
+) -> None:
     """The redemption, its voucher, the caller's answer and one unit of stock, or ``out_of_stock``.
 
     One statement (a data-modifying WITH) writes them all, the stock UPDATE first
@@ -133,8 +150,10 @@ def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenar
     if scenario.stock is None:
         sql = "WITH s AS (SELECT 1)"
     else:
-        sql = f"WITH s AS (UPDATE {Scenario._meta.db_table} SET stock_left = stock_left - 1 " \
-              "WHERE id = %s AND stock_left > 0 RETURNING id)"
+        sql = (
+            f"WITH s AS (UPDATE {Scenario._meta.db_table} SET stock_left = stock_left - 1 "
+            "WHERE id = %s AND stock_left > 0 RETURNING id)"
+        )
         params.append(scenario.pk)
     r_table, r_columns, r_params = insert_parts(redemption)
     sql += f", r AS (INSERT INTO {r_table} ({r_columns}) SELECT {_marks(r_params)} FROM s RETURNING id)"
@@ -142,8 +161,10 @@ def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenar
     if voucher is not None:
         voucher.redemption_id = 0  # the statement puts the new redemption's id in
         v_table, v_columns, v_params = insert_parts(voucher, exclude=["redemption"])
-        sql += (f", v AS (INSERT INTO {v_table} (redemption_id, {v_columns}) "
-                f"SELECT r.id, {_marks(v_params)} FROM r RETURNING id)")
+        sql += (
+            f", v AS (INSERT INTO {v_table} (redemption_id, {v_columns}) "
+            f"SELECT r.id, {_marks(v_params)} FROM r RETURNING id)"
+        )
         params += v_params
     body: dict[str, Any] = {}
     if kept is not None:
@@ -151,9 +172,11 @@ def _redemption_write(redemption: Redemption, voucher: Voucher | None, *, scenar
         redemption.voucher = voucher  # what the answer shows; its id is not part of it
         body = dict(answer(redemption))
         answer_field = IdempotentAnswer._meta.get_field("body")
-        sql += (f", a AS (UPDATE {IdempotentAnswer._meta.db_table} SET status_code = 201, "
-                "body = %s || jsonb_build_object('id', r.id) FROM r WHERE "
-                f"{IdempotentAnswer._meta.db_table}.id = %s RETURNING 1)")
+        sql += (
+            f", a AS (UPDATE {IdempotentAnswer._meta.db_table} SET status_code = 201, "
+            "body = %s || jsonb_build_object('id', r.id) FROM r WHERE "
+            f"{IdempotentAnswer._meta.db_table}.id = %s RETURNING 1)"
+        )
         params += [answer_field.get_db_prep_save(body, connection), keep.answer_id]
     sql += " SELECT r.id, " + ("(SELECT id FROM v)" if voucher is not None else "NULL") + " FROM r"
     with connection.cursor() as cursor:
@@ -182,7 +205,9 @@ def _refund(*, redemption: Redemption, memo: str, give_back_stock: bool) -> None
     the scenario's stock row), so the two never deadlock.
     """
     redemption.refund_tx = transaction_reverse(
-        original=redemption.spend_tx, idempotency_key=f"refund:redemption:{redemption.pk}", memo=memo
+        original=redemption.spend_tx,
+        idempotency_key=f"refund:redemption:{redemption.pk}",
+        memo=memo,
     )
     redemption.status = Redemption.Status.REFUNDED
     redemption.save(update_fields=["refund_tx", "status"])
@@ -201,8 +226,10 @@ def redemption_refund_cancelled(*, redemption_id: int) -> bool:
         if voucher is not None and voucher.consumed_at:
             return False
         redemption = (
-            Redemption.objects.select_for_update(of=("self",)).select_related("scenario")
-            .filter(pk=redemption_id, status=Redemption.Status.ISSUED).first()
+            Redemption.objects.select_for_update(of=("self",))
+            .select_related("scenario")
+            .filter(pk=redemption_id, status=Redemption.Status.ISSUED)
+            .first()
         )
         if redemption is None or redemption.scenario.status != Scenario.Status.CANCELLED:
             return False

@@ -61,19 +61,32 @@ def scenario_create(
     Created by a manager (``actor``): recorded in the audit trail."""
     review = settings.REDEMPTION_SCENARIO_REVIEW
     scenario = Scenario(
-        merchant=merchant, kind=kind, title=title, description=description,
-        points_cost=points_cost, points_per_yuan=points_per_yuan, max_share_bp=max_share_bp,
-        stock=stock, stock_left=stock, per_citizen_limit=per_citizen_limit,
-        per_citizen_daily_limit=per_citizen_daily_limit, valid_from=valid_from or timezone.now(),
-        valid_until=valid_until, voucher_valid_days=voucher_valid_days,
+        merchant=merchant,
+        kind=kind,
+        title=title,
+        description=description,
+        points_cost=points_cost,
+        points_per_yuan=points_per_yuan,
+        max_share_bp=max_share_bp,
+        stock=stock,
+        stock_left=stock,
+        per_citizen_limit=per_citizen_limit,
+        per_citizen_daily_limit=per_citizen_daily_limit,
+        valid_from=valid_from or timezone.now(),
+        valid_until=valid_until,
+        voucher_valid_days=voucher_valid_days,
         status=Scenario.Status.PENDING_REVIEW if review else Scenario.Status.LIVE,
     )
     scenario.full_clean()
     _scenario_check(scenario)
     scenario.save()
     if actor is not None:
-        audit_record(actor=actor, action="merchant.scenario_create", obj=scenario,
-                     details={"merchant_id": merchant.pk, "kind": kind, "status": scenario.status})
+        audit_record(
+            actor=actor,
+            action="merchant.scenario_create",
+            obj=scenario,
+            details={"merchant_id": merchant.pk, "kind": kind, "status": scenario.status},
+        )
     return scenario
 
 
@@ -103,8 +116,16 @@ def scenario_transition(*, scenario: Scenario, action: str, actor: User | None =
         if target == Scenario.Status.CANCELLED:
             task_enqueue_on_commit("redemption.refund_cancelled_scenario", scenario.pk)
         if actor is not None:
-            audit_record(actor=actor, action=f"merchant.scenario_{action}", obj=scenario,
-                         details={"merchant_id": scenario.merchant_id, "from": scenario.status, "to": target})
+            audit_record(
+                actor=actor,
+                action=f"merchant.scenario_{action}",
+                obj=scenario,
+                details={
+                    "merchant_id": scenario.merchant_id,
+                    "from": scenario.status,
+                    "to": target,
+                },
+            )
     scenario.refresh_from_db()
     return scenario
 
@@ -128,7 +149,9 @@ def _check_limits(*, scenario: Scenario, used: QuerySet[Any]) -> None:
     if total is None and daily is None:
         return
     start, end = _local_day_bounds(timezone.localdate())
-    counts = used.aggregate(total=Count("pk"), today=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)))
+    counts = used.aggregate(
+        total=Count("pk"), today=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
+    )
     if total is not None and counts["total"] >= total:
         raise refusals.LimitReached(limit=total, period="total")
     if daily is not None and counts["today"] >= daily:
@@ -150,7 +173,9 @@ def _take_stock(scenario: Scenario) -> None:
     """
     if scenario.stock is None:
         return
-    if not Scenario.objects.filter(pk=scenario.pk, stock_left__gt=0).update(stock_left=F("stock_left") - 1):
+    if not Scenario.objects.filter(pk=scenario.pk, stock_left__gt=0).update(
+        stock_left=F("stock_left") - 1
+    ):
         raise refusals.OutOfStock()
 
 

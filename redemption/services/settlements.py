@@ -43,7 +43,9 @@ def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
             return existing
         _, end = _local_day_bounds(day)
         taken = Q(occurred__lt=end)
-        latest = Settlement.objects.filter(merchant=merchant).order_by("-day", "-created_at").first()
+        latest = (
+            Settlement.objects.filter(merchant=merchant).order_by("-day", "-created_at").first()
+        )
         if latest is not None:
             # what the latest statement could see was settled by it (up to its day's end, or the
             # moment it was made if sooner); a day's margin catches payments committed late
@@ -52,35 +54,67 @@ def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
         settled = SettlementLine.objects.filter(settlement__merchant=merchant).values("spend_tx_id")
         rate, rate_source = budget_selectors.settlement_rate()
         lines = [
-            SettlementLine(kind=SettlementLine.Kind.VOUCHER, spend_tx_id=tx_id, reference=f"voucher:{code}",
-                           occurred_at=at or end, points=points, rate_yuan_per_point=rate,  # consumed: never None here
-                           rate_source=rate_source, amount_fen=settlement_amount_fen(points=points, rate=rate))
-            for code, at, points, tx_id in Voucher.objects.filter(redemption__scenario__merchant=merchant)
-            .alias(occurred=F("consumed_at")).filter(taken).exclude(redemption__spend_tx_id__in=settled)
-            .values_list("code", "consumed_at", "redemption__points_spent", "redemption__spend_tx_id")
+            SettlementLine(
+                kind=SettlementLine.Kind.VOUCHER,
+                spend_tx_id=tx_id,
+                reference=f"voucher:{code}",
+                occurred_at=at or end,
+                points=points,
+                rate_yuan_per_point=rate,  # consumed: never None here
+                rate_source=rate_source,
+                amount_fen=settlement_amount_fen(points=points, rate=rate),
+            )
+            for code, at, points, tx_id in Voucher.objects.filter(
+                redemption__scenario__merchant=merchant
+            )
+            .alias(occurred=F("consumed_at"))
+            .filter(taken)
+            .exclude(redemption__spend_tx_id__in=settled)
+            .values_list(
+                "code", "consumed_at", "redemption__points_spent", "redemption__spend_tx_id"
+            )
         ]
         checkouts = list(
-            Checkout.objects.select_for_update().filter(merchant=merchant, status=Checkout.Status.PAID)
-            .alias(occurred=F("created_at")).filter(taken).exclude(spend_tx_id__in=settled)
+            Checkout.objects.select_for_update()
+            .filter(merchant=merchant, status=Checkout.Status.PAID)
+            .alias(occurred=F("created_at"))
+            .filter(taken)
+            .exclude(spend_tx_id__in=settled)
             .values_list("pk", "created_at", "points_used", "discount_fen", "spend_tx_id")
         )
         lines += [
-            SettlementLine(kind=SettlementLine.Kind.CHECKOUT, spend_tx_id=tx_id, reference=f"checkout:{pk}",
-                           occurred_at=at, points=points, rate_yuan_per_point=rate, rate_source=rate_source,
-                           amount_fen=settlement_amount_fen(points=points, rate=rate))
+            SettlementLine(
+                kind=SettlementLine.Kind.CHECKOUT,
+                spend_tx_id=tx_id,
+                reference=f"checkout:{pk}",
+                occurred_at=at,
+                points=points,
+                rate_yuan_per_point=rate,
+                rate_source=rate_source,
+                amount_fen=settlement_amount_fen(points=points, rate=rate),
+            )
             for pk, at, points, _discount, tx_id in checkouts
         ]
         if not lines:
             return None
         ledger_tx = _settlement_post(merchant=merchant, day=day, lines=lines)
-        voucher_points = sum(line.points for line in lines if line.kind == SettlementLine.Kind.VOUCHER)
-        checkout_points = sum(line.points for line in lines if line.kind == SettlementLine.Kind.CHECKOUT)
+        voucher_points = sum(
+            line.points for line in lines if line.kind == SettlementLine.Kind.VOUCHER
+        )
+        checkout_points = sum(
+            line.points for line in lines if line.kind == SettlementLine.Kind.CHECKOUT
+        )
         settlement = Settlement.objects.create(
-            merchant=merchant, day=day, ledger_tx=ledger_tx,
+            merchant=merchant,
+            day=day,
+            ledger_tx=ledger_tx,
             vouchers_consumed=sum(1 for line in lines if line.kind == SettlementLine.Kind.VOUCHER),
-            voucher_points=voucher_points, checkouts=len(checkouts), checkout_points=checkout_points,
+            voucher_points=voucher_points,
+            checkouts=len(checkouts),
+            checkout_points=checkout_points,
             checkout_discount_fen=sum(discount for _, _, _, discount, _ in checkouts),
-            points_total=voucher_points + checkout_points, amount_fen=sum(line.amount_fen for line in lines),
+            points_total=voucher_points + checkout_points,
+            amount_fen=sum(line.amount_fen for line in lines),
         )
         for line in lines:
             line.settlement = settlement
@@ -88,12 +122,15 @@ def settlement_make(*, merchant: Merchant, day: date) -> Settlement | None:
     return settlement
 
 
-def _settlement_post(*, merchant: Merchant, day: date, lines: list[SettlementLine]) -> LedgerTransaction:
+def _settlement_post(
+    *, merchant: Merchant, day: date, lines: list[SettlementLine]
+) -> LedgerTransaction:
     """One transaction: each line's points leave the receiving account its payment arrived on
     (read from the payment's own posting) for the merchant's settled account."""
     arrived_on = dict(
-        Posting.objects.filter(transaction_id__in=[line.spend_tx_id for line in lines], amount__gt=0)
-        .values_list("transaction_id", "account_id")
+        Posting.objects.filter(
+            transaction_id__in=[line.spend_tx_id for line in lines], amount__gt=0
+        ).values_list("transaction_id", "account_id")
     )
     taken: dict[int, int] = defaultdict(int)
     for line in lines:
@@ -104,9 +141,15 @@ def _settlement_post(*, merchant: Merchant, day: date, lines: list[SettlementLin
     legs = [Leg(sources[pk], -points) for pk, points in sorted(taken.items())]
     legs.append(Leg(settled, sum(taken.values())))
     return transaction_post(
-        kind="settlement", legs=legs, idempotency_key=f"settle:{merchant.pk}:{day.isoformat()}",
-        reference=f"merchant:{merchant.pk}", memo=f"settlement of {day.isoformat()}",
-        metadata={"day": day.isoformat(), "spend_tx_ids": sorted(line.spend_tx_id for line in lines)},
+        kind="settlement",
+        legs=legs,
+        idempotency_key=f"settle:{merchant.pk}:{day.isoformat()}",
+        reference=f"merchant:{merchant.pk}",
+        memo=f"settlement of {day.isoformat()}",
+        metadata={
+            "day": day.isoformat(),
+            "spend_tx_ids": sorted(line.spend_tx_id for line in lines),
+        },
     )
 
 

@@ -20,7 +20,11 @@ def _new_password() -> str:
 
 @transaction.atomic
 def staff_add(
-    *, merchant: Merchant, email: str, role: str = MerchantStaff.Role.CASHIER, password: str | None = None,
+    *,
+    merchant: Merchant,
+    email: str,
+    role: str = MerchantStaff.Role.CASHIER,
+    password: str | None = None,
     actor: User | None = None,
 ) -> tuple[MerchantStaff, str]:
     """A new sign-in for the merchant's till or office; returns its password (shown once).
@@ -37,6 +41,10 @@ def staff_add(
     )
     member = MerchantStaff.objects.create(merchant=merchant, user=user, role=role)
     if actor is not None:
-        audit_record(actor=actor, action="merchant.staff_add", obj=member,
-                     details={"merchant_id": merchant.pk, "role": role, "user_id": user.pk})
+        audit_record(
+            actor=actor,
+            action="merchant.staff_add",
+            obj=member,
+            details={"merchant_id": merchant.pk, "role": role, "user_id": user.pk},
+        )
     return member, password

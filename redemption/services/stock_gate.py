@@ -157,7 +157,9 @@ def stock_gate_give_back(*, scenario_id: int, units: int = 1) -> None:
     try:
         _script(client, _GIVE_BACK)(keys=[_left_key(scenario_id)], args=[NO_STOCK, units])
     except Exception:
-        log.warning("stock gate unavailable; its count is re-derived by the reconciliation", exc_info=True)
+        log.warning(
+            "stock gate unavailable; its count is re-derived by the reconciliation", exc_info=True
+        )
 
 
 def stock_gate_give_back_on_commit(*, scenario_id: int) -> None:
@@ -188,8 +190,11 @@ def _arm(client: Any, scenario_id: int) -> None:
     # the buyers are read after the stock: a sale committed between the two reads is a buyer,
     # and its unit is still in the count
     buyers = (
-        Redemption.objects.filter(scenario_id=scenario_id).exclude(status=Redemption.Status.REFUNDED)
-        .order_by().values_list("citizen_id", flat=True).distinct()
+        Redemption.objects.filter(scenario_id=scenario_id)
+        .exclude(status=Redemption.Status.REFUNDED)
+        .order_by()
+        .values_list("citizen_id", flat=True)
+        .distinct()
     )
     pipe = client.pipeline(transaction=False)
     for n, citizen_id in enumerate(buyers.iterator(chunk_size=5000), start=1):
@@ -210,10 +215,14 @@ def stock_gate_reconcile(*, scenario_id: int | None = None) -> int:
     if client is None:
         return 0
     now = timezone.now()
-    scenarios = Scenario.objects.filter(stock__isnull=False).exclude(kind=Scenario.Kind.POINTS_OFFSET)
+    scenarios = Scenario.objects.filter(stock__isnull=False).exclude(
+        kind=Scenario.Kind.POINTS_OFFSET
+    )
     if scenario_id is not None:
         scenarios = scenarios.filter(pk=scenario_id)
-    is_open = Q(status=Scenario.Status.LIVE) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    is_open = Q(status=Scenario.Status.LIVE) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
     closed = list(scenarios.exclude(is_open).values_list("pk", flat=True))
     if closed:
         client.delete(*(_left_key(pk) for pk in closed))

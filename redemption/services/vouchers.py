@@ -15,12 +15,17 @@ def voucher_expire(*, voucher_id: int) -> bool:
     """Refund an unconsumed voucher past its expiry; safe to run twice (True when it refunded)."""
     with transaction.atomic():
         voucher = (
-            Voucher.objects.select_for_update(of=("self",)).select_related("redemption__scenario")
-            .filter(pk=voucher_id).first()
+            Voucher.objects.select_for_update(of=("self",))
+            .select_related("redemption__scenario")
+            .filter(pk=voucher_id)
+            .first()
         )
         if (
-            voucher is None or voucher.consumed_at or voucher.expired_at
-            or voucher.redemption.status != Redemption.Status.ISSUED or voucher.expires_at > timezone.now()
+            voucher is None
+            or voucher.consumed_at
+            or voucher.expired_at
+            or voucher.redemption.status != Redemption.Status.ISSUED
+            or voucher.expires_at > timezone.now()
         ):
             return False
         voucher.expired_at = timezone.now()
@@ -36,7 +41,10 @@ def voucher_consume(*, staff: MerchantStaff, code: str) -> Voucher:
         voucher = (
             Voucher.objects.select_for_update(of=("self",))
             .select_related("redemption__scenario")
-            .filter(code=voucher_code_normalize(code), redemption__scenario__merchant_id=staff.merchant_id)
+            .filter(
+                code=voucher_code_normalize(code),
+                redemption__scenario__merchant_id=staff.merchant_id,
+            )
             .first()
         )
         if voucher is None:
@@ -44,13 +52,17 @@ def voucher_consume(*, staff: MerchantStaff, code: str) -> Voucher:
         if voucher.consumed_at:
             raise refusals.VoucherAlreadyConsumed(consumed_at=voucher.consumed_at.isoformat())
         # read after the lock: a refund that committed meanwhile must be seen
-        if Redemption.objects.filter(pk=voucher.redemption_id, status=Redemption.Status.REFUNDED).exists():
+        if Redemption.objects.filter(
+            pk=voucher.redemption_id, status=Redemption.Status.REFUNDED
+        ).exists():
             raise refusals.VoucherRefunded()
         if voucher.expires_at <= timezone.now():
             raise refusals.VoucherExpired(expires_at=voucher.expires_at.isoformat())
         voucher.consumed_at = timezone.now()
         voucher.consumed_by = staff.user
         voucher.save(update_fields=["consumed_at", "consumed_by"])
-        Redemption.objects.filter(pk=voucher.redemption_id).update(status=Redemption.Status.CONSUMED)
+        Redemption.objects.filter(pk=voucher.redemption_id).update(
+            status=Redemption.Status.CONSUMED
+        )
         voucher.redemption.status = Redemption.Status.CONSUMED
     return voucher

@@ -23,15 +23,24 @@ reverse = st.tuples(st.just("reverse"), st.integers(0, 20))
 
 
 def balance(kind: str, owner_id: int) -> int:
-    return LedgerAccount.objects.filter(kind=kind, owner_id=owner_id).values_list("balance", flat=True).first() or 0
+    return (
+        LedgerAccount.objects.filter(kind=kind, owner_id=owner_id)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
 
 
 @pytest.mark.unfunded
 class BudgetProperties(TestCase):
     @settings(max_examples=20, deadline=None)
-    @given(st.lists(st.one_of(ride, deposit, fund, reverse), min_size=1, max_size=12),
-           st.sampled_from(["scale", "pending"]))
-    def test_any_mix_of_credits_deposits_and_reversals_never_issues_an_unfunded_point(self, steps, throttle):
+    @given(
+        st.lists(st.one_of(ride, deposit, fund, reverse), min_size=1, max_size=12),
+        st.sampled_from(["scale", "pending"]),
+    )
+    def test_any_mix_of_credits_deposits_and_reversals_never_issues_an_unfunded_point(
+        self, steps, throttle
+    ):
         member = MetroMember.open()
         owner = member.owner
         budget = BudgetFactory(throttle=throttle, warn_below_percent=50, throttle_below_percent=30)
@@ -40,17 +49,26 @@ class BudgetProperties(TestCase):
             if step == "ride":
                 member.ride(n, amount)
             elif step == "deposit":
-                budget_deposit(budget=budget, points=amount, yuan_fen=amount, operator=member.operator)
+                budget_deposit(
+                    budget=budget, points=amount, yuan_fen=amount, operator=member.operator
+                )
                 deposited += amount
             elif step == "fund":
                 credits_fund()
             else:
                 member.reverse(amount)
             left = balance(budget_ledger.BUDGET.kind, budget.pk)
-            held = balance(citizen_ledger.POINTS.kind, owner) + balance(citizen_ledger.POINTS_PENDING.kind, owner)
+            held = balance(citizen_ledger.POINTS.kind, owner) + balance(
+                citizen_ledger.POINTS_PENDING.kind, owner
+            )
             assert left >= 0
-            assert deposited == left + held, "every point held was drawn on the budget; reversals gave theirs back"
-            owed = ActionRecord.objects.filter(account_id=owner, state=ActionState.CREDITED, budget__isnull=True,
-                                               points__gt=0)
-            assert all(r.points_available_at is None and not r.points_settled for r in owed), "owed, not issued"
+            assert deposited == left + held, (
+                "every point held was drawn on the budget; reversals gave theirs back"
+            )
+            owed = ActionRecord.objects.filter(
+                account_id=owner, state=ActionState.CREDITED, budget__isnull=True, points__gt=0
+            )
+            assert all(r.points_available_at is None and not r.points_settled for r in owed), (
+                "owed, not issued"
+            )
         assert ledger_check().ok

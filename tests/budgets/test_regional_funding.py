@@ -17,7 +17,9 @@ def test_a_city_budget_funds_its_city_first_and_the_province_what_is_left():
     funding = Funding([hubei, wuhan])
 
     assert funding.choose("metro_ride", grams(300), region=WUHAN).budget is wuhan
-    assert funding.choose("metro_ride", grams(300), region=WUHAN).budget is hubei  # Wuhan's is down to 20
+    assert (
+        funding.choose("metro_ride", grams(300), region=WUHAN).budget is hubei
+    )  # Wuhan's is down to 20
     assert funding.choose("metro_ride", grams(300), region=XIANGYANG).budget is hubei
 
 

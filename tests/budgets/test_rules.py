@@ -25,24 +25,55 @@ from carbonpoints.methodologies.quantify import points_for
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def budget(id: int = 1, *, balance: int = 1000, deposited: int = 1000, actions=(), ends_in_days: int = 30,
-           throttle: str = "scale", factor: str = "0.5") -> BudgetState:
-    return BudgetState(id=id, sponsor=f"S{id}", actions=frozenset(actions), ends_at=NOW + timedelta(days=ends_in_days),
-                       balance=balance, deposited=deposited, warn_below_percent=20, throttle_below_percent=10,
-                       throttle=throttle, throttle_factor=Decimal(factor))
+def budget(
+    id: int = 1,
+    *,
+    balance: int = 1000,
+    deposited: int = 1000,
+    actions=(),
+    ends_in_days: int = 30,
+    throttle: str = "scale",
+    factor: str = "0.5",
+) -> BudgetState:
+    return BudgetState(
+        id=id,
+        sponsor=f"S{id}",
+        actions=frozenset(actions),
+        ends_at=NOW + timedelta(days=ends_in_days),
+        balance=balance,
+        deposited=deposited,
+        warn_below_percent=20,
+        throttle_below_percent=10,
+        throttle=throttle,
+        throttle_factor=Decimal(factor),
+    )
 
 
 def grams(g: int, carried: int = 0):
     """What a credit of ``g`` grams earns at 10 g a point, at a share of its grams."""
+
     def earn(share: Decimal) -> tuple[int, int]:
-        return points_for(grams=int((g * share).to_integral_value()), carried_g=carried, grams_per_point=10)
+        return points_for(
+            grams=int((g * share).to_integral_value()), carried_g=carried, grams_per_point=10
+        )
+
     return earn
 
 
 def test_levels_are_the_share_of_the_deposit_left():
-    levels = [level_of(balance=b, deposited=1000, warn_below_percent=20, throttle_below_percent=10)
-              for b in (1000, 200, 199, 100, 99, 1, 0)]
-    assert levels == ["funded", "funded", "running_low", "running_low", "throttled", "throttled", "exhausted"]
+    levels = [
+        level_of(balance=b, deposited=1000, warn_below_percent=20, throttle_below_percent=10)
+        for b in (1000, 200, 199, 100, 99, 1, 0)
+    ]
+    assert levels == [
+        "funded",
+        "funded",
+        "running_low",
+        "running_low",
+        "throttled",
+        "throttled",
+        "exhausted",
+    ]
 
 
 def test_a_funded_budget_pays_the_whole_credit_and_is_drawn_down():
@@ -68,7 +99,10 @@ def test_a_throttled_budget_scales_by_its_published_factor():
 
     choice = funding.choose("metro_ride", grams(400))
 
-    assert (choice.points, choice.factor) == (20, Decimal("0.5"))  # 200 of the 400 g count for points
+    assert (choice.points, choice.factor) == (
+        20,
+        Decimal("0.5"),
+    )  # 200 of the 400 g count for points
     assert funding.budgets[0].balance == 70
 
 
@@ -96,11 +130,17 @@ def test_a_credit_that_waited_is_funded_whole_even_by_a_throttled_budget():
     assert (choice.budget, choice.points, choice.factor) == (throttled, 40, 1)
 
 
-@given(balances=st.lists(st.integers(min_value=0, max_value=500), min_size=0, max_size=4),
-       credits=st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=40),
-       modes=st.lists(st.sampled_from(["scale", "pending"]), min_size=4, max_size=4))
-def test_budgets_never_go_below_zero_and_every_point_is_either_funded_or_owed(balances, credits, modes):
-    budgets = [budget(n + 1, balance=b, deposited=500, throttle=modes[n]) for n, b in enumerate(balances)]
+@given(
+    balances=st.lists(st.integers(min_value=0, max_value=500), min_size=0, max_size=4),
+    credits=st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=40),
+    modes=st.lists(st.sampled_from(["scale", "pending"]), min_size=4, max_size=4),
+)
+def test_budgets_never_go_below_zero_and_every_point_is_either_funded_or_owed(
+    balances, credits, modes
+):
+    budgets = [
+        budget(n + 1, balance=b, deposited=500, throttle=modes[n]) for n, b in enumerate(balances)
+    ]
     funding = Funding(budgets)
     funded = owed = 0
     for g in credits:
@@ -117,7 +157,9 @@ def test_budgets_never_go_below_zero_and_every_point_is_either_funded_or_owed(ba
 
 def test_the_forecast_extrapolates_what_was_paid_out_since_the_oldest_reading():
     week_ago = Point(NOW - timedelta(days=7), balance=10_000, deposited=10_000)
-    now = Point(NOW, balance=3_000 + 5_000, deposited=15_000)  # 5,000 more deposited, 7,000 paid out in 7 days
+    now = Point(
+        NOW, balance=3_000 + 5_000, deposited=15_000
+    )  # 5,000 more deposited, 7,000 paid out in 7 days
 
     assert runs_out_at(week_ago, now) == NOW + timedelta(days=8)
 
@@ -130,6 +172,8 @@ def test_no_forecast_while_nothing_is_paid_out():
 @translation.override("en")  # the labels are translated: read them in English whatever ran before
 def test_open_data_keeps_each_levels_old_code_beside_its_name():
     assert {level.value: (level.legacy_code, level.label) for level in BudgetLevel} == {
-        "funded": ("ok", "funded"), "running_low": ("warn", "running low"),
-        "throttled": ("throttle", "throttled"), "exhausted": ("exhausted", "exhausted"),
+        "funded": ("ok", "funded"),
+        "running_low": ("warn", "running low"),
+        "throttled": ("throttle", "throttled"),
+        "exhausted": ("exhausted", "exhausted"),
     }

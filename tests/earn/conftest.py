@@ -26,21 +26,37 @@ class PartnerClient:
     def partner(self):
         return self.credentials.partner
 
-    def request(self, method: str, path: str, body: bytes = b"", content_type: str = "application/json",
-                timestamp: int | None = None, secret: str | None = None, key_id: str | None = None,
-                extra_headers: dict | None = None, run_tasks: bool = True):
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        timestamp: int | None = None,
+        secret: str | None = None,
+        key_id: str | None = None,
+        extra_headers: dict | None = None,
+        run_tasks: bool = True,
+    ):
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "HTTP_X_CP_KEY": key_id or self.credentials.key_id,
             "HTTP_X_CP_TIMESTAMP": stamp,
-            "HTTP_X_CP_SIGNATURE": signature(secret=secret or self.credentials.secret, timestamp=stamp,
-                                             method=method, path=path, body=body),
+            "HTTP_X_CP_SIGNATURE": signature(
+                secret=secret or self.credentials.secret,
+                timestamp=stamp,
+                method=method,
+                path=path,
+                body=body,
+            ),
             **(extra_headers or {}),
         }
         with self.capture(execute=run_tasks):
             if method == "GET":
                 return self.client.get(path, **headers)
-            return self.client.generic(method, path, data=body, content_type=content_type, **headers)
+            return self.client.generic(
+                method, path, data=body, content_type=content_type, **headers
+            )
 
     def send(self, *events, **kwargs):
         body = json.dumps({"events": list(events)}).encode()
@@ -68,9 +84,13 @@ def _catalogue(db):
     from carbonpoints.methodologies.models import Methodology
 
     if not Methodology.objects.exists():
-        catalogue_v1 = importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1")
+        catalogue_v1 = importlib.import_module(
+            "carbonpoints.methodologies.migrations.0002_catalogue_v1"
+        )
         catalogue_v1.forward(apps, None)
-        Methodology.objects.update(status=Methodology.Status.IN_FORCE)  # as 0003_approval_workflow leaves it
+        Methodology.objects.update(
+            status=Methodology.Status.IN_FORCE
+        )  # as 0003_approval_workflow leaves it
 
 
 @pytest.fixture(autouse=True)
@@ -80,31 +100,47 @@ def _city_budget(request, db):
     from carbonpoints.budgets.models import Budget
     from tests.factories import funded_budget
 
-    if request.node.get_closest_marker("unfunded") or Budget.objects.filter(sponsor__name="Test City").exists():
+    if (
+        request.node.get_closest_marker("unfunded")
+        or Budget.objects.filter(sponsor__name="Test City").exists()
+    ):
         return None
     return funded_budget(sponsor__name="Test City", name="city budget")
 
 
 @pytest.fixture
 def metro(db, django_capture_on_commit_callbacks) -> PartnerClient:
-    return PartnerClient(partner_with_key(name="Metro", actions=["metro_ride", "bus_ride"]),
-                         django_capture_on_commit_callbacks)
+    return PartnerClient(
+        partner_with_key(name="Metro", actions=["metro_ride", "bus_ride"]),
+        django_capture_on_commit_callbacks,
+    )
 
 
 @pytest.fixture
 def bikes(db, django_capture_on_commit_callbacks) -> PartnerClient:
-    return PartnerClient(partner_with_key(name="Bikes", actions=["bike_ride", "metro_ride"]),
-                         django_capture_on_commit_callbacks)
+    return PartnerClient(
+        partner_with_key(name="Bikes", actions=["bike_ride", "metro_ride"]),
+        django_capture_on_commit_callbacks,
+    )
 
 
 @pytest.fixture
 def link(django_capture_on_commit_callbacks):
     """Link a member id at a partner to a citizen through the API (``link(client, partner, subject)``)."""
 
-    def make(client: APIClient, partner, subject: str = "member-1", consent: bool = True, run_tasks: bool = True):
+    def make(
+        client: APIClient,
+        partner,
+        subject: str = "member-1",
+        consent: bool = True,
+        run_tasks: bool = True,
+    ):
         with django_capture_on_commit_callbacks(execute=run_tasks):
-            return client.post("/api/v1/me/links", {"partner_id": partner.pk, "subject": subject,
-                                                    "consent": consent}, format="json")
+            return client.post(
+                "/api/v1/me/links",
+                {"partner_id": partner.pk, "subject": subject, "consent": consent},
+                format="json",
+            )
 
     return make
 

@@ -25,8 +25,12 @@ class PartnerCredentials:
         return self.key.key_id
 
 
-def partner_with_key(*, name: str | None = None, actions=("metro_ride", "bus_ride")) -> PartnerCredentials:
-    partner, key, secret = partner_create(name=name or f"Partner {next(_ids)}", actions=list(actions))
+def partner_with_key(
+    *, name: str | None = None, actions=("metro_ride", "bus_ride")
+) -> PartnerCredentials:
+    partner, key, secret = partner_create(
+        name=name or f"Partner {next(_ids)}", actions=list(actions)
+    )
     return PartnerCredentials(partner=partner, key=key, secret=secret)
 
 
@@ -40,7 +44,9 @@ def event(**overrides) -> dict:
         "action": "metro_ride",
         "quantity": 10,
         "unit": "km",
-        "occurred_at": occurred_at.isoformat() if hasattr(occurred_at, "isoformat") else occurred_at,
+        "occurred_at": occurred_at.isoformat()
+        if hasattr(occurred_at, "isoformat")
+        else occurred_at,
         "attributes": {"line": "1"},
     }
     data.update(overrides)
@@ -64,9 +70,14 @@ class MetroMember:
 
         partner, _key, _secret = partner_create(name="Metro", actions=["metro_ride"])
         citizen = CitizenFactory()
-        identity_link_create(account=citizen.carbon_account, partner=partner, subject="m", scenes=None, wording="ok")
-        return cls(partner=partner, owner=citizen.carbon_account.pk,
-                   operator=UserFactory(role="operator", is_staff=True))
+        identity_link_create(
+            account=citizen.carbon_account, partner=partner, subject="m", scenes=None, wording="ok"
+        )
+        return cls(
+            partner=partner,
+            owner=citizen.carbon_account.pk,
+            operator=UserFactory(role="operator", is_staff=True),
+        )
 
     def ride(self, n: int, km: int) -> None:
         """Ride ``n`` of ``km``, a minute after ride n - 1, starting a day ago."""
@@ -76,10 +87,21 @@ class MetroMember:
         from carbonpoints.earn.models import Batch
 
         at = timezone.now() - timedelta(days=1) + timedelta(minutes=n)
-        raw = json.dumps({"external_id": f"r{n}", "subject": "m", "action": "metro_ride", "quantity": km,
-                          "unit": "km", "occurred_at": at.isoformat()}).encode()
-        events_ingest(partner=self.partner, batch=Batch.objects.create(partner=self.partner),
-                      candidates=[candidate_from_json(raw)])
+        raw = json.dumps(
+            {
+                "external_id": f"r{n}",
+                "subject": "m",
+                "action": "metro_ride",
+                "quantity": km,
+                "unit": "km",
+                "occurred_at": at.isoformat(),
+            }
+        ).encode()
+        events_ingest(
+            partner=self.partner,
+            batch=Batch.objects.create(partner=self.partner),
+            candidates=[candidate_from_json(raw)],
+        )
 
     def reverse(self, nth: int) -> None:
         """The operator reverses the citizen's record number ``nth`` (modulo how many there are)."""
@@ -90,6 +112,8 @@ class MetroMember:
         records = list(ActionRecord.objects.filter(account_id=self.owner).order_by("id"))
         if records:
             try:
-                action_reverse(record=records[nth % len(records)], operator=self.operator, reason="test")
+                action_reverse(
+                    record=records[nth % len(records)], operator=self.operator, reason="test"
+                )
             except AlreadyReversed:
                 pass

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _specs(source, targets, amount=5, prefix="k"):
-    return [TransactionSpec(kind="test", idempotency_key=f"{prefix}{i}",
-                            legs=[Leg(source, -amount), Leg(target, amount)]) for i, target in enumerate(targets)]
+    return [
+        TransactionSpec(
+            kind="test",
+            idempotency_key=f"{prefix}{i}",
+            legs=[Leg(source, -amount), Leg(target, amount)],
+        )
+        for i, target in enumerate(targets)
+    ]
 
 
 def test_many_transactions_post_with_running_balances_and_a_retry_posts_nothing():
@@ -33,7 +39,9 @@ def test_many_transactions_post_with_running_balances_and_a_retry_posts_nothing(
     assert LedgerTransaction.objects.count() == before + 3
     first.refresh_from_db()
     assert first.balance == 10
-    assert list(Posting.objects.filter(account=first).order_by("id").values_list("balance_after", flat=True)) == [5, 10]
+    assert list(
+        Posting.objects.filter(account=first).order_by("id").values_list("balance_after", flat=True)
+    ) == [5, 10]
     assert ledger_check().ok
 
 
@@ -55,8 +63,18 @@ def test_an_overdraft_refuses_the_whole_bulk():
 def test_unbalanced_or_keyless_transactions_are_refused():
     source, target = SourceAccountFactory(), LedgerAccountFactory()
     with pytest.raises(UnbalancedTransaction):
-        transaction_post_many(specs=[TransactionSpec(kind="t", idempotency_key="u",
-                                                     legs=[Leg(source, -5), Leg(target, 4)])])
+        transaction_post_many(
+            specs=[
+                TransactionSpec(
+                    kind="t", idempotency_key="u", legs=[Leg(source, -5), Leg(target, 4)]
+                )
+            ]
+        )
     with pytest.raises(ValueError):
-        transaction_post_many(specs=[TransactionSpec(kind="t", idempotency_key="",
-                                                     legs=[Leg(source, -5), Leg(target, 5)])])
+        transaction_post_many(
+            specs=[
+                TransactionSpec(
+                    kind="t", idempotency_key="", legs=[Leg(source, -5), Leg(target, 5)]
+                )
+            ]
+        )

@@ -26,7 +26,9 @@ def correct(partner_client, external_id: str, quantity: str):
     return answer
 
 
-def test_each_correction_numbers_the_keys_of_its_reversal_and_its_new_credit(metro, linked_citizen_client):
+def test_each_correction_numbers_the_keys_of_its_reversal_and_its_new_credit(
+    metro, linked_citizen_client
+):
     metro.send(event(external_id="ride-1", quantity="12.5"))
     record = ActionRecord.objects.get(external_id="ride-1")
 
@@ -35,12 +37,22 @@ def test_each_correction_numbers_the_keys_of_its_reversal_and_its_new_credit(met
 
     record.refresh_from_db()
     assert record.corrections == 2
-    keys = set(LedgerTransaction.objects.filter(reference__in=[f"action:{record.pk}"])
-               .values_list("idempotency_key", flat=True))
-    keys |= set(LedgerTransaction.objects.filter(idempotency_key__startswith=f"earn:correct:{record.pk}:")
-                .values_list("idempotency_key", flat=True))
-    assert keys == {f"earn:reverse:{record.pk}:0", f"earn:reverse:{record.pk}:1",
-                    f"earn:correct:{record.pk}:1", f"earn:correct:{record.pk}:2"}
+    keys = set(
+        LedgerTransaction.objects.filter(reference__in=[f"action:{record.pk}"]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    keys |= set(
+        LedgerTransaction.objects.filter(
+            idempotency_key__startswith=f"earn:correct:{record.pk}:"
+        ).values_list("idempotency_key", flat=True)
+    )
+    assert keys == {
+        f"earn:reverse:{record.pk}:0",
+        f"earn:reverse:{record.pk}:1",
+        f"earn:correct:{record.pk}:1",
+        f"earn:correct:{record.pk}:2",
+    }
     assert ledger_check().ok
 
 
@@ -49,22 +61,36 @@ AFTER = [("earn", "0011_record_corrections")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_counts_the_corrections_of_before_from_the_explanation(metro, linked_citizen_client):
+def test_the_migration_counts_the_corrections_of_before_from_the_explanation(
+    metro, linked_citizen_client
+):
     metro.send(event(external_id="twice", quantity="3"), event(external_id="never", quantity="4"))
-    corrected = {"code": "corrected", "quantity": "2", "corrected_quantity": "3", "reason": "re-read"}
+    corrected = {
+        "code": "corrected",
+        "quantity": "2",
+        "corrected_quantity": "3",
+        "reason": "re-read",
+    }
     reversed_ = {"code": "retracted_by_partner", "reason": "re-read"}
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps.get_model("earn", "ActionRecord")
     twice = old.objects.get(external_id="twice")
-    twice.explanation = {**twice.explanation, "rules": [*twice.explanation.get("rules", []),
-                                                        reversed_, corrected, reversed_, corrected]}
+    twice.explanation = {
+        **twice.explanation,
+        "rules": [*twice.explanation.get("rules", []), reversed_, corrected, reversed_, corrected],
+    }
     twice.save(update_fields=["explanation"])
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(AFTER)
     executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest schema for the tests after this one
+    executor.migrate(
+        executor.loader.graph.leaf_nodes()
+    )  # back to the latest schema for the tests after this one
 
-    assert dict(ActionRecord.objects.values_list("external_id", "corrections")) == {"twice": 2, "never": 0}
+    assert dict(ActionRecord.objects.values_list("external_id", "corrections")) == {
+        "twice": 2,
+        "never": 0,
+    }

@@ -20,7 +20,9 @@ reverse = st.tuples(st.just("reverse"), st.integers(0, 20))
 
 
 def balance(kind, owner_id: int) -> int:
-    account = LedgerAccount.objects.filter(kind=kind.kind, owner_id=owner_id, unit=kind.unit).first()
+    account = LedgerAccount.objects.filter(
+        kind=kind.kind, owner_id=owner_id, unit=kind.unit
+    ).first()
     return account.balance if account else 0
 
 
@@ -36,22 +38,36 @@ class CorrectionProperties(TestCase):
             if step == "ride":
                 member.ride(n, amount)
             elif step == "spend":
-                wallet = ledger_account_get_or_create(kind=citizen_ledger.POINTS.kind, unit="pt", owner_id=owner)
+                wallet = ledger_account_get_or_create(
+                    kind=citizen_ledger.POINTS.kind, unit="pt", owner_id=owner
+                )
                 spent = min(amount, wallet.balance)
                 if spent:
-                    transaction_post(kind="test_spend", legs=[Leg(wallet, -spent), Leg(sink, spent)])
+                    transaction_post(
+                        kind="test_spend", legs=[Leg(wallet, -spent), Leg(sink, spent)]
+                    )
             else:
                 member.reverse(amount)
             credited = ActionRecord.objects.filter(account_id=owner, state=ActionState.CREDITED)
             earned_g = sum(r.credited_g for r in credited)
-            carry = CitizenCarry.objects.filter(account_id=owner).values_list("remainder_g", flat=True).first() or 0
-            points_net = (balance(citizen_ledger.POINTS, owner) + balance(citizen_ledger.POINTS_PENDING, owner)
-                          + LedgerAccount.objects.get(pk=sink.pk).balance)  # held, pending or spent
+            carry = (
+                CitizenCarry.objects.filter(account_id=owner)
+                .values_list("remainder_g", flat=True)
+                .first()
+                or 0
+            )
+            points_net = (
+                balance(citizen_ledger.POINTS, owner)
+                + balance(citizen_ledger.POINTS_PENDING, owner)
+                + LedgerAccount.objects.get(pk=sink.pk).balance
+            )  # held, pending or spent
             assert balance(citizen_ledger.REDUCTION, owner) == earned_g
             assert balance(citizen_ledger.POINTS, owner) >= 0
             # every gram earned is in points or in the carry; what reversals could not take back is owed
             assert carry + gpp * points_net == earned_g
             assert carry < gpp, "whole points are never left in the carry"
-            if carry < 0:  # a debt: no points are earned (or left) until later credits have paid it off
+            if (
+                carry < 0
+            ):  # a debt: no points are earned (or left) until later credits have paid it off
                 assert balance(citizen_ledger.POINTS, owner) == 0
         assert ledger_check().ok

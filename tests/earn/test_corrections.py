@@ -35,19 +35,30 @@ def retract(partner_client, external_id: str, reason: str | None = "sent twice b
 
 
 def admin_reverse(operator_client, record, reason: str):
-    return operator_client.post(reverse("admin:earn_actionrecord_changelist"), {
-        "action": "reverse", "_selected_action": [record.pk], "apply": "1", "reason": reason,
-    })
+    return operator_client.post(
+        reverse("admin:earn_actionrecord_changelist"),
+        {
+            "action": "reverse",
+            "_selected_action": [record.pk],
+            "apply": "1",
+            "reason": reason,
+        },
+    )
 
 
 def test_an_operator_reverses_a_credited_ride_from_the_admin_with_a_reason(
-        metro, linked_citizen_client, operator_client, operator):
+    metro, linked_citizen_client, operator_client, operator
+):
     metro.send(event(external_id="ride-1", quantity="12.5"))  # 584 g, 58 points, 4 g carried
     record = ActionRecord.objects.get(external_id="ride-1")
 
-    asked = operator_client.post(reverse("admin:earn_actionrecord_changelist"),
-                                 {"action": "reverse", "_selected_action": [record.pk]})
-    assert asked.status_code == 200 and b'name="reason"' in asked.content, "the reason is asked first"
+    asked = operator_client.post(
+        reverse("admin:earn_actionrecord_changelist"),
+        {"action": "reverse", "_selected_action": [record.pk]},
+    )
+    assert asked.status_code == 200 and b'name="reason"' in asked.content, (
+        "the reason is asked first"
+    )
     done = admin_reverse(operator_client, record, "fraud: the card was cloned")
 
     assert done.status_code == 302
@@ -56,10 +67,16 @@ def test_an_operator_reverses_a_credited_ride_from_the_admin_with_a_reason(
     seen = linked_citizen_client.get(f"/api/v1/me/actions/{record.pk}").json()
     assert seen["state"] == "reversed" and seen["reason"] == "reversed_by_operator"
     assert "fraud: the card was cloned" in seen["reason_message"]
-    in_english = linked_citizen_client.get(f"/api/v1/me/actions/{record.pk}", HTTP_ACCEPT_LANGUAGE="en").json()
+    in_english = linked_citizen_client.get(
+        f"/api/v1/me/actions/{record.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
     assert in_english["explanation"]["rules"][-1]["message"] == (
-        "An operator reversed this action: fraud: the card was cloned")
-    assert seen["explanation"]["rules"][-1]["message"] == "运营人员已撤销此行为：fraud: the card was cloned"
+        "An operator reversed this action: fraud: the card was cloned"
+    )
+    assert (
+        seen["explanation"]["rules"][-1]["message"]
+        == "运营人员已撤销此行为：fraud: the card was cloned"
+    )
     correction = LedgerTransaction.objects.get(kind="earn_reversal")
     assert correction.corrects == LedgerTransaction.objects.get(kind="earn_credit")
     assert CitizenCarry.objects.get().remainder_g == 0
@@ -84,20 +101,32 @@ def test_a_second_reversal_is_refused_and_changes_nothing(metro, linked_citizen_
 
 
 def test_points_already_spent_become_a_negative_carry_that_the_next_credits_pay_off(
-        metro, linked_citizen_client, operator):
-    metro.send(event(external_id="ride-1", quantity="12.5",
-                     occurred_at=timezone.now() - timedelta(hours=2)))  # 58 points, 4 g carried
+    metro, linked_citizen_client, operator
+):
+    metro.send(
+        event(
+            external_id="ride-1", quantity="12.5", occurred_at=timezone.now() - timedelta(hours=2)
+        )
+    )  # 58 points, 4 g carried
     coffee = ScenarioFactory(points_cost=50)
-    bought = linked_citizen_client.post("/api/v1/redemptions", {"scenario_id": coffee.pk}, format="json",
-                                        HTTP_IDEMPOTENCY_KEY="coffee")
+    bought = linked_citizen_client.post(
+        "/api/v1/redemptions",
+        {"scenario_id": coffee.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="coffee",
+    )
     assert bought.status_code == 201, bought.content
 
-    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    action_reverse(
+        record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud"
+    )
 
     # 8 points were left to take back; the other 50 (500 g) are owed, on top of the ride's 4 g
     assert account(linked_citizen_client)["points"] == {"available": 0, "pending": 0}
     assert CitizenCarry.objects.get().remainder_g == -500
-    metro.send(event(external_id="ride-2", quantity="12.5"))  # 584 g: 500 pay the debt, 84 g earn 8 points
+    metro.send(
+        event(external_id="ride-2", quantity="12.5")
+    )  # 584 g: 500 pay the debt, 84 g earn 8 points
     assert account(linked_citizen_client)["points"]["available"] == 8
     assert CitizenCarry.objects.get().remainder_g == 4
     ride_2 = linked_citizen_client.get("/api/v1/me/actions").json()["results"][0]
@@ -105,12 +134,24 @@ def test_points_already_spent_become_a_negative_carry_that_the_next_credits_pay_
     assert ledger_check().ok
 
 
-def test_a_small_ride_while_in_debt_earns_nothing_and_pays_part_of_it(metro, linked_citizen_client, operator):
-    metro.send(event(external_id="ride-1", quantity="12.5", occurred_at=timezone.now() - timedelta(hours=2)))
-    spent = linked_citizen_client.post("/api/v1/redemptions", {"scenario_id": ScenarioFactory(points_cost=58).pk},
-                                       format="json", HTTP_IDEMPOTENCY_KEY="all")
+def test_a_small_ride_while_in_debt_earns_nothing_and_pays_part_of_it(
+    metro, linked_citizen_client, operator
+):
+    metro.send(
+        event(
+            external_id="ride-1", quantity="12.5", occurred_at=timezone.now() - timedelta(hours=2)
+        )
+    )
+    spent = linked_citizen_client.post(
+        "/api/v1/redemptions",
+        {"scenario_id": ScenarioFactory(points_cost=58).pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="all",
+    )
     assert spent.status_code == 201, spent.content
-    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    action_reverse(
+        record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud"
+    )
 
     metro.send(event(external_id="ride-2", quantity="2"))  # 93 g against 580 g owed
 
@@ -120,11 +161,15 @@ def test_a_small_ride_while_in_debt_earns_nothing_and_pays_part_of_it(metro, lin
 
 
 @override_settings(EARN_SETTLING_DAYS=7)
-def test_points_still_settling_come_back_from_pending_and_never_settle(metro, linked_citizen_client, operator):
+def test_points_still_settling_come_back_from_pending_and_never_settle(
+    metro, linked_citizen_client, operator
+):
     metro.send(event(external_id="ride-1", quantity="10"))
     assert account(linked_citizen_client)["points"] == {"available": 0, "pending": 46}
 
-    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    action_reverse(
+        record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud"
+    )
     ActionRecord.objects.update(points_available_at=timezone.now() - timedelta(seconds=1))
     tasks.settle_points.delay()
 
@@ -139,7 +184,9 @@ def test_a_partner_retracts_a_credited_record_with_a_signed_call(metro, linked_c
     answer = retract(metro, "ride-1", "the rider cancelled the trip")
 
     assert answer.status_code == 200, answer.content
-    assert answer.json()["state"] == "reversed" and answer.json()["reason"] == "retracted_by_partner"
+    assert (
+        answer.json()["state"] == "reversed" and answer.json()["reason"] == "retracted_by_partner"
+    )
     assert "the rider cancelled the trip" in answer.json()["reason_message"]
     assert account(linked_citizen_client)["reduction_g"] == 0
     assert AuditEntry.objects.get(action="earn.retracted_by_partner").details["partner"] == "Metro"
@@ -157,8 +204,10 @@ def test_a_record_not_credited_yet_is_simply_ended(metro):
 
 
 def test_retraction_refusals(metro, bikes, linked_citizen_client):
-    metro.send(event(external_id="ride-1", quantity="12.5"),
-               event(external_id="future-1", occurred_at=timezone.now() + timedelta(days=2)))
+    metro.send(
+        event(external_id="ride-1", quantity="12.5"),
+        event(external_id="future-1", occurred_at=timezone.now() + timedelta(days=2)),
+    )
 
     assert retract(metro, "ride-1", None).status_code == 400
     assert retract(metro, "no-such-ride").json()["error"]["code"] == "not_found"
@@ -184,7 +233,9 @@ def correct(partner_client, external_id: str, quantity, reason: str = "odometer 
     return partner_client.request("POST", f"/api/v1/partner/events/{external_id}/correct", body)
 
 
-def test_a_partner_corrects_a_quantity_and_the_record_is_credited_again(metro, linked_citizen_client):
+def test_a_partner_corrects_a_quantity_and_the_record_is_credited_again(
+    metro, linked_citizen_client
+):
     metro.send(event(external_id="ride-1", quantity="12.5"))  # 584 g, 58 points, 4 g carried
 
     answer = correct(metro, "ride-1", "10")
@@ -217,18 +268,28 @@ def test_a_correction_needs_a_positive_quantity(metro, linked_citizen_client):
     assert ActionRecord.objects.get(external_id="ride-1").state == "credited"
 
 
-def test_a_batch_status_counts_its_reversed_and_retracted_records(metro, linked_citizen_client, operator):
-    answer = metro.send(event(external_id="ride-1", quantity="12.5"), event(external_id="ride-2", quantity="3"),
-                        event(external_id="ride-3", quantity="4"), event(external_id="held-1", subject="nobody"))
+def test_a_batch_status_counts_its_reversed_and_retracted_records(
+    metro, linked_citizen_client, operator
+):
+    answer = metro.send(
+        event(external_id="ride-1", quantity="12.5"),
+        event(external_id="ride-2", quantity="3"),
+        event(external_id="ride-3", quantity="4"),
+        event(external_id="held-1", subject="nobody"),
+    )
     batch_id = answer.json()["batch_id"]
-    action_reverse(record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud")
+    action_reverse(
+        record=ActionRecord.objects.get(external_id="ride-1"), operator=operator, reason="fraud"
+    )
     retract(metro, "ride-2")
     retract(metro, "held-1")
 
     status = metro.batch(batch_id)
 
     assert status["reversed"] == 3, "reversed by an operator, retracted when credited or when held"
-    assert (status["credited"], status["unlinked"], status["received"]) == (1, 0, 4), "the old keys stay"
+    assert (status["credited"], status["unlinked"], status["received"]) == (1, 0, 4), (
+        "the old keys stay"
+    )
     assert status["complete"] is True
 
 
@@ -236,7 +297,11 @@ def test_the_schema_documents_the_reversed_count(client):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
 
     properties = schema["components"]["schemas"]["BatchStatus"]["properties"]
-    assert properties["reversed"]["type"] == "integer" and "expired" in properties and "flagged" in properties
+    assert (
+        properties["reversed"]["type"] == "integer"
+        and "expired" in properties
+        and "flagged" in properties
+    )
 
 
 def admin_correct(operator_client, records, **fields):
@@ -253,25 +318,42 @@ def said(response) -> list[str]:
 
 
 def test_an_operator_corrects_a_credited_quantity_from_the_admin(
-        metro, linked_citizen_client, operator_client, operator):
+    metro, linked_citizen_client, operator_client, operator
+):
     metro.send(event(external_id="ride-1", quantity="12.5"))  # 584 g, 58 points, 4 g carried
     record = ActionRecord.objects.get(external_id="ride-1")
 
     asked = admin_correct(operator_client, [record])
-    assert asked.status_code == 200 and b'name="quantity"' in asked.content and b'name="reason"' in asked.content
+    assert (
+        asked.status_code == 200
+        and b'name="quantity"' in asked.content
+        and b'name="reason"' in asked.content
+    )
     assert b"12.5 km" in asked.content, "the page shows what is corrected"
-    done = admin_correct(operator_client, [record], quantity="10", reason="the odometer was misread")
+    done = admin_correct(
+        operator_client, [record], quantity="10", reason="the odometer was misread"
+    )
 
     assert done.status_code == 302
     assert "ride-1" in said(done)[0] and "46 points" in said(done)[0]
     record.refresh_from_db()
-    assert (record.state, record.quantity, record.credited_g, record.points) == ("credited", 10, 467, 46)
-    assert [rule["code"] for rule in record.explanation["rules"]][-2:] == ["reversed_by_operator", "corrected"]
+    assert (record.state, record.quantity, record.credited_g, record.points) == (
+        "credited",
+        10,
+        467,
+        46,
+    )
+    assert [rule["code"] for rule in record.explanation["rules"]][-2:] == [
+        "reversed_by_operator",
+        "corrected",
+    ]
     mine = account(linked_citizen_client)
     assert mine["reduction_g"] == 467 and mine["points"]["available"] == 46
     assert CitizenCarry.objects.get().remainder_g == 7
     reversal = LedgerTransaction.objects.get(kind="earn_reversal")
-    assert reversal.corrects == LedgerTransaction.objects.filter(kind="earn_credit").earliest("created_at")
+    assert reversal.corrects == LedgerTransaction.objects.filter(kind="earn_credit").earliest(
+        "created_at"
+    )
     assert LedgerTransaction.objects.filter(kind="earn_credit").count() == 2
     for unit in ("g", "pt"):
         for tx in LedgerTransaction.objects.all():
@@ -285,7 +367,9 @@ def test_an_operator_corrects_a_credited_quantity_from_the_admin(
     assert AuditEntry.objects.get(action="earn.reversed_by_operator").actor_id == operator.pk
 
 
-def test_the_correction_page_shows_what_is_wrong_with_the_form(metro, linked_citizen_client, operator_client):
+def test_the_correction_page_shows_what_is_wrong_with_the_form(
+    metro, linked_citizen_client, operator_client
+):
     metro.send(event(external_id="ride-1", quantity="12.5"))
     record = ActionRecord.objects.get(external_id="ride-1")
 
@@ -303,9 +387,13 @@ def test_the_correction_page_shows_what_is_wrong_with_the_form(metro, linked_cit
     assert not AuditEntry.objects.filter(action__startswith="earn.").exists()
 
 
-def test_a_refused_correction_is_a_message_not_an_error_page(metro, linked_citizen_client, operator_client, operator):
-    metro.send(event(external_id="ride-1", quantity="12.5"),
-               event(external_id="future-1", occurred_at=timezone.now() + timedelta(days=2)))
+def test_a_refused_correction_is_a_message_not_an_error_page(
+    metro, linked_citizen_client, operator_client, operator
+):
+    metro.send(
+        event(external_id="ride-1", quantity="12.5"),
+        event(external_id="future-1", occurred_at=timezone.now() + timedelta(days=2)),
+    )
     ride = ActionRecord.objects.get(external_id="ride-1")
     action_reverse(record=ride, operator=operator, reason="fraud")
     rejected = ActionRecord.objects.get(external_id="future-1")
@@ -315,9 +403,12 @@ def test_a_refused_correction_is_a_message_not_an_error_page(metro, linked_citiz
     two = admin_correct(operator_client, [ride, rejected], quantity="10", reason="misread")
 
     assert again.status_code == not_credited.status_code == two.status_code == 302
-    assert said(again)[-1].endswith("ride-1 metro_ride (reversed): This action was already reversed.")
-    assert said(not_credited)[-1].endswith("future-1 metro_ride (rejected): This action cannot be reversed in its "
-                                           "current state.")
+    assert said(again)[-1].endswith(
+        "ride-1 metro_ride (reversed): This action was already reversed."
+    )
+    assert said(not_credited)[-1].endswith(
+        "future-1 metro_ride (rejected): This action cannot be reversed in its current state."
+    )
     assert said(two)[-1] == "Select exactly one action record to correct."
     assert ActionRecord.objects.get(pk=rejected.pk).state == "rejected"
     assert not AuditEntry.objects.filter(action="earn.action_correct").exists()

@@ -15,7 +15,9 @@ from .factories import event
 pytestmark = pytest.mark.django_db
 
 
-def test_actions_of_an_unlinked_member_are_held_then_credited_when_the_citizen_links(metro, citizen_client, link):
+def test_actions_of_an_unlinked_member_are_held_then_credited_when_the_citizen_links(
+    metro, citizen_client, link
+):
     batch_id = metro.send(event(external_id="early", subject="M42", quantity=10)).json()["batch_id"]
     held = metro.record("early")
     assert (held["state"], held["reason"]) == ("unlinked", "not_linked")
@@ -28,13 +30,19 @@ def test_actions_of_an_unlinked_member_are_held_then_credited_when_the_citizen_l
     assert metro.record("early")["state"] == "credited"
     assert metro.batch(batch_id)["credited"] == 1
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
-    rules = [r["code"] for r in citizen_client.get(f"/api/v1/me/actions/{ActionRecord.objects.get().pk}")
-             .json()["explanation"]["rules"]]
+    rules = [
+        r["code"]
+        for r in citizen_client.get(f"/api/v1/me/actions/{ActionRecord.objects.get().pk}").json()[
+            "explanation"
+        ]["rules"]
+    ]
     assert rules == ["held_unlinked"]
 
 
 @override_settings(EARN_UNLINKED_HOLD_DAYS=30)
-def test_held_actions_expire_after_the_window_and_are_not_credited_by_a_late_link(metro, citizen_client, link):
+def test_held_actions_expire_after_the_window_and_are_not_credited_by_a_late_link(
+    metro, citizen_client, link
+):
     metro.send(event(external_id="old", subject="M43"))
     ActionRecord.objects.update(hold_until=timezone.now() - timedelta(seconds=1))
 
@@ -69,8 +77,9 @@ def test_linking_needs_consent_and_a_known_partner(metro, citizen_client, link):
     refused = link(citizen_client, metro.partner, "M46", consent=False)
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "consent_required"
 
-    unknown = citizen_client.post("/api/v1/me/links", {"partner_id": 999999, "subject": "x", "consent": True},
-                                  format="json")
+    unknown = citizen_client.post(
+        "/api/v1/me/links", {"partner_id": 999999, "subject": "x", "consent": True}, format="json"
+    )
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_partner"
 
 
@@ -95,7 +104,10 @@ def test_revoking_a_link_stops_future_crediting(metro, citizen_client, link):
     assert response.status_code == 200 and response.json()["revoked_at"]
     metro.send(event(external_id="after", subject="M48"))
     assert metro.record("before")["state"] == "credited"
-    assert (metro.record("after")["state"], metro.record("after")["reason"]) == ("unlinked", "not_linked")
+    assert (metro.record("after")["state"], metro.record("after")["reason"]) == (
+        "unlinked",
+        "not_linked",
+    )
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 467
 
 

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.django_db
 def test_results_come_per_event_in_request_order_and_one_bad_event_spoils_nothing(metro):
     response = metro.send(
         event(external_id="a"),
-        event(external_id="b", action="bike_ride"),          # metro is not approved for bikes
+        event(external_id="b", action="bike_ride"),  # metro is not approved for bikes
         event(external_id="c", quantity=-3),
-        {"external_id": "d", "subject": "x"},                 # fields missing
+        {"external_id": "d", "subject": "x"},  # fields missing
         event(external_id="e", action="teleport"),
         event(external_id="f", unit="miles"),
         event(external_id="g", occurred_at="2026-11-01T08:00:00"),  # no offset
-        event(external_id="a"),                               # repeated in the same request
+        event(external_id="a"),  # repeated in the same request
         event(external_id="h", action="bus_ride", quantity=4),
     )
 
@@ -63,25 +63,44 @@ def _days_ago(days: int) -> str:
 
 
 def test_the_event_is_kept_exactly_as_sent(metro):
-    raw = '{"external_id":"raw-1","subject":"m","action":"metro_ride","quantity":7.50,"unit":"km",' \
-          '"occurred_at":"' + _days_ago(4) + '","attributes":{"车站":"罗湖"},"extra":true}'
-    response = metro.request("POST", "/api/v1/partner/events", ('{"events":[' + raw + "]}").encode())
+    raw = (
+        '{"external_id":"raw-1","subject":"m","action":"metro_ride","quantity":7.50,"unit":"km",'
+        '"occurred_at":"' + _days_ago(4) + '","attributes":{"车站":"罗湖"},"extra":true}'
+    )
+    response = metro.request(
+        "POST", "/api/v1/partner/events", ('{"events":[' + raw + "]}").encode()
+    )
 
-    assert response.json()["results"] == [{"external_id": "raw-1", "status": "accepted", "state": "unlinked",
-                                          "reason": "not_linked"}]
+    assert response.json()["results"] == [
+        {"external_id": "raw-1", "status": "accepted", "state": "unlinked", "reason": "not_linked"}
+    ]
     assert ActionRecord.objects.get(external_id="raw-1").raw == raw
 
 
 def test_tabs_line_breaks_and_backslashes_are_kept_as_sent(metro):
-    raw = ('{\n\t"external_id": "tab\\there",\n\t"subject": "C:\\\\member\\n2",\r\n\t"action": "metro_ride",'
-           ' "quantity": 3, "unit": "km", "occurred_at": "' + _days_ago(4) + '",'
-           ' "attributes": {"note": "back\\\\slash\\ttab"}\n}')
-    response = metro.request("POST", "/api/v1/partner/events", ('{"events": [' + raw + "]}").encode())
+    raw = (
+        '{\n\t"external_id": "tab\\there",\n\t"subject": "C:\\\\member\\n2",\r\n\t"action": "metro_ride",'
+        ' "quantity": 3, "unit": "km", "occurred_at": "' + _days_ago(4) + '",'
+        ' "attributes": {"note": "back\\\\slash\\ttab"}\n}'
+    )
+    response = metro.request(
+        "POST", "/api/v1/partner/events", ('{"events": [' + raw + "]}").encode()
+    )
 
-    assert response.json()["results"] == [{"external_id": "tab\there", "status": "accepted", "state": "unlinked",
-                                          "reason": "not_linked"}]
+    assert response.json()["results"] == [
+        {
+            "external_id": "tab\there",
+            "status": "accepted",
+            "state": "unlinked",
+            "reason": "not_linked",
+        }
+    ]
     record = ActionRecord.objects.get(external_id="tab\there")
-    assert (record.raw, record.subject, record.attributes) == (raw, "C:\\member\n2", {"note": "back\\slash\ttab"})
+    assert (record.raw, record.subject, record.attributes) == (
+        raw,
+        "C:\\member\n2",
+        {"note": "back\\slash\ttab"},
+    )
 
 
 def test_the_same_external_id_from_two_partners_are_two_records(metro, bikes):
@@ -89,7 +108,9 @@ def test_the_same_external_id_from_two_partners_are_two_records(metro, bikes):
     assert bikes.send(event(external_id="same")).json()["received"] == 1
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"events": []}', b'{"events": {}}', b"[]", b'{"other": 1}'])
+@pytest.mark.parametrize(
+    "body", [b"not json", b'{"events": []}', b'{"events": {}}', b"[]", b'{"other": 1}']
+)
 def test_a_malformed_body_as_a_whole_is_400(metro, body):
     response = metro.request("POST", "/api/v1/partner/events", body)
     assert response.status_code == 400
@@ -110,7 +131,9 @@ def test_a_body_over_5_mib_is_413(metro):
 
 
 def test_a_full_batch_of_5000_is_taken_in_one_request(metro):
-    response = metro.send(*[event(external_id=f"full-{i}", subject=f"s{i % 50}") for i in range(5000)])
+    response = metro.send(
+        *[event(external_id=f"full-{i}", subject=f"s{i % 50}") for i in range(5000)]
+    )
 
     assert response.status_code == 202
     assert response.json()["received"] == 5000
@@ -150,14 +173,20 @@ def test_an_external_id_with_a_slash_can_be_looked_up(metro):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_resends_of_a_linked_citizens_events_credit_each_once(metro, linked_citizen_client):
+def test_concurrent_resends_of_a_linked_citizens_events_credit_each_once(
+    metro, linked_citizen_client
+):
     from carbonpoints.ledger.selectors import ledger_check
 
-    events = [event(external_id=f"l-{i}", quantity=1, occurred_at=timezone.now() - timedelta(minutes=i))
-              for i in range(50)]
+    events = [
+        event(external_id=f"l-{i}", quantity=1, occurred_at=timezone.now() - timedelta(minutes=i))
+        for i in range(50)
+    ]
 
     answers = run_at_once(3, lambda _: metro.send(*events).json())
 
     assert sorted(a["received"] for a in answers) == [0, 0, 50]
-    assert linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 50 * 47  # 46.7 g, rounded
+    assert (
+        linked_citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 50 * 47
+    )  # 46.7 g, rounded
     assert ledger_check().ok

@@ -26,24 +26,32 @@ def national_bikes(bikes):
 
 def test_a_partner_of_several_regions_names_one_for_each_event(national_bikes):
     response = national_bikes.send(
-        event(external_id="in-wuhan", region=WUHAN), event(external_id="in-yichang", region=YICHANG),
-        event(external_id="nowhere"), event(external_id="in-xiangyang", region=XIANGYANG),
+        event(external_id="in-wuhan", region=WUHAN),
+        event(external_id="in-yichang", region=YICHANG),
+        event(external_id="nowhere"),
+        event(external_id="in-xiangyang", region=XIANGYANG),
     )
 
     body = response.json()
     assert response.status_code == 202
     assert [(r["external_id"], r["status"], r.get("code")) for r in body["results"]] == [
-        ("in-wuhan", "accepted", None), ("in-yichang", "accepted", None),
-        ("nowhere", "rejected", "region_required"), ("in-xiangyang", "rejected", "region_not_approved"),
+        ("in-wuhan", "accepted", None),
+        ("in-yichang", "accepted", None),
+        ("nowhere", "rejected", "region_required"),
+        ("in-xiangyang", "rejected", "region_not_approved"),
     ]
     assert dict(ActionRecord.objects.values_list("external_id", "region")) == {
-        "in-wuhan": WUHAN, "in-yichang": YICHANG}
+        "in-wuhan": WUHAN,
+        "in-yichang": YICHANG,
+    }
     status = national_bikes.batch(body["batch_id"])
     assert status["regions"] == {WUHAN: {"unlinked": 1}, YICHANG: {"unlinked": 1}}
     assert {r["code"] for r in status["rejections"]} == {"region_required", "region_not_approved"}
 
 
 def test_a_region_is_refused_where_a_one_region_partner_is_not_approved(metro):
-    response = metro.send(event(external_id="x", region=YICHANG), event(external_id="y", region=WUHAN))
+    response = metro.send(
+        event(external_id="x", region=YICHANG), event(external_id="y", region=WUHAN)
+    )
 
     assert [r.get("code") for r in response.json()["results"]] == ["region_not_approved", None]

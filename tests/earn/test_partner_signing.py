@@ -33,23 +33,44 @@ def _worked_example() -> dict:
 def test_the_worked_example_in_the_docs_signs_as_documented():
     example = _worked_example()
 
-    assert signature(secret=example["secret"], timestamp=example["timestamp"], method=example["method"],
-                     path=example["path"], body=example["body"].encode()) == example["signature"]
+    assert (
+        signature(
+            secret=example["secret"],
+            timestamp=example["timestamp"],
+            method=example["method"],
+            path=example["path"],
+            body=example["body"].encode(),
+        )
+        == example["signature"]
+    )
 
 
 def test_the_worked_example_is_accepted_by_the_server(clock, django_capture_on_commit_callbacks):
     example = _worked_example()
     partner = Partner.objects.create(name="Shenzhen Metro", actions=["metro_ride"])
-    key = PartnerKey.objects.create(partner=partner, key_id=example["key_id"],
-                                    secret_encrypted=secret_encrypt(example["secret"]))
-    clock.move_to(datetime.fromtimestamp(int(example["timestamp"]) + 5, tz=UTC))  # the example's day
-    client = PartnerClient(PartnerCredentials(partner, key, example["secret"]), django_capture_on_commit_callbacks)
+    key = PartnerKey.objects.create(
+        partner=partner,
+        key_id=example["key_id"],
+        secret_encrypted=secret_encrypt(example["secret"]),
+    )
+    clock.move_to(
+        datetime.fromtimestamp(int(example["timestamp"]) + 5, tz=UTC)
+    )  # the example's day
+    client = PartnerClient(
+        PartnerCredentials(partner, key, example["secret"]), django_capture_on_commit_callbacks
+    )
 
-    response = client.request("POST", example["path"], example["body"].encode(), timestamp=int(example["timestamp"]))
+    response = client.request(
+        "POST", example["path"], example["body"].encode(), timestamp=int(example["timestamp"])
+    )
 
     assert response.status_code == 202, response.content
-    assert response.json()["results"][0] == {"external_id": "sz-metro-20261127-000001", "status": "accepted",
-                                            "state": "unlinked", "reason": "not_linked"}
+    assert response.json()["results"][0] == {
+        "external_id": "sz-metro-20261127-000001",
+        "status": "accepted",
+        "state": "unlinked",
+        "reason": "not_linked",
+    }
 
 
 def test_a_wrong_signature_is_refused(metro):
@@ -62,10 +83,18 @@ def test_a_body_changed_after_signing_is_refused(metro):
     body = json.dumps({"events": [event()]}).encode()
     stamp = str(int(timezone.now().timestamp()))
     response = metro.client.post(
-        "/api/v1/partner/events", data=body.replace(b"10", b"99"), content_type="application/json",
-        HTTP_X_CP_KEY=metro.credentials.key_id, HTTP_X_CP_TIMESTAMP=stamp,
-        HTTP_X_CP_SIGNATURE=signature(secret=metro.credentials.secret, timestamp=stamp, method="POST",
-                                      path="/api/v1/partner/events", body=body),
+        "/api/v1/partner/events",
+        data=body.replace(b"10", b"99"),
+        content_type="application/json",
+        HTTP_X_CP_KEY=metro.credentials.key_id,
+        HTTP_X_CP_TIMESTAMP=stamp,
+        HTTP_X_CP_SIGNATURE=signature(
+            secret=metro.credentials.secret,
+            timestamp=stamp,
+            method="POST",
+            path="/api/v1/partner/events",
+            body=body,
+        ),
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "bad_signature"
@@ -76,10 +105,16 @@ def test_the_query_string_is_part_of_what_is_signed(metro):
     assert ok.status_code == 404  # signed path and query: authenticated, then not found
     stamp = str(int(timezone.now().timestamp()))
     forged = metro.client.get(
-        "/api/v1/partner/events/nothing-here?x=2", HTTP_X_CP_KEY=metro.credentials.key_id,
+        "/api/v1/partner/events/nothing-here?x=2",
+        HTTP_X_CP_KEY=metro.credentials.key_id,
         HTTP_X_CP_TIMESTAMP=stamp,
-        HTTP_X_CP_SIGNATURE=signature(secret=metro.credentials.secret, timestamp=stamp, method="GET",
-                                      path="/api/v1/partner/events/nothing-here?x=1", body=b""),
+        HTTP_X_CP_SIGNATURE=signature(
+            secret=metro.credentials.secret,
+            timestamp=stamp,
+            method="GET",
+            path="/api/v1/partner/events/nothing-here?x=1",
+            body=b"",
+        ),
     )
     assert forged.status_code == 401
 
@@ -120,7 +155,9 @@ def test_a_rotated_key_keeps_working_for_the_overlap_then_stops(metro):
     assert metro.send(event()).status_code == 202, "the old key still works during the overlap"
     assert metro.send(event(), key_id=new_key.key_id, secret=new_secret).status_code == 202
 
-    PartnerKey.objects.filter(pk=metro.credentials.key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    PartnerKey.objects.filter(pk=metro.credentials.key.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     expired = metro.send(event())
     assert expired.status_code == 401 and expired.json()["error"]["code"] == "unknown_key"
     assert metro.send(event(), key_id=new_key.key_id, secret=new_secret).status_code == 202
@@ -129,14 +166,18 @@ def test_a_rotated_key_keeps_working_for_the_overlap_then_stops(metro):
 def test_create_partner_prints_credentials_that_sign_and_keeps_the_secret_encrypted(
     capsys, django_capture_on_commit_callbacks
 ):
-    call_command("create_partner", "--name", "深圳地铁", "--actions", "metro_ride,bus_ride", "--json")
+    call_command(
+        "create_partner", "--name", "深圳地铁", "--actions", "metro_ride,bus_ride", "--json"
+    )
     created = json.loads(capsys.readouterr().out)
 
     assert set(created) == {"partner_id", "key_id", "secret"}
     key = PartnerKey.objects.get(key_id=created["key_id"])
     assert created["secret"] not in key.secret_encrypted
     assert key.partner.actions == ["bus_ride", "metro_ride"]
-    client = PartnerClient(PartnerCredentials(key.partner, key, created["secret"]), django_capture_on_commit_callbacks)
+    client = PartnerClient(
+        PartnerCredentials(key.partner, key, created["secret"]), django_capture_on_commit_callbacks
+    )
     assert client.send(event()).status_code == 202
 
 

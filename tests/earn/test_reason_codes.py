@@ -17,7 +17,9 @@ def test_the_crediting_page_lists_every_reason_code_in_the_order_of_the_enum():
 
 
 def test_every_reason_code_has_a_message():
-    assert [reason for reason in Reason if reason not in RULE_TEXT and reason not in REASON_TEXT] == []
+    assert [
+        reason for reason in Reason if reason not in RULE_TEXT and reason not in REASON_TEXT
+    ] == []
 
 
 def test_the_partners_page_lists_every_per_event_refusal():

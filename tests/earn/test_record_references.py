@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _refused(sql: str, params: list) -> str:
-    with pytest.raises(DatabaseError) as refused, transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError) as refused,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, params)
     return str(refused.value)
 
@@ -23,12 +27,15 @@ def test_a_record_cannot_point_at_a_missing_citizen_or_methodology(metro, linked
     metro.send(event(external_id="ride"))
     record = ActionRecord.objects.get()
 
-    assert "refers to a missing" in _refused("UPDATE earn_actionrecord SET account_id = %s WHERE id = %s",
-                                             [10**12, record.pk])
-    assert "refers to a missing" in _refused("UPDATE earn_actionrecord SET methodology_id = %s WHERE id = %s",
-                                             [10**12, record.pk])
-    assert "refers to a missing budget" in _refused("UPDATE earn_actionrecord SET budget_id = %s WHERE id = %s",
-                                                    [10**12, record.pk])
+    assert "refers to a missing" in _refused(
+        "UPDATE earn_actionrecord SET account_id = %s WHERE id = %s", [10**12, record.pk]
+    )
+    assert "refers to a missing" in _refused(
+        "UPDATE earn_actionrecord SET methodology_id = %s WHERE id = %s", [10**12, record.pk]
+    )
+    assert "refers to a missing budget" in _refused(
+        "UPDATE earn_actionrecord SET budget_id = %s WHERE id = %s", [10**12, record.pk]
+    )
     assert ActionRecord.objects.get().account_id == record.account_id
 
 
@@ -36,17 +43,29 @@ def test_what_records_point_at_cannot_be_deleted(metro, linked_citizen_client):
     metro.send(event(external_id="ride"))
     record = ActionRecord.objects.get()
 
-    assert "referred to by action records" in _refused("DELETE FROM earn_partner WHERE id = %s", [metro.partner.pk])
-    assert "referred to by action records" in _refused("DELETE FROM earn_batch WHERE id = %s", [record.batch_id])
-    assert "referred to by action records" in _refused("DELETE FROM accounts_carbonaccount WHERE id = %s",
-                                                       [record.account_id])
-    assert "retire them instead" in _refused("DELETE FROM methodologies_methodology WHERE id = %s",
-                                             [record.methodology_id])
-    assert "retire them instead" in _refused("DELETE FROM methodologies_conversionrule WHERE id = %s",
-                                             [record.conversion_rule_id])
-    assert "retire them instead" in _refused("DELETE FROM budgets_budget WHERE id = %s", [record.budget_id])
+    assert "referred to by action records" in _refused(
+        "DELETE FROM earn_partner WHERE id = %s", [metro.partner.pk]
+    )
+    assert "referred to by action records" in _refused(
+        "DELETE FROM earn_batch WHERE id = %s", [record.batch_id]
+    )
+    assert "referred to by action records" in _refused(
+        "DELETE FROM accounts_carbonaccount WHERE id = %s", [record.account_id]
+    )
+    assert "retire them instead" in _refused(
+        "DELETE FROM methodologies_methodology WHERE id = %s", [record.methodology_id]
+    )
+    assert "retire them instead" in _refused(
+        "DELETE FROM methodologies_conversionrule WHERE id = %s", [record.conversion_rule_id]
+    )
+    assert "retire them instead" in _refused(
+        "DELETE FROM budgets_budget WHERE id = %s", [record.budget_id]
+    )
     assert Partner.objects.filter(pk=metro.partner.pk).exists() and Batch.objects.exists()
-    assert Methodology.objects.filter(pk=record.methodology_id).exists() and ConversionRule.objects.exists()
+    assert (
+        Methodology.objects.filter(pk=record.methodology_id).exists()
+        and ConversionRule.objects.exists()
+    )
 
 
 def test_a_partner_without_records_can_still_be_removed(db):

@@ -27,26 +27,59 @@ from carbonpoints.methodologies.selectors import Catalogue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=SHANGHAI)
-METRO = Methodology(pk=1, code="metro_ride", version=1, unit="km", baseline_g_per_unit=Decimal("46.7"),
-                    project_g_per_unit=Decimal(0), valid_from=datetime(2020, 1, 1, tzinfo=SHANGHAI),
-                    max_quantity_per_record=Decimal(80), daily_cap=Decimal(100))
+METRO = Methodology(
+    pk=1,
+    code="metro_ride",
+    version=1,
+    unit="km",
+    baseline_g_per_unit=Decimal("46.7"),
+    project_g_per_unit=Decimal(0),
+    valid_from=datetime(2020, 1, 1, tzinfo=SHANGHAI),
+    max_quantity_per_record=Decimal(80),
+    daily_cap=Decimal(100),
+)
 TEN_G = ConversionRule(pk=1, grams_per_point=10, valid_from=datetime(2020, 1, 1, tzinfo=SHANGHAI))
 CATALOGUE = Catalogue([METRO], [TEN_G])
-POLICY = Policy(now=NOW, tz=SHANGHAI, clock_skew=timedelta(minutes=5), backfill=timedelta(days=60),
-                hold=timedelta(days=30), settling=timedelta(0), duplicate_tolerance=timedelta(minutes=2))
+POLICY = Policy(
+    now=NOW,
+    tz=SHANGHAI,
+    clock_skew=timedelta(minutes=5),
+    backfill=timedelta(days=60),
+    hold=timedelta(days=30),
+    settling=timedelta(0),
+    duplicate_tolerance=timedelta(minutes=2),
+)
 LINKS = {(7, "m-1"): LinkedMember(account_id=100, actions=frozenset({"metro_ride"}))}
 
 
 def city(balance: int = 10**9) -> list[BudgetState]:
     """The city's budget in force, with ``balance`` points left of 10⁹ deposited."""
-    return [BudgetState(id=1, sponsor="City", actions=frozenset(), ends_at=NOW + timedelta(days=300),
-                        balance=balance, deposited=10**9)]
+    return [
+        BudgetState(
+            id=1,
+            sponsor="City",
+            actions=frozenset(),
+            ends_at=NOW + timedelta(days=300),
+            balance=balance,
+            deposited=10**9,
+        )
+    ]
 
 
 def ride(km: str = "10", subject: str = "m-1", hours_ago: float = 2, **fields) -> Record:
     at = NOW - timedelta(hours=hours_ago)
-    return Record(partner_id=7, external_id=f"e-{subject}-{km}-{hours_ago}", subject=subject, action="metro_ride",
-                  quantity=Decimal(km), unit="km", occurred_at=at, ends_at=at, received_at=NOW, **fields)
+    return Record(
+        partner_id=7,
+        external_id=f"e-{subject}-{km}-{hours_ago}",
+        subject=subject,
+        action="metro_ride",
+        quantity=Decimal(km),
+        unit="km",
+        occurred_at=at,
+        ends_at=at,
+        received_at=NOW,
+        **fields,
+    )
 
 
 @dataclass
@@ -83,30 +116,49 @@ class InMemory:
         return self.budgets
 
 
-def decided(*records: Record, usage=None, carried=None, policy: Policy = POLICY, budgets=None, **reads):
+def decided(
+    *records: Record, usage=None, carried=None, policy: Policy = POLICY, budgets=None, **reads
+):
     """Run every rule in their one order (``rules.decide``), with the rows given."""
-    outcome = rules.decide(list(records), CATALOGUE, policy,
-                           InMemory(used=usage or {}, carried=carried or {}, budgets=budgets or city(), **reads))
+    outcome = rules.decide(
+        list(records),
+        CATALOGUE,
+        policy,
+        InMemory(used=usage or {}, carried=carried or {}, budgets=budgets or city(), **reads),
+    )
     return outcome.usage, outcome.credit
 
 
 def test_a_ride_is_quantified_half_even_and_credited_with_its_carry():
-    record = ride("12.5")   # 12.5 × 46.7 = 583.75 g → 584
+    record = ride("12.5")  # 12.5 × 46.7 = 583.75 g → 584
     _added, credit = decided(record, carried={100: 7})
 
     assert (record.state, record.reduction_g, record.credited_g) == ("credited", 584, 584)
-    assert record.points == 59 and credit.carries == {100: 1}   # (584 + 7) = 59 × 10 + 1
-    assert record.explanation["conversion"] == {"grams_per_point": 10, "carried_in_g": 7, "carried_out_g": 1,
-                                                "points": 59, "points_status": "available", "sponsor": "City",
-                                                "budget_id": 1}
+    assert record.points == 59 and credit.carries == {100: 1}  # (584 + 7) = 59 × 10 + 1
+    assert record.explanation["conversion"] == {
+        "grams_per_point": 10,
+        "carried_in_g": 7,
+        "carried_out_g": 1,
+        "points": 59,
+        "points_status": "available",
+        "sponsor": "City",
+        "budget_id": 1,
+    }
     assert record.budget_id == 1 and dict(credit.points_by_budget) == {1: 59}
 
 
 def test_without_a_link_a_record_is_held_and_after_the_window_it_expires():
-    held, late = ride(subject="nobody"), ride(subject="nobody", hold_until=NOW - timedelta(seconds=1))
+    held, late = (
+        ride(subject="nobody"),
+        ride(subject="nobody", hold_until=NOW - timedelta(seconds=1)),
+    )
     decided(held, late)
 
-    assert (held.state, held.reason, held.hold_until) == ("unlinked", "not_linked", NOW + timedelta(days=30))
+    assert (held.state, held.reason, held.hold_until) == (
+        "unlinked",
+        "not_linked",
+        NOW + timedelta(days=30),
+    )
     assert (late.state, late.reason) == ("expired", "link_window_passed")
 
 
@@ -129,7 +181,9 @@ def test_implausible_records_are_rejected_before_caps():
 def test_the_daily_cap_counts_what_was_used_before_and_the_earlier_ride_first():
     day = NOW.date()
     later, earlier = ride("30", hours_ago=1), ride("30", hours_ago=3)
-    added, _credit = decided(later, earlier, usage={(100, "metro_ride", day): 50_000_000})   # 50 km before
+    added, _credit = decided(
+        later, earlier, usage={(100, "metro_ride", day): 50_000_000}
+    )  # 50 km before
 
     assert (earlier.counted_quantity, earlier.capped) == (Decimal(30), False)
     assert (later.counted_quantity, later.capped) == (Decimal(20), True)
@@ -139,16 +193,21 @@ def test_the_daily_cap_counts_what_was_used_before_and_the_earlier_ride_first():
 
 
 def test_a_monthly_cap_sums_the_days_of_the_month():
-    monthly = Methodology(**{f.attname: getattr(METRO, f.attname) for f in Methodology._meta.concrete_fields})
+    monthly = Methodology(
+        **{f.attname: getattr(METRO, f.attname) for f in Methodology._meta.concrete_fields}
+    )
     monthly.daily_cap, monthly.monthly_cap = None, Decimal(40)
     record = ride("15")
     record.methodology, record.state, record.reduction_g = monthly, "quantified", 700
     record.account_id = 100
-    usage = {(100, "metro_ride", NOW.date().replace(day=1)): 20_000_000,
-             (100, "metro_ride", NOW.date() - timedelta(days=1)): 10_000_000}
+    usage = {
+        (100, "metro_ride", NOW.date().replace(day=1)): 20_000_000,
+        (100, "metro_ride", NOW.date() - timedelta(days=1)): 10_000_000,
+    }
 
     assert rules.usage_windows([record], SHANGHAI) == {
-        (100, "metro_ride", NOW.date().replace(day=1), NOW.date().replace(month=12, day=1))}
+        (100, "metro_ride", NOW.date().replace(day=1), NOW.date().replace(month=12, day=1))
+    }
     rules.apply_caps([record], usage, SHANGHAI)
     assert record.counted_quantity == Decimal(10)
 
@@ -168,8 +227,10 @@ def test_the_same_partners_overlapping_record_is_a_duplicate_only_when_a_claim_i
     assert rules.duplicate_of(plain, [ours]) is None
     assert rules.duplicate_of(plain, [ours, claimed]) == ("possible_duplicate_claim", claimed)
     assert rules.duplicate_of(from_a_claim, [ours]) == ("possible_duplicate_claim", ours)
-    assert rules.duplicate_of(plain, [ours, Overlap(9, "theirs"), claimed]) == ("possible_duplicate_trip",
-                                                                                Overlap(9, "theirs"))
+    assert rules.duplicate_of(plain, [ours, Overlap(9, "theirs"), claimed]) == (
+        "possible_duplicate_trip",
+        Overlap(9, "theirs"),
+    )
 
 
 def test_an_operators_approval_skips_the_duplicate_rule_and_nothing_else():
@@ -214,10 +275,19 @@ def test_the_batch_transaction_balances_and_names_its_actions():
     by_account = {leg.account.key: leg.amount for leg in spec.legs}
     assert by_account[citizen_ledger.REDUCTION.of(100)] == 1401
     assert by_account[citizen_ledger.POINTS.of(100)] == 140
-    assert by_account[citizen_ledger.pool_account(methodology_code="metro_ride", vintage_year=2026,
-                                                  vintage_month=11)] == 1401
+    assert (
+        by_account[
+            citizen_ledger.pool_account(
+                methodology_code="metro_ride", vintage_year=2026, vintage_month=11
+            )
+        ]
+        == 1401
+    )
     assert by_account[earn_ledger.GRAMS_ISSUANCE] == by_account[earn_ledger.CLAIM_ISSUANCE] == -1401
-    assert by_account[budget_ledger.BUDGET.of(1)] == -140 and earn_ledger.POINTS_ISSUANCE not in by_account
+    assert (
+        by_account[budget_ledger.BUDGET.of(1)] == -140
+        and earn_ledger.POINTS_ISSUANCE not in by_account
+    )
     for unit in ("g", "pt"):
         assert sum(leg.amount for leg in spec.legs if leg.account.key.unit == unit) == 0
     assert spec.metadata == {"action_ids": [11, 12]} and spec.reference == "actions:11-12"
@@ -228,13 +298,20 @@ class _Account:
         self.key, self.pk, self.unit = key, hash(key), key.unit
 
 
-@given(grams=st.lists(st.integers(min_value=0, max_value=50_000), min_size=1, max_size=30),
-       carried_in=st.integers(min_value=0, max_value=9))
+@given(
+    grams=st.lists(st.integers(min_value=0, max_value=50_000), min_size=1, max_size=30),
+    carried_in=st.integers(min_value=0, max_value=9),
+)
 def test_no_gram_is_lost_to_rounding_however_rides_add_up(grams, carried_in):
     records = []
     for n, g in enumerate(grams):
         record = ride(hours_ago=1 + n / 100)
-        record.state, record.account_id, record.credited_g, record.methodology = "verified", 100, g, METRO
+        record.state, record.account_id, record.credited_g, record.methodology = (
+            "verified",
+            100,
+            g,
+            METRO,
+        )
         records.append(record)
 
     credit = rules.credit(records, {100: carried_in}, [TEN_G], Funding(city()), POLICY)

@@ -24,10 +24,24 @@ pytestmark = pytest.mark.django_db
 def _credit_grams(citizen, grams: int, days_ago: int = 0) -> None:
     source = ledger_account_get_or_create(kind="test_grams_source", unit="g", allow_negative=True)
     kind, unit = REDUCTION
-    tx = transaction_post(kind="test_credit", legs=[
-        Leg(source, -grams), Leg(ledger_account_get_or_create(kind=kind, unit=unit, owner_id=citizen.carbon_account.pk), grams)])
-    if days_ago:  # as if credited then (postings are immutable: the no_posting_guard fixture lifts the guard)
-        Posting.objects.filter(transaction=tx).update(created_at=timezone.now() - timedelta(days=days_ago))
+    tx = transaction_post(
+        kind="test_credit",
+        legs=[
+            Leg(source, -grams),
+            Leg(
+                ledger_account_get_or_create(
+                    kind=kind, unit=unit, owner_id=citizen.carbon_account.pk
+                ),
+                grams,
+            ),
+        ],
+    )
+    if (
+        days_ago
+    ):  # as if credited then (postings are immutable: the no_posting_guard fixture lifts the guard)
+        Posting.objects.filter(transaction=tx).update(
+            created_at=timezone.now() - timedelta(days=days_ago)
+        )
 
 
 def _level(client) -> dict:
@@ -47,14 +61,20 @@ def no_posting_guard(django_db_blocker):
 
 
 def test_the_level_follows_the_last_12_months_only(citizen, citizen_client, no_posting_guard):
-    _credit_grams(citizen, 60_000, days_ago=400)  # more than a year ago: counts in the total, not for the level
+    _credit_grams(
+        citizen, 60_000, days_ago=400
+    )  # more than a year ago: counts in the total, not for the level
     _credit_grams(citizen, 12_000)
 
     citizen_standings_recompute()
 
     level = _level(citizen_client)
     assert (level["code"], level["trailing_12m_g"], level["next_code"], level["to_next_g"]) == (
-        "sapling", 12_000, "tree", 50_000 - 12_000)
+        "sapling",
+        12_000,
+        "tree",
+        50_000 - 12_000,
+    )
     assert citizen_client.get("/api/v1/me/account").json()["reduction_g"] == 72_000
 
 
@@ -80,7 +100,12 @@ def test_reaching_a_level_is_told_once(citizen, citizen_client):
     notifications_collect()
     notifications_collect()
 
-    texts = [n["text"] for n in citizen_client.get("/api/v1/me/notifications", HTTP_ACCEPT_LANGUAGE="en").json()["results"]]
+    texts = [
+        n["text"]
+        for n in citizen_client.get("/api/v1/me/notifications", HTTP_ACCEPT_LANGUAGE="en").json()[
+            "results"
+        ]
+    ]
     assert texts == ["You reached the level Sapling."]
 
 
@@ -97,7 +122,9 @@ def test_badges_for_a_streak_variety_and_a_milestone(linked_citizen_client, metr
     assert not badges["variety_4"]["earned"] and not badges["milestone_1t"]["earned"]
     notifications_collect()
     inbox = linked_citizen_client.get("/api/v1/me/notifications").json()["results"]
-    assert [(n["kind"], n["count"]) for n in inbox if n["kind"] == "badge_reached"] == [("badge_reached", 2)]
+    assert [(n["kind"], n["count"]) for n in inbox if n["kind"] == "badge_reached"] == [
+        ("badge_reached", 2)
+    ]
 
 
 def test_another_citizens_badges_are_not_mine(citizen_client):
@@ -119,11 +146,15 @@ def test_two_citizens_cannot_take_the_same_nickname(citizen):
 
     refused = second.post("/me/evaluation/", {"nickname": " green bee "})
     assert refused.status_code == 200
-    assert "Another citizen appears under this nickname: choose another." in refused.content.decode()
+    assert (
+        "Another citizen appears under this nickname: choose another." in refused.content.decode()
+    )
     assert list(LeaderboardEntry.objects.values_list("nickname", flat=True)) == ["Green Bee"]
     second.post("/me/evaluation/", {"nickname": "Green Bee Two"})
     assert LeaderboardEntry.objects.get(account=citizen.carbon_account).nickname == "Green Bee Two"
-    first.post("/me/evaluation/", {"nickname": "GREEN BEE"})  # one's own nickname in another case is fine
+    first.post(
+        "/me/evaluation/", {"nickname": "GREEN BEE"}
+    )  # one's own nickname in another case is fine
     assert LeaderboardEntry.objects.filter(nickname="GREEN BEE").count() == 1
 
 
@@ -134,7 +165,9 @@ def test_the_database_refuses_a_repeated_nickname_whatever_its_case(citizen):
 
     LeaderboardEntry.objects.create(account=citizen.carbon_account, nickname="Green Bee")
     with pytest.raises(IntegrityError), transaction.atomic():
-        LeaderboardEntry.objects.create(account=CitizenFactory().carbon_account, nickname="GREEN BEE")
+        LeaderboardEntry.objects.create(
+            account=CitizenFactory().carbon_account, nickname="GREEN BEE"
+        )
 
 
 def test_the_leaderboard_lists_only_citizens_who_opt_in(citizen):
@@ -151,7 +184,7 @@ def test_the_leaderboard_lists_only_citizens_who_opt_in(citizen):
     page = browser.get("/me/evaluation/").content.decode()
 
     assert page.index("Green Bee") < page.index(">Me<") and shy.email not in page
-    assert "<td>2</td><td translate=\"no\">Green Bee</td>" in page  # the city-wide position
+    assert '<td>2</td><td translate="no">Green Bee</td>' in page  # the city-wide position
     browser.post("/me/evaluation/", {"leave": "1"})
     assert ">Me<" not in browser.get("/me/evaluation/").content.decode()
     api = APIClient()

@@ -26,48 +26,81 @@ def province_wide():
 
 def yichang_metro(*, valid_from, status=Methodology.Status.IN_FORCE, version=7) -> Methodology:
     return Methodology.objects.create(
-        code="metro_ride", version=version, region_id=YICHANG, title="Yichang metro (demo data)", unit="km",
-        baseline_g_per_unit=Decimal("60"), project_g_per_unit=Decimal("0"), basis="estimate",
-        source="Demo data, not a published factor.", valid_from=valid_from, status=status)
+        code="metro_ride",
+        version=version,
+        region_id=YICHANG,
+        title="Yichang metro (demo data)",
+        unit="km",
+        baseline_g_per_unit=Decimal("60"),
+        project_g_per_unit=Decimal("0"),
+        basis="estimate",
+        source="Demo data, not a published factor.",
+        valid_from=valid_from,
+        status=status,
+    )
 
 
 def test_a_city_version_quantifies_its_actions_and_the_province_version_the_others(
-        province_wide, metro, linked_citizen_client):
+    province_wide, metro, linked_citizen_client
+):
     metro.partner.regions.set([WUHAN, YICHANG])
     own = yichang_metro(valid_from=timezone.now() - timedelta(days=30))
 
-    metro.send(event(external_id="wuhan", quantity=10, region=WUHAN),
-               event(external_id="yichang", quantity=10, region=YICHANG))
+    metro.send(
+        event(external_id="wuhan", quantity=10, region=WUHAN),
+        event(external_id="yichang", quantity=10, region=YICHANG),
+    )
 
-    wuhan, yichang = (ActionRecord.objects.select_related("methodology").get(external_id=x)
-                      for x in ("wuhan", "yichang"))
+    wuhan, yichang = (
+        ActionRecord.objects.select_related("methodology").get(external_id=x)
+        for x in ("wuhan", "yichang")
+    )
     assert (wuhan.methodology.region_id, wuhan.reduction_g) == (HUBEI, 467)
     assert (yichang.methodology, yichang.reduction_g) == (own, 600)
 
 
-def test_before_a_city_version_begins_the_province_version_holds(province_wide, metro, linked_citizen_client):
+def test_before_a_city_version_begins_the_province_version_holds(
+    province_wide, metro, linked_citizen_client
+):
     metro.partner.regions.set([YICHANG])
     yichang_metro(valid_from=timezone.now() - timedelta(minutes=30))
 
-    metro.send(event(external_id="early", occurred_at=timezone.now() - timedelta(hours=1)),
-               event(external_id="late", occurred_at=timezone.now() - timedelta(minutes=10)))
+    metro.send(
+        event(external_id="early", occurred_at=timezone.now() - timedelta(hours=1)),
+        event(external_id="late", occurred_at=timezone.now() - timedelta(minutes=10)),
+    )
 
     assert dict(ActionRecord.objects.values_list("external_id", "methodology__region")) == {
-        "early": HUBEI, "late": YICHANG}
+        "early": HUBEI,
+        "late": YICHANG,
+    }
 
 
 def test_approving_a_city_version_leaves_the_province_version_in_force(province_wide, settings):
     settings.METHODOLOGY_NOTICE_DAYS = 7
     writer, approver = UserFactory(is_staff=True), UserFactory(is_staff=True)
     start = timezone.now() + timedelta(days=8)
-    draft = services.methodology_draft_save(author=writer, methodology=Methodology(
-        code="metro_ride", version=9, region_id=YICHANG, title="Yichang metro", unit="km",
-        baseline_g_per_unit=Decimal("60"), project_g_per_unit=Decimal(0), basis="estimate",
-        source="demo data", valid_from=start))
+    draft = services.methodology_draft_save(
+        author=writer,
+        methodology=Methodology(
+            code="metro_ride",
+            version=9,
+            region_id=YICHANG,
+            title="Yichang metro",
+            unit="km",
+            baseline_g_per_unit=Decimal("60"),
+            project_g_per_unit=Decimal(0),
+            basis="estimate",
+            source="demo data",
+            valid_from=start,
+        ),
+    )
 
     services.methodology_approve(methodology=draft, approver=approver)
 
-    province = Methodology.objects.get(code="metro_ride", region_id=HUBEI, status=Methodology.Status.IN_FORCE)
+    province = Methodology.objects.get(
+        code="metro_ride", region_id=HUBEI, status=Methodology.Status.IN_FORCE
+    )
     assert province.valid_until is None
 
 

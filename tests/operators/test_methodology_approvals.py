@@ -49,10 +49,13 @@ def test_approval_needs_the_public_notice_period(operators, settings):
 
 
 def test_a_draft_or_a_coming_version_credits_nothing_and_the_version_in_force_ends_where_it_begins(
-        operators, metro, linked_citizen_client):
+    operators, metro, linked_citizen_client
+):
     writer, approver = operators
     start = timezone.now() + timedelta(days=8)
-    draft = metro_draft(writer, valid_from=timezone.now() - timedelta(days=1))  # a draft, even if "valid"
+    draft = metro_draft(
+        writer, valid_from=timezone.now() - timedelta(days=1)
+    )  # a draft, even if "valid"
 
     metro.send(event(external_id="while-draft", quantity=10))
     assert metro.record("while-draft")["explanation"]["methodology"]["version"] == 1
@@ -61,18 +64,26 @@ def test_a_draft_or_a_coming_version_credits_nothing_and_the_version_in_force_en
     services.methodology_draft_save(methodology=draft, author=writer)
     approved = services.methodology_approve(methodology=draft, approver=approver)
 
-    assert (approved.status, approved.approved_by, approved.written_by) == (Methodology.Status.APPROVED, approver, writer)
+    assert (approved.status, approved.approved_by, approved.written_by) == (
+        Methodology.Status.APPROVED,
+        approver,
+        writer,
+    )
     assert Methodology.objects.get(code="metro_ride", version=1).valid_until == start
     metro.send(event(external_id="while-coming", quantity=10))
     assert metro.record("while-coming")["explanation"]["methodology"]["version"] == 1
 
 
-def test_a_version_takes_force_at_its_start_and_then_credits(operators, metro, linked_citizen_client):
+def test_a_version_takes_force_at_its_start_and_then_credits(
+    operators, metro, linked_citizen_client
+):
     writer, approver = operators
     draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
     services.methodology_approve(methodology=draft, approver=approver)
     # its start has come (moved back in time, as if the notice period had passed)
-    Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=timezone.now() - timedelta(days=1))
+    Methodology.objects.filter(code="metro_ride", version=1).update(
+        valid_until=timezone.now() - timedelta(days=1)
+    )
     Methodology.objects.filter(pk=draft.pk).update(valid_from=timezone.now() - timedelta(days=1))
 
     assert services.methodologies_take_force() == 1
@@ -82,14 +93,25 @@ def test_a_version_takes_force_at_its_start_and_then_credits(operators, metro, l
     assert (record["methodology"]["version"], record["credited_g"]) == (2, 500)
 
 
-def test_retiring_a_version_stops_its_crediting_after_its_retirement(operators, metro, linked_citizen_client):
+def test_retiring_a_version_stops_its_crediting_after_its_retirement(
+    operators, metro, linked_citizen_client
+):
     version_1 = Methodology.objects.get(code="metro_ride", version=1)
     retired_at = timezone.now() - timedelta(hours=2)
-    services.methodology_retire(methodology=version_1, operator=operators[0], reason="superseded by law",
-                                now=retired_at)
+    services.methodology_retire(
+        methodology=version_1, operator=operators[0], reason="superseded by law", now=retired_at
+    )
 
-    metro.send(event(external_id="before-retirement", quantity=10, occurred_at=retired_at - timedelta(hours=1)),
-               event(external_id="after-retirement", quantity=10, occurred_at=retired_at + timedelta(hours=1)))
+    metro.send(
+        event(
+            external_id="before-retirement",
+            quantity=10,
+            occurred_at=retired_at - timedelta(hours=1),
+        ),
+        event(
+            external_id="after-retirement", quantity=10, occurred_at=retired_at + timedelta(hours=1)
+        ),
+    )
     assert metro.record("before-retirement")["state"] == "credited"
     assert metro.record("after-retirement")["state"] == "rejected", metro.record("after-retirement")
     with pytest.raises(exceptions.WrongStatus):
@@ -101,27 +123,44 @@ def test_every_transition_leaves_an_audit_row(operators):
     draft = metro_draft(writer, valid_from=timezone.now() + timedelta(days=8))
     services.methodology_approve(methodology=draft, approver=approver)
     Methodology.objects.filter(pk=draft.pk).update(valid_from=timezone.now() - timedelta(minutes=1))
-    Methodology.objects.filter(code="metro_ride", version=1).update(valid_until=timezone.now() - timedelta(minutes=1))
+    Methodology.objects.filter(code="metro_ride", version=1).update(
+        valid_until=timezone.now() - timedelta(minutes=1)
+    )
     services.methodologies_take_force()
     services.methodology_retire(methodology=draft, operator=approver, reason="test")
 
-    trail = list(AuditEntry.objects.filter(object_type="methodologies.methodology", object_id=str(draft.pk))
-                 .order_by("id").values_list("action", "actor_id"))
-    assert trail == [("methodology.draft_create", writer.pk), ("methodology.approve", approver.pk),
-                     ("methodology.take_force", None), ("methodology.retire", approver.pk)]
+    trail = list(
+        AuditEntry.objects.filter(object_type="methodologies.methodology", object_id=str(draft.pk))
+        .order_by("id")
+        .values_list("action", "actor_id")
+    )
+    assert trail == [
+        ("methodology.draft_create", writer.pk),
+        ("methodology.approve", approver.pk),
+        ("methodology.take_force", None),
+        ("methodology.retire", approver.pk),
+    ]
 
 
-def test_the_public_register_shows_factors_sources_the_coming_version_and_history(client, operators):
+def test_the_public_register_shows_factors_sources_the_coming_version_and_history(
+    client, operators
+):
     writer, approver = operators
     start = timezone.now() + timedelta(days=8)
-    services.methodology_approve(methodology=metro_draft(writer, valid_from=start, baseline="52.5"), approver=approver)
-    metro_draft(writer, valid_from=start + timedelta(days=30), version=3, baseline="987.65")  # a draft is not public
+    services.methodology_approve(
+        methodology=metro_draft(writer, valid_from=start, baseline="52.5"), approver=approver
+    )
+    metro_draft(
+        writer, valid_from=start + timedelta(days=30), version=3, baseline="987.65"
+    )  # a draft is not public
 
     page = client.get("/methodologies/")
 
     assert page.status_code == 200
     html = page.content.decode()
-    section = html[html.index('id="m-metro_ride"'):html.index("</section>", html.index('id="m-metro_ride"'))]
+    section = html[
+        html.index('id="m-metro_ride"') : html.index("</section>", html.index('id="m-metro_ride"'))
+    ]
     assert "46.7" in section  # version 1, in force until version 2 begins
     # the page shows dates in the city's time zone: compare with the local date, not UTC's
     assert "Metro v2" in section and "52.5" in section

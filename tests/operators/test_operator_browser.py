@@ -25,13 +25,21 @@ PASSWORD = "an-operators-secret-42"
 def operators(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Methodology.objects.exists():  # the catalogue of the data migration, after a flush
-        importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1").forward(apps, None)
+        importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1").forward(
+            apps, None
+        )
         Methodology.objects.update(status=Methodology.Status.IN_FORCE)
-    metro = PartnerClient(partner_with_key(name="Metro", actions=["metro_ride"]),
-                          lambda execute=True: contextlib.nullcontext())
-    metro.send(event(external_id="r-1", attributes={"district": "Yuexiu"}))  # unlinked: held, then figures
-    return [UserFactory(email=f"op{n}@example.cn", password=PASSWORD, is_staff=True, is_superuser=True)
-            for n in (1, 2)]
+    metro = PartnerClient(
+        partner_with_key(name="Metro", actions=["metro_ride"]),
+        lambda execute=True: contextlib.nullcontext(),
+    )
+    metro.send(
+        event(external_id="r-1", attributes={"district": "Yuexiu"})
+    )  # unlinked: held, then figures
+    return [
+        UserFactory(email=f"op{n}@example.cn", password=PASSWORD, is_staff=True, is_superuser=True)
+        for n in (1, 2)
+    ]
 
 
 def _sign_in(page, url, email):
@@ -52,7 +60,9 @@ def _approve(page, url, version_pk):
     return page.inner_text("ul.messagelist")
 
 
-def test_an_operator_writes_another_approves_then_the_register_and_dashboard(live_server, operators):
+def test_an_operator_writes_another_approves_then_the_register_and_dashboard(
+    live_server, operators
+):
     url = live_server.url
     start = timezone.localtime() + timedelta(days=10)
     version_1 = Methodology.objects.get(code="metro_ride", version=1)
@@ -88,5 +98,7 @@ def test_an_operator_writes_another_approves_then_the_register_and_dashboard(liv
         for chart in ("chart-month", "chart-scene", "chart-partner"):
             page.wait_for_selector(f"canvas#{chart}[data-rendered='1']")
             assert page.locator(f"canvas#{chart}").bounding_box()["height"] > 100
-        assert page.locator("canvas#chart-district").count() == 0  # no credited action has a district yet
+        assert (
+            page.locator("canvas#chart-district").count() == 0
+        )  # no credited action has a district yet
         assert page.inner_text("#queue-depth").strip().isdigit()

@@ -16,12 +16,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operators():
-    return UserFactory(is_staff=True, is_superuser=True), UserFactory(is_staff=True, is_superuser=True)
+    return UserFactory(is_staff=True, is_superuser=True), UserFactory(
+        is_staff=True, is_superuser=True
+    )
 
 
 def _trail(obj):
-    return list(AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-                .order_by("id").values_list("action", "actor_id"))
+    return list(
+        AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .order_by("id")
+        .values_list("action", "actor_id")
+    )
 
 
 def test_a_drafted_partner_is_approved_by_another_operator_only(operators):
@@ -36,7 +41,10 @@ def test_a_drafted_partner_is_approved_by_another_operator_only(operators):
     partner = partner_approve(partner=partner, approver=approver)
 
     assert partner.is_active and partner.approved_by == approver
-    assert _trail(partner) == [("partner.draft_create", writer.pk), ("partner.approve", approver.pk)]
+    assert _trail(partner) == [
+        ("partner.draft_create", writer.pk),
+        ("partner.approve", approver.pk),
+    ]
 
 
 def test_a_drafted_merchant_is_approved_by_another_operator_only(operators):
@@ -49,15 +57,28 @@ def test_a_drafted_merchant_is_approved_by_another_operator_only(operators):
     merchant = merchant_approve(merchant=merchant, approver=approver)
 
     assert merchant.is_approved and merchant.approved_by == approver
-    assert _trail(merchant) == [("merchant.draft_create", writer.pk), ("merchant.approve", approver.pk)]
+    assert _trail(merchant) == [
+        ("merchant.draft_create", writer.pk),
+        ("merchant.approve", approver.pk),
+    ]
 
 
-def test_in_the_admin_an_added_partner_is_a_draft_and_its_author_cannot_approve_it(client, operators):
+def test_in_the_admin_an_added_partner_is_a_draft_and_its_author_cannot_approve_it(
+    client, operators
+):
     writer, approver = operators
     client.force_login(writer)
-    response = client.post("/admin/earn/partner/add/", {
-        "name": "Ferry", "actions": '["metro_ride"]',
-        "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000"})
+    response = client.post(
+        "/admin/earn/partner/add/",
+        {
+            "name": "Ferry",
+            "actions": '["metro_ride"]',
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+            "keys-MIN_NUM_FORMS": "0",
+            "keys-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert response.status_code == 302
     partner = Partner.objects.get(name="Ferry")
     assert (partner.status, partner.written_by) == (Partner.Status.DRAFT, writer)
@@ -74,17 +95,24 @@ def test_in_the_admin_an_added_partner_is_a_draft_and_its_author_cannot_approve_
     assert [a for a, _ in _trail(partner)] == ["admin.add", "partner.approve", "partner.status_set"]
 
 
-def test_an_operator_reviewing_a_scenario_or_suspending_a_merchant_in_the_admin_is_audited(client, operators,
-                                                                                           settings):
+def test_an_operator_reviewing_a_scenario_or_suspending_a_merchant_in_the_admin_is_audited(
+    client, operators, settings
+):
     settings.REDEMPTION_SCENARIO_REVIEW = True
-    merchant, _ = merchant_draft(name="Bakery", manager_email="bake@example.cn", author=operators[0])
+    merchant, _ = merchant_draft(
+        name="Bakery", manager_email="bake@example.cn", author=operators[0]
+    )
     merchant_approve(merchant=merchant, approver=operators[1])
     scenario = scenario_create(merchant=merchant, kind="voucher", title="Bread", points_cost=100)
     assert scenario.status == Scenario.Status.PENDING_REVIEW
     client.force_login(operators[0])
 
-    client.post("/admin/redemption/scenario/", {"action": "approve", "_selected_action": [scenario.pk]})
-    client.post("/admin/redemption/merchant/", {"action": "suspend", "_selected_action": [merchant.pk]})
+    client.post(
+        "/admin/redemption/scenario/", {"action": "approve", "_selected_action": [scenario.pk]}
+    )
+    client.post(
+        "/admin/redemption/merchant/", {"action": "suspend", "_selected_action": [merchant.pk]}
+    )
 
     scenario.refresh_from_db()
     merchant.refresh_from_db()

@@ -38,12 +38,19 @@ def city(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     importlib.import_module("accounts.migrations.0005_levels_as_data").seed_levels(apps, None)
     importlib.import_module("carbonpoints.evaluation.migrations.0002_badges_v1").seed(apps, None)
-    metro = PartnerClient(partner_with_key(name="Metro", actions=["metro_ride", "bus_ride", "bike_ride"]),
-                          lambda execute=True: contextlib.nullcontext())
+    metro = PartnerClient(
+        partner_with_key(name="Metro", actions=["metro_ride", "bus_ride", "bike_ride"]),
+        lambda execute=True: contextlib.nullcontext(),
+    )
     now = timezone.now()
-    metro.send(*[event(external_id=f"metro-{n}", subject="B-1", occurred_at=now - timedelta(days=n)) for n in range(3)],
-               event(external_id="bus-1", subject="B-1", action="bus_ride", quantity=8),
-               event(external_id="bike-1", subject="B-1", action="bike_ride", quantity=5))
+    metro.send(
+        *[
+            event(external_id=f"metro-{n}", subject="B-1", occurred_at=now - timedelta(days=n))
+            for n in range(3)
+        ],
+        event(external_id="bus-1", subject="B-1", action="bus_ride", quantity=8),
+        event(external_id="bike-1", subject="B-1", action="bike_ride", quantity=5),
+    )
     ScenarioFactory(title="Free tea", points_cost=100)
     return metro
 
@@ -67,13 +74,17 @@ def test_a_citizen_signs_up_links_earns_redeems_exports_and_deletes(live_server,
         form.locator("input[name$=consent]").check()
         form.locator("button[type=submit]").click()
         page.wait_for_selector("text=Linked Metro.")
-        assert "Bus ride" in page.inner_text("#my-links") and "Bike ride" not in page.inner_text("#my-links")
+        assert "Bus ride" in page.inner_text("#my-links") and "Bike ride" not in page.inner_text(
+            "#my-links"
+        )
 
         # credited actions and the chart
         page.goto(f"{url}/me/")
         page.wait_for_selector("canvas#daily-chart[data-rendered='1']")
         assert page.locator("canvas#daily-chart").bounding_box()["height"] > 100
-        assert page.inner_text("#total") == "1.62 kg"  # 3 × 467 g + 215 g, the bike ride not consented to
+        assert (
+            page.inner_text("#total") == "1.62 kg"
+        )  # 3 × 467 g + 215 g, the bike ride not consented to
 
         # filter the history
         page.goto(f"{url}/me/actions/")
@@ -83,7 +94,9 @@ def test_a_citizen_signs_up_links_earns_redeems_exports_and_deletes(live_server,
         assert page.locator("tr.action-row").count() == 1
         page.goto(f"{url}/me/actions/?state=credited")
         assert page.locator("tr.action-row").count() == 4
-        assert page.locator("tr.action-row[data-action=bike_ride]").count() == 0  # no consent: not the citizen's
+        assert (
+            page.locator("tr.action-row[data-action=bike_ride]").count() == 0
+        )  # no consent: not the citizen's
 
         # redeem (saying yes to the one question it asks) and see the voucher's QR
         questions = []

@@ -14,8 +14,9 @@ PASSWORD = "a-long-secret-42"
 
 
 def _signed_up(api_client, email="wang.fang@example.cn") -> APIClient:
-    response = api_client.post("/_allauth/app/v1/auth/signup", {"email": email, "password": PASSWORD},
-                               format="json")
+    response = api_client.post(
+        "/_allauth/app/v1/auth/signup", {"email": email, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200, response.content
     app = APIClient(HTTP_X_SESSION_TOKEN=response.json()["meta"]["session_token"])
     assert app.get("/api/v1/me/account").status_code == 200
@@ -33,10 +34,15 @@ def test_deleting_needs_the_password_again(api_client):
     assert app.get("/api/v1/me/account").status_code == 200
 
 
-def test_deletion_removes_pii_ends_sessions_and_keeps_the_ledger_whole(api_client, metro, settings,
-                                                                       django_capture_on_commit_callbacks):
+def test_deletion_removes_pii_ends_sessions_and_keeps_the_ledger_whole(
+    api_client, metro, settings, django_capture_on_commit_callbacks
+):
     app = _signed_up(api_client)
-    app.post("/api/v1/me/links", {"partner_id": metro.partner.pk, "subject": "D-77", "consent": True}, format="json")
+    app.post(
+        "/api/v1/me/links",
+        {"partner_id": metro.partner.pk, "subject": "D-77", "consent": True},
+        format="json",
+    )
     metro.send(event(external_id="ride", subject="D-77"))
     before = app.get("/api/v1/me/account").json()
     assert before["reduction_g"] == 467
@@ -46,12 +52,19 @@ def test_deletion_removes_pii_ends_sessions_and_keeps_the_ledger_whole(api_clien
 
     assert response.status_code == 204, response.content
     assert app.get("/api/v1/me/account").status_code == 401  # the app's session token ended
-    login = api_client.post("/_allauth/app/v1/auth/login", {"email": "wang.fang@example.cn", "password": PASSWORD},
-                            format="json")
+    login = api_client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "wang.fang@example.cn", "password": PASSWORD},
+        format="json",
+    )
     assert login.status_code == 400  # sign-in stops working
     user = User.objects.get()
     assert (user.email, user.display_name, user.is_active, user.has_usable_password()) == (
-        f"deleted-{user.pk}@deleted.invalid", "", False, False)
+        f"deleted-{user.pk}@deleted.invalid",
+        "",
+        False,
+        False,
+    )
     link = IdentityLink.objects.get()
     assert link.revoked_at is not None and link.subject == f"deleted-{link.pk}"
     assert "D-77" not in link.consent_wording
@@ -60,7 +73,9 @@ def test_deletion_removes_pii_ends_sessions_and_keeps_the_ledger_whole(api_clien
     assert record.subject == link.subject and "D-77" not in record.raw and record.credited_g == 467
     call_command("ledger_check")  # exits 1 (SystemExit) on a balance that does not re-derive
 
-    metro.send(event(external_id="later", subject="D-77"))  # the partner keeps sending: nobody is credited
+    metro.send(
+        event(external_id="later", subject="D-77")
+    )  # the partner keeps sending: nobody is credited
     assert metro.record("later")["reason"] == "not_linked"
 
 

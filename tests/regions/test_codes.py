@@ -25,12 +25,15 @@ def test_no_region_named_is_the_default_region():
 @pytest.mark.django_db
 def test_hubei_and_its_cities_are_there_from_the_start():
     known = {r.code: (r.name_zh, r.name_en, r.parent_id) for r in Region.objects.all()}
-    assert known.items() >= {
-        "420000": ("湖北省", "Hubei", None),
-        "420100": ("武汉市", "Wuhan", "420000"),
-        "420500": ("宜昌市", "Yichang", "420000"),
-        "420600": ("襄阳市", "Xiangyang", "420000"),
-    }.items()
+    assert (
+        known.items()
+        >= {
+            "420000": ("湖北省", "Hubei", None),
+            "420100": ("武汉市", "Wuhan", "420000"),
+            "420500": ("宜昌市", "Yichang", "420000"),
+            "420600": ("襄阳市", "Xiangyang", "420000"),
+        }.items()
+    )
 
 
 @pytest.mark.django_db

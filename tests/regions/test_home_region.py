@@ -16,8 +16,11 @@ YICHANG = "420500"
 
 
 def test_the_app_signs_up_with_a_home_region_and_the_account_shows_it(api_client):
-    response = api_client.post("/_allauth/app/v1/auth/signup", {
-        "email": "wang.fang@example.cn", "password": "a-long-secret-42", "home_region": YICHANG}, format="json")
+    response = api_client.post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "wang.fang@example.cn", "password": "a-long-secret-42", "home_region": YICHANG},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     token = response.json()["meta"]["session_token"]
 
@@ -27,7 +30,9 @@ def test_the_app_signs_up_with_a_home_region_and_the_account_shows_it(api_client
 
 
 def test_a_citizen_chooses_a_home_region_later_and_an_unknown_one_is_refused(citizen_client):
-    assert citizen_client.get("/api/v1/me/account").json()["home_region"] == "420100"  # the default region
+    assert (
+        citizen_client.get("/api/v1/me/account").json()["home_region"] == "420100"
+    )  # the default region
 
     chosen = citizen_client.patch("/api/v1/me/account", {"home_region": YICHANG}, format="json")
     unknown = citizen_client.patch("/api/v1/me/account", {"home_region": "999900"}, format="json")
@@ -38,9 +43,15 @@ def test_a_citizen_chooses_a_home_region_later_and_an_unknown_one_is_refused(cit
 
 
 def test_the_portal_signs_up_with_a_home_region(client):
-    response = client.post(reverse("account_signup"), {
-        "email": "zhao.lei@example.cn", "password1": "a-long-secret-42", "password2": "a-long-secret-42",
-        "home_region": YICHANG})
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "zhao.lei@example.cn",
+            "password1": "a-long-secret-42",
+            "password2": "a-long-secret-42",
+            "home_region": YICHANG,
+        },
+    )
 
     assert response.status_code == 302
     assert CarbonAccount.objects.get(user__email="zhao.lei@example.cn").home_region_id == YICHANG

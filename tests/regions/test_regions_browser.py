@@ -27,19 +27,34 @@ HUBEI, WUHAN, YICHANG = "420000", "420100", "420500"
 def province(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not Methodology.objects.exists():  # the catalogue of the data migration, after a flush
-        importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1").forward(apps, None)
+        importlib.import_module("carbonpoints.methodologies.migrations.0002_catalogue_v1").forward(
+            apps, None
+        )
         Methodology.objects.update(status=Methodology.Status.IN_FORCE)
     Methodology.objects.update(region_id=HUBEI)
     Methodology.objects.create(
-        code="bus_ride", version=9, region_id=YICHANG, title="Yichang bus (demo factor)", unit="km",
-        baseline_g_per_unit=Decimal("100"), project_g_per_unit=Decimal("20"), basis="estimate",
-        source="DEMO DATA, not a published factor.", valid_from=timezone.now() - timedelta(days=30),
-        status=Methodology.Status.IN_FORCE)
+        code="bus_ride",
+        version=9,
+        region_id=YICHANG,
+        title="Yichang bus (demo factor)",
+        unit="km",
+        baseline_g_per_unit=Decimal("100"),
+        project_g_per_unit=Decimal("20"),
+        basis="estimate",
+        source="DEMO DATA, not a published factor.",
+        valid_from=timezone.now() - timedelta(days=30),
+        status=Methodology.Status.IN_FORCE,
+    )
     funded_budget(sponsor__name="Yichang Ecology Bureau", region_id=YICHANG)
-    metro = PartnerClient(partner_with_key(name="Metro", actions=["metro_ride", "bus_ride"]),
-                          lambda execute=True: contextlib.nullcontext())
+    metro = PartnerClient(
+        partner_with_key(name="Metro", actions=["metro_ride", "bus_ride"]),
+        lambda execute=True: contextlib.nullcontext(),
+    )
     metro.partner.regions.set([WUHAN, YICHANG])
-    metro.send(event(external_id="w-1", region=WUHAN), event(external_id="y-1", region=YICHANG, action="bus_ride"))
+    metro.send(
+        event(external_id="w-1", region=WUHAN),
+        event(external_id="y-1", region=YICHANG, action="bus_ride"),
+    )
     return UserFactory(email="op@example.cn", password=PASSWORD, is_staff=True, is_superuser=True)
 
 

@@ -13,9 +13,17 @@ from tests.spend.conftest import assert_error, client_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("kind", "status"), [
-    (NotFound, 404), (Forbidden, 403), (Invalid, 400), (Unprocessable, 422), (Conflict, 409), (DomainError, 409),
-])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        (NotFound, 404),
+        (Forbidden, 403),
+        (Invalid, 400),
+        (Unprocessable, 422),
+        (Conflict, 409),
+        (DomainError, 409),
+    ],
+)
 def test_each_kind_of_domain_error_answers_its_status_in_the_error_shape(kind, status):
     class Refusal(kind):
         code = "some_refusal"
@@ -23,12 +31,22 @@ def test_each_kind_of_domain_error_answers_its_status_in_the_error_shape(kind, s
 
     response = exception_handler(Refusal(amount=3), {})
     assert response.status_code == status
-    assert response.data == {"error": {"code": "some_refusal", "message": "Refused for a reason.",
-                                       "details": {"amount": 3}}}
+    assert response.data == {
+        "error": {
+            "code": "some_refusal",
+            "message": "Refused for a reason.",
+            "details": {"amount": 3},
+        }
+    }
 
 
 def test_citizen_endpoints_refuse_other_roles_by_permission_class(cashier_client):
-    for path in ("/api/v1/me/actions", "/api/v1/me/ledger", "/api/v1/me/links", "/api/v1/me/vouchers"):
+    for path in (
+        "/api/v1/me/actions",
+        "/api/v1/me/ledger",
+        "/api/v1/me/links",
+        "/api/v1/me/vouchers",
+    ):
         assert_error(cashier_client.get(path), 403, "not_a_citizen")
     assert_error(cashier_client.post("/api/v1/me/payment-codes"), 403, "not_a_citizen")
 
@@ -37,19 +55,27 @@ def test_merchant_endpoints_refuse_by_role(cashier_client):
     citizen = client_for(CitizenFactory())
     assert_error(citizen.get("/api/v1/merchant/checkouts"), 403, "not_merchant_staff")
     assert_error(cashier_client.get("/api/v1/merchant/staff"), 403, "manager_only")
-    assert_error(cashier_client.post("/api/v1/merchant/scenarios", {}, format="json"), 403, "manager_only")
+    assert_error(
+        cashier_client.post("/api/v1/merchant/scenarios", {}, format="json"), 403, "manager_only"
+    )
     assert cashier_client.get("/api/v1/merchant/scenarios").status_code == 200  # staff may read
 
 
-@pytest.mark.parametrize(("path", "field"), [
-    ("/api/v1/me/ledger?unit=kg", "unit"),
-    ("/api/v1/me/ledger?since=2026-11-01T08:00:00", "since"),  # no offset
-    ("/api/v1/me/actions?state=lost", "state"),
-    ("/api/v1/me/actions?occurred_before=soon", "occurred_before"),
-    ("/api/v1/me/actions?occurred_after=4533-07-04T20:29:48-20:16", "occurred_after"),  # no zone has it
-    ("/api/v1/scenarios?merchant=abc", "merchant"),
-    ("/api/v1/scenarios?kind=gift", "kind"),
-])
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/me/ledger?unit=kg", "unit"),
+        ("/api/v1/me/ledger?since=2026-11-01T08:00:00", "since"),  # no offset
+        ("/api/v1/me/actions?state=lost", "state"),
+        ("/api/v1/me/actions?occurred_before=soon", "occurred_before"),
+        (
+            "/api/v1/me/actions?occurred_after=4533-07-04T20:29:48-20:16",
+            "occurred_after",
+        ),  # no zone has it
+        ("/api/v1/scenarios?merchant=abc", "merchant"),
+        ("/api/v1/scenarios?kind=gift", "kind"),
+    ],
+)
 def test_bad_query_parameters_answer_invalid_per_parameter(path, field):
     error = assert_error(client_for(CitizenFactory()).get(path), 400, "invalid")
     assert list(error["details"]) == [field]
@@ -57,9 +83,11 @@ def test_bad_query_parameters_answer_invalid_per_parameter(path, field):
 
 def test_good_query_parameters_filter():
     citizen = client_for(CitizenFactory())
-    for path in ("/api/v1/me/ledger?unit=pt&account=points&since=2026-11-01T08:00:00%2B08:00",
-                 "/api/v1/me/actions?state=credited&occurred_after=2026-11-01T00:00:00Z",
-                 "/api/v1/scenarios?kind=voucher&affordable=true&merchant=1"):
+    for path in (
+        "/api/v1/me/ledger?unit=pt&account=points&since=2026-11-01T08:00:00%2B08:00",
+        "/api/v1/me/actions?state=credited&occurred_after=2026-11-01T00:00:00Z",
+        "/api/v1/scenarios?kind=voucher&affordable=true&merchant=1",
+    ):
         assert citizen.get(path).status_code == 200, path
 
 
@@ -71,7 +99,8 @@ def test_the_schema_documents_error_answers_and_filter_parameters(api_client):
     for operation in operations:
         for status in ("429", "503"):
             assert operation["responses"][status]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/Error"}, operation["operationId"]
+                "$ref": "#/components/schemas/Error"
+            }, operation["operationId"]
     consume = schema["paths"]["/api/v1/merchant/vouchers/{code}/consume"]["post"]["responses"]
     assert {"401", "403", "404", "409"} <= set(consume)
     actions = schema["paths"]["/api/v1/me/actions"]["get"]["parameters"]

@@ -30,8 +30,16 @@ from tests.spend.factories import (
 pytestmark = pytest.mark.django_db
 
 ANON, CA, CB, CX, MX, CY, MY, PP, PQ, OP = ROLES = (
-    "anonymous", "citizen A", "citizen B", "cashier X", "manager X", "cashier Y", "manager Y",
-    "partner P", "partner Q", "operator",
+    "anonymous",
+    "citizen A",
+    "citizen B",
+    "cashier X",
+    "manager X",
+    "cashier Y",
+    "manager Y",
+    "partner P",
+    "partner Q",
+    "operator",
 )
 OK = "ok"
 STAFF = (CX, MX, CY, MY)
@@ -40,8 +48,14 @@ UNSIGNED = (ANON, PP, PQ)  # the user API does not take partner signatures: anon
 
 def citizen_only(*, object_of_a: bool = False) -> dict[str, Any]:
     """Citizen endpoints: other roles 403 ``not_a_citizen``; B cannot see A's objects (404)."""
-    return {ANON: 401, PP: 401, PQ: 401, CA: OK, CB: 404 if object_of_a else OK,
-            **dict.fromkeys((*STAFF, OP), 403)}
+    return {
+        ANON: 401,
+        PP: 401,
+        PQ: 401,
+        CA: OK,
+        CB: 404 if object_of_a else OK,
+        **dict.fromkeys((*STAFF, OP), 403),
+    }
 
 
 def signed_in() -> dict[str, Any]:
@@ -59,7 +73,11 @@ def merchant(*, manager: bool = False, object_of_x: bool = False) -> dict[str, A
 
 
 def partner(*, object_of_p: bool = False) -> dict[str, Any]:
-    return {**dict.fromkeys((ANON, CA, CB, *STAFF, OP), 401), PP: OK, PQ: 404 if object_of_p else OK}
+    return {
+        **dict.fromkeys((ANON, CA, CB, *STAFF, OP), 401),
+        PP: OK,
+        PQ: 404 if object_of_p else OK,
+    }
 
 
 def public() -> dict[str, Any]:
@@ -95,54 +113,113 @@ def world(django_capture_on_commit_callbacks) -> World:
     operator, and objects of A, X and P to reach for."""
     a, b = CitizenFactory(), CitizenFactory()
     manager_x, manager_y = StaffFactory(), StaffFactory()
-    cashier_x, cashier_y = CashierFactory(merchant=manager_x.merchant), CashierFactory(merchant=manager_y.merchant)
+    cashier_x, cashier_y = (
+        CashierFactory(merchant=manager_x.merchant),
+        CashierFactory(merchant=manager_y.merchant),
+    )
     p = partner_with_key(name="Metro P", actions=["metro_ride"])
     q = partner_with_key(name="Metro Q", actions=["metro_ride"])
-    users = {CA: a, CB: b, CX: cashier_x.user, MX: manager_x.user, CY: cashier_y.user, MY: manager_y.user,
-             OP: UserFactory(role="operator", is_staff=True, is_superuser=True)}
+    users = {
+        CA: a,
+        CB: b,
+        CX: cashier_x.user,
+        MX: manager_x.user,
+        CY: cashier_y.user,
+        MY: manager_y.user,
+        OP: UserFactory(role="operator", is_staff=True, is_superuser=True),
+    }
     give_points(a, 5_000)
     scenario = ScenarioFactory(merchant=manager_x.merchant, points_cost=100, stock=50)
     PointsOffsetScenarioFactory(merchant=manager_x.merchant)
     a_client = APIClient()
     a_client.force_authenticate(a)
     with django_capture_on_commit_callbacks(execute=True):
-        link = a_client.post("/api/v1/me/links", {"partner_id": p.partner.pk, "subject": "member-a",
-                                                  "consent": True}, format="json").json()
-        vouchers = [a_client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
-                                  HTTP_IDEMPOTENCY_KEY=f"k{n}").json()["voucher"]["code"] for n in range(3)]
+        link = a_client.post(
+            "/api/v1/me/links",
+            {"partner_id": p.partner.pk, "subject": "member-a", "consent": True},
+            format="json",
+        ).json()
+        vouchers = [
+            a_client.post(
+                "/api/v1/redemptions",
+                {"scenario_id": scenario.pk},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"k{n}",
+            ).json()["voucher"]["code"]
+            for n in range(3)
+        ]
     code = a_client.post("/api/v1/me/payment-codes").json()["code"]
     x_client = APIClient()
     x_client.force_authenticate(cashier_x.user)
-    checkout = x_client.post("/api/v1/merchant/checkouts", {"payment_code": code, "amount_fen": 10_000,
-                                                            "points": 1_000}, format="json").json()
+    checkout = x_client.post(
+        "/api/v1/merchant/checkouts",
+        {"payment_code": code, "amount_fen": 10_000, "points": 1_000},
+        format="json",
+    ).json()
     fill_pool("metro_ride", 2026, 10, 100_000)
     m_client = APIClient()
     m_client.force_authenticate(manager_x.user)
-    certificate = m_client.post("/api/v1/merchant/offsets", {"grams": 10, "purpose": "matrix"},
-                                format="json").json()["certificate"]
-    world = World(users=users, partners={PP: p, PQ: q}, tokens={r: session_token(u) for r, u in users.items()}, ids={
-        "link": link["id"], "scenario": scenario.pk, "vouchers": vouchers, "checkout": checkout["id"],
-        "certificate": certificate["id"],
-    })
+    certificate = m_client.post(
+        "/api/v1/merchant/offsets", {"grams": 10, "purpose": "matrix"}, format="json"
+    ).json()["certificate"]
+    world = World(
+        users=users,
+        partners={PP: p, PQ: q},
+        tokens={r: session_token(u) for r, u in users.items()},
+        ids={
+            "link": link["id"],
+            "scenario": scenario.pk,
+            "vouchers": vouchers,
+            "checkout": checkout["id"],
+            "certificate": certificate["id"],
+        },
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        sent = call(world, PP, "POST", "/api/v1/partner/events", {"events": [_event("matrix-1", "member-a")]})
-        upload = call(world, PP, "POST", "/api/v1/partner/uploads",
-                      (json.dumps(_event("matrix-2", "member-a")) + "\n").encode(), "application/x-ndjson")
+        sent = call(
+            world,
+            PP,
+            "POST",
+            "/api/v1/partner/events",
+            {"events": [_event("matrix-1", "member-a")]},
+        )
+        upload = call(
+            world,
+            PP,
+            "POST",
+            "/api/v1/partner/uploads",
+            (json.dumps(_event("matrix-2", "member-a")) + "\n").encode(),
+            "application/x-ndjson",
+        )
     world.ids |= {"batch": sent.json()["batch_id"], "upload": upload.json()["upload_id"]}
     from carbonpoints.earn.models import ActionRecord
 
-    world.ids["action"] = ActionRecord.objects.filter(account=a.carbon_account).values_list("pk", flat=True)[0]
+    world.ids["action"] = ActionRecord.objects.filter(account=a.carbon_account).values_list(
+        "pk", flat=True
+    )[0]
     return world
 
 
 def _event(external_id: str, subject: str) -> dict[str, Any]:
     from django.utils import timezone
 
-    return {"external_id": external_id, "subject": subject, "action": "metro_ride", "quantity": 5, "unit": "km",
-            "occurred_at": (timezone.now() - timezone.timedelta(hours=2)).isoformat()}
+    return {
+        "external_id": external_id,
+        "subject": subject,
+        "action": "metro_ride",
+        "quantity": 5,
+        "unit": "km",
+        "occurred_at": (timezone.now() - timezone.timedelta(hours=2)).isoformat(),
+    }
 
 
-def call(world: World, role: str, method: str, path: str, body: Any = None, content_type: str = "application/json"):
+def call(
+    world: World,
+    role: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    content_type: str = "application/json",
+):
     """``role`` calls ``path``: partners sign the request, the others are signed in (or not)."""
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
@@ -150,9 +227,13 @@ def call(world: World, role: str, method: str, path: str, body: Any = None, cont
     if role in (PP, PQ):
         credentials = world.partners[role]
         stamp = str(int(time.time()))
-        headers |= {"HTTP_X_CP_KEY": credentials.key_id, "HTTP_X_CP_TIMESTAMP": stamp,
-                    "HTTP_X_CP_SIGNATURE": signature(secret=credentials.secret, timestamp=stamp, method=method,
-                                                     path=path, body=raw)}
+        headers |= {
+            "HTTP_X_CP_KEY": credentials.key_id,
+            "HTTP_X_CP_TIMESTAMP": stamp,
+            "HTTP_X_CP_SIGNATURE": signature(
+                secret=credentials.secret, timestamp=stamp, method=method, path=path, body=raw
+            ),
+        }
     elif role != ANON:
         headers["HTTP_X_SESSION_TOKEN"] = world.tokens[role]  # as the app signs in: a real session
     if method == "GET":
@@ -172,8 +253,12 @@ TABLE: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/api/v1/me/actions", None, citizen_only()),
     ("GET", "/api/v1/me/actions/{action}", None, citizen_only(object_of_a=True)),
     ("GET", "/api/v1/me/links", None, citizen_only()),
-    ("POST", "/api/v1/me/links", lambda w: {"partner_id": w.partners[PQ].partner.pk, "subject": unique(),
-                                           "consent": True}, citizen_only()),
+    (
+        "POST",
+        "/api/v1/me/links",
+        lambda w: {"partner_id": w.partners[PQ].partner.pk, "subject": unique(), "consent": True},
+        citizen_only(),
+    ),
     ("DELETE", "/api/v1/me/links/{link}", None, citizen_only(object_of_a=True)),
     ("GET", "/api/v1/me/vouchers", None, citizen_only()),
     ("POST", "/api/v1/me/payment-codes", None, citizen_only()),
@@ -182,25 +267,62 @@ TABLE: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("GET", "/api/v1/partners", None, signed_in()),
     # merchant
     ("GET", "/api/v1/merchant/scenarios", None, merchant()),
-    ("POST", "/api/v1/merchant/scenarios", lambda w: {"kind": "voucher", "title": unique(), "points_cost": 10},
-     merchant(manager=True)),
-    ("POST", "/api/v1/merchant/scenarios/{scenario}/pause", None, merchant(manager=True, object_of_x=True)),
-    ("POST", "/api/v1/merchant/scenarios/{scenario}/resume", None, merchant(manager=True, object_of_x=True)),
+    (
+        "POST",
+        "/api/v1/merchant/scenarios",
+        lambda w: {"kind": "voucher", "title": unique(), "points_cost": 10},
+        merchant(manager=True),
+    ),
+    (
+        "POST",
+        "/api/v1/merchant/scenarios/{scenario}/pause",
+        None,
+        merchant(manager=True, object_of_x=True),
+    ),
+    (
+        "POST",
+        "/api/v1/merchant/scenarios/{scenario}/resume",
+        None,
+        merchant(manager=True, object_of_x=True),
+    ),
     ("GET", "/api/v1/merchant/vouchers/{voucher}", None, merchant(object_of_x=True)),
     ("POST", "/api/v1/merchant/vouchers/{voucher}/consume", None, merchant(object_of_x=True)),
     ("GET", "/api/v1/merchant/checkouts", None, merchant()),
-    ("POST", "/api/v1/merchant/checkouts", lambda w: {"payment_code": "0" * 18, "amount_fen": 100, "points": 10},
-     merchant()),
+    (
+        "POST",
+        "/api/v1/merchant/checkouts",
+        lambda w: {"payment_code": "0" * 18, "amount_fen": 100, "points": 10},
+        merchant(),
+    ),
     ("POST", "/api/v1/merchant/checkouts/{checkout}/reverse", None, merchant(object_of_x=True)),
     ("GET", "/api/v1/merchant/settlements", None, merchant(manager=True)),
     ("GET", "/api/v1/merchant/offsets", None, merchant()),
-    ("POST", "/api/v1/merchant/offsets", lambda w: {"grams": 1, "purpose": "matrix"}, merchant(manager=True)),
+    (
+        "POST",
+        "/api/v1/merchant/offsets",
+        lambda w: {"grams": 1, "purpose": "matrix"},
+        merchant(manager=True),
+    ),
     ("GET", "/api/v1/merchant/staff", None, merchant(manager=True)),
-    ("POST", "/api/v1/merchant/staff", lambda w: {"email": f"{unique()}@shop.cn", "role": "cashier"},
-     merchant(manager=True)),
-    ("POST", "/api/v1/merchant/scenarios/{scenario}/cancel", None, merchant(manager=True, object_of_x=True)),
+    (
+        "POST",
+        "/api/v1/merchant/staff",
+        lambda w: {"email": f"{unique()}@shop.cn", "role": "cashier"},
+        merchant(manager=True),
+    ),
+    (
+        "POST",
+        "/api/v1/merchant/scenarios/{scenario}/cancel",
+        None,
+        merchant(manager=True, object_of_x=True),
+    ),
     # partner
-    ("POST", "/api/v1/partner/events", lambda w: {"events": [_event(unique(), "member-z")]}, partner()),
+    (
+        "POST",
+        "/api/v1/partner/events",
+        lambda w: {"events": [_event(unique(), "member-z")]},
+        partner(),
+    ),
     ("GET", "/api/v1/partner/events/matrix-1", None, partner(object_of_p=True)),
     ("GET", "/api/v1/partner/batches/{batch}", None, partner(object_of_p=True)),
     ("GET", "/api/v1/partner/uploads/{upload}", None, partner(object_of_p=True)),
@@ -229,9 +351,13 @@ def test_every_role_against_every_api_operation(world):
             status = response.status_code
             if expected == OK:
                 if status in (401, 403, 404, 405) or status >= 500:
-                    wrong.append(f"{role} {method} {template}: {status} (allowed) {response.content[:200]!r}")
+                    wrong.append(
+                        f"{role} {method} {template}: {status} (allowed) {response.content[:200]!r}"
+                    )
             elif status != expected:
-                wrong.append(f"{role} {method} {template}: {status}, expected {expected} {response.content[:200]!r}")
+                wrong.append(
+                    f"{role} {method} {template}: {status}, expected {expected} {response.content[:200]!r}"
+                )
             elif "schema" not in template:
                 error = response.json().get("error", {})
                 if not {"code", "message", "details"} <= set(error):
@@ -244,8 +370,14 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/me/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys(STAFF, 403), OP: 403}),
     ("/me/wallet/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys(STAFF, 403), OP: 403}),
     ("/merchant/", {ANON: 302, CA: 403, CB: 403, **dict.fromkeys(STAFF, 200), OP: 403}),
-    ("/merchant/staff/", {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403}),
-    ("/merchant/settlements/", {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403}),
+    (
+        "/merchant/staff/",
+        {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403},
+    ),
+    (
+        "/merchant/settlements/",
+        {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403},
+    ),
     ("/admin/", {ANON: 302, CA: 302, CB: 302, **dict.fromkeys(STAFF, 302), OP: 200}),
     ("/certificates/{certificate}", dict.fromkeys((ANON, CA, CB, *STAFF, OP), 200)),
 ]

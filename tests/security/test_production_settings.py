@@ -23,16 +23,36 @@ STRONG_KEY = "k3y-" + "Zq8vR2mX7pL4tN9wB6cF1hJ5gD0sA3eY" * 2
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # only what the test sets decides: other tests' imports (the benchmarks' helpers) set some of these
-    settings_read = ("SECRET_KEY", "DEBUG", "SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_", "TRUST_X_FORWARDED")
+    settings_read = (
+        "SECRET_KEY",
+        "DEBUG",
+        "SECURE_",
+        "SESSION_COOKIE_",
+        "CSRF_COOKIE_",
+        "TRUST_X_FORWARDED",
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(settings_read)}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
-@pytest.mark.parametrize("key", [None, "", "short", "django-insecure-" + "x1y2z3" * 10,
-                                 "dev-only-insecure-key-change-me-in-production", "a" * 80])
+@pytest.mark.parametrize(
+    "key",
+    [
+        None,
+        "",
+        "short",
+        "django-insecure-" + "x1y2z3" * 10,
+        "dev-only-insecure-key-change-me-in-production",
+        "a" * 80,
+    ],
+)
 def test_production_refuses_to_start_on_a_missing_or_weak_secret_key(key):
     env = {"DEBUG": "false"} | ({} if key is None else {"SECRET_KEY": key})
     result = _manage("check", **env)
@@ -41,8 +61,9 @@ def test_production_refuses_to_start_on_a_missing_or_weak_secret_key(key):
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING",
-                     DEBUG="false", SECRET_KEY=STRONG_KEY)
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", DEBUG="false", SECRET_KEY=STRONG_KEY
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -92,8 +113,18 @@ def _assert_page_fits_its_csp(response) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/api/v1/docs/",
-                                  "/api/v1/redoc/", "/_allauth/openapi.html", "/admin/login/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/api/v1/docs/",
+        "/api/v1/redoc/",
+        "/_allauth/openapi.html",
+        "/admin/login/",
+    ],
+)
 def test_public_pages_fit_the_csp(client, path):
     _assert_page_fits_its_csp(client.get(path))
 
@@ -146,8 +177,11 @@ def test_redact_removes_emails_and_member_ids():
 def test_logs_carry_no_email_even_in_a_database_traceback():
     """A real IntegrityError names the duplicate e-mail; the configured handler does not print it."""
     UserFactory(email="zhang.san@example.cn")
-    handler = next(h for h in logging.getLogger("django").handlers
-                   if any(isinstance(f, PiiFilter) for f in h.filters))
+    handler = next(
+        h
+        for h in logging.getLogger("django").handlers
+        if any(isinstance(f, PiiFilter) for f in h.filters)
+    )
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
@@ -155,7 +189,9 @@ def test_logs_carry_no_email_even_in_a_database_traceback():
             with transaction.atomic():
                 UserFactory(email="zhang.san@example.cn")
         except IntegrityError:
-            logging.getLogger("django.request").exception("signing up %s failed", "zhang.san@example.cn")
+            logging.getLogger("django.request").exception(
+                "signing up %s failed", "zhang.san@example.cn"
+            )
     finally:
         handler.setStream(previous)
     written = stream.getvalue()

@@ -50,9 +50,13 @@ def voucher_code(make_citizen, merchant):
 # --- wrong voucher codes -----------------------------------------------------------------------
 
 
-def test_ten_wrong_voucher_codes_in_a_row_throttle_the_cashier(cashier_client, voucher_code, merchant):
+def test_ten_wrong_voucher_codes_in_a_row_throttle_the_cashier(
+    cashier_client, voucher_code, merchant
+):
     for i in range(10):
-        assert_error(cashier_client.get(f"/api/v1/merchant/vouchers/WRONG{i:04d}"), 404, "not_found")
+        assert_error(
+            cashier_client.get(f"/api/v1/merchant/vouchers/WRONG{i:04d}"), 404, "not_found"
+        )
     assert_throttled(cashier_client.get("/api/v1/merchant/vouchers/WRONG9999"))
     # the right code is refused as well until the minute is over: a guesser learns nothing
     assert_throttled(cashier_client.post(f"/api/v1/merchant/vouchers/{voucher_code}/consume"))
@@ -64,19 +68,28 @@ def test_ten_wrong_voucher_codes_in_a_row_throttle_the_cashier(cashier_client, v
 def test_right_codes_do_not_count(cashier_client, voucher_code):
     for _ in range(15):
         assert cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}").status_code == 200
-    assert cashier_client.post(f"/api/v1/merchant/vouchers/{voucher_code}/consume").status_code == 200
-    assert_error(cashier_client.post(f"/api/v1/merchant/vouchers/{voucher_code}/consume"), 409,
-                 "voucher_already_consumed")
+    assert (
+        cashier_client.post(f"/api/v1/merchant/vouchers/{voucher_code}/consume").status_code == 200
+    )
+    assert_error(
+        cashier_client.post(f"/api/v1/merchant/vouchers/{voucher_code}/consume"),
+        409,
+        "voucher_already_consumed",
+    )
 
 
 def test_wrong_codes_from_all_tills_count_per_merchant(rates, merchant):
     rates(wrong_code_merchant="4/min")
     tills = [client_for(CashierFactory(merchant=merchant).user) for _ in range(3)]
     for i in range(4):
-        assert_error(tills[i % 2].post(f"/api/v1/merchant/vouchers/NOPE{i}/consume"), 404, "not_found")
+        assert_error(
+            tills[i % 2].post(f"/api/v1/merchant/vouchers/NOPE{i}/consume"), 404, "not_found"
+        )
     assert_throttled(tills[2].get("/api/v1/merchant/vouchers/NOPE9"))
     # another merchant is not affected
-    assert_error(client_for(CashierFactory().user).get("/api/v1/merchant/vouchers/NOPE9"), 404, "not_found")
+    assert_error(
+        client_for(CashierFactory().user).get("/api/v1/merchant/vouchers/NOPE9"), 404, "not_found"
+    )
 
 
 def test_wrong_codes_at_the_console_are_throttled_too(client, cashier, voucher_code):
@@ -96,13 +109,19 @@ def test_wrong_codes_at_the_console_are_throttled_too(client, cashier, voucher_c
 def test_wrong_payment_codes_throttle_the_checkout(cashier_client, merchant, make_citizen):
     PointsOffsetScenarioFactory(merchant=merchant)
     for i in range(10):
-        response = cashier_client.post("/api/v1/merchant/checkouts",
-                                       {"payment_code": f"{i:018d}", "amount_fen": 1000, "points": 100},
-                                       format="json")
+        response = cashier_client.post(
+            "/api/v1/merchant/checkouts",
+            {"payment_code": f"{i:018d}", "amount_fen": 1000, "points": 100},
+            format="json",
+        )
         assert_error(response, 409, "payment_code_invalid")
-    assert_throttled(cashier_client.post("/api/v1/merchant/checkouts",
-                                         {"payment_code": "1" * 18, "amount_fen": 1000, "points": 100},
-                                         format="json"))
+    assert_throttled(
+        cashier_client.post(
+            "/api/v1/merchant/checkouts",
+            {"payment_code": "1" * 18, "amount_fen": 1000, "points": 100},
+            format="json",
+        )
+    )
 
 
 def test_a_citizen_may_issue_ten_payment_codes_a_minute():
@@ -119,8 +138,12 @@ def test_a_citizen_may_issue_ten_payment_codes_a_minute():
 
 def test_each_partner_has_its_own_rate(rates, django_capture_on_commit_callbacks):
     rates(partner="3/min")
-    metro = PartnerClient(partner_with_key(name="Metro", actions=["metro_ride"]), django_capture_on_commit_callbacks)
-    bikes = PartnerClient(partner_with_key(name="Bikes", actions=["bike_ride"]), django_capture_on_commit_callbacks)
+    metro = PartnerClient(
+        partner_with_key(name="Metro", actions=["metro_ride"]), django_capture_on_commit_callbacks
+    )
+    bikes = PartnerClient(
+        partner_with_key(name="Bikes", actions=["bike_ride"]), django_capture_on_commit_callbacks
+    )
     missing = "/api/v1/partner/events/nothing-here"
     for _ in range(3):
         assert_error(metro.get(missing), 404, "not_found")
@@ -137,7 +160,9 @@ def test_the_app_api_refuses_sign_in_after_five_failures_for_one_email(api_clien
     user = CitizenFactory(email="wang.fang@example.cn")
     login = "/_allauth/app/v1/auth/login"
     for _ in range(5):
-        wrong = api_client.post(login, {"email": user.email, "password": "wrong-password"}, format="json")
+        wrong = api_client.post(
+            login, {"email": user.email, "password": "wrong-password"}, format="json"
+        )
         assert wrong.status_code == 400
     # even the right password: allauth's headless API answers 400 with its own error code
     refused = api_client.post(login, {"email": user.email, "password": PASSWORD}, format="json")
@@ -146,7 +171,12 @@ def test_the_app_api_refuses_sign_in_after_five_failures_for_one_email(api_clien
     assert "meta" not in refused.json() or "session_token" not in refused.json()["meta"]
     # another e-mail from the same address may still sign in
     other = CitizenFactory()
-    assert api_client.post(login, {"email": other.email, "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api_client.post(
+            login, {"email": other.email, "password": PASSWORD}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_the_portal_form_refuses_sign_in_after_five_failures_for_one_email(client):

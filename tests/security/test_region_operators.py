@@ -33,8 +33,10 @@ def province(django_capture_on_commit_callbacks):
     Methodology.objects.update(region_id=HUBEI)
     objects = {}
     for city, name in ((WUHAN, "Wuhan"), (YICHANG, "Yichang")):
-        partner = PartnerClient(partner_with_key(name=f"{name} Metro", actions=["metro_ride"]),
-                                django_capture_on_commit_callbacks)
+        partner = PartnerClient(
+            partner_with_key(name=f"{name} Metro", actions=["metro_ride"]),
+            django_capture_on_commit_callbacks,
+        )
         partner.partner.regions.set([city])
         partner.send(event(external_id=f"{name}-1"))
         merchant = MerchantFactory(region_id=city, name=f"{name} Shop")
@@ -45,15 +47,32 @@ def province(django_capture_on_commit_callbacks):
             "redemption/merchant": merchant.pk,
             "redemption/scenario": ScenarioFactory(merchant=merchant).pk,
             "methodologies/methodology": Methodology.objects.create(
-                code="metro_ride", version=10 + len(objects), region_id=city, title=f"{name} metro", unit="km",
-                baseline_g_per_unit=Decimal(50), project_g_per_unit=Decimal(0), basis="estimate", source="demo",
-                valid_from=timezone.now() + timedelta(days=30)).pk,
+                code="metro_ride",
+                version=10 + len(objects),
+                region_id=city,
+                title=f"{name} metro",
+                unit="km",
+                baseline_g_per_unit=Decimal(50),
+                project_g_per_unit=Decimal(0),
+                basis="estimate",
+                source="demo",
+                valid_from=timezone.now() + timedelta(days=30),
+            ).pk,
         }
     return objects
 
 
-@pytest.mark.parametrize("model", ["earn/partner", "earn/actionrecord", "budgets/budget", "redemption/merchant",
-                                   "redemption/scenario", "methodologies/methodology"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "earn/partner",
+        "earn/actionrecord",
+        "budgets/budget",
+        "redemption/merchant",
+        "redemption/scenario",
+        "methodologies/methodology",
+    ],
+)
 def test_a_city_operator_sees_their_city_only_and_a_provincial_one_all(province, client, model):
     yichang_op, provincial = _operator(YICHANG), _operator()
 
@@ -72,7 +91,12 @@ def test_a_city_operator_sees_their_city_only_and_a_provincial_one_all(province,
 def test_a_yichang_operator_cannot_see_a_wuhan_record(province, client):
     client.force_login(_operator(YICHANG))
 
-    assert client.get(f"/admin/earn/actionrecord/{province[WUHAN]['earn/actionrecord']}/change/").status_code == 403
+    assert (
+        client.get(
+            f"/admin/earn/actionrecord/{province[WUHAN]['earn/actionrecord']}/change/"
+        ).status_code
+        == 403
+    )
     page = client.get("/admin/earn/actionrecord/").content.decode()
     assert "Yichang-1" in page and "Wuhan-1" not in page
 
@@ -85,7 +109,9 @@ def test_four_eyes_need_two_operators_of_the_region(province, settings):
 
     with pytest.raises(OutsideRegion):
         methodology_services.methodology_approve(methodology=draft, approver=_operator(YICHANG))
-    approved = methodology_services.methodology_approve(methodology=draft, approver=_operator(HUBEI))
+    approved = methodology_services.methodology_approve(
+        methodology=draft, approver=_operator(HUBEI)
+    )
 
     assert approved.status == Methodology.Status.APPROVED
 
@@ -102,5 +128,10 @@ def test_a_city_operator_dashboard_shows_their_city(province, client):
 def test_an_operator_of_no_region_works_as_before(province, client):
     client.force_login(_operator())
 
-    assert client.get(f"/admin/earn/actionrecord/{province[WUHAN]['earn/actionrecord']}/change/").status_code == 200
+    assert (
+        client.get(
+            f"/admin/earn/actionrecord/{province[WUHAN]['earn/actionrecord']}/change/"
+        ).status_code
+        == 200
+    )
     assert client.get("/operators/dashboard/").context["region"] is None

@@ -40,14 +40,24 @@ class SignedIn:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
-            raw = quote(path, safe="/:@!$&'()*+,;=-._~") + (f"?{environ['QUERY_STRING']}"
-                                                             if environ.get("QUERY_STRING") else "")
+            raw = quote(path, safe="/:@!$&'()*+,;=-._~") + (
+                f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else ""
+            )
             stamp = str(int(time.time()))
-            environ.update({
-                "RAW_URI": raw, "HTTP_X_CP_KEY": self.partner.key_id, "HTTP_X_CP_TIMESTAMP": stamp,
-                "HTTP_X_CP_SIGNATURE": signature(secret=self.partner.secret, timestamp=stamp,
-                                                 method=environ["REQUEST_METHOD"], path=raw, body=body),
-            })
+            environ.update(
+                {
+                    "RAW_URI": raw,
+                    "HTTP_X_CP_KEY": self.partner.key_id,
+                    "HTTP_X_CP_TIMESTAMP": stamp,
+                    "HTTP_X_CP_SIGNATURE": signature(
+                        secret=self.partner.secret,
+                        timestamp=stamp,
+                        method=environ["REQUEST_METHOD"],
+                        path=raw,
+                        body=body,
+                    ),
+                }
+            )
         elif path.startswith("/api/v1/merchant/"):
             environ["HTTP_X_SESSION_TOKEN"] = self.manager
         else:
@@ -76,15 +86,21 @@ def api_schema(db, _keep_the_test_connection):
     manager = StaffFactory()
     ScenarioFactory(merchant=manager.merchant)
     partner = partner_with_key(name="Fuzzed Metro", actions=["metro_ride", "bus_ride"])
-    app = SignedIn(WSGIHandler(), citizen=session_token(citizen), manager=session_token(manager.user),
-                   partner=partner)
+    app = SignedIn(
+        WSGIHandler(),
+        citizen=session_token(citizen),
+        manager=session_token(manager.user),
+        partner=partner,
+    )
     return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", app)
 
 
 def _first_lines(exc: BaseException) -> str:
     """The failures schemathesis found, without the schema it prints with each."""
     lines = [line for line in str(exc).splitlines() if line.strip()]
-    found = [line for line in lines if "ST" in line[:8] or "is not" in line or "Server error" in line]
+    found = [
+        line for line in lines if "ST" in line[:8] or "is not" in line or "Server error" in line
+    ]
     return "; ".join(found or lines[:3])[:400]
 
 
@@ -96,8 +112,13 @@ def test_every_operation_answers_without_5xx_and_as_documented(api_schema):
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=True, database=None)
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def run(case):
             cases[0] += 1
             with transaction.atomic():  # one request's database error does not spoil the next

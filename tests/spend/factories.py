@@ -54,7 +54,9 @@ class PointsOffsetScenarioFactory(ScenarioFactory):
 
 def give_points(user, points: int) -> None:
     """Credit a citizen from a test-side source, as crediting would."""
-    source = ledger_account_get_or_create(kind="test_points_source", unit=Unit.POINTS, allow_negative=True)
+    source = ledger_account_get_or_create(
+        kind="test_points_source", unit=Unit.POINTS, allow_negative=True
+    )
     kind, unit = POINTS
     wallet = ledger_account_get_or_create(kind=kind, unit=unit, owner_id=user.carbon_account.pk)
     transaction_post(kind="test_credit", legs=[Leg(source, -points), Leg(wallet, points)])
@@ -63,12 +65,20 @@ def give_points(user, points: int) -> None:
 def fill_pool(methodology: str, year: int, month: int, grams: int) -> None:
     """Put grams into one offset pool account, as crediting would: the same grams go to a
     contributor's reduction (an anonymous one, owner 0), so contribution = claim holds."""
-    source = ledger_account_get_or_create(kind="test_grams_source", unit=Unit.GRAMS, allow_negative=True)
-    pool = ledger_account_get_or_create(**pool_account_key(methodology_code=methodology, vintage_year=year, vintage_month=month))
+    source = ledger_account_get_or_create(
+        kind="test_grams_source", unit=Unit.GRAMS, allow_negative=True
+    )
+    pool = ledger_account_get_or_create(
+        **pool_account_key(methodology_code=methodology, vintage_year=year, vintage_month=month)
+    )
     contributor = ledger_account_get_or_create(**REDUCTION.of(0)._asdict())
-    transaction_post(kind="test_pool", legs=[Leg(source, -2 * grams), Leg(pool, grams), Leg(contributor, grams)])
+    transaction_post(
+        kind="test_pool", legs=[Leg(source, -2 * grams), Leg(pool, grams), Leg(contributor, grams)]
+    )
 
 
 def points_of(user) -> int:
     kind, unit = POINTS
-    return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=user.carbon_account.pk).balance
+    return ledger_account_get_or_create(
+        kind=kind, unit=unit, owner_id=user.carbon_account.pk
+    ).balance

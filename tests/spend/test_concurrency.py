@@ -20,9 +20,11 @@ from .factories import ScenarioFactory, StaffFactory, fill_pool, give_points, po
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
+
 def redeem(client, scenario, key):
-    response = client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json",
-                           HTTP_IDEMPOTENCY_KEY=key)
+    response = client.post(
+        "/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     return response.status_code, response.json()
 
 
@@ -81,7 +83,9 @@ def test_one_citizen_redeeming_at_once_without_a_limit_never_overdraws():
     outcomes = run_at_once(12, lambda n: redeem(client, scenario, f"k{n}"))
 
     assert Counter(status for status, _ in outcomes) == {201: 5, 409: 7}
-    assert {body["error"]["code"] for status, body in outcomes if status == 409} == {"insufficient_points"}
+    assert {body["error"]["code"] for status, body in outcomes if status == 409} == {
+        "insufficient_points"
+    }
     assert points_of(citizen) == 5
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 95
     call_command("ledger_check")
@@ -94,7 +98,9 @@ def test_concurrent_retirements_never_overdraw_the_pool_or_retire_a_unit_twice()
     clients = [client_for(m.user) for m in managers]
 
     def retire(n):
-        response = clients[n % 4].post("/api/v1/merchant/offsets", {"grams": 75, "purpose": "test"}, format="json")
+        response = clients[n % 4].post(
+            "/api/v1/merchant/offsets", {"grams": 75, "purpose": "test"}, format="json"
+        )
         return response.status_code
 
     outcomes = Counter(run_at_once(20, retire))
@@ -116,7 +122,9 @@ def test_a_voucher_consumed_at_many_tills_at_once_is_consumed_once():
     code = redeem(client_for(citizen), scenario, "v")[1]["voucher"]["code"]
     till = client_for(manager.user)
 
-    outcomes = run_at_once(10, lambda n: till.post(f"/api/v1/merchant/vouchers/{code}/consume").status_code)
+    outcomes = run_at_once(
+        10, lambda n: till.post(f"/api/v1/merchant/vouchers/{code}/consume").status_code
+    )
 
     assert Counter(outcomes) == {200: 1, 409: 9}
 
@@ -132,8 +140,11 @@ def test_one_payment_code_pays_once_however_many_tills_scan_it():
     till = client_for(manager.user)
 
     def checkout(n):
-        return till.post("/api/v1/merchant/checkouts", {"payment_code": pay, "amount_fen": 10_000, "points": 100},
-                         format="json").status_code
+        return till.post(
+            "/api/v1/merchant/checkouts",
+            {"payment_code": pay, "amount_fen": 10_000, "points": 100},
+            format="json",
+        ).status_code
 
     assert Counter(run_at_once(10, checkout)) == {201: 1, 409: 9}
     assert points_of(citizen) == 900
@@ -156,8 +167,12 @@ def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
     def reserve_then_lose_the_last_unit(**kwargs):
         spent = reserve(**kwargs)
         # another buyer, on another connection, commits the last unit meanwhile
-        other = threading.Thread(target=lambda: (
-            Scenario.objects.filter(pk=scenario.pk).update(stock_left=0), connection.close()))
+        other = threading.Thread(
+            target=lambda: (
+                Scenario.objects.filter(pk=scenario.pk).update(stock_left=0),
+                connection.close(),
+            )
+        )
         other.start()
         other.join()
         return spent
@@ -171,7 +186,9 @@ def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
     assert not Redemption.objects.exists()
     assert not LedgerTransaction.objects.filter(kind="redemption").exists()
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 0
-    Scenario.objects.filter(pk=scenario.pk).update(stock_left=1)  # restocked: the key still answers 409
+    Scenario.objects.filter(pk=scenario.pk).update(
+        stock_left=1
+    )  # restocked: the key still answers 409
     assert redeem(client_for(citizen), scenario, "last-one") == (status, body)
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 1 and points_of(citizen) == 150
     call_command("ledger_check")
@@ -209,7 +226,11 @@ def test_redemptions_and_expiry_refunds_at_once_never_deadlock_and_the_stock_add
 
     assert outcomes["refunded"] == 6
     assert outcomes[201] + outcomes["out_of_stock"] == 20 and outcomes[201] >= 14, outcomes
-    kept = Redemption.objects.filter(scenario=scenario).exclude(status=Redemption.Status.REFUNDED).count()
+    kept = (
+        Redemption.objects.filter(scenario=scenario)
+        .exclude(status=Redemption.Status.REFUNDED)
+        .count()
+    )
     assert kept == outcomes[201] and Scenario.objects.get(pk=scenario.pk).stock_left == 20 - kept
     assert all(points_of(c) == 10 for c in earlier)
     assert sum(10 - points_of(c) for c in buyers) == 10 * outcomes[201]

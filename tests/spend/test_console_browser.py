@@ -11,8 +11,12 @@ from .factories import PointsOffsetScenarioFactory, ScenarioFactory, give_points
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -26,7 +30,9 @@ def chromium_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en")
             page = context.new_page()
@@ -41,13 +47,16 @@ def test_a_cashier_signs_in_consumes_a_voucher_and_takes_points(live_server, cas
     PointsOffsetScenarioFactory(merchant=cashier.merchant, points_per_yuan=100, max_share_bp=3000)
     citizen = make_citizen()
     give_points(citizen, 3000)
-    voucher = redemption_create(citizen=citizen.carbon_account, scenario_id=voucher_scenario.pk,
-                                idempotency_key="browser").voucher
+    voucher = redemption_create(
+        citizen=citizen.carbon_account, scenario_id=voucher_scenario.pk, idempotency_key="browser"
+    ).voucher
     pay_code = payment_code_issue(citizen=citizen.carbon_account).code
     email = cashier.user.email
 
     with chromium_page() as page:
-        drive_the_till(page, live_server.url, email=email, voucher_code=voucher.code, pay_code=pay_code)
+        drive_the_till(
+            page, live_server.url, email=email, voucher_code=voucher.code, pay_code=pay_code
+        )
 
     voucher.refresh_from_db()
     assert voucher.consumed_by == cashier.user
@@ -73,7 +82,9 @@ def drive_the_till(page, url, *, email, voucher_code, pay_code):
     page.fill("#id_payment_code", pay_code)
     page.fill("#id_amount_yuan", "50.00")
     page.fill("#id_points", "2000")
-    page.click("#checkout-button")  # 2,000 asked, 30% of ¥50.00 at most: the till asks to confirm 1,500
+    page.click(
+        "#checkout-button"
+    )  # 2,000 asked, 30% of ¥50.00 at most: the till asks to confirm 1,500
     page.wait_for_selector(".messages li.warning:has-text('Only 1,500 of the 2,000 points asked')")
     page.click("#capped-confirm")
     page.wait_for_selector("text=1,500 points take ¥15.00 off")

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def retire(client, grams, purpose="Team offsite travel", **extra):
-    return client.post("/api/v1/merchant/offsets", {"grams": grams, "purpose": purpose, **extra}, format="json")
+    return client.post(
+        "/api/v1/merchant/offsets", {"grams": grams, "purpose": purpose, **extra}, format="json"
+    )
 
 
 def test_pooled_grams_become_serial_blocks_once(db):
@@ -39,7 +41,8 @@ def test_a_retirement_takes_the_oldest_units_and_issues_a_certificate(manager_cl
     certificate = response.json()["certificate"]
     assert certificate["grams"] == 250
     assert [(r["methodology"], r["vintage"], r["grams"]) for r in certificate["serial_ranges"]] == [
-        ("metro", "2026-09", 200), ("bus", "2026-10", 50),
+        ("metro", "2026-09", 200),
+        ("bus", "2026-10", 50),
     ]
     assert certificate["serial_ranges"][0]["first"] == "CP-METRO-202609-000000000001"
     assert certificate["url"].endswith(f"/certificates/{certificate['id']}")
@@ -47,8 +50,17 @@ def test_a_retirement_takes_the_oldest_units_and_issues_a_certificate(manager_cl
     page = client.get(f"/certificates/{certificate['id']}")
     assert page.status_code == 200 and "Verified" in page.content.decode()
     data = client.get(f"/certificates/{certificate['id']}?format=json").json()
-    assert data["verified"] is True and data["grams"] == 250 and data["vintages"] == ["2026-09", "2026-10"]
-    assert client.get(f"/certificates/{certificate['id']}", HTTP_ACCEPT="application/json").json()["id"] == certificate["id"]
+    assert (
+        data["verified"] is True
+        and data["grams"] == 250
+        and data["vintages"] == ["2026-09", "2026-10"]
+    )
+    assert (
+        client.get(f"/certificates/{certificate['id']}", HTTP_ACCEPT="application/json").json()[
+            "id"
+        ]
+        == certificate["id"]
+    )
     call_command("ledger_check")
 
 
@@ -57,8 +69,14 @@ def test_retiring_never_takes_a_unit_twice(manager_client):
     first = retire(manager_client, 60).json()["certificate"]["serial_ranges"]
     second = retire(manager_client, 40).json()["certificate"]["serial_ranges"]
 
-    assert (first[0]["first"], first[0]["last"]) == ("CP-METRO-202609-000000000001", "CP-METRO-202609-000000000060")
-    assert (second[0]["first"], second[0]["last"]) == ("CP-METRO-202609-000000000061", "CP-METRO-202609-000000000100")
+    assert (first[0]["first"], first[0]["last"]) == (
+        "CP-METRO-202609-000000000001",
+        "CP-METRO-202609-000000000060",
+    )
+    assert (second[0]["first"], second[0]["last"]) == (
+        "CP-METRO-202609-000000000061",
+        "CP-METRO-202609-000000000100",
+    )
     assert not units_overlap()
     assert_error(retire(manager_client, 1), 409, "insufficient_pool")
 

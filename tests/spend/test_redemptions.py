@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def redeem(client, scenario, key="k-1"):
-    return client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    return client.post(
+        "/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
 
 
 def test_redeeming_spends_points_takes_stock_and_issues_a_voucher(make_citizen):
@@ -61,7 +63,9 @@ def test_keys_are_scoped_per_citizen(make_citizen):
 
 
 def test_a_redemption_needs_an_idempotency_key(citizen_client):
-    response = citizen_client.post("/api/v1/redemptions", {"scenario_id": ScenarioFactory().pk}, format="json")
+    response = citizen_client.post(
+        "/api/v1/redemptions", {"scenario_id": ScenarioFactory().pk}, format="json"
+    )
     assert_error(response, 400, "idempotency_key_required")
 
 
@@ -101,7 +105,9 @@ def test_a_retry_after_the_stock_is_gone_still_gets_its_voucher(make_citizen):
     scenario = ScenarioFactory(points_cost=100, stock=1)
     first = redeem(client_for(citizen), scenario, "mine")
 
-    again = redeem(client_for(citizen), scenario, "mine")  # sold out now: refused before the key is looked at
+    again = redeem(
+        client_for(citizen), scenario, "mine"
+    )  # sold out now: refused before the key is looked at
 
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
     assert_error(redeem(client_for(citizen), scenario, "another"), 409, "out_of_stock")
@@ -139,8 +145,10 @@ def test_a_donation_gives_a_certificate_instead_of_a_voucher(make_citizen, clien
     page = client.get(body["certificate_url"], HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and "Plant a tree" in page.content.decode()
     # with the reduction behind the points, by the conversion rule of the day (the catalogue's: 10 g a point)
-    assert "The reduction behind them: about 400 g CO2e (one point for 10 g of verified reduction)." in (
-        page.content.decode())
+    assert (
+        "The reduction behind them: about 400 g CO2e (one point for 10 g of verified reduction)."
+        in (page.content.decode())
+    )
 
 
 def test_an_expired_voucher_refunds_the_points_once(make_citizen):
@@ -181,8 +189,12 @@ def test_the_redemption_service_itself_answers_a_retry_with_the_first_redemption
     citizen = make_citizen(points=1_000)
     scenario = ScenarioFactory(points_cost=300, stock=10)
 
-    first = redemption_create(citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again")
-    retry = redemption_create(citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again")
+    first = redemption_create(
+        citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again"
+    )
+    retry = redemption_create(
+        citizen=citizen.carbon_account, scenario_id=scenario.pk, idempotency_key="again"
+    )
 
     assert retry.pk == first.pk
     assert Redemption.objects.count() == 1
@@ -202,7 +214,9 @@ def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen
         assert redeem(client_for(citizen), scenario).status_code == 201
 
     assert merchant_points(merchant_id=scenario.merchant_id) == 10 * len(citizens)
-    receiving = LedgerAccount.objects.filter(owner_id=scenario.merchant_id, kind__startswith="merchant_points")
+    receiving = LedgerAccount.objects.filter(
+        owner_id=scenario.merchant_id, kind__startswith="merchant_points"
+    )
     assert receiving.count() > 1  # citizens spread over the shards
     call_command("ledger_check")
 
@@ -218,7 +232,9 @@ def test_a_redemption_is_ten_statements(make_citizen):
 
     client = client_for(make_citizen(points=1000))
     scenario = ScenarioFactory(points_cost=10, stock=50)
-    assert redeem(client, scenario, "first").status_code == 201  # the stock gate is armed (with Redis)
+    assert (
+        redeem(client, scenario, "first").status_code == 201
+    )  # the stock gate is armed (with Redis)
 
     with CaptureQueriesContext(connection) as queries:
         assert redeem(client, scenario, "second").status_code == 201

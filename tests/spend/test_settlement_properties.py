@@ -48,8 +48,13 @@ class SettlementProperties(TestCase):
         for n, (kind, *args) in enumerate(operations):
             try:
                 if kind == "redeem":
-                    redemptions.append(services.redemption_create(
-                        citizen=citizens[args[0]].carbon_account, scenario_id=vouchers.pk, idempotency_key=f"k{n}"))
+                    redemptions.append(
+                        services.redemption_create(
+                            citizen=citizens[args[0]].carbon_account,
+                            scenario_id=vouchers.pk,
+                            idempotency_key=f"k{n}",
+                        )
+                    )
                 elif kind == "consume" and args[0] < len(redemptions):
                     services.voucher_consume(staff=cashier, code=redemptions[args[0]].voucher.code)
                 elif kind == "expire" and args[0] < len(redemptions):
@@ -61,29 +66,49 @@ class SettlementProperties(TestCase):
                         services.voucher_expire(voucher_id=voucher.pk)
                 elif kind == "checkout":
                     code = services.payment_code_issue(citizen=citizens[args[0]].carbon_account)
-                    checkouts.append(services.checkout_create(
-                        staff=cashier, payment_code=code.code, amount_fen=1_000, points=args[1]))
+                    checkouts.append(
+                        services.checkout_create(
+                            staff=cashier, payment_code=code.code, amount_fen=1_000, points=args[1]
+                        )
+                    )
                 elif kind == "reverse" and args[0] < len(checkouts):
                     services.checkout_reverse(staff=cashier, checkout_id=checkouts[args[0]].pk)
                 elif kind == "settle":
                     services.settlement_make(merchant=merchant, day=day)
-                    day += timedelta(days=1)  # a day's statement is final: the next settles the next day
+                    day += timedelta(
+                        days=1
+                    )  # a day's statement is final: the next settles the next day
             except SpendRefused:
                 pass  # not enough points, already reversed or settled, consumed: refusals change nothing
 
             report = ledger_check()
             assert report.ok, report.problems
             taken = (
-                (Redemption.objects.filter(scenario__merchant=merchant).exclude(status=Redemption.Status.REFUNDED)
-                 .aggregate(s=Sum("points_spent"))["s"] or 0)
-                + (Checkout.objects.filter(merchant=merchant, status=Checkout.Status.PAID)
-                   .aggregate(s=Sum("points_used"))["s"] or 0)
+                Redemption.objects.filter(scenario__merchant=merchant)
+                .exclude(status=Redemption.Status.REFUNDED)
+                .aggregate(s=Sum("points_spent"))["s"]
+                or 0
+            ) + (
+                Checkout.objects.filter(merchant=merchant, status=Checkout.Status.PAID).aggregate(
+                    s=Sum("points_used")
+                )["s"]
+                or 0
             )
-            settled = LedgerAccount.objects.filter(kind=MERCHANT_SETTLED[0], owner_id=merchant.pk).first()
+            settled = LedgerAccount.objects.filter(
+                kind=MERCHANT_SETTLED[0], owner_id=merchant.pk
+            ).first()
             settled_points = settled.balance if settled else 0
             assert merchant_points_unsettled(merchant_id=merchant.pk) + settled_points == taken
-            assert settled_points == (Settlement.objects.filter(merchant=merchant)
-                                      .aggregate(s=Sum("points_total"))["s"] or 0)
-            issued = (Redemption.objects.filter(scenario__merchant=merchant, status=Redemption.Status.ISSUED)
-                      .aggregate(s=Sum("points_spent"))["s"] or 0)
-            assert merchant_points_unsettled(merchant_id=merchant.pk) >= issued  # held vouchers stay refundable
+            assert settled_points == (
+                Settlement.objects.filter(merchant=merchant).aggregate(s=Sum("points_total"))["s"]
+                or 0
+            )
+            issued = (
+                Redemption.objects.filter(
+                    scenario__merchant=merchant, status=Redemption.Status.ISSUED
+                ).aggregate(s=Sum("points_spent"))["s"]
+                or 0
+            )
+            assert (
+                merchant_points_unsettled(merchant_id=merchant.pk) >= issued
+            )  # held vouchers stay refundable

@@ -37,7 +37,9 @@ def left(scenario) -> int | None:
 
 
 def redeem(client, scenario, key):
-    return client.post("/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    return client.post(
+        "/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
 
 
 @pytest.mark.django_db
@@ -58,7 +60,9 @@ def test_once_the_stock_is_gone_sold_out_comes_from_redis_alone(make_citizen):
 @pytest.mark.django_db
 def test_an_attempt_refused_by_the_database_gives_its_unit_back(make_citizen):
     scenario = ScenarioFactory(points_cost=100, stock=1)
-    assert_error(redeem(client_for(make_citizen(points=99)), scenario, "poor"), 409, "insufficient_points")
+    assert_error(
+        redeem(client_for(make_citizen(points=99)), scenario, "poor"), 409, "insufficient_points"
+    )
     assert left(scenario) == 1
 
     assert redeem(client_for(make_citizen(points=100)), scenario, "rich").status_code == 201
@@ -97,7 +101,9 @@ def test_a_flushed_gate_is_armed_again_by_the_next_attempt(make_citizen):
 
 
 @pytest.mark.django_db
-def test_a_refunded_voucher_gives_its_unit_back_to_the_gate(make_citizen, django_capture_on_commit_callbacks):
+def test_a_refunded_voucher_gives_its_unit_back_to_the_gate(
+    make_citizen, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -184,10 +190,16 @@ def test_an_expected_409_is_not_logged_as_a_warning(make_citizen, caplog):
         client = client_for(make_citizen(points=5))
         with caplog.at_level(logging.WARNING, logger="django.request"):
             assert_error(redeem(client, scenario, "late"), 409, "out_of_stock")
-            assert_error(redeem(client, ScenarioFactory(points_cost=10), "poor"), 409, "insufficient_points")
+            assert_error(
+                redeem(client, ScenarioFactory(points_cost=10), "poor"), 409, "insufficient_points"
+            )
             assert client.get("/api/v1/no-such-thing").status_code == 404
     finally:
         requests.removeHandler(caplog.handler)
 
-    logged = [(r.levelname, getattr(r, "status_code", None)) for r in caplog.records if r.name == "django.request"]
+    logged = [
+        (r.levelname, getattr(r, "status_code", None))
+        for r in caplog.records
+        if r.name == "django.request"
+    ]
     assert logged == [("WARNING", 404)]  # other 4xx answers are still logged

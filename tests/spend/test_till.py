@@ -66,8 +66,12 @@ def payment_code(citizen):
 
 
 def checkout(client, code, amount_fen, points, **extra):
-    return client.post("/api/v1/merchant/checkouts",
-                       {"payment_code": code, "amount_fen": amount_fen, "points": points}, format="json", **extra)
+    return client.post(
+        "/api/v1/merchant/checkouts",
+        {"payment_code": code, "amount_fen": amount_fen, "points": points},
+        format="json",
+        **extra,
+    )
 
 
 def test_points_pay_part_of_an_order_within_the_share(cashier_client, merchant, make_citizen):
@@ -79,7 +83,11 @@ def test_points_pay_part_of_an_order_within_the_share(cashier_client, merchant, 
     assert response.status_code == 201, response.content
     body = response.json()
     # 30% of ¥100 is ¥30 = 3000 fen = 3000 points at 100 points per yuan
-    assert body["points_used"] == 3000 and body["discount_fen"] == 3000 and body["amount_due_fen"] == 7000
+    assert (
+        body["points_used"] == 3000
+        and body["discount_fen"] == 3000
+        and body["amount_due_fen"] == 7000
+    )
     assert points_of(citizen) == 2000
 
 
@@ -101,7 +109,9 @@ def test_no_payment_code_is_issued_without_points(make_citizen):
     assert not PaymentCode.objects.exists()
 
 
-def test_a_checkout_with_too_few_points_is_refused_and_keeps_the_code(cashier_client, merchant, make_citizen):
+def test_a_checkout_with_too_few_points_is_refused_and_keeps_the_code(
+    cashier_client, merchant, make_citizen
+):
     PointsOffsetScenarioFactory(merchant=merchant)
     citizen = make_citizen(points=10)
     code = payment_code(citizen)
@@ -110,7 +120,9 @@ def test_a_checkout_with_too_few_points_is_refused_and_keeps_the_code(cashier_cl
     assert points_of(citizen) == 0
 
 
-def test_a_limit_per_citizen_holds_at_the_till_and_a_refusal_keeps_the_code(cashier_client, merchant, make_citizen):
+def test_a_limit_per_citizen_holds_at_the_till_and_a_refusal_keeps_the_code(
+    cashier_client, merchant, make_citizen
+):
     PointsOffsetScenarioFactory(merchant=merchant, per_citizen_limit=1)
     citizen = make_citizen(points=1000)
     assert checkout(cashier_client, payment_code(citizen), 1000, 100).status_code == 201
@@ -125,10 +137,14 @@ def test_a_limit_per_citizen_holds_at_the_till_and_a_refusal_keeps_the_code(cash
 
 def test_without_a_points_offset_scenario_the_till_refuses(cashier_client, make_citizen):
     citizen = make_citizen(points=10)
-    assert_error(checkout(cashier_client, payment_code(citizen), 1000, 10), 409, "scenario_unavailable")
+    assert_error(
+        checkout(cashier_client, payment_code(citizen), 1000, 10), 409, "scenario_unavailable"
+    )
 
 
-def test_a_checkout_is_reversed_once_within_the_window(cashier_client, merchant, make_citizen, settings):
+def test_a_checkout_is_reversed_once_within_the_window(
+    cashier_client, merchant, make_citizen, settings
+):
     PointsOffsetScenarioFactory(merchant=merchant)
     citizen = make_citizen(points=1000)
     made = checkout(cashier_client, payment_code(citizen), 10_000, 500).json()
@@ -136,13 +152,19 @@ def test_a_checkout_is_reversed_once_within_the_window(cashier_client, merchant,
     reversed_ = cashier_client.post(f"/api/v1/merchant/checkouts/{made['id']}/reverse")
     assert reversed_.status_code == 200 and reversed_.json()["status"] == "reversed"
     assert points_of(citizen) == 1000
-    assert_error(cashier_client.post(f"/api/v1/merchant/checkouts/{made['id']}/reverse"), 409,
-                 "checkout_already_reversed")
+    assert_error(
+        cashier_client.post(f"/api/v1/merchant/checkouts/{made['id']}/reverse"),
+        409,
+        "checkout_already_reversed",
+    )
 
     late = checkout(cashier_client, payment_code(citizen), 10_000, 500).json()
     Checkout.objects.filter(pk=late["id"]).update(created_at=timezone.now() - timedelta(hours=2))
-    assert_error(cashier_client.post(f"/api/v1/merchant/checkouts/{late['id']}/reverse"), 409,
-                 "reversal_window_closed")
+    assert_error(
+        cashier_client.post(f"/api/v1/merchant/checkouts/{late['id']}/reverse"),
+        409,
+        "reversal_window_closed",
+    )
     other = client_for(CashierFactory().user)
     assert_error(other.post(f"/api/v1/merchant/checkouts/{late['id']}/reverse"), 404, "not_found")
     call_command("ledger_check")
@@ -159,16 +181,22 @@ def test_a_retried_checkout_with_a_key_is_one_checkout(cashier_client, merchant,
 
 
 def test_a_manager_adds_a_cashier_who_can_sign_in(manager_client, cashier_client, client):
-    response = manager_client.post("/api/v1/merchant/staff", {"email": "Till2@Shop.cn"}, format="json")
+    response = manager_client.post(
+        "/api/v1/merchant/staff", {"email": "Till2@Shop.cn"}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["role"] == "cashier"
     assert client.login(email="till2@shop.cn", password=response.json()["password"])
-    assert_error(cashier_client.post("/api/v1/merchant/staff", {"email": "x@shop.cn"}, format="json"),
-                 403, "manager_only")
+    assert_error(
+        cashier_client.post("/api/v1/merchant/staff", {"email": "x@shop.cn"}, format="json"),
+        403,
+        "manager_only",
+    )
 
 
-def test_a_refunded_voucher_cannot_be_consumed(cashier_client, voucher_code, manager_client, merchant,
-                                              django_capture_on_commit_callbacks):
+def test_a_refunded_voucher_cannot_be_consumed(
+    cashier_client, voucher_code, manager_client, merchant, django_capture_on_commit_callbacks
+):
     from redemption.models import Scenario
 
     scenario = Scenario.objects.get(merchant=merchant)
@@ -181,6 +209,9 @@ def test_a_cashier_looks_a_voucher_up_before_consuming(cashier_client, voucher_c
     before = cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}")
     assert before.status_code == 200 and before.json()["state"] == "valid"
     consume(cashier_client, voucher_code)
-    assert cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}").json()["state"] == "consumed"
+    assert (
+        cashier_client.get(f"/api/v1/merchant/vouchers/{voucher_code}").json()["state"]
+        == "consumed"
+    )
     other = client_for(CashierFactory().user)
     assert_error(other.get(f"/api/v1/merchant/vouchers/{voucher_code}"), 404, "not_found")

@@ -16,11 +16,15 @@ class ClaimRequestSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=40)
     quantity = serializers.DecimalField(max_digits=16, decimal_places=6)
     occurred_at = serializers.DateTimeField()
-    evidence = serializers.FileField(help_text="A receipt or screenshot: JPEG, PNG or WebP, at most 5 MiB (a setting).")
+    evidence = serializers.FileField(
+        help_text="A receipt or screenshot: JPEG, PNG or WebP, at most 5 MiB (a setting)."
+    )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     self_reported = serializers.BooleanField(
-        required=False, default=False,
-        help_text="Self-report (no partner confirmation) where the scene allows it: earns the reduced rate.")
+        required=False,
+        default=False,
+        help_text="Self-report (no partner confirmation) where the scene allows it: earns the reduced rate.",
+    )
 
 
 class ClaimSerializer(serializers.Serializer):
@@ -40,14 +44,24 @@ class ClaimSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, claim: Claim) -> dict:
-        return super().to_representation({
-            "id": claim.pk, "partner_id": claim.partner_id, "partner": claim.partner.name, "kind": claim.kind,
-            "action": claim.action, "quantity": format(claim.quantity.normalize(), "f"), "unit": claim.unit,
-            "occurred_at": claim.occurred_at, "status": claim.status,
-            "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]),
-            "denial_reason": claim.denial_reason, "record_state": claim.record.state if claim.record else None,
-            "filed_at": claim.created_at, "decided_at": claim.decided_at,
-        })
+        return super().to_representation(
+            {
+                "id": claim.pk,
+                "partner_id": claim.partner_id,
+                "partner": claim.partner.name,
+                "kind": claim.kind,
+                "action": claim.action,
+                "quantity": format(claim.quantity.normalize(), "f"),
+                "unit": claim.unit,
+                "occurred_at": claim.occurred_at,
+                "status": claim.status,
+                "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]),
+                "denial_reason": claim.denial_reason,
+                "record_state": claim.record.state if claim.record else None,
+                "filed_at": claim.created_at,
+                "decided_at": claim.decided_at,
+            }
+        )
 
 
 class PartnerClaimSerializer(serializers.Serializer):

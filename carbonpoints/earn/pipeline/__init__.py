@@ -24,7 +24,17 @@ from .runner import (
 from .store import MAX_DURATION_S, PARTITION_LOCK
 
 __all__ = [
-    "MAX_DURATION_S", "MAX_PIPELINE_RUNS", "PARTITION_LOCK", "Record", "batch_process", "batch_run_record",
-    "credits_fund", "points_settle", "records_take_in", "stuck_batches", "unlinked_expire", "unlinked_release",
+    "MAX_DURATION_S",
+    "MAX_PIPELINE_RUNS",
+    "PARTITION_LOCK",
+    "Record",
+    "batch_process",
+    "batch_run_record",
+    "credits_fund",
+    "points_settle",
+    "records_take_in",
+    "stuck_batches",
+    "unlinked_expire",
+    "unlinked_release",
     "unlinked_since_linked",
 ]

@@ -38,17 +38,30 @@ def credit_transaction(outcome: Credit, accounts: Accounts) -> TransactionSpec |
     if not outcome.records:
         return None
     total_g = sum(outcome.grams_by_owner.values())
-    legs = [Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g), Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g)]
-    legs += [Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g) for owner, g in outcome.grams_by_owner.items()]
+    legs = [
+        Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g),
+        Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g),
+    ]
+    legs += [
+        Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g)
+        for owner, g in outcome.grams_by_owner.items()
+    ]
     legs += [Leg(accounts[pool], g) for pool, g in outcome.grams_by_pool.items()]
-    legs += [Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -p)
-             for budget_id, p in outcome.points_by_budget.items() if p]
-    legs += [Leg(accounts[points_kind(pending).of(owner)], p)
-             for (owner, pending), p in outcome.points_by_owner.items() if p]
+    legs += [
+        Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -p)
+        for budget_id, p in outcome.points_by_budget.items()
+        if p
+    ]
+    legs += [
+        Leg(accounts[points_kind(pending).of(owner)], p)
+        for (owner, pending), p in outcome.points_by_owner.items()
+        if p
+    ]
     ids = sorted(record.id for record in outcome.records if record.id is not None)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
     return TransactionSpec(
-        kind=earn_ledger.CREDIT_KIND, legs=legs,
+        kind=earn_ledger.CREDIT_KIND,
+        legs=legs,
         idempotency_key=f"earn:credit:{ids[0]}-{ids[-1]}:{digest}",
         reference=f"actions:{ids[0]}-{ids[-1]}",
         memo=f"{len(ids)} actions credited",
@@ -66,16 +79,27 @@ def fund_keys(*, owner: int, budget_id: int, pending: bool) -> list[AccountKey]:
     return [points_kind(pending).of(owner), budget_ledger.BUDGET.of(budget_id)]
 
 
-def fund_transaction(*, record_id: int, corrections: int, owner: int, budget_id: int, points: int, pending: bool,
-                     accounts: Accounts) -> TransactionSpec:
+def fund_transaction(
+    *,
+    record_id: int,
+    corrections: int,
+    owner: int,
+    budget_id: int,
+    points: int,
+    pending: bool,
+    accounts: Accounts,
+) -> TransactionSpec:
     """A credit that waited for funding, funded whole by a budget now: its points go to the
     citizen, pending during a settling period. A corrected record is credited anew and may wait
     and be funded again: its ``corrections`` number the key."""
     return TransactionSpec(
-        kind=budget_ledger.FUND_KIND, idempotency_key=f"earn:fund:{record_id}:{corrections}",
+        kind=budget_ledger.FUND_KIND,
+        idempotency_key=f"earn:fund:{record_id}:{corrections}",
         reference=f"action:{record_id}",
-        legs=[Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -points),
-              Leg(accounts[points_kind(pending).of(owner)], points)],
+        legs=[
+            Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -points),
+            Leg(accounts[points_kind(pending).of(owner)], points),
+        ],
         metadata={"action_ids": [record_id], "budget_id": budget_id},
     )
 
@@ -84,29 +108,51 @@ def settle_keys(*, owner: int) -> list[AccountKey]:
     return [citizen_ledger.POINTS.of(owner), citizen_ledger.POINTS_PENDING.of(owner)]
 
 
-def settle_transaction(*, record_id: int, owner: int, points: int, accounts: Accounts) -> TransactionSpec:
+def settle_transaction(
+    *, record_id: int, owner: int, points: int, accounts: Accounts
+) -> TransactionSpec:
     """A record's points whose settling period is over: from pending to available."""
     return TransactionSpec(
-        kind=earn_ledger.SETTLE_KIND, idempotency_key=f"earn:settle:{record_id}", reference=f"action:{record_id}",
-        legs=[Leg(accounts[citizen_ledger.POINTS_PENDING.of(owner)], -points),
-              Leg(accounts[citizen_ledger.POINTS.of(owner)], points)],
+        kind=earn_ledger.SETTLE_KIND,
+        idempotency_key=f"earn:settle:{record_id}",
+        reference=f"action:{record_id}",
+        legs=[
+            Leg(accounts[citizen_ledger.POINTS_PENDING.of(owner)], -points),
+            Leg(accounts[citizen_ledger.POINTS.of(owner)], points),
+        ],
     )
 
 
-def reversal_keys(*, owner: int, pool: AccountKey, points_source: AccountKey) -> tuple[list[AccountKey],
-                                                                                        list[AccountKey]]:
+def reversal_keys(
+    *, owner: int, pool: AccountKey, points_source: AccountKey
+) -> tuple[list[AccountKey], list[AccountKey]]:
     """The accounts a reversal moves: the citizen's, the pool's and where the points go back,
     then the platform's sources (which may go negative)."""
-    keys = [citizen_ledger.REDUCTION.of(owner), citizen_ledger.POINTS.of(owner),
-            citizen_ledger.POINTS_PENDING.of(owner), pool]
+    keys = [
+        citizen_ledger.REDUCTION.of(owner),
+        citizen_ledger.POINTS.of(owner),
+        citizen_ledger.POINTS_PENDING.of(owner),
+        pool,
+    ]
     if points_source != earn_ledger.POINTS_ISSUANCE:
         keys.append(points_source)
     return keys, list(earn_ledger.SOURCES)
 
 
-def reversal_transaction(*, record_id: int, corrections: int, owner: int, pool: AccountKey, grams: int,
-                         from_available: int, from_pending: int, points_source: AccountKey, code: Reason,
-                         reason: str, accounts: Accounts) -> TransactionSpec | None:
+def reversal_transaction(
+    *,
+    record_id: int,
+    corrections: int,
+    owner: int,
+    pool: AccountKey,
+    grams: int,
+    from_available: int,
+    from_pending: int,
+    points_source: AccountKey,
+    code: Reason,
+    reason: str,
+    accounts: Accounts,
+) -> TransactionSpec | None:
     """A credited record taken back: its grams from the citizen and from the pool's claim to their
     issuance, and its points (from the citizen's available and pending points, as
     ``corrections.reversal_split`` decided) back to ``points_source``. Nothing to post when it
@@ -116,8 +162,10 @@ def reversal_transaction(*, record_id: int, corrections: int, owner: int, pool: 
     number its key (a corrected record may be reversed again).
     """
     moves = [
-        (citizen_ledger.REDUCTION.of(owner), -grams), (earn_ledger.GRAMS_ISSUANCE, grams),
-        (pool, -grams), (earn_ledger.CLAIM_ISSUANCE, grams),
+        (citizen_ledger.REDUCTION.of(owner), -grams),
+        (earn_ledger.GRAMS_ISSUANCE, grams),
+        (pool, -grams),
+        (earn_ledger.CLAIM_ISSUANCE, grams),
         (citizen_ledger.POINTS.of(owner), -from_available),
         (citizen_ledger.POINTS_PENDING.of(owner), -from_pending),
         (points_source, from_available + from_pending),
@@ -126,8 +174,11 @@ def reversal_transaction(*, record_id: int, corrections: int, owner: int, pool: 
     if not legs:
         return None
     return TransactionSpec(
-        kind=earn_ledger.REVERSE_KIND, legs=legs, idempotency_key=f"earn:reverse:{record_id}:{corrections}",
-        reference=f"action:{record_id}", memo=f"{code}: {reason}"[:255],
+        kind=earn_ledger.REVERSE_KIND,
+        legs=legs,
+        idempotency_key=f"earn:reverse:{record_id}:{corrections}",
+        reference=f"action:{record_id}",
+        memo=f"{code}: {reason}"[:255],
         metadata={"action_ids": [record_id], "code": str(code), "reason": reason},
     )
 

@@ -100,7 +100,10 @@ def explain(record: Explained, code: Reason, **figures: Any) -> None:
     """Add a rule to what explains a record ("why this many points"): a record in memory here,
     or a stored one when an operator or a correction decides on it."""
     explanation = record.explanation or {}
-    record.explanation = {**explanation, "rules": [*explanation.get("rules", ()), {"code": code, **figures}]}
+    record.explanation = {
+        **explanation,
+        "rules": [*explanation.get("rules", ()), {"code": code, **figures}],
+    }
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -108,6 +111,7 @@ def _dec(value: Decimal | None) -> str | None:
 
 
 # --- quantify -----------------------------------------------------------------------------
+
 
 def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
     """The methodology in force at ``occurred_at`` and its grams; or rejected, with the reason.
@@ -132,8 +136,10 @@ def quantify(records: Iterable[Record], catalogue: Catalogue) -> None:
             explain(record, Reason.SELF_REPORTED, rate=_dec(rate))
         record.methodology, record.methodology_id = methodology, methodology.id
         record.reduction_g = reduction_g(
-            quantity=record.quantity, baseline_g_per_unit=methodology.baseline_g_per_unit,
-            project_g_per_unit=methodology.project_g_per_unit, rate=rate,
+            quantity=record.quantity,
+            baseline_g_per_unit=methodology.baseline_g_per_unit,
+            project_g_per_unit=methodology.project_g_per_unit,
+            rate=rate,
         )
         if record.reduction_g < 0:  # a project emitting more than its baseline earns nothing
             _reject(record, Reason.NO_REDUCTION)
@@ -154,9 +160,16 @@ def _reject(record: Record, code: Reason, **figures: Any) -> None:
 
 # --- verify: one record at a time ---------------------------------------------------------
 
+
 def plausibility_refusal(
-    *, quantity: Decimal, occurred_at: datetime, received_at: datetime, attributes: dict,
-    methodology: Methodology, clock_skew: timedelta, backfill: timedelta,
+    *,
+    quantity: Decimal,
+    occurred_at: datetime,
+    received_at: datetime,
+    attributes: dict,
+    methodology: Methodology,
+    clock_skew: timedelta,
+    backfill: timedelta,
 ) -> tuple[Reason | None, dict]:
     """The reason code (and its figures) why a record is implausible, or ``(None, {})``."""
     if occurred_at > received_at + clock_skew:
@@ -164,16 +177,25 @@ def plausibility_refusal(
     if occurred_at < received_at - backfill:
         return Reason.TOO_OLD, {"backfill_days": backfill.days}
     if methodology.fixed_quantity is not None and quantity != methodology.fixed_quantity:
-        return Reason.QUANTITY_NOT_ALLOWED, {"expected": str(methodology.fixed_quantity.normalize())}
-    if methodology.max_quantity_per_record is not None and quantity > methodology.max_quantity_per_record:
-        return Reason.QUANTITY_IMPLAUSIBLE, {"max": str(methodology.max_quantity_per_record.normalize()),
-                                             "unit": methodology.unit}
+        return Reason.QUANTITY_NOT_ALLOWED, {
+            "expected": str(methodology.fixed_quantity.normalize())
+        }
+    if (
+        methodology.max_quantity_per_record is not None
+        and quantity > methodology.max_quantity_per_record
+    ):
+        return Reason.QUANTITY_IMPLAUSIBLE, {
+            "max": str(methodology.max_quantity_per_record.normalize()),
+            "unit": methodology.unit,
+        }
     duration = attributes.get("duration_s")
     if methodology.max_speed_kmh is not None and methodology.unit == "km" and duration:
         speed = quantity / (Decimal(str(duration)) / 3600)
         if speed > methodology.max_speed_kmh:
-            return Reason.SPEED_IMPLAUSIBLE, {"speed_kmh": str(round(speed, 1)),
-                                              "max_kmh": str(methodology.max_speed_kmh.normalize())}
+            return Reason.SPEED_IMPLAUSIBLE, {
+                "speed_kmh": str(round(speed, 1)),
+                "max_kmh": str(methodology.max_speed_kmh.normalize()),
+            }
     return None, {}
 
 
@@ -182,8 +204,9 @@ KEPT_ON_REVERIFY = (Reason.APPROVED_ON_REVIEW, Reason.HELD_UNLINKED, *REVERSALS,
 the corrections of the record's history (see ``earn.corrections``)."""
 
 
-def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMember],
-           policy: Policy) -> list[Record]:
+def screen(
+    records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMember], policy: Policy
+) -> list[Record]:
     """Quantified records → held (unlinked), expired or rejected; returns those left to verify.
 
     A record counts for a citizen only through an active link whose consent covers its action
@@ -198,18 +221,26 @@ def screen(records: Iterable[Record], links: Mapping[tuple[int, str], LinkedMemb
             record.explanation = {"rules": kept} if kept else {}
         record.capped = False
         link = links.get((record.partner_id, record.subject))
-        record.account_id = link.account_id if link is not None and record.action in link.actions else None
+        record.account_id = (
+            link.account_id if link is not None and record.action in link.actions else None
+        )
         linked = record.account_id is not None
         assert record.methodology is not None, "quantified records have one"
         code, figures = plausibility_refusal(
-            quantity=record.quantity, occurred_at=record.occurred_at, received_at=record.received_at,
-            attributes=record.attributes, methodology=record.methodology, clock_skew=policy.clock_skew,
+            quantity=record.quantity,
+            occurred_at=record.occurred_at,
+            received_at=record.received_at,
+            attributes=record.attributes,
+            methodology=record.methodology,
+            clock_skew=policy.clock_skew,
             backfill=policy.backfill,
         )
         if code:
             _reject(record, code, **figures)
         elif not linked:
-            _hold(record, policy, Reason.NOT_LINKED if link is None else Reason.NO_CONSENT_FOR_ACTION)
+            _hold(
+                record, policy, Reason.NOT_LINKED if link is None else Reason.NO_CONSENT_FOR_ACTION
+            )
         else:
             candidates.append(record)
     return candidates
@@ -227,6 +258,7 @@ def _hold(record: Record, policy: Policy, reason: Reason) -> None:
 
 
 # --- verify: records against each other and the citizen's history --------------------------
+
 
 class Overlap(NamedTuple):
     """A counted record of the same citizen and action type whose time overlaps a candidate's (within
@@ -261,7 +293,9 @@ def duplicate_of(record: Record, overlaps: Iterable[Overlap]) -> tuple[Reason, O
     return None
 
 
-def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, Sequence[Overlap]]) -> None:
+def flag_duplicate_trips(
+    candidates: list[Record], overlapping: Mapping[int, Sequence[Overlap]]
+) -> None:
     """Candidates that duplicate a counted record (``duplicate_of``) are flagged for review.
 
     ``overlapping`` maps a candidate's position in ``candidates`` to the counted records that
@@ -274,7 +308,9 @@ def flag_duplicate_trips(candidates: list[Record], overlapping: Mapping[int, Seq
         if found is not None:
             code, other = found
             record.state, record.reason = ActionState.FLAGGED, code
-            explain(record, code, other_partner_id=other.partner_id, other_external_id=other.external_id)
+            explain(
+                record, code, other_partner_id=other.partner_id, other_external_id=other.external_id
+            )
 
 
 UsageKey = tuple[int, str, date]
@@ -294,13 +330,17 @@ def usage_windows(candidates: Iterable[Record], tz: tzinfo) -> set[tuple[int, st
         day = local_day(record, tz)
         if methodology.monthly_cap is not None:
             first = day.replace(day=1)
-            windows.add((account_id, record.action, first, (first + timedelta(days=32)).replace(day=1)))
+            windows.add(
+                (account_id, record.action, first, (first + timedelta(days=32)).replace(day=1))
+            )
         elif methodology.daily_cap is not None:
             windows.add((account_id, record.action, day, day + timedelta(days=1)))
     return windows
 
 
-def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzinfo) -> dict[UsageKey, int]:
+def apply_caps(
+    candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzinfo
+) -> dict[UsageKey, int]:
     """Per-citizen daily and monthly caps per action type: the excess is recorded, not counted.
 
     ``usage`` holds what each citizen counted per action and local day before these records (in
@@ -340,11 +380,17 @@ def apply_caps(candidates: list[Record], usage: Mapping[UsageKey, int], tz: tzin
             record.credited_g = record.reduction_g
         else:
             record.credited_g = reduction_g(
-                quantity=counted, baseline_g_per_unit=methodology.baseline_g_per_unit,
+                quantity=counted,
+                baseline_g_per_unit=methodology.baseline_g_per_unit,
                 project_g_per_unit=methodology.project_g_per_unit,
             )
-            explain(record, Reason.PARTLY_COUNTED, counted_quantity=_dec(counted), quantity=_dec(record.quantity),
-                    credited_g=record.credited_g)
+            explain(
+                record,
+                Reason.PARTLY_COUNTED,
+                counted_quantity=_dec(counted),
+                quantity=_dec(record.quantity),
+                credited_g=record.credited_g,
+            )
         record.state, record.reason = ActionState.VERIFIED, (Reason.CAPPED if record.capped else "")
     return {key: micro for key, micro in added.items() if micro}
 
@@ -354,6 +400,7 @@ def _in_time_order(record: Record) -> tuple:
 
 
 # --- credit -------------------------------------------------------------------------------
+
 
 @dataclass
 class Credit:
@@ -381,7 +428,9 @@ def pool_of(action: str, occurred_at: datetime, tz: tzinfo) -> AccountKey:
     """The pool that holds the claim on an action's grams: its methodology's, of the local month it
     happened in (its vintage)."""
     local = occurred_at.astimezone(tz)
-    return citizen_ledger.pool_account(methodology_code=action, vintage_year=local.year, vintage_month=local.month)
+    return citizen_ledger.pool_account(
+        methodology_code=action, vintage_year=local.year, vintage_month=local.month
+    )
 
 
 def points_kind(pending: bool) -> AccountKind:
@@ -393,8 +442,13 @@ class NoConversionRule(RuntimeError):
     """No conversion rule is in force: an operator must add one before anything is credited."""
 
 
-def credit(verified: list[Record], carried: Mapping[int, int], rules: list[ConversionRule], funding: Funding,
-           policy: Policy) -> Credit:
+def credit(
+    verified: list[Record],
+    carried: Mapping[int, int],
+    rules: list[ConversionRule],
+    funding: Funding,
+    policy: Policy,
+) -> Credit:
     """Verified → credited: points from the grams plus the citizen's carried remainder, funded by
     a sponsor's budget.
 
@@ -415,9 +469,15 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         assert grams is not None, "verified records have their grams"
         before = carry.get(owner, 0)
 
-        def earn(share: Decimal, grams: int = grams, before: int = before,
-                 gpp: int = rule.grams_per_point) -> tuple[int, int]:
-            counted = grams if share == 1 else int((grams * share).to_integral_value(ROUND_HALF_EVEN))
+        def earn(
+            share: Decimal,
+            grams: int = grams,
+            before: int = before,
+            gpp: int = rule.grams_per_point,
+        ) -> tuple[int, int]:
+            counted = (
+                grams if share == 1 else int((grams * share).to_integral_value(ROUND_HALF_EVEN))
+            )
             return points_for(grams=counted, carried_g=before, grams_per_point=gpp)
 
         choice = funding.choose(record.action, earn, region=record.region_id) if grams else None
@@ -425,23 +485,39 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         budget = choice.budget if choice and points else None
         waits = bool(choice and choice.waits and points)
         settles = pending and points > 0 and not waits
-        record.explanation = {**record.explanation, "conversion": {
-            "grams_per_point": rule.grams_per_point, "carried_in_g": before, "carried_out_g": remainder,
-            "points": points, "points_status": "awaiting_funding" if waits else "pending" if settles else "available",
-            **({"sponsor": budget.sponsor, "budget_id": budget.id} if budget else {}),
-        }}
+        record.explanation = {
+            **record.explanation,
+            "conversion": {
+                "grams_per_point": rule.grams_per_point,
+                "carried_in_g": before,
+                "carried_out_g": remainder,
+                "points": points,
+                "points_status": "awaiting_funding"
+                if waits
+                else "pending"
+                if settles
+                else "available",
+                **({"sponsor": budget.sponsor, "budget_id": budget.id} if budget else {}),
+            },
+        }
         carry[owner] = remainder
         record.conversion_rule_id = rule.id
         record.points = points
         record.budget_id = budget.id if budget else None
         record.state, record.credited_at = ActionState.CREDITED, policy.now
         record.points_settled = not (settles or waits)
-        record.points_available_at = None if waits else policy.now + policy.settling if settles else policy.now
+        record.points_available_at = (
+            None if waits else policy.now + policy.settling if settles else policy.now
+        )
         if settles:
             explain(record, Reason.SETTLING_PERIOD, days=policy.settling.days)
         if choice and choice.factor != 1:
-            explain(record, Reason.BUDGET_THROTTLED, factor=_dec(choice.factor),
-                    sponsor=budget.sponsor if budget else "")
+            explain(
+                record,
+                Reason.BUDGET_THROTTLED,
+                factor=_dec(choice.factor),
+                sponsor=budget.sponsor if budget else "",
+            )
         if waits:
             assert choice is not None
             explain(record, Reason.AWAITING_FUNDING, because=choice.waits)
@@ -453,7 +529,9 @@ def credit(verified: list[Record], carried: Mapping[int, int], rules: list[Conve
         if budget is not None:
             outcome.points_by_owner[(owner, settles)] += points
             outcome.points_by_budget[budget.id] += points
-    outcome.carries = {owner: grams for owner, grams in carry.items() if grams != carried.get(owner, 0)}
+    outcome.carries = {
+        owner: grams for owner, grams in carry.items() if grams != carried.get(owner, 0)
+    }
     return outcome
 
 
@@ -463,8 +541,12 @@ def funded(record: Record, budget: BudgetState, policy: Policy) -> None:
     record.budget_id = budget.id
     record.points_settled = not settles
     record.points_available_at = policy.now + policy.settling if settles else policy.now
-    conversion = {**record.explanation.get("conversion", {}), "sponsor": budget.sponsor, "budget_id": budget.id,
-                  "points_status": "pending" if settles else "available"}
+    conversion = {
+        **record.explanation.get("conversion", {}),
+        "sponsor": budget.sponsor,
+        "budget_id": budget.id,
+        "points_status": "pending" if settles else "available",
+    }
     record.explanation = {**record.explanation, "conversion": conversion}
     explain(record, Reason.FUNDED, sponsor=budget.sponsor, at=policy.now.isoformat())
 
@@ -478,6 +560,7 @@ def _rule_at(rules: list[ConversionRule], at: datetime) -> ConversionRule | None
 
 # --- the order of the rules ---------------------------------------------------------------
 
+
 class Reads(Protocol):
     """The rows ``decide`` reads as it goes, in this order: the ``store`` module reads them from the
     database; a test hands them in from memory."""
@@ -488,7 +571,9 @@ class Reads(Protocol):
 
     def known_external_ids(self, *, partner_id: int, external_ids: list[str]) -> set[str]: ...
 
-    def overlapping_trips(self, candidates: list[Record], tolerance: timedelta) -> Mapping[int, Sequence[Overlap]]: ...
+    def overlapping_trips(
+        self, candidates: list[Record], tolerance: timedelta
+    ) -> Mapping[int, Sequence[Overlap]]: ...
 
     def usage(self, windows: set[tuple[int, str, date, date]]) -> Mapping[UsageKey, int]: ...
 
@@ -508,8 +593,9 @@ class Decided:
     """New records found stored already (a partner's resend), by external id: left out."""
 
 
-def decide(records: list[Record], catalogue: Catalogue, policy: Policy, reads: Reads, *,
-           new: bool = False) -> Decided:
+def decide(
+    records: list[Record], catalogue: Catalogue, policy: Policy, reads: Reads, *, new: bool = False
+) -> Decided:
     """Every rule, in its one order: quantify, screen (plausibility, link and consent), duplicates,
     caps, credit (conversion, carry and funding).
 
@@ -519,17 +605,26 @@ def decide(records: list[Record], catalogue: Catalogue, policy: Policy, reads: R
     (``Decided.resent``).
     """
     quantify(records, catalogue)
-    candidates = screen(records, reads.links([r for r in records if r.state == ActionState.QUANTIFIED]), policy)
+    candidates = screen(
+        records, reads.links([r for r in records if r.state == ActionState.QUANTIFIED]), policy
+    )
     reads.citizens_lock(r.account_id for r in candidates if r.account_id is not None)
     resent: set[str] = set()
     if new and records:
-        resent = reads.known_external_ids(partner_id=records[0].partner_id,
-                                          external_ids=[r.external_id for r in records])
+        resent = reads.known_external_ids(
+            partner_id=records[0].partner_id, external_ids=[r.external_id for r in records]
+        )
         candidates = [r for r in candidates if r.external_id not in resent]
-    flag_duplicate_trips(candidates, reads.overlapping_trips(candidates, policy.duplicate_tolerance))
+    flag_duplicate_trips(
+        candidates, reads.overlapping_trips(candidates, policy.duplicate_tolerance)
+    )
     counted = [r for r in candidates if r.state != ActionState.FLAGGED]
     usage = apply_caps(counted, reads.usage(usage_windows(counted, policy.tz)), policy.tz)
     verified = [r for r in counted if r.state == ActionState.VERIFIED]
     carried = reads.carries(r.account_id for r in verified if r.account_id is not None)
     funding = Funding(reads.funding(policy.now)) if verified else Funding([])
-    return Decided(usage=usage, credit=credit(verified, carried, catalogue.rules, funding, policy), resent=resent)
+    return Decided(
+        usage=usage,
+        credit=credit(verified, carried, catalogue.rules, funding, policy),
+        resent=resent,
+    )

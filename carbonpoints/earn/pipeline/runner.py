@@ -40,7 +40,8 @@ CHUNK = 5000
 
 def policy(now: datetime | None = None) -> Policy:
     return Policy(
-        now=now or timezone.now(), tz=timezone.get_current_timezone(),
+        now=now or timezone.now(),
+        tz=timezone.get_current_timezone(),
         clock_skew=timedelta(seconds=settings.EARN_CLOCK_SKEW_S),
         backfill=timedelta(days=settings.EARN_BACKFILL_DAYS),
         hold=timedelta(days=settings.EARN_UNLINKED_HOLD_DAYS),
@@ -58,7 +59,9 @@ def _post(decided: Decided, idempotency_key: str | None = None) -> None:
     store.carries_save(decided.credit.carries)
     spec = _credit_spec(decided.credit)
     if spec is not None:
-        _budget_post([spec if idempotency_key is None else replace(spec, idempotency_key=idempotency_key)])
+        _budget_post(
+            [spec if idempotency_key is None else replace(spec, idempotency_key=idempotency_key)]
+        )
 
 
 def _budget_post(specs: list[TransactionSpec]) -> None:
@@ -97,8 +100,9 @@ def _until_not_raced(work: Callable[[int], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def records_take_in(*, records: list[Record], batch: Batch, partner_id: int,
-                    catalogue: Catalogue | None = None) -> dict[str, Record]:
+def records_take_in(
+    *, records: list[Record], batch: Batch, partner_id: int, catalogue: Catalogue | None = None
+) -> dict[str, Record]:
     """A partner's new records, each decided and inserted once in its final state.
 
     Runs in its own transaction (a savepoint inside the caller's), retried when a concurrent
@@ -110,19 +114,41 @@ def records_take_in(*, records: list[Record], batch: Batch, partner_id: int,
 
     def attempt(n: int) -> dict[str, Record]:
         # after a race, decide again from the records as sent
-        return _take_in(records if n == 0 else [Record(**_as_sent(r)) for r in records], batch, partner_id,
-                        catalogue)
+        return _take_in(
+            records if n == 0 else [Record(**_as_sent(r)) for r in records],
+            batch,
+            partner_id,
+            catalogue,
+        )
 
     return _until_not_raced(attempt)
 
 
 def _as_sent(record: Record) -> dict:
-    return {name: getattr(record, name) for name in (
-        "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at", "ends_at",
-        "received_at", "attributes", "raw", "attributes_json", "region_id")}
+    return {
+        name: getattr(record, name)
+        for name in (
+            "partner_id",
+            "batch_id",
+            "external_id",
+            "subject",
+            "action",
+            "quantity",
+            "unit",
+            "occurred_at",
+            "ends_at",
+            "received_at",
+            "attributes",
+            "raw",
+            "attributes_json",
+            "region_id",
+        )
+    }
 
 
-def _take_in(records: list[Record], batch: Batch, partner_id: int, catalogue: Catalogue) -> dict[str, Record]:
+def _take_in(
+    records: list[Record], batch: Batch, partner_id: int, catalogue: Catalogue
+) -> dict[str, Record]:
     now = timezone.now()
     decided = rules.decide(records, catalogue, policy(now), store, new=True)
     fresh = [r for r in records if r.external_id not in decided.resent]
@@ -132,6 +158,7 @@ def _take_in(records: list[Record], batch: Batch, partner_id: int, catalogue: Ca
 
 
 # --- the worker ---------------------------------------------------------------------------
+
 
 def _chunk_size() -> int:
     return getattr(settings, "EARN_PIPELINE_CHUNK", CHUNK)
@@ -199,6 +226,7 @@ def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
     """One stored record decided again by the worker's rules (a corrected quantity): quantified,
     verified, capped, credited and written back; its credit posted under ``idempotency_key``
     (the batch's own key names the same action ids, so a new one is given)."""
+
     def attempt(_n: int) -> Record:
         records = store.records_lock([record_id])
         now = timezone.now()
@@ -212,16 +240,24 @@ def record_redecide(*, record_id: int, idempotency_key: str) -> Record:
 
 # --- periodic work ------------------------------------------------------------------------
 
+
 def points_settle(*, limit: int = CHUNK) -> int:
     """Move points whose settling period is over from pending to available."""
     with transaction.atomic():
         due = store.settling_due(limit)
         owners = {account_id for _, account_id, _ in due}
-        accounts = ledger_accounts_get_or_create(keys=[k for o in owners for k in postings.settle_keys(owner=o)])
-        transaction_post_many(specs=[
-            postings.settle_transaction(record_id=pk, owner=owner, points=points, accounts=accounts)
-            for pk, owner, points in due if points
-        ])
+        accounts = ledger_accounts_get_or_create(
+            keys=[k for o in owners for k in postings.settle_keys(owner=o)]
+        )
+        transaction_post_many(
+            specs=[
+                postings.settle_transaction(
+                    record_id=pk, owner=owner, points=points, accounts=accounts
+                )
+                for pk, owner, points in due
+                if points
+            ]
+        )
         store.settled([pk for pk, _, _ in due])
     return len(due)
 
@@ -249,21 +285,38 @@ def _fund_once(limit: int) -> int:
     funding = Funding(store.funding(now_policy.now))
     funded: list[tuple[Record, rules.BudgetState]] = []
     for record in waiting:
-        choice = funding.choose(record.action, _whole(record.points or 0), may_scale=False, region=record.region_id)
+        choice = funding.choose(
+            record.action, _whole(record.points or 0), may_scale=False, region=record.region_id
+        )
         if choice.budget is not None:
             funded.append((record, choice.budget))
     if not funded:
         return 0
     settles = now_policy.settling > timedelta(0)
-    accounts = ledger_accounts_get_or_create(keys=[
-        key for record, budget in funded if record.account_id is not None
-        for key in postings.fund_keys(owner=record.account_id, budget_id=budget.id, pending=settles)])
+    accounts = ledger_accounts_get_or_create(
+        keys=[
+            key
+            for record, budget in funded
+            if record.account_id is not None
+            for key in postings.fund_keys(
+                owner=record.account_id, budget_id=budget.id, pending=settles
+            )
+        ]
+    )
     specs = []
     for record, budget in funded:
         assert record.account_id is not None and record.id is not None, "credited records only"
-        specs.append(postings.fund_transaction(
-            record_id=record.id, corrections=record.corrections, owner=record.account_id, budget_id=budget.id,
-            points=record.points or 0, pending=settles, accounts=accounts))
+        specs.append(
+            postings.fund_transaction(
+                record_id=record.id,
+                corrections=record.corrections,
+                owner=record.account_id,
+                budget_id=budget.id,
+                points=record.points or 0,
+                pending=settles,
+                accounts=accounts,
+            )
+        )
         rules.funded(record, budget, now_policy)
     _budget_post(specs)
     store.funded([record for record, _ in funded], now_policy.now)
@@ -300,6 +353,6 @@ def batch_run_record(*, batch_id) -> None:
 
 def stuck_batches(*, older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> list[str]:
     """Batches with records waiting in a pending state for longer than a run should take."""
-    return store.batches_with_pending(updated_before=timezone.now() - older_than, max_runs=MAX_PIPELINE_RUNS,
-                                      limit=limit)
-
+    return store.batches_with_pending(
+        updated_before=timezone.now() - older_than, max_runs=MAX_PIPELINE_RUNS, limit=limit
+    )

@@ -59,6 +59,7 @@ def _execute(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[
 # by thousands of rows a second (52,000 records of a partner counted as 282) and walked every
 # record of the partner for each key: one second per request, growing with the table.
 
+
 def links(records: Iterable[Record]) -> dict[tuple[int, str], LinkedMember]:
     """The active links of the records' member ids, in one query (``selectors.linked_members``)."""
     return linked_members(members={(r.partner_id, r.subject) for r in records})
@@ -74,8 +75,10 @@ def citizens_lock(account_ids: Iterable[int]) -> None:
     ids = sorted(set(account_ids))
     if not ids:
         return
-    _execute(f"SELECT id FROM {CarbonAccount._meta.db_table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-             [pg_array(ids)])
+    _execute(
+        f"SELECT id FROM {CarbonAccount._meta.db_table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+        [pg_array(ids)],
+    )
 
 
 def known_external_ids(*, partner_id: int, external_ids: list[str]) -> set[str]:
@@ -83,12 +86,15 @@ def known_external_ids(*, partner_id: int, external_ids: list[str]) -> set[str]:
     if not external_ids:
         return set()
     # one lookup of the unique index each, whatever the statistics say (see ``links``)
-    return {row[0] for row in _execute(
-        f"SELECT k.external_id FROM unnest(%s::text[]) AS k(external_id) "
-        f"CROSS JOIN LATERAL (SELECT 1 FROM {TABLE} WHERE partner_id = %s AND external_id = k.external_id "
-        f"LIMIT 1) a",
-        [pg_array(external_ids), partner_id],
-    )}
+    return {
+        row[0]
+        for row in _execute(
+            f"SELECT k.external_id FROM unnest(%s::text[]) AS k(external_id) "
+            f"CROSS JOIN LATERAL (SELECT 1 FROM {TABLE} WHERE partner_id = %s AND external_id = k.external_id "
+            f"LIMIT 1) a",
+            [pg_array(external_ids), partner_id],
+        )
+    }
 
 
 def usage(windows: set[tuple[int, str, date, date]]) -> dict[UsageKey, int]:
@@ -102,8 +108,12 @@ def usage(windows: set[tuple[int, str, date, date]]) -> dict[UsageKey, int]:
         f"CROSS JOIN LATERAL (SELECT day, counted_micro FROM {CapUsage._meta.db_table} "
         "    WHERE account_id = k.account_id AND action = k.action AND day >= k.first AND day < k.last "
         "    OFFSET 0) u",
-        [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys),
-         pg_array(k[2].isoformat() for k in keys), pg_array(k[3].isoformat() for k in keys)],
+        [
+            pg_array(k[0] for k in keys),
+            pg_array(k[1] for k in keys),
+            pg_array(k[2].isoformat() for k in keys),
+            pg_array(k[3].isoformat() for k in keys),
+        ],
     )
     return {(account_id, action, day): micro for account_id, action, day, micro in set(rows)}
 
@@ -117,8 +127,12 @@ def usage_add(added: Mapping[UsageKey, int]) -> None:
         f"INSERT INTO {CapUsage._meta.db_table} AS u (account_id, action, day, counted_micro) "
         "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::bigint[]) "
         "ON CONFLICT (account_id, action, day) DO UPDATE SET counted_micro = u.counted_micro + EXCLUDED.counted_micro",
-        [pg_array(k[0] for k in keys), pg_array(k[1] for k in keys), pg_array(k[2].isoformat() for k in keys),
-         pg_array(added.values())],
+        [
+            pg_array(k[0] for k in keys),
+            pg_array(k[1] for k in keys),
+            pg_array(k[2].isoformat() for k in keys),
+            pg_array(added.values()),
+        ],
     )
 
 
@@ -142,9 +156,14 @@ def overlapping_trips(candidates: list[Record], tolerance: timedelta) -> dict[in
         "     WHERE account_id = k.account_id AND occurred_at >= k.starts - %s AND occurred_at <= k.ends "
         "     AND action = k.action AND ends_at >= k.starts AND state = ANY(%s::text[]) OFFSET 0) a "
         "ORDER BY k.n, a.occurred_at, a.id",
-        [pg_array(r.account_id for r in candidates), pg_array(r.action for r in candidates),
-         pg_array(r.occurred_at - tolerance for r in candidates), pg_array(r.ends_at + tolerance for r in candidates),
-         timedelta(seconds=MAX_DURATION_S), pg_array(COUNTED_STATES)],
+        [
+            pg_array(r.account_id for r in candidates),
+            pg_array(r.action for r in candidates),
+            pg_array(r.occurred_at - tolerance for r in candidates),
+            pg_array(r.ends_at + tolerance for r in candidates),
+            timedelta(seconds=MAX_DURATION_S),
+            pg_array(COUNTED_STATES),
+        ],
     )
     found: dict[int, list[Overlap]] = {}
     for n, partner_id, external_id, claim in rows:
@@ -157,7 +176,9 @@ def carries(owners: Iterable[int]) -> dict[int, int]:
     owners = set(owners)
     if not owners:
         return {}
-    return dict(CitizenCarry.objects.filter(account_id__any=owners).values_list("account_id", "remainder_g"))
+    return dict(
+        CitizenCarry.objects.filter(account_id__any=owners).values_list("account_id", "remainder_g")
+    )
 
 
 def carries_save(changed: Mapping[int, int]) -> None:
@@ -182,24 +203,60 @@ class Raced(Exception):
     decides again, and then finds the records stored, or the budget's fresh balance."""
 
 
-_COPIED = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit", "occurred_at",
-           "ends_at", "attributes", "raw", "received_at", "state", "reason", "capped", "review", "account_id",
-           "methodology_id", "conversion_rule_id", "reduction_g", "counted_quantity", "credited_g", "points",
-           "points_available_at", "points_settled", "budget_id", "hold_until", "explanation", "credited_at", "updated_at",
-           "region_id")
+_COPIED = (
+    "id",
+    "partner_id",
+    "batch_id",
+    "external_id",
+    "subject",
+    "action",
+    "quantity",
+    "unit",
+    "occurred_at",
+    "ends_at",
+    "attributes",
+    "raw",
+    "received_at",
+    "state",
+    "reason",
+    "capped",
+    "review",
+    "account_id",
+    "methodology_id",
+    "conversion_rule_id",
+    "reduction_g",
+    "counted_quantity",
+    "credited_g",
+    "points",
+    "points_available_at",
+    "points_settled",
+    "budget_id",
+    "hold_until",
+    "explanation",
+    "credited_at",
+    "updated_at",
+    "region_id",
+)
 
 
 def _text(value: str) -> str:
     """A value of COPY's text format: backslash, tab and line breaks escaped (NUL is refused at intake)."""
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
     return value
 
 
 _SPECIAL = ("\\", "\t", "\n", "\r")
 
 
-def _copy_line(r: Record, explanation: str, head: str, tail: str, iso: dict[datetime, str], escape: bool) -> str:
+def _copy_line(
+    r: Record, explanation: str, head: str, tail: str, iso: dict[datetime, str], escape: bool
+) -> str:
     """One record as a line of COPY's text format, in the order of ``_COPIED``.
 
     One f-string: the record's values in place, the nullable ones as conditional expressions (a
@@ -207,10 +264,22 @@ def _copy_line(r: Record, explanation: str, head: str, tail: str, iso: dict[date
     shares (received, credited, available at); ``escape``: some text of the batch needs COPY's
     escapes (looked for once per batch, by ``_needs_escape``).
     """
-    external_id, subject, unit, attributes, raw = r.external_id, r.subject, r.unit, r.attributes_json, r.raw
+    external_id, subject, unit, attributes, raw = (
+        r.external_id,
+        r.subject,
+        r.unit,
+        r.attributes_json,
+        r.raw,
+    )
     if escape:
         external_id, subject, unit, attributes, raw, explanation = (
-            _text(external_id), _text(subject), _text(unit), _text(attributes), _text(raw), _text(explanation))
+            _text(external_id),
+            _text(subject),
+            _text(unit),
+            _text(attributes),
+            _text(raw),
+            _text(explanation),
+        )
     occurred = r.occurred_at.isoformat()
     ends = occurred if r.ends_at == r.occurred_at else r.ends_at.isoformat()
     n = "\\N"
@@ -241,8 +310,10 @@ def _shared_time(value: datetime | None, iso: dict[datetime, str]) -> str:
 def _needs_escape(records: list[Record], explanations: list[str]) -> bool:
     """Whether any text of these records holds a character COPY's text format escapes: one look
     at the batch's texts joined, instead of four per text of each line."""
-    texts = "".join([f"{r.external_id}{r.subject}{r.unit}{r.attributes_json}{r.raw}" for r in records]
-                    + explanations)
+    texts = "".join(
+        [f"{r.external_id}{r.subject}{r.unit}{r.attributes_json}{r.raw}" for r in records]
+        + explanations
+    )
     return any(c in texts for c in _SPECIAL)
 
 
@@ -258,8 +329,10 @@ def records_insert(records: list[Record], *, batch_id, partner_id: int, now: dat
     if not records:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) FROM generate_series(1, %s)",
-                       [len(records)])
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) FROM generate_series(1, %s)",
+            [len(records)],
+        )
         for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
             record.id = pk
         head, tail = f"{partner_id}\t{batch_id}", now.isoformat()
@@ -268,8 +341,14 @@ def records_insert(records: list[Record], *, batch_id, partner_id: int, now: dat
                 iso: dict[datetime, str] = {}
                 explanations = [_encode(r.explanation).decode() for r in records]
                 escape = _needs_escape(records, explanations)
-                copy.write("".join([_copy_line(r, e, head, tail, iso, escape)
-                                    for r, e in zip(records, explanations, strict=True)]))
+                copy.write(
+                    "".join(
+                        [
+                            _copy_line(r, e, head, tail, iso, escape)
+                            for r, e in zip(records, explanations, strict=True)
+                        ]
+                    )
+                )
         except psycopg.errors.UniqueViolation as exc:
             raise Raced() from exc
 
@@ -278,20 +357,38 @@ def _column(records: list[Record], name: str) -> str:
     if name == "explanation":
         return pg_array(_encode(r.explanation).decode() for r in records)
     if name == "counted_quantity":
-        return pg_array(None if r.counted_quantity is None else format(r.counted_quantity, "f") for r in records)
+        return pg_array(
+            None if r.counted_quantity is None else format(r.counted_quantity, "f") for r in records
+        )
     return pg_array(getattr(r, name) for r in records)
 
 
 _WRITTEN = {
-    "id": "bigint", "state": "text", "reason": "text", "capped": "boolean", "account_id": "bigint",
-    "methodology_id": "bigint", "conversion_rule_id": "bigint", "reduction_g": "bigint",
-    "counted_quantity": "numeric", "credited_g": "bigint", "points": "bigint", "points_available_at": "timestamptz",
-    "points_settled": "boolean", "budget_id": "bigint", "hold_until": "timestamptz", "explanation": "jsonb", "credited_at": "timestamptz",
+    "id": "bigint",
+    "state": "text",
+    "reason": "text",
+    "capped": "boolean",
+    "account_id": "bigint",
+    "methodology_id": "bigint",
+    "conversion_rule_id": "bigint",
+    "reduction_g": "bigint",
+    "counted_quantity": "numeric",
+    "credited_g": "bigint",
+    "points": "bigint",
+    "points_available_at": "timestamptz",
+    "points_settled": "boolean",
+    "budget_id": "bigint",
+    "hold_until": "timestamptz",
+    "explanation": "jsonb",
+    "credited_at": "timestamptz",
 }
 _UPDATE = (
     f"UPDATE {TABLE} a SET "
-    + ", ".join(f"{name} = o.{name}" for name in _WRITTEN if name != "id") + ", updated_at = %s "
-    + "FROM unnest(" + ", ".join(f"%s::{t}[]" for t in _WRITTEN.values()) + ") "
+    + ", ".join(f"{name} = o.{name}" for name in _WRITTEN if name != "id")
+    + ", updated_at = %s "
+    + "FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in _WRITTEN.values())
+    + ") "
     + f"AS o({', '.join(_WRITTEN)}) WHERE a.id = o.id"
 )
 
@@ -307,9 +404,26 @@ def records_update(records: list[Record], now: datetime) -> None:
 
 # --- the worker's queue: records left pending -----------------------------------------------
 
-_CLAIMED = ("id", "partner_id", "batch_id", "external_id", "subject", "action", "quantity", "unit",
-            "occurred_at", "ends_at", "received_at", "attributes", "state", "reason", "review", "hold_until",
-            "explanation", "region_id")
+_CLAIMED = (
+    "id",
+    "partner_id",
+    "batch_id",
+    "external_id",
+    "subject",
+    "action",
+    "quantity",
+    "unit",
+    "occurred_at",
+    "ends_at",
+    "received_at",
+    "attributes",
+    "state",
+    "reason",
+    "review",
+    "hold_until",
+    "explanation",
+    "region_id",
+)
 _TIMES = {"occurred_at", "ends_at", "received_at", "hold_until"}
 _JSON = {"attributes", "explanation"}
 _CLAIM = (
@@ -319,6 +433,8 @@ _CLAIM = (
 )
 PARTITION_OF = "abs(hashtext(subject) %% %s) = %s "
 """A record's partition: by member id, so one citizen's records meet in one partition."""
+
+
 def _parsed(column: str, value):
     if value is None:
         return None
@@ -329,21 +445,33 @@ def _parsed(column: str, value):
     return value
 
 
-def records_claim(*, batch_id, limit: int, partition: tuple[int, int] | None = None) -> list[Record]:
+def records_claim(
+    *, batch_id, limit: int, partition: tuple[int, int] | None = None
+) -> list[Record]:
     """Lock and read up to ``limit`` pending records, oldest first, skipping those another run holds."""
     # Times and JSON read as text and parsed here: Django's time-zone-aware loader is Python code
     # called per value, ``datetime.fromisoformat`` is C.
     params: list = [pg_array(PENDING_STATES)] + ([str(batch_id)] if batch_id is not None else [])
     params += [partition[1], partition[0]] if partition else []
-    sql = _CLAIM.format(batch="AND batch_id = %s " if batch_id is not None else "",
-                        partition="AND " + PARTITION_OF if partition else "")
-    rows = [tuple(_parsed(c, v) for c, v in zip(_CLAIMED, row, strict=True)) for row in _execute(sql, [*params, limit])]
+    sql = _CLAIM.format(
+        batch="AND batch_id = %s " if batch_id is not None else "",
+        partition="AND " + PARTITION_OF if partition else "",
+    )
+    rows = [
+        tuple(_parsed(c, v) for c, v in zip(_CLAIMED, row, strict=True))
+        for row in _execute(sql, [*params, limit])
+    ]
     return [Record(**dict(zip(_CLAIMED, row, strict=True))) for row in rows]
 
 
 def records_lock(ids: list[int]) -> list[Record]:
     """Lock and read these stored records, whatever their state (a correction decides one again)."""
-    rows = ActionRecord.objects.select_for_update().filter(pk__in=ids).order_by("id").values_list(*_CLAIMED)
+    rows = (
+        ActionRecord.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("id")
+        .values_list(*_CLAIMED)
+    )
     return [Record(**dict(zip(_CLAIMED, row, strict=True))) for row in rows]
 
 
@@ -359,8 +487,10 @@ def partition_unlock(p: int) -> None:
 
 
 def partition_pending(p: int, n: int) -> bool:
-    return _execute(f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE state = ANY(%s::text[]) AND {PARTITION_OF})",
-                    [pg_array(PENDING_STATES), n, p])[0][0]
+    return _execute(
+        f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE state = ANY(%s::text[]) AND {PARTITION_OF})",
+        [pg_array(PENDING_STATES), n, p],
+    )[0][0]
 
 
 WORKER_TRANSACTION = (
@@ -384,11 +514,23 @@ def batch_run_count(*, batch_id, now: datetime) -> None:
     Batch.objects.filter(pk=batch_id).update(pipeline_runs=F("pipeline_runs") + 1, last_run_at=now)
 
 
-def batch_counts_add(*, batch: Batch, received: int, accepted: int, duplicates: int, rejected: int,
-                     rejections: list[dict], kept_rejections: int) -> None:
+def batch_counts_add(
+    *,
+    batch: Batch,
+    received: int,
+    accepted: int,
+    duplicates: int,
+    rejected: int,
+    rejections: list[dict],
+    kept_rejections: int,
+) -> None:
     """A batch's intake counters, and the first rejections kept for the partner to read."""
-    changes = {"received": F("received") + received, "accepted": F("accepted") + accepted,
-               "duplicates": F("duplicates") + duplicates, "rejected": F("rejected") + rejected}
+    changes = {
+        "received": F("received") + received,
+        "accepted": F("accepted") + accepted,
+        "duplicates": F("duplicates") + duplicates,
+        "rejected": F("rejected") + rejected,
+    }
     if rejections and len(batch.rejections) < kept_rejections:
         batch.rejections = (batch.rejections + rejections)[:kept_rejections]
         changes["rejections"] = batch.rejections
@@ -396,6 +538,7 @@ def batch_counts_add(*, batch: Batch, received: int, accepted: int, duplicates: 
 
 
 # --- periodic work --------------------------------------------------------------------------
+
 
 def funding(now: datetime) -> list[BudgetState]:
     """The sponsors' budgets in force, with their ledger balances (read without a lock)."""
@@ -407,23 +550,45 @@ _FUNDED = (*_CLAIMED, "account_id", "points", "corrections")
 
 def awaiting_funding(limit: int) -> list[Record]:
     """Locked credited records whose points wait for a budget, oldest first."""
-    rows = (ActionRecord.objects.select_for_update(skip_locked=True)
-            .filter(state=ActionState.CREDITED, points_settled=False, points_available_at__isnull=True, points__gt=0)
-            .order_by("id").values_list(*_FUNDED)[:limit])
+    rows = (
+        ActionRecord.objects.select_for_update(skip_locked=True)
+        .filter(
+            state=ActionState.CREDITED,
+            points_settled=False,
+            points_available_at__isnull=True,
+            points__gt=0,
+        )
+        .order_by("id")
+        .values_list(*_FUNDED)[:limit]
+    )
     return [Record(**dict(zip(_FUNDED, row, strict=True))) for row in rows]
 
 
 def funded(records: list[Record], now: datetime) -> None:
-    bulk_set([ActionRecord(pk=r.id, budget_id=r.budget_id, points_settled=r.points_settled,
-                           points_available_at=r.points_available_at, explanation=r.explanation, updated_at=now)
-              for r in records], ["budget_id", "points_settled", "points_available_at", "explanation", "updated_at"])
+    bulk_set(
+        [
+            ActionRecord(
+                pk=r.id,
+                budget_id=r.budget_id,
+                points_settled=r.points_settled,
+                points_available_at=r.points_available_at,
+                explanation=r.explanation,
+                updated_at=now,
+            )
+            for r in records
+        ],
+        ["budget_id", "points_settled", "points_available_at", "explanation", "updated_at"],
+    )
 
 
 def settling_due(limit: int) -> list[tuple[int, int, int | None]]:
     """Locked records whose points finished settling: ``(id, account id, points)``."""
-    return list(ActionRecord.objects.select_for_update(skip_locked=True)
-                .filter(points_settled=False, points_available_at__lte=timezone.now()).order_by("id")
-                .values_list("id", "account_id", "points")[:limit])
+    return list(
+        ActionRecord.objects.select_for_update(skip_locked=True)
+        .filter(points_settled=False, points_available_at__lte=timezone.now())
+        .order_by("id")
+        .values_list("id", "account_id", "points")[:limit]
+    )
 
 
 def settled(ids: list[int]) -> None:
@@ -437,8 +602,9 @@ def unlinked_expire(now: datetime) -> int:
 
 
 def unlinked_release(*, partner_id: int, subject: str, now: datetime) -> tuple[list[str], int]:
-    held = ActionRecord.objects.filter(partner_id=partner_id, subject=subject, state=ActionState.UNLINKED,
-                                       hold_until__gt=now)
+    held = ActionRecord.objects.filter(
+        partner_id=partner_id, subject=subject, state=ActionState.UNLINKED, hold_until__gt=now
+    )
     batch_ids = sorted({str(b) for b in held.values_list("batch_id", flat=True)})
     return batch_ids, held.update(state=ActionState.QUANTIFIED, updated_at=now)
 
@@ -449,9 +615,17 @@ def unlinked_since_linked(now: datetime) -> list[str]:
     A link releases the records held when it is made; a record a partner sent while that link
     was being made can miss the release. The sweeper catches it here. Returns their batches.
     """
-    held = ActionRecord.objects.filter(state=ActionState.UNLINKED, reason=Reason.NOT_LINKED, hold_until__gt=now).filter(
-        Exists(IdentityLink.objects.filter(partner_id=OuterRef("partner_id"), subject=OuterRef("subject"),
-                                           revoked_at__isnull=True)))
+    held = ActionRecord.objects.filter(
+        state=ActionState.UNLINKED, reason=Reason.NOT_LINKED, hold_until__gt=now
+    ).filter(
+        Exists(
+            IdentityLink.objects.filter(
+                partner_id=OuterRef("partner_id"),
+                subject=OuterRef("subject"),
+                revoked_at__isnull=True,
+            )
+        )
+    )
     batch_ids = sorted({str(b) for b in held.values_list("batch_id", flat=True)})
     if batch_ids:
         held.update(state=ActionState.QUANTIFIED, updated_at=now)
@@ -459,6 +633,13 @@ def unlinked_since_linked(now: datetime) -> list[str]:
 
 
 def batches_with_pending(*, updated_before: datetime, max_runs: int, limit: int) -> list[str]:
-    return [str(b) for b in ActionRecord.objects.filter(
-        state__in=PENDING_STATES, updated_at__lt=updated_before, batch__pipeline_runs__lt=max_runs,
-    ).values_list("batch_id", flat=True).distinct()[:limit]]
+    return [
+        str(b)
+        for b in ActionRecord.objects.filter(
+            state__in=PENDING_STATES,
+            updated_at__lt=updated_before,
+            batch__pipeline_runs__lt=max_runs,
+        )
+        .values_list("batch_id", flat=True)
+        .distinct()[:limit]
+    ]

@@ -13,6 +13,12 @@ from .serializers import BadgeSerializer
 class MyBadgesView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="My badges (earned or not)", responses=BadgeSerializer(many=True))
+    @extend_schema(
+        tags=["citizen"], summary="My badges (earned or not)", responses=BadgeSerializer(many=True)
+    )
     def get(self, request):
-        return Response(BadgeSerializer(citizen_badges(account_id=request.user.carbon_account.pk), many=True).data)
+        return Response(
+            BadgeSerializer(
+                citizen_badges(account_id=request.user.carbon_account.pk), many=True
+            ).data
+        )

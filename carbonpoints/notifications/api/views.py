@@ -19,8 +19,12 @@ from .filters import MyNotificationsFilter
 class MyNotificationsView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="My notifications, newest first, with the unread count",
-                   parameters=filter_parameters(MyNotificationsFilter), responses=s.InboxPageSerializer)
+    @extend_schema(
+        tags=["citizen"],
+        summary="My notifications, newest first, with the unread count",
+        parameters=filter_parameters(MyNotificationsFilter),
+        responses=s.InboxPageSerializer,
+    )
     def get(self, request):
         account = request.user.carbon_account
         params = query_params(MyNotificationsFilter, request)
@@ -35,8 +39,12 @@ class MyNotificationsView(APIView):
 class MyNotificationsReadView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="Mark notifications read (these ids, or all)",
-                   request=s.MarkReadSerializer, responses=s.UnreadSerializer)
+    @extend_schema(
+        tags=["citizen"],
+        summary="Mark notifications read (these ids, or all)",
+        request=s.MarkReadSerializer,
+        responses=s.UnreadSerializer,
+    )
     def post(self, request):
         account = request.user.carbon_account
         payload = s.MarkReadSerializer(data=request.data)

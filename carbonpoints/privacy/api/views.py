@@ -37,17 +37,22 @@ def _document_response(request, document: dict) -> HttpResponse:
     return Response(document)
 
 
-FORMAT = OpenApiParameter("as", str, enum=["json", "zip"], description="zip: one CSV per section (the portal's download)")
+FORMAT = OpenApiParameter(
+    "as", str, enum=["json", "zip"], description="zip: one CSV per section (the portal's download)"
+)
 
 
 class MyExportView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        tags=["citizen"], summary="All my data (PIPL): now if small, else built by a worker",
+        tags=["citizen"],
+        summary="All my data (PIPL): now if small, else built by a worker",
         parameters=[FORMAT],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The document"),
-                   202: s.ExportStatusSerializer},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The document"),
+            202: s.ExportStatusSerializer,
+        },
     )
     def get(self, request):
         account = request.user.carbon_account
@@ -60,7 +65,11 @@ class MyExportView(APIView):
 class MyExportStatusView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="An export's progress", responses={200: s.ExportStatusSerializer, 404: ERROR})
+    @extend_schema(
+        tags=["citizen"],
+        summary="An export's progress",
+        responses={200: s.ExportStatusSerializer, 404: ERROR},
+    )
     def get(self, request, export_id):
         export = citizen_export(account=request.user.carbon_account, export_id=export_id)
         if export is None:
@@ -71,8 +80,12 @@ class MyExportStatusView(APIView):
 class MyExportDownloadView(APIView):
     permission_classes = [IsCitizen]
 
-    @extend_schema(tags=["citizen"], summary="A ready export", parameters=[FORMAT],
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: ERROR, 409: ERROR})
+    @extend_schema(
+        tags=["citizen"],
+        summary="A ready export",
+        parameters=[FORMAT],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: ERROR, 409: ERROR},
+    )
     def get(self, request, export_id):
         document = citizen_export_document(account=request.user.carbon_account, export_id=export_id)
         return _document_response(request, document)
@@ -82,10 +95,14 @@ class MyDeleteView(APIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
-        tags=["citizen"], summary="Delete my account (PIPL); asks for the password again",
+        tags=["citizen"],
+        summary="Delete my account (PIPL); asks for the password again",
         request=s.DeleteRequestSerializer,
-        responses={204: OpenApiResponse(description="Deleted: sessions ended, sign-in disabled"),
-                   400: ERROR, 403: ERROR},
+        responses={
+            204: OpenApiResponse(description="Deleted: sessions ended, sign-in disabled"),
+            400: ERROR,
+            403: ERROR,
+        },
     )
     def post(self, request):
         payload = s.DeleteRequestSerializer(data=request.data)

@@ -6,4 +6,5 @@ class RegionSerializer(serializers.Serializer):
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
     parent = serializers.CharField(  # type: ignore[assignment]  # the field named parent, not Field.parent
-        source="parent_id", allow_null=True, help_text="The region it lies in.")
+        source="parent_id", allow_null=True, help_text="The region it lies in."
+    )

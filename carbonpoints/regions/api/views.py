@@ -13,6 +13,8 @@ class RegionsView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses=RegionSerializer(many=True), tags=["public"], summary="Regions (GB/T 2260)")
+    @extend_schema(
+        responses=RegionSerializer(many=True), tags=["public"], summary="Regions (GB/T 2260)"
+    )
     def get(self, request):
         return Response(RegionSerializer(regions_all(), many=True).data)

@@ -22,9 +22,15 @@ class Command(BaseCommand):
         if User.objects.filter(email__iexact=manager_email).exists():
             raise CommandError(f"{manager_email} has an account already")
         merchant, password = merchant_create(name=name, manager_email=manager_email)
-        result = {"merchant_id": merchant.pk, "manager_email": manager_email.lower(), "password": password}
+        result = {
+            "merchant_id": merchant.pk,
+            "manager_email": manager_email.lower(),
+            "password": password,
+        }
         if options["json"]:
             self.stdout.write(json.dumps(result))
         else:
-            self.stdout.write(self.style.SUCCESS(f"merchant {merchant.name} #{merchant.pk} created"))
+            self.stdout.write(
+                self.style.SUCCESS(f"merchant {merchant.name} #{merchant.pk} created")
+            )
             self.stdout.write(f"manager: {result['manager_email']}  password: {password}")

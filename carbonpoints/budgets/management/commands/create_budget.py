@@ -17,9 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--sponsor", required=True, help="the sponsor's name (created if new)")
         parser.add_argument("--name", required=True, help="the budget's name, e.g. 2026")
         parser.add_argument("--points", type=int, required=True)
-        parser.add_argument("--yuan", required=True, help="money paid for the points, in CNY, e.g. 10000.00")
+        parser.add_argument(
+            "--yuan", required=True, help="money paid for the points, in CNY, e.g. 10000.00"
+        )
         parser.add_argument("--days", type=int, default=365, help="how long the budget is in force")
-        parser.add_argument("--actions", default="", help="comma-separated scenes it funds; none: every scene")
+        parser.add_argument(
+            "--actions", default="", help="comma-separated scenes it funds; none: every scene"
+        )
         parser.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     def handle(self, *args, **options):
@@ -32,16 +36,26 @@ class Command(BaseCommand):
         now = timezone.now()
         sponsor, _ = Sponsor.objects.get_or_create(name=options["sponsor"])
         budget = Budget.objects.create(
-            sponsor=sponsor, name=options["name"], starts_at=now, ends_at=now + timedelta(days=options["days"]),
+            sponsor=sponsor,
+            name=options["name"],
+            starts_at=now,
+            ends_at=now + timedelta(days=options["days"]),
             actions=[a.strip() for a in options["actions"].split(",") if a.strip()],
         )
         try:
-            budget_deposit(budget=budget, points=options["points"], yuan_fen=yuan_fen, operator=None,
-                           note="create_budget")
+            budget_deposit(
+                budget=budget,
+                points=options["points"],
+                yuan_fen=yuan_fen,
+                operator=None,
+                note="create_budget",
+            )
         except DomainError as refused:
             raise CommandError(str(refused)) from None
         if options["json"]:
             self.stdout.write(json.dumps({"budget_id": budget.pk, "sponsor_id": sponsor.pk}))
         else:
-            self.stdout.write(f"budget {budget.pk} ({budget}): {options['points']:,} points in force until "
-                              f"{budget.ends_at:%Y-%m-%d}")
+            self.stdout.write(
+                f"budget {budget.pk} ({budget}): {options['points']:,} points in force until "
+                f"{budget.ends_at:%Y-%m-%d}"
+            )

@@ -36,7 +36,11 @@ class Command(BaseCommand):
                 if not options["json"]:
                     self.stdout.write(f"[{number}/{len(STEPS)}] {label}…")
                 seed = import_string(path)
-                logins.update(seed(password=DEMO_PASSWORD, citizens=options["citizens"], log=self._log(options)))
+                logins.update(
+                    seed(
+                        password=DEMO_PASSWORD, citizens=options["citizens"], log=self._log(options)
+                    )
+                )
         if options["json"]:
             self.stdout.write(json.dumps({"password": DEMO_PASSWORD, "logins": logins}))
             return

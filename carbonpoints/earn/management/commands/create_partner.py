@@ -12,7 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True)
-        parser.add_argument("--actions", required=True, help="comma-separated action codes, e.g. metro_ride,bus_ride")
+        parser.add_argument(
+            "--actions",
+            required=True,
+            help="comma-separated action codes, e.g. metro_ride,bus_ride",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     def handle(self, *args, **options):
@@ -29,5 +33,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result))
         else:
-            self.stdout.write(f"partner {partner.pk} ({partner.name}): key id {key.key_id}\n"
-                              f"secret (shown once, keep it safe): {secret}")
+            self.stdout.write(
+                f"partner {partner.pk} ({partner.name}): key id {key.key_id}\n"
+                f"secret (shown once, keep it safe): {secret}"
+            )
