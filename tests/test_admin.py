@@ -28,3 +28,12 @@ def test_every_admin_list_and_search_opens(operator_client, model_admin):
 def test_citizens_cannot_open_the_admin(client):
     client.force_login(CitizenFactory())
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_admin_index_reads_in_chinese_without_english_model_names(operator_client):
+    page = operator_client.get(
+        reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+
+    assert "用户会话" in page  # allauth's sessions, named in our catalogue
+    assert "User session" not in page and "user session" not in page
