@@ -510,16 +510,20 @@ def actions_behind_credits(*, account_id: int, transactions) -> dict[int, list[A
     of points; its metadata names the batch's actions, and this picks the citizen's out of them
     (one query for a page of lines), so every points line traces back to what it credits.
     """
-    wanted = {t.pk: set(t.metadata.get("action_ids") or ()) for t in transactions}
-    ids = set().union(*wanted.values()) if wanted else set()
-    if not ids:
+    credit_of: dict[int, int] = {}  # action id → the credit transaction that names it
+    ranges = Q(pk__in=[])
+    for credit in transactions:
+        action_ids = credit.metadata.get("action_ids") or ()
+        if action_ids:
+            credit_of.update(dict.fromkeys(action_ids, credit.pk))
+            ranges |= Q(pk__range=(min(action_ids), max(action_ids)))  # not thousands of ids
+    if not credit_of:
         return {}
-    records = ActionRecord.objects.filter(account_id=account_id, id__in=ids).order_by(
+    records = ActionRecord.objects.filter(ranges, account_id=account_id).order_by(
         "occurred_at", "id"
     )
     behind: dict[int, list[ActionRecord]] = {}
     for record in records:
-        for transaction_id, action_ids in wanted.items():
-            if record.pk in action_ids:
-                behind.setdefault(transaction_id, []).append(record)
+        if record.pk in credit_of:
+            behind.setdefault(credit_of[record.pk], []).append(record)
     return behind
