@@ -83,4 +83,6 @@ class ReadCache(Generic[T]):
 
         renew()
         if transaction.get_connection().in_atomic_block:
-            transaction.on_commit(renew)
+            # robust: the write has committed; a cache that fails now must not answer it as a
+            # failure (the values' own expiry bounds what stays stale until the cache is back)
+            transaction.on_commit(renew, robust=True)
