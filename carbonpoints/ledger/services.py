@@ -176,7 +176,8 @@ WITH legs AS (
     WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
 ), run AS MATERIALIZED (
     SELECT l.n, l.account_id, l.unit, l.amount, k.allow_negative,
-           k.balance + sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.n) AS balance_after
+           k.balance + (sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.n))::bigint
+               AS balance_after
     FROM legs l JOIN locked k ON k.id = l.account_id
 ), ok AS (
     SELECT (SELECT count(*) FROM locked) = %s
