@@ -50,6 +50,20 @@ def test_a_retried_redemption_is_one_redemption(make_citizen):
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 9
 
 
+def test_a_retry_answers_the_same_qr_without_drawing_it_again(make_citizen):
+    from redemption.selectors import qr_svg
+
+    client = client_for(make_citizen(points=1000))
+    scenario = ScenarioFactory(points_cost=100)
+    qr_svg.cache_clear()
+
+    first, again = redeem(client, scenario, "qr"), redeem(client, scenario, "qr")
+
+    assert first.json()["voucher"]["qr_svg"] == again.json()["voucher"]["qr_svg"]
+    assert first.json()["voucher"]["qr_svg"].startswith("<svg")
+    assert (qr_svg.cache_info().misses, qr_svg.cache_info().hits) == (1, 1)
+
+
 def test_the_same_key_for_another_scenario_is_refused(make_citizen):
     client = client_for(make_citizen(points=1000))
     redeem(client, ScenarioFactory())
