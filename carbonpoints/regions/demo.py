@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.demo import OPERATOR_EMAIL, demo_citizens
 from accounts.models import User
-from accounts.services import account_home_region_set
+from accounts.services import account_home_region_set, citizen_create
 from carbonpoints.budgets.models import Budget, Sponsor
 from carbonpoints.budgets.services import budget_deposit
 from carbonpoints.earn.demo import DEMO_SECRET, PARTNERS, _events
@@ -58,6 +58,10 @@ CITIES = {
 }
 TRAVELLERS = 20
 """Demo citizens who also ride in Yichang and Xiangyang, and spend at Longzhong Books."""
+RESIDENT_EMAIL = "yichang{n}@demo.carbonpoints.cn"
+RESIDENTS = 4
+"""Demo citizens who live and ride in Yichang only, and spend in Xiangyang and in Wuhan (their
+points are Yichang's budget's, so the clearing statement shows what Yichang owes)."""
 
 
 CITY_OPERATORS = {
@@ -89,6 +93,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         Methodology.objects.filter(region_id=codes.default()).update(region_id=HUBEI)
         _yichang_bus(now)
     people = demo_citizens(min(citizens, TRAVELLERS))
+    residents = _residents(password)
     rng = random.Random(420)
     catalogue = Catalogue()
     total = 0
@@ -119,6 +124,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
                 partner=partner, key_id=key_id, secret_encrypted=secret_encrypt(DEMO_SECRET)
             )
             total += _ride(partner, prefix, "bus_ride", people, rng, now, catalogue)
+            for n in range(3 if region == YICHANG else 0):  # residents ride the bus daily
+                total += _ride(partner, f"{prefix}R{n}", "bus_ride", residents, rng, now, catalogue)
             merchant, _ = merchant_create(name=merchant_name, manager_email=manager, region=region)
             manager_user = User.objects.get(email=manager)
             manager_user.set_password(password)
@@ -133,16 +140,31 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         total += _ride(
             bikes, PARTNERS[2][3], "bike_ride", people, rng, now, catalogue, region=YICHANG
         )
+        total += _ride(
+            bikes, PARTNERS[2][3], "bike_ride", residents, rng, now, catalogue, region=YICHANG
+        )
     Scenario.objects.filter(merchant__region_id=XIANGYANG).update(province_wide=True)
     for n, user in enumerate(demo_citizens(citizens)):
         if n % 5 == 3:
             account_home_region_set(account=user.carbon_account, region=(YICHANG, XIANGYANG)[n % 2])
-    spent = _spend_in_xiangyang(people)
+    spent = _spend_in_xiangyang(people) + _spend_in_xiangyang(residents)
     log(
         f"Hubei: Yichang and Xiangyang with a budget, a bus partner and a merchant each; {total} actions there; "
         f"Yichang's own bus methodology (demo factor); {spent} redemptions in Xiangyang; an operator per city"
     )
     return logins
+
+
+def _residents(password: str) -> list[User]:
+    people = []
+    for n in range(1, RESIDENTS + 1):
+        email = RESIDENT_EMAIL.format(n=n)
+        user = User.objects.filter(email=email).first() or citizen_create(
+            email=email, password=password if n == 1 else None, display_name=f"宜昌市民{n}"
+        )
+        account_home_region_set(account=user.carbon_account, region=YICHANG)
+        people.append(user)
+    return people
 
 
 def _yichang_bus(now) -> None:
