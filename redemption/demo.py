@@ -124,15 +124,18 @@ def _redeem_some(citizens: int = 12) -> int:
 def clear(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
     """The clearing between cities of every demo spend, as the nightly job posts it, so the
     month's statement (/operators/clearing/) shows real figures at once."""
-    residents = CarbonAccount.objects.filter(user__email__startswith="yichang").order_by("pk")
+    from carbonpoints.regions.demo import yichang_residents
+
     cafe = (
         Scenario.objects.filter(merchant__name=MERCHANTS[1][0], kind=Scenario.Kind.VOUCHER)
         .order_by("points_cost")
         .first()
     )
-    for account in residents if cafe is not None else []:
+    for user in yichang_residents(citizens) if cafe is not None else []:
         try:  # Yichang's points spent in Wuhan: Yichang owes Wuhan
-            redemption_create(citizen=account, scenario_id=cafe.pk, idempotency_key="demo-wuhan")
+            redemption_create(
+                citizen=user.carbon_account, scenario_id=cafe.pk, idempotency_key="demo-wuhan"
+            )
         except SpendRefused:
             continue
     posted = clearing_post()

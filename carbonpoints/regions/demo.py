@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from accounts.demo import OPERATOR_EMAIL, demo_citizens
 from accounts.models import User
-from accounts.services import account_home_region_set, citizen_create
+from accounts.services import account_home_region_set
 from carbonpoints.budgets.models import Budget, Sponsor
 from carbonpoints.budgets.services import budget_deposit
-from carbonpoints.earn.demo import DEMO_SECRET, PARTNERS, _events
+from carbonpoints.earn.demo import DEMO_SECRET, LINKED_CITIZENS, PARTNERS, _events
 from carbonpoints.earn.intake import candidate_from_json, events_ingest
 from carbonpoints.earn.models import Batch, IdentityLink, Partner, PartnerKey
 from carbonpoints.earn.selectors import consent_wording
@@ -58,10 +58,10 @@ CITIES = {
 }
 TRAVELLERS = 20
 """Demo citizens who also ride in Yichang and Xiangyang, and spend at Longzhong Books."""
-RESIDENT_EMAIL = "yichang{n}@demo.carbonpoints.cn"
 RESIDENTS = 4
-"""Demo citizens who live and ride in Yichang only, and spend in Xiangyang and in Wuhan (their
-points are Yichang's budget's, so the clearing statement shows what Yichang owes)."""
+"""Demo citizens who live and ride in Yichang only (the first the Wuhan partners never linked),
+and spend in Xiangyang and in Wuhan: their points are Yichang's budget's, so the clearing
+statement shows what Yichang owes."""
 
 
 CITY_OPERATORS = {
@@ -93,7 +93,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         Methodology.objects.filter(region_id=codes.default()).update(region_id=HUBEI)
         _yichang_bus(now)
     people = demo_citizens(min(citizens, TRAVELLERS))
-    residents = _residents(password)
+    residents = yichang_residents(citizens)
     rng = random.Random(420)
     catalogue = Catalogue()
     total = 0
@@ -147,6 +147,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
     for n, user in enumerate(demo_citizens(citizens)):
         if n % 5 == 3:
             account_home_region_set(account=user.carbon_account, region=(YICHANG, XIANGYANG)[n % 2])
+    for user in residents:
+        account_home_region_set(account=user.carbon_account, region=YICHANG)
     spent = _spend_in_xiangyang(people) + _spend_in_xiangyang(residents)
     log(
         f"Hubei: Yichang and Xiangyang with a budget, a bus partner and a merchant each; {total} actions there; "
@@ -155,16 +157,9 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
     return logins
 
 
-def _residents(password: str) -> list[User]:
-    people = []
-    for n in range(1, RESIDENTS + 1):
-        email = RESIDENT_EMAIL.format(n=n)
-        user = User.objects.filter(email=email).first() or citizen_create(
-            email=email, password=password if n == 1 else None, display_name=f"宜昌市民{n}"
-        )
-        account_home_region_set(account=user.carbon_account, region=YICHANG)
-        people.append(user)
-    return people
+def yichang_residents(citizens: int) -> list[User]:
+    """The demo's Yichang residents (none in a demo of few citizens: every one rides in Wuhan)."""
+    return demo_citizens(citizens)[LINKED_CITIZENS:][:RESIDENTS]
 
 
 def _yichang_bus(now) -> None:
