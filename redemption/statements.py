@@ -204,7 +204,7 @@ def clearing_pdf(report: Statement, *, names: dict[str, str]) -> bytes:
     )
     text(left + 55 * mm, posted, size=10)
     y -= 10 * mm
-    columns = [(0, _("Owes")), (60, _("To")), (120, _("Points")), (150, _("Amount (yuan)"))]
+    columns = [(0, _("Owes")), (60, _("Owed to")), (120, _("Points")), (150, _("Amount (yuan)"))]
     for title, lines in ((_("Net"), report.net), (_("Gross"), report.gross)):
         text(left, title, font=label, size=11)
         y -= 6 * mm
