@@ -131,7 +131,9 @@ def clear(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[s
         .order_by("points_cost")
         .first()
     )
-    for user in yichang_residents(citizens) if cafe is not None else []:
+    for user in yichang_residents(citizens):
+        if cafe is None:
+            break
         try:  # Yichang's points spent in Wuhan: Yichang owes Wuhan
             redemption_create(
                 citizen=user.carbon_account, scenario_id=cafe.pk, idempotency_key="demo-wuhan"
