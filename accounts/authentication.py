@@ -116,32 +116,26 @@ local hint = redis.call('GET', KEYS[1])
 local session = redis.call('GET', KEYS[2])
 if not hint then return {false, session} end
 local sep = string.find(hint, ':', 1, true)
-local ids = {u = string.sub(hint, 1, sep - 1), a = string.sub(hint, sep + 1), n = ''}
-local n = tonumber(ARGV[1])
-local keys = {}
-for i = 0, n - 1 do
-  keys[i + 1] = ARGV[2 + 3 * i] .. ids[ARGV[3 + 3 * i]] .. ARGV[4 + 3 * i]
-end
-local values = redis.call('MGET', unpack(keys))
+local u, a = string.sub(hint, 1, sep - 1), string.sub(hint, sep + 1)
+local values = redis.call('MGET', %(keys)s)
 local count = false
-local t = 2 + 3 * n
-if ARGV[t] then
-  local key = ARGV[t] .. ids.u .. ARGV[t + 1]
+if ARGV[1] then
+  local key = %(throttle)s .. u .. ARGV[1]
   count = redis.call('INCR', key)
-  redis.call('EXPIRE', key, ARGV[t + 2])
+  redis.call('EXPIRE', key, ARGV[2])
 end
 return {hint, session, count, unpack(values)}
 """
-"""KEYS: the token's hint (``<user id>:<carbon account id or 0>``), the session's cache key. ARGV:
-the number of read-cache keys, then each as (text before the id, ``u`` user / ``a`` account /
-``n`` none, text after), then the rate limit's key (before and after the user id) and its
-window's seconds, when the view counts per user. Keys are built inside the script, so it needs
-one Redis (not a cluster), as the rest of the cache does."""
+"""KEYS: the token's hint (``<user id>:<carbon account id or 0>``), the session's cache key. ARGV,
+when the view counts requests per user: the end of the rate limit's key (after the user id: the
+window) and the window's seconds. The read caches' keys are written into the script (they differ
+only by the ids), so a call sends two keys and two arguments. Keys are built inside the script,
+so it needs one Redis (not a cluster), as the rest of the cache does."""
 
 HINT_S = 3600
 """How long a token's hint lives after the request that wrote it."""
 _ID = "\x1f"  # a marker where the script puts an id in a key (never in a key otherwise)
-_scripts: dict[int, Any] = {}
+_scripts: dict[tuple, Any] = {}
 
 
 def _redis_cache() -> RedisCache | None:
@@ -235,6 +229,31 @@ class OneRead:
         return self._found(SUMMARIES.keys(account_id))
 
 
+def _lua(text: str) -> str:
+    """``text`` as a Lua string literal (every byte but letters, digits and ``:_-.`` escaped)."""
+    safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-."
+    return '"' + "".join(chr(c) if c in safe else f"\\{c:03d}" for c in text.encode()) + '"'
+
+
+def _one_read_script(backend: RedisCache, throttle_key: str) -> tuple[Any, str]:
+    """The script for this cache and these read caches' prefixes (registered once per process),
+    and the end of the throttle key to send with it."""
+    throttle_before, throttle_after = _template(backend, throttle_key)
+    ident = (id(backend), USERS._prefix, SUMMARIES._prefix, throttle_before)
+    script = _scripts.get(ident)
+    if script is None:
+        parts = []
+        for key, which in zip([*USERS.keys(_ID), *SUMMARIES.keys(_ID)], "nuunaa", strict=True):
+            before, after = _template(backend, key)
+            parts.append(
+                _lua(before) if which == "n" else f"{_lua(before)} .. {which} .. {_lua(after)}"
+            )
+        source = _ONE_READ % {"keys": ", ".join(parts), "throttle": _lua(throttle_before)}
+        client = backend._cache.get_client(write=True)
+        script = _scripts[ident] = client.register_script(source)
+    return script, throttle_after
+
+
 def one_read(token: str, *, view: Any = None) -> OneRead | None:
     """Read the token's session, its user and account summary, and count the request against the
     per-user rate limit, in one Redis call (``None`` without a Redis cache or when Redis fails).
@@ -249,18 +268,9 @@ def one_read(token: str, *, view: Any = None) -> OneRead | None:
         return None
     from carbonpoints.api.throttling import user_rate_window
 
-    templates = [*USERS.keys(_ID), *SUMMARIES.keys(_ID)]
-    args: list[Any] = [len(templates)]
-    for key, which in zip(templates, "nuunaa", strict=True):
-        before, after = _template(backend, key)
-        args += [before, which, after]
     window = user_rate_window(view, user_id=_ID)
-    if window is not None:
-        args += [*_template(backend, window[0]), window[1]]
-    client = backend._cache.get_client(write=True)
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_ONE_READ)
+    script, throttle_after = _one_read_script(backend, window[0] if window else f"{_ID}:")
+    args = [throttle_after, window[1]] if window is not None else []
     keys = [_hint_key(backend, token), backend.make_key(f"{_SESSION_PREFIX}{token}")]
     try:
         hint, session_raw, *rest = script(keys=keys, args=args)
