@@ -46,6 +46,7 @@ def main() -> None:
     from carbonpoints.ledger.models import LedgerAccount
     from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
     from redemption import services
+    from redemption.models import Scenario
 
     run = uuid.uuid4().hex[:8]
     merchant, _ = services.merchant_create(name=f"Profile {run}", manager_email=f"m-{run}@p.cn")
@@ -112,9 +113,24 @@ def main() -> None:
         )
         assert r.status_code == 201, r.content
 
+    sold_out = services.scenario_create(
+        merchant=merchant, kind="voucher", title="gone", points_cost=1, stock=1
+    )
+    Scenario.objects.filter(pk=sold_out.pk).update(stock_left=0)
+
+    def refused(key):  # a flash sale's answer once the stock is gone (the gate in Redis answers)
+        r = client.post(
+            "/api/v1/redemptions",
+            {"scenario_id": sold_out.pk},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-x-{key}",
+        )
+        assert r.status_code == 409, r.content
+
     step(f"{args.runs} runs each")
     measure("redemption_create (service)", service)
     q = measure("POST /api/v1/redemptions", view)
+    measure("POST /api/v1/redemptions sold out", refused)
     q_checkout = measure("POST /merchant/checkouts (+code)", checkout)
     if args.queries:
         for sql in q:
