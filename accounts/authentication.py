@@ -90,7 +90,7 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
         token = self.get_session_token(request)
         if not token:
             return None
-        read = one_read(token, view=request.parser_context.get("view"))
+        read = one_read(token, view=(request.parser_context or {}).get("view"))
         session = None if read is None else read.session(token)
         if session is None:
             session = headless_settings.TOKEN_STRATEGY.lookup_session(token)
