@@ -37,3 +37,31 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def set_same(self, keys: list[str], value: object, timeout: int) -> None:
+        """Set every key in ``keys`` to the same ``value`` for ``timeout`` seconds: one command.
+
+        ``set_many`` sends an ``MSET`` and then an ``EXPIRE`` per key in one ``MULTI`` block: a
+        batch of 1,000 credited citizens renewed its read-cache generations with 2,000 commands
+        packed and parsed one by one in Python (``bench/profile_ingest``: 3.2 of 6.9 s of an
+        intake request's profiled time). One script call sets them all, atomically as before.
+        """
+        if not keys:
+            return
+        client = self._cache.get_client(None, write=True)
+        client.eval(
+            _SET_SAME,
+            len(keys),
+            *[self.make_key(key) for key in keys],  # ours: no memcached-style warnings to check
+            self._cache._serializer.dumps(value),
+            int(self.get_backend_timeout(timeout)),
+        )
+
+
+_SET_SAME = """
+for i = 1, #KEYS do
+    redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
+end
+return #KEYS
+"""
+"""Lua, so the keys are all set in one command (a script runs atomically, like MULTI/EXEC)."""
