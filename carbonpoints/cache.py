@@ -38,7 +38,7 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def set_same(self, keys: list[str], value: object, timeout: int) -> None:
+    def set_same(self, keys: list[str], value: object, timeout: int | None) -> None:
         """Set every key in ``keys`` to the same ``value`` for ``timeout`` seconds: one command.
 
         ``set_many`` sends an ``MSET`` and then an ``EXPIRE`` per key in one ``MULTI`` block: a
@@ -47,6 +47,9 @@ class RedisCache(DjangoRedisCache):
         intake request's profiled time). One script call sets them all, atomically as before.
         """
         if not keys:
+            return
+        if timeout is None or timeout <= 0:  # forever, or gone at once: Django's own semantics
+            self.set_many(dict.fromkeys(keys, value), timeout)
             return
         names = "\n".join(self.make_key(key) for key in keys)  # ours: no memcached-style checks
         if "\n" in "".join(keys):

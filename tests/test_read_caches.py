@@ -72,6 +72,23 @@ def test_forgetting_many_ids_renews_each_generation_with_its_expiry():
         assert all(0 < ttl <= cache.generation_timeout_s for ttl in ttls), ttls
 
 
+def test_set_same_keeps_the_cache_semantics_of_a_timeout():
+    from django.core.cache import cache as django_cache
+
+    if not hasattr(django_cache, "set_same"):
+        pytest.skip("the one-command renewal is Redis's")
+    django_cache.set_same(["set_same:a", "set_same:b"], "v", 60)
+    assert django_cache.get_many(["set_same:a", "set_same:b"]) == {
+        "set_same:a": "v",
+        "set_same:b": "v",
+    }
+    django_cache.set_same(["set_same:a"], "w", None)  # forever
+    assert django_cache.get("set_same:a") == "w"
+    assert django_cache._cache.get_client(None).ttl(django_cache.make_key("set_same:a")) == -1
+    django_cache.set_same(["set_same:b"], "w", 0)  # gone at once
+    assert django_cache.get("set_same:b") is None
+
+
 # --- the account page stays exact ---------------------------------------------------------------
 
 
