@@ -80,7 +80,8 @@ class MerchantAdmin(RegionScopedAdmin):
 
 
 @admin.register(MerchantStaff)
-class MerchantStaffAdmin(admin.ModelAdmin):
+class MerchantStaffAdmin(RegionScopedAdmin):
+    region_path = "merchant__region"
     list_display = ["user", "merchant", "role", "store", "added_at"]
     list_filter = ["role", "merchant"]
     search_fields = ["user__email", "merchant__name"]
@@ -130,7 +131,8 @@ class ScenarioAdmin(RegionScopedAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "scenario__merchant__region"
     list_display = ["id", "scenario", "citizen", "points_spent", "status", "created_at"]
     list_filter = ["status", "scenario__kind"]
     search_fields = ["citizen__user__email", "scenario__title"]
@@ -138,14 +140,16 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyAdmin):
+class VoucherAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "redemption__scenario__merchant__region"
     list_display = ["code", "redemption", "expires_at", "consumed_at", "expired_at"]
     search_fields = ["code"]
     list_select_related = ["redemption__scenario__merchant"]
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(ReadOnlyAdmin):
+class CheckoutAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = [
         "id",
         "merchant",
@@ -189,7 +193,8 @@ class SettlementLineInline(admin.TabularInline):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReadOnlyAdmin):
+class SettlementAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = [
         "merchant",
         "day",
@@ -211,7 +216,8 @@ class UnitBlockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OffsetCertificate)
-class OffsetCertificateAdmin(ReadOnlyAdmin):
+class OffsetCertificateAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = ["id", "merchant", "grams", "purpose", "created_at"]
     list_filter = ["merchant"]
 

@@ -50,5 +50,6 @@ class ClaimAdmin(RegionScopedAdmin):
 
 
 @admin.register(PartnerWebhook)
-class PartnerWebhookAdmin(admin.ModelAdmin):
+class PartnerWebhookAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["partner", "url", "active"]

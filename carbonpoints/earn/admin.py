@@ -270,7 +270,8 @@ class CorrectForm(ReverseForm):
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = [
         "id",
         "partner",
@@ -326,7 +327,8 @@ class ReviewDecisionAdmin(RegionScopedAdmin):
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(admin.ModelAdmin):
+class PartnerKeyAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     """Key ids and their validity; secrets are never shown (rotate from the partner's page)."""
 
     list_display = ["key_id", "partner", "created_at", "expires_at"]
@@ -349,7 +351,8 @@ class ConsentChangeInline(admin.TabularInline):
 
 
 @admin.register(IdentityLink)
-class IdentityLinkAdmin(admin.ModelAdmin):
+class IdentityLinkAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["account", "partner", "subject", "consented_at", "revoked_at"]
     list_filter = ["partner"]
     list_select_related = ["account__user", "partner"]

@@ -24,17 +24,20 @@ class RegionScopedAdmin(admin.ModelAdmin):
     fields offer the operator's regions only. A provincial operator (no region named) sees all."""
 
     region_path = "region"
+    region_through_many = False  # the path crosses a to-many relation: rows are made distinct
+    region_unplaced = False  # a row with no region there is every operator's (``in_scope``)
 
     def get_queryset(self, request):
         return self.scoped(request, super().get_queryset(request))
 
     def scoped(self, request, queryset):
         """``queryset`` cut to the operator's regions (for a page that builds its own)."""
-        condition = in_scope(request.user, self.region_path)
+        condition = in_scope(request.user, self.region_path, unplaced=self.region_unplaced)
         if condition is None:
             return queryset
         queryset = queryset.filter(condition)
-        return queryset.distinct() if self.region_path.split("__")[-1] == "regions" else queryset
+        many = self.region_through_many or self.region_path.split("__")[-1] == "regions"
+        return queryset.distinct() if many else queryset
 
     def get_object(self, request, object_id, from_field=None):
         found = super().get_object(request, object_id, from_field)

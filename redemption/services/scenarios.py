@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
+from carbonpoints.regions.authority import authority_check
 
 from .. import exceptions as refusals
 from ..models import Merchant, Scenario
@@ -109,6 +110,8 @@ def scenario_transition(*, scenario: Scenario, action: str, actor: User | None =
     change (``actor``) is recorded in the audit trail (the admin records the operators').
     """
     allowed, target = _TRANSITIONS[action]
+    if actor is not None and actor.is_staff:  # an operator: of the merchant's region
+        authority_check(actor, scenario.merchant.region_id)
     with transaction.atomic():
         changed = Scenario.objects.filter(pk=scenario.pk, status__in=allowed).update(status=target)
         if not changed:
