@@ -523,6 +523,7 @@ def claims(request, account):
                 evidence=data["evidence"],
                 note=data["note"],
                 self_reported=data["self_reported"],
+                region=data.get("region") or None,
             )
         except DomainError as refusal:
             form.add_error(None, str(refusal.message))
