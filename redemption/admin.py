@@ -2,7 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions import codes
 from carbonpoints.regions.admin import RegionScopedAdmin
+from carbonpoints.regions.authority import has_authority
 
 from .exceptions import SpendRefused
 from .models import (
@@ -105,6 +107,14 @@ class ScenarioAdmin(RegionScopedAdmin):
     search_fields = ["title", "merchant__name"]
     readonly_fields = ["stock_left", "status", "created_at"]
     actions = ["approve", "reject", "pause", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Offering a scenario province-wide is for an operator of the province to decide."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        region = obj.merchant.region_id if obj is not None else None
+        if not has_authority(request.user, codes.province_of(region)):
+            readonly.append("province_wide")
+        return readonly
 
     def _transition(self, request, queryset, action):
         for scenario in queryset:
