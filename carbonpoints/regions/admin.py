@@ -4,7 +4,7 @@ page to the operator's regions (``RegionScopedAdmin``)."""
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from .authority import in_scope, operator_regions
+from .authority import has_authority, in_scope, operator_regions
 from .models import Region
 
 
@@ -46,9 +46,23 @@ class RegionScopedAdmin(admin.ModelAdmin):
         return found
 
     def _regions_field(self, db_field, request, kwargs) -> None:
+        """A city's operator names one of their regions: left empty, the row would fall in the
+        default region, which may not be theirs."""
         scope = operator_regions(request.user)
         if db_field.related_model is Region and scope is not None:
             kwargs["queryset"] = Region.objects.filter(code__in=scope)
+            kwargs["required"] = True
+
+    def has_change_permission(self, request, obj=None):
+        """A row of several regions (a partner's) is changed only by an operator of every one of
+        them: another sees it read-only (the form could not keep the regions it does not offer)."""
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or self.region_path != "regions" or operator_regions(request.user) is None:
+            return True
+        return all(
+            has_authority(request.user, code) for code in obj.regions.values_list("code", flat=True)
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._regions_field(db_field, request, kwargs)

@@ -332,3 +332,28 @@ def test_without_an_operator_the_commands_act_as_the_platform(province, capsys):
 
     assert merchant["region"] == WUHAN
     assert not Partner.objects.get(pk=partner["partner_id"]).regions.exists()  # as before
+
+
+def test_a_partner_of_two_cities_is_read_only_to_one_city_operator(province, client):
+    partner = Partner.objects.get(pk=province[YICHANG]["earn/partner"])
+    partner.regions.set([WUHAN, YICHANG])
+    client.force_login(_operator(YICHANG))
+
+    page = client.get(f"/admin/earn/partner/{partner.pk}/change/")
+    client.post(
+        f"/admin/earn/partner/{partner.pk}/change/", {"name": "Renamed", "regions": [YICHANG]}
+    )
+
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert sorted(partner.regions.values_list("code", flat=True)) == [WUHAN, YICHANG]
+    client.force_login(_operator(HUBEI))
+    assert client.get(f"/admin/earn/partner/{partner.pk}/change/").context["has_change_permission"]
+
+
+def test_a_city_operator_names_the_region_of_what_they_add(province, client):
+    client.force_login(_operator(YICHANG))
+
+    form = client.get("/admin/redemption/merchant/add/").context["adminform"].form
+
+    assert form.fields["region"].required
+    assert [code for code, _label in form.fields["region"].choices if code] == [YICHANG]
