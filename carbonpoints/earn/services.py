@@ -16,6 +16,7 @@ from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
 from carbonpoints.regions.authority import authority_check, authority_check_all
+from carbonpoints.regions.models import Region
 
 from .exceptions import (
     ConsentRequired,
@@ -66,7 +67,7 @@ def partner_create(
         raise UnknownActions(", ".join(unknown))
     partner = Partner.objects.create(name=name, actions=sorted(set(actions)))
     if regions:
-        partner.regions.set(regions)
+        partner.regions.set(Region.objects.filter(code__in=regions))
     key, secret = _new_key(partner)
     return partner, key, secret
 
@@ -120,7 +121,7 @@ def partner_draft(
             name=name, actions=sorted(set(actions)), status=Partner.Status.DRAFT, written_by=author
         )
         if regions:
-            partner.regions.set(regions)
+            partner.regions.set(Region.objects.filter(code__in=regions))
         audit_record(
             actor=author,
             action="partner.draft_create",

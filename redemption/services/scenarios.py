@@ -68,7 +68,7 @@ def scenario_create(
 
     Created by a manager (``actor``): recorded in the audit trail."""
     review = settings.REDEMPTION_SCENARIO_REVIEW or (
-        province_wide and codes.parent_of(merchant.region_id) is not None
+        province_wide and codes.parent_of(merchant.region_id or codes.default()) is not None
     )
     scenario = Scenario(
         merchant=merchant,
