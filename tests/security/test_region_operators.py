@@ -357,3 +357,25 @@ def test_a_city_operator_names_the_region_of_what_they_add(province, client):
 
     assert form.fields["region"].required
     assert [code for code, _label in form.fields["region"].choices if code] == [YICHANG]
+
+
+def test_a_city_operator_retires_and_withdraws_their_city_versions_only(province, settings):
+    settings.METHODOLOGY_NOTICE_DAYS = 7
+    wuhan = Methodology.objects.get(pk=province[WUHAN]["methodologies/methodology"])
+    wuhan.written_by = _operator(WUHAN)
+    wuhan.save()
+    approved = methodology_services.methodology_approve(
+        methodology=wuhan, approver=_operator(HUBEI)
+    )
+
+    with pytest.raises(OutsideRegion):
+        methodology_services.methodology_withdraw(
+            methodology=approved, operator=_operator(YICHANG), reason="not ours"
+        )
+    with pytest.raises(OutsideRegion):
+        methodology_services.methodology_retire(methodology=approved, operator=_operator(YICHANG))
+    withdrawn = methodology_services.methodology_withdraw(
+        methodology=approved, operator=_operator(WUHAN), reason="a wrong factor"
+    )
+
+    assert withdrawn.status == Methodology.Status.DRAFT
