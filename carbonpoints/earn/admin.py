@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
 from carbonpoints.regions.admin import RegionScopedAdmin
+from carbonpoints.regions.authority import OutsideRegion
 
 from .corrections import action_correct, action_reverse
 from .models import (
@@ -65,6 +66,9 @@ class PartnerAdmin(RegionScopedAdmin):
     @admin.action(description=_("Rotate the key (old keys keep working for the overlap window)"))
     def rotate_key(self, request, queryset):
         for partner in queryset:
+            if not self.has_change_permission(request, partner):  # of a region not theirs too
+                self.message_user(request, f"{partner}: {OutsideRegion.message}", messages.ERROR)
+                continue
             key, secret = partner_key_rotate(partner=partner)
             self.message_user(
                 request,

@@ -379,3 +379,25 @@ def test_a_city_operator_retires_and_withdraws_their_city_versions_only(province
     )
 
     assert withdrawn.status == Methodology.Status.DRAFT
+
+
+def test_a_city_operator_cannot_rotate_the_key_of_a_partner_of_two_cities(province, client):
+    partner = Partner.objects.get(pk=province[YICHANG]["earn/partner"])
+    partner.regions.set([WUHAN, YICHANG])
+    keys = partner.keys.count()
+    client.force_login(_operator(YICHANG))
+
+    client.post(
+        "/admin/earn/partner/",
+        {"action": "rotate_key", "_selected_action": [partner.pk]},
+        follow=True,
+    )
+
+    assert partner.keys.count() == keys
+    client.force_login(_operator(HUBEI))
+    client.post(
+        "/admin/earn/partner/",
+        {"action": "rotate_key", "_selected_action": [partner.pk]},
+        follow=True,
+    )
+    assert partner.keys.count() == keys + 1
