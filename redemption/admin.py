@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from carbonpoints.errors import DomainError
 from carbonpoints.regions import codes
 from carbonpoints.regions.admin import RegionScopedAdmin
-from carbonpoints.regions.authority import has_authority
+from carbonpoints.regions.authority import OutsideRegion, has_authority
 
 from .exceptions import SpendRefused
 from .models import (
@@ -120,7 +120,7 @@ class ScenarioAdmin(RegionScopedAdmin):
         for scenario in queryset:
             try:
                 scenario_transition(scenario=scenario, action=action, actor=request.user)
-            except SpendRefused as refusal:
+            except (SpendRefused, OutsideRegion) as refusal:
                 self.message_user(request, f"{scenario}: {refusal}", messages.WARNING)
 
     @admin.action(description=_("Approve the selected scenarios (operator review)"))

@@ -79,13 +79,18 @@ class PartnerAdmin(RegionScopedAdmin):
 
     @admin.action(description=_("Disable (its keys stop working)"))
     def disable(self, request, queryset):
+        self._status_set(request, queryset, Partner.Status.DISABLED)
+
+    def _status_set(self, request, queryset, status):
         for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.DISABLED, actor=request.user)
+            try:
+                partner_status_set(partner=partner, status=status, actor=request.user)
+            except DomainError as refusal:  # a partner of a region not theirs too
+                self.message_user(request, f"{partner}: {refusal}", messages.ERROR)
 
     @admin.action(description=_("Enable"))
     def enable(self, request, queryset):
-        for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.ACTIVE, actor=request.user)
+        self._status_set(request, queryset, Partner.Status.ACTIVE)
 
 
 @admin.register(Batch)

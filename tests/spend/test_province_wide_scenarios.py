@@ -101,3 +101,28 @@ def test_in_the_admin_only_an_operator_of_the_province_sets_province_wide(client
 
     assert "province_wide" not in city.context["adminform"].form.fields
     assert "province_wide" in province.context["adminform"].form.fields
+
+
+def test_in_the_admin_a_city_operator_approving_a_province_wide_scenario_is_told_no(
+    client, yichang_manager
+):
+    scenario = Scenario.objects.create(
+        merchant=yichang_manager.merchant,
+        kind="voucher",
+        title="Tea",
+        points_cost=10,
+        province_wide=True,
+        status=Scenario.Status.PENDING_REVIEW,
+    )
+    client.force_login(_operator(YICHANG))
+
+    page = client.post(
+        "/admin/redemption/scenario/",
+        {"action": "approve", "_selected_action": [scenario.pk]},
+        follow=True,
+    )
+
+    assert page.status_code == 200
+    assert "not an operator of" in page.content.decode()
+    scenario.refresh_from_db()
+    assert scenario.status == Scenario.Status.PENDING_REVIEW
