@@ -2,7 +2,8 @@
 page to the operator's regions (``RegionScopedAdmin``)."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 
 from .authority import has_authority, in_scope, operator_regions
 from .models import Region
@@ -38,6 +39,23 @@ class RegionScopedAdmin(admin.ModelAdmin):
         queryset = queryset.filter(condition)
         many = self.region_through_many or self.region_path.split("__")[-1] == "regions"
         return queryset.distinct() if many else queryset
+
+    def get_list_filter(self, request):
+        """A city's operator's filters offer what their rows point at only (no other city's
+        partner, merchant or sponsor named in a filter)."""
+        filters = super().get_list_filter(request)
+        if operator_regions(request.user) is None:
+            return filters
+        return [self._related_only(entry) for entry in filters]
+
+    def _related_only(self, entry):
+        if not isinstance(entry, str):
+            return entry
+        try:
+            field = get_fields_from_path(self.model, entry)[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            return entry
+        return (entry, admin.RelatedOnlyFieldListFilter) if field.is_relation else entry
 
     def get_object(self, request, object_id, from_field=None):
         found = super().get_object(request, object_id, from_field)

@@ -401,3 +401,11 @@ def test_a_city_operator_cannot_rotate_the_key_of_a_partner_of_two_cities(provin
         follow=True,
     )
     assert partner.keys.count() == keys + 1
+
+
+def test_a_city_operator_filters_name_no_other_city_partner(province, client):
+    client.force_login(_operator(YICHANG))
+
+    page = client.get("/admin/earn/actionrecord/").content.decode()
+
+    assert "Yichang Metro" in page and "Wuhan Metro" not in page
