@@ -363,6 +363,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "redemption.settle_recent_days",
         "schedule": crontab(hour=2, minute=0),
     },
+    "redemption-post-clearing": {
+        "task": "redemption.post_clearing",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Operators (issue 12): approvals and publication.
@@ -464,6 +468,9 @@ CONTENT_SECURITY_POLICY = {
 # ledger_check also proves that views which must hold the same amount do: every verified gram is
 # once in the contribution view (citizens' reductions) and once in the claim view (the pool and
 # what was retired from it). Account kinds ending in "*" are prefixes.
+LEDGER_CHECKS = ["redemption.clearing_selectors.ledger_problems"]
+"""More proofs ``ledger_check`` runs (dotted paths): each returns ``{"name", "problems",
+"figures"}``. The ledger knows nothing of regions; clearing's proof per region is one."""
 LEDGER_EQUAL_VIEWS = [
     {
         "name": "contribution_equals_claim",

@@ -9,6 +9,7 @@ from accounts.models import CarbonAccount, User
 from .exceptions import SpendRefused
 from .models import Merchant, MerchantStaff, Redemption, Scenario
 from .services import (
+    clearing_post,
     merchant_create,
     redemption_create,
     scenario_create,
@@ -118,3 +119,27 @@ def _redeem_some(citizens: int = 12) -> int:
             if cashier is not None:
                 voucher_consume(staff=cashier, code=voucher.code)
     return Redemption.objects.filter(citizen__in=accounts).count()
+
+
+def clear(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[str, str]:
+    """The clearing between cities of every demo spend, as the nightly job posts it, so the
+    month's statement (/operators/clearing/) shows real figures at once."""
+    from carbonpoints.regions.demo import yichang_residents
+
+    cafe = (
+        Scenario.objects.filter(merchant__name=MERCHANTS[1][0], kind=Scenario.Kind.VOUCHER)
+        .order_by("points_cost")
+        .first()
+    )
+    for user in yichang_residents(citizens):
+        if cafe is None:
+            break
+        try:  # Yichang's points spent in Wuhan: Yichang owes Wuhan
+            redemption_create(
+                citizen=user.carbon_account, scenario_id=cafe.pk, idempotency_key="demo-wuhan"
+            )
+        except SpendRefused:
+            continue
+    posted = clearing_post()
+    log(f"{posted} spends cleared between regions through the ledger")
+    return {}

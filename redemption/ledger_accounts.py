@@ -4,6 +4,7 @@ Merchant accounts are owned by the merchant's id; every one of them is bounded (
 so a refund can only return what was taken.
 """
 
+from carbonpoints.ledger.keys import AccountKind
 from carbonpoints.ledger.models import Unit
 from carbonpoints.ledger.services import ledger_account_get_or_create
 
@@ -39,3 +40,25 @@ def receiving_account_kinds(which: tuple[str, str]) -> list[str]:
 def merchant_account(which: tuple[str, str], merchant_id: int):
     kind, unit = which
     return ledger_account_get_or_create(kind=kind, unit=unit, owner_id=merchant_id)
+
+
+# Clearing between regions (redemption.clearing, posted by redemption.services.clearing).
+# Platform accounts owned by a region: ``owner_id`` is the region's GB/T 2260 code as an integer
+# (420100 Wuhan), the region's primary key and the code partners and operators use, so a posting
+# reads as its region without a lookup. Both may go negative: they are net positions.
+CLEARING_FUNDED = AccountKind("clearing_funded", Unit.POINTS)
+"""Minus the points the region's budgets funded that citizens spent at a merchant (anywhere).
+Owner 0: points spent that no budget funded (issued before budgets)."""
+CLEARING_TAKEN = AccountKind("clearing_taken", Unit.POINTS)
+"""The points citizens spent at the region's merchants. A region's two balances summed: what it
+is owed (positive) or owes (negative) on balance; all clearing accounts sum to zero."""
+CLEARING_KINDS = (CLEARING_FUNDED.kind, CLEARING_TAKEN.kind)
+CLEARING_KIND = "clearing"
+"""One transaction per spend: from each funding region's account to the merchant region's."""
+UNFUNDED = 0
+"""``owner_id`` of the funded account of points no budget funded."""
+
+
+def region_owner(code: str) -> int:
+    """A region's accounts' ``owner_id``: its six-digit code as an integer."""
+    return int(code)

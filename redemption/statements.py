@@ -22,6 +22,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from . import selectors
+from .clearing import Statement
 from .models import Settlement
 
 CJK_FONT = "STSong-Light"
@@ -171,3 +172,79 @@ def statement_download(settlement: Settlement, *, file_format: str) -> HttpRespo
         raise ValueError(f"no statement format {file_format!r}")
     response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
     return response
+
+
+def clearing_pdf(report: Statement, *, names: dict[str, str]) -> bytes:
+    """The month's clearing statement between regions on A4: the net lines (who owes whom), the
+    gross ones (each direction), then each region's points spent and taken."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=A4, invariant=True)
+    label = _label_font()
+    width, height = A4
+    left, y = 18 * mm, height - 22 * mm
+
+    def text(x: float, value: str, *, font: str = FIGURES_FONT, size: float = 9) -> None:
+        pdf.setFont(font, size)
+        pdf.drawString(x, y, value)
+
+    def region(code: str) -> str:
+        return f"{code} {names.get(code, '')}".strip()
+
+    pdf.setTitle(f"{_('Clearing statement')} {report.month}")
+    text(left, _("Clearing statement between regions"), font=label, size=15)
+    y -= 9 * mm
+    text(left, _("Month"), font=label, size=10)
+    text(left + 55 * mm, report.month, size=10)
+    y -= 6 * mm
+    text(left, _("Posted up to"), font=label, size=10)
+    posted = (
+        timezone.localtime(report.posted_until).strftime("%Y-%m-%d %H:%M")
+        if report.posted_until
+        else "-"
+    )
+    text(left + 55 * mm, posted, size=10)
+    y -= 10 * mm
+    columns = [(0, _("Owes")), (60, _("Owed to")), (120, _("Points")), (150, _("Amount (yuan)"))]
+    for title, lines in ((_("Net"), report.net), (_("Gross"), report.gross)):
+        text(left, title, font=label, size=11)
+        y -= 6 * mm
+        for x, caption in columns:
+            text(left + x * mm, caption, font=label, size=8)
+        y -= 5 * mm
+        for line in lines:
+            if y < 20 * mm:
+                pdf.showPage()
+                y = height - 20 * mm
+            text(left, region(line.owes), font=label, size=8)
+            text(left + 60 * mm, region(line.to), font=label, size=8)
+            text(left + 120 * mm, str(line.points), size=8)
+            text(left + 150 * mm, f"{line.yuan:.2f}", size=8)
+            y -= 4.5 * mm
+        if not lines:
+            text(left, _("Nothing to clear."), font=label, size=8)
+            y -= 4.5 * mm
+        y -= 5 * mm
+    if y < 40 * mm:
+        pdf.showPage()
+        y = height - 20 * mm
+    text(left, _("Per region"), font=label, size=11)
+    y -= 6 * mm
+    for x, caption in [
+        (0, _("Region")),
+        (60, _("Funded points spent")),
+        (110, _("Points spent at its merchants")),
+    ]:
+        text(left + x * mm, caption, font=label, size=8)
+    y -= 5 * mm
+    for code in sorted(set(report.regions) | set(report.taken)):
+        if y < 20 * mm:
+            pdf.showPage()
+            y = height - 20 * mm
+        held = report.regions.get(code)
+        text(left, region(code), font=label, size=8)
+        text(left + 60 * mm, str(held.spent if held else 0), size=8)
+        text(left + 110 * mm, str(report.taken.get(code, 0)), size=8)
+        y -= 4.5 * mm
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

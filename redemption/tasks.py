@@ -8,6 +8,7 @@ from django.utils import timezone
 from .models import Redemption, Voucher
 from .offsets import pool_unitize_all
 from .services import (
+    clearing_post,
     redemption_refund_cancelled,
     settlements_run,
     stock_gate_reconcile,
@@ -60,3 +61,10 @@ def settle_recent_days(days: int = 7) -> int:
 @shared_task(name="redemption.unitize_pool")
 def unitize_pool() -> int:
     return pool_unitize_all()
+
+
+@shared_task(name="redemption.post_clearing")
+def post_clearing() -> int:
+    """Beat's nightly run (after the settlements): the clearing between regions of every spend not
+    cleared yet, and the reversal of refunded ones; re-running posts nothing twice."""
+    return clearing_post()

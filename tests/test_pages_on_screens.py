@@ -133,7 +133,7 @@ def city(monkeypatch) -> dict[str, str]:
     call_command("seed_demo", "--citizens", "6", "--json", stdout=out)
     logins = json.loads(out.getvalue())["logins"]
     sessions = {}
-    for role in ("citizen", "merchant", "cashier"):
+    for role in ("citizen", "merchant", "cashier", "operator"):
         client = Client()
         client.force_login(User.objects.get(email=logins[role]))
         sessions[role] = client.cookies["sessionid"].value
@@ -237,5 +237,20 @@ def test_the_console_fits_the_till_and_a_desktop_and_its_errors_read_as_errors(
         language,
         ["/merchant/", "/merchant/scenarios/"],
         TABLET_AND_DESKTOP,
+    )
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_clearing_statement_fits_a_phone_and_speaks_one_language(live_server, city, language):
+    from django.utils import timezone
+
+    month = timezone.localdate()
+    problems = _visit(
+        live_server,
+        city["operator"],
+        language,
+        [f"/operators/clearing/{month.year}-{month.month}/"],
+        PHONES,
     )
     assert not problems, "\n".join(problems)

@@ -140,6 +140,12 @@ class LedgerCheckRun(models.Model):
     accounts_checked = models.PositiveIntegerField(_("accounts checked"), default=0)
     transactions_checked = models.PositiveIntegerField(_("transactions checked"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    figures = models.JSONField(
+        _("figures"),
+        default=dict,
+        blank=True,
+        help_text=_("What the apps' own proofs found, e.g. each region's points."),
+    )
 
     class Meta:
         verbose_name = _("ledger check")

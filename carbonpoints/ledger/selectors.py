@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 
 from .models import LedgerAccount, LedgerTransaction, Posting
 
@@ -66,6 +67,8 @@ class LedgerCheckReport:
     accounts_checked: int = 0
     transactions_checked: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    """What each of the ``LEDGER_CHECKS`` proved, by its name (e.g. clearing: per region)."""
 
     @property
     def ok(self) -> bool:
@@ -154,7 +157,8 @@ def _equal_views_problems(cursor: Any) -> list[dict[str, Any]]:
 
 def ledger_check() -> LedgerCheckReport:
     """Re-derive every balance from the postings and list whatever disagrees, and prove the
-    views that must agree do (``LEDGER_EQUAL_VIEWS``: contribution = claim)."""
+    views that must agree do (``LEDGER_EQUAL_VIEWS``: contribution = claim), then the apps'
+    own proofs (``LEDGER_CHECKS``: clearing between regions)."""
     report = LedgerCheckReport(
         accounts_checked=LedgerAccount.objects.count(),
         transactions_checked=LedgerTransaction.objects.count(),
@@ -168,4 +172,8 @@ def ledger_check() -> LedgerCheckReport:
                     {"check": check, **dict(zip(_FIELDS[check], values, strict=True))}
                 )
         report.problems.extend(_equal_views_problems(cursor))
+    for path in getattr(settings, "LEDGER_CHECKS", []):
+        section = import_string(path)()
+        report.problems.extend(section["problems"])
+        report.figures[section["name"]] = section["figures"]
     return report

@@ -225,6 +225,7 @@ def ledger_check_record() -> LedgerCheckRun:
     run.accounts_checked = report.accounts_checked
     run.transactions_checked = report.transactions_checked
     run.problems = report.problems
+    run.figures = report.figures
     run.save()
     return run
 

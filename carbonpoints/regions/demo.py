@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.services import account_home_region_set
 from carbonpoints.budgets.models import Budget, Sponsor
 from carbonpoints.budgets.services import budget_deposit
-from carbonpoints.earn.demo import DEMO_SECRET, PARTNERS, _events
+from carbonpoints.earn.demo import DEMO_SECRET, LINKED_CITIZENS, PARTNERS, _events
 from carbonpoints.earn.intake import candidate_from_json, events_ingest
 from carbonpoints.earn.models import Batch, IdentityLink, Partner, PartnerKey
 from carbonpoints.earn.selectors import consent_wording
@@ -58,6 +58,10 @@ CITIES = {
 }
 TRAVELLERS = 20
 """Demo citizens who also ride in Yichang and Xiangyang, and spend at Longzhong Books."""
+RESIDENTS = 4
+"""Demo citizens who live and ride in Yichang only (the first the Wuhan partners never linked),
+and spend in Xiangyang and in Wuhan: their points are Yichang's budget's, so the clearing
+statement shows what Yichang owes."""
 
 
 CITY_OPERATORS = {
@@ -89,6 +93,7 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         Methodology.objects.filter(region_id=codes.default()).update(region_id=HUBEI)
         _yichang_bus(now)
     people = demo_citizens(min(citizens, TRAVELLERS))
+    residents = yichang_residents(citizens)
     rng = random.Random(420)
     catalogue = Catalogue()
     total = 0
@@ -119,6 +124,8 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
                 partner=partner, key_id=key_id, secret_encrypted=secret_encrypt(DEMO_SECRET)
             )
             total += _ride(partner, prefix, "bus_ride", people, rng, now, catalogue)
+            for n in range(3 if region == YICHANG else 0):  # residents ride the bus daily
+                total += _ride(partner, f"{prefix}R{n}", "bus_ride", residents, rng, now, catalogue)
             merchant, _ = merchant_create(name=merchant_name, manager_email=manager, region=region)
             manager_user = User.objects.get(email=manager)
             manager_user.set_password(password)
@@ -133,16 +140,26 @@ def seed(*, password: str, citizens: int, log: Callable[[str], None]) -> dict[st
         total += _ride(
             bikes, PARTNERS[2][3], "bike_ride", people, rng, now, catalogue, region=YICHANG
         )
+        total += _ride(
+            bikes, PARTNERS[2][3], "bike_ride", residents, rng, now, catalogue, region=YICHANG
+        )
     Scenario.objects.filter(merchant__region_id=XIANGYANG).update(province_wide=True)
     for n, user in enumerate(demo_citizens(citizens)):
         if n % 5 == 3:
             account_home_region_set(account=user.carbon_account, region=(YICHANG, XIANGYANG)[n % 2])
-    spent = _spend_in_xiangyang(people)
+    for user in residents:
+        account_home_region_set(account=user.carbon_account, region=YICHANG)
+    spent = _spend_in_xiangyang(people) + _spend_in_xiangyang(residents)
     log(
         f"Hubei: Yichang and Xiangyang with a budget, a bus partner and a merchant each; {total} actions there; "
         f"Yichang's own bus methodology (demo factor); {spent} redemptions in Xiangyang; an operator per city"
     )
     return logins
+
+
+def yichang_residents(citizens: int) -> list[User]:
+    """The demo's Yichang residents (none in a demo of few citizens: every one rides in Wuhan)."""
+    return demo_citizens(citizens)[LINKED_CITIZENS:][:RESIDENTS]
 
 
 def _yichang_bus(now) -> None:

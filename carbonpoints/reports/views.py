@@ -7,16 +7,18 @@ from datetime import date
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carbonpoints.budgets.models import BudgetLevel
 from carbonpoints.earn.selectors import scene_titles
 from carbonpoints.names import local_name
 from carbonpoints.regions.authority import operator_named_regions, operator_regions
-from carbonpoints.regions.selectors import region_get, region_picker
-from redemption.clearing import statement as clearing_statement
-from redemption.clearing import statement_rows
+from carbonpoints.regions.selectors import region_get, region_picker, regions_all
+from redemption.clearing import Statement, statement_rows
+from redemption.clearing_selectors import statement as clearing_statement
+from redemption.statements import clearing_pdf
 
 from .selectors import city_report, report_regions, report_rows
 
@@ -110,12 +112,81 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _clearing(request: HttpRequest, year: int, month: int) -> Statement:
+    """The month's statement, of the lines an operator may see: a city's operator those that
+    involve their regions."""
+    if not 1 <= month <= 12 or not 2000 <= year <= 9999:
+        raise Http404
+    report = clearing_statement(month=date(year, month, 1))
+    return report.within(operator_regions(request.user))
+
+
+@staff_member_required
+def clearing_now(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return redirect("operator-clearing", year=today.year, month=today.month)
+
+
+@staff_member_required
+def clearing_page(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    """The month's clearing statement between regions, as a page (CSV and PDF beside it)."""
+    report = _clearing(request, year, month)
+    previous = date(year - (month == 1), (month - 2) % 12 + 1, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return render(
+        request,
+        "reports/clearing.html",
+        {
+            "report": report,
+            "year": year,
+            "month": month,
+            "previous": previous,
+            "following": following if following <= timezone.localdate() else None,
+            **_clearing_rows(report),
+        },
+    )
+
+
+def _clearing_rows(report: Statement) -> dict[str, list[dict]]:
+    names = {region.code: region.name for region in regions_all()}
+
+    def lines(of: list) -> list[dict]:
+        return [
+            {
+                "owes_name": names.get(line.owes, line.owes),
+                "to_name": names.get(line.to, line.to),
+                "points": line.points,
+                "yuan": line.yuan,
+            }
+            for line in of
+        ]
+
+    regions = [
+        {
+            "name": names.get(code, code),
+            "spent": report.regions[code].spent if code in report.regions else 0,
+            "taken": report.taken.get(code, 0),
+        }
+        for code in sorted(set(report.regions) | set(report.taken))
+    ]
+    return {"net": lines(report.net), "gross": lines(report.gross), "regions": regions}
+
+
 @staff_member_required
 def clearing_csv(request: HttpRequest, year: int, month: int) -> HttpResponse:
     """The month's clearing statement between regions: who owes whom, in points and yuan."""
-    if not 1 <= month <= 12:
-        raise Http404
+    report = _clearing(request, year, month)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="clearing-{year:04d}-{month:02d}.csv"'
-    csv.writer(response).writerows(statement_rows(clearing_statement(month=date(year, month, 1))))
+    csv.writer(response).writerows(statement_rows(report))
+    return response
+
+
+@staff_member_required
+def clearing_pdf_file(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    """The same statement as a PDF, in the reader's language."""
+    report = _clearing(request, year, month)
+    names = {region.code: region.name for region in regions_all()}
+    response = HttpResponse(clearing_pdf(report, names=names), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="clearing-{year:04d}-{month:02d}.pdf"'
     return response

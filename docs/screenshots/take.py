@@ -40,6 +40,7 @@ OPERATOR_PAGES = [  # (file name, path, language): desktop only
     ("public-register", "/methodologies/", "zh-hans"),
     ("regions-dashboard", "/operators/dashboard/?region=420500", "en"),
     ("regions-register", "/methodologies/?region=420500", "en"),
+    ("regions-clearing", "/operators/clearing/", "zh-hans"),
 ]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 TABLET = {"width": 768, "height": 1024}

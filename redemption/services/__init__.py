@@ -12,6 +12,7 @@ what each module offers is re-exported here.
 """
 
 from .checkouts import checkout_create, checkout_quote, checkout_reverse
+from .clearing import clearing_post
 from .merchants import merchant_approve, merchant_create, merchant_draft, merchant_status_set
 from .payment_codes import payment_code_issue
 from .redemptions import redemption_create, redemption_refund_cancelled, redemption_scenario
@@ -23,6 +24,7 @@ from .vouchers import voucher_consume, voucher_expire
 
 __all__ = [
     "checkout_create",
+    "clearing_post",
     "checkout_quote",
     "checkout_reverse",
     "merchant_approve",

@@ -105,6 +105,9 @@ def test_spent_in_xiangyang_the_month_statement_shows_what_wuhan_and_yichang_owe
         format="json",
         HTTP_IDEMPOTENCY_KEY="books-1",
     )
+    from redemption.tasks import post_clearing
+
+    post_clearing()  # nightly, after the settlements
     today = timezone.localdate()
     csv = (
         operator_client.get(f"/operators/clearing/{today:%Y-%m}.csv").content.decode().splitlines()

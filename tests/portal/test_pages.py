@@ -6,6 +6,7 @@ import zipfile
 import pytest
 from django.test import Client
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from carbonpoints.earn.models import IdentityLink
 from carbonpoints.units import mass
@@ -239,26 +240,24 @@ def test_the_points_page_lists_movements_with_balances(browser, linked_citizen_c
 
 
 def test_a_points_line_shows_the_citizens_own_actions_behind_it(
-    browser, linked_citizen_client, metro
+    browser, linked_citizen_client, metro, link
 ):
-    other = linked_citizen_client.get(
-        "/api/v1/me/account"
-    ).json()  # the citizen exists and is linked
-    assert other["reduction_g"] == 0
+    neighbour = APIClient()
+    neighbour.force_authenticate(CitizenFactory())
+    assert link(neighbour, metro.partner, "member-2").status_code == 201
     metro.send(
         event(external_id="ride-1", quantity=10),
         event(external_id="ride-2", quantity=3),
-        event(external_id="stranger", subject="someone-else", quantity=50),
+        event(external_id="neighbour", subject="member-2", quantity=50),
     )
+    assert neighbour.get("/api/v1/me/account").json()["reduction_g"] == 2335  # credited, theirs
 
     page = browser.get("/me/points/").content.decode()
 
     line = page[
         page.index('class="behind"') : page.index("</details>", page.index('class="behind"'))
     ]
-    assert (
-        "2 actions" in line and line.count("<li>") == 2
-    )  # the stranger's ride is not theirs to see
+    assert "2 actions" in line and line.count("<li>") == 2  # the neighbour's ride is not listed
     assert (
         "467 g · +46" in line and "140 g · +14" in line
     )  # 10 and 3 km of metro at 46.7 g/km, 10 g a point

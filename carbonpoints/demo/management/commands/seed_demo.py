@@ -19,6 +19,7 @@ STEPS = [
     ("levels, badges and the leaderboard", "carbonpoints.evaluation.demo.seed"),
     ("inboxes", "carbonpoints.notifications.demo.seed"),
     ("approvals and claims", "carbonpoints.claims.demo.seed"),
+    ("clearing between cities", "redemption.demo.clear"),
 ]
 
 

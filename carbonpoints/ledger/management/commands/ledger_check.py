@@ -20,6 +20,7 @@ class Command(BaseCommand):
             "accounts_checked": run.accounts_checked,
             "transactions_checked": run.transactions_checked,
             "problems": run.problems,
+            "figures": run.figures,
         }
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False))
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{run.accounts_checked} accounts, {run.transactions_checked} transactions checked"
             )
+            for name, figures in run.figures.items():
+                self.stdout.write(f"{name}: {json.dumps(figures, ensure_ascii=False)}")
             for problem in run.problems:
                 self.stdout.write(self.style.ERROR(json.dumps(problem, ensure_ascii=False)))
         if not run.ok:
