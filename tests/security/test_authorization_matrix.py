@@ -20,6 +20,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from carbonpoints.budgets.models import Budget
 from carbonpoints.earn.signing import signature
 from tests.earn.factories import partner_with_key
 from tests.factories import CitizenFactory, UserFactory, funded_budget
@@ -200,6 +201,9 @@ def world(django_capture_on_commit_callbacks) -> World:
             "partner_q": q.partner.pk,
             "budget_w": budgets[WUHAN],
             "budget_y": budgets[YICHANG],
+            "sponsor_w": Budget.objects.get(pk=budgets[WUHAN]).sponsor_id,
+            "staff_y": manager_y.pk,
+            "key_q": q.partner.keys.get().pk,
         },
     )
     with django_capture_on_commit_callbacks(execute=True):
@@ -462,6 +466,9 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/admin/budgets/budget/{budget_w}/change/", WUHANS),
     ("/admin/budgets/budget/{budget_y}/change/", YICHANGS),
     ("/admin/budgets/budget/{budget_w}/deposit/", operator_page(yichang=404)),
+    ("/admin/budgets/sponsor/{sponsor_w}/change/", WUHANS),
+    ("/admin/redemption/merchantstaff/{staff_y}/change/", YICHANGS),
+    ("/admin/earn/partnerkey/{key_q}/change/", YICHANGS),
     ("/admin/budgets/budget/{budget_y}/deposit/", operator_page(wuhan=404)),
     ("/certificates/{certificate}", dict.fromkeys((ANON, CA, CB, *STAFF, *OPS), 200)),
 ]
