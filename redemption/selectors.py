@@ -311,6 +311,11 @@ def voucher_state(voucher: Voucher) -> str:
     return "valid"
 
 
+def regions_traded() -> int:
+    """In how many regions merchants trade (one: a deployment of one region)."""
+    return Merchant.objects.values("region").distinct().count()
+
+
 def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
     return merchant.scenarios.annotate(
         redeemed=Count(
