@@ -30,8 +30,10 @@ from carbonpoints.earn.selectors import partner_regions
 from carbonpoints.earn.signing import secret_decrypt, signature
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import Catalogue
+from carbonpoints.regions import codes
 
 from . import exceptions
+from .error_codes import ClaimErrorCode
 from .models import Claim, PartnerWebhook
 
 EVIDENCE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -137,13 +139,12 @@ def claim_file(
 def claim_region(*, partner: Partner, region: str | None) -> str:
     """Where a claimed action happened, by the partner feed's rule for an event's ``region``."""
     regions = partner_regions(partner)
-    if not region:
-        if len(regions) == 1:
-            return next(iter(regions))
+    where, refused = codes.where_it_happened(region, regions)
+    if refused == ClaimErrorCode.REGION_REQUIRED:
         raise exceptions.RegionRequired(regions=sorted(regions))
-    if region not in regions:
+    if refused:
         raise exceptions.RegionNotApproved(region=region, regions=sorted(regions))
-    return region
+    return where
 
 
 def _take_in(claim: Claim, *, now: datetime) -> None:
