@@ -3,14 +3,13 @@ events do: without it, or with a region the partner does not serve, it is refuse
 codes; confirmed, it is credited under its city's methodology and shown to the city's operator."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from carbonpoints.claims.models import Claim
 from carbonpoints.methodologies.models import Methodology
-from tests.factories import UserFactory, funded_budget
+from tests.factories import UserFactory, city_version, funded_budget
 from tests.operators.test_claims import file_claim
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +25,7 @@ def _media(settings, tmp_path):
 @pytest.fixture
 def two_cities(metro):
     Methodology.objects.update(region_id=HUBEI)
-    Methodology.objects.create(
-        code="metro_ride",
-        version=7,
-        region_id=YICHANG,
-        title="Yichang metro (demo data)",
-        unit="km",
-        baseline_g_per_unit=Decimal("60"),
-        project_g_per_unit=Decimal(0),
-        basis="estimate",
-        source="demo data",
-        valid_from=timezone.now() - timedelta(days=30),
-        status=Methodology.Status.IN_FORCE,
-    )
+    city_version()
     funded_budget(sponsor__name="Yichang City", region_id=YICHANG)
     metro.partner.regions.set([WUHAN, YICHANG])
     return metro
