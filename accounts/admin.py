@@ -2,10 +2,17 @@ from allauth.usersessions.admin import UserSessionAdmin as BaseUserSessionAdmin
 from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from carbonpoints.regions.authority import operator_regions
+from carbonpoints.regions.models import Region
 
 from .models import CarbonAccount, Level, User
 from .selectors import carbon_account_balances
+
+PERMISSION_FIELDS = ["is_staff", "is_superuser", "regions", "groups", "user_permissions"]
 
 
 @admin.register(User)
@@ -35,6 +42,31 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})
     ]
+
+    # A city's operator neither sees the operators of other regions (nor the provincial ones) nor
+    # changes anyone's permissions or regions: a provincial operator does (no way to widen one's
+    # own authority).
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        scope = operator_regions(request.user)
+        if scope is None:
+            return users
+        outside = User.objects.filter(is_staff=True).filter(
+            Q(regions__isnull=True) | Q(regions__in=Region.objects.exclude(code__in=scope))
+        )
+        return users.exclude(pk__in=outside.values("pk"))
+
+    def get_object(self, request, object_id, from_field=None):
+        found = super().get_object(request, object_id, from_field)
+        if found is None and operator_regions(request.user) is not None:
+            raise PermissionDenied
+        return found
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and operator_regions(request.user) is not None:
+            readonly += PERMISSION_FIELDS
+        return readonly
 
 
 @admin.register(CarbonAccount)

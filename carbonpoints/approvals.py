@@ -6,7 +6,9 @@ nothing. Each app's service calls ``approver_check`` and writes its own audit ro
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.error_codes import ApprovalErrorCode
@@ -36,3 +38,29 @@ def approver_check(*, written_by_id: int | None, approver: AbstractBaseUser) -> 
     operator_check(approver)
     if written_by_id is not None and written_by_id == approver.pk:
         raise FourEyesRequired()
+
+
+class FourEyes(models.Model):
+    """Who wrote a thing operators approve, who approved it and when (partners, methodology
+    versions, merchants): ``approver_check`` compares the two people."""
+
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True

@@ -86,7 +86,11 @@ class ReadCache(Generic[T]):
 
         def renew() -> None:
             token = secrets.token_hex(8)
-            cache.set_many(dict.fromkeys(keys, token), self.generation_timeout_s)
+            set_same = getattr(cache, "set_same", None)  # our Redis cache: one command for all
+            if set_same is not None:
+                set_same(keys, token, self.generation_timeout_s)
+            else:
+                cache.set_many(dict.fromkeys(keys, token), self.generation_timeout_s)
 
         renew()
         if transaction.get_connection().in_atomic_block:

@@ -2,7 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
+from carbonpoints.regions import codes
 from carbonpoints.regions.admin import RegionScopedAdmin
+from carbonpoints.regions.authority import OutsideRegion, has_authority
 
 from .exceptions import SpendRefused
 from .models import (
@@ -80,7 +82,8 @@ class MerchantAdmin(RegionScopedAdmin):
 
 
 @admin.register(MerchantStaff)
-class MerchantStaffAdmin(admin.ModelAdmin):
+class MerchantStaffAdmin(RegionScopedAdmin):
+    region_path = "merchant__region"
     list_display = ["user", "merchant", "role", "store", "added_at"]
     list_filter = ["role", "merchant"]
     search_fields = ["user__email", "merchant__name"]
@@ -105,11 +108,19 @@ class ScenarioAdmin(RegionScopedAdmin):
     readonly_fields = ["stock_left", "status", "created_at"]
     actions = ["approve", "reject", "pause", "cancel"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Offering a scenario province-wide is for an operator of the province to decide."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        region = obj.merchant.region_id if obj is not None else None
+        if not has_authority(request.user, codes.province_of(region)):
+            readonly.append("province_wide")
+        return readonly
+
     def _transition(self, request, queryset, action):
         for scenario in queryset:
             try:
                 scenario_transition(scenario=scenario, action=action, actor=request.user)
-            except SpendRefused as refusal:
+            except (SpendRefused, OutsideRegion) as refusal:
                 self.message_user(request, f"{scenario}: {refusal}", messages.WARNING)
 
     @admin.action(description=_("Approve the selected scenarios (operator review)"))
@@ -130,7 +141,8 @@ class ScenarioAdmin(RegionScopedAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "scenario__merchant__region"
     list_display = ["id", "scenario", "citizen", "points_spent", "status", "created_at"]
     list_filter = ["status", "scenario__kind"]
     search_fields = ["citizen__user__email", "scenario__title"]
@@ -138,14 +150,16 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyAdmin):
+class VoucherAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "redemption__scenario__merchant__region"
     list_display = ["code", "redemption", "expires_at", "consumed_at", "expired_at"]
     search_fields = ["code"]
     list_select_related = ["redemption__scenario__merchant"]
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(ReadOnlyAdmin):
+class CheckoutAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = [
         "id",
         "merchant",
@@ -189,7 +203,8 @@ class SettlementLineInline(admin.TabularInline):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReadOnlyAdmin):
+class SettlementAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = [
         "merchant",
         "day",
@@ -211,7 +226,8 @@ class UnitBlockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OffsetCertificate)
-class OffsetCertificateAdmin(ReadOnlyAdmin):
+class OffsetCertificateAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_path = "merchant__region"
     list_display = ["id", "merchant", "grams", "purpose", "created_at"]
     list_filter = ["merchant"]
 

@@ -50,6 +50,17 @@ class ScenarioForm(forms.Form):
     per_citizen_daily_limit = forms.IntegerField(
         label=_("Limit per citizen per day"), min_value=1, required=False
     )
+    province_wide = forms.BooleanField(
+        label=_("Offer it in every city of the province"),
+        help_text=_("An operator approves it first."),
+        required=False,
+    )
+
+    def __init__(self, *args, regions: bool = False, **kwargs):
+        """``regions``: merchants trade in more than one region (else nothing to offer)."""
+        super().__init__(*args, **kwargs)
+        if not regions:
+            del self.fields["province_wide"]
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

@@ -14,11 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.approvals import FourEyes
 from carbonpoints.ledger.models import LedgerTransaction
 from carbonpoints.regions.codes import default as default_region
 
 
-class Merchant(models.Model):
+class Merchant(FourEyes):
     class Status(models.TextChoices):
         PENDING = "pending", _("draft (pending approval)")
         APPROVED = "approved", _("approved, in force")
@@ -36,24 +37,6 @@ class Merchant(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
-    # four eyes (carbonpoints.approvals): a merchant an operator drafts in the admin, another approves
-    written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("written by"),
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("approved by"),
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

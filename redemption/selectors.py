@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -332,6 +333,11 @@ def voucher_state(voucher: Voucher) -> str:
     return "valid"
 
 
+def regions_traded() -> int:
+    """In how many regions merchants trade (one: a deployment of one region)."""
+    return Merchant.objects.values("region").distinct().count()
+
+
 def merchant_scenarios(*, merchant: Merchant) -> QuerySet[Scenario]:
     return merchant.scenarios.annotate(
         redeemed=Count(
@@ -480,48 +486,47 @@ def merchant_points_unsettled(*, merchant_id: int) -> int:
     return merchant_points(merchant_id=merchant_id, which=MERCHANT_POINTS)
 
 
-def settlement_figures() -> dict[str, int]:
-    """The city's settlement figures for the operator dashboard: statements made, points settled,
-    money owed to merchants (fen), and points merchants hold that are not yet settled."""
-    totals = Settlement.objects.aggregate(
-        statements=Count("pk"), points=Sum("points_total"), amount_fen=Sum("amount_fen")
-    )
-    unsettled = LedgerAccount.objects.filter(
-        kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1]
-    ).aggregate(total=Sum("balance"))["total"]
+def settlement_figures(*, regions: Collection[str] | None = None) -> dict[str, int]:
+    """The settlement figures on the operator dashboard (of merchants in ``regions``, or all):
+    statements made, points settled, money owed to merchants (fen), and points merchants hold
+    that are not yet settled."""
+    rows = settlement_figures_by_merchant(regions=regions)
     return {
-        "statements": totals["statements"] or 0,
-        "points_settled": totals["points"] or 0,
-        "amount_owed_fen": totals["amount_fen"] or 0,
-        "points_unsettled": unsettled or 0,
+        figure: sum(row[figure] for row in rows)
+        for figure in ("statements", "points_settled", "amount_owed_fen", "points_unsettled")
     }
 
 
-def settlement_figures_by_merchant() -> list[dict[str, Any]]:
-    """Per merchant: statements, points settled, money owed (fen), points not yet settled."""
+def settlement_figures_by_merchant(
+    *, regions: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per merchant (in ``regions``, or all): statements, points settled, money owed (fen), points
+    not yet settled."""
+    merchants = Merchant.objects.all()
+    if regions is not None:
+        merchants = merchants.filter(region__in=regions)
+    settled = Settlement.objects.filter(merchant__in=merchants)
     rows: dict[int, Any] = {
         row["merchant_id"]: row
-        for row in Settlement.objects.values("merchant_id", "merchant__name").annotate(
+        for row in settled.values("merchant_id").annotate(
             statements=Count("pk"),
             points_settled=Sum("points_total"),
             amount_owed_fen=Sum("amount_fen"),
         )
     }
+    receiving = LedgerAccount.objects.filter(
+        kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1]
+    )
+    if regions is not None:
+        receiving = receiving.filter(owner_id__in=merchants.values("pk"))
     unsettled: dict[int, int] = dict(
-        LedgerAccount.objects.filter(
-            kind__in=receiving_account_kinds(MERCHANT_POINTS), unit=MERCHANT_POINTS[1]
-        )
-        .values("owner_id")
-        .annotate(total=Sum("balance"))
-        .values_list("owner_id", "total")
+        receiving.values("owner_id").annotate(total=Sum("balance")).values_list("owner_id", "total")
     )
-    names = dict(
-        Merchant.objects.filter(pk__in=set(rows) | set(unsettled)).values_list("pk", "name")
-    )
+    names = dict(merchants.filter(pk__in=set(rows) | set(unsettled)).values_list("pk", "name"))
     return [
         {
             "merchant_id": pk,
-            "merchant": names.get(pk, ""),
+            "merchant": names[pk],
             "statements": rows.get(pk, {}).get("statements", 0),
             "points_settled": rows.get(pk, {}).get("points_settled", 0) or 0,
             "amount_owed_fen": rows.get(pk, {}).get("amount_owed_fen", 0) or 0,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from carbonpoints.csv_cells import csv_cell
 from carbonpoints.names import local_name
+from carbonpoints.regions import codes
 from carbonpoints.units import mass, yuan
 
 from . import offsets, selectors, services
@@ -207,7 +208,11 @@ def checkout_reverse(request, pk):
 
 @console()
 def scenarios(request):
-    form = ScenarioForm(request.POST or None)
+    merchant = request.staff.merchant
+    form = ScenarioForm(
+        request.POST or None,
+        regions=codes.parent_of(merchant.region_id) is not None and selectors.regions_traded() > 1,
+    )
     if request.method == "POST":
         if not request.staff.is_manager:
             raise PermissionDenied

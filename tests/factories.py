@@ -78,3 +78,37 @@ def funded_budget(*, points: int = 10**9, yuan_fen: int | None = None, **fields)
         note="test funding",
     )
     return budget
+
+
+def city_version(
+    *,
+    region_id: str = "420500",
+    code: str = "metro_ride",
+    version: int = 7,
+    title: str = "Yichang metro (demo data)",
+    baseline: str = "60",
+    project: str = "0",
+    valid_from=None,
+    status=None,
+):
+    """A city's own version of a methodology (Yichang's metro unless told), in force since a month
+    ago unless told; its factor is demo data, as the demo's Yichang version says of its own."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from carbonpoints.methodologies.models import Methodology
+
+    return Methodology.objects.create(
+        code=code,
+        version=version,
+        region_id=region_id,
+        title=title,
+        unit="km",
+        baseline_g_per_unit=Decimal(baseline),
+        project_g_per_unit=Decimal(project),
+        basis="estimate",
+        source="Demo data, not a published factor.",
+        valid_from=valid_from or timezone.now() - timedelta(days=30),
+        status=status or Methodology.Status.IN_FORCE,
+    )

@@ -22,7 +22,7 @@ def test_create_merchant_prints_its_manager_login(capsys, client):
         capsys, "create_merchant", "--name", "绿色便利店", "--manager-email", "Boss@Shop.cn"
     )
 
-    assert set(result) == {"merchant_id", "manager_email", "password"}
+    assert set(result) == {"merchant_id", "manager_email", "password", "region"}
     merchant = Merchant.objects.get(pk=result["merchant_id"])
     assert merchant.status == Merchant.Status.APPROVED
     staff = MerchantStaff.objects.get(merchant=merchant)

@@ -57,6 +57,38 @@ def test_forget_all_drops_every_value():
     assert (cache.get(1, lambda: "a2"), cache.get(2, lambda: "b2")) == ("a2", "b2")
 
 
+def test_forgetting_many_ids_renews_each_generation_with_its_expiry():
+    from django.core.cache import cache as django_cache
+
+    cache = ReadCache("test", timeout_s=60)
+    for ident in range(3):
+        cache.get(ident, lambda: "old")
+    cache.forget_many([0, 1, 2])  # a credit of three citizens
+    assert [cache.get(ident, lambda: "new") for ident in range(3)] == ["new"] * 3
+    assert cache.get(3, lambda: "untouched") == "untouched"
+    if hasattr(django_cache, "set_same"):  # Redis: one command set them, each with its expiry
+        client = django_cache._cache.get_client(None)
+        ttls = [client.ttl(django_cache.make_key(cache._generation_key(i))) for i in range(3)]
+        assert all(0 < ttl <= cache.generation_timeout_s for ttl in ttls), ttls
+
+
+def test_set_same_keeps_the_cache_semantics_of_a_timeout():
+    from django.core.cache import cache as django_cache
+
+    if not hasattr(django_cache, "set_same"):
+        pytest.skip("the one-command renewal is Redis's")
+    django_cache.set_same(["set_same:a", "set_same:b"], "v", 60)
+    assert django_cache.get_many(["set_same:a", "set_same:b"]) == {
+        "set_same:a": "v",
+        "set_same:b": "v",
+    }
+    django_cache.set_same(["set_same:a"], "w", None)  # forever
+    assert django_cache.get("set_same:a") == "w"
+    assert django_cache._cache.get_client(None).ttl(django_cache.make_key("set_same:a")) == -1
+    django_cache.set_same(["set_same:b"], "w", 0)  # gone at once
+    assert django_cache.get("set_same:b") is None
+
+
 # --- the account page stays exact ---------------------------------------------------------------
 
 

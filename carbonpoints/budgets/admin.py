@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
 from carbonpoints.regions.admin import RegionScopedAdmin
+from carbonpoints.regions.authority import in_scope
 
 from .models import Alert, Budget, Deposit, Sponsor
 from .selectors import BudgetRow, budget_row, budgets_with_figures
@@ -21,13 +23,24 @@ from .services import budget_deposit
 
 
 @admin.register(Sponsor)
-class SponsorAdmin(admin.ModelAdmin):
+class SponsorAdmin(RegionScopedAdmin):
+    """A city's operator sees the sponsors with a budget in their regions, and those with none
+    yet (a sponsor has no region of its own: its budgets do)."""
+
+    region_path = "budgets__region"
+    region_through_many = True
+    region_unplaced = True
     list_display = ["name", "kind", "website", "created_at"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):  # a website typed without a scheme: https
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class DepositInline(admin.TabularInline):
@@ -88,6 +101,13 @@ class BudgetAdmin(RegionScopedAdmin):
     ]
     change_form_template = "admin/budgets/budget/change_form.html"
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "sponsor":  # the sponsors the operator sees
+            condition = in_scope(request.user, "budgets__region", unplaced=True)
+            if condition is not None:
+                kwargs["queryset"] = Sponsor.objects.filter(condition).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -143,7 +163,9 @@ class BudgetAdmin(RegionScopedAdmin):
 
     def deposit_view(self, request, budget_id: int):
         """Record a sponsor's deposit: points and the money paid for them."""
-        budget = get_object_or_404(Budget.objects.select_related("sponsor"), pk=budget_id)
+        budget = get_object_or_404(
+            self.scoped(request, Budget.objects.select_related("sponsor")), pk=budget_id
+        )  # another region's budget: 404, as the operator cannot see it
         if not self.has_change_permission(request, budget):
             return HttpResponseRedirect(reverse("admin:index"))
         form = DepositForm(request.POST or None)

@@ -26,6 +26,7 @@ from carbonpoints.ledger.services import (
     transaction_post_many,
 )
 from carbonpoints.notifications.models import Notification
+from carbonpoints.regions.authority import authority_check
 
 from . import ledger_accounts as budget_ledger
 from .exceptions import DepositInvalid
@@ -44,6 +45,8 @@ def budget_deposit(
 
     Credits that waited for funding are funded after commit.
     """
+    if operator is not None:
+        authority_check(operator, budget.region_id)  # a city's operator: their city's budgets
     if not 0 < points <= MAX_DEPOSIT_POINTS:
         raise DepositInvalid(_("Deposit between 1 and 10¹² points."), field="points")
     if not 0 <= yuan_fen <= MAX_DEPOSIT_POINTS * 100:

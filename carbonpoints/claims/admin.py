@@ -24,7 +24,8 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Claim)
 class ClaimAdmin(RegionScopedAdmin):
-    region_path = "partner__regions"
+    """A city's operator sees the claims of actions in their regions (the claim's ``region``)."""
+
     list_display = [
         "id",
         "partner",
@@ -32,13 +33,14 @@ class ClaimAdmin(RegionScopedAdmin):
         "quantity",
         "unit",
         "occurred_at",
+        "region",
         "kind",
         "status",
         "created_at",
         "webhook_attempts",
         "webhook_delivered_at",
     ]
-    list_filter = [OverdueFilter, "status", "kind", "partner"]
+    list_filter = [OverdueFilter, "status", "kind", "region", "partner"]
     list_select_related = ["partner"]
     readonly_fields = [f.name for f in Claim._meta.fields]
 
@@ -50,5 +52,6 @@ class ClaimAdmin(RegionScopedAdmin):
 
 
 @admin.register(PartnerWebhook)
-class PartnerWebhookAdmin(admin.ModelAdmin):
+class PartnerWebhookAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["partner", "url", "active"]

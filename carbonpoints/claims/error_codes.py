@@ -13,3 +13,7 @@ class ClaimErrorCode(StrEnum):
     CLAIM_ALREADY_DECIDED = "claim_already_decided"
     QUANTITY_IMPLAUSIBLE = "quantity_implausible"
     CLAIM_REPEATED = "claim_repeated"
+    REGION_REQUIRED = "region_required"
+    """No ``region``, at a partner approved for several regions (the partner feed's code)."""
+    REGION_NOT_APPROVED = "region_not_approved"
+    """A ``region`` the partner is not approved for (the partner feed's code)."""

@@ -52,6 +52,16 @@ class SelfReportNotAllowed(Invalid):
     message = _("This scene does not accept self-reported actions.")
 
 
+class RegionRequired(Invalid):
+    code = ClaimErrorCode.REGION_REQUIRED
+    message = _("This partner serves several regions: say where the action happened.")
+
+
+class RegionNotApproved(Invalid):
+    code = ClaimErrorCode.REGION_NOT_APPROVED
+    message = _("This partner does not serve the region you named.")
+
+
 class ClaimAlreadyDecided(Conflict):
     code = ClaimErrorCode.CLAIM_ALREADY_DECIDED
     message = _("This claim was already confirmed or denied.")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CarbonAccount
 from carbonpoints.earn.models import ActionRecord, IdentityLink, Partner
+from carbonpoints.regions.codes import default as default_region
 
 
 class Claim(models.Model):
@@ -43,6 +44,14 @@ class Claim(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=20)
     occurred_at = models.DateTimeField(_("occurred at"))
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        default=default_region,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Where the action happened: one of the partner's approved regions."),
+    )
     note = models.CharField(_("note"), max_length=500, blank=True)
     evidence = models.FileField(_("evidence"), upload_to="claims/%Y/%m/")
     evidence_type = models.CharField(_("evidence type"), max_length=40)

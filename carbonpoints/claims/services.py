@@ -26,11 +26,14 @@ from PIL import Image, UnidentifiedImageError
 from accounts.models import CarbonAccount
 from carbonpoints.earn.intake import Candidate, Event, events_ingest
 from carbonpoints.earn.models import ActionRecord, Batch, IdentityLink, Partner, PartnerKey
+from carbonpoints.earn.selectors import partner_regions
 from carbonpoints.earn.signing import secret_decrypt, signature
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import Catalogue
+from carbonpoints.regions import codes
 
 from . import exceptions
+from .error_codes import ClaimErrorCode
 from .models import Claim, PartnerWebhook
 
 EVIDENCE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -65,9 +68,12 @@ def claim_file(
     evidence: UploadedFile,
     note: str = "",
     self_reported: bool = False,
+    region: str | None = None,
 ) -> Claim:
     """A citizen's claim: to the partner's queue (and webhook), or, self-reported where the
-    methodology allows it, taken in at once at its reduced rate."""
+    methodology allows it, taken in at once at its reduced rate. ``region``: where the action
+    happened, among the partner's approved regions; without it, the partner's one region (a
+    partner of several: refused, as its events are)."""
     now = timezone.now()
     link = (
         IdentityLink.objects.filter(account=account, partner=partner, revoked_at__isnull=True)
@@ -82,7 +88,8 @@ def claim_file(
         raise exceptions.QuantityInvalid()
     if occurred_at > now or occurred_at < now - timedelta(days=settings.EARN_BACKFILL_DAYS):
         raise exceptions.OccurredAtInvalid(backfill_days=settings.EARN_BACKFILL_DAYS)
-    methodology = Catalogue().methodology_at(action, occurred_at)
+    region = claim_region(partner=partner, region=region)
+    methodology = Catalogue().methodology_at(action, occurred_at, region)
     if methodology is None:
         raise exceptions.ActionNotOffered(action=action)
     if self_reported and methodology.self_reported_factor is None:
@@ -114,6 +121,7 @@ def claim_file(
             quantity=quantity,
             unit=methodology.unit,
             occurred_at=occurred_at,
+            region_id=region,
             note=note,
             evidence=evidence,
             evidence_type=evidence_type,
@@ -126,6 +134,17 @@ def claim_file(
         else:
             task_enqueue_on_commit("claims.notify_partner", claim.pk)
     return claim
+
+
+def claim_region(*, partner: Partner, region: str | None) -> str:
+    """Where a claimed action happened, by the partner feed's rule for an event's ``region``."""
+    regions = partner_regions(partner)
+    where, refused = codes.where_it_happened(region, regions)
+    if refused == ClaimErrorCode.REGION_REQUIRED:
+        raise exceptions.RegionRequired(regions=sorted(regions))
+    if refused:
+        raise exceptions.RegionNotApproved(region=region, regions=sorted(regions))
+    return where
 
 
 def _take_in(claim: Claim, *, now: datetime) -> None:
@@ -141,6 +160,7 @@ def _take_in(claim: Claim, *, now: datetime) -> None:
         unit=claim.unit,
         occurred_at=claim.occurred_at,
         attributes=attributes,
+        region=claim.region_id,
     )
     raw = json.dumps(
         {
@@ -150,6 +170,7 @@ def _take_in(claim: Claim, *, now: datetime) -> None:
             "quantity": str(event.quantity),
             "unit": event.unit,
             "occurred_at": event.occurred_at.isoformat(),
+            "region": event.region,
             "attributes": attributes,
         },
         ensure_ascii=False,
@@ -265,6 +286,7 @@ def claim_as_partner_sees_it(claim: Claim) -> dict:
         "quantity": format(claim.quantity.normalize(), "f"),
         "unit": claim.unit,
         "occurred_at": timezone.localtime(claim.occurred_at).isoformat(),
+        "region": claim.region_id,
         "note": claim.note,
         "status": claim.status,
         "filed_at": timezone.localtime(claim.created_at).isoformat(),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.errors import DomainError
 from carbonpoints.regions.admin import RegionScopedAdmin
+from carbonpoints.regions.authority import OutsideRegion
 
 from .corrections import action_correct, action_reverse
 from .models import (
@@ -65,6 +66,9 @@ class PartnerAdmin(RegionScopedAdmin):
     @admin.action(description=_("Rotate the key (old keys keep working for the overlap window)"))
     def rotate_key(self, request, queryset):
         for partner in queryset:
+            if not self.has_change_permission(request, partner):  # of a region not theirs too
+                self.message_user(request, f"{partner}: {OutsideRegion.message}", messages.ERROR)
+                continue
             key, secret = partner_key_rotate(partner=partner)
             self.message_user(
                 request,
@@ -75,13 +79,18 @@ class PartnerAdmin(RegionScopedAdmin):
 
     @admin.action(description=_("Disable (its keys stop working)"))
     def disable(self, request, queryset):
+        self._status_set(request, queryset, Partner.Status.DISABLED)
+
+    def _status_set(self, request, queryset, status):
         for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.DISABLED, actor=request.user)
+            try:
+                partner_status_set(partner=partner, status=status, actor=request.user)
+            except DomainError as refusal:  # a partner of a region not theirs too
+                self.message_user(request, f"{partner}: {refusal}", messages.ERROR)
 
     @admin.action(description=_("Enable"))
     def enable(self, request, queryset):
-        for partner in queryset:
-            partner_status_set(partner=partner, status=Partner.Status.ACTIVE, actor=request.user)
+        self._status_set(request, queryset, Partner.Status.ACTIVE)
 
 
 @admin.register(Batch)
@@ -270,7 +279,8 @@ class CorrectForm(ReverseForm):
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = [
         "id",
         "partner",
@@ -326,7 +336,8 @@ class ReviewDecisionAdmin(RegionScopedAdmin):
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(admin.ModelAdmin):
+class PartnerKeyAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     """Key ids and their validity; secrets are never shown (rotate from the partner's page)."""
 
     list_display = ["key_id", "partner", "created_at", "expires_at"]
@@ -349,7 +360,8 @@ class ConsentChangeInline(admin.TabularInline):
 
 
 @admin.register(IdentityLink)
-class IdentityLinkAdmin(admin.ModelAdmin):
+class IdentityLinkAdmin(RegionScopedAdmin):
+    region_path = "partner__regions"
     list_display = ["account", "partner", "subject", "consented_at", "revoked_at"]
     list_filter = ["partner"]
     list_select_related = ["account__user", "partner"]

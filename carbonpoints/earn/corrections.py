@@ -26,6 +26,7 @@ from carbonpoints.budgets.selectors import general_budget
 from carbonpoints.ledger.keys import AccountKey
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.services import ledger_accounts_get_or_create, transaction_post
+from carbonpoints.regions.authority import authority_check
 
 from . import ledger_accounts as earn_ledger
 from .exceptions import (
@@ -225,6 +226,8 @@ def action_reverse(
         .select_related("conversion_rule")
         .get(pk=record.pk)
     )
+    if operator is not None:
+        authority_check(operator, record.region_id)  # a city's operator: their city's records
     if record.state == ActionState.REVERSED:
         raise AlreadyReversed(external_id=record.external_id)
     previous = record.state

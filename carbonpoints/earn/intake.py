@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carbonpoints.methodologies.selectors import Catalogue
+from carbonpoints.regions import codes
 
 from .exceptions import MalformedBody
 from .models import Batch, Partner
@@ -158,16 +159,6 @@ def _refusal(event: Event, partner: Partner, catalogue: Catalogue) -> str:
     return ""
 
 
-def _region(event: Event, regions: frozenset[str]) -> tuple[str, str]:
-    """``(region, refusal code)``: where the event happened, or why it cannot be told. Without a
-    ``region`` it is the partner's when the partner is approved for one region only."""
-    if event.region is None:
-        if len(regions) == 1:
-            return next(iter(regions)), ""
-        return "", EventRefusal.REGION_REQUIRED
-    return (event.region, "") if event.region in regions else ("", EventRefusal.REGION_NOT_APPROVED)
-
-
 @dataclass
 class IntakeResult:
     results: list[dict] = field(default_factory=list)
@@ -202,9 +193,9 @@ def _checked(
     code = _refusal(event, partner, catalogue)
     if code:
         return code, None, None, "", ""
-    region, code = _region(event, regions)
-    if code:
-        return code, None, None, "", ""
+    region, refused = codes.where_it_happened(event.region, regions)
+    if refused:
+        return EventRefusal(refused), None, None, "", ""
     ends_at = _ends_at(event)
     if ends_at is None or (event.attributes and _too_deep(event.attributes)):
         return EventRefusal.INVALID_ATTRIBUTES, None, None, "", ""

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CarbonAccount
+from carbonpoints.approvals import FourEyes
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 from carbonpoints.regions.codes import default as default_region
 
 
-class Partner(models.Model):
+class Partner(FourEyes):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft (waiting for approval)")
         ACTIVE = "active", _("in force")
@@ -29,24 +30,6 @@ class Partner(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
-    # four eyes (carbonpoints.approvals): a partner an operator drafts in the admin, another approves
-    written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("written by"),
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("approved by"),
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     actions = models.JSONField(
         _("approved action types"), default=list, help_text=_('Action codes, e.g. ["metro_ride"].')
     )

@@ -15,7 +15,8 @@ from carbonpoints.approvals import approver_check, operator_check
 from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.methodologies.selectors import action_codes
-from carbonpoints.regions.authority import authority_check
+from carbonpoints.regions.authority import authority_check, authority_check_all
+from carbonpoints.regions.models import Region
 
 from .exceptions import (
     ConsentRequired,
@@ -56,12 +57,17 @@ def _new_key(partner: Partner) -> tuple[PartnerKey, str]:
 
 
 @transaction.atomic
-def partner_create(*, name: str, actions: list[str]) -> tuple[Partner, PartnerKey, str]:
-    """A partner approved for ``actions``, with its first key; the secret is returned once."""
+def partner_create(
+    *, name: str, actions: list[str], regions: list[str] | None = None
+) -> tuple[Partner, PartnerKey, str]:
+    """A partner approved for ``actions`` (and ``regions``, GB/T 2260 codes; none: the default
+    region), with its first key; the secret is returned once."""
     unknown = sorted(set(actions) - set(action_codes()))
     if unknown:
         raise UnknownActions(", ".join(unknown))
     partner = Partner.objects.create(name=name, actions=sorted(set(actions)))
+    if regions:
+        partner.regions.set(Region.objects.filter(code__in=regions))
     key, secret = _new_key(partner)
     return partner, key, secret
 
@@ -85,6 +91,7 @@ def partner_status_set(*, partner: Partner, status: str, actor: User | None = No
     """Retire (disable) a partner or put it back in force; an operator's change is audited."""
     if actor is not None:
         operator_check(actor)
+        authority_check_all(actor, partner_regions(partner))
     with transaction.atomic():
         was = partner.status
         partner.status = status
@@ -99,9 +106,13 @@ def partner_status_set(*, partner: Partner, status: str, actor: User | None = No
     return partner
 
 
-def partner_draft(*, name: str, actions: list[str], author: User) -> Partner:
-    """A partner drafted by an operator: it signs nothing until another operator approves it."""
+def partner_draft(
+    *, name: str, actions: list[str], author: User, regions: list[str] | None = None
+) -> Partner:
+    """A partner drafted by an operator: it signs nothing until another operator approves it.
+    ``regions``: those it is approved for (none: the default region); the author's own."""
     operator_check(author)
+    authority_check_all(author, regions or [None])
     unknown = sorted(set(actions) - set(action_codes()))
     if unknown:
         raise UnknownActions(", ".join(unknown))
@@ -109,6 +120,8 @@ def partner_draft(*, name: str, actions: list[str], author: User) -> Partner:
         partner = Partner.objects.create(
             name=name, actions=sorted(set(actions)), status=Partner.Status.DRAFT, written_by=author
         )
+        if regions:
+            partner.regions.set(Region.objects.filter(code__in=regions))
         audit_record(
             actor=author,
             action="partner.draft_create",
@@ -127,8 +140,7 @@ def partner_approve(*, partner: Partner, approver: User) -> Partner:
         if partner.status != Partner.Status.DRAFT:
             raise PartnerNotDraft(status=partner.status)
         approver_check(written_by_id=partner.written_by_id, approver=approver)
-        for region in partner_regions(partner):  # four eyes within the partner's regions
-            authority_check(approver, region)
+        authority_check_all(approver, partner_regions(partner))  # four eyes within its regions
         partner.status, partner.approved_at = Partner.Status.ACTIVE, timezone.now()
         partner.approved_by = approver
         partner.save(update_fields=["status", "approved_by", "approved_at"])
@@ -149,6 +161,7 @@ def record_review(*, record: ActionRecord, operator: User, approve: bool) -> Act
     (every other rule, caps included, still applies); rejecting ends it.
     """
     record = ActionRecord.objects.select_for_update().get(pk=record.pk)
+    authority_check(operator, record.region_id)  # a city's operator: their city's records
     if record.state != ActionState.FLAGGED:
         raise ValueError("only flagged records are reviewed")
     decision = ActionRecord.Review.APPROVED if approve else ActionRecord.Review.REJECTED

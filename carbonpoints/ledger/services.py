@@ -291,16 +291,18 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
         _check_balanced(spec.legs)
     if not specs:
         return []
+    # Hashed before the locks: the platform's accounts are held from the lock to the commit, and
+    # a credit's fingerprint sorts and hashes thousands of legs.
+    fingerprints = [_fingerprint(spec.kind, spec.legs) for spec in specs]
+    by_key_fingerprint = dict(zip(keys, fingerprints, strict=True))
     with transaction.atomic():
         account_ids = sorted({leg.account.pk for spec in specs for leg in spec.legs})
         # Lock and read fresh balances as plain tuples: model instances cost more than the lock.
         locked = _lock_balances(account_ids)
         existing = {tx.idempotency_key: tx for tx in _with_keys(keys)}
         if existing:
-            spec_by_key = {spec.idempotency_key: spec for spec in specs}
             for key, tx in existing.items():
-                spec = spec_by_key[key]
-                if tx.fingerprint != _fingerprint(spec.kind, spec.legs):
+                if tx.fingerprint != by_key_fingerprint[key]:
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used for another transaction"
                     )
@@ -316,7 +318,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                 memo=spec.memo,
                 metadata=spec.metadata or {},
                 created_at=now,
-                fingerprint=_fingerprint(spec.kind, spec.legs),
+                fingerprint=by_key_fingerprint[spec.idempotency_key],
             )
             for spec in fresh
         ]

@@ -7,13 +7,13 @@ never rewrites history, since an action is quantified by the version in force at
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carbonpoints.approvals import FourEyes
 from carbonpoints.regions.codes import default as default_region
 
 FACTOR: dict[str, Any] = {"max_digits": 16, "decimal_places": 6}
@@ -37,7 +37,7 @@ FROZEN_FIELDS = (
 a draft is edited freely."""
 
 
-class Methodology(models.Model):
+class Methodology(FourEyes):
     """One version of how an action type becomes grams.
 
     A version moves draft → approved (scheduled, shown publicly as coming for the notice
@@ -116,23 +116,6 @@ class Methodology(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
-    written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("written by"),
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("approved by"),
-    )
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     class Meta:

@@ -146,6 +146,7 @@ def methodology_retire(
     now = now or timezone.now()
     with transaction.atomic():
         version = Methodology.objects.select_for_update().get(pk=methodology.pk)
+        authority_check(operator, version.region_id)  # a city's operator: their city's versions
         in_force = version.status == Methodology.Status.IN_FORCE or (
             version.status == Methodology.Status.APPROVED and version.valid_from <= now
         )
@@ -206,6 +207,7 @@ def methodology_withdraw(
     now = now or timezone.now()
     with transaction.atomic():
         version = Methodology.objects.select_for_update().get(pk=methodology.pk)
+        authority_check(operator, version.region_id)  # a city's operator: their city's versions
         if version.status != Methodology.Status.APPROVED:
             raise exceptions.WrongStatus(status=version.status)
         if version.valid_from <= now + timedelta(seconds=settings.EARN_CLOCK_SKEW_S):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.earn.models import Partner
-from carbonpoints.earn.selectors import scene_titles
+from carbonpoints.earn.selectors import partner_regions, scene_titles
 from carbonpoints.methodologies.selectors import Catalogue
 from carbonpoints.names import local_name
 from carbonpoints.regions.selectors import regions_all
@@ -73,6 +73,11 @@ class ClaimForm(forms.Form):
     occurred_at = forms.DateTimeField(
         label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    region = forms.ChoiceField(
+        label=_("Where it happened"),
+        required=False,
+        help_text=_("Needed for a partner that serves several cities."),
+    )
     evidence = forms.FileField(label=_("Receipt or screenshot (JPEG, PNG, WebP)"))
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
     self_reported = forms.BooleanField(
@@ -90,6 +95,15 @@ class ClaimForm(forms.Form):
         assert isinstance(action, forms.ChoiceField)
         titles = scene_titles(codes=sorted(actions), local=True)
         action.choices = list(titles.items())
+        served = {p.pk: partner_regions(p) for p in partners}
+        if any(len(regions) > 1 for regions in served.values()):
+            region = self.fields["region"]
+            assert isinstance(region, forms.ChoiceField)
+            names = {r.code: r.name for r in regions_all()}
+            codes = sorted(set().union(*served.values()))
+            region.choices = [("", "—")] + [(code, names.get(code, code)) for code in codes]
+        else:  # no partner of several regions: nothing to ask
+            del self.fields["region"]
         catalogue = (
             Catalogue()
         )  # the unit each action is counted in, and at most how much one action can be

@@ -14,10 +14,19 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from carbonpoints.earn.models import ActionRecord, ActionState, IdentityLink
+from carbonpoints.regions.selectors import regions_all
 
 
 def daily_reductions(*, account_id: int, days: int = 30) -> list[tuple[date, int]]:
     """Grams credited per day (local time) over the last ``days`` days, oldest first, gaps as 0."""
+    return daily_reductions_by_region(account_id=account_id, days=days)[0]
+
+
+def daily_reductions_by_region(
+    *, account_id: int, days: int = 30
+) -> tuple[list[tuple[date, int]], dict[str, list[int]]]:
+    """The days' grams (as ``daily_reductions``), and the same per region where the actions
+    happened (a GB/T 2260 code → grams per day, oldest first), from one grouped statement."""
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)
     rows = (
@@ -27,13 +36,22 @@ def daily_reductions(*, account_id: int, days: int = 30) -> list[tuple[date, int
             occurred_at__date__gte=first,
         )
         .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
+        .values("day", "region")
         .annotate(grams=Sum("credited_g"))
     )
-    by_day = {row["day"]: row["grams"] or 0 for row in rows}
-    return [
-        (first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0)) for n in range(days)
-    ]
+    by_day: dict[date, int] = {}
+    by_region: dict[str, dict[date, int]] = {}
+    for row in rows:
+        by_day[row["day"]] = by_day.get(row["day"], 0) + (row["grams"] or 0)
+        by_region.setdefault(row["region"], {})[row["day"]] = row["grams"] or 0
+    days_shown = [first + timedelta(days=n) for n in range(days)]
+    return (
+        [(day, by_day.get(day, 0)) for day in days_shown],
+        {
+            region: [grams.get(day, 0) for day in days_shown]
+            for region, grams in sorted(by_region.items())
+        },
+    )
 
 
 def reductions_by_action(*, account_id: int) -> list[Any]:
@@ -89,20 +107,33 @@ def chart_series(
     label: str,
     total_g: int | None = None,
     growth_label: str = "",
+    by_region: dict[str, list[int]] | None = None,
 ) -> dict:
     """A day series for the portal's Chart.js bar chart, in g, or in kg once a day passes 10 kg.
 
     With ``total_g`` (the account's whole reduction), also the account growing day by day to it,
-    in kg: a line over the bars (``growth``).
+    in kg: a line over the bars (``growth``). With ``by_region`` naming more than one region
+    (where the actions happened), the bars are stacked per region (``stacks``: each region's
+    name and values); with one region, the chart is as it always was.
     """
     peak = max((grams for _, grams in series), default=0)
     divisor, unit = (1000, "kg") if peak >= 10_000 else (1, "g")
-    chart = {
+
+    def scaled(values: list[int]) -> list:
+        return [round(grams / divisor, 2) if divisor > 1 else grams for grams in values]
+
+    chart: dict[str, Any] = {
         "labels": [day.strftime("%m-%d") for day, _ in series],
         "label": str(label),
         "unit": unit,
-        "values": [round(grams / divisor, 2) if divisor > 1 else grams for _, grams in series],
+        "values": scaled([grams for _, grams in series]),
     }
+    if by_region and len(by_region) > 1:
+        names = region_names()
+        chart["stacks"] = [
+            {"region": code, "label": names.get(code, code), "values": scaled(values)}
+            for code, values in by_region.items()
+        ]
     if total_g is not None:
         running = total_g - sum(
             grams for _, grams in series
@@ -113,6 +144,24 @@ def chart_series(
             growth.append(round(running / 1000, 2))
         chart.update({"growth": growth, "growth_label": str(growth_label), "growth_unit": "kg"})
     return chart
+
+
+def region_names() -> dict[str, str]:
+    """Each region's name in the language of the request, by code."""
+    return {region.code: region.name for region in regions_all()}
+
+
+def region_totals(by_region: dict[str, list[int]]) -> list[dict]:
+    """Where the days' grams were saved: each region's name and grams, largest first (nothing
+    when all happened in one region)."""
+    if len(by_region) < 2:
+        return []
+    names = region_names()
+    totals = [
+        {"region": code, "name": names.get(code, code), "grams": sum(values)}
+        for code, values in by_region.items()
+    ]
+    return sorted(totals, key=lambda row: -row["grams"])
 
 
 def streak_days(series: list[tuple[date, int]]) -> int:

@@ -98,7 +98,7 @@ def _query_without_page(request) -> str:
 def my_carbon(request, account):
     """Today's page: figures, the last 30 days as a chart, and the latest actions with why they counted."""
     summary = carbon_account_summary(account=account)
-    series = selectors.daily_reductions(account_id=account.pk)
+    series, by_region = selectors.daily_reductions_by_region(account_id=account.pk)
     recent = list(citizen_actions(account_id=account.pk)[:5])
     steps = selectors.first_steps(account_id=account.pk)
     return render(
@@ -115,7 +115,9 @@ def my_carbon(request, account):
                 label=_("CO2e credited"),
                 total_g=summary["reduction_g"],
                 growth_label=_("My account's reduction, growing"),
+                by_region=by_region,
             ),
+            "by_region": selectors.region_totals(by_region),
             "by_action": selectors.reductions_by_action(account_id=account.pk),
             "equivalents": selectors.equivalents(grams=summary["reduction_g"]),
             "rows": _with_reasons(recent),
@@ -523,6 +525,7 @@ def claims(request, account):
                 evidence=data["evidence"],
                 note=data["note"],
                 self_reported=data["self_reported"],
+                region=data.get("region") or None,
             )
         except DomainError as refusal:
             form.add_error(None, str(refusal.message))

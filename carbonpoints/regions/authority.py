@@ -54,15 +54,22 @@ def authority_check(user, region: str | None) -> None:
         raise OutsideRegion(region=region or codes.default())
 
 
-def in_scope(user, path: str) -> Q | None:
+def in_scope(user, path: str, *, unplaced: bool = False) -> Q | None:
     """The filter of a queryset to what ``user`` may see, by the region at ``path`` (e.g.
-    ``"region"``, ``"merchant__region"``, ``"regions"``); None: no filter."""
+    ``"region"``, ``"merchant__region"``, ``"regions"``); None: no filter. ``unplaced``: a row
+    with no region at ``path`` is every operator's (a sponsor with no budget yet)."""
     scope = operator_regions(user)
     if scope is None:
         return None
     condition = Q(**{f"{path}__in": scope})
-    if (
+    if unplaced or (
         codes.default() in scope and path.split("__")[-1] == "regions"
-    ):  # a partner approved for none:
-        condition |= Q(**{f"{path}__isnull": True})  # the default region's
+    ):  # a partner approved for none: the default region's
+        condition |= Q(**{f"{path}__isnull": True})
     return condition
+
+
+def authority_check_all(user, regions) -> None:
+    """Refuse an operator without authority over every one of ``regions`` (a partner's)."""
+    for region in regions:
+        authority_check(user, region)

@@ -50,3 +50,16 @@ def within(code: str | None, ancestor: str) -> bool:
 
 def province_of(code: str | None) -> str:
     return chain(code)[-1]
+
+
+def where_it_happened(named: str | None, approved: frozenset[str]) -> tuple[str, str]:
+    """``(region, refusal code)`` of an action a partner reports (an event or a claim): the region
+    it names, or without one the partner's when the partner is approved for one region only.
+
+    The one rule of the feed and of claims, so both refuse alike: ``region_required`` (none named,
+    several approved) and ``region_not_approved`` (named, not approved)."""
+    if not named:
+        if len(approved) == 1:
+            return next(iter(approved)), ""
+        return "", "region_required"
+    return (named, "") if named in approved else ("", "region_not_approved")

@@ -15,9 +15,10 @@ from carbonpoints.budgets.models import BudgetLevel
 from carbonpoints.earn.selectors import scene_titles
 from carbonpoints.names import local_name
 from carbonpoints.regions.authority import operator_named_regions, operator_regions
-from carbonpoints.regions.selectors import region_get, region_picker, regions_all
+from carbonpoints.regions.selectors import region_get, region_picker, regions_all, regions_within
 from redemption.clearing import Statement, statement_rows
 from redemption.clearing_selectors import statement as clearing_statement
+from redemption.selectors import settlement_figures_by_merchant
 from redemption.statements import clearing_pdf
 
 from .selectors import city_report, report_regions, report_rows
@@ -93,6 +94,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sponsor_budgets": budgets,
             "picker": region_picker(region, shown=report_regions(), within=scope),
             "region": region,
+            "settlements": settlement_figures_by_merchant(
+                regions=None if region is None else regions_within(region)
+            ),
         },
     )
 

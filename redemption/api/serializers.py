@@ -107,6 +107,13 @@ class ScenarioCreateSerializer(serializers.Serializer):
     voucher_valid_days = serializers.IntegerField(
         min_value=1, max_value=3650, required=False, default=30
     )
+    province_wide = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Offer it in every city of the province, not only in the merchant's region: "
+        "a city's merchant's scenario then waits for an operator's approval (pending_review). "
+        "Added with regions.",
+    )
 
     def to_service_kwargs(self) -> dict:
         data = dict(self.validated_data)

@@ -33,13 +33,17 @@ def merchant_create(
     return merchant, password
 
 
-def merchant_draft(*, name: str, manager_email: str, author: User) -> tuple[Merchant, str]:
-    """A merchant drafted by an operator (pending): its staff sell nothing until another
-    operator approves it. Returns the first manager's one-time password."""
+def merchant_draft(
+    *, name: str, manager_email: str, author: User, region: str | None = None
+) -> tuple[Merchant, str]:
+    """A merchant drafted by an operator (pending) in ``region`` (None: the default region), one
+    of the author's: its staff sell nothing until another operator approves it. Returns the first
+    manager's one-time password."""
     operator_check(author)
+    authority_check(author, region)
     with transaction.atomic():
         merchant, password = merchant_create(
-            name=name, manager_email=manager_email, status=Merchant.Status.PENDING
+            name=name, manager_email=manager_email, status=Merchant.Status.PENDING, region=region
         )
         Merchant.objects.filter(pk=merchant.pk).update(written_by=author)
         merchant.written_by = author
@@ -73,6 +77,7 @@ def merchant_approve(*, merchant: Merchant, approver: User) -> Merchant:
 def merchant_status_set(*, merchant: Merchant, status: str, actor: User) -> Merchant:
     """Suspend (retire) a merchant or reinstate it; audited."""
     operator_check(actor)
+    authority_check(actor, merchant.region_id)
     with transaction.atomic():
         was = merchant.status
         merchant.status = status

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
+from carbonpoints.regions import codes
+from carbonpoints.regions.authority import authority_check
 
 from .. import exceptions as refusals
 from ..models import Merchant, Scenario
@@ -55,11 +57,19 @@ def scenario_create(
     valid_until: datetime | None = None,
     voucher_valid_days: int = 30,
     actor: User | None = None,
+    province_wide: bool = False,
 ) -> Scenario:
     """A new scenario: live at once, or waiting for an operator when review is switched on.
 
+    ``province_wide``: offered to the citizens of every city of the province, not only in its
+    merchant's region. A city's merchant asks for it, and the scenario waits for an operator of
+    the province to approve it, whether review is switched on or not (it is offered beyond the
+    merchant's city, whose operator alone does not decide that).
+
     Created by a manager (``actor``): recorded in the audit trail."""
-    review = settings.REDEMPTION_SCENARIO_REVIEW
+    review = settings.REDEMPTION_SCENARIO_REVIEW or (
+        province_wide and codes.parent_of(merchant.region_id or codes.default()) is not None
+    )
     scenario = Scenario(
         merchant=merchant,
         kind=kind,
@@ -75,6 +85,7 @@ def scenario_create(
         valid_from=valid_from or timezone.now(),
         valid_until=valid_until,
         voucher_valid_days=voucher_valid_days,
+        province_wide=province_wide,
         status=Scenario.Status.PENDING_REVIEW if review else Scenario.Status.LIVE,
     )
     scenario.full_clean()
@@ -85,7 +96,12 @@ def scenario_create(
             actor=actor,
             action="merchant.scenario_create",
             obj=scenario,
-            details={"merchant_id": merchant.pk, "kind": kind, "status": scenario.status},
+            details={
+                "merchant_id": merchant.pk,
+                "kind": kind,
+                "status": scenario.status,
+                **({"province_wide": True} if province_wide else {}),
+            },
         )
     return scenario
 
@@ -109,6 +125,11 @@ def scenario_transition(*, scenario: Scenario, action: str, actor: User | None =
     change (``actor``) is recorded in the audit trail (the admin records the operators').
     """
     allowed, target = _TRANSITIONS[action]
+    if actor is not None and actor.is_staff:  # an operator: of the merchant's region
+        region = scenario.merchant.region_id
+        authority_check(actor, region)
+        if action == "approve" and scenario.province_wide:  # offered in every city of it
+            authority_check(actor, codes.province_of(region))
     with transaction.atomic():
         changed = Scenario.objects.filter(pk=scenario.pk, status__in=allowed).update(status=target)
         if not changed:

@@ -171,7 +171,7 @@ def test_create_partner_prints_credentials_that_sign_and_keeps_the_secret_encryp
     )
     created = json.loads(capsys.readouterr().out)
 
-    assert set(created) == {"partner_id", "key_id", "secret"}
+    assert set(created) == {"partner_id", "key_id", "secret", "regions"}
     key = PartnerKey.objects.get(key_id=created["key_id"])
     assert created["secret"] not in key.secret_encrypted
     assert key.partner.actions == ["bus_ride", "metro_ride"]

@@ -1,13 +1,10 @@
 """From outside: a citizen rides in Wuhan and in Yichang, and each ride is credited under its
 city's methodology and funded by its city's budget."""
 
-from datetime import timedelta
-from decimal import Decimal
-
 from django.utils import timezone
 
 from carbonpoints.methodologies.models import Methodology
-from tests.factories import funded_budget
+from tests.factories import city_version, funded_budget
 
 from .factories import event
 
@@ -18,19 +15,7 @@ def test_each_ride_is_credited_under_its_city_methodology_and_budget(
     metro, linked_citizen_client, _city_budget
 ):
     Methodology.objects.update(region_id=HUBEI)  # the province's catalogue
-    Methodology.objects.create(
-        code="metro_ride",
-        version=7,
-        region_id=YICHANG,
-        title="Yichang metro (demo data)",
-        unit="km",
-        baseline_g_per_unit=Decimal("60"),
-        project_g_per_unit=Decimal(0),
-        basis="estimate",
-        source="demo data",
-        valid_from=timezone.now() - timedelta(days=30),
-        status=Methodology.Status.IN_FORCE,
-    )
+    city_version()
     yichang_budget = funded_budget(
         sponsor__name="Yichang City", name="Yichang 2026", region_id=YICHANG
     )

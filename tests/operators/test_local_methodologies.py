@@ -11,7 +11,7 @@ from carbonpoints.earn.models import ActionRecord
 from carbonpoints.methodologies import services
 from carbonpoints.methodologies.models import Methodology
 from tests.earn.factories import event
-from tests.factories import UserFactory
+from tests.factories import UserFactory, city_version
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +25,7 @@ def province_wide():
 
 
 def yichang_metro(*, valid_from, status=Methodology.Status.IN_FORCE, version=7) -> Methodology:
-    return Methodology.objects.create(
-        code="metro_ride",
-        version=version,
-        region_id=YICHANG,
-        title="Yichang metro (demo data)",
-        unit="km",
-        baseline_g_per_unit=Decimal("60"),
-        project_g_per_unit=Decimal("0"),
-        basis="estimate",
-        source="Demo data, not a published factor.",
-        valid_from=valid_from,
-        status=status,
-    )
+    return city_version(valid_from=valid_from, status=status, version=version)
 
 
 def test_a_city_version_quantifies_its_actions_and_the_province_version_the_others(

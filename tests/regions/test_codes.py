@@ -43,3 +43,18 @@ def test_a_region_parent_is_the_region_its_code_lies_in():
     Region(code="420700", name_zh="鄂州市", name_en="Ezhou", parent_id="420000").full_clean()
     with pytest.raises(ValidationError):
         Region(code="42010", name_zh="x", name_en="x").full_clean()
+
+
+@pytest.mark.parametrize(
+    ("named", "approved", "expected"),
+    [
+        (None, {"420100"}, ("420100", "")),  # a city's metro need not name its city
+        ("", {"420100"}, ("420100", "")),
+        ("420500", {"420100", "420500"}, ("420500", "")),
+        (None, {"420100", "420500"}, ("", "region_required")),  # a bike share of several cities
+        ("420600", {"420100", "420500"}, ("", "region_not_approved")),
+        ("420600", {"420100"}, ("", "region_not_approved")),
+    ],
+)
+def test_where_an_action_happened_is_named_or_the_partners_one_region(named, approved, expected):
+    assert codes.where_it_happened(named, frozenset(approved)) == expected

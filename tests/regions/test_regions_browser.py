@@ -4,17 +4,14 @@ sign-up and sees it on their account page."""
 
 import contextlib
 import importlib
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
 
 from carbonpoints.methodologies.models import Methodology
 from tests.earn.conftest import PartnerClient
 from tests.earn.factories import event, partner_with_key
-from tests.factories import UserFactory, funded_budget
+from tests.factories import UserFactory, city_version, funded_budget
 from tests.spend.test_console_browser import chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,18 +29,8 @@ def province(monkeypatch):
         )
         Methodology.objects.update(status=Methodology.Status.IN_FORCE)
     Methodology.objects.update(region_id=HUBEI)
-    Methodology.objects.create(
-        code="bus_ride",
-        version=9,
-        region_id=YICHANG,
-        title="Yichang bus (demo factor)",
-        unit="km",
-        baseline_g_per_unit=Decimal("100"),
-        project_g_per_unit=Decimal("20"),
-        basis="estimate",
-        source="DEMO DATA, not a published factor.",
-        valid_from=timezone.now() - timedelta(days=30),
-        status=Methodology.Status.IN_FORCE,
+    city_version(
+        code="bus_ride", version=9, title="Yichang bus (demo factor)", baseline="100", project="20"
     )
     funded_budget(sponsor__name="Yichang Ecology Bureau", region_id=YICHANG)
     metro = PartnerClient(

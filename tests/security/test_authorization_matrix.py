@@ -1,7 +1,12 @@
 """Who may do what, for every API endpoint and the main pages, against every role: generated
 from one table. An allowed call gets past authorization (2xx, or a refusal of the domain such as
 409 for a voucher consumed by the role before); every other call is refused with 401, 403 or
-404 in the error shape (pages: a redirect to sign in, or 403)."""
+404 in the error shape (pages: a redirect to sign in, or 403).
+
+The operators are four: one of no region named (as every operator was before regions), the
+operators of two cities (Wuhan: merchant X and partner P are there; Yichang: merchant Y and
+partner Q) and a provincial operator (Hubei). A city's operator gets 403 or 404 on the other
+city's objects in the operator pages."""
 
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from carbonpoints.budgets.models import Budget
 from carbonpoints.earn.signing import signature
 from tests.earn.factories import partner_with_key
-from tests.factories import CitizenFactory, UserFactory
+from tests.factories import CitizenFactory, UserFactory, funded_budget
 from tests.spend.factories import (
     CashierFactory,
     PointsOffsetScenarioFactory,
@@ -29,7 +35,7 @@ from tests.spend.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ANON, CA, CB, CX, MX, CY, MY, PP, PQ, OP = ROLES = (
+ANON, CA, CB, CX, MX, CY, MY, PP, PQ, OP, OW, OY, OH = ROLES = (
     "anonymous",
     "citizen A",
     "citizen B",
@@ -40,7 +46,12 @@ ANON, CA, CB, CX, MX, CY, MY, PP, PQ, OP = ROLES = (
     "partner P",
     "partner Q",
     "operator",
+    "Wuhan operator",
+    "Yichang operator",
+    "Hubei operator",
 )
+OPS = (OP, OW, OY, OH)
+WUHAN, YICHANG, HUBEI = "420100", "420500", "420000"
 OK = "ok"
 STAFF = (CX, MX, CY, MY)
 UNSIGNED = (ANON, PP, PQ)  # the user API does not take partner signatures: anonymous there
@@ -54,18 +65,18 @@ def citizen_only(*, object_of_a: bool = False) -> dict[str, Any]:
         PQ: 401,
         CA: OK,
         CB: 404 if object_of_a else OK,
-        **dict.fromkeys((*STAFF, OP), 403),
+        **dict.fromkeys((*STAFF, *OPS), 403),
     }
 
 
 def signed_in() -> dict[str, Any]:
-    return {**dict.fromkeys(UNSIGNED, 401), **dict.fromkeys((CA, CB, *STAFF, OP), OK)}
+    return {**dict.fromkeys(UNSIGNED, 401), **dict.fromkeys((CA, CB, *STAFF, *OPS), OK)}
 
 
 def merchant(*, manager: bool = False, object_of_x: bool = False) -> dict[str, Any]:
     """Merchant endpoints: X's staff; Y's staff cannot reach X's objects (404); a cashier is
     refused manager-only calls (403, before any object is looked up)."""
-    rule = {**dict.fromkeys(UNSIGNED, 401), **dict.fromkeys((CA, CB, OP), 403), MX: OK}
+    rule = {**dict.fromkeys(UNSIGNED, 401), **dict.fromkeys((CA, CB, *OPS), 403), MX: OK}
     rule[CX] = 403 if manager else OK
     rule[CY] = 403 if manager else (404 if object_of_x else OK)
     rule[MY] = 404 if object_of_x else OK
@@ -74,7 +85,7 @@ def merchant(*, manager: bool = False, object_of_x: bool = False) -> dict[str, A
 
 def partner(*, object_of_p: bool = False) -> dict[str, Any]:
     return {
-        **dict.fromkeys((ANON, CA, CB, *STAFF, OP), 401),
+        **dict.fromkeys((ANON, CA, CB, *STAFF, *OPS), 401),
         PP: OK,
         PQ: 404 if object_of_p else OK,
     }
@@ -127,6 +138,18 @@ def world(django_capture_on_commit_callbacks) -> World:
         CY: cashier_y.user,
         MY: manager_y.user,
         OP: UserFactory(role="operator", is_staff=True, is_superuser=True),
+        **{
+            role: _operator_of(region) for role, region in ((OW, WUHAN), (OY, YICHANG), (OH, HUBEI))
+        },
+    }
+    manager_x.merchant.region_id, manager_y.merchant.region_id = WUHAN, YICHANG
+    manager_x.merchant.save(update_fields=["region"])
+    manager_y.merchant.save(update_fields=["region"])
+    p.partner.regions.set([WUHAN])
+    q.partner.regions.set([YICHANG])
+    budgets = {
+        city: funded_budget(sponsor__name=f"{city} bureau", region_id=city).pk
+        for city in (WUHAN, YICHANG)
     }
     give_points(a, 5_000)
     scenario = ScenarioFactory(merchant=manager_x.merchant, points_cost=100, stock=50)
@@ -172,6 +195,15 @@ def world(django_capture_on_commit_callbacks) -> World:
             "vouchers": vouchers,
             "checkout": checkout["id"],
             "certificate": certificate["id"],
+            "merchant_x": manager_x.merchant.pk,
+            "merchant_y": manager_y.merchant.pk,
+            "partner_p": p.partner.pk,
+            "partner_q": q.partner.pk,
+            "budget_w": budgets[WUHAN],
+            "budget_y": budgets[YICHANG],
+            "sponsor_w": Budget.objects.get(pk=budgets[WUHAN]).sponsor_id,
+            "staff_y": manager_y.pk,
+            "key_q": q.partner.keys.get().pk,
         },
     )
     with django_capture_on_commit_callbacks(execute=True):
@@ -197,6 +229,12 @@ def world(django_capture_on_commit_callbacks) -> World:
         "pk", flat=True
     )[0]
     return world
+
+
+def _operator_of(region: str):
+    user = UserFactory(role="operator", is_staff=True, is_superuser=True)
+    user.regions.set([region])
+    return user
 
 
 def _event(external_id: str, subject: str) -> dict[str, Any]:
@@ -366,20 +404,73 @@ def test_every_role_against_every_api_operation(world):
     assert cells == len(TABLE) * len(ROLES)
 
 
+def operator_page(*, wuhan: int = 200, yichang: int = 200) -> dict[str, int]:
+    """An operator page: the others are sent to sign in as staff; the operator of no region and
+    the provincial one see it; each city's operator as said (403 or 404 for another city's)."""
+    return {
+        **dict.fromkeys((ANON, CA, CB, *STAFF), 302),
+        OP: 200,
+        OH: 200,
+        OW: wuhan,
+        OY: yichang,
+    }
+
+
+WUHANS, YICHANGS = operator_page(yichang=403), operator_page(wuhan=403)
+
 PAGES: list[tuple[str, dict[str, int]]] = [
-    ("/me/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys(STAFF, 403), OP: 403}),
-    ("/me/wallet/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys(STAFF, 403), OP: 403}),
-    ("/merchant/", {ANON: 302, CA: 403, CB: 403, **dict.fromkeys(STAFF, 200), OP: 403}),
+    ("/me/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys((*STAFF, *OPS), 403)}),
+    ("/me/wallet/", {ANON: 302, CA: 200, CB: 200, **dict.fromkeys((*STAFF, *OPS), 403)}),
+    (
+        "/merchant/",
+        {ANON: 302, CA: 403, CB: 403, **dict.fromkeys(STAFF, 200), **dict.fromkeys(OPS, 403)},
+    ),
     (
         "/merchant/staff/",
-        {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403},
+        {
+            ANON: 302,
+            CA: 403,
+            CB: 403,
+            CX: 403,
+            CY: 403,
+            MX: 200,
+            MY: 200,
+            **dict.fromkeys(OPS, 403),
+        },
     ),
     (
         "/merchant/settlements/",
-        {ANON: 302, CA: 403, CB: 403, CX: 403, CY: 403, MX: 200, MY: 200, OP: 403},
+        {
+            ANON: 302,
+            CA: 403,
+            CB: 403,
+            CX: 403,
+            CY: 403,
+            MX: 200,
+            MY: 200,
+            **dict.fromkeys(OPS, 403),
+        },
     ),
-    ("/admin/", {ANON: 302, CA: 302, CB: 302, **dict.fromkeys(STAFF, 302), OP: 200}),
-    ("/certificates/{certificate}", dict.fromkeys((ANON, CA, CB, *STAFF, OP), 200)),
+    ("/admin/", operator_page()),
+    ("/operators/dashboard/", operator_page()),
+    ("/admin/redemption/merchant/{merchant_x}/change/", WUHANS),
+    ("/admin/redemption/merchant/{merchant_y}/change/", YICHANGS),
+    ("/admin/redemption/scenario/{scenario}/change/", WUHANS),
+    ("/admin/redemption/checkout/{checkout}/change/", WUHANS),
+    ("/admin/redemption/offsetcertificate/{certificate}/change/", WUHANS),
+    ("/admin/earn/partner/{partner_p}/change/", WUHANS),
+    ("/admin/earn/partner/{partner_q}/change/", YICHANGS),
+    ("/admin/earn/actionrecord/{action}/change/", WUHANS),
+    ("/admin/earn/batch/{batch}/change/", WUHANS),
+    ("/admin/earn/upload/{upload}/change/", WUHANS),
+    ("/admin/budgets/budget/{budget_w}/change/", WUHANS),
+    ("/admin/budgets/budget/{budget_y}/change/", YICHANGS),
+    ("/admin/budgets/budget/{budget_w}/deposit/", operator_page(yichang=404)),
+    ("/admin/budgets/sponsor/{sponsor_w}/change/", WUHANS),
+    ("/admin/redemption/merchantstaff/{staff_y}/change/", YICHANGS),
+    ("/admin/earn/partnerkey/{key_q}/change/", YICHANGS),
+    ("/admin/budgets/budget/{budget_y}/deposit/", operator_page(wuhan=404)),
+    ("/certificates/{certificate}", dict.fromkeys((ANON, CA, CB, *STAFF, *OPS), 200)),
 ]
 
 

@@ -18,6 +18,7 @@ from redemption.selectors import (
     settlement_figures_by_merchant,
 )
 from redemption.tasks import settle_day
+from tests.factories import UserFactory
 
 from .conftest import assert_error, client_for
 from .factories import PointsOffsetScenarioFactory, ScenarioFactory, StaffFactory
@@ -216,6 +217,32 @@ def test_the_dashboard_figures_of_settlements(manager, a_day_of_payments):
             "points_unsettled": 300,
         }
     ]
+
+
+def test_the_dashboard_shows_each_merchants_settlements_to_the_operators_of_its_region(
+    manager, a_day_of_payments, client
+):
+    settle_day(timezone.localdate().isoformat())
+    wuhan, yichang = (
+        UserFactory(role="operator", is_staff=True, is_superuser=True) for _ in range(2)
+    )
+    wuhan.regions.set(["420100"])  # the merchant's region: the deployment's default
+    yichang.regions.set(["420500"])
+
+    def settlements_seen_by(operator) -> str:
+        client.force_login(operator)
+        page = client.get("/operators/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        return page[
+            page.index('id="settlements"') : page.index(
+                "</section>", page.index('id="settlements"')
+            )
+        ]
+
+    seen = settlements_seen_by(wuhan)
+    assert manager.merchant.name in seen and "1,300" in seen and "¥13.00" in seen and "300" in seen
+    assert settlement_figures(regions=["420500"]) == dict.fromkeys(settlement_figures(), 0)
+    seen = settlements_seen_by(yichang)
+    assert manager.merchant.name not in seen and "No merchant has taken points yet." in seen
 
 
 def test_the_console_lists_each_statement_with_its_files_and_what_is_unsettled(

@@ -20,6 +20,15 @@ class ClaimRequestSerializer(serializers.Serializer):
         help_text="A receipt or screenshot: JPEG, PNG or WebP, at most 5 MiB (a setting)."
     )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    region = serializers.CharField(
+        max_length=6,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the action happened (GB/T 2260 code), among the partner's approved "
+        "regions; required at a partner of several regions (else `region_required`). Added "
+        "with regions.",
+    )
     self_reported = serializers.BooleanField(
         required=False,
         default=False,
@@ -36,6 +45,7 @@ class ClaimSerializer(serializers.Serializer):
     quantity = serializers.CharField()
     unit = serializers.CharField()
     occurred_at = serializers.DateTimeField()
+    region = serializers.CharField(help_text="Where the action happened (added with regions).")
     status = serializers.CharField()
     status_message = serializers.CharField()
     denial_reason = serializers.CharField(allow_blank=True)
@@ -54,6 +64,7 @@ class ClaimSerializer(serializers.Serializer):
                 "quantity": format(claim.quantity.normalize(), "f"),
                 "unit": claim.unit,
                 "occurred_at": claim.occurred_at,
+                "region": claim.region_id,
                 "status": claim.status,
                 "status_message": str(STATUS_MESSAGES[Claim.Status(claim.status)]),
                 "denial_reason": claim.denial_reason,
@@ -72,6 +83,7 @@ class PartnerClaimSerializer(serializers.Serializer):
     quantity = serializers.CharField()
     unit = serializers.CharField()
     occurred_at = serializers.DateTimeField()
+    region = serializers.CharField(help_text="Where the action happened (added with regions).")
     note = serializers.CharField(allow_blank=True)
     status = serializers.CharField()
     filed_at = serializers.DateTimeField()

@@ -62,6 +62,7 @@ class MyClaimsView(APIView):
             evidence=data["evidence"],
             note=data["note"],
             self_reported=data["self_reported"],
+            region=data["region"] or None,
         )
         return Response(s.ClaimSerializer(claim).data, status=201)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from carbonpoints.budgets.models import Budget, Sponsor
 from carbonpoints.budgets.services import budget_deposit
 from carbonpoints.errors import DomainError
+from carbonpoints.regions.commands import add_operator_arguments, operator_from, regions_from
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--actions", default="", help="comma-separated scenes it funds; none: every scene"
         )
+        add_operator_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     def handle(self, *args, **options):
@@ -33,11 +35,14 @@ class Command(BaseCommand):
             raise CommandError("--yuan must be a number of CNY, e.g. 10000.00") from None
         if options["days"] < 1:
             raise CommandError("--days must be at least 1")
+        operator = operator_from(options)
+        (region,) = regions_from(options, operator)
         now = timezone.now()
         sponsor, _ = Sponsor.objects.get_or_create(name=options["sponsor"])
         budget = Budget.objects.create(
             sponsor=sponsor,
             name=options["name"],
+            region_id=region,
             starts_at=now,
             ends_at=now + timedelta(days=options["days"]),
             actions=[a.strip() for a in options["actions"].split(",") if a.strip()],
@@ -47,15 +52,18 @@ class Command(BaseCommand):
                 budget=budget,
                 points=options["points"],
                 yuan_fen=yuan_fen,
-                operator=None,
+                operator=operator,
                 note="create_budget",
             )
         except DomainError as refused:
             raise CommandError(str(refused)) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"budget_id": budget.pk, "sponsor_id": sponsor.pk}))
+            self.stdout.write(
+                json.dumps({"budget_id": budget.pk, "sponsor_id": sponsor.pk, "region": region})
+            )
         else:
             self.stdout.write(
-                f"budget {budget.pk} ({budget}): {options['points']:,} points in force until "
+                f"budget {budget.pk} ({budget}, region {region}): {options['points']:,} points "
+                f"in force until "
                 f"{budget.ends_at:%Y-%m-%d}"
             )
