@@ -1,3 +1,10 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from importlib import import_module
+from typing import Any
+
 from allauth.core.internal.sessionkit import get_session_user
 from allauth.headless import app_settings as headless_settings
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
@@ -9,11 +16,17 @@ from allauth.usersessions.internal import usersessionkit
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX as _SESSION_PREFIX
+from django.core.cache import caches
 from django.utils.crypto import constant_time_compare
 
+from carbonpoints.cache import RedisCache
 from carbonpoints.readcache import ReadCache
 
 from .models import User
+from .selectors import SUMMARIES
+
+log = logging.getLogger(__name__)
 
 USERS: ReadCache[User | None] = ReadCache("user", timeout_s=300)
 """Signed-in users by id, each with their carbon account: read on every API request, changed
@@ -31,10 +44,12 @@ def _user_load(user_id: int) -> User | None:
     return User.objects.select_related("carbon_account").filter(pk=user_id).first()
 
 
-def session_user(session: SessionBase) -> User | None:
+def session_user(session: SessionBase, *, read: Mapping[str, Any] | None = None) -> User | None:
     """The session's user as ``django.contrib.auth.get_user`` finds it, step by step (the backend
     named in the session, an active user, the session's password hash verified, the secret-key
-    fallbacks), but the user and their carbon account come from :data:`USERS`."""
+    fallbacks), but the user and their carbon account come from :data:`USERS`.
+
+    ``read``: :data:`USERS`' keys of this session's user, read already (see :func:`one_read`)."""
     try:
         user_id = User._meta.pk.to_python(session[SESSION_KEY])
         backend_path = session[BACKEND_SESSION_KEY]
@@ -44,7 +59,7 @@ def session_user(session: SessionBase) -> User | None:
         return None
     if backend_path not in _MODEL_BACKENDS:
         return get_session_user(session)  # Django's own steps
-    user = USERS.get(user_id, lambda: _user_load(user_id))
+    user = USERS.get(user_id, lambda: _user_load(user_id), read=read)
     if user is None or not user.is_active:
         return None
     session_hash = session.get(HASH_SESSION_KEY)
@@ -66,24 +81,218 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
     """allauth's app token (``X-Session-Token``); a request without one is answered 401, not 403.
 
     As allauth's ``XSessionTokenAuthentication.authenticate`` (an unknown or signed-out token is
-    no user, not an error), with the user read by :func:`session_user`.
+    no user, not an error), with the user read by :func:`session_user`, and the session, the
+    user, the account summary and the rate limit's count read in one round trip to Redis
+    (:func:`one_read`) once the token has been seen.
     """
 
     def authenticate(self, request):
         token = self.get_session_token(request)
         if not token:
             return None
-        session = headless_settings.TOKEN_STRATEGY.lookup_session(token)
+        read = one_read(token, view=(request.parser_context or {}).get("view"))
+        session = None if read is None else read.session(token)
+        if session is None:
+            session = headless_settings.TOKEN_STRATEGY.lookup_session(token)
         if session is None:
             return None
-        user = session_user(session)
+        user = session_user(session, read=read.users_for(session) if read else None)
         if user is None:
             return None
+        account = getattr(user, "carbon_account", None)
+        if read is not None and read.fits(user, account):
+            request._request.read_ahead = read  # for the throttle and the account page
+        elif read is not None:
+            _hint_set(token, user, account)  # the token's first request, or a hint gone stale
         usersessionkit.track_activity(request._request, user=user, session=session)
         return user, session
 
     def authenticate_header(self, request) -> str:
         return "X-Session-Token"
+
+
+_ONE_READ = """
+local hint = redis.call('GET', KEYS[1])
+local session = redis.call('GET', KEYS[2])
+if not hint then return {false, session} end
+local sep = string.find(hint, ':', 1, true)
+local u, a = string.sub(hint, 1, sep - 1), string.sub(hint, sep + 1)
+local values = redis.call('MGET', %(keys)s)
+local count = false
+if ARGV[1] then
+  local key = %(throttle)s .. u .. ARGV[1]
+  count = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[2])
+end
+return {hint, session, count, unpack(values)}
+"""
+"""KEYS: the token's hint (``<user id>:<carbon account id or 0>``), the session's cache key. ARGV,
+when the view counts requests per user: the end of the rate limit's key (after the user id: the
+window) and the window's seconds. The read caches' keys are written into the script (they differ
+only by the ids), so a call sends two keys and two arguments. Keys are built inside the script,
+so it needs one Redis (not a cluster), as the rest of the cache does."""
+
+HINT_S = 3600
+"""How long a token's hint lives after the request that wrote it."""
+_ID = "\x1f"  # a marker where the script puts an id in a key (never in a key otherwise)
+_scripts: dict[tuple, Any] = {}
+
+
+def _redis_cache() -> RedisCache | None:
+    backend = caches[settings.SESSION_CACHE_ALIAS]
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.cached_db":
+        return None
+    if not isinstance(backend, RedisCache) or backend is not caches["default"]:
+        return None  # the read caches live in the default cache: one Redis for all of it
+    return backend
+
+
+def _hint_key(backend: RedisCache, token: str) -> str:
+    return backend.make_key(f"{USERS._prefix}:tok:{token}")
+
+
+def _template(backend: RedisCache, key: str) -> tuple[str, str]:
+    before, _, after = backend.make_key(key).partition(_ID)
+    return before, after
+
+
+def _hint_set(token: str, user: User, account: Any) -> None:
+    """Remember which user and account a token signs in, so the next request reads them with
+    its session in one round trip. Only a hint: each read checks it against the session."""
+    backend = _redis_cache()
+    if backend is None:
+        return
+    try:
+        backend._cache.get_client(write=True).set(
+            _hint_key(backend, token), f"{user.pk}:{account.pk if account else 0}", ex=HINT_S
+        )
+    except Exception:  # a hint is an optimisation: without it the request reads as before
+        log.warning("token hint not written", exc_info=True)
+
+
+def read_ahead(request: Any) -> OneRead | None:
+    """What the sign-in of this request read ahead for the rest of it (see :func:`one_read`)."""
+    return getattr(getattr(request, "_request", request), "read_ahead", None)
+
+
+class OneRead:
+    """What one round trip read for a request: the session, :data:`USERS`' and the account
+    summary's keys of the hinted user and account, and the rate limit's count."""
+
+    def __init__(
+        self,
+        backend: RedisCache,
+        *,
+        hint: str | None,
+        session_raw: Any,
+        values: dict[str, Any],
+        throttle: tuple[str, int] | None,
+    ) -> None:
+        self._loads = backend._cache._serializer.loads  # type: ignore[attr-defined]  # Django's own
+        self.hint = hint
+        self.user_id, self.account_id = (int(part) for part in (hint or "0:0").split(":"))
+        self._session_raw = session_raw
+        self._values = values
+        self.throttle = throttle
+        """``(the rate limit's key, its count with this request)``, counted by the script."""
+
+    def session(self, token: str) -> SessionBase | None:
+        """The session behind ``token`` as read (``cached_db`` found it in the cache), or ``None``
+        to look it up as usual (not in the cache: the database decides)."""
+        if self._session_raw is None:
+            return None
+        session = import_module(settings.SESSION_ENGINE).SessionStore(token)
+        session._session_cache = self._loads(self._session_raw)
+        return session if session.session_key else None
+
+    def _found(self, keys: tuple[str, ...]) -> dict[str, Any]:
+        return {key: self._loads(self._values[key]) for key in keys if self._values.get(key)}
+
+    def users_for(self, session: SessionBase) -> dict[str, Any] | None:
+        """:data:`USERS`' keys as read, if the hint named the session's user."""
+        if not self.hint or str(session.get(SESSION_KEY)) != str(self.user_id):
+            return None
+        return self._found(USERS.keys(self.user_id))
+
+    def fits(self, user: User, account: Any) -> bool:
+        """The hint named this user and this account (else the next request gets a new hint)."""
+        return (
+            bool(self.hint)
+            and user.pk == self.user_id
+            and ((account.pk if account else 0) == self.account_id)
+        )
+
+    def summary(self, account_id: int) -> dict[str, Any] | None:
+        """The account summary's keys as read, for :data:`accounts.selectors.SUMMARIES`."""
+        if not self.hint or account_id != self.account_id:
+            return None
+        return self._found(SUMMARIES.keys(account_id))
+
+
+def _lua(text: str) -> str:
+    """``text`` as a Lua string literal (every byte but letters, digits and ``:_-.`` escaped)."""
+    safe = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-."
+    return '"' + "".join(chr(c) if c in safe else f"\\{c:03d}" for c in text.encode()) + '"'
+
+
+def _one_read_script(backend: RedisCache, throttle_key: str) -> tuple[Any, str]:
+    """The script for this cache and these read caches' prefixes (registered once per process),
+    and the end of the throttle key to send with it."""
+    throttle_before, throttle_after = _template(backend, throttle_key)
+    ident = (id(backend), USERS._prefix, SUMMARIES._prefix, throttle_before)
+    script = _scripts.get(ident)
+    if script is None:
+        parts = []
+        for key, which in zip([*USERS.keys(_ID), *SUMMARIES.keys(_ID)], "nuunaa", strict=True):
+            before, after = _template(backend, key)
+            parts.append(
+                _lua(before) if which == "n" else f"{_lua(before)} .. {which} .. {_lua(after)}"
+            )
+        source = _ONE_READ % {"keys": ", ".join(parts), "throttle": _lua(throttle_before)}
+        client = backend._cache.get_client(write=True)
+        script = _scripts[ident] = client.register_script(source)
+    return script, throttle_after
+
+
+def one_read(token: str, *, view: Any = None) -> OneRead | None:
+    """Read the token's session, its user and account summary, and count the request against the
+    per-user rate limit, in one Redis call (``None`` without a Redis cache or when Redis fails).
+
+    The user and account are those a hint of the token names (written after the token's first
+    request). The hint is never trusted: the user is used only if the session names them, the
+    summary only for the user's own carbon account, and both are checked against their
+    generations as :class:`carbonpoints.readcache.ReadCache` always checks them.
+    """
+    backend = _redis_cache()
+    if backend is None:
+        return None
+    from carbonpoints.api.throttling import user_rate_window
+
+    window = user_rate_window(view, user_id=_ID)
+    script, throttle_after = _one_read_script(backend, window[0] if window else f"{_ID}:")
+    args = [throttle_after, window[1]] if window is not None else []
+    keys = [_hint_key(backend, token), backend.make_key(f"{_SESSION_PREFIX}{token}")]
+    try:
+        hint, session_raw, *rest = script(keys=keys, args=args)
+    except Exception:
+        log.warning("one read failed; the request reads as before", exc_info=True)
+        return None
+    if not hint:
+        return OneRead(backend, hint=None, session_raw=session_raw, values={}, throttle=None)
+    hint = hint.decode()
+    user_id, account_id = hint.split(":")
+    count, *values = rest
+    names = [*USERS.keys(user_id), *SUMMARIES.keys(account_id)]
+    throttle = None
+    if window is not None and count is not None:
+        throttle = (backend.make_key(window[0].replace(_ID, user_id)), int(count))
+    return OneRead(
+        backend,
+        hint=hint,
+        session_raw=session_raw,
+        values=dict(zip(names, values, strict=True)),
+        throttle=throttle,
+    )
 
 
 class SessionTokenStrategy(AllauthSessionTokenStrategy):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 from django.apps import apps
 from django.db import connection
@@ -158,17 +160,27 @@ account (``carbonpoints.ledger.signals.balances_changed``) or its rank or standi
 and for everyone by a recomputation of ranks or standings or a change of levels (``signals``)."""
 
 
-def carbon_account_summary(*, account: CarbonAccount) -> dict:
-    """What the app and the portal show on the account page (the row from :data:`SUMMARIES`)."""
-    row = SUMMARIES.get(account.pk, lambda: _summary_row(account.pk))
+def carbon_account_summary(
+    *, account: CarbonAccount, read: Mapping[str, Any] | None = None
+) -> dict:
+    """What the app and the portal show on the account page (the row from :data:`SUMMARIES`).
+
+    ``read``: :data:`SUMMARIES`' keys of this account, read already with the request's sign-in
+    (``accounts.authentication.one_read``)."""
+    row = SUMMARIES.get(account.pk, lambda: _summary_row(account.pk), read=read)
     assert row is not None  # the row of an account exists
     return _summary(*row)
 
 
-def citizen_account_summary(*, user) -> dict | None:
-    """The account page of this user's carbon account, or None if the user has none (not a citizen)."""
+def citizen_account_summary(*, user, read_ahead: Any = None) -> dict | None:
+    """The account page of this user's carbon account, or None if the user has none (not a citizen).
+
+    ``read_ahead``: what the request's sign-in read (``accounts.authentication.read_ahead``)."""
     account = getattr(user, "carbon_account", None)
-    return None if account is None else carbon_account_summary(account=account)
+    if account is None:
+        return None
+    read = read_ahead.summary(account.pk) if read_ahead is not None else None
+    return carbon_account_summary(account=account, read=read)
 
 
 ACCOUNT_NAMES = {

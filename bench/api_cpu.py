@@ -132,7 +132,7 @@ def main() -> None:
         finally:
             redis.Redis.execute_command = execute_command
             redis.client.Pipeline.execute = pipeline_execute
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU time
         if profiler:
             profiler.enable()
         tree = None

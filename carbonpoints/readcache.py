@@ -18,8 +18,8 @@ delete, through signals; a write in SQL or a bulk statement, by calling ``forget
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,15 +45,22 @@ class ReadCache(Generic[T]):
     def _generation_key(self, ident: object) -> str:
         return f"{self._prefix}:g:{ident}"
 
-    def get(self, ident: object, load: Callable[[], T]) -> T:
-        """The value of ``ident``: from the cache while its generations are current, else ``load()``."""
+    def keys(self, ident: object) -> tuple[str, str, str]:
+        """The cache keys one read of ``ident`` reads: the whole cache's generation, ``ident``'s
+        generation and its value."""
         prefix = self._prefix
-        all_key, generation_key, value_key = (
-            f"{prefix}:g",
-            f"{prefix}:g:{ident}",
-            f"{prefix}:v:{ident}",
-        )
-        found = cache.get_many([all_key, generation_key, value_key])
+        return f"{prefix}:g", f"{prefix}:g:{ident}", f"{prefix}:v:{ident}"
+
+    def get(
+        self, ident: object, load: Callable[[], T], *, read: Mapping[str, Any] | None = None
+    ) -> T:
+        """The value of ``ident``: from the cache while its generations are current, else ``load()``.
+
+        ``read``: what a caller read of :meth:`keys` already (as ``cache.get_many`` answers it),
+        in a round trip it shared with other reads; it is checked as one ``MGET`` here would be.
+        """
+        all_key, generation_key, value_key = self.keys(ident)
+        found = cache.get_many([all_key, generation_key, value_key]) if read is None else read
         generations = (found.get(all_key, _NONE), found.get(generation_key, _NONE))
         stored = found.get(value_key)
         if stored is not None and stored[0] == generations:

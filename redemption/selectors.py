@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from qrcode.exceptions import DataOverflowError
 
 from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
 from accounts.models import CarbonAccount
@@ -67,17 +68,21 @@ _SCENARIO_TO_REDEEM = (
 )
 
 
+QR_CACHED = 2048
+"""Drawings kept per process (about 4.5 kB each for a voucher code): a retry's answer, the wallet
+and ``/me/vouchers`` pages draw the same codes again."""
+
+
+@functools.lru_cache(maxsize=QR_CACHED)
 def qr_svg(data: str) -> str:
     """An inline SVG QR code (no image files, no CDN): one path of a unit square per dark module.
 
     The same bytes as qrcode's ``SvgPathImage`` (box size 10, border 2) draws, written straight
     from the module matrix: its per-module drawing with Decimal units cost more than the whole
-    rest of a redemption.
+    rest of a redemption. A drawing depends on ``data`` alone, so it is kept by it (a retry of a
+    redemption answers the same bytes without drawing again).
     """
-    # A fixed mask pattern skips scoring all eight masks: half the time, a code as readable.
-    code = qrcode.QRCode(border=QR_BORDER, mask_pattern=0)
-    code.add_data(data)
-    code.make(fit=True)
+    code = _qr_code(data)
     size = code.modules_count + 2 * QR_BORDER
     path = "".join(
         f"M{x},{y}H{x + 1}V{y + 1}H{x}z"
@@ -90,6 +95,22 @@ def qr_svg(data: str) -> str:
         f'xmlns="http://www.w3.org/2000/svg"><path d="{path}" id="qr-path" fill="#000000" fill-opacity="1" '
         'fill-rule="nonzero" stroke="none" /></svg>'
     )
+
+
+def _qr_code(data: str) -> qrcode.QRCode:
+    """The smallest QR code holding ``data``, as ``make(fit=True)`` finds it, but tried at version
+    1 first: every voucher and payment code fits there, and the search of the best fit cost a fifth
+    of a drawing."""
+    for version in (1, None):
+        # A fixed mask pattern skips scoring all eight masks: half the time, a code as readable.
+        code = qrcode.QRCode(border=QR_BORDER, mask_pattern=0, version=version)
+        code.add_data(data)
+        try:
+            code.make(fit=version is None)
+        except DataOverflowError:
+            continue
+        return code
+    raise AssertionError("unreachable: make(fit=True) finds a version or raises")
 
 
 def merchant_points(*, merchant_id: int, which: tuple[str, str] = MERCHANT_POINTS) -> int:

@@ -206,3 +206,108 @@ def test_postgres_refuses_postings_to_missing_accounts_or_transactions_and_keeps
         ):
             cursor.execute(statement)
     assert Posting.objects.count() == 2 and LedgerAccount.objects.filter(pk=wallet.pk).exists()
+
+
+def _statements(post):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = post()
+    return result, [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_transaction_is_posted_by_one_statement_and_no_savepoint(issuance, wallet):
+    fund(issuance, wallet, 5)
+    sink = LedgerAccountFactory(kind="sink")
+    with transaction.atomic():
+        posted, statements = _statements(
+            lambda: transaction_post(
+                kind="spend",
+                legs=[Leg(wallet, -2), Leg(sink, 2)],
+                idempotency_key="spend:one",
+                metadata={"why": "one statement"},
+            )
+        )
+    assert len(statements) == 1 and "SAVEPOINT" not in statements[0]
+    assert wallet.balance == 3 and sink.balance == 2  # handed back on the caller's objects
+    wallet.refresh_from_db()
+    sink.refresh_from_db()
+    assert (wallet.balance, sink.balance) == (3, 2)
+    assert list(
+        posted.postings.order_by("id").values_list("account_id", "amount", "balance_after")
+    ) == [
+        (wallet.pk, -2, 3),
+        (sink.pk, 2, 2),
+    ]
+    assert posted.metadata == {"why": "one statement"}
+    assert ledger_check().ok
+
+
+def test_the_one_statement_post_refuses_an_overdraft_and_writes_nothing(issuance, wallet):
+    fund(issuance, wallet, 7)
+    sink = LedgerAccountFactory(kind="sink")
+    with pytest.raises(InsufficientBalance) as refused:
+        transaction_post(
+            kind="spend", legs=[Leg(wallet, -8), Leg(sink, 8)], idempotency_key="spend:over"
+        )
+    assert (refused.value.needed, refused.value.available) == (8, 7)
+    assert not LedgerTransaction.objects.filter(idempotency_key="spend:over").exists()
+    wallet.refresh_from_db()
+    assert wallet.balance == 7 and wallet.postings.count() == 1
+
+
+def test_two_legs_on_one_account_run_its_balance_leg_by_leg(issuance, wallet):
+    """The running balance is per leg: a leg that would overdraw midway is refused."""
+    fund(issuance, wallet, 10)
+    sink = LedgerAccountFactory(kind="sink")
+    posted = transaction_post(
+        kind="spend", legs=[Leg(wallet, -4), Leg(sink, 4), Leg(wallet, -6), Leg(sink, 6)]
+    )
+    assert list(posted.postings.order_by("id").values_list("amount", "balance_after")) == [
+        (-4, 6),
+        (4, 4),
+        (-6, 0),
+        (6, 10),
+    ]
+    fund(issuance, wallet, 5)
+    with pytest.raises(InsufficientBalance) as refused:
+        transaction_post(
+            kind="spend", legs=[Leg(wallet, -6), Leg(sink, 6), Leg(wallet, 1), Leg(sink, -1)]
+        )
+    assert (refused.value.needed, refused.value.available) == (6, 5)
+    assert ledger_check().ok
+
+
+def test_a_replay_and_a_conflicting_key_write_nothing_more(issuance, wallet):
+    sink = LedgerAccountFactory(kind="sink")
+    fund(issuance, wallet, 9)
+    first = transaction_post(
+        kind="spend", legs=[Leg(wallet, -3), Leg(sink, 3)], idempotency_key="k"
+    )
+    again, statements = _statements(
+        lambda: transaction_post(
+            kind="spend", legs=[Leg(wallet, -3), Leg(sink, 3)], idempotency_key="k"
+        )
+    )
+    assert again.pk == first.pk and len(statements) <= 2
+    with pytest.raises(IdempotencyConflict):
+        transaction_post(kind="spend", legs=[Leg(wallet, -4), Leg(sink, 4)], idempotency_key="k")
+    wallet.refresh_from_db()
+    assert wallet.balance == 6 and Posting.objects.filter(transaction=first).count() == 2
+    assert ledger_check().ok
+
+
+def test_a_post_tells_the_caches_which_balances_changed(issuance, wallet):
+    from carbonpoints.ledger.signals import balances_changed
+
+    heard = []
+
+    def listener(sender, owners, **kwargs):
+        heard.append(owners)
+
+    balances_changed.connect(listener)
+    try:
+        fund(issuance, wallet, 3)
+    finally:
+        balances_changed.disconnect(listener)
+    assert heard == [{(issuance.kind, issuance.owner_id), (wallet.kind, wallet.owner_id)}]

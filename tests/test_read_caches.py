@@ -266,3 +266,84 @@ def test_two_databases_sharing_a_redis_never_see_each_others_values(monkeypatch)
     cache.get(1, lambda: "this database's row")
     monkeypatch.setitem(settings.DATABASES["default"], "NAME", "another")
     assert cache.get(1, lambda: "the other's row") == "the other's row"
+
+
+# --- one round trip for the session, the user, the summary and the rate limit --------------------
+
+
+class RedisCalls:
+    """Counts the commands (or pipelines, or scripts) sent to Redis: one send is one round trip."""
+
+    def __init__(self, monkeypatch):
+        from redis.connection import AbstractConnection
+
+        self.sent = 0
+        send = AbstractConnection.send_packed_command
+
+        def counted(connection, command, check_health=True):
+            self.sent += 1
+            return send(connection, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+
+def test_the_account_page_is_one_round_trip_to_redis_once_the_token_is_known(
+    monkeypatch, django_assert_num_queries
+):
+    client = signed_in(CitizenFactory())
+    first = account(client)  # the token's first request: the hint, the user, the summary kept
+    calls = RedisCalls(monkeypatch)
+    with django_assert_num_queries(0):
+        assert account(client) == first
+    assert calls.sent == 1
+
+
+def test_the_one_round_trip_still_sees_a_write_at_once():
+    citizen = CitizenFactory()
+    give_points(citizen, 300)
+    client = signed_in(citizen)
+    account(client), account(client)
+    scenario = ScenarioFactory(points_cost=100)
+    redeemed = client.post(
+        "/api/v1/redemptions", {"scenario_id": scenario.pk}, format="json", HTTP_IDEMPOTENCY_KEY="1"
+    )
+    assert redeemed.status_code == 201
+    assert account(client)["points"]["available"] == 200
+    give_points(citizen, 50)
+    assert account(client)["points"]["available"] == 250
+
+
+def test_a_signed_out_token_is_refused_though_its_hint_remains():
+    citizen = CitizenFactory()
+    client = signed_in(citizen)
+    account(client), account(client)
+    token = client.defaults["HTTP_X_SESSION_TOKEN"]
+    assert client.delete("/_allauth/app/v1/auth/session").status_code == 401  # signed out
+    assert APIClient(HTTP_X_SESSION_TOKEN=token).get("/api/v1/me/account").status_code == 401
+
+
+def test_a_hint_naming_another_user_is_never_trusted():
+    from django.core.cache import cache
+
+    from accounts.authentication import USERS
+
+    mine, other = CitizenFactory(), CitizenFactory()
+    client, theirs = signed_in(mine), signed_in(other)
+    account(theirs), account(theirs)
+    token = client.defaults["HTTP_X_SESSION_TOKEN"]
+    wrong = f"{other.pk}:{other.carbon_account.pk}"
+    cache._cache.get_client(write=True).set(cache.make_key(f"{USERS._prefix}:tok:{token}"), wrong)
+
+    assert account(client)["points"] == account(signed_in(mine))["points"]
+    give_points(mine, 70)
+    assert account(client)["points"]["available"] == 70  # my own account, not theirs
+    assert account(theirs)["points"]["available"] == 0
+
+
+def test_the_rate_limit_still_counts_every_request(monkeypatch):
+    from carbonpoints.api.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/hour", "anon": None})
+    client = signed_in(CitizenFactory())
+    answers = [client.get("/api/v1/me/account").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]

@@ -42,11 +42,13 @@ class _WindowCounter(throttling.SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         key = backend.make_and_validate_key(f"{self.key}:{window}")
-        client = backend._cache.get_client(key, write=True)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, self.duration)  # the key of a past window is never read again
-        count, _ = pipe.execute()
+        count = _counted_ahead(request, key)
+        if count is None:
+            client = backend._cache.get_client(key, write=True)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, self.duration)  # the key of a past window is never read again
+            count, _ = pipe.execute()
         self._window_end = (window + 1) * self.duration
         return count <= self.num_requests
 
@@ -58,6 +60,31 @@ class _WindowCounter(throttling.SimpleRateThrottle):
 
 class UserRateThrottle(_WindowCounter, throttling.UserRateThrottle):
     """``rest_framework.throttling.UserRateThrottle`` (rate ``user``), one round trip per request."""
+
+
+def _counted_ahead(request, key: str) -> int | None:
+    """The count of ``key`` with this request, if the request's sign-in counted it already in its
+    one round trip (``accounts.authentication.one_read``); once."""
+    read = getattr(getattr(request, "_request", request), "read_ahead", None)
+    if read is None or read.throttle is None or read.throttle[0] != key:
+        return None
+    count = read.throttle[1]
+    read.throttle = None
+    return count
+
+
+def user_rate_window(view, *, user_id: str) -> tuple[str, int] | None:
+    """``(key, seconds)`` of the current window of the per-user rate limit, with ``user_id`` in
+    the key (before the cache's prefix), when ``view`` counts its requests per user in Redis."""
+    classes = getattr(view, "throttle_classes", ())
+    if not any(isinstance(c, type) and issubclass(c, UserRateThrottle) for c in classes):
+        return None
+    throttle = UserRateThrottle()
+    if throttle.rate is None or _redis_backend(throttle.cache) is None:
+        return None
+    window = int(throttle.timer() // throttle.duration)
+    ident = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+    return f"{ident}:{window}", throttle.duration
 
 
 class AnonRateThrottle(_WindowCounter, throttling.AnonRateThrottle):

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import BigIntegerField, Case, Value, When
 from django.utils import timezone
 
 from carbonpoints.bulk import insert_parts
@@ -94,29 +93,40 @@ def transaction_post(
 ) -> LedgerTransaction:
     """Post a balanced transaction; with a known ``idempotency_key``, return the first one.
 
-    Four statements: lock the accounts (plain tuples, in primary-key order), insert the
-    transaction with ``ON CONFLICT DO NOTHING`` (the unique key decides a replay, no read
-    first), insert the postings, set the balances in one UPDATE. Inside a caller's transaction
-    no savepoint is made: every refusal is raised before the first write, and a failed write
-    marks the caller's transaction for rollback. Callers holding hot rows should post last.
+    One data-modifying statement (``_post_one``): it locks the accounts in primary-key order,
+    computes each leg's running balance from the locked rows and, only when no bounded account
+    goes below zero, inserts the transaction with ``ON CONFLICT DO NOTHING`` (the unique key
+    decides a replay, no read first), its postings, and sets the balances. A refusal writes
+    nothing: the statement answers the locked balances and the refusal is raised from them, as
+    it was when the lock was a statement of its own. Inside a caller's transaction no savepoint
+    is made: every refusal is raised before the first write, and a failed write marks the
+    caller's transaction for rollback. Callers holding hot rows should post last.
     """
     _check_balanced(legs)
     outer = connection.in_atomic_block
     with contextlib.nullcontext() if outer else transaction.atomic():
-        account_ids = sorted({leg.account.pk for leg in legs})
-        locked = {
-            pk: (balance, allow_negative)
-            for pk, balance, allow_negative in LedgerAccount.objects.select_for_update()
-            .filter(pk__in=account_ids)
-            .order_by("pk")
-            .values_list("pk", "balance", "allow_negative")
-        }
+        ledger_tx = LedgerTransaction(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            memo=memo,
+            metadata=metadata or {},
+            fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
+            corrects=corrects,
+        )
+        try:
+            tx_id, locked = _post_one(ledger_tx, legs)
+        except DatabaseError:
+            if outer:
+                transaction.set_rollback(True)
+            raise
         balances = {pk: balance for pk, (balance, _) in locked.items()}
-        rows = []
         for leg in legs:
             pk = leg.account.pk
+            if pk not in locked:
+                raise LedgerAccount.DoesNotExist(f"ledger account {pk} does not exist")
             balances[pk] += leg.amount
-            if balances[pk] < 0 and not locked[pk][1]:
+            if tx_id is None and balances[pk] < 0 and not locked[pk][1]:
                 # a replay of a posting that drained the account answers with that posting
                 if (
                     idempotency_key
@@ -126,45 +136,11 @@ def transaction_post(
                 raise InsufficientBalance(
                     leg.account, needed=-leg.amount, available=balances[pk] - leg.amount
                 )
-            rows.append((leg, balances[pk]))
-        try:
-            ledger_tx = _transaction_insert(
-                kind=kind,
-                idempotency_key=idempotency_key,
-                reference=reference,
-                memo=memo,
-                metadata=metadata or {},
-                fingerprint=_fingerprint(kind, legs) if idempotency_key else "",
-                corrects=corrects,
-            )
-            if ledger_tx is None:  # the key is known (a concurrent writer with it has committed)
-                assert idempotency_key is not None  # only a keyed insert can find its key taken
-                return _existing(idempotency_key, kind, legs)
-            Posting.objects.bulk_create(
-                [
-                    Posting(
-                        transaction=ledger_tx,
-                        account_id=leg.account.pk,
-                        unit=leg.account.unit,
-                        amount=leg.amount,
-                        balance_after=balance_after,
-                        created_at=ledger_tx.created_at,
-                    )
-                    for leg, balance_after in rows
-                ]
-            )
-            changed = {pk: balance for pk, balance in balances.items() if balance != locked[pk][0]}
-            if changed:
-                LedgerAccount.objects.filter(pk__in=changed).update(
-                    balance=Case(
-                        *(When(pk=pk, then=Value(balance)) for pk, balance in changed.items()),
-                        output_field=BigIntegerField(),
-                    )
-                )
-        except DatabaseError:
-            if outer:
-                transaction.set_rollback(True)
-            raise
+        if tx_id is None:  # the key is known (a concurrent writer with it has committed)
+            assert idempotency_key is not None  # only a keyed insert can find its key taken
+            return _existing(idempotency_key, kind, legs)
+        ledger_tx.pk = tx_id
+        ledger_tx._state.adding, ledger_tx._state.db = False, connection.alias
         for leg in legs:
             # hand the caller fresh balances on the objects it passed in
             leg.account.balance = balances[leg.account.pk]
@@ -172,30 +148,84 @@ def transaction_post(
     return ledger_tx
 
 
+def _post_one(
+    ledger_tx: LedgerTransaction, legs: Sequence[Leg]
+) -> tuple[int | None, dict[int, tuple[int, bool]]]:
+    """Lock, check and write one transaction in one statement: ``(its id, the locked accounts)``.
+
+    Hand-written SQL, measured: the ORM's four statements (lock, transaction, postings, balances)
+    cost 28 % of a redemption's CPU and three round trips (docs/performance/redeem.md,
+    2026-12-07 b). The ``locked`` CTE takes the row locks in primary-key order (a ``LockRows`` over
+    the sort, and ``FOR UPDATE`` reads the latest committed balance); every write reads from it,
+    so nothing is written before the locks are held. ``ok`` is false when a leg takes an account
+    that may not go negative below zero (or an account is missing): then nothing is inserted and
+    ``id`` is ``NULL``. A known idempotency key inserts nothing either (``ON CONFLICT DO
+    NOTHING``); the postings and balances follow only an inserted transaction. The postings are
+    inserted in leg order by one statement, so the sum-to-zero trigger sees the whole transaction.
+    ``ledger_account_no_overdraft`` still guards the balances underneath.
+    """
+    account_ids = sorted({leg.account.pk for leg in legs})
+    tx_table, tx_columns, tx_params = insert_parts(ledger_tx)
+    accounts = LedgerAccount._meta.db_table
+    sql = f"""
+WITH legs AS (
+    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) WITH ORDINALITY
+        AS l(account_id, unit, amount, n)
+), locked AS MATERIALIZED (
+    SELECT id, balance, allow_negative FROM {accounts}
+    WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
+), run AS MATERIALIZED (
+    SELECT l.n, l.account_id, l.unit, l.amount, k.allow_negative,
+           k.balance + (sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.n))::bigint
+               AS balance_after
+    FROM legs l JOIN locked k ON k.id = l.account_id
+), ok AS (
+    SELECT (SELECT count(*) FROM locked) = %s
+           AND NOT EXISTS (SELECT 1 FROM run WHERE balance_after < 0 AND NOT allow_negative) AS ok
+), tx AS (
+    INSERT INTO {tx_table} ({tx_columns}) SELECT {", ".join(["%s"] * len(tx_params))} FROM ok
+    WHERE ok.ok ON CONFLICT DO NOTHING RETURNING id, created_at
+), postings AS (
+    INSERT INTO {Posting._meta.db_table}
+        (transaction_id, account_id, unit, amount, balance_after, created_at)
+    SELECT tx.id, run.account_id, run.unit, run.amount, run.balance_after, tx.created_at
+    FROM tx CROSS JOIN run ORDER BY run.n
+), balances AS (
+    UPDATE {accounts} a SET balance = f.balance_after
+    FROM (SELECT DISTINCT ON (account_id) account_id, balance_after FROM run
+          ORDER BY account_id, n DESC) f, locked k, tx
+    WHERE a.id = f.account_id AND k.id = f.account_id AND a.id = ANY(%s::bigint[])
+      AND f.balance_after <> k.balance
+)
+SELECT (SELECT id FROM tx), array_agg(id), array_agg(balance), array_agg(allow_negative)
+FROM locked
+"""
+    ids = pg_array(account_ids)
+    params = [
+        pg_array([leg.account.pk for leg in legs]),
+        pg_array([leg.account.unit for leg in legs]),
+        pg_array([leg.amount for leg in legs]),
+        ids,
+        len(account_ids),
+        *tx_params,
+        ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        tx_id, pks, balances, negatives = cursor.fetchone()
+    locked = {
+        pk: (balance, allow_negative)
+        for pk, balance, allow_negative in zip(
+            pks or (), balances or (), negatives or (), strict=True
+        )
+    }
+    return tx_id, locked
+
+
 def _balances_changed(accounts: Any) -> None:
     balances_changed.send(
         sender=LedgerAccount, owners={(account.kind, account.owner_id) for account in accounts}
     )
-
-
-def _transaction_insert(
-    *, idempotency_key: str | None, corrects: LedgerTransaction | None, **values: Any
-) -> LedgerTransaction | None:
-    """Insert one transaction row, or nothing when its idempotency key exists (``None``)."""
-    ledger_tx = LedgerTransaction(idempotency_key=idempotency_key, corrects=corrects, **values)
-    table, columns, params = insert_parts(ledger_tx)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(params))}) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            params,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    ledger_tx.pk = row[0]
-    ledger_tx._state.adding, ledger_tx._state.db = False, connection.alias
-    return ledger_tx
 
 
 def transaction_reverse(

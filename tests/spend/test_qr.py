@@ -24,3 +24,11 @@ def test_the_svg_is_byte_for_byte_what_qrcode_draws():
         "https://example.cn/certificates/donations/0f6c1b2e",
     ]:
         assert qr_svg(data) == qrcode_svg(data)
+
+
+def test_a_code_is_drawn_once_and_a_retry_answers_the_same_bytes():
+    qr_svg.cache_clear()
+    first = qr_svg("RETRY23456789ABC")
+    again = qr_svg("RETRY23456789ABC")
+    assert again is first and qr_svg.cache_info().hits == 1
+    assert first == qrcode_svg("RETRY23456789ABC")
