@@ -127,10 +127,23 @@ def main() -> None:
         )
         assert r.status_code == 409, r.content
 
+    fresh_tokens = iter(session_tokens([user] * (args.runs + 21)))
+
+    def refused_first(key):  # the same, as a token's first request (a flash sale's citizens')
+        r = client.post(
+            "/api/v1/redemptions",
+            {"scenario_id": sold_out.pk},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-f-{key}",
+            HTTP_X_SESSION_TOKEN=next(fresh_tokens),
+        )
+        assert r.status_code == 409, r.content
+
     step(f"{args.runs} runs each")
     measure("redemption_create (service)", service)
     q = measure("POST /api/v1/redemptions", view)
     measure("POST /api/v1/redemptions sold out", refused)
+    measure("  the same, a token's first", refused_first)
     q_checkout = measure("POST /merchant/checkouts (+code)", checkout)
     if args.queries:
         for sql in q:
