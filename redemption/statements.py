@@ -92,23 +92,43 @@ def _label_font() -> str:
     return FIGURES_FONT
 
 
+class _Sheet:
+    """An A4 statement written from the top down: ``text`` at ``x`` mm from the left margin on the
+    current line, ``down`` by some mm, ``room`` for what follows or a new page."""
+
+    def __init__(self, title: str) -> None:
+        self.buffer = io.BytesIO()
+        self.pdf = Canvas(self.buffer, pagesize=A4, invariant=True)
+        self.pdf.setTitle(title)
+        self.label = _label_font()
+        self.left, self.y = 18 * mm, A4[1] - 22 * mm
+
+    def text(self, x: float, value: str, *, font: str = FIGURES_FONT, size: float = 9) -> None:
+        self.pdf.setFont(font, size)
+        self.pdf.drawString(self.left + x * mm, self.y, value)
+
+    def down(self, by: float) -> None:
+        self.y -= by * mm
+
+    def room(self, needed: float) -> None:
+        """A new page when fewer than ``needed`` mm are left above the bottom margin."""
+        if self.y < needed * mm:
+            self.pdf.showPage()
+            self.y = A4[1] - 20 * mm
+
+    def done(self) -> bytes:
+        self.pdf.showPage()
+        self.pdf.save()
+        return self.buffer.getvalue()
+
+
 def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
     """The statement on A4: who and which day, the totals, then one row per settled payment."""
-    buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, invariant=True)
-    label = _label_font()
-    width, height = A4
-    left, y = 18 * mm, height - 22 * mm
-
-    def text(x: float, value: str, *, font: str = FIGURES_FONT, size: float = 9) -> None:
-        pdf.setFont(font, size)
-        pdf.drawString(x, y, value)
-
-    pdf.setTitle(
+    sheet = _Sheet(
         f"{_('Settlement statement')} {settlement.merchant.name} {settlement.day.isoformat()}"
     )
-    text(left, _("Settlement statement"), font=label, size=15)
-    y -= 9 * mm
+    sheet.text(0, _("Settlement statement"), font=sheet.label, size=15)
+    sheet.down(9)
     for caption, value in [
         (_("Merchant"), settlement.merchant.name),
         (_("Day"), settlement.day.isoformat()),
@@ -120,13 +140,13 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
         ),
         (_("Points not yet settled"), str(unsettled_points)),
     ]:
-        text(left, caption, font=label, size=10)
+        sheet.text(0, caption, font=sheet.label, size=10)
         # a merchant's name may be Chinese: it is set in the label font, the figures are not
-        text(
-            left + 55 * mm, value, font=label if caption == _("Merchant") else FIGURES_FONT, size=10
+        sheet.text(
+            55, value, font=sheet.label if caption == _("Merchant") else FIGURES_FONT, size=10
         )
-        y -= 6 * mm
-    y -= 4 * mm
+        sheet.down(6)
+    sheet.down(4)
     columns = [
         (0, _("Time")),
         (38, _("Kind")),
@@ -136,12 +156,10 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
         (162, _("Amount (yuan)")),
     ]
     for x, caption in columns:
-        text(left + x * mm, caption, font=label, size=8)
-    y -= 5 * mm
+        sheet.text(x, caption, font=sheet.label, size=8)
+    sheet.down(5)
     for line in settlement.lines.all():
-        if y < 20 * mm:
-            pdf.showPage()
-            y = height - 20 * mm
+        sheet.room(20)
         values = [
             timezone.localtime(line.occurred_at).strftime("%Y-%m-%d %H:%M"),
             line.get_kind_display(),
@@ -151,11 +169,9 @@ def statement_pdf(settlement: Settlement, *, unsettled_points: int) -> bytes:
             yuan(line.amount_fen),
         ]
         for (x, _caption), value in zip(columns, values, strict=True):
-            text(left + x * mm, value, font=label if x == 38 else FIGURES_FONT, size=8)
-        y -= 4.5 * mm
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+            sheet.text(x, value, font=sheet.label if x == 38 else FIGURES_FONT, size=8)
+        sheet.down(4.5)
+    return sheet.done()
 
 
 def statement_download(settlement: Settlement, *, file_format: str) -> HttpResponse:
@@ -177,74 +193,58 @@ def statement_download(settlement: Settlement, *, file_format: str) -> HttpRespo
 def clearing_pdf(report: Statement, *, names: dict[str, str]) -> bytes:
     """The month's clearing statement between regions on A4: the net lines (who owes whom), the
     gross ones (each direction), then each region's points spent and taken."""
-    buffer = io.BytesIO()
-    pdf = Canvas(buffer, pagesize=A4, invariant=True)
-    label = _label_font()
-    width, height = A4
-    left, y = 18 * mm, height - 22 * mm
-
-    def text(x: float, value: str, *, font: str = FIGURES_FONT, size: float = 9) -> None:
-        pdf.setFont(font, size)
-        pdf.drawString(x, y, value)
+    sheet = _Sheet(f"{_('Clearing statement')} {report.month}")
+    label = sheet.label
 
     def region(code: str) -> str:
         return f"{code} {names.get(code, '')}".strip()
 
-    pdf.setTitle(f"{_('Clearing statement')} {report.month}")
-    text(left, _("Clearing statement between regions"), font=label, size=15)
-    y -= 9 * mm
-    text(left, _("Month"), font=label, size=10)
-    text(left + 55 * mm, report.month, size=10)
-    y -= 6 * mm
-    text(left, _("Posted up to"), font=label, size=10)
+    sheet.text(0, _("Clearing statement between regions"), font=label, size=15)
+    sheet.down(9)
+    sheet.text(0, _("Month"), font=label, size=10)
+    sheet.text(55, report.month, size=10)
+    sheet.down(6)
+    sheet.text(0, _("Posted up to"), font=label, size=10)
     posted = (
         timezone.localtime(report.posted_until).strftime("%Y-%m-%d %H:%M")
         if report.posted_until
         else "-"
     )
-    text(left + 55 * mm, posted, size=10)
-    y -= 10 * mm
+    sheet.text(55, posted, size=10)
+    sheet.down(10)
     columns = [(0, _("Owes")), (60, _("Owed to")), (120, _("Points")), (150, _("Amount (yuan)"))]
     for title, lines in ((_("Net"), report.net), (_("Gross"), report.gross)):
-        text(left, title, font=label, size=11)
-        y -= 6 * mm
+        sheet.text(0, title, font=label, size=11)
+        sheet.down(6)
         for x, caption in columns:
-            text(left + x * mm, caption, font=label, size=8)
-        y -= 5 * mm
+            sheet.text(x, caption, font=label, size=8)
+        sheet.down(5)
         for line in lines:
-            if y < 20 * mm:
-                pdf.showPage()
-                y = height - 20 * mm
-            text(left, region(line.owes), font=label, size=8)
-            text(left + 60 * mm, region(line.to), font=label, size=8)
-            text(left + 120 * mm, str(line.points), size=8)
-            text(left + 150 * mm, f"{line.yuan:.2f}", size=8)
-            y -= 4.5 * mm
+            sheet.room(20)
+            sheet.text(0, region(line.owes), font=label, size=8)
+            sheet.text(60, region(line.to), font=label, size=8)
+            sheet.text(120, str(line.points), size=8)
+            sheet.text(150, f"{line.yuan:.2f}", size=8)
+            sheet.down(4.5)
         if not lines:
-            text(left, _("Nothing to clear."), font=label, size=8)
-            y -= 4.5 * mm
-        y -= 5 * mm
-    if y < 40 * mm:
-        pdf.showPage()
-        y = height - 20 * mm
-    text(left, _("Per region"), font=label, size=11)
-    y -= 6 * mm
+            sheet.text(0, _("Nothing to clear."), font=label, size=8)
+            sheet.down(4.5)
+        sheet.down(5)
+    sheet.room(40)
+    sheet.text(0, _("Per region"), font=label, size=11)
+    sheet.down(6)
     for x, caption in [
         (0, _("Region")),
         (60, _("Funded points spent")),
         (110, _("Points spent at its merchants")),
     ]:
-        text(left + x * mm, caption, font=label, size=8)
-    y -= 5 * mm
+        sheet.text(x, caption, font=label, size=8)
+    sheet.down(5)
     for code in sorted(set(report.regions) | set(report.taken)):
-        if y < 20 * mm:
-            pdf.showPage()
-            y = height - 20 * mm
+        sheet.room(20)
         held = report.regions.get(code)
-        text(left, region(code), font=label, size=8)
-        text(left + 60 * mm, str(held.spent if held else 0), size=8)
-        text(left + 110 * mm, str(report.taken.get(code, 0)), size=8)
-        y -= 4.5 * mm
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+        sheet.text(0, region(code), font=label, size=8)
+        sheet.text(60, str(held.spent if held else 0), size=8)
+        sheet.text(110, str(report.taken.get(code, 0)), size=8)
+        sheet.down(4.5)
+    return sheet.done()
