@@ -471,34 +471,16 @@ def wallet_redeem(request):
     except ValueError:
         return redirect("wallet")
 
-    read = {}
-
-    def check():  # the refusals that need no lock, before the key is claimed
-        read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
-
-    def redeem(keep):
-        def answer(redemption):  # kept by the statement that takes the stock: see redemption_create
-            return {"id": redemption.pk, "title": local_name(redemption.scenario.title)}
-
-        services.redemption_create(
+    try:
+        status, body = services.redemption_redeem_once(
+            user=request.user,
             citizen=citizen,
             scenario_id=scenario_id,
             idempotency_key=key,
-            key_claimed=True,
-            keep=keep,
-            answer=answer,
-            scenario=read["scenario"],
-        )
-        return None
-
-    try:
-        status, body = idempotent_answer(
-            user=request.user,
-            scope="redemption",
-            key=key,
-            params={"scenario_id": scenario_id},
-            action=redeem,
-            check=check,
+            answer=lambda redemption: {
+                "id": redemption.pk,
+                "title": local_name(redemption.scenario.title),
+            },
         )
     except SpendRefused as refusal:
         _refused(request, refusal)

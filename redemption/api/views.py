@@ -19,7 +19,6 @@ from redemption.exceptions import (
     CertificateNotFound,
     IdempotencyKeyRequired,
     IdempotencyKeyTooLong,
-    OutOfStock,
     ScenarioNotFound,
     SettlementNotFound,
     VoucherNotFound,
@@ -95,40 +94,13 @@ class RedemptionsView(APIView):
         body.is_valid(raise_exception=True)
         scenario_id = body.validated_data["scenario_id"]
 
-        read = {}
-
-        def check():  # the refusals that need no lock, before the key is claimed
-            read["scenario"] = services.redemption_scenario(scenario_id=scenario_id)
-
-        def redeem(keep):
-            def answer(
-                redemption,
-            ):  # kept by the statement that takes the stock: see redemption_create
-                return s.RedemptionSerializer(redemption).data
-
-            services.redemption_create(
-                citizen=citizen,
-                scenario_id=scenario_id,
-                idempotency_key=key,
-                key_claimed=True,
-                keep=keep,
-                answer=answer,
-                scenario=read["scenario"],
-            )
-            admission.sold = True
-            return None
-
-        # sold out: answered by Redis, before anything else (see stock_gate)
-        with services.stock_gate_admit(scenario_id=scenario_id, citizen_id=citizen.pk) as admission:
-            code, data = idempotent_answer(
-                user=request.user,
-                scope="redemption",
-                key=key,
-                params={"scenario_id": scenario_id},
-                action=redeem,
-                check=check,
-            )
-            admission.settle(out_of_stock=code == 409 and data["error"]["code"] == OutOfStock.code)
+        code, data = services.redemption_redeem_once(
+            user=request.user,
+            citizen=citizen,
+            scenario_id=scenario_id,
+            idempotency_key=key,
+            answer=lambda redemption: s.RedemptionSerializer(redemption).data,
+        )
         return Response(s.with_qr(data) if code == 201 else data, status=code)
 
 

@@ -15,7 +15,12 @@ from .checkouts import checkout_create, checkout_quote, checkout_reverse
 from .clearing import clearing_post
 from .merchants import merchant_approve, merchant_create, merchant_draft, merchant_status_set
 from .payment_codes import payment_code_issue
-from .redemptions import redemption_create, redemption_refund_cancelled, redemption_scenario
+from .redemptions import (
+    redemption_create,
+    redemption_redeem_once,
+    redemption_refund_cancelled,
+    redemption_scenario,
+)
 from .scenarios import scenario_create, scenario_is_open, scenario_transition
 from .settlements import settlement_amount_fen, settlement_make, settlements_run
 from .staff import staff_add
@@ -33,6 +38,7 @@ __all__ = [
     "merchant_status_set",
     "payment_code_issue",
     "redemption_create",
+    "redemption_redeem_once",
     "redemption_refund_cancelled",
     "redemption_scenario",
     "scenario_create",

@@ -10,16 +10,18 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import CarbonAccount
+from accounts.models import CarbonAccount, User
 from carbonpoints.bulk import insert_parts
 from carbonpoints.ledger.services import transaction_reverse
 
 from .. import exceptions as refusals
+from ..idempotency import idempotent_answer
 from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
 from ..models import IdempotentAnswer, Redemption, Scenario, Voucher
 from ..selectors import scenario_to_redeem
 from ._common import _lock, _spend
 from .scenarios import _check_limits, _has_limits, _return_stock, scenario_is_open
+from .stock_gate import stock_gate_admit
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: typed at the till
 VOUCHER_CODE_LENGTH = 16  # 80 random bits: unguessable
@@ -43,6 +45,54 @@ def redemption_scenario(*, scenario_id: int) -> Scenario:
     if scenario.stock is not None and (scenario.stock_left or 0) <= 0:
         raise refusals.OutOfStock()
     return scenario
+
+
+def redemption_redeem_once(
+    *,
+    user: User,
+    citizen: CarbonAccount,
+    scenario_id: int,
+    idempotency_key: str,
+    answer: Callable[[Redemption], dict[str, Any]],
+) -> tuple[int, dict[str, Any]]:
+    """A citizen's redemption as the app and the portal ask for it: ``(status, body)``, answered
+    once per idempotency key (a retry gets the first answer, ``answer`` makes the body of a sale).
+
+    Behind the scenario's stock gate: once the stock is gone, ``out_of_stock`` is raised from
+    Redis alone. The refusals that need no lock are checked before the key is claimed; the sale
+    keeps its answer in the statement that takes the stock (see ``redemption_create``).
+    """
+    read: dict[str, Scenario] = {}
+
+    def check() -> None:
+        read["scenario"] = redemption_scenario(scenario_id=scenario_id)
+
+    with stock_gate_admit(scenario_id=scenario_id, citizen_id=citizen.pk) as admission:
+
+        def redeem(keep: KeepsAnswer) -> None:
+            redemption_create(
+                citizen=citizen,
+                scenario_id=scenario_id,
+                idempotency_key=idempotency_key,
+                key_claimed=True,
+                keep=keep,
+                answer=answer,
+                scenario=read["scenario"],
+            )
+            admission.sold = True
+
+        status, body = idempotent_answer(
+            user=user,
+            scope="redemption",
+            key=idempotency_key,
+            params={"scenario_id": scenario_id},
+            action=redeem,
+            check=check,
+        )
+        admission.settle(
+            out_of_stock=status == 409 and body["error"]["code"] == refusals.OutOfStock.code
+        )
+    return status, body
 
 
 class KeepsAnswer(Protocol):

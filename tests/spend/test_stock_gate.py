@@ -58,6 +58,24 @@ def test_once_the_stock_is_gone_sold_out_comes_from_redis_alone(make_citizen):
 
 
 @pytest.mark.django_db
+def test_the_portal_wallet_stands_behind_the_same_gate(make_citizen, client):
+    scenario = ScenarioFactory(title="Tote bag", points_cost=10, stock=1)
+    assert redeem(client_for(make_citizen(points=100)), scenario, "app").status_code == 201
+    client.force_login(make_citizen(points=100))
+
+    page = client.post(
+        "/me/wallet/redeem",
+        {"scenario_id": scenario.pk, "idempotency_key": "form-late"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert 'class="error"' in page and "Redeemed" not in page
+    assert not IdempotentAnswer.objects.filter(key="form-late").exists()  # Redis answered alone
+    assert left(scenario) == 0 and Redemption.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_an_attempt_refused_by_the_database_gives_its_unit_back(make_citizen):
     scenario = ScenarioFactory(points_cost=100, stock=1)
     assert_error(
