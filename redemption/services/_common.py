@@ -12,12 +12,7 @@ from django.utils import timezone
 from accounts.ledger_accounts import POINTS
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.models import LedgerTransaction
-from carbonpoints.ledger.services import (
-    AccountRef,
-    Leg,
-    ledger_accounts_get_or_create,
-    transaction_post,
-)
+from carbonpoints.ledger.services import AccountKey, transaction_post_by_keys
 
 from .. import exceptions as refusals
 from ..ledger_accounts import receiving_account_key
@@ -43,25 +38,20 @@ def _spend(
     key: str,
     reference: str,
 ) -> LedgerTransaction:
-    """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen)."""
-    wallet, receiving = _spend_accounts(
-        citizen_id=citizen_id, to=receiving_account_key(to, citizen_id), owner_id=owner_id
-    )
+    """Move ``points`` from the citizen's POINTS to the merchant's ``to`` account (its shard for this citizen).
+
+    The accounts are named by key: the ledger's statement finds and locks them (no read first).
+    """
+    receiving = receiving_account_key(to, citizen_id)
     try:
-        return transaction_post(
+        return transaction_post_by_keys(
             kind=kind,
-            legs=[Leg(wallet, -points), Leg(receiving, points)],
+            legs=[
+                (AccountKey(POINTS[0], citizen_id, POINTS[1]), -points),
+                (AccountKey(receiving[0], owner_id, receiving[1]), points),
+            ],
             idempotency_key=key,
             reference=reference,
         )
     except InsufficientBalance as refused:
         raise refusals.InsufficientPoints(needed=points, available=refused.available) from refused
-
-
-def _spend_accounts(
-    *, citizen_id: int, to: tuple[str, str], owner_id: int
-) -> tuple[AccountRef, AccountRef]:
-    """The citizen's POINTS and the receiving account: one query, no model instances."""
-    wallet, receiving = (POINTS[0], citizen_id, POINTS[1]), (to[0], owner_id, to[1])
-    accounts = ledger_accounts_get_or_create(keys=[wallet, receiving])
-    return accounts[wallet], accounts[receiving]
