@@ -64,6 +64,40 @@ def test_a_retry_answers_the_same_qr_without_drawing_it_again(make_citizen):
     assert (qr_svg.cache_info().misses, qr_svg.cache_info().hits) == (1, 1)
 
 
+def test_an_app_that_draws_the_qr_itself_asks_for_none_and_gets_the_code_alone(make_citizen):
+    """``?qr=none`` is an opt-in: the default answer keeps ``qr_svg``; both are the same voucher."""
+    from redemption.selectors import qr_svg
+
+    client = client_for(make_citizen(points=1000))
+    scenario = ScenarioFactory(points_cost=100)
+    qr_svg.cache_clear()
+
+    lean = client.post(
+        "/api/v1/redemptions?qr=none",
+        {"scenario_id": scenario.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="lean",
+    )
+    assert lean.status_code == 201, lean.content
+    assert set(lean.json()["voucher"]) == {"code", "expires_at"}
+    assert qr_svg.cache_info().misses == 0  # nothing drawn
+
+    drawn = redeem(client, scenario, "lean")  # the same key, the default form: the same voucher
+    assert drawn.json()["voucher"]["code"] == lean.json()["voucher"]["code"]
+    assert drawn.json()["voucher"]["qr_svg"] == qr_svg(lean.json()["voucher"]["code"])
+    assert {k: v for k, v in drawn.json().items() if k != "voucher"} == {
+        k: v for k, v in lean.json().items() if k != "voucher"
+    }
+    odd = client.post(
+        "/api/v1/redemptions?qr=png",
+        {"scenario_id": scenario.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="odd",
+    )
+    assert_error(odd, 400, "invalid")
+    assert Redemption.objects.filter(scenario=scenario).count() == 1
+
+
 def test_the_same_key_for_another_scenario_is_refused(make_citizen):
     client = client_for(make_citizen(points=1000))
     redeem(client, ScenarioFactory())
