@@ -270,8 +270,9 @@ def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen
 
 
 @pytest.mark.postgres
-def test_a_redemption_is_six_statements(make_citizen):
-    """The scenario read, the answer's claim, the ledger's one (the accounts found by their key,
+def test_a_redemption_is_five_statements(make_citizen):
+    """The scenario read once a second per process (then from memory), the answer's claim, the
+    ledger's one (the accounts found by their key,
     locked, the transaction, its postings and the balances in one statement), one statement
     for the redemption, its voucher, the kept answer and the stock, and the transaction's BEGIN
     and COMMIT (signing in is not counted: the client is signed in already)."""
@@ -287,4 +288,37 @@ def test_a_redemption_is_six_statements(make_citizen):
     with CaptureQueriesContext(connection) as queries:
         assert redeem(client, scenario, "second").status_code == 201
 
-    assert len(queries) == 6, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) == 5, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("closed_by", ["pause", "merchant_suspended", "expired"])
+def test_a_scenario_closed_after_it_was_read_refuses_at_once_and_writes_nothing(
+    make_citizen, closed_by
+):
+    """The scenario read that a process keeps for a moment never sells what is closed since:
+    the statement that takes the stock checks it again, and the refusal is the one a fresh read
+    gives, kept under the key."""
+    from redemption.models import Merchant
+    from redemption.services import scenario_transition
+
+    citizen = make_citizen(points=1000)
+    client = client_for(citizen)
+    scenario = ScenarioFactory(points_cost=10, stock=50)
+    assert redeem(client, scenario, "before").status_code == 201  # the read is kept now
+
+    if closed_by == "pause":
+        scenario_transition(scenario=scenario, action="pause")
+    elif closed_by == "merchant_suspended":
+        Merchant.objects.filter(pk=scenario.merchant_id).update(status=Merchant.Status.SUSPENDED)
+    else:
+        Scenario.objects.filter(pk=scenario.pk).update(
+            valid_until=timezone.now() - timedelta(seconds=1)
+        )
+    refused = redeem(client, scenario, "after")
+
+    assert_error(refused, 409, "scenario_unavailable")
+    assert redeem(client, scenario, "after").json() == refused.json()  # kept under the key
+    assert Redemption.objects.filter(scenario=scenario).count() == 1
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 49
+    assert points_of(citizen) == 990
+    call_command("ledger_check")
