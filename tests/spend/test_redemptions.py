@@ -322,3 +322,21 @@ def test_a_scenario_closed_after_it_was_read_refuses_at_once_and_writes_nothing(
     assert Scenario.objects.get(pk=scenario.pk).stock_left == 49
     assert points_of(citizen) == 990
     call_command("ledger_check")
+
+
+@pytest.mark.parametrize("kind", ["voucher", "donation"])
+def test_the_plain_answer_of_a_sale_is_what_its_declared_fields_write(make_citizen, kind):
+    from rest_framework.serializers import Serializer
+
+    from redemption.api.serializers import RedemptionSerializer
+
+    citizen = make_citizen(points=1000)
+    response = redeem(client_for(citizen), ScenarioFactory(kind=kind, points_cost=10))
+    assert response.status_code == 201, response.content
+    redemption = Redemption.objects.select_related("scenario", "voucher").get()
+    serializer = RedemptionSerializer()
+    assert serializer.plain(redemption) == Serializer.to_representation(serializer, redemption)
+    body = response.json()
+    if body["voucher"]:
+        body["voucher"].pop("qr_svg")
+    assert serializer.plain(redemption) == body
