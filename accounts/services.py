@@ -243,7 +243,7 @@ def accrual_post_with_accounts(
         )
         rows = cursor.fetchall()
     found = {(r[1], r[2], r[3]): AccountRef(*r[:6]) for r in rows if r[6] is None}
-    taken = [tuple(r[6]) for r in rows if r[6] is not None]
+    taken: list[Taken] = [(*r[6], None, None, None) for r in rows if r[6] is not None]
     if len(found) < len(set(keys)):
         found |= ledger_accounts_get_or_create(keys=[k for k in keys if k not in found])
     if taken:
@@ -270,21 +270,32 @@ def accruals_post(*, limit: int | None = None) -> int:
             return done
 
 
-def _accruals_take(
-    locked: str, params: Sequence[int | str]
-) -> list[tuple[int, int, int, int, int]]:
-    """Delete the rows ``locked`` selects (and locks), returning them: one statement."""
-    table = Accrual._meta.db_table
+Taken = tuple[int, int, int, int, int, int | None, int | None, int | None]
+"""A taken accrual row: id, owner, grams, points, pending points, and the ids of the owner's
+reduction, points and pending points ledger accounts (None: not read, or not opened yet)."""
+
+
+def _accruals_take(locked: str, params: Sequence[int | str]) -> list[Taken]:
+    """Delete the rows ``locked`` selects (and locks), returning them with their owners' ledger
+    account ids: one statement.
+
+    Hand-written SQL, measured: reading the accounts by their key in a statement of their own
+    (``ledger_accounts_get_or_create``: a model-less row per account) was a third of the job's
+    Python per row (docs/performance/ingest.md, 2026-12-08)."""
+    table, ledger = Accrual._meta.db_table, LedgerAccount._meta.db_table
+    account = f"(SELECT id FROM {ledger} WHERE kind = %s AND owner_id = t.owner_id AND unit = %s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN ({locked}) "
-            "RETURNING id, owner_id, reduction_g, points, points_pending",
-            params,
+            f"WITH t AS (DELETE FROM {table} WHERE id IN ({locked}) "
+            "    RETURNING id, owner_id, reduction_g, points, points_pending) "
+            f"SELECT t.*, {account}, {account}, {account} FROM t ORDER BY t.id",
+            [*params, *(part for kind, _ in _ACCRUAL_COLUMNS for part in kind)],
         )
-        return sorted(cursor.fetchall())
+        rows: list[Taken] = cursor.fetchall()
+    return rows
 
 
-def _accruals_move(rows: list[tuple[int, int, int, int, int]], lock: Iterable[int] = ()) -> None:
+def _accruals_move(rows: Sequence[Taken], lock: Iterable[int] = ()) -> None:
     """One ledger transaction: each accrual account → the citizens' accounts, as the rows say;
     ``lock``: more ledger accounts locked with its own, in primary-key order, before it posts.
 
@@ -292,12 +303,25 @@ def _accruals_move(rows: list[tuple[int, int, int, int, int]], lock: Iterable[in
     transaction that posts it)."""
     if not rows:
         return
-    keys = [ACCRUED[kind] for kind, _ in _ACCRUAL_COLUMNS]
-    keys += [kind.of(row[1]) for kind, column in _ACCRUAL_COLUMNS for row in rows if row[column]]
-    accounts = ledger_accounts_get_or_create(keys=keys)
+    missing = [
+        kind.of(row[1])
+        for n, (kind, column) in enumerate(_ACCRUAL_COLUMNS)
+        for row in rows
+        if row[column] and row[5 + n] is None
+    ]
+    accounts = ledger_accounts_get_or_create(keys=[*ACCRUED.values(), *missing])
     legs: list[Leg] = []
-    for kind, column in _ACCRUAL_COLUMNS:
-        moved = [Leg(accounts[kind.of(row[1])], row[column]) for row in rows if row[column]]
+    for n, (kind, column) in enumerate(_ACCRUAL_COLUMNS):
+        moved = []
+        for row in rows:
+            amount, pk = row[column], row[5 + n]
+            if amount:
+                account = (
+                    accounts[kind.of(row[1])]
+                    if pk is None
+                    else AccountRef(pk, kind.kind, row[1], kind.unit, False, 0)
+                )
+                moved.append(Leg(account, int(amount)))
         total = sum(leg.amount for leg in moved)
         if total:
             legs.append(Leg(accounts[ACCRUED[kind]], -total))
@@ -305,9 +329,7 @@ def _accruals_move(rows: list[tuple[int, int, int, int, int]], lock: Iterable[in
     if not legs:
         return
     also = set(lock)
-    if (
-        also
-    ):  # the caller's accounts with these, in one statement (the posting's lock is then a no-op)
+    if also:  # the caller's accounts with these, in one statement (the posting's then holds them)
         pks = sorted({leg.account.pk for leg in legs} | also)
         locked = LedgerAccount.objects.select_for_update().filter(pk__in=pks).order_by("pk")
         list(locked.values_list("pk", flat=True))
