@@ -252,17 +252,24 @@ def accrual_post_with_accounts(
 
 
 def accruals_post(*, limit: int | None = None) -> int:
-    """The accrual job: move every citizen's unposted accrual to their ledger accounts, a chunk of
-    rows per transaction (taken ``FOR UPDATE SKIP LOCKED`` in id order, deleted in the same
+    """The accrual job: move every citizen's unposted accrual (as of the run's start) to their
+    ledger accounts, a chunk of rows per transaction (taken ``FOR UPDATE SKIP LOCKED`` in id order, deleted in the same
     transaction, one ledger transaction per chunk); how many rows were posted. Rows a spender or
     another run holds are left to them."""
     chunk: int = limit if limit is not None else settings.ACCRUALS_POST_CHUNK
     table = Accrual._meta.db_table
+    # only the rows there when the run starts: a row credited again after its chunk was posted
+    # gets a new id and waits for the next run, so a run under constant load ends, and posts each
+    # citizen at most once (what merges credits, and saves ledger legs)
+    last = Accrual.objects.order_by("-id").values_list("id", flat=True).first()
+    if last is None:
+        return 0
     done = 0
     while True:
         with transaction.atomic():
             rows = _accruals_take(
-                f"SELECT id FROM {table} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED", [chunk]
+                f"SELECT id FROM {table} WHERE id <= %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                [last, chunk],
             )
             _accruals_move(rows)
         done += len(rows)

@@ -63,8 +63,10 @@ EARN_ACCRUALS = env.bool("EARN_ACCRUALS", default=True)
 """A batch's credit posts its citizens' side to the accrual accounts and adds each citizen's share
 to their accrual row (``accounts.models.Accrual``), which the accrual job posts a few seconds later;
 False: it posts to each citizen's accounts at once (the suite's default: see tests/conftest.py)."""
-ACCRUALS_POST_EVERY_S = env.float("ACCRUALS_POST_EVERY_S", default=5.0)
-"""How often the accrual job moves unposted accruals to the citizens' accounts (Celery beat)."""
+ACCRUALS_POST_EVERY_S = env.float("ACCRUALS_POST_EVERY_S", default=60.0)
+"""How often the accrual job moves unposted accruals to the citizens' accounts (Celery beat).
+Nobody waits for it (the account page adds the row, a spend posts it first); the longer, the
+more of a citizen's credits one posting carries (docs/performance/ingest.md, 2026-12-08)."""
 ACCRUALS_POST_CHUNK = env.int("ACCRUALS_POST_CHUNK", default=2000)
 """Citizens' rows the accrual job posts per database transaction."""
 
