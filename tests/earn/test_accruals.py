@@ -281,3 +281,71 @@ def test_the_job_redemptions_and_credits_at_once_never_double_post_or_deadlock()
 def test_accrual_post_of_a_citizen_without_a_row_posts_nothing(citizen):
     assert accrual_post(owner=citizen.carbon_account.pk) is False
     assert not LedgerTransaction.objects.filter(kind=citizen_ledger.ACCRUAL_KIND).exists()
+
+
+def _accrue_grams(owner: int, grams: int, points: int) -> None:
+    """What a batch's credit does for one citizen: the legs into the accrual accounts and the row."""
+    source_g = ledger_account_get_or_create(
+        kind="test_grams_source", unit=Unit.GRAMS, allow_negative=True
+    )
+    source_pt = ledger_account_get_or_create(
+        kind="test_points_source", unit=Unit.POINTS, allow_negative=True
+    )
+    accrued_g = ledger_account_get_or_create(**citizen_ledger.REDUCTION_ACCRUED._asdict())
+    accrued_pt = ledger_account_get_or_create(**citizen_ledger.POINTS_ACCRUED._asdict())
+    legs = [Leg(source_pt, -points)]
+    if grams:  # (the pools' side is left out: these tests do not read the equal views)
+        legs += [Leg(source_g, -grams), Leg(accrued_g, grams)]
+    with transaction.atomic():
+        accruals_add(reduction_g={owner: grams}, points={(owner, False): points})
+        transaction_post(kind="test_credit", legs=[*legs, Leg(accrued_pt, points)])
+
+
+@pytest.mark.django_db
+def test_ranks_standings_badges_and_reports_count_the_unposted_accrual(citizen):
+    from accounts.models import CitizenRank, CitizenStanding
+    from accounts.services import citizen_ranks_recompute, citizen_standings_recompute
+    from carbonpoints.evaluation.models import BadgeAward
+    from carbonpoints.evaluation.services import badges_award
+    from carbonpoints.reports.selectors import ledger_figures
+
+    other = CitizenFactory()
+    _accrue_grams(citizen.carbon_account.pk, 12_000, 1_200)
+    _accrue_grams(other.carbon_account.pk, 3_000, 300)
+
+    citizen_ranks_recompute()
+    citizen_standings_recompute()
+    badges_award()
+
+    rank = CitizenRank.objects.get(account=citizen.carbon_account)
+    assert (rank.position, rank.reduction_g) == (1, 12_000)
+    assert CitizenStanding.objects.get(account=citizen.carbon_account).trailing_g == 12_000
+    assert BadgeAward.objects.filter(
+        account=citizen.carbon_account, badge__code="milestone_10kg"
+    ).exists()
+    assert not BadgeAward.objects.filter(account=other.carbon_account).exists()
+    figures = ledger_figures()
+    assert figures["points_available"] == 1_500 and figures["points_outstanding"] == 1_500
+
+
+@pytest.mark.django_db
+def test_points_still_accrued_pay_part_of_an_order_at_the_till(citizen):
+    from tests.spend.factories import CashierFactory, PointsOffsetScenarioFactory, StaffFactory
+
+    merchant = StaffFactory().merchant
+    cashier_client = client_for(CashierFactory(merchant=merchant).user)
+    PointsOffsetScenarioFactory(merchant=merchant, points_per_yuan=100, max_share_bp=3000)
+    _accrue_grams(citizen.carbon_account.pk, 0, 5_000)
+    issued = client_for(citizen).post("/api/v1/me/payment-codes")  # refused with no points
+    assert issued.status_code == 201, issued.content
+
+    response = cashier_client.post(
+        "/api/v1/merchant/checkouts",
+        {"payment_code": issued.json()["code"], "amount_fen": 10_000, "points": 5000},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["points_used"] == 3000
+    assert points_of(citizen) == 2000 and not Accrual.objects.exists()
+    assert ledger_check().ok
