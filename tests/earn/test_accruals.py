@@ -349,3 +349,22 @@ def test_points_still_accrued_pay_part_of_an_order_at_the_till(citizen):
     assert response.json()["points_used"] == 3000
     assert points_of(citizen) == 2000 and not Accrual.objects.exists()
     assert ledger_check().ok
+
+
+@override_settings(EARN_ACCRUALS=True)
+def test_the_demo_seeded_as_production_seeds_it_adds_up_after_every_step():
+    """``bin/serve`` seeds with accruals on: after each step of ``seed_demo`` every proof of
+    ``ledger_check`` (the regions' clearing included) holds, credits waiting in rows or not."""
+    from django.utils.module_loading import import_string
+
+    from carbonpoints.demo.management.commands.seed_demo import STEPS
+
+    waiting = Counter()
+    for label, path in STEPS:
+        import_string(path)(password="carbon-demo-2026", citizens=6, log=lambda message: None)
+        waiting[label] = Accrual.objects.count()
+        assert ledger_check().ok, label
+    assert waiting["partners and their members' actions"] > 0
+
+    accruals_post()
+    assert not Accrual.objects.exists() and ledger_check().ok
