@@ -10,14 +10,7 @@ from carbonpoints.ledger.exceptions import (
 )
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction, Posting, Unit
 from carbonpoints.ledger.selectors import ledger_check
-from carbonpoints.ledger.services import (
-    AccountKey,
-    Leg,
-    _fingerprint,
-    transaction_post,
-    transaction_post_by_keys,
-    transaction_reverse,
-)
+from carbonpoints.ledger.services import Leg, transaction_post, transaction_reverse
 from tests.factories import LedgerAccountFactory, SourceAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -318,66 +311,3 @@ def test_a_post_tells_the_caches_which_balances_changed(issuance, wallet):
     finally:
         balances_changed.disconnect(listener)
     assert heard == [{(issuance.kind, issuance.owner_id), (wallet.kind, wallet.owner_id)}]
-
-
-def _key(account):
-    return AccountKey(account.kind, account.owner_id, account.unit)
-
-
-def test_a_post_by_keys_finds_and_locks_its_accounts_in_the_one_statement(issuance, wallet):
-    """The accounts named by key: one statement, and the same fingerprint, postings and balances
-    as a post by ids."""
-    fund(issuance, wallet, 5)
-    sink = LedgerAccountFactory(kind="sink")
-    legs = [(_key(wallet), -2), (_key(sink), 2)]
-    with transaction.atomic():
-        posted, statements = _statements(
-            lambda: transaction_post_by_keys(kind="spend", legs=legs, idempotency_key="keys:one")
-        )
-    assert len(statements) == 1 and "SAVEPOINT" not in statements[0]
-    posted.refresh_from_db()
-    assert posted.fingerprint == _fingerprint("spend", [Leg(wallet, -2), Leg(sink, 2)])
-    assert list(
-        posted.postings.order_by("id").values_list("account_id", "amount", "balance_after")
-    ) == [(wallet.pk, -2, 3), (sink.pk, 2, 2)]
-    wallet.refresh_from_db()
-    sink.refresh_from_db()
-    assert (wallet.balance, sink.balance) == (3, 2)
-    # a replay by ids or by keys answers the first; another transaction under the key is refused
-    assert transaction_post_by_keys(kind="spend", legs=legs, idempotency_key="keys:one") == posted
-    assert (
-        transaction_post(
-            kind="spend", legs=[Leg(wallet, -2), Leg(sink, 2)], idempotency_key="keys:one"
-        )
-        == posted
-    )
-    with pytest.raises(IdempotencyConflict):
-        transaction_post_by_keys(
-            kind="spend",
-            legs=[(_key(wallet), -1), (_key(sink), 1)],
-            idempotency_key="keys:one",
-        )
-    assert ledger_check().ok
-
-
-def test_a_post_by_keys_refuses_an_overdraft_and_opens_a_missing_account(issuance, wallet):
-    fund(issuance, wallet, 7)
-    with pytest.raises(InsufficientBalance) as refused:
-        transaction_post_by_keys(
-            kind="spend",
-            legs=[(_key(wallet), -8), (AccountKey("sink", 1, wallet.unit), 8)],
-            idempotency_key="keys:over",
-        )
-    assert (refused.value.needed, refused.value.available) == (8, 7)
-    assert not LedgerTransaction.objects.filter(idempotency_key="keys:over").exists()
-    posted = transaction_post_by_keys(
-        kind="spend",
-        legs=[(_key(wallet), -7), (AccountKey("sink", 1, wallet.unit), 7)],
-        idempotency_key="keys:new",
-    )
-    sink = LedgerAccount.objects.get(kind="sink", owner_id=1, unit=wallet.unit)
-    assert not sink.allow_negative and sink.balance == 7
-    assert posted.postings.count() == 2
-    wallet.refresh_from_db()
-    assert wallet.balance == 0
-    assert ledger_check().ok

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -27,15 +27,6 @@ from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTran
 from .models import PLATFORM, LedgerAccount, LedgerCheckRun, LedgerTransaction, Posting
 from .selectors import ledger_check
 from .signals import balances_changed
-
-
-class AccountKey(NamedTuple):
-    """An account named by its natural key, for ``transaction_post_by_keys`` (whose legs are
-    ``(AccountKey, amount)`` pairs)."""
-
-    kind: str
-    owner_id: int
-    unit: str
 
 
 class Leg(NamedTuple):
@@ -87,6 +78,7 @@ def _existing(idempotency_key: str, kind: str, legs: Sequence[Leg]) -> LedgerTra
         raise IdempotencyConflict(
             f"idempotency key {idempotency_key!r} was used for another transaction"
         )
+    existing.replayed = True
     return existing
 
 
@@ -124,112 +116,43 @@ def transaction_post(
             corrects=corrects,
         )
         try:
-            tx_id, locked, _ = _post_one(ledger_tx, legs)
+            tx_id, locked = _post_one(ledger_tx, legs)
         except DatabaseError:
             if outer:
                 transaction.set_rollback(True)
             raise
-        return _posted(ledger_tx, legs, tx_id, locked)
-
-
-def transaction_post_by_keys(
-    *,
-    kind: str,
-    legs: Sequence[tuple[AccountKey, int]],
-    idempotency_key: str | None = None,
-    reference: str = "",
-    memo: str = "",
-    metadata: dict[str, Any] | None = None,
-) -> LedgerTransaction:
-    """``transaction_post`` for legs whose accounts are ``AccountKey``s: the posting statement
-    finds and locks them itself, so the caller does not read them first (one statement fewer:
-    a redemption's spend, docs/performance/redeem.md, 2026-12-08).
-
-    The same guarantees, from the same statement: locks in primary-key order, no overdraft, one
-    transaction per key. An account not opened yet is opened (one that may not go negative) and
-    the transaction posted by ids, as ``transaction_post``; nothing was written before that.
-    """
-    _check_balanced([Leg(cast(Any, key), amount) for key, amount in legs])  # it reads the units
-    outer = connection.in_atomic_block
-    with contextlib.nullcontext() if outer else transaction.atomic():
-        ledger_tx = LedgerTransaction(
-            kind=kind,
-            idempotency_key=idempotency_key,
-            reference=reference,
-            memo=memo,
-            metadata=metadata or {},
-            fingerprint="",  # computed by the statement from the ids it finds
-        )
-        try:
-            tx_id, locked, refs = _post_one(ledger_tx, [], keyed=legs)
-        except DatabaseError:
-            if outer:
-                transaction.set_rollback(True)
-            raise
-        found: dict[tuple[str, int, str], AccountRef] = {
-            (ref.kind, ref.owner_id, ref.unit): ref for ref in refs
-        }
-        if len(found) < len({key for key, _ in legs}):  # one to open first: nothing was written
-            found = ledger_accounts_get_or_create(keys=[key for key, _ in legs])
-            return transaction_post(
-                kind=kind,
-                legs=[Leg(found[key], amount) for key, amount in legs],
-                idempotency_key=idempotency_key,
-                reference=reference,
-                memo=memo,
-                metadata=metadata,
-            )
-        by_id = [Leg(found[key], amount) for key, amount in legs]
-        if tx_id is not None and idempotency_key:
-            ledger_tx.fingerprint = _fingerprint(kind, by_id)  # what the statement wrote
-        return _posted(ledger_tx, by_id, tx_id, locked)
-
-
-def _posted(
-    ledger_tx: LedgerTransaction,
-    legs: Sequence[Leg],
-    tx_id: int | None,
-    locked: dict[int, tuple[int, bool]],
-) -> LedgerTransaction:
-    """What ``_post_one`` did, for the caller: the new transaction, the first one of a known key,
-    or the refusal (raised from the locked balances)."""
-    kind, idempotency_key = ledger_tx.kind, ledger_tx.idempotency_key
-    balances = {pk: balance for pk, (balance, _) in locked.items()}
-    for leg in legs:
-        pk = leg.account.pk
-        if pk not in locked:
-            raise LedgerAccount.DoesNotExist(f"ledger account {pk} does not exist")
-        balances[pk] += leg.amount
-        if tx_id is None and balances[pk] < 0 and not locked[pk][1]:
-            # a replay of a posting that drained the account answers with that posting
-            if (
-                idempotency_key
-                and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists()
-            ):
-                return _existing(idempotency_key, kind, legs)
-            raise InsufficientBalance(
-                leg.account, needed=-leg.amount, available=balances[pk] - leg.amount
-            )
-    if tx_id is None:  # the key is known (a concurrent writer with it has committed)
-        assert idempotency_key is not None  # only a keyed insert can find its key taken
-        return _existing(idempotency_key, kind, legs)
-    ledger_tx.pk = tx_id
-    ledger_tx._state.adding, ledger_tx._state.db = False, connection.alias
-    for leg in legs:
-        # hand the caller fresh balances on the objects it passed in
-        leg.account.balance = balances[leg.account.pk]
-    _balances_changed(leg.account for leg in legs)
+        balances = {pk: balance for pk, (balance, _) in locked.items()}
+        for leg in legs:
+            pk = leg.account.pk
+            if pk not in locked:
+                raise LedgerAccount.DoesNotExist(f"ledger account {pk} does not exist")
+            balances[pk] += leg.amount
+            if tx_id is None and balances[pk] < 0 and not locked[pk][1]:
+                # a replay of a posting that drained the account answers with that posting
+                if (
+                    idempotency_key
+                    and LedgerTransaction.objects.filter(idempotency_key=idempotency_key).exists()
+                ):
+                    return _existing(idempotency_key, kind, legs)
+                raise InsufficientBalance(
+                    leg.account, needed=-leg.amount, available=balances[pk] - leg.amount
+                )
+        if tx_id is None:  # the key is known (a concurrent writer with it has committed)
+            assert idempotency_key is not None  # only a keyed insert can find its key taken
+            return _existing(idempotency_key, kind, legs)
+        ledger_tx.pk = tx_id
+        ledger_tx._state.adding, ledger_tx._state.db = False, connection.alias
+        for leg in legs:
+            # hand the caller fresh balances on the objects it passed in
+            leg.account.balance = balances[leg.account.pk]
+        _balances_changed(leg.account for leg in legs)
     return ledger_tx
 
 
 def _post_one(
-    ledger_tx: LedgerTransaction,
-    legs: Sequence[Leg],
-    *,
-    keyed: Sequence[tuple[AccountKey, int]] = (),
-) -> tuple[int | None, dict[int, tuple[int, bool]], list[AccountRef]]:
-    """Lock, check and write one transaction in one statement: ``(its id, the locked accounts,
-    the locked accounts as refs)``.
+    ledger_tx: LedgerTransaction, legs: Sequence[Leg]
+) -> tuple[int | None, dict[int, tuple[int, bool]]]:
+    """Lock, check and write one transaction in one statement: ``(its id, the locked accounts)``.
 
     Hand-written SQL, measured: the ORM's four statements (lock, transaction, postings, balances)
     cost 28 % of a redemption's CPU and three round trips (docs/performance/redeem.md,
@@ -241,79 +164,27 @@ def _post_one(
     NOTHING``); the postings and balances follow only an inserted transaction. The postings are
     inserted in leg order by one statement, so the sum-to-zero trigger sees the whole transaction.
     ``ledger_account_no_overdraft`` still guards the balances underneath.
-
-    ``keyed`` (instead of ``legs``): the legs' accounts are ``AccountKey``s, found by the statement itself (one
-    lookup of the unique index per key, then the locks by primary key, in its order), so the
-    caller's read of the accounts by key is not a statement of its own (7 → 6 statements per
-    redemption, docs/performance/redeem.md, 2026-12-08). The transaction's fingerprint is then
-    computed by the statement from the ids it found, as ``_fingerprint`` does in Python.
     """
+    account_ids = sorted({leg.account.pk for leg in legs})
     tx_table, tx_columns, tx_params = insert_parts(ledger_tx)
-    tx_marks = ["%s"] * len(tx_params)
     accounts = LedgerAccount._meta.db_table
-    distinct: int
-    by_key = bool(keyed)
-    if by_key:
-        keys = [key for key, _ in keyed]
-        distinct = len(set(keys))
-        legs_sql = (
-            "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[]) "
-            "WITH ORDINALITY AS l(kind, owner_id, unit, amount, n)"
-        )
-        legs_params: list[Any] = [
-            pg_array([key.kind for key in keys]),
-            pg_array([key.owner_id for key in keys]),
-            pg_array([key.unit for key in keys]),
-            pg_array([amount for _, amount in keyed]),
-        ]
-        # ids by the unique (kind, owner, unit) index, one scalar lookup per key: whatever the
-        # statistics of a fast-growing table say (see _accounts_read)
-        ids_sql = (
-            f"ARRAY(SELECT (SELECT x.id FROM {accounts} x WHERE x.kind = l.kind "
-            "AND x.owner_id = l.owner_id AND x.unit = l.unit) FROM legs l)"
-        )
-        ids_params: list[Any] = []
-        join = "k.kind = l.kind AND k.owner_id = l.owner_id AND k.unit = l.unit"
-        if ledger_tx.idempotency_key:
-            fields = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
-            at = [f.name for f in fields].index("fingerprint")
-            tx_marks[at] = (
-                "encode(sha256(convert_to(%s || (SELECT string_agg(r.account_id::text || ':' "
-                "|| r.amount::text, ',' ORDER BY r.account_id, r.amount) FROM run r), 'UTF8')), "
-                "'hex')"
-            )
-            tx_params[at] = f"{ledger_tx.kind}|"
-    else:
-        account_ids = sorted({leg.account.pk for leg in legs})
-        distinct = len(account_ids)
-        legs_sql = (
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) WITH ORDINALITY "
-            "AS l(account_id, unit, amount, n)"
-        )
-        legs_params = [
-            pg_array([leg.account.pk for leg in legs]),
-            pg_array([leg.account.unit for leg in legs]),
-            pg_array([leg.amount for leg in legs]),
-        ]
-        ids_sql = "%s::bigint[]"
-        ids_params = [pg_array(account_ids)]
-        join = "k.id = l.account_id"
     sql = f"""
 WITH legs AS (
-    {legs_sql}
+    SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) WITH ORDINALITY
+        AS l(account_id, unit, amount, n)
 ), locked AS MATERIALIZED (
-    SELECT id, kind, owner_id, unit, balance, allow_negative FROM {accounts}
-    WHERE id = ANY({ids_sql}) ORDER BY id FOR UPDATE
+    SELECT id, balance, allow_negative FROM {accounts}
+    WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
 ), run AS MATERIALIZED (
-    SELECT l.n, k.id AS account_id, l.unit, l.amount, k.allow_negative,
-           k.balance + (sum(l.amount) OVER (PARTITION BY k.id ORDER BY l.n))::bigint
+    SELECT l.n, l.account_id, l.unit, l.amount, k.allow_negative,
+           k.balance + (sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.n))::bigint
                AS balance_after
-    FROM legs l JOIN locked k ON {join}
+    FROM legs l JOIN locked k ON k.id = l.account_id
 ), ok AS (
     SELECT (SELECT count(*) FROM locked) = %s
            AND NOT EXISTS (SELECT 1 FROM run WHERE balance_after < 0 AND NOT allow_negative) AS ok
 ), tx AS (
-    INSERT INTO {tx_table} ({tx_columns}) SELECT {", ".join(tx_marks)} FROM ok
+    INSERT INTO {tx_table} ({tx_columns}) SELECT {", ".join(["%s"] * len(tx_params))} FROM ok
     WHERE ok.ok ON CONFLICT DO NOTHING RETURNING id, created_at
 ), postings AS (
     INSERT INTO {Posting._meta.db_table}
@@ -324,32 +195,32 @@ WITH legs AS (
     UPDATE {accounts} a SET balance = f.balance_after
     FROM (SELECT DISTINCT ON (account_id) account_id, balance_after FROM run
           ORDER BY account_id, n DESC) f, locked k, tx
-    WHERE a.id = f.account_id AND k.id = f.account_id
-      AND a.id = ANY({"ARRAY(SELECT id FROM locked)" if by_key else "%s::bigint[]"})
+    WHERE a.id = f.account_id AND k.id = f.account_id AND a.id = ANY(%s::bigint[])
       AND f.balance_after <> k.balance
 )
-SELECT (SELECT id FROM tx), array_agg(id), array_agg(balance), array_agg(allow_negative),
-       array_agg(kind), array_agg(owner_id), array_agg(unit)
+SELECT (SELECT id FROM tx), array_agg(id), array_agg(balance), array_agg(allow_negative)
 FROM locked
 """
-    params = [*legs_params, *ids_params, distinct, *tx_params, *ids_params]
+    ids = pg_array(account_ids)
+    params = [
+        pg_array([leg.account.pk for leg in legs]),
+        pg_array([leg.account.unit for leg in legs]),
+        pg_array([leg.amount for leg in legs]),
+        ids,
+        len(account_ids),
+        *tx_params,
+        ids,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        tx_id, pks, balances, negatives, kinds, owners, units = cursor.fetchone()
-    refs = [
-        AccountRef(*row)
-        for row in zip(
-            pks or (),
-            kinds or (),
-            owners or (),
-            units or (),
-            negatives or (),
-            balances or (),
-            strict=True,
+        tx_id, pks, balances, negatives = cursor.fetchone()
+    locked = {
+        pk: (balance, allow_negative)
+        for pk, balance, allow_negative in zip(
+            pks or (), balances or (), negatives or (), strict=True
         )
-    ]
-    locked = {ref.pk: (ref.balance, ref.allow_negative) for ref in refs}
-    return tx_id, locked, refs
+    }
+    return tx_id, locked
 
 
 def _balances_changed(accounts: Any) -> None:
@@ -436,6 +307,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used for another transaction"
                     )
+                tx.replayed = True
         fresh = [spec for spec in specs if spec.idempotency_key not in existing]
 
         balances = {pk: balance for pk, (balance, _) in locked.items()}
