@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from importlib import import_module
@@ -18,13 +19,17 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX as _SESSION_PREFIX
 from django.core.cache import caches
-from django.utils.crypto import constant_time_compare
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare, salted_hmac
+from redis.exceptions import NoScriptError
 
 from carbonpoints.cache import RedisCache
 from carbonpoints.readcache import ReadCache
 
 from .models import User
-from .selectors import SUMMARIES
+from .selectors import SUMMARIES, carbon_account_summary
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ def session_user(session: SessionBase, *, read: Mapping[str, Any] | None = None)
     if user is None or not user.is_active:
         return None
     session_hash = session.get(HASH_SESSION_KEY)
-    session_auth_hash = user.get_session_auth_hash()
+    session_auth_hash = _session_auth_hash(settings.SECRET_KEY, user.password)
     if session_hash and constant_time_compare(session_hash, session_auth_hash):
         return user
     if session_hash and any(
@@ -75,6 +80,34 @@ def session_user(session: SessionBase, *, read: Mapping[str, Any] | None = None)
         return user
     session.flush()
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _session_auth_hash(secret_key: str, password: str) -> str:
+    """``AbstractBaseUser.get_session_auth_hash()`` of a user with this password hash: an HMAC
+    on every request, the same each time, so kept (by the secret key too) for the users a
+    process serves often."""
+    return salted_hmac(
+        "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+        password,
+        secret=secret_key,
+        algorithm="sha256",
+    ).hexdigest()
+
+
+@functools.cache
+def _tracks_activity() -> bool:
+    """allauth's user sessions track activity (``usersessionkit.track_activity`` does something):
+    read from the settings once, not on every request (again when a test changes them)."""
+    from allauth import app_settings as allauth_settings
+    from allauth.usersessions import app_settings as usersessions_settings
+
+    return bool(allauth_settings.USERSESSIONS_ENABLED and usersessions_settings.TRACK_ACTIVITY)
+
+
+@receiver(setting_changed, dispatch_uid="accounts.authentication.settings_changed")
+def _settings_changed(**kwargs: Any) -> None:
+    _tracks_activity.cache_clear()
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -103,8 +136,9 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
         if read is not None and read.fits(user, account):
             request._request.read_ahead = read  # for the throttle and the account page
         elif read is not None:
-            _hint_set(token, user, account)  # the token's first request, or a hint gone stale
-        usersessionkit.track_activity(request._request, user=user, session=session)
+            _hint_set(token, user.pk, account.pk if account else 0)  # a hint gone stale, or none
+        if _tracks_activity():
+            usersessionkit.track_activity(request._request, user=user, session=session)
         return user, session
 
     def authenticate_header(self, request) -> str:
@@ -156,7 +190,7 @@ def _template(backend: RedisCache, key: str) -> tuple[str, str]:
     return before, after
 
 
-def _hint_set(token: str, user: User, account: Any) -> None:
+def _hint_set(token: str, user_id: int, account_id: int) -> None:
     """Remember which user and account a token signs in, so the next request reads them with
     its session in one round trip. Only a hint: each read checks it against the session."""
     backend = _redis_cache()
@@ -164,10 +198,31 @@ def _hint_set(token: str, user: User, account: Any) -> None:
         return
     try:
         backend._cache.get_client(write=True).set(
-            _hint_key(backend, token), f"{user.pk}:{account.pk if account else 0}", ex=HINT_S
+            _hint_key(backend, token), f"{user_id}:{account_id}", ex=HINT_S
         )
     except Exception:  # a hint is an optimisation: without it the request reads as before
         log.warning("token hint not written", exc_info=True)
+
+
+def token_issued(token: str, *, user_id: int) -> None:
+    """A new app token signs in ``user_id``: write its hint now, and put the user and their
+    account summary in their read caches, so that the token's very first request is one round
+    trip to Redis too (as :func:`one_read` reads it), not the old round trips plus the hint's
+    write. Called when allauth issues the token (sign-in, sign-up): one or two queries there,
+    beside a password's hash, instead of on the first request. The hint is still never trusted.
+    """
+    if _redis_cache() is None:
+        return
+    try:
+        user = USERS.get(user_id, lambda: _user_load(user_id))
+        if user is None:
+            return
+        account = getattr(user, "carbon_account", None)
+        if account is not None:
+            carbon_account_summary(account=account)  # into SUMMARIES, for the first account page
+        _hint_set(token, user.pk, account.pk if account else 0)
+    except Exception:  # as the hint: without it the first request reads as before
+        log.warning("token hint not written at sign-in", exc_info=True)
 
 
 def read_ahead(request: Any) -> OneRead | None:
@@ -186,7 +241,7 @@ class OneRead:
         hint: str | None,
         session_raw: Any,
         values: dict[str, Any],
-        throttle: tuple[str, int] | None,
+        throttle: tuple[str, int, int] | None,
     ) -> None:
         self._loads = backend._cache._serializer.loads  # type: ignore[attr-defined]  # Django's own
         self.hint = hint
@@ -194,7 +249,8 @@ class OneRead:
         self._session_raw = session_raw
         self._values = values
         self.throttle = throttle
-        """``(the rate limit's key, its count with this request)``, counted by the script."""
+        """``(the rate limit's key, its count with this request, the window's end)``, counted by
+        the script."""
 
     def session(self, token: str) -> SessionBase | None:
         """The session behind ``token`` as read (``cached_db`` found it in the cache), or ``None``
@@ -254,6 +310,32 @@ def _one_read_script(backend: RedisCache, throttle_key: str) -> tuple[Any, str]:
     return script, throttle_after
 
 
+def _evalsha(backend: RedisCache, script: Any, keys: list[str], args: list[Any]) -> Any:
+    """``script(keys=keys, args=args)``, sent on a connection of the cache's pool directly.
+
+    redis-py's own call (``Script.__call__`` → ``execute_command``) wraps each command in its
+    retry loop, its deprecation checks and its metrics: a third of the call's client CPU, on
+    every API request. A failed call is not retried here: the request then reads as before
+    (:func:`one_read` returns ``None``). A script Redis has forgotten (restarted, flushed) is
+    loaded again, as redis-py does."""
+    client = backend._cache.get_client(write=True)
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        try:
+            connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return connection.read_response()
+        except NoScriptError:
+            client.script_load(script.script)
+            connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return connection.read_response()
+    except BaseException:
+        connection.disconnect()  # an answer may be left unread: never hand it to the next call
+        raise
+    finally:
+        pool.release(connection)
+
+
 def one_read(token: str, *, view: Any = None) -> OneRead | None:
     """Read the token's session, its user and account summary, and count the request against the
     per-user rate limit, in one Redis call (``None`` without a Redis cache or when Redis fails).
@@ -273,7 +355,7 @@ def one_read(token: str, *, view: Any = None) -> OneRead | None:
     args = [throttle_after, window[1]] if window is not None else []
     keys = [_hint_key(backend, token), backend.make_key(f"{_SESSION_PREFIX}{token}")]
     try:
-        hint, session_raw, *rest = script(keys=keys, args=args)
+        hint, session_raw, *rest = _evalsha(backend, script, keys, args)
     except Exception:
         log.warning("one read failed; the request reads as before", exc_info=True)
         return None
@@ -285,7 +367,7 @@ def one_read(token: str, *, view: Any = None) -> OneRead | None:
     names = [*USERS.keys(user_id), *SUMMARIES.keys(account_id)]
     throttle = None
     if window is not None and count is not None:
-        throttle = (backend.make_key(window[0].replace(_ID, user_id)), int(count))
+        throttle = (backend.make_key(window[0].replace(_ID, user_id)), int(count), window[2])
     return OneRead(
         backend,
         hint=hint,
@@ -307,3 +389,16 @@ class SessionTokenStrategy(AllauthSessionTokenStrategy):
 
     def lookup_session(self, session_token: str) -> SessionBase | None:
         return sessionkit.lookup_session(session_token)
+
+    def create_session_token(self, request: HttpRequest) -> str:
+        """allauth's token (the session's key); when it signs a user in, their hint is written at
+        once (:func:`token_issued`)."""
+        token = super().create_session_token(request)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and str(request.session.get(SESSION_KEY)) == str(user.pk)
+        ):
+            token_issued(token, user_id=user.pk)
+        return token
