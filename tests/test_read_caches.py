@@ -346,3 +346,112 @@ def test_the_rate_limit_still_counts_every_request(monkeypatch):
     client = signed_in(CitizenFactory())
     answers = [client.get("/api/v1/me/account").status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+# --- a token's very first request, and the app's short DRF steps (AppAPIView) ----------------------
+
+PASSWORD = "a-long-secret-42"
+
+
+def test_the_first_request_after_signing_in_is_one_round_trip(
+    monkeypatch, django_assert_num_queries
+):
+    CitizenFactory(email="first@example.cn", password=PASSWORD)
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "first@example.cn", "password": PASSWORD},
+        format="json",
+    )
+    assert signed.status_code == 200, signed.content
+    client = APIClient(HTTP_X_SESSION_TOKEN=signed.json()["meta"]["session_token"])
+    calls = RedisCalls(monkeypatch)
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/me/account").status_code == 200
+    assert calls.sent == 1
+
+
+def test_the_first_request_after_signing_up_is_one_round_trip(
+    monkeypatch, django_assert_num_queries
+):
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "new@example.cn", "password": PASSWORD},
+        format="json",
+    )
+    assert signed.status_code == 200, signed.content
+    client = APIClient(HTTP_X_SESSION_TOKEN=signed.json()["meta"]["session_token"])
+    calls = RedisCalls(monkeypatch)
+    with django_assert_num_queries(0):
+        answer = client.get("/api/v1/me/account")
+    assert answer.status_code == 200
+    assert answer.json()["points"] == {"available": 0, "pending": 0}
+    assert calls.sent == 1
+
+
+def test_a_hint_written_at_sign_in_is_still_checked_against_the_session():
+    from django.core.cache import cache
+
+    from accounts.authentication import USERS
+
+    mine, other = CitizenFactory(), CitizenFactory()
+    give_points(other, 90)
+    theirs = signed_in(other)
+    account(theirs)
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": mine.email, "password": "x"},  # a wrong password: no token, no hint
+        format="json",
+    )
+    assert signed.status_code == 400
+    client = signed_in(mine)
+    token = client.defaults["HTTP_X_SESSION_TOKEN"]
+    wrong = f"{other.pk}:{other.carbon_account.pk}"
+    cache._cache.get_client(write=True).set(cache.make_key(f"{USERS._prefix}:tok:{token}"), wrong)
+    assert account(client)["points"]["available"] == 0  # my own account, not theirs
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_an_app_call_answers_what_drf_negotiated(accept):
+    """The short negotiation picks what DRF's picked: the same bytes, type and Vary."""
+    from rest_framework.negotiation import DefaultContentNegotiation
+
+    from carbonpoints.api.lean import AppCall
+
+    citizen = CitizenFactory()
+    give_points(citizen, 40)
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    short = signed_in(citizen).get("/api/v1/me/actions", **headers)
+    original = AppCall.get_content_negotiator
+    AppCall.get_content_negotiator = lambda self: DefaultContentNegotiation()  # type: ignore[method-assign]
+    try:
+        drf = signed_in(citizen).get("/api/v1/me/actions", **headers)
+    finally:
+        AppCall.get_content_negotiator = original  # type: ignore[method-assign]
+    assert short.status_code == drf.status_code == 200
+    assert short.content == drf.content
+    assert short["Content-Type"] == drf["Content-Type"] == "application/json"
+    assert short["Vary"] == drf["Vary"]
+
+
+def test_other_accept_headers_are_negotiated_by_drf():
+    client = signed_in(CitizenFactory())
+    indented = client.get("/api/v1/me/account", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.status_code == 200
+    assert indented.content.startswith(b"{\n    ")
+    assert client.get("/api/v1/me/account", HTTP_ACCEPT="image/png").status_code == 406
+    browsable = client.get("/api/v1/me/account?format=api")
+    assert browsable.status_code == 200
+    assert browsable["Content-Type"].startswith("text/html")
+
+
+def test_a_token_call_over_its_rate_is_answered_as_before(monkeypatch):
+    from carbonpoints.api.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/hour", "anon": None})
+    client = signed_in(CitizenFactory())
+    answers = [client.get("/api/v1/scenarios") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert refused.json()["error"]["code"] == "throttled"
+    assert 0 < refused.json()["error"]["details"]["retry_after_s"] <= 3600
+    assert int(refused["Retry-After"]) == refused.json()["error"]["details"]["retry_after_s"]
