@@ -455,3 +455,46 @@ def test_a_token_call_over_its_rate_is_answered_as_before(monkeypatch):
     assert refused.json()["error"]["code"] == "throttled"
     assert 0 < refused.json()["error"]["details"]["retry_after_s"] <= 3600
     assert int(refused["Retry-After"]) == refused.json()["error"]["details"]["retry_after_s"]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 10), (10, 20), (20, 23), (30, 40), (0, None)])
+def test_a_page_read_with_its_count_is_the_page_and_count_read_apart(start, stop):
+    from redemption.selectors import scenario_catalogue_rows
+
+    ScenarioFactory.create_batch(23)
+    apart = scenario_catalogue_rows()
+    together = scenario_catalogue_rows()
+    together.page_read(start, 10)
+    assert together.count() == apart.count() == 23
+    assert together[start:stop] == apart[start:stop]
+
+
+def test_an_empty_list_is_one_empty_page_with_its_count():
+    from carbonpoints.earn.selectors import citizen_action_rows
+
+    citizen = CitizenFactory()
+    rows = citizen_action_rows(account_id=citizen.carbon_account.pk)
+    rows.page_read(0, 20)
+    assert (rows.count(), rows[0:0]) == (0, [])
+
+
+def test_the_catalogue_pages_as_before_with_one_statement_each(django_assert_num_queries):
+    ScenarioFactory.create_batch(23)
+    client = signed_in(CitizenFactory())
+    client.get("/api/v1/scenarios")  # the user and the summary cached
+    with django_assert_num_queries(1):
+        second = client.get("/api/v1/scenarios?page=2&page_size=10").json()
+    assert second["count"] == 23
+    assert len(second["results"]) == 10
+    assert second["next"].endswith("page=3&page_size=10")
+    assert second["previous"].endswith("page_size=10")
+    last = client.get("/api/v1/scenarios?page=3&page_size=10").json()
+    assert len(last["results"]) == 3 and last["next"] is None
+    assert client.get("/api/v1/scenarios?page=4&page_size=10").status_code == 404
+    assert client.get("/api/v1/scenarios?page=last&page_size=10").json() == last
+    ids = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in client.get(f"/api/v1/scenarios?page={page}&page_size=10").json()["results"]
+    ]
+    assert len(set(ids)) == 23

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.views import APIView
 
 from .throttling import AnonRateThrottle
@@ -58,7 +58,7 @@ _NEGOTIATION = JSONFirstNegotiation()  # keeps no state
 class AppCall:
     # Mixin before a DRF view class: the app's calls take the short steps (module docstring).
 
-    content_negotiation_class = JSONFirstNegotiation
+    content_negotiation_class: type[BaseContentNegotiation] = JSONFirstNegotiation
 
     def get_content_negotiator(self) -> DefaultContentNegotiation:
         return _NEGOTIATION
