@@ -498,3 +498,10 @@ def test_the_catalogue_pages_as_before_with_one_statement_each(django_assert_num
         for row in client.get(f"/api/v1/scenarios?page={page}&page_size=10").json()["results"]
     ]
     assert len(set(ids)) == 23
+
+
+def test_the_one_read_answer_holds_any_bytes():
+    from accounts.authentication import _unframe
+
+    assert _unframe(b"3:a:b-0:2:--4:\x80\x00-:") == [b"a:b", None, b"", b"--", b"\x80\x00-:"]
+    assert _unframe(b"-") == [None]
