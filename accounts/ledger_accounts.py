@@ -5,7 +5,7 @@ find them here, so neither needs the other.
 """
 
 from carbonpoints.ledger.keys import AccountKey, AccountKind
-from carbonpoints.ledger.models import Unit
+from carbonpoints.ledger.models import PLATFORM, Unit
 
 REDUCTION = AccountKind("citizen_reduction", Unit.GRAMS)
 """Grams of verified reduction the citizen contributed: never falls when reductions are sold."""
@@ -45,3 +45,21 @@ def pool_account_key(*, methodology_code: str, vintage_year: int, vintage_month:
 def pool_account_parts(kind: str, owner_id: int) -> tuple[str, str]:
     """``(methodology_code, "YYYY-MM")`` of a pool account."""
     return kind.removeprefix(POOL_KIND_PREFIX), f"{owner_id // 100:04d}-{owner_id % 100:02d}"
+
+
+# Accruals (``models.Accrual``): a batch's credit moves the citizens' side into one platform
+# account per citizen account kind, and the accrual job moves it on to each citizen's own.
+REDUCTION_ACCRUED = AccountKey("citizen_reduction_accrued", PLATFORM, Unit.GRAMS)
+POINTS_ACCRUED = AccountKey("citizen_points_accrued", PLATFORM, Unit.POINTS)
+POINTS_PENDING_ACCRUED = AccountKey("citizen_points_pending_accrued", PLATFORM, Unit.POINTS)
+ACCRUED = {
+    REDUCTION: REDUCTION_ACCRUED,
+    POINTS: POINTS_ACCRUED,
+    POINTS_PENDING: POINTS_PENDING_ACCRUED,
+}
+"""Each citizen account kind's accrual account."""
+ACCRUAL_KIND = "citizen_accrual"
+"""The ledger transactions that move accrued credits to the citizens' accounts."""
+CREDIT_KIND_SEEN = "earn_credit"
+"""What a citizen's history calls an accrual's posting (``/me/ledger``'s ``kind``, and its filter):
+a credit, as it was called when credits were posted to each citizen in the batch's request."""

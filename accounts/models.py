@@ -160,3 +160,27 @@ class CitizenStanding(models.Model):
     class Meta:
         verbose_name = _("citizen standing")
         verbose_name_plural = _("citizen standings")
+
+
+class Accrual(models.Model):
+    """What a citizen was credited and the ledger has not posted to their accounts yet.
+
+    A batch's credit posts the citizens' side to one platform account per unit
+    (``ledger_accounts.ACCRUED``) and adds each citizen's share here, in the same transaction; a
+    frequent job (``services.accruals_post``) moves many rows to the citizens' own accounts and
+    deletes them. What a citizen holds is their ledger balance plus this row; every path that
+    spends, reverses, settles or expires a balance posts the row first (``services.accrual_post``).
+    ``ledger_check`` proves each accrual account holds the sum of the rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner_id = models.BigIntegerField(_("carbon account"), unique=True)
+    reduction_g = models.BigIntegerField(_("grams contributed"), default=0)
+    points = models.BigIntegerField(_("points available"), default=0)
+    points_pending = models.BigIntegerField(_("points pending"), default=0)
+
+    class Meta:
+        verbose_name = _("unposted accrual")
+        verbose_name_plural = _("unposted accruals")
+
+    def __str__(self) -> str:
+        return f"accrual of #{self.owner_id}"

@@ -14,8 +14,15 @@ from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.readcache import ReadCache
 from carbonpoints.regions.codes import default as default_region
 
-from .ledger_accounts import POINTS, POINTS_PENDING, REDUCTION
-from .models import CarbonAccount, CitizenRank, CitizenStanding, Level
+from .ledger_accounts import (
+    ACCRUAL_KIND,
+    ACCRUED,
+    CREDIT_KIND_SEEN,
+    POINTS,
+    POINTS_PENDING,
+    REDUCTION,
+)
+from .models import Accrual, CarbonAccount, CitizenRank, CitizenStanding, Level
 
 
 def level_name(level) -> str:
@@ -52,7 +59,7 @@ def _rank(position, of_total, ahead_of_percent, computed_at) -> dict:
 
 
 def carbon_account_balances(*, account: CarbonAccount) -> dict[str, int]:
-    """The three balances of a carbon account, read in one query."""
+    """The three balances of a carbon account: its ledger accounts' and its unposted accrual."""
     wanted: dict[tuple[str, str], str] = {
         REDUCTION: "reduction_g",
         POINTS: "available",
@@ -66,13 +73,19 @@ def carbon_account_balances(*, account: CarbonAccount) -> dict[str, int]:
         name = wanted.get((kind, unit))
         if name:
             balances[name] = balance
+    accrued = Accrual.objects.filter(owner_id=account.pk).first()  # credited, not posted yet
+    if accrued is not None:
+        balances["reduction_g"] += accrued.reduction_g
+        balances["available"] += accrued.points
+        balances["pending"] += accrued.points_pending
     return balances
 
 
 def _summary_sql(where: str) -> str:
     """The account page's figures of one carbon account in one statement: its three running
     balances (each a lookup of the ledger's unique (kind, owner_id, unit) index, 0 before its
-    first posting), its rank row (NULLs before its first ranking), and its level and the next one
+    first posting, plus its unposted accrual, 0 when it has none), its rank row (NULLs before
+    its first ranking), and its level and the next one
     from its trailing-12-month reduction (0 before its first standing) against the level table."""
     account, rank, ledger = (
         CarbonAccount._meta.db_table,
@@ -83,6 +96,7 @@ def _summary_sql(where: str) -> str:
     balance = (
         f"COALESCE((SELECT l.balance FROM {ledger} l"
         f" WHERE l.kind = %s AND l.owner_id = a.id AND l.unit = %s), 0)"
+        f" + COALESCE(x.{{}}, 0)"
     )
     trailing = "COALESCE(s.trailing_g, 0)"
     reached = (
@@ -106,10 +120,12 @@ def _summary_sql(where: str) -> str:
         " AND NOT e.points_settled AND e.points_available_at IS NULL AND e.state = 'credited'), 0)"
     )
     return (
-        f"SELECT {balance}, {balance}, {balance}, {owed}, a.home_region_id,"
+        f"SELECT {balance.format('reduction_g')}, {balance.format('points')},"
+        f" {balance.format('points_pending')}, {owed}, a.home_region_id,"
         f" r.position, r.of_total, r.ahead_of_percent, r.computed_at, {levels}"
         f" FROM {account} a LEFT JOIN {rank} r ON r.account_id = a.id"
-        f" LEFT JOIN {standing} s ON s.account_id = a.id WHERE a.{where} = %s"
+        f" LEFT JOIN {standing} s ON s.account_id = a.id"
+        f" LEFT JOIN {Accrual._meta.db_table} x ON x.owner_id = a.id WHERE a.{where} = %s"
     )
 
 
@@ -212,10 +228,56 @@ def citizen_postings(
     postings = account_postings(account_ids=ids)
     if unit:
         postings = postings.filter(unit=unit)
-    if kind:
-        postings = postings.filter(transaction__kind=kind)
+    if kind:  # a credit reaches the citizen in the batch's credit, or later by its accrual
+        kinds = [kind, ACCRUAL_KIND] if kind == CREDIT_KIND_SEEN else [kind]
+        postings = postings.filter(transaction__kind__in=kinds)
     if since:
         postings = postings.filter(created_at__gte=since)
     if until:
         postings = postings.filter(created_at__lt=until)
     return postings
+
+
+def accruals_ledger_problems() -> dict[str, Any]:
+    """``ledger_check``'s proof of the accruals (a ``LEDGER_CHECKS`` hook): each accrual account
+    holds exactly the sum of the citizens' unposted accrual rows, and no row is negative.
+
+    One statement, so a credit or the job committing meanwhile cannot make a false difference."""
+    table, ledger = Accrual._meta.db_table, LedgerAccount._meta.db_table
+    columns = {key: column for key, column in zip(ACCRUED.values(), _ACCRUAL_COLUMNS, strict=True)}
+    sums = ", ".join(f"COALESCE(SUM({column}), 0)" for column in columns.values())
+    negative = " OR ".join(f"{column} < 0" for column in columns.values())
+    balances = ", ".join(
+        f"(SELECT COALESCE(SUM(balance), 0) FROM {ledger} WHERE kind = %s AND unit = %s)"
+        for _ in columns
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.*, {balances} FROM (SELECT count(*), count(*) FILTER (WHERE {negative}),"
+            f" {sums} FROM {table}) r",
+            [part for key in columns for part in (key.kind, key.unit)],
+        )
+        rows, negatives, *figures = (int(v) for v in cursor.fetchone())
+    held, posted = figures[: len(columns)], figures[len(columns) :]
+    problems: list[dict[str, Any]] = []
+    for key, rows_sum, balance in zip(columns, held, posted, strict=True):
+        if rows_sum != balance:
+            problems.append(
+                {
+                    "check": "accrual_mismatch",
+                    "kind": key.kind,
+                    "balance": balance,
+                    "rows": rows_sum,
+                }
+            )
+    if negatives:
+        problems.append({"check": "accrual_negative", "rows": negatives})
+    return {
+        "name": "accruals",
+        "problems": problems,
+        "figures": {"rows": rows, **dict(zip(columns.values(), held, strict=True))},
+    }
+
+
+_ACCRUAL_COLUMNS = ("reduction_g", "points", "points_pending")
+"""The accrual row's column of each citizen account kind, in ``ACCRUED``'s order."""

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import citizen_ranks_recompute, citizen_standings_recompute
+from .services import accruals_post, citizen_ranks_recompute, citizen_standings_recompute
 
 
 @shared_task(name="accounts.recompute_ranks")
@@ -13,3 +13,9 @@ def recompute_ranks() -> int:
 def recompute_standings() -> int:
     """Periodic: every citizen's trailing-12-month reduction, from which levels are read."""
     return citizen_standings_recompute()
+
+
+@shared_task(name="accounts.post_accruals")
+def post_accruals() -> int:
+    """Frequent: move the citizens' unposted accruals to their ledger accounts (``accruals_post``)."""
+    return accruals_post()

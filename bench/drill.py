@@ -543,8 +543,12 @@ def main() -> None:  # noqa: C901  (one story, told in order)
         for thread in threads:
             thread.join(timeout=10)
 
-        # the checks
+        # the checks, once the accrual job (celery beat's, in production) posted every credit
         from django.db.models import Count, Sum
+
+        from accounts.services import accruals_post
+
+        accruals_post()
 
         from carbonpoints.ledger.selectors import ledger_check
 

@@ -8,7 +8,9 @@ final state. In the same run it times a raw PostgreSQL COPY of the same rows int
 the same unique key — the hardware limit — and prints the ratio. It also posts the same events,
 the same way, to a plain DRF intake (``bench/ingest_peer.py``: a ModelSerializer with
 ``many=True``, a row per event, nothing verified) served by gunicorn on its own database and
-port, and prints ours end to end / the peer's intake. At the end it runs ``ledger_check`` and
+port, and prints ours end to end / the peer's intake. The accrual job (credits posted from the
+citizens' accrual rows to their ledger accounts) runs during the load as celery beat would, and
+once more at the end; its CPU counts in "all processes". At the end it runs ``ledger_check`` and
 compares the credited totals with totals computed here, independently, from the generated
 events and the published factors.
 """
@@ -442,6 +444,58 @@ class Collector:
         return max(self.runs, default=0)
 
 
+class AccrualJob:
+    """The accrual job (``accounts.post_accruals``: citizens' credits posted from their accrual
+    rows to their ledger accounts) every ``interval`` seconds in a thread of its own with its own
+    database connection, as celery beat runs it in production. ``drain()`` runs it a last time
+    until no row is left. Its CPU is measured apart: the thread's Python (``thread_time``) and its
+    PostgreSQL backend's, which ``cpu_by_role`` also counts under postgresql."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self.runs, self.posted = interval, [], 0
+        self.python_s = self.backend_s = 0.0
+        self.backend: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        from accounts.services import accruals_post
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend = cursor.fetchone()[0]
+        backend_start = _cpu_s(self.backend)
+        while True:
+            stopping = self._stop.wait(self.interval)
+            started, cpu = time.perf_counter(), time.thread_time()
+            self.posted += accruals_post()
+            self.python_s += time.thread_time() - cpu
+            self.runs.append(round((time.perf_counter() - started) * 1000))
+            if stopping:
+                break
+        self.backend_s = _cpu_s(self.backend) - backend_start
+        connection.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def drain(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def __exit__(self, *exc) -> None:
+        self.drain()
+
+
+def _cpu_s(pid: int) -> float:
+    stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -474,6 +528,13 @@ def main() -> None:
         default=60.0,
         help="run the inbox's collector this often during the load, as celery beat does (0: never)",
     )
+    parser.add_argument(
+        "--accruals-every",
+        type=float,
+        default=None,
+        help="run the accrual job this often during the load, as celery beat does "
+        "(default: ACCRUALS_POST_EVERY_S); it runs once more at the end, before the totals",
+    )
     args = parser.parse_args()
     ports_free(PORT, PORT + 1)  # a taken port stops the benchmark before its setup
 
@@ -502,8 +563,14 @@ def main() -> None:
     ]
     peak_rss = peak_process = 0.0
     collector = Collector(args.notify_every)
+    from django.conf import settings
+
+    accruals = AccrualJob(
+        settings.ACCRUALS_POST_EVERY_S if args.accruals_every is None else args.accruals_every
+    )
     with (
         collector,
+        accruals,
         gunicorn(workers=args.web_workers),
         celery_workers(
             concurrency=args.celery_concurrency, pool=args.celery_pool, nice=args.celery_nice
@@ -548,11 +615,17 @@ def main() -> None:
             )
             time.sleep(2)
         finished = time.perf_counter()
+        step("every event credited; the accrual job's last run posts what is left")
+        accruals.drain()
+        drained = time.perf_counter()
         cpu_after = cpu_by_role(database)
+        cpu_after["accrual job (Python)"] = accruals.python_s
+        cpu_before["accrual job (Python)"] = 0.0
         cpu_per_event_us = {
             role: round((cpu_after[role] - cpu_before[role]) / args.events * 1e6)
             for role in cpu_before
         }
+        accrual_backend_us = round(accruals.backend_s / args.events * 1e6)
 
     catch_up_ms = None
     if args.notify_every > 0:
@@ -570,8 +643,11 @@ def main() -> None:
     except Exception:
         pass
     ledger_ok = json.loads(out.getvalue())["ok"]
+    from accounts.models import Accrual
+
     states = dict(ActionRecord.objects.values_list("state").annotate(n=Count("id")))
     actual = {
+        "unposted_accrual_rows": Accrual.objects.count(),
         "credited_g": ActionRecord.objects.aggregate(g=Sum("credited_g"))["g"] or 0,
         "ledger_reduction_g": LedgerAccount.objects.filter(kind=REDUCTION[0]).aggregate(
             s=Sum("balance")
@@ -589,6 +665,7 @@ def main() -> None:
         and actual["ledger_points"] == expected["points"]
         and actual["unlinked"] == expected["unlinked"]
         and actual["credited_events"] == expected["credited_events"]
+        and actual["unposted_accrual_rows"] == 0
     )
 
     step("timing the raw COPY baseline")
@@ -620,6 +697,12 @@ def main() -> None:
                 for role, us in cpu_per_event_us.items()
             ],
             ["CPU per event: all processes, µs", f"{cpu_total_us:,}", "≤ 90"],
+            [
+                "accrual job: runs; rows posted; last run (drain) ms; its PostgreSQL backend, µs an event",
+                f"{len(accruals.runs)}; {accruals.posted:,}; {round((drained - finished) * 1000)}; "
+                f"{accrual_backend_us}",
+                "",
+            ],
             [
                 "CPU per event of the peer (gunicorn + PostgreSQL), µs",
                 f"{peer['cpu_per_event_us_total']:,}",
@@ -658,6 +741,13 @@ def main() -> None:
             "peak_worker_rss_mb": peak_rss,
             "peak_worker_process_rss_mb": peak_process,
             "cpu_per_event_us": cpu_per_event_us,
+            "accrual_job": {
+                "every_s": accruals.interval,
+                "runs_ms": accruals.runs,
+                "rows_posted": accruals.posted,
+                "drain_ms": round((drained - finished) * 1000),
+                "backend_cpu_per_event_us": accrual_backend_us,
+            },
             "ledger_check_ok": ledger_ok,
             "totals_ok": totals_ok,
             "notify_every_s": args.notify_every,

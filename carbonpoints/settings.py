@@ -59,6 +59,16 @@ EARN_PIPELINE_CHUNK = env.int(
 EARN_PIPELINE_PARTITIONS = env.int(
     "EARN_PIPELINE_PARTITIONS", default=2
 )  # pipeline runs that may work at once
+EARN_ACCRUALS = env.bool("EARN_ACCRUALS", default=True)
+"""A batch's credit posts its citizens' side to the accrual accounts and adds each citizen's share
+to their accrual row (``accounts.models.Accrual``), which the accrual job posts a few seconds later;
+False: it posts to each citizen's accounts at once (the suite's default: see tests/conftest.py)."""
+ACCRUALS_POST_EVERY_S = env.float("ACCRUALS_POST_EVERY_S", default=60.0)
+"""How often the accrual job moves unposted accruals to the citizens' accounts (Celery beat).
+Nobody waits for it (the account page adds the row, a spend posts it first); the longer, the
+more of a citizen's credits one posting carries (docs/performance/ingest.md, 2026-12-08)."""
+ACCRUALS_POST_CHUNK = env.int("ACCRUALS_POST_CHUNK", default=2000)
+"""Citizens' rows the accrual job posts per database transaction."""
 
 # An export of at most this many rows (actions and ledger postings) is answered at once; larger
 # ones are built by a worker (202 and a status to poll).
@@ -334,6 +344,7 @@ CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "accounts-post-accruals": {"task": "accounts.post_accruals", "schedule": ACCRUALS_POST_EVERY_S},
     "ledger-check-hourly": {"task": "ledger.run_ledger_check", "schedule": 3600.0},
     "citizen-ranks-every-5-minutes": {"task": "accounts.recompute_ranks", "schedule": 300.0},
     "citizen-standings-every-15-minutes": {
@@ -468,14 +479,18 @@ CONTENT_SECURITY_POLICY = {
 # ledger_check also proves that views which must hold the same amount do: every verified gram is
 # once in the contribution view (citizens' reductions) and once in the claim view (the pool and
 # what was retired from it). Account kinds ending in "*" are prefixes.
-LEDGER_CHECKS = ["redemption.clearing_selectors.ledger_problems"]
+LEDGER_CHECKS = [
+    "redemption.clearing_selectors.ledger_problems",
+    "accounts.selectors.accruals_ledger_problems",
+]
 """More proofs ``ledger_check`` runs (dotted paths): each returns ``{"name", "problems",
-"figures"}``. The ledger knows nothing of regions; clearing's proof per region is one."""
+"figures"}``. The ledger knows nothing of regions or citizens; clearing's proof per region is one,
+and the accrual accounts' (each holds the sum of the citizens' unposted accrual rows) another."""
 LEDGER_EQUAL_VIEWS = [
     {
         "name": "contribution_equals_claim",
         "unit": "g",
-        "left": ["citizen_reduction"],
+        "left": ["citizen_reduction", "citizen_reduction_accrued"],
         "right": ["pool_*", "offset_retired"],
     },
 ]

@@ -115,6 +115,17 @@ def _tasks_in_process():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _credits_posted_at_once():
+    """A batch's credit posts each citizen's side at once (``EARN_ACCRUALS`` off), so the tests
+    that read balances right after a credit read them from the ledger as they always did; a real
+    worker started by a test inherits it. The deferred path (accrual rows and their job) is
+    tested by tests/test_accruals.py, which turns it on."""
+    settings.EARN_ACCRUALS = False
+    os.environ["EARN_ACCRUALS"] = "false"
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _media_in_a_temporary_folder(tmp_path_factory):
     """Uploaded files (claims' evidence) go to a folder of the run, not the working tree's var/."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))

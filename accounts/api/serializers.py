@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts.ledger_accounts import ACCRUAL_KIND, CREDIT_KIND_SEEN
 from accounts.selectors import ACCOUNT_NAMES
 from carbonpoints.api.plain import PlainSerializer, iso_datetime
 from carbonpoints.ledger.models import Posting
@@ -86,7 +87,9 @@ class LedgerEntrySerializer(serializers.Serializer):
             {
                 "id": posting.pk,
                 "at": posting.created_at,
-                "kind": posting.transaction.kind,
+                "kind": CREDIT_KIND_SEEN
+                if posting.transaction.kind == ACCRUAL_KIND
+                else posting.transaction.kind,
                 "account": ACCOUNT_NAMES.get(posting.account.kind, posting.account.kind),
                 "unit": posting.unit,
                 "amount": posting.amount,

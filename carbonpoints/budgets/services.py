@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import ledger_accounts as citizen_ledger
+from accounts.models import Accrual
 from carbonpoints.audit.services import audit_record
 from carbonpoints.enqueue import task_enqueue_on_commit
 from carbonpoints.ledger.models import LedgerAccount, Posting
@@ -36,6 +37,10 @@ from .selectors import budget_rows, general_budget
 log = logging.getLogger(__name__)
 
 MAX_DEPOSIT_POINTS = 10**12
+
+
+_accrued = Accrual.objects.filter(owner_id=OuterRef("owner_id"))
+"""A citizen's unposted accrual (``accounts.models.Accrual``): points added to, so not idle."""
 
 
 def budget_deposit(
@@ -174,6 +179,7 @@ def points_expiry_warn(*, now: datetime | None = None) -> int:
     )
     soon = (
         LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
+        .filter(~Exists(_accrued))  # credited, not posted yet: they moved just now
         .annotate(last_moved=last_moved)
         .filter(
             last_moved__gte=cutoff,
@@ -214,6 +220,7 @@ def points_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
         idle = list(
             LedgerAccount.objects.filter(kind=citizen_ledger.POINTS.kind, balance__gt=0)
             .filter(~Exists(recent))
+            .filter(~Exists(_accrued))  # credited, not posted yet: not idle
             .order_by("pk")
             .values_list("owner_id", "balance")[:limit]
         )

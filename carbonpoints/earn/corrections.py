@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import ledger_accounts as citizen_ledger
+from accounts.services import accrual_post
 from carbonpoints.audit.services import audit_record
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.selectors import general_budget
@@ -143,6 +144,8 @@ def _credited_reverse(record: ActionRecord, *, code: Reason, reason: str) -> dic
     keys, sources = postings.reversal_keys(owner=owner, pool=pool, points_source=source)
     refs = ledger_accounts_get_or_create(keys=keys)
     refs |= ledger_accounts_get_or_create(keys=sources, allow_negative=True)
+    # the citizen's unposted accrual first: the split reads what they hold
+    accrual_post(owner=owner, lock=[r.pk for r in refs.values()])
     # lock every account of the posting in key order (as transaction_post does) before reading
     # the balances the split depends on, so a concurrent spend cannot change them in between
     locked = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.ledger_accounts import REDUCTION
-from accounts.models import CarbonAccount
+from accounts.models import Accrual, CarbonAccount
 from carbonpoints.earn.models import ActionRecord, ActionState
 from carbonpoints.ledger.models import LedgerAccount
 
@@ -51,10 +51,15 @@ def _variety_accounts(badge: Badge, now: datetime):
 
 
 def _milestone_accounts(badge: Badge, now: datetime):
+    """Citizens whose grams contributed (posted, and credited since: their accrual) reach it."""
     kind, unit = REDUCTION
-    return LedgerAccount.objects.filter(
-        kind=kind, unit=unit, balance__gte=badge.threshold
-    ).values_list("owner_id", flat=True)
+    accrued = Accrual.objects.filter(owner_id=OuterRef("owner_id")).values("reduction_g")[:1]
+    return (
+        LedgerAccount.objects.filter(kind=kind, unit=unit)
+        .annotate(held=F("balance") + Coalesce(Subquery(accrued), 0))
+        .filter(held__gte=badge.threshold)
+        .values_list("owner_id", flat=True)
+    )
 
 
 RULES = {

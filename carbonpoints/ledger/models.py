@@ -84,6 +84,10 @@ class LedgerTransaction(models.Model):
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
+    replayed = False
+    """Not a column: True on a transaction a posting service answered from its idempotency key
+    (posted before) rather than wrote, so a caller can tell a replay from a new posting."""
+
     class Meta:
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")

@@ -78,6 +78,7 @@ def _existing(idempotency_key: str, kind: str, legs: Sequence[Leg]) -> LedgerTra
         raise IdempotencyConflict(
             f"idempotency key {idempotency_key!r} was used for another transaction"
         )
+    existing.replayed = True
     return existing
 
 
@@ -306,6 +307,7 @@ def transaction_post_many(*, specs: Sequence[TransactionSpec]) -> list[LedgerTra
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used for another transaction"
                     )
+                tx.replayed = True
         fresh = [spec for spec in specs if spec.idempotency_key not in existing]
 
         balances = {pk: balance for pk, (balance, _) in locked.items()}

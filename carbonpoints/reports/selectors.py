@@ -168,8 +168,20 @@ def ledger_figures() -> dict[str, int]:
     """From the ledger's running balances: points citizens hold (available and pending), the pool
     of grams not yet sold, and grams retired as offsets."""
     figures = LedgerAccount.objects.aggregate(
-        points_available=Sum("balance", filter=Q(kind=citizen_ledger.POINTS.kind)),
-        points_pending=Sum("balance", filter=Q(kind=citizen_ledger.POINTS_PENDING.kind)),
+        # the citizens' own accounts and what is accrued to them, not posted yet
+        points_available=Sum(
+            "balance",
+            filter=Q(kind__in=[citizen_ledger.POINTS.kind, citizen_ledger.POINTS_ACCRUED.kind]),
+        ),
+        points_pending=Sum(
+            "balance",
+            filter=Q(
+                kind__in=[
+                    citizen_ledger.POINTS_PENDING.kind,
+                    citizen_ledger.POINTS_PENDING_ACCRUED.kind,
+                ]
+            ),
+        ),
         pool_g=Sum("balance", filter=Q(kind__startswith=citizen_ledger.POOL_KIND_PREFIX)),
         retired_g=Sum("balance", filter=Q(kind__startswith="offset_retired")),
     )

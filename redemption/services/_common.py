@@ -10,12 +10,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.ledger_accounts import POINTS
+from accounts.services import accrual_post_with_accounts
 from carbonpoints.ledger.exceptions import InsufficientBalance
 from carbonpoints.ledger.models import LedgerTransaction
 from carbonpoints.ledger.services import (
     AccountRef,
     Leg,
-    ledger_accounts_get_or_create,
     transaction_post,
 )
 
@@ -61,7 +61,9 @@ def _spend(
 def _spend_accounts(
     *, citizen_id: int, to: tuple[str, str], owner_id: int
 ) -> tuple[AccountRef, AccountRef]:
-    """The citizen's POINTS and the receiving account: one query, no model instances."""
+    """The citizen's POINTS and the receiving account: one query, no model instances. What the
+    citizen was credited and not posted yet is theirs to spend: the same query takes their accrual
+    row, posted before the spend (``accounts.services.accrual_post_with_accounts``)."""
     wallet, receiving = (POINTS[0], citizen_id, POINTS[1]), (to[0], owner_id, to[1])
-    accounts = ledger_accounts_get_or_create(keys=[wallet, receiving])
+    accounts = accrual_post_with_accounts(owner=citizen_id, keys=[wallet, receiving])
     return accounts[wallet], accounts[receiving]

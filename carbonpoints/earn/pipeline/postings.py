@@ -28,9 +28,15 @@ Accounts = Mapping[tuple[str, int, str], Any]
 """Opened ledger accounts by key (``ledger_accounts_get_or_create``, or locked rows)."""
 
 
-def credit_transaction(outcome: Credit, accounts: Accounts) -> TransactionSpec | None:
+def credit_transaction(
+    outcome: Credit, accounts: Accounts, *, accrued: bool = False
+) -> TransactionSpec | None:
     """A batch's one credit: each citizen's grams and points (summed over the batch), each pool's
     claim, the two issuance legs of the grams and the budgets that fund the points.
+
+    ``accrued``: the citizens' side goes to one accrual account per citizen account kind
+    (``accounts.ledger_accounts.ACCRUED``), a few legs instead of two per citizen; the caller adds
+    each citizen's share to their accrual row (``accounts.services.accruals_add``).
 
     Its metadata lists the actions, so every gram traces back; its idempotency key is derived
     from them. Nothing to post when no record moved grams.
@@ -42,21 +48,32 @@ def credit_transaction(outcome: Credit, accounts: Accounts) -> TransactionSpec |
         Leg(accounts[earn_ledger.GRAMS_ISSUANCE], -total_g),
         Leg(accounts[earn_ledger.CLAIM_ISSUANCE], -total_g),
     ]
-    legs += [
-        Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g)
-        for owner, g in outcome.grams_by_owner.items()
-    ]
     legs += [Leg(accounts[pool], g) for pool, g in outcome.grams_by_pool.items()]
     legs += [
         Leg(accounts[budget_ledger.BUDGET.of(budget_id)], -p)
         for budget_id, p in outcome.points_by_budget.items()
         if p
     ]
-    legs += [
-        Leg(accounts[points_kind(pending).of(owner)], p)
-        for (owner, pending), p in outcome.points_by_owner.items()
-        if p
-    ]
+    if accrued:
+        points = {False: 0, True: 0}
+        for (_owner, pending), p in outcome.points_by_owner.items():
+            points[pending] += p
+        moves = [
+            (citizen_ledger.REDUCTION_ACCRUED, total_g),
+            (citizen_ledger.POINTS_ACCRUED, points[False]),
+            (citizen_ledger.POINTS_PENDING_ACCRUED, points[True]),
+        ]
+        legs += [Leg(accounts[key], amount) for key, amount in moves if amount]
+    else:
+        legs += [
+            Leg(accounts[citizen_ledger.REDUCTION.of(owner)], g)
+            for owner, g in outcome.grams_by_owner.items()
+        ]
+        legs += [
+            Leg(accounts[points_kind(pending).of(owner)], p)
+            for (owner, pending), p in outcome.points_by_owner.items()
+            if p
+        ]
     ids = sorted(record.id for record in outcome.records if record.id is not None)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
     return TransactionSpec(
@@ -69,9 +86,15 @@ def credit_transaction(outcome: Credit, accounts: Accounts) -> TransactionSpec |
     )
 
 
-def credit_keys(outcome: Credit) -> tuple[list[AccountKey], list[AccountKey]]:
-    """The accounts a credit moves: the citizens', pools' and budgets', then the platform's
-    sources (which may go negative)."""
+def credit_keys(
+    outcome: Credit, *, accrued: bool = False
+) -> tuple[list[AccountKey], list[AccountKey]]:
+    """The accounts a credit moves: the citizens' (``accrued``: the accrual accounts), pools' and
+    budgets', then the platform's sources (which may go negative)."""
+    if accrued:
+        keys = [budget_ledger.BUDGET.of(budget_id) for budget_id in outcome.points_by_budget]
+        keys += list(outcome.grams_by_pool) + list(citizen_ledger.ACCRUED.values())
+        return keys, list(earn_ledger.SOURCES)
     return outcome.account_keys(), list(earn_ledger.SOURCES)
 
 

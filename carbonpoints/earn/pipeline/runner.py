@@ -18,9 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import accruals_add, accruals_post_of
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.rules import Earn, Funding
 from carbonpoints.ledger.exceptions import InsufficientBalance
+from carbonpoints.ledger.models import LedgerTransaction
 from carbonpoints.ledger.services import (
     TransactionSpec,
     ledger_accounts_get_or_create,
@@ -57,31 +59,50 @@ def _post(decided: Decided, idempotency_key: str | None = None) -> None:
     """
     store.usage_add(decided.usage)
     store.carries_save(decided.credit.carries)
-    spec = _credit_spec(decided.credit)
-    if spec is not None:
-        _budget_post(
-            [spec if idempotency_key is None else replace(spec, idempotency_key=idempotency_key)]
-        )
+    accrued = settings.EARN_ACCRUALS
+    spec = _credit_spec(decided.credit, accrued=accrued)
+    if spec is None:
+        return
+    if idempotency_key is not None:
+        spec = replace(spec, idempotency_key=idempotency_key)
+    added = accrued and _accrue(decided.credit, spec)
+    (posted,) = _budget_post([spec])
+    if added and posted.replayed:
+        raise store.Raced()  # a concurrent writer posted this credit first: its accruals count
 
 
-def _budget_post(specs: list[TransactionSpec]) -> None:
+def _accrue(credit: Credit, spec: TransactionSpec) -> bool:
+    """Add the credit's citizens' shares to their accrual rows, unless its ledger transaction was
+    posted before (a replay never accrues twice); whether they were added.
+
+    Before the posting, so the platform's hot accounts are not held through the upsert; the rows
+    are locked in owner order, before any ledger account (the lock order of
+    ``accounts.services``). A key posted concurrently between this look and the posting is found
+    by the posting, and the attempt is made again (``store.Raced``)."""
+    if LedgerTransaction.objects.filter(idempotency_key=spec.idempotency_key).exists():
+        return False
+    accruals_add(reduction_g=credit.grams_by_owner, points=credit.points_by_owner)
+    return True
+
+
+def _budget_post(specs: list[TransactionSpec]) -> list[LedgerTransaction]:
     """Post transactions that draw on budgets. The budgets' balances were read without a lock when
     the rules chose them; if a concurrent batch drew one down first, the ledger refuses the
     overdraft and the caller decides again from fresh balances (``store.Raced``)."""
     try:
-        transaction_post_many(specs=specs)
+        return transaction_post_many(specs=specs)
     except InsufficientBalance as refused:
         if getattr(refused.account, "kind", "") == budget_ledger.BUDGET.kind:
             raise store.Raced() from refused
         raise
 
 
-def _credit_spec(credit: Credit) -> TransactionSpec | None:
+def _credit_spec(credit: Credit, *, accrued: bool) -> TransactionSpec | None:
     if not credit.records:
         return None
-    keys, sources = postings.credit_keys(credit)
+    keys, sources = postings.credit_keys(credit, accrued=accrued)
     accounts = ledger_accounts_get_or_create(keys=keys, sources=sources)
-    return postings.credit_transaction(credit, accounts)
+    return postings.credit_transaction(credit, accounts, accrued=accrued)
 
 
 ATTEMPTS = 5
@@ -249,6 +270,8 @@ def points_settle(*, limit: int = CHUNK) -> int:
         accounts = ledger_accounts_get_or_create(
             keys=[k for o in owners for k in postings.settle_keys(owner=o)]
         )
+        # their pending points may still be accrued: posted first, under the same locks
+        accruals_post_of(owners=owners, lock=[a.pk for a in accounts.values()])
         transaction_post_many(
             specs=[
                 postings.settle_transaction(

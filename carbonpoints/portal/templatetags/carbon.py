@@ -16,6 +16,7 @@ register.filter("local", local_name)
 
 MOVEMENTS = {
     "earn_credit": _("Actions credited"),
+    "citizen_accrual": _("Actions credited"),  # a credit reaching the citizen's accounts
     "earn_settle": _("Pending points became available"),
     "redemption": _("Redeemed"),
     "donation": _("Donated"),
