@@ -392,13 +392,13 @@ def one_read(token: str, *, view: Any = None) -> OneRead | None:
     args = [throttle_after, window[1]] if window is not None else []
     keys = [_hint_key(backend, token), backend.make_key(f"{_SESSION_PREFIX}{token}")]
     try:
-        hint, session_raw, *rest = _unframe(_evalsha(backend, script, keys, args))
+        hint_raw, session_raw, *rest = _unframe(_evalsha(backend, script, keys, args))
     except Exception:
         log.warning("one read failed; the request reads as before", exc_info=True)
         return None
-    if not hint:
+    if not hint_raw:
         return OneRead(backend, hint=None, session_raw=session_raw, values={}, throttle=None)
-    hint = hint.decode()
+    hint = hint_raw.decode()
     user_id, account_id = hint.split(":")
     count, *values = rest
     names = [*USERS.keys(user_id), *SUMMARIES.keys(account_id)]
