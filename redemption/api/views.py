@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen, citizen_of
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.lean import AppAPIView, AppCall
 from carbonpoints.api.schema import errors
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
@@ -55,7 +56,7 @@ def _idempotency_key(request, *, required: bool) -> str | None:
 # --- citizen ---------------------------------------------------------------------------------
 
 
-class ScenarioCatalogueView(ListAPIView):
+class ScenarioCatalogueView(AppCall, ListAPIView):
     serializer_class = s.ScenarioSerializer
 
     @extend_schema(
@@ -77,7 +78,7 @@ class ScenarioCatalogueView(ListAPIView):
         )
 
 
-class RedemptionsView(APIView):
+class RedemptionsView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -104,7 +105,7 @@ class RedemptionsView(APIView):
         return Response(s.with_qr(data) if code == 201 else data, status=code)
 
 
-class MyVouchersView(ListAPIView):
+class MyVouchersView(AppCall, ListAPIView):
     permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
 
@@ -116,7 +117,7 @@ class MyVouchersView(ListAPIView):
         return selectors.citizen_vouchers(citizen=self.request.user.carbon_account)
 
 
-class PaymentCodesView(CountsFailures, APIView):
+class PaymentCodesView(CountsFailures, AppAPIView):
     permission_classes = [IsCitizen]
     extra_throttle_classes = (PaymentCodeThrottle,)
 
