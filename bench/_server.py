@@ -286,13 +286,18 @@ def wrk(
 
 
 def session_tokens(users) -> list[str]:
-    """App session tokens (allauth's ``X-Session-Token`` is a Django session key) for these users."""
+    """App session tokens (allauth's ``X-Session-Token`` is a Django session key) for these users,
+    issued as a sign-in issues them: a signed-in session, then the token strategy's
+    ``create_session_token`` (whatever the version under test does when a token is issued)."""
     from importlib import import_module
 
+    from allauth.headless import app_settings
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.test import RequestFactory
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
+    strategy = app_settings.TOKEN_STRATEGY
     tokens = []
     for user in users:
         session = store()
@@ -300,7 +305,9 @@ def session_tokens(users) -> list[str]:
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        tokens.append(session.session_key)
+        request = RequestFactory().post("/_allauth/app/v1/auth/login")
+        request.session, request.user = session, user
+        tokens.append(strategy.create_session_token(request))
     return tokens
 
 

@@ -30,6 +30,7 @@ import os
 
 from _common import analyze, print_table, setup_django, step, write_results
 from _server import (
+    BENCH_REDIS_URL,
     gunicorn,
     lua_get_with_tokens,
     ports_free,
@@ -83,6 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     ports_free()  # a taken port stops the benchmark before its setup
 
+    # The server's Redis in this process too: the tokens are issued here as a sign-in issues them
+    # (their sessions, and whatever the version under test writes then, in the server's cache).
+    os.environ["REDIS_URL"] = BENCH_REDIS_URL
     setup_django()
     from django.urls import Resolver404, resolve
 

@@ -24,6 +24,7 @@ import time
 
 import redis
 import redis.client
+import redis.connection
 from _common import print_table, setup_django, step, write_results
 from _server import BENCH_REDIS_URL, server_env, session_tokens
 from api import catalogue_filled
@@ -107,14 +108,13 @@ def main() -> None:
             assert call(path) == 200, path
         queries: list[str] = []  # request_started clears connection.queries: count with a wrapper
         redis_commands: list[str] = []
-        execute_command = redis.Redis.execute_command
+        send_command = redis.connection.AbstractConnection.send_command
 
-        def counting(client, *command, **options):
-            if not isinstance(
-                client, redis.client.Pipeline
-            ):  # a pipeline's commands are counted at execute
-                redis_commands.append(str(command[0]))
-            return execute_command(client, *command, **options)
+        def counting(connection, *command, **options):
+            # every command sent alone (a pipeline's commands are counted at execute), whether
+            # through redis-py's client or on a pooled connection (accounts.authentication)
+            redis_commands.append(str(command[0]))
+            return send_command(connection, *command, **options)
 
         pipeline_execute = redis.client.Pipeline.execute
 
@@ -122,7 +122,7 @@ def main() -> None:
             redis_commands.append("+".join(str(c[0][0]) for c in pipe.command_stack))
             return pipeline_execute(pipe, *a, **k)
 
-        redis.Redis.execute_command = counting
+        redis.connection.AbstractConnection.send_command = counting  # type: ignore[method-assign]
         redis.client.Pipeline.execute = counting_pipeline
         try:
             with connection.execute_wrapper(
@@ -130,7 +130,7 @@ def main() -> None:
             ):
                 call(path)
         finally:
-            redis.Redis.execute_command = execute_command
+            redis.connection.AbstractConnection.send_command = send_command  # type: ignore[method-assign]
             redis.client.Pipeline.execute = pipeline_execute
         profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU time
         if profiler:

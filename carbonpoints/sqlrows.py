@@ -23,6 +23,32 @@ class SQLRows:
     ) -> None:
         self._select, self._count, self._params, self._columns = select, count, params, columns
         self._total: int | None = None
+        self._page: tuple[int, int, list[dict[str, Any]]] | None = None  # start, size, rows
+
+    def page_read(self, start: int, size: int) -> None:
+        """Read the page ``[start:start + size]`` and the count in one statement, for the
+        paginator's ``count()`` and slice that follow (``carbonpoints.api.pagination``).
+
+        One statement instead of two: the count, then the page joined to it laterally (an empty
+        page is one row of NULLs beside the count). PostgreSQL runs the same two scans; the
+        client saves a round trip, its query's execution and its cursor: 0.2 of the 1.5 ms of
+        CPU a page of ``/me/actions`` cost in process (docs/performance/api.md, 2026-12-08)."""
+        if self._total is not None:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.total, q.* FROM ({self._count}) AS t(total) LEFT JOIN LATERAL"
+                f" ({self._select} LIMIT {int(size)} OFFSET {int(start)}) AS q ON true",
+                [*self._params, *self._params],
+            )
+            found = cursor.fetchall()
+        self._total = found[0][0]
+        empty = (None,) * len(self._columns)
+        self._page = (
+            int(start),
+            int(size),
+            [dict(zip(self._columns, row[1:], strict=True)) for row in found if row[1:] != empty],
+        )
 
     def count(self) -> int:
         if self._total is None:
@@ -41,6 +67,13 @@ class SQLRows:
         if not isinstance(index, slice) or index.step is not None:
             raise TypeError("SQLRows is read by slices of pages only")
         start = index.start or 0
+        if (
+            self._page is not None
+            and self._page[0] == start
+            and index.stop is not None
+            and int(index.stop) - start <= self._page[1]
+        ):
+            return self._page[2][: int(index.stop) - start]
         limit = "" if index.stop is None else f" LIMIT {int(index.stop) - int(start)}"
         with connection.cursor() as cursor:
             cursor.execute(f"{self._select}{limit} OFFSET {int(start)}", self._params)

@@ -346,3 +346,162 @@ def test_the_rate_limit_still_counts_every_request(monkeypatch):
     client = signed_in(CitizenFactory())
     answers = [client.get("/api/v1/me/account").status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+# --- a token's very first request, and the app's short DRF steps (AppAPIView) ----------------------
+
+PASSWORD = "a-long-secret-42"
+
+
+def test_the_first_request_after_signing_in_is_one_round_trip(
+    monkeypatch, django_assert_num_queries
+):
+    CitizenFactory(email="first@example.cn", password=PASSWORD)
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "first@example.cn", "password": PASSWORD},
+        format="json",
+    )
+    assert signed.status_code == 200, signed.content
+    client = APIClient(HTTP_X_SESSION_TOKEN=signed.json()["meta"]["session_token"])
+    calls = RedisCalls(monkeypatch)
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/me/account").status_code == 200
+    assert calls.sent == 1
+
+
+def test_the_first_request_after_signing_up_is_one_round_trip(
+    monkeypatch, django_assert_num_queries
+):
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "new@example.cn", "password": PASSWORD},
+        format="json",
+    )
+    assert signed.status_code == 200, signed.content
+    client = APIClient(HTTP_X_SESSION_TOKEN=signed.json()["meta"]["session_token"])
+    calls = RedisCalls(monkeypatch)
+    with django_assert_num_queries(0):
+        answer = client.get("/api/v1/me/account")
+    assert answer.status_code == 200
+    assert answer.json()["points"] == {"available": 0, "pending": 0}
+    assert calls.sent == 1
+
+
+def test_a_hint_written_at_sign_in_is_still_checked_against_the_session():
+    from django.core.cache import cache
+
+    from accounts.authentication import USERS
+
+    mine, other = CitizenFactory(), CitizenFactory()
+    give_points(other, 90)
+    theirs = signed_in(other)
+    account(theirs)
+    signed = APIClient().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": mine.email, "password": "x"},  # a wrong password: no token, no hint
+        format="json",
+    )
+    assert signed.status_code == 400
+    client = signed_in(mine)
+    token = client.defaults["HTTP_X_SESSION_TOKEN"]
+    wrong = f"{other.pk}:{other.carbon_account.pk}"
+    cache._cache.get_client(write=True).set(cache.make_key(f"{USERS._prefix}:tok:{token}"), wrong)
+    assert account(client)["points"]["available"] == 0  # my own account, not theirs
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_an_app_call_answers_what_drf_negotiated(accept):
+    """The short negotiation picks what DRF's picked: the same bytes, type and Vary."""
+    from rest_framework.negotiation import DefaultContentNegotiation
+
+    from carbonpoints.api.lean import AppCall
+
+    citizen = CitizenFactory()
+    give_points(citizen, 40)
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    short = signed_in(citizen).get("/api/v1/me/actions", **headers)
+    original = AppCall.get_content_negotiator
+    AppCall.get_content_negotiator = lambda self: DefaultContentNegotiation()  # type: ignore[method-assign]
+    try:
+        drf = signed_in(citizen).get("/api/v1/me/actions", **headers)
+    finally:
+        AppCall.get_content_negotiator = original  # type: ignore[method-assign]
+    assert short.status_code == drf.status_code == 200
+    assert short.content == drf.content
+    assert short["Content-Type"] == drf["Content-Type"] == "application/json"
+    assert short["Vary"] == drf["Vary"]
+
+
+def test_other_accept_headers_are_negotiated_by_drf():
+    client = signed_in(CitizenFactory())
+    indented = client.get("/api/v1/me/account", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.status_code == 200
+    assert indented.content.startswith(b"{\n    ")
+    assert client.get("/api/v1/me/account", HTTP_ACCEPT="image/png").status_code == 406
+    browsable = client.get("/api/v1/me/account?format=api")
+    assert browsable.status_code == 200
+    assert browsable["Content-Type"].startswith("text/html")
+
+
+def test_a_token_call_over_its_rate_is_answered_as_before(monkeypatch):
+    from carbonpoints.api.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/hour", "anon": None})
+    client = signed_in(CitizenFactory())
+    answers = [client.get("/api/v1/scenarios") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    refused = answers[-1]
+    assert refused.json()["error"]["code"] == "throttled"
+    assert 0 < refused.json()["error"]["details"]["retry_after_s"] <= 3600
+    assert int(refused["Retry-After"]) == refused.json()["error"]["details"]["retry_after_s"]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 10), (10, 20), (20, 23), (30, 40), (0, None)])
+def test_a_page_read_with_its_count_is_the_page_and_count_read_apart(start, stop):
+    from redemption.selectors import scenario_catalogue_rows
+
+    ScenarioFactory.create_batch(23)
+    apart = scenario_catalogue_rows()
+    together = scenario_catalogue_rows()
+    together.page_read(start, 10)
+    assert together.count() == apart.count() == 23
+    assert together[start:stop] == apart[start:stop]
+
+
+def test_an_empty_list_is_one_empty_page_with_its_count():
+    from carbonpoints.earn.selectors import citizen_action_rows
+
+    citizen = CitizenFactory()
+    rows = citizen_action_rows(account_id=citizen.carbon_account.pk)
+    rows.page_read(0, 20)
+    assert (rows.count(), rows[0:0]) == (0, [])
+
+
+def test_the_catalogue_pages_as_before_with_one_statement_each(django_assert_num_queries):
+    ScenarioFactory.create_batch(23)
+    client = signed_in(CitizenFactory())
+    client.get("/api/v1/scenarios")  # the user and the summary cached
+    with django_assert_num_queries(1):
+        second = client.get("/api/v1/scenarios?page=2&page_size=10").json()
+    assert second["count"] == 23
+    assert len(second["results"]) == 10
+    assert second["next"].endswith("page=3&page_size=10")
+    assert second["previous"].endswith("page_size=10")
+    last = client.get("/api/v1/scenarios?page=3&page_size=10").json()
+    assert len(last["results"]) == 3 and last["next"] is None
+    assert client.get("/api/v1/scenarios?page=4&page_size=10").status_code == 404
+    assert client.get("/api/v1/scenarios?page=last&page_size=10").json() == last
+    ids = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in client.get(f"/api/v1/scenarios?page={page}&page_size=10").json()["results"]
+    ]
+    assert len(set(ids)) == 23
+
+
+def test_the_one_read_answer_holds_any_bytes():
+    from accounts.authentication import _unframe
+
+    assert _unframe(b"3:a:b-0:2:--4:\x80\x00-:") == [b"a:b", None, b"", b"--", b"\x80\x00-:"]
+    assert _unframe(b"-") == [None]

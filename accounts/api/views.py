@@ -1,12 +1,12 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.authentication import read_ahead
 from accounts.exceptions import NotACitizen
 from accounts.selectors import carbon_account_summary, citizen_account_summary, citizen_postings
 from accounts.services import account_home_region_set
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.lean import AppAPIView
 from carbonpoints.api.pagination import Pagination
 from carbonpoints.api.schema import errors, page_of
 
@@ -18,7 +18,7 @@ _ACCOUNT = AccountSerializer()
 """One serializer for every account page (it keeps no state)."""
 
 
-class MyAccountView(APIView):
+class MyAccountView(AppAPIView):
     @extend_schema(responses=AccountSerializer, tags=["citizen"], summary="My carbon account")
     def get(self, request):
         # The summary is also the citizen check: the user comes with their carbon account
@@ -44,7 +44,7 @@ class MyAccountView(APIView):
         return Response(_ACCOUNT.to_representation(carbon_account_summary(account=account)))
 
 
-class MyLedgerView(APIView):
+class MyLedgerView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(

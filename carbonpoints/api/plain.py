@@ -11,12 +11,16 @@ prove each one answers what its declared fields answered for the same object.
 
 from __future__ import annotations
 
-from datetime import datetime
+from contextvars import ContextVar
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
+
+_PAGE_ZONE: ContextVar[tzinfo | None] = ContextVar("plain_page_zone", default=None)
+"""The current time zone, read once for a page of rows (:class:`PlainListSerializer`)."""
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -24,7 +28,11 @@ def iso_datetime(value: datetime | None) -> str | None:
     ``Z`` for UTC."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    zone = _PAGE_ZONE.get()
+    if zone is None or value.tzinfo is None:  # a naive time is refused by localtime, as by DRF
+        text = timezone.localtime(value).isoformat()
+    else:
+        text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -43,3 +51,23 @@ class PlainSerializer(serializers.BaseSerializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return self.plain(instance)
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> Any:
+        serializer = super().many_init(*args, **kwargs)
+        if type(serializer) is serializers.ListSerializer:
+            serializer.__class__ = PlainListSerializer  # the same list, its rows written plainly
+        return serializer
+
+
+class PlainListSerializer(serializers.ListSerializer):
+    # A page of a PlainSerializer's rows: the current time zone is read once for the page, not
+    # once per time in it (``timezone.localtime`` reads it from a context-local each call: a
+    # tenth of a page's CPU). No docstring, as above.
+
+    def to_representation(self, data: Any) -> list[Any]:
+        token = _PAGE_ZONE.set(timezone.get_current_timezone())
+        try:
+            return super().to_representation(data)
+        finally:
+            _PAGE_ZONE.reset(token)

@@ -59,7 +59,21 @@ class _WindowCounter(throttling.SimpleRateThrottle):
 
 
 class UserRateThrottle(_WindowCounter, throttling.UserRateThrottle):
-    """``rest_framework.throttling.UserRateThrottle`` (rate ``user``), one round trip per request."""
+    """``rest_framework.throttling.UserRateThrottle`` (rate ``user``), one round trip per request.
+
+    When the request's sign-in counted it already (``accounts.authentication.one_read``: the
+    same key, the signed-in user's, in the same window), the count is taken as it is, without
+    building the key again."""
+
+    def allow_request(self, request, view) -> bool:
+        read = getattr(getattr(request, "_request", request), "read_ahead", None)
+        if type(self) is UserRateThrottle and read is not None and read.throttle is not None:
+            if self.rate is not None:
+                _key, count, self._window_end = read.throttle
+                read.throttle = None  # counted once
+                self.now = self.timer()
+                return count <= self.num_requests
+        return super().allow_request(request, view)
 
 
 def _counted_ahead(request, key: str) -> int | None:
@@ -68,13 +82,13 @@ def _counted_ahead(request, key: str) -> int | None:
     read = getattr(getattr(request, "_request", request), "read_ahead", None)
     if read is None or read.throttle is None or read.throttle[0] != key:
         return None
-    count = read.throttle[1]
+    count: int = read.throttle[1]
     read.throttle = None
     return count
 
 
-def user_rate_window(view, *, user_id: str) -> tuple[str, int] | None:
-    """``(key, seconds)`` of the current window of the per-user rate limit, with ``user_id`` in
+def user_rate_window(view, *, user_id: str) -> tuple[str, int, int] | None:
+    """``(key, seconds, end)`` of the current window of the per-user rate limit, with ``user_id`` in
     the key (before the cache's prefix), when ``view`` counts its requests per user in Redis."""
     classes = getattr(view, "throttle_classes", ())
     if not any(isinstance(c, type) and issubclass(c, UserRateThrottle) for c in classes):
@@ -84,7 +98,7 @@ def user_rate_window(view, *, user_id: str) -> tuple[str, int] | None:
         return None
     window = int(throttle.timer() // throttle.duration)
     ident = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
-    return f"{ident}:{window}", throttle.duration
+    return f"{ident}:{window}", throttle.duration, (window + 1) * throttle.duration
 
 
 class AnonRateThrottle(_WindowCounter, throttling.AnonRateThrottle):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen, citizen_of
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.lean import AppAPIView, AppCall
 from carbonpoints.api.schema import errors
 from carbonpoints.api.throttling import CountsFailures
 from redemption import offsets, selectors, services
@@ -66,7 +67,7 @@ def _idempotency_key(request, *, required: bool) -> str | None:
 # --- citizen ---------------------------------------------------------------------------------
 
 
-class ScenarioCatalogueView(ListAPIView):
+class ScenarioCatalogueView(AppCall, ListAPIView):
     serializer_class = s.ScenarioSerializer
 
     @extend_schema(
@@ -88,7 +89,7 @@ class ScenarioCatalogueView(ListAPIView):
         )
 
 
-class RedemptionsView(APIView):
+class RedemptionsView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -116,7 +117,7 @@ class RedemptionsView(APIView):
         return Response(s.with_qr(data) if code == 201 and draw_qr else data, status=code)
 
 
-class MyVouchersView(ListAPIView):
+class MyVouchersView(AppCall, ListAPIView):
     permission_classes = [IsCitizen]
     serializer_class = s.MyVoucherSerializer
 
@@ -128,7 +129,7 @@ class MyVouchersView(ListAPIView):
         return selectors.citizen_vouchers(citizen=self.request.user.carbon_account)
 
 
-class PaymentCodesView(CountsFailures, APIView):
+class PaymentCodesView(CountsFailures, AppAPIView):
     permission_classes = [IsCitizen]
     extra_throttle_classes = (PaymentCodeThrottle,)
 

@@ -8,9 +8,9 @@ from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen
+from carbonpoints.api.lean import AppAPIView
 from carbonpoints.api.schema import errors
 from carbonpoints.earn.api.views import SIGNED, PartnerView
 from carbonpoints.earn.exceptions import UnknownPartner
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["STATUS_MESSAGES"]  # the portal's claims page reads them from here
 
 
-class MyClaimsView(APIView):
+class MyClaimsView(AppAPIView):
     permission_classes = [IsCitizen]
     parser_classes = [MultiPartParser, FormParser]
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.lean import AppAPIView
 from carbonpoints.api.pagination import Pagination
 from carbonpoints.api.schema import errors, page_of
 
@@ -214,7 +215,7 @@ class PartnerUploadView(PartnerView):
 # --- citizen ------------------------------------------------------------------------------
 
 
-class MyLinksView(APIView):
+class MyLinksView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -248,7 +249,7 @@ class MyLinksView(APIView):
         )
 
 
-class MyLinkView(APIView):
+class MyLinkView(AppAPIView):
     permission_classes = [IsCitizen]
 
     def _link(self, request, link_id) -> IdentityLink:
@@ -295,7 +296,7 @@ class MyLinkView(APIView):
         return Response(s.LinkSerializer(link, context={"history": True}).data)
 
 
-class MyActionsView(APIView):
+class MyActionsView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -315,7 +316,7 @@ class MyActionsView(APIView):
         return paginator.get_paginated_response(s.MyActionSerializer(page, many=True).data)
 
 
-class MyActionView(APIView):
+class MyActionView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -332,7 +333,7 @@ class MyActionView(APIView):
         return Response(s.MyActionDetailSerializer(record).data)
 
 
-class PartnersView(APIView):
+class PartnersView(AppAPIView):
     @extend_schema(
         tags=["citizen"],
         summary="Partners a citizen can link",

@@ -2,15 +2,15 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen
+from carbonpoints.api.lean import AppAPIView
 
 from ..selectors import citizen_badges
 from .serializers import BadgeSerializer
 
 
-class MyBadgesView(APIView):
+class MyBadgesView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen
 from carbonpoints.api.filters import filter_parameters, query_params
+from carbonpoints.api.lean import AppAPIView
 from carbonpoints.api.pagination import Pagination
 
 from ..selectors import citizen_notifications, unread_count
@@ -16,7 +16,7 @@ from . import serializers as s
 from .filters import MyNotificationsFilter
 
 
-class MyNotificationsView(APIView):
+class MyNotificationsView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -36,7 +36,7 @@ class MyNotificationsView(APIView):
         return response
 
 
-class MyNotificationsReadView(APIView):
+class MyNotificationsReadView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(

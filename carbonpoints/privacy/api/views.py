@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import IsCitizen
+from carbonpoints.api.lean import AppAPIView
 
 from ..exceptions import ExportNotFound
 from ..selectors import (
@@ -42,7 +43,7 @@ FORMAT = OpenApiParameter(
 )
 
 
-class MyExportView(APIView):
+class MyExportView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -62,7 +63,7 @@ class MyExportView(APIView):
         return Response(s.ExportStatusSerializer(export).data, status=202)
 
 
-class MyExportStatusView(APIView):
+class MyExportStatusView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
@@ -91,7 +92,7 @@ class MyExportDownloadView(APIView):
         return _document_response(request, document)
 
 
-class MyDeleteView(APIView):
+class MyDeleteView(AppAPIView):
     permission_classes = [IsCitizen]
 
     @extend_schema(
