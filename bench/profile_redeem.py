@@ -104,6 +104,15 @@ def main() -> None:
         )
         assert r.status_code == 201, r.content
 
+    def view_lean(key):  # the opt-in answer without the QR (the app draws it from the code)
+        r = client.post(
+            "/api/v1/redemptions?qr=none",
+            {"scenario_id": scenario.pk},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-l-{key}",
+        )
+        assert r.status_code == 201, r.content
+
     def checkout(key):
         code = services.payment_code_issue(citizen=citizen).code
         r = till.post(
@@ -142,6 +151,7 @@ def main() -> None:
     step(f"{args.runs} runs each")
     measure("redemption_create (service)", service)
     q = measure("POST /api/v1/redemptions", view)
+    measure("POST /api/v1/redemptions?qr=none", view_lean)
     measure("POST /api/v1/redemptions sold out", refused)
     measure("  the same, a token's first", refused_first)
     q_checkout = measure("POST /merchant/checkouts (+code)", checkout)

@@ -91,12 +91,12 @@ end
 """
 
 
-def flash_requests(tokens: list[str], scenario_id: int, run: str) -> list[bytes]:
+def flash_requests(tokens: list[str], scenario_id: int, run: str, path: str) -> list[bytes]:
     """One ready-made ``POST /api/v1/redemptions`` per citizen (its own Idempotency-Key)."""
     body = json.dumps({"scenario_id": scenario_id}).encode()
     return [
         (
-            f"POST /api/v1/redemptions HTTP/1.1\r\nHost: {HOST}\r\nX-Session-Token: {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nX-Session-Token: {token}\r\n"
             f"Idempotency-Key: flash-{run}-{n}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
@@ -207,9 +207,20 @@ def flash_sale(
 
 
 def shape(args) -> str:
-    return f"gunicorn {args.workers} × {args.worker_class}" + (
-        f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    return (
+        f"gunicorn {args.workers} × {args.worker_class}"
+        + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        + (", answers ?qr=none" if args.qr == "none" else "")
     )
+
+
+def redemptions_path(args) -> str:
+    """``POST /api/v1/redemptions``, with ``?qr=none`` when the run asks for the lean answer."""
+    return "/api/v1/redemptions" + ("?qr=none" if args.qr == "none" else "")
+
+
+def results_suffix(args) -> str:
+    return "-qr-none" if args.qr == "none" else ""
 
 
 def main() -> None:
@@ -221,6 +232,13 @@ def main() -> None:
         "--flush-redis",
         action="store_true",
         help="with --flash: flush Redis once half the stock is sold (a Redis lost mid-sale)",
+    )
+    parser.add_argument(
+        "--qr",
+        choices=["svg", "none"],
+        default="svg",
+        help="the answer's form: svg (the default, the QR drawn in) or none (?qr=none: the app "
+        "draws it); results of none go to redeem-qr-none.json / redeem-flash-qr-none.json",
     )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
@@ -341,8 +359,8 @@ def main() -> None:
         cpu_before = server_cpu_s(base)
         started = time.perf_counter()
         load = wrk(
-            base + "/api/v1/redemptions",
-            script=lua_post("/api/v1/redemptions", tokens, bodies, unique_key=True),
+            base + redemptions_path(args),
+            script=lua_post(redemptions_path(args), tokens, bodies, unique_key=True),
             connections=args.connections,
             seconds=args.seconds,
         )
@@ -435,7 +453,7 @@ def main() -> None:
     )
     print(f"targets: {'met' if met else 'MISSED'}")
     write_results(
-        "redeem",
+        "redeem" + results_suffix(args),
         {
             "citizens": args.citizens,
             "server": shape(args),
@@ -457,7 +475,7 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
     from redemption.models import Redemption
 
     flash = scenario(kind="voucher", title="Bench flash sale", points_cost=COST, stock=args.stock)
-    requests = flash_requests(tokens, flash, run)  # built before the clock
+    requests = flash_requests(tokens, flash, run, redemptions_path(args))  # built before the clock
     load_before = os.getloadavg()
     with gunicorn(
         workers=args.workers, worker_class=args.worker_class, threads=args.threads
@@ -518,7 +536,7 @@ def flash_main(args, run: str, scenario, tokens: list[str], proof_of) -> None:
     met = sound and sale["p99_ms"] <= 200
     print(f"targets: {'met' if met else 'MISSED'}")
     write_results(
-        "redeem-flash-flushed" if args.flush_redis else "redeem-flash",
+        ("redeem-flash-flushed" if args.flush_redis else "redeem-flash") + results_suffix(args),
         {
             "citizens": len(requests),
             "stock": args.stock,

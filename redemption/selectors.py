@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection
 from datetime import datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from uuid import UUID
 
@@ -38,18 +39,41 @@ QR_BORDER = 2
 """Quiet zone around the code, in modules."""
 
 
-def scenario_to_redeem(*, scenario_id: int) -> Scenario | None:
+SCENARIO_READ_S = 2.0
+"""How long a process may answer a redemption's scenario read from memory (see
+``scenario_to_redeem``)."""
+_SCENARIO_ROWS_KEPT = 1024
+_scenario_rows: dict[int, tuple[float, tuple[Any, ...]]] = {}
+
+
+def scenario_to_redeem(*, scenario_id: int, max_age_s: float = 0.0) -> Scenario | None:
     """The scenario with its merchant's status, as a redemption needs it: one plain row.
 
     Every attempt of a flash sale that reaches the database reads it, so it skips the ORM's
     query building and its second model (0.5 → 0.1 ms of CPU). The merchant carries only its
     status (its other fields load on access).
+
+    ``max_age_s``: a row this process read less than that long ago may answer (no statement).
+    Only for a caller whose writing statement checks again what may have changed since (the
+    status, the merchant's, the dates, the stock: ``_redemption_write``), and which never
+    refuses from it (``redemption_scenario``). Every read refreshes the row kept.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_SCENARIO_TO_REDEEM, [scenario_id])
-        row = cursor.fetchone()
+    row = None
+    now = monotonic()
+    if max_age_s > 0:
+        kept = _scenario_rows.get(scenario_id)
+        if kept is not None and now - kept[0] < max_age_s:
+            row = kept[1]
     if row is None:
-        return None
+        with connection.cursor() as cursor:
+            cursor.execute(_SCENARIO_TO_REDEEM, [scenario_id])
+            row = cursor.fetchone()
+        if row is None:
+            _scenario_rows.pop(scenario_id, None)
+            return None
+        if len(_scenario_rows) >= _SCENARIO_ROWS_KEPT:
+            _scenario_rows.clear()
+        _scenario_rows[scenario_id] = (now, row)
     scenario = Scenario.from_db(connection.alias, _SCENARIO_FIELDS, row[:-1])
     scenario.merchant = Merchant.from_db(
         connection.alias, ["id", "status"], (scenario.merchant_id, row[-1])

@@ -174,7 +174,10 @@ def _regions(request):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from redemption.selectors import _scenario_rows
+
     cache.clear()
+    _scenario_rows.clear()  # a process's recent scenario reads (ids are not reused, but a flush…)
     yield
 
 

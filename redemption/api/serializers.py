@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -144,7 +145,7 @@ class RedemptionRequestSerializer(serializers.Serializer):
     scenario_id = serializers.IntegerField()
 
 
-class RedemptionSerializer(serializers.Serializer):
+class RedemptionSerializer(PlainSerializer, serializers.Serializer):
     id = serializers.IntegerField()
     scenario_id = serializers.IntegerField()
     points_spent = serializers.IntegerField()
@@ -153,16 +154,24 @@ class RedemptionSerializer(serializers.Serializer):
         help_text="Donations only: the citizen's certificate."
     )
 
+    def plain(self, row: Any) -> dict[str, Any]:
+        """What the declared fields write, without DRF's per-field calls (every sale builds it,
+        inside its transaction: docs/performance/redeem.md, 2026-12-08)."""
+        return {
+            "id": row.id,
+            "scenario_id": row.scenario_id,
+            "points_spent": row.points_spent,
+            "voucher": self.get_voucher(row),
+            "certificate_url": self.get_certificate_url(row),
+        }
+
     @extend_schema_field(VoucherSerializer(allow_null=True))
     def get_voucher(self, obj) -> dict | None:
         """Without ``qr_svg``: the view draws it after the commit (see ``with_qr``)."""
         voucher = getattr(obj, "voucher", None)
         if not voucher:
             return None
-        return {
-            "code": voucher.code,
-            "expires_at": serializers.DateTimeField().to_representation(voucher.expires_at),
-        }
+        return {"code": voucher.code, "expires_at": iso_datetime(voucher.expires_at)}
 
     def get_certificate_url(self, obj) -> str | None:
         if obj.scenario.kind != Scenario.Kind.DONATION:
@@ -371,6 +380,15 @@ class OffsetCertificateListSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         return f"/certificates/{obj.id}"
+
+
+def qr_wanted(query: Any) -> bool:
+    """``?qr=svg`` (the default) draws the voucher's QR into the answer; ``?qr=none`` leaves it to
+    the app, which draws it from the code (drawing was 12 % of a redemption's CPU)."""
+    asked = query.get("qr", "svg")
+    if asked not in ("svg", "none"):
+        raise serializers.ValidationError({"qr": ["svg or none"]})
+    return bool(asked == "svg")
 
 
 def with_qr(body: dict) -> dict:

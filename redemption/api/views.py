@@ -39,6 +39,17 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=True,
     description="Made by the client, reused on retry (1–100 characters): the same key answers the same body.",
 )
+QR = OpenApiParameter(
+    "qr",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["svg", "none"],
+    required=False,
+    description=(
+        "`svg` (the default): the voucher carries `qr_svg`, its QR drawn as inline SVG. `none`: "
+        "no `qr_svg`, the app draws the QR from `code` itself (a smaller, cheaper answer)."
+    ),
+)
 ERRORS = errors(403, 404, 409)
 
 
@@ -84,13 +95,14 @@ class RedemptionsView(AppAPIView):
     @extend_schema(
         tags=["citizen"],
         summary="Redeem points in a scenario",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, QR],
         request=s.RedemptionRequestSerializer,
         responses={201: s.RedemptionSerializer, **ERRORS, **errors(400, 422)},
     )
     def post(self, request):
         citizen = request.user.carbon_account
         key = _idempotency_key(request, required=True)
+        draw_qr = s.qr_wanted(request.query_params)
         body = s.RedemptionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         scenario_id = body.validated_data["scenario_id"]
@@ -102,7 +114,7 @@ class RedemptionsView(AppAPIView):
             idempotency_key=key,
             answer=lambda redemption: s.RedemptionSerializer(redemption).data,
         )
-        return Response(s.with_qr(data) if code == 201 else data, status=code)
+        return Response(s.with_qr(data) if code == 201 and draw_qr else data, status=code)
 
 
 class MyVouchersView(AppCall, ListAPIView):

@@ -17,8 +17,8 @@ from carbonpoints.ledger.services import transaction_reverse
 from .. import exceptions as refusals
 from ..idempotency import idempotent_answer
 from ..ledger_accounts import DONATION_POINTS, MERCHANT_POINTS
-from ..models import IdempotentAnswer, Redemption, Scenario, Voucher
-from ..selectors import scenario_to_redeem
+from ..models import IdempotentAnswer, Merchant, Redemption, Scenario, Voucher
+from ..selectors import SCENARIO_READ_S, scenario_to_redeem
 from ._common import _lock, _spend
 from .scenarios import _check_limits, _has_limits, _return_stock, scenario_is_open
 from .stock_gate import stock_gate_admit
@@ -31,20 +31,38 @@ def _voucher_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(VOUCHER_CODE_LENGTH))
 
 
-def redemption_scenario(*, scenario_id: int) -> Scenario:
+def redemption_scenario(*, scenario_id: int, recent: bool = False) -> Scenario:
     """The scenario as read now, or the refusal it gives anyone: not found, unavailable, sold out.
 
     Read without a lock: a sold-out count read here is final for this attempt (stock that comes
     back later is for later attempts), and a positive one is decided by the stock UPDATE.
+
+    ``recent``: the row may come from this process's memory (``SCENARIO_READ_S``), for a caller
+    that writes with ``_redemption_write`` (which checks the status, the dates, the merchant and
+    the stock again, under the statement that takes the stock). A refusal is never answered
+    from memory: the row is read again first.
     """
-    scenario = scenario_to_redeem(scenario_id=scenario_id)
-    if scenario is None:
-        raise refusals.ScenarioNotFound()
-    if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
-        raise refusals.ScenarioUnavailable(status=scenario.status)
-    if scenario.stock is not None and (scenario.stock_left or 0) <= 0:
-        raise refusals.OutOfStock()
+    scenario = scenario_to_redeem(
+        scenario_id=scenario_id, max_age_s=SCENARIO_READ_S if recent else 0.0
+    )
+    refusal = _refusal(scenario)
+    if refusal is not None and recent:
+        scenario = scenario_to_redeem(scenario_id=scenario_id)
+        refusal = _refusal(scenario)
+    if refusal is not None:
+        raise refusal
+    assert scenario is not None
     return scenario
+
+
+def _refusal(scenario: Scenario | None) -> refusals.SpendRefused | None:
+    if scenario is None:
+        return refusals.ScenarioNotFound()
+    if scenario.kind == Scenario.Kind.POINTS_OFFSET or not scenario_is_open(scenario):
+        return refusals.ScenarioUnavailable(status=scenario.status)
+    if scenario.stock is not None and (scenario.stock_left or 0) <= 0:
+        return refusals.OutOfStock()
+    return None
 
 
 def redemption_redeem_once(
@@ -65,7 +83,7 @@ def redemption_redeem_once(
     read: dict[str, Scenario] = {}
 
     def check() -> None:
-        read["scenario"] = redemption_scenario(scenario_id=scenario_id)
+        read["scenario"] = redemption_scenario(scenario_id=scenario_id, recent=True)
 
     with stock_gate_admit(scenario_id=scenario_id, citizen_id=citizen.pk) as admission:
 
@@ -189,22 +207,31 @@ def _redemption_write(
     scenario: Scenario,
     kept: tuple[KeepsAnswer, Callable[[Redemption], dict[str, Any]]] | None,
 ) -> None:
-    """The redemption, its voucher, the caller's answer and one unit of stock, or ``out_of_stock``.
+    """The redemption, its voucher, the caller's answer and one unit of stock, or the refusal.
 
     One statement (a data-modifying WITH) writes them all, the stock UPDATE first
     and every insert from its row: no stock, nothing written. It comes after the ledger's
     statements (the same lock order as a refund: ledger accounts, then the stock row), so a
     flash sale's shared stock row is locked from this statement to the commit only.
     """
-    params: list[Any] = []
+    # Still open, under this statement: the caller's read may be a few seconds old
+    # (``redemption_scenario(recent=True)``), so the status, the dates and the merchant's
+    # status that ``scenario_is_open`` checked are checked again here.
+    scenarios, now = Scenario._meta.db_table, timezone.now()
+    still_open = (
+        f"{scenarios}.id = %s AND {scenarios}.status = %s AND {scenarios}.valid_from <= %s "
+        f"AND ({scenarios}.valid_until IS NULL OR {scenarios}.valid_until > %s) "
+        f"AND EXISTS (SELECT 1 FROM {Merchant._meta.db_table} m "
+        f"WHERE m.id = {scenarios}.merchant_id AND m.status = %s)"
+    )
+    params: list[Any] = [scenario.pk, Scenario.Status.LIVE, now, now, Merchant.Status.APPROVED]
     if scenario.stock is None:
-        sql = "WITH s AS (SELECT 1)"
+        sql = f"WITH s AS (SELECT id FROM {scenarios} WHERE {still_open})"
     else:
         sql = (
-            f"WITH s AS (UPDATE {Scenario._meta.db_table} SET stock_left = stock_left - 1 "
-            "WHERE id = %s AND stock_left > 0 RETURNING id)"
+            f"WITH s AS (UPDATE {scenarios} SET stock_left = stock_left - 1 "
+            f"WHERE {still_open} AND stock_left > 0 RETURNING id)"
         )
-        params.append(scenario.pk)
     r_table, r_columns, r_params = insert_parts(redemption)
     sql += f", r AS (INSERT INTO {r_table} ({r_columns}) SELECT {_marks(r_params)} FROM s RETURNING id)"
     params += r_params
@@ -232,7 +259,8 @@ def _redemption_write(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
+    if row is None:  # the refusal the scenario gives now (read again), else the stock is gone
+        redemption_scenario(scenario_id=scenario.pk)
         raise refusals.OutOfStock()
     redemption.pk = row[0]
     redemption._state.adding, redemption._state.db = False, connection.alias

@@ -3,10 +3,10 @@
 A flash sale brings thousands of citizens at one instant for a few hundred vouchers. Once the
 stock is gone, every further attempt is refused by Redis (one script, no database statement):
 
-- ``stockgate:<scenario>:left``: the units the gate still lets through, decremented atomically
+- ``stockgate:<database>:<scenario>:left``: the units the gate still lets through, decremented atomically
   with each admission. Absent: the gate is not armed, every attempt goes to PostgreSQL (and the
   first one arms it). ``-``: the scenario has no stock to guard.
-- ``stockgate:<scenario>:c:<citizen>``: set once per citizen (``SET NX``) when the citizen is let
+- ``stockgate:<database>:<scenario>:c:<citizen>``: set once per citizen (``SET NX``) when the citizen is let
   through. A citizen who holds it goes to PostgreSQL again, which answers a retry of a sold key
   with its voucher (and a further purchase, where allowed, by the stock UPDATE).
 
@@ -92,12 +92,19 @@ def _script(client: Any, source: str) -> Any:
     return script
 
 
+def _prefix(scenario_id: int) -> str:
+    # Scenario ids are unique within one database only: a Redis shared by two (two deployments,
+    # tests and a benchmark, two benchmark databases) must not refuse one's sale with the other's
+    # sold-out count (as ``carbonpoints.readcache`` does).
+    return f"stockgate:{settings.DATABASES['default']['NAME']}:{scenario_id}"
+
+
 def _left_key(scenario_id: int) -> str:
-    return f"stockgate:{scenario_id}:left"
+    return f"{_prefix(scenario_id)}:left"
 
 
 def _mark_key(scenario_id: int, citizen_id: int) -> str:
-    return f"stockgate:{scenario_id}:c:{citizen_id}"
+    return f"{_prefix(scenario_id)}:c:{citizen_id}"
 
 
 @dataclass
@@ -168,11 +175,12 @@ def stock_gate_give_back_on_commit(*, scenario_id: int) -> None:
 
 def _arm_once(client: Any, scenario_id: int) -> None:
     """Arm the gate from the database unless another process is arming it."""
-    if client.set(f"stockgate:{scenario_id}:arming", 1, nx=True, ex=ARMING_S):
+    arming = f"{_prefix(scenario_id)}:arming"
+    if client.set(arming, 1, nx=True, ex=ARMING_S):
         try:
             _arm(client, scenario_id)
         finally:
-            client.delete(f"stockgate:{scenario_id}:arming")
+            client.delete(arming)
 
 
 def _arm(client: Any, scenario_id: int) -> None:

@@ -64,6 +64,40 @@ def test_a_retry_answers_the_same_qr_without_drawing_it_again(make_citizen):
     assert (qr_svg.cache_info().misses, qr_svg.cache_info().hits) == (1, 1)
 
 
+def test_an_app_that_draws_the_qr_itself_asks_for_none_and_gets_the_code_alone(make_citizen):
+    """``?qr=none`` is an opt-in: the default answer keeps ``qr_svg``; both are the same voucher."""
+    from redemption.selectors import qr_svg
+
+    client = client_for(make_citizen(points=1000))
+    scenario = ScenarioFactory(points_cost=100)
+    qr_svg.cache_clear()
+
+    lean = client.post(
+        "/api/v1/redemptions?qr=none",
+        {"scenario_id": scenario.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="lean",
+    )
+    assert lean.status_code == 201, lean.content
+    assert set(lean.json()["voucher"]) == {"code", "expires_at"}
+    assert qr_svg.cache_info().misses == 0  # nothing drawn
+
+    drawn = redeem(client, scenario, "lean")  # the same key, the default form: the same voucher
+    assert drawn.json()["voucher"]["code"] == lean.json()["voucher"]["code"]
+    assert drawn.json()["voucher"]["qr_svg"] == qr_svg(lean.json()["voucher"]["code"])
+    assert {k: v for k, v in drawn.json().items() if k != "voucher"} == {
+        k: v for k, v in lean.json().items() if k != "voucher"
+    }
+    odd = client.post(
+        "/api/v1/redemptions?qr=png",
+        {"scenario_id": scenario.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="odd",
+    )
+    assert_error(odd, 400, "invalid")
+    assert Redemption.objects.filter(scenario=scenario).count() == 1
+
+
 def test_the_same_key_for_another_scenario_is_refused(make_citizen):
     client = client_for(make_citizen(points=1000))
     redeem(client, ScenarioFactory())
@@ -236,11 +270,12 @@ def test_a_merchants_points_are_the_sum_over_its_receiving_accounts(make_citizen
 
 
 @pytest.mark.postgres
-def test_a_redemption_is_seven_statements(make_citizen):
-    """The scenario read, the answer's claim, the ledger's two (the accounts by their key; then
-    the lock, the transaction, its postings and the balances in one statement), one statement
-    for the redemption, its voucher, the kept answer and the stock, and the transaction's BEGIN
-    and COMMIT (signing in is not counted: the client is signed in already)."""
+def test_a_redemption_is_six_statements(make_citizen):
+    """The scenario read once per process and 2 s (then from memory), the answer's claim, the
+    ledger's two (the accounts by their key with the citizen's accrual row; then the lock, the
+    transaction, its postings and the balances in one statement), one statement for the
+    redemption, its voucher, the kept answer and the stock, and the transaction's BEGIN and
+    COMMIT (signing in is not counted: the client is signed in already)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -253,4 +288,55 @@ def test_a_redemption_is_seven_statements(make_citizen):
     with CaptureQueriesContext(connection) as queries:
         assert redeem(client, scenario, "second").status_code == 201
 
-    assert len(queries) == 7, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) == 6, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("closed_by", ["pause", "merchant_suspended", "expired"])
+def test_a_scenario_closed_after_it_was_read_refuses_at_once_and_writes_nothing(
+    make_citizen, closed_by
+):
+    """The scenario read that a process keeps for a moment never sells what is closed since:
+    the statement that takes the stock checks it again, and the refusal is the one a fresh read
+    gives, kept under the key."""
+    from redemption.models import Merchant
+    from redemption.services import scenario_transition
+
+    citizen = make_citizen(points=1000)
+    client = client_for(citizen)
+    scenario = ScenarioFactory(points_cost=10, stock=50)
+    assert redeem(client, scenario, "before").status_code == 201  # the read is kept now
+
+    if closed_by == "pause":
+        scenario_transition(scenario=scenario, action="pause")
+    elif closed_by == "merchant_suspended":
+        Merchant.objects.filter(pk=scenario.merchant_id).update(status=Merchant.Status.SUSPENDED)
+    else:
+        Scenario.objects.filter(pk=scenario.pk).update(
+            valid_until=timezone.now() - timedelta(seconds=1)
+        )
+    refused = redeem(client, scenario, "after")
+
+    assert_error(refused, 409, "scenario_unavailable")
+    assert redeem(client, scenario, "after").json() == refused.json()  # kept under the key
+    assert Redemption.objects.filter(scenario=scenario).count() == 1
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 49
+    assert points_of(citizen) == 990
+    call_command("ledger_check")
+
+
+@pytest.mark.parametrize("kind", ["voucher", "donation"])
+def test_the_plain_answer_of_a_sale_is_what_its_declared_fields_write(make_citizen, kind):
+    from rest_framework.serializers import Serializer
+
+    from redemption.api.serializers import RedemptionSerializer
+
+    citizen = make_citizen(points=1000)
+    response = redeem(client_for(citizen), ScenarioFactory(kind=kind, points_cost=10))
+    assert response.status_code == 201, response.content
+    redemption = Redemption.objects.select_related("scenario", "voucher").get()
+    serializer = RedemptionSerializer()
+    assert serializer.plain(redemption) == Serializer.to_representation(serializer, redemption)
+    body = response.json()
+    if body["voucher"]:
+        body["voucher"].pop("qr_svg")
+    assert serializer.plain(redemption) == body

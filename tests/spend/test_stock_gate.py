@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from carbonpoints.ledger.models import LedgerAccount
 from redemption.models import IdempotentAnswer, Redemption, Scenario
 from redemption.services import stock_gate_reconcile
+from redemption.services.stock_gate import _left_key, _mark_key
 from redemption.tasks import reconcile_stock_gates
 from tests.concurrency import run_at_once
 
@@ -32,7 +33,7 @@ def gate() -> redis.Redis:
 
 
 def left(scenario) -> int | None:
-    value = gate().get(f"stockgate:{scenario.pk}:left")
+    value = gate().get(_left_key(scenario.pk))
     return None if value is None else int(value)
 
 
@@ -146,7 +147,7 @@ def test_reconciliation_arms_open_scenarios_and_unarms_closed_ones(make_citizen)
     live = ScenarioFactory(stock=5, stock_left=4)
     paused = ScenarioFactory(stock=5, status=Scenario.Status.PAUSED)
     unlimited = ScenarioFactory(stock=None)
-    gate().set(f"stockgate:{paused.pk}:left", 5)
+    gate().set(_left_key(paused.pk), 5)
 
     stock_gate_reconcile()
 
@@ -195,7 +196,7 @@ def test_redis_flushed_mid_sale_still_sells_exactly_the_stock(make_citizen):
     stock_gate_reconcile()
     assert left(scenario) == 0
     buyers = set(Redemption.objects.filter(scenario=scenario).values_list("citizen_id", flat=True))
-    assert all(gate().exists(f"stockgate:{scenario.pk}:c:{pk}") for pk in buyers)
+    assert all(gate().exists(_mark_key(scenario.pk, pk)) for pk in buyers)
 
 
 @pytest.mark.django_db
@@ -221,3 +222,17 @@ def test_an_expected_409_is_not_logged_as_a_warning(make_citizen, caplog):
         if r.name == "django.request"
     ]
     assert logged == [("WARNING", 404)]  # other 4xx answers are still logged
+
+
+@pytest.mark.django_db
+def test_a_redis_shared_with_another_database_never_refuses_with_its_count(make_citizen):
+    """Scenario ids are unique within one database: another database's sold-out scenario of the
+    same id (a second deployment, a benchmark) must not answer this one's sale."""
+    scenario = ScenarioFactory(points_cost=10, stock=5)
+    other = f"stockgate:another-database:{scenario.pk}:left"
+    gate().set(other, 0)
+    try:
+        assert redeem(client_for(make_citizen(points=100)), scenario, "k").status_code == 201
+    finally:
+        gate().delete(other)
+    assert left(scenario) == 4
