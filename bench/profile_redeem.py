@@ -95,23 +95,17 @@ def main() -> None:
             citizen=citizen, scenario_id=scenario.pk, idempotency_key=f"{run}-s-{key}"
         )
 
-    def view(key):
+    def view(key, query=""):  # query "?qr=none": the opt-in answer without the QR
         r = client.post(
-            "/api/v1/redemptions",
+            f"/api/v1/redemptions{query}",
             {"scenario_id": scenario.pk},
             content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY=f"{run}-v-{key}",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-v{query}-{key}",
         )
         assert r.status_code == 201, r.content
 
-    def view_lean(key):  # the opt-in answer without the QR (the app draws it from the code)
-        r = client.post(
-            "/api/v1/redemptions?qr=none",
-            {"scenario_id": scenario.pk},
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY=f"{run}-l-{key}",
-        )
-        assert r.status_code == 201, r.content
+    def view_lean(key):  # the app draws the QR from the code
+        view(key, "?qr=none")
 
     def checkout(key):
         code = services.payment_code_issue(citizen=citizen).code
