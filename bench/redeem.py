@@ -249,6 +249,9 @@ def main() -> None:
     ports_free()  # a taken port stops the benchmark before its setup
     args.citizens = args.citizens or (5000 if args.flash else 2000)
 
+    # The server's Redis in this process too: the tokens are issued here as a sign-in issues
+    # them, their sessions, hints and cached users in the server's cache (as bench/api does).
+    os.environ["REDIS_URL"] = BENCH_REDIS_URL
     setup_django()
     from django.core.management import call_command
     from django.db import transaction
