@@ -92,6 +92,20 @@ def test_a_second_credit_before_the_job_adds_to_the_row_and_is_seen_at_once(
 
 
 @pytest.mark.django_db
+def test_accrual_pages_keep_room_for_a_rows_additions():
+    """A credit adds to its citizen's row in place (a HOT update, no index written) only when the
+    row's page has room: the table's pages are filled to half (accounts 0009)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [Accrual._meta.db_table]
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in (options or [])
+
+
+@pytest.mark.django_db
 def test_a_redemption_right_after_a_credit_spends_the_accrued_points(
     metro, linked_citizen_client, citizen
 ):
