@@ -94,7 +94,7 @@ def test_a_second_credit_before_the_job_adds_to_the_row_and_is_seen_at_once(
 @pytest.mark.django_db
 def test_accrual_pages_keep_room_for_a_rows_additions():
     """A credit adds to its citizen's row in place (a HOT update, no index written) only when the
-    row's page has room: the table's pages are filled to half (accounts 0009)."""
+    row's page has room: the table's pages are filled to half (accounts 0010)."""
     from django.db import connection
 
     with connection.cursor() as cursor:

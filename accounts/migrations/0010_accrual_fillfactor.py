@@ -15,7 +15,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0008_accrual"),
+        ("accounts", "0009_accrual_actions"),
     ]
 
     operations = [
