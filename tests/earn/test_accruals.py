@@ -106,6 +106,22 @@ def test_accrual_pages_keep_room_for_a_rows_additions():
 
 
 @pytest.mark.django_db
+def test_a_rows_actions_are_each_citizens_own_in_the_order_credited():
+    first, second = CitizenFactory().carbon_account.pk, CitizenFactory().carbon_account.pk
+    accruals_add(
+        reduction_g={first: 10, second: 20},
+        points={(first, False): 1, (second, True): 2},
+        action_ids={first: [7, 3], second: [5]},
+    )
+    accruals_add(reduction_g={first: 5}, points={}, action_ids={first: [9], second: [11]})
+
+    rows = {row.owner_id: row for row in Accrual.objects.all()}
+    assert rows[first].action_ids == [7, 3, 9] and rows[second].action_ids == [5]
+    assert (rows[first].reduction_g, rows[first].points) == (15, 1)
+    assert (rows[second].reduction_g, rows[second].points_pending) == (20, 2)
+
+
+@pytest.mark.django_db
 def test_a_redemption_right_after_a_credit_spends_the_accrued_points(
     metro, linked_citizen_client, citizen
 ):
