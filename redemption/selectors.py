@@ -34,7 +34,6 @@ from .models import (
     UnitBlock,
     Voucher,
 )
-from .qr import modules_v1
 
 QR_BORDER = 2
 """Quiet zone around the code, in modules."""
@@ -107,9 +106,7 @@ def qr_svg(data: str) -> str:
     rest of a redemption. A drawing depends on ``data`` alone, so it is kept by it (a retry of a
     redemption answers the same bytes without drawing again).
     """
-    modules = modules_v1(data)  # vouchers and payment codes: qrcode's matrix, computed faster
-    if modules is None:
-        modules = _qr_code(data).modules
+    modules = _qr_code(data).modules
     size = len(modules) + 2 * QR_BORDER
     squares = _SQUARES if size <= len(_SQUARES) else _squares(size)
     path = "".join(
