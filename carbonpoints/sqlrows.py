@@ -24,7 +24,7 @@ class _PreparedCursor(ServerBindingCursor):
     """A psycopg cursor binding its parameters in the server and preparing each statement on its
     first run (``prepare=True``), for :func:`prepared_cursor`."""
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+    def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(
             query, params, prepare=True if prepare is None else prepare, binary=binary
         )
