@@ -1,6 +1,7 @@
 """People (citizens, merchant staff, operators) and each citizen's carbon account."""
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +178,9 @@ class Accrual(models.Model):
     reduction_g = models.BigIntegerField(_("grams contributed"), default=0)
     points = models.BigIntegerField(_("points available"), default=0)
     points_pending = models.BigIntegerField(_("points pending"), default=0)
+    action_ids = ArrayField(models.BigIntegerField(), verbose_name=_("actions"), default=list)
+    """The actions credited into the row: the posting's transaction names them, so a citizen's
+    points line still traces back to its actions."""
 
     class Meta:
         verbose_name = _("unposted accrual")

@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -155,12 +156,16 @@ _ACCRUAL_COLUMNS = ((REDUCTION, 2), (POINTS, 3), (POINTS_PENDING, 4))
 
 
 def accruals_add(
-    *, reduction_g: Mapping[int, int], points: Mapping[tuple[int, bool], int]
+    *,
+    reduction_g: Mapping[int, int],
+    points: Mapping[tuple[int, bool], int],
+    action_ids: Mapping[int, Sequence[int]],
 ) -> list[int]:
-    """Add a credit's citizens' grams and points (``(owner, pending)``) to their accrual rows:
-    one upsert, in owner order (the order every writer that waits on these rows takes). Call it in
-    the credit's transaction, and only when the credit's ledger transaction is new. Returns the
-    owners; their summaries are forgotten, as a posting to their accounts would."""
+    """Add a credit's citizens' grams and points (``(owner, pending)``) and the actions behind them
+    to their accrual rows: one upsert, in owner order (the order every writer that waits on these
+    rows takes). Call it in the credit's transaction, and only when the credit's ledger
+    transaction is new. Returns the owners; their summaries are forgotten, as a posting to their
+    accounts would."""
     rows: dict[int, list[int]] = {}
     for owner, grams in reduction_g.items():
         rows.setdefault(owner, [0, 0, 0])[0] += grams
@@ -172,17 +177,20 @@ def accruals_add(
     table = Accrual._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} AS a (owner_id, reduction_g, points, points_pending) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            f"INSERT INTO {table} AS a (owner_id, reduction_g, points, points_pending, action_ids) "
+            "SELECT o, g, p, pp, ids::bigint[] FROM unnest(%s::bigint[], %s::bigint[], "
+            "    %s::bigint[], %s::bigint[], %s::text[]) AS t(o, g, p, pp, ids) "
             "ORDER BY 1 ON CONFLICT (owner_id) DO UPDATE SET "
             "reduction_g = a.reduction_g + EXCLUDED.reduction_g, "
             "points = a.points + EXCLUDED.points, "
-            "points_pending = a.points_pending + EXCLUDED.points_pending",
+            "points_pending = a.points_pending + EXCLUDED.points_pending, "
+            "action_ids = a.action_ids || EXCLUDED.action_ids",
             [
                 pg_array(owners),
                 pg_array(rows[o][0] for o in owners),
                 pg_array(rows[o][1] for o in owners),
                 pg_array(rows[o][2] for o in owners),
+                [pg_array(action_ids.get(o, ())) for o in owners],
             ],
         )
     SUMMARIES.forget_many(owners)
@@ -232,18 +240,19 @@ def accrual_post_with_accounts(
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH taken AS (DELETE FROM {Accrual._meta.db_table} WHERE owner_id = %s"
-            "    RETURNING id, owner_id, reduction_g, points, points_pending) "
-            "SELECT a.id, k.kind, k.owner_id, k.unit, a.allow_negative, a.balance, NULL::bigint[] "
+            "    RETURNING id, owner_id, reduction_g, points, points_pending, action_ids) "
+            "SELECT a.id, k.kind, k.owner_id, k.unit, a.allow_negative, a.balance, NULL::bigint[], "
+            "    NULL::bigint[] "
             "FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS k(kind, owner_id, unit) "
             f"CROSS JOIN LATERAL (SELECT id, allow_negative, balance FROM {LedgerAccount._meta.db_table}"
             "    WHERE kind = k.kind AND owner_id = k.owner_id AND unit = k.unit LIMIT 1) a "
             "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL,"
-            "    ARRAY[id, owner_id, reduction_g, points, points_pending] FROM taken",
+            "    ARRAY[id, owner_id, reduction_g, points, points_pending], action_ids FROM taken",
             [owner, pg_array(kinds), pg_array(owners), pg_array(units)],
         )
         rows = cursor.fetchall()
     found = {(r[1], r[2], r[3]): AccountRef(*r[:6]) for r in rows if r[6] is None}
-    taken: list[Taken] = [(*r[6], None, None, None) for r in rows if r[6] is not None]
+    taken: list[Taken] = [(*r[6], None, None, None, r[7]) for r in rows if r[6] is not None]
     if len(found) < len(set(keys)):
         found |= ledger_accounts_get_or_create(keys=[k for k in keys if k not in found])
     if taken:
@@ -277,9 +286,10 @@ def accruals_post(*, limit: int | None = None) -> int:
             return done
 
 
-Taken = tuple[int, int, int, int, int, int | None, int | None, int | None]
-"""A taken accrual row: id, owner, grams, points, pending points, and the ids of the owner's
-reduction, points and pending points ledger accounts (None: not read, or not opened yet)."""
+Taken = tuple[int, int, int, int, int, int | None, int | None, int | None, list[int]]
+"""A taken accrual row: id, owner, grams, points, pending points, the ids of the owner's
+reduction, points and pending points ledger accounts (None: not read, or not opened yet), and the
+actions credited into it."""
 
 
 def _accruals_take(locked: str, params: Sequence[int | str]) -> list[Taken]:
@@ -294,8 +304,9 @@ def _accruals_take(locked: str, params: Sequence[int | str]) -> list[Taken]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH t AS (DELETE FROM {table} WHERE id IN ({locked}) "
-            "    RETURNING id, owner_id, reduction_g, points, points_pending) "
-            f"SELECT t.*, {account}, {account}, {account} FROM t ORDER BY t.id",
+            "    RETURNING id, owner_id, reduction_g, points, points_pending, action_ids) "
+            "SELECT t.id, t.owner_id, t.reduction_g, t.points, t.points_pending, "
+            f"    {account}, {account}, {account}, t.action_ids FROM t ORDER BY t.id",
             [*params, *(part for kind, _ in _ACCRUAL_COLUMNS for part in kind)],
         )
         rows: list[Taken] = cursor.fetchall()
@@ -321,7 +332,7 @@ def _accruals_move(rows: Sequence[Taken], lock: Iterable[int] = ()) -> None:
     for n, (kind, column) in enumerate(_ACCRUAL_COLUMNS):
         moved = []
         for row in rows:
-            amount, pk = row[column], row[5 + n]
+            amount, pk = cast(int, row[column]), cast("int | None", row[5 + n])
             if amount:
                 account = (
                     accounts[kind.of(row[1])]
@@ -342,14 +353,16 @@ def _accruals_move(rows: Sequence[Taken], lock: Iterable[int] = ()) -> None:
         list(locked.values_list("pk", flat=True))
     ids = [row[0] for row in rows]
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
+    actions = sorted(action for row in rows for action in row[8])
     transaction_post_many(
         specs=[
             TransactionSpec(
                 kind=ACCRUAL_KIND,
                 legs=legs,
                 idempotency_key=f"accrual:{ids[0]}-{ids[-1]}:{digest}",
-                reference=f"accruals:{ids[0]}-{ids[-1]}",
-                memo=f"{len(rows)} citizens' credits posted",
+                reference=f"actions:{actions[0]}-{actions[-1]}" if actions else "",
+                memo=f"{len(actions)} actions credited",
+                metadata={"action_ids": actions},  # each citizen's line traces to its actions
             )
         ]
     )

@@ -115,13 +115,16 @@ def _tasks_in_process():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _credits_posted_at_once():
-    """A batch's credit posts each citizen's side at once (``EARN_ACCRUALS`` off), so the tests
-    that read balances right after a credit read them from the ledger as they always did; a real
-    worker started by a test inherits it. The deferred path (accrual rows and their job) is
-    tested by tests/test_accruals.py, which turns it on."""
-    settings.EARN_ACCRUALS = False
-    os.environ["EARN_ACCRUALS"] = "false"
+def _earn_accruals():
+    """Credits reach citizens as production's default does: through their accrual rows, posted by
+    the accrual job (``EARN_ACCRUALS`` on). A test that reads postings or ledger balances right
+    after a credit runs the job first (``tests.factories.accruals_posted``), as beat would within
+    a minute. ``TEST_EARN_ACCRUALS=false`` posts each citizen's side at once instead: bin/test's
+    second pass (the clock a year ahead) runs that way, so both paths run on every CI. A real
+    worker started by a test inherits the setting."""
+    on = os.environ.get("TEST_EARN_ACCRUALS", "true") != "false"
+    settings.EARN_ACCRUALS = on
+    os.environ["EARN_ACCRUALS"] = "true" if on else "false"
     yield
 
 

@@ -1,4 +1,4 @@
-"""Property: credits, deposits, funding runs and reversals in any order; a budget never goes below
+"""Property: credits, deposits, funding runs, reversals and the accrual job in any order; a budget never goes below
 zero, every point a citizen holds was drawn on it, and the ledger stays balanced."""
 
 import pytest
@@ -14,12 +14,13 @@ from carbonpoints.earn.pipeline import credits_fund
 from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.selectors import ledger_check
 from tests.earn.factories import MetroMember
-from tests.factories import BudgetFactory
+from tests.factories import BudgetFactory, accruals_posted, citizen_holds
 
 ride = st.tuples(st.just("ride"), st.integers(1, 30))
 deposit = st.tuples(st.just("deposit"), st.integers(1, 300))
 fund = st.tuples(st.just("fund"), st.just(0))
 reverse = st.tuples(st.just("reverse"), st.integers(0, 20))
+post = st.tuples(st.just("post"), st.just(0))  # the accrual job's run
 
 
 def balance(kind: str, owner_id: int) -> int:
@@ -35,7 +36,7 @@ def balance(kind: str, owner_id: int) -> int:
 class BudgetProperties(TestCase):
     @settings(max_examples=20, deadline=None)
     @given(
-        st.lists(st.one_of(ride, deposit, fund, reverse), min_size=1, max_size=12),
+        st.lists(st.one_of(ride, deposit, fund, reverse, post), min_size=1, max_size=12),
         st.sampled_from(["scale", "pending"]),
     )
     def test_any_mix_of_credits_deposits_and_reversals_never_issues_an_unfunded_point(
@@ -55,11 +56,13 @@ class BudgetProperties(TestCase):
                 deposited += amount
             elif step == "fund":
                 credits_fund()
+            elif step == "post":
+                accruals_posted()
             else:
                 member.reverse(amount)
             left = balance(budget_ledger.BUDGET.kind, budget.pk)
-            held = balance(citizen_ledger.POINTS.kind, owner) + balance(
-                citizen_ledger.POINTS_PENDING.kind, owner
+            held = citizen_holds(citizen_ledger.POINTS, owner) + citizen_holds(
+                citizen_ledger.POINTS_PENDING, owner
             )
             assert left >= 0
             assert deposited == left + held, (

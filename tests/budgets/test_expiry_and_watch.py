@@ -18,7 +18,7 @@ from carbonpoints.budgets.services import budgets_watch, points_expire
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.selectors import ledger_check
 from tests.earn.factories import event
-from tests.factories import funded_budget
+from tests.factories import accruals_posted, funded_budget
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,7 @@ def test_points_unused_for_the_set_months_expire_back_to_the_budget_in_force(
 ):
     settings.POINTS_EXPIRE_AFTER_MONTHS = 12
     metro.send(event(external_id="old", quantity="12.5"))  # 58 points, from this year's budget
+    accruals_posted()  # within the minute, months before any expiry
 
     assert points_expire(now=days_later(300)) == 0, "moved less than twelve months ago"
     assert (
@@ -83,6 +84,7 @@ def test_citizens_are_warned_once_before_their_points_expire(
 
     settings.POINTS_EXPIRE_AFTER_MONTHS, settings.POINTS_EXPIRY_NOTICE_DAYS = 12, 30
     metro.send(event(external_id="old", quantity="12.5"))  # 58 points
+    accruals_posted()  # within the minute, months before any notice
 
     def inbox() -> list[str]:
         answer = linked_citizen_client.get(

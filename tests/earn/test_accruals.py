@@ -1,7 +1,7 @@
 """Accruals: a batch's credit reaches each citizen through their accrual row, which the accrual job
 posts to their ledger accounts; what a citizen sees and spends is the ledger plus the row.
 
-The rest of the suite credits at once (``EARN_ACCRUALS`` off, tests/conftest.py); here it is on.
+The suite credits this way (tests/conftest.py), and its second pass at once; here it is always on.
 """
 
 from collections import Counter
@@ -180,7 +180,7 @@ def _decided(owner: int, record_id: int):
         points_by_owner={(owner, False): 10},
         grams_by_pool={pool: 100},
         points_by_budget={budget.pk: 10},
-        records=[SimpleNamespace(id=record_id)],
+        records=[SimpleNamespace(id=record_id, account_id=owner)],
     )
     return SimpleNamespace(usage={}, credit=credit)
 
@@ -238,7 +238,7 @@ def _credit(owner: int, points: int) -> None:
     )
     accrued = ledger_account_get_or_create(**citizen_ledger.POINTS_ACCRUED._asdict())
     with transaction.atomic():
-        accruals_add(reduction_g={}, points={(owner, False): points})
+        accruals_add(reduction_g={}, points={(owner, False): points}, action_ids={})
         transaction_post(kind="test_credit", legs=[Leg(source, -points), Leg(accrued, points)])
 
 
@@ -297,7 +297,7 @@ def _accrue_grams(owner: int, grams: int, points: int) -> None:
     if grams:  # (the pools' side is left out: these tests do not read the equal views)
         legs += [Leg(source_g, -grams), Leg(accrued_g, grams)]
     with transaction.atomic():
-        accruals_add(reduction_g={owner: grams}, points={(owner, False): points})
+        accruals_add(reduction_g={owner: grams}, points={(owner, False): points}, action_ids={})
         transaction_post(kind="test_credit", legs=[*legs, Leg(accrued_pt, points)])
 
 

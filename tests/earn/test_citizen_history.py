@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from carbonpoints.ledger.models import LedgerTransaction
+from tests.factories import accruals_posted
 
 from .factories import event
 
@@ -81,7 +82,9 @@ def test_someone_elses_action_is_not_found(metro, linked_citizen_client, api_cli
 
 def test_the_ledger_shows_postings_with_running_balances(metro, linked_citizen_client):
     metro.send(event(quantity=10, occurred_at=timezone.now() - timedelta(hours=2)))
+    accruals_posted()  # the minute's job, between two batches an hour apart
     metro.send(event(quantity=5, occurred_at=timezone.now() - timedelta(hours=1)))
+    accruals_posted()
 
     points = linked_citizen_client.get("/api/v1/me/ledger?account=points").json()
     assert [(p["amount"], p["balance_after"]) for p in points["results"]] == [(24, 70), (46, 46)]
@@ -103,6 +106,7 @@ def test_actions_credited_together_are_one_ledger_entry_per_account_that_names_t
         event(quantity=10, occurred_at=timezone.now() - timedelta(hours=2)),
         event(quantity=5, occurred_at=timezone.now() - timedelta(hours=1)),
     )
+    accruals_posted()
 
     ledger = linked_citizen_client.get("/api/v1/me/ledger").json()["results"]
     assert sorted((p["account"], p["amount"], p["memo"]) for p in ledger) == [

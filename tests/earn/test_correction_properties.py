@@ -1,34 +1,30 @@
-"""Property: credit, spend, reverse in any order; balances never go negative, the negative carry is
-paid off by later credits, and the ledger stays balanced."""
+"""Property: credit, spend, reverse and the accrual job in any order; balances never go negative,
+the negative carry is paid off by later credits, and the ledger stays balanced."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts import ledger_accounts as citizen_ledger
+from accounts.services import accrual_post
 from carbonpoints.earn.models import ActionRecord, ActionState, CitizenCarry
 from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.selectors import ledger_check
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
 from carbonpoints.methodologies.models import ConversionRule
+from tests.factories import accruals_posted, citizen_holds
 
 from .factories import MetroMember
 
 ride = st.tuples(st.just("ride"), st.integers(1, 40))
 spend = st.tuples(st.just("spend"), st.integers(1, 200))
 reverse = st.tuples(st.just("reverse"), st.integers(0, 20))
-
-
-def balance(kind, owner_id: int) -> int:
-    account = LedgerAccount.objects.filter(
-        kind=kind.kind, owner_id=owner_id, unit=kind.unit
-    ).first()
-    return account.balance if account else 0
+post = st.tuples(st.just("post"), st.just(0))  # the accrual job's run
 
 
 class CorrectionProperties(TestCase):
     @settings(max_examples=25, deadline=None)
-    @given(st.lists(st.one_of(ride, spend, reverse), min_size=1, max_size=12))
+    @given(st.lists(st.one_of(ride, spend, reverse, post), min_size=1, max_size=12))
     def test_any_mix_of_credits_spends_and_reversals_keeps_the_books(self, steps):
         member = MetroMember.open()
         owner = member.owner
@@ -37,7 +33,10 @@ class CorrectionProperties(TestCase):
         for n, (step, amount) in enumerate(steps):
             if step == "ride":
                 member.ride(n, amount)
+            elif step == "post":
+                accruals_posted()
             elif step == "spend":
+                accrual_post(owner=owner)  # as every spend does first
                 wallet = ledger_account_get_or_create(
                     kind=citizen_ledger.POINTS.kind, unit="pt", owner_id=owner
                 )
@@ -57,17 +56,17 @@ class CorrectionProperties(TestCase):
                 or 0
             )
             points_net = (
-                balance(citizen_ledger.POINTS, owner)
-                + balance(citizen_ledger.POINTS_PENDING, owner)
+                citizen_holds(citizen_ledger.POINTS, owner)
+                + citizen_holds(citizen_ledger.POINTS_PENDING, owner)
                 + LedgerAccount.objects.get(pk=sink.pk).balance
             )  # held, pending or spent
-            assert balance(citizen_ledger.REDUCTION, owner) == earned_g
-            assert balance(citizen_ledger.POINTS, owner) >= 0
+            assert citizen_holds(citizen_ledger.REDUCTION, owner) == earned_g
+            assert citizen_holds(citizen_ledger.POINTS, owner) >= 0
             # every gram earned is in points or in the carry; what reversals could not take back is owed
             assert carry + gpp * points_net == earned_g
             assert carry < gpp, "whole points are never left in the carry"
             if (
                 carry < 0
             ):  # a debt: no points are earned (or left) until later credits have paid it off
-                assert balance(citizen_ledger.POINTS, owner) == 0
+                assert citizen_holds(citizen_ledger.POINTS, owner) == 0
         assert ledger_check().ok

@@ -10,6 +10,7 @@ from django.utils import timezone
 from carbonpoints.earn import tasks
 from carbonpoints.ledger.models import LedgerAccount, LedgerTransaction
 from carbonpoints.ledger.selectors import ledger_check
+from tests.factories import accruals_posted
 
 from .factories import event
 
@@ -61,6 +62,7 @@ def test_the_claim_on_the_same_grams_goes_to_the_pool_of_its_methodology_and_mon
         kind="pool_metro_ride", owner_id=occurred.year * 100 + occurred.month
     )
     assert pool.balance == 467
+    accruals_posted()
     assert LedgerAccount.objects.get(kind="citizen_reduction").balance == 467
 
 

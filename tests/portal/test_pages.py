@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from carbonpoints.earn.models import IdentityLink
 from carbonpoints.units import mass
 from tests.earn.factories import event
-from tests.factories import CitizenFactory
+from tests.factories import CitizenFactory, accruals_posted
 from tests.spend.factories import ScenarioFactory, give_points
 
 pytestmark = pytest.mark.django_db
@@ -233,6 +233,7 @@ def test_history_filters_by_type_and_state_and_pages(
 
 def test_the_points_page_lists_movements_with_balances(browser, linked_citizen_client, metro):
     metro.send(event(external_id="ride"))
+    accruals_posted()
 
     page = browser.get("/me/points/").content.decode()
 
@@ -251,6 +252,7 @@ def test_a_points_line_shows_the_citizens_own_actions_behind_it(
         event(external_id="neighbour", subject="member-2", quantity=50),
     )
     assert neighbour.get("/api/v1/me/account").json()["reduction_g"] == 2335  # credited, theirs
+    accruals_posted()
 
     page = browser.get("/me/points/").content.decode()
 

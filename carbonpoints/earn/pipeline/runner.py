@@ -81,7 +81,13 @@ def _accrue(credit: Credit, spec: TransactionSpec) -> bool:
     by the posting, and the attempt is made again (``store.Raced``)."""
     if LedgerTransaction.objects.filter(idempotency_key=spec.idempotency_key).exists():
         return False
-    accruals_add(reduction_g=credit.grams_by_owner, points=credit.points_by_owner)
+    actions: dict[int, list[int]] = {}
+    for record in credit.records:
+        assert record.account_id is not None and record.id is not None, "credited records only"
+        actions.setdefault(record.account_id, []).append(record.id)
+    accruals_add(
+        reduction_g=credit.grams_by_owner, points=credit.points_by_owner, action_ids=actions
+    )
     return True
 
 
