@@ -5,6 +5,9 @@ The API's exception handler answers each in the one error shape with the status 
 ``SpendRefused`` and show the message.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from carbonpoints.error_codes import CommonErrorCode
@@ -22,8 +25,22 @@ class InsufficientPoints(SpendRefused, Conflict):
 
 
 class OutOfStock(SpendRefused, Conflict):
+    """``recheck``: the statement that takes the stock found no unit and the transaction is
+    rolled back; called after the rollback, it gives the refusal the scenario gives now (paused,
+    closed…) or ``None`` (then sold out it is)."""
+
     code = SpendErrorCode.OUT_OF_STOCK
     message = _("This scenario is sold out.")
+
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        recheck: Callable[[], SpendRefused | None] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, **details)
+        self.recheck = recheck
 
 
 class LimitReached(SpendRefused, Conflict):

@@ -29,8 +29,9 @@ class AnswerKeeper:
     what it wrote with ``kept_as``.
     """
 
-    def __init__(self, answer_id: int) -> None:
+    def __init__(self, answer_id: int, *, may_commit: bool = False) -> None:
         self.answer_id = answer_id
+        self.may_commit = may_commit
         self.kept: tuple[int, dict[str, Any]] | None = None
 
     def __call__(self, status: int, body: dict[str, Any]) -> None:
@@ -62,7 +63,8 @@ def idempotent_answer(
     ``action`` is handed a keeper: it may keep its answer itself (a redemption does, in the
     statement that takes the stock, the last before the commit, so that the hot stock row is
     locked as briefly as can be) and return ``None``; otherwise the ``(status, body)`` it returns
-    is kept.
+    is kept. ``keep.may_commit`` says this transaction is the outermost one (not nested in a
+    caller's): the action's last statement may then carry the ``COMMIT`` itself.
 
     ``check`` runs before anything is written and raises the refusals that need no lock (sold
     out, paused). Such a refusal costs one INSERT of its answer, or, when the key has an answer
@@ -78,20 +80,25 @@ def idempotent_answer(
         "key": key,
         "fingerprint": fingerprint,
     }
+    outermost = not connection.in_atomic_block
     try:
         if check is not None:
             check()
         with transaction.atomic():
             claimed = _answer_claim(**answer)
             if claimed is not None:
-                keep = AnswerKeeper(claimed)
+                keep = AnswerKeeper(claimed, may_commit=outermost)
                 answer_now = action(keep)
                 if keep.kept is None:
                     assert answer_now is not None, "an action that keeps no answer returns one"
                     keep(*answer_now)
                 assert keep.kept is not None
                 return keep.kept
-    except refusals.SpendRefused as refusal:
+    except refusals.SpendRefused as refused:
+        refusal = refused
+        recheck = getattr(refused, "recheck", None)
+        if recheck is not None:  # after the rollback: what the scenario refuses with now
+            refusal = recheck() or refused
         if isinstance(refusal, NotFound):
             raise
         status, body = domain_status(refusal), domain_error_body(refusal)

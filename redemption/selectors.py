@@ -106,19 +106,30 @@ def qr_svg(data: str) -> str:
     rest of a redemption. A drawing depends on ``data`` alone, so it is kept by it (a retry of a
     redemption answers the same bytes without drawing again).
     """
-    code = _qr_code(data)
-    size = code.modules_count + 2 * QR_BORDER
+    modules = _qr_code(data).modules
+    size = len(modules) + 2 * QR_BORDER
+    squares = _SQUARES if size <= len(_SQUARES) else _squares(size)
     path = "".join(
-        f"M{x},{y}H{x + 1}V{y + 1}H{x}z"
-        for y, row in enumerate(code.modules, QR_BORDER)
-        for x, dark in enumerate(row, QR_BORDER)
-        if dark
+        [
+            square
+            for row, line in zip(modules, squares[QR_BORDER:], strict=False)
+            for dark, square in zip(row, line[QR_BORDER:], strict=False)
+            if dark
+        ]
     )
     return (
         f'<svg width="{size}mm" height="{size}mm" version="1.1" viewBox="0 0 {size} {size}" '
         f'xmlns="http://www.w3.org/2000/svg"><path d="{path}" id="qr-path" fill="#000000" fill-opacity="1" '
         'fill-rule="nonzero" stroke="none" /></svg>'
     )
+
+
+def _squares(size: int) -> list[list[str]]:
+    """The path of the unit square at each (row, column), written once instead of per drawing."""
+    return [[f"M{x},{y}H{x + 1}V{y + 1}H{x}z" for x in range(size)] for y in range(size)]
+
+
+_SQUARES = _squares(21 + 2 * QR_BORDER)  # version 1 with its quiet zone
 
 
 def _qr_code(data: str) -> qrcode.QRCode:

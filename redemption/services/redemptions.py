@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import CarbonAccount, User
@@ -117,6 +117,7 @@ class KeepsAnswer(Protocol):
     """``idempotency.AnswerKeeper`` as seen here: the answer's row, and what was written to it."""
 
     answer_id: int
+    may_commit: bool
 
     def kept_as(self, status: int, body: dict[str, Any]) -> None: ...
 
@@ -255,9 +256,24 @@ def _redemption_write(
             f"{IdempotentAnswer._meta.db_table}.id = %s RETURNING 1)"
         )
         params += [answer_field.get_db_prep_save(body, connection), keep.answer_id]
-    sql += " SELECT r.id, " + ("(SELECT id FROM v)" if voucher is not None else "NULL") + " FROM r"
+    voucher_id = "(SELECT id FROM v)" if voucher is not None else "NULL"
+    # With the commit in it: the sale's statement and its COMMIT go in one round trip, so the
+    # hot stock row is held for PostgreSQL's own work (the statement, the commit's WAL flush)
+    # and no longer also until this worker's thread gets the GIL and the CPU back to send the
+    # COMMIT. No unit of stock must then write nothing: the statement fails
+    # (``redemption_no_unit()``), the COMMIT after it does not run, and the attempt rolls back.
+    commit = kept is not None and kept[0].may_commit and _only_outermost_transaction()
+    if commit:
+        sql += f" SELECT coalesce((SELECT id FROM r), redemption_no_unit()), {voucher_id}; COMMIT"
+    else:
+        sql += f" SELECT r.id, {voucher_id} FROM r"
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except DatabaseError as error:
+            if commit and _no_unit(error):  # rolled back: the scenario is read after it
+                raise refusals.OutOfStock(recheck=lambda: _refusal_now(scenario.pk)) from None
+            raise
         row = cursor.fetchone()
     if row is None:  # the refusal the scenario gives now (read again), else the stock is gone
         redemption_scenario(scenario_id=scenario.pk)
@@ -270,6 +286,34 @@ def _redemption_write(
         voucher._state.adding, voucher._state.db = False, connection.alias
     if kept is not None:
         kept[0].kept_as(201, {**body, "id": redemption.pk})
+
+
+def _only_outermost_transaction() -> bool:
+    """Inside the outermost atomic block, with no savepoint: a COMMIT ends this attempt's work
+    and nobody else's (Django's own commit at the block's end then finds nothing to commit)."""
+    return bool(
+        connection.in_atomic_block
+        and all(savepoint is None for savepoint in connection.savepoint_ids)  # None: no savepoint
+        and not connection.needs_rollback
+    )
+
+
+def _no_unit(error: DatabaseError) -> bool:
+    """The sale's statement found no unit of stock (``redemption_no_unit()`` raised)."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "message_primary", None) == NO_UNIT
+
+
+NO_UNIT = "redemption_no_unit"
+"""The message of ``redemption_no_unit()`` (migration 0006)."""
+
+
+def _refusal_now(scenario_id: int) -> refusals.SpendRefused | None:
+    try:
+        redemption_scenario(scenario_id=scenario_id)
+    except refusals.SpendRefused as refusal:
+        return refusal
+    return None
 
 
 def _marks(params: list[Any]) -> str:

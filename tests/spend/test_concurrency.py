@@ -235,3 +235,70 @@ def test_redemptions_and_expiry_refunds_at_once_never_deadlock_and_the_stock_add
     assert all(points_of(c) == 10 for c in earlier)
     assert sum(10 - points_of(c) for c in buyers) == 10 * outcomes[201]
     call_command("ledger_check")
+
+
+def test_a_sale_carries_its_own_commit_and_what_waits_for_the_commit_still_runs():
+    """Outside any caller's transaction, the sale's statement ends with its COMMIT (one round
+    trip: the hot stock row is not held while the worker gets the CPU back); the sale is
+    committed whole, and the on-commit work (the read caches' renewal) runs after it."""
+    from django.test.utils import CaptureQueriesContext
+
+    scenario = ScenarioFactory(points_cost=10, stock=5)
+    citizen = CitizenFactory()
+    give_points(citizen, 100)
+    client = client_for(citizen)
+    assert client.get("/api/v1/me/account").json()["points"]["available"] == 100  # cached now
+
+    with CaptureQueriesContext(connection) as queries:
+        status, body = redeem(client, scenario, "with-commit")
+
+    assert status == 201 and body["voucher"]["code"]
+    sale = [q["sql"] for q in queries.captured_queries if "stock_left - 1" in q["sql"]]
+    assert len(sale) == 1 and sale[0].rstrip().endswith("COMMIT")
+    assert not connection.in_atomic_block
+    assert Redemption.objects.filter(pk=body["id"], voucher__isnull=False).count() == 1
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 4 and points_of(citizen) == 90
+    assert (
+        client.get("/api/v1/me/account").json()["points"]["available"] == 90
+    )  # the cache was renewed
+    assert redeem(client, scenario, "with-commit") == (status, body)  # the kept answer
+    call_command("ledger_check")
+
+
+def test_a_scenario_paused_while_the_points_were_reserved_refuses_as_paused_and_spends_nothing(
+    monkeypatch,
+):
+    """The sale's statement (with its COMMIT) finds the scenario closed: it fails, nothing is
+    committed, and after the rollback the scenario is read again for the refusal it gives."""
+    import threading
+
+    from carbonpoints.ledger.models import LedgerTransaction
+    from redemption.services import redemptions
+
+    scenario = ScenarioFactory(points_cost=100, stock=3)
+    citizen = CitizenFactory()
+    give_points(citizen, 150)
+    reserve = redemptions._spend
+
+    def reserve_then_pause(**kwargs):
+        spent = reserve(**kwargs)
+        other = threading.Thread(
+            target=lambda: (
+                Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.PAUSED),
+                connection.close(),
+            )
+        )
+        other.start()
+        other.join()
+        return spent
+
+    monkeypatch.setattr(redemptions, "_spend", reserve_then_pause)
+    status, body = redeem(client_for(citizen), scenario, "paused")
+    monkeypatch.undo()
+
+    assert status == 409 and body["error"]["code"] == "scenario_unavailable", body
+    assert points_of(citizen) == 150 and not Redemption.objects.exists()
+    assert not LedgerTransaction.objects.filter(kind="redemption").exists()
+    assert Scenario.objects.get(pk=scenario.pk).stock_left == 3
+    assert redeem(client_for(citizen), scenario, "paused") == (status, body)
+    call_command("ledger_check")
