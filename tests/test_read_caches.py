@@ -510,18 +510,3 @@ def test_a_list_page_is_planned_once_per_connection_then_run_by_name(django_asse
             " WHERE statement LIKE 'SELECT t.total, q.* FROM (SELECT COUNT(*) FROM (SELECT * FROM earn_%%'"
         )
         assert cursor.fetchall() == [(3,)]  # one statement prepared, run three times
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("EVALSHA", "a" * 40, 2, ":1:rc:cp:users:tok:abc", ":1:django.contrib.sessions.cached_db"),
-        ("EVALSHA", "0" * 40, 2, "k\x1f1", "ключ", ":1:123", 3600),
-    ],
-)
-def test_the_one_read_command_is_packed_as_redis_py_packs_it(args):
-    from redis.connection import Connection
-
-    from accounts.authentication import _packed
-
-    assert _packed(*args) == b"".join(Connection()._command_packer.pack(*args))
