@@ -206,10 +206,11 @@ _scripts: dict[tuple, Any] = {}
 
 
 def _redis_cache() -> RedisCache | None:
-    backend = caches[settings.SESSION_CACHE_ALIAS]
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.cached_db":
         return None
-    if not isinstance(backend, RedisCache) or backend is not caches["default"]:
+    backend = caches["default"]  # a lookup in a context-local: once, not twice, per request
+    alias = settings.SESSION_CACHE_ALIAS
+    if not isinstance(backend, RedisCache) or (alias != "default" and caches[alias] is not backend):
         return None  # the read caches live in the default cache: one Redis for all of it
     return backend
 

@@ -108,21 +108,29 @@ def main() -> None:
             assert call(path) == 200, path
         queries: list[str] = []  # request_started clears connection.queries: count with a wrapper
         redis_commands: list[str] = []
-        send_command = redis.connection.AbstractConnection.send_command
+        send_packed = redis.connection.AbstractConnection.send_packed_command
+        in_pipeline = []
 
-        def counting(connection, *command, **options):
-            # every command sent alone (a pipeline's commands are counted at execute), whether
-            # through redis-py's client or on a pooled connection (accounts.authentication)
-            redis_commands.append(str(command[0]))
-            return send_command(connection, *command, **options)
+        def counting(connection, command, check_health=True):
+            # every command sent alone, whether through redis-py's client or packed by the app on
+            # a pooled connection (accounts.authentication); a pipeline's are counted at execute
+            if not in_pipeline:
+                first = command if isinstance(command, bytes | str) else command[0]
+                first = first.encode() if isinstance(first, str) else bytes(first)
+                redis_commands.append(first.split(b"\r\n")[2].decode())
+            return send_packed(connection, command, check_health)
 
         pipeline_execute = redis.client.Pipeline.execute
 
         def counting_pipeline(pipe, *a, **k):
             redis_commands.append("+".join(str(c[0][0]) for c in pipe.command_stack))
-            return pipeline_execute(pipe, *a, **k)
+            in_pipeline.append(True)
+            try:
+                return pipeline_execute(pipe, *a, **k)
+            finally:
+                in_pipeline.pop()
 
-        redis.connection.AbstractConnection.send_command = counting  # type: ignore[method-assign]
+        redis.connection.AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
         redis.client.Pipeline.execute = counting_pipeline
         try:
             with connection.execute_wrapper(
@@ -130,7 +138,7 @@ def main() -> None:
             ):
                 call(path)
         finally:
-            redis.connection.AbstractConnection.send_command = send_command  # type: ignore[method-assign]
+            redis.connection.AbstractConnection.send_packed_command = send_packed  # type: ignore[method-assign]
             redis.client.Pipeline.execute = pipeline_execute
         profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU time
         if profiler:

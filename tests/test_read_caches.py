@@ -491,3 +491,22 @@ def test_the_one_read_answer_holds_any_bytes():
 
     assert _unframe(b"3:a:b-0:2:--4:\x80\x00-:") == [b"a:b", None, b"", b"--", b"\x80\x00-:"]
     assert _unframe(b"-") == [None]
+
+
+def test_a_list_page_is_planned_once_per_connection_then_run_by_name(django_assert_num_queries):
+    from django.db import connection
+
+    from carbonpoints.earn.selectors import citizen_action_rows
+
+    first, second = CitizenFactory(), CitizenFactory()
+    for citizen in (first, second, first):
+        rows = citizen_action_rows(account_id=citizen.carbon_account.pk)
+        with django_assert_num_queries(1):  # still one statement, seen by the query log
+            rows.page_read(0, 20)
+        assert (rows.count(), rows[0:20]) == (0, [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE 'SELECT t.total, q.* FROM (SELECT COUNT(*) FROM (SELECT * FROM earn_%%'"
+        )
+        assert cursor.fetchall() == [(3,)]  # one statement prepared, run three times
