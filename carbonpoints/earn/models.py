@@ -366,7 +366,11 @@ class CapUsage(models.Model):
     """
 
     account = models.ForeignKey(
-        CarbonAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+        CarbonAccount,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # checked a statement at a time (migration 0015), not a row at commit
     )
     action = models.SlugField(_("action type"), max_length=40, db_index=False)
     day = models.DateField(_("local day"))

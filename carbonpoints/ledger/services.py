@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from carbonpoints.bulk import insert_parts
+from carbonpoints.bulk import ids_draw, insert_parts
 from carbonpoints.lookups import pg_array
 
 from .exceptions import IdempotencyConflict, InsufficientBalance, UnbalancedTransaction
@@ -387,11 +387,7 @@ def _insert_copy(
 
     tx_table = LedgerTransaction._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{tx_table}', 'id')) FROM generate_series(1, %s)",
-            [len(new_txs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = ids_draw(cursor, tx_table, len(new_txs))
         with cursor.cursor.copy(
             f"COPY {tx_table} (id, kind, idempotency_key, fingerprint, reference, memo, metadata, created_at) "
             "FROM STDIN"

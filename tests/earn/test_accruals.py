@@ -92,6 +92,36 @@ def test_a_second_credit_before_the_job_adds_to_the_row_and_is_seen_at_once(
 
 
 @pytest.mark.django_db
+def test_accrual_pages_keep_room_for_a_rows_additions():
+    """A credit adds to its citizen's row in place (a HOT update, no index written) only when the
+    row's page has room: the table's pages are filled to half (accounts 0010)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [Accrual._meta.db_table]
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in (options or [])
+
+
+@pytest.mark.django_db
+def test_a_rows_actions_are_each_citizens_own_in_the_order_credited():
+    first, second = CitizenFactory().carbon_account.pk, CitizenFactory().carbon_account.pk
+    accruals_add(
+        reduction_g={first: 10, second: 20},
+        points={(first, False): 1, (second, True): 2},
+        action_ids={first: [7, 3], second: [5]},
+    )
+    accruals_add(reduction_g={first: 5}, points={}, action_ids={first: [9], second: [11]})
+
+    rows = {row.owner_id: row for row in Accrual.objects.all()}
+    assert rows[first].action_ids == [7, 3, 9] and rows[second].action_ids == [5]
+    assert (rows[first].reduction_g, rows[first].points) == (15, 1)
+    assert (rows[second].reduction_g, rows[second].points_pending) == (20, 2)
+
+
+@pytest.mark.django_db
 def test_a_redemption_right_after_a_credit_spends_the_accrued_points(
     metro, linked_citizen_client, citizen
 ):

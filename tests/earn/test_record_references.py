@@ -5,7 +5,7 @@ is never deleted."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from carbonpoints.earn.models import ActionRecord, Batch, Partner
+from carbonpoints.earn.models import ActionRecord, Batch, CapUsage, Partner
 from carbonpoints.methodologies.models import ConversionRule, Methodology
 
 from .factories import event
@@ -75,3 +75,33 @@ def test_a_partner_without_records_can_still_be_removed(db):
     partner.keys.all().delete()
     partner.delete()
     assert not Partner.objects.filter(name="Never sent anything").exists()
+
+
+def test_cap_usage_never_points_at_a_missing_citizen(metro, linked_citizen_client):
+    """Cap usage's citizen is checked by the upsert's own statement (migration earn 0015), not by
+    a deferred foreign key at commit; the guarantee is the same."""
+    metro.send(event(external_id="ride"))
+    usage = CapUsage.objects.get()
+
+    assert "refers to a missing account" in _refused(
+        "INSERT INTO earn_capusage (account_id, action, day, counted_micro) VALUES (%s, %s, %s, 1)",
+        [10**12, usage.action, usage.day],
+    )
+    assert "stays with its account" in _refused(
+        "UPDATE earn_capusage SET account_id = %s WHERE id = %s", [10**12, usage.pk]
+    )
+    with connection.cursor() as cursor:  # the intake's upsert adds to a row, its account unchanged
+        cursor.execute(
+            "INSERT INTO earn_capusage AS u (account_id, action, day, counted_micro) "
+            "VALUES (%s, %s, %s, 5) ON CONFLICT (account_id, action, day) "
+            "DO UPDATE SET counted_micro = u.counted_micro + EXCLUDED.counted_micro",
+            [usage.account_id, usage.action, usage.day],
+        )
+    assert CapUsage.objects.get().counted_micro == usage.counted_micro + 5
+
+    with connection.cursor() as cursor:  # records gone (never, in the product), the usage remains
+        cursor.execute("DELETE FROM earn_actionrecord")
+    assert "referred to" in _refused(
+        "DELETE FROM accounts_carbonaccount WHERE id = %s", [usage.account_id]
+    )
+    assert CapUsage.objects.filter(account_id=usage.account_id).exists()

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import CarbonAccount
 from carbonpoints.budgets.rules import BudgetState
 from carbonpoints.budgets.selectors import funding_in_force
-from carbonpoints.bulk import bulk_set
+from carbonpoints.bulk import bulk_set, ids_draw
 from carbonpoints.lookups import pg_array
 from carbonpoints.regions.codes import default as default_region
 
@@ -329,11 +329,7 @@ def records_insert(records: list[Record], *, batch_id, partner_id: int, now: dat
     if not records:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) FROM generate_series(1, %s)",
-            [len(records)],
-        )
-        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
+        for record, pk in zip(records, ids_draw(cursor, TABLE, len(records)), strict=True):
             record.id = pk
         head, tail = f"{partner_id}\t{batch_id}", now.isoformat()
         try:
