@@ -151,33 +151,37 @@ def test_one_payment_code_pays_once_however_many_tills_scan_it():
     call_command("ledger_check")
 
 
-def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
-    """The stock is taken last: another buyer takes the last unit while this citizen's points
-    are reserved, so the attempt is refused whole, and its refusal stays the key's answer."""
+def _once_the_points_are_reserved(monkeypatch, change) -> None:
+    """The next redemption reserves its points, then ``change`` runs and commits on another
+    connection, before the redemption's sale statement."""
     import threading
 
-    from carbonpoints.ledger.models import LedgerTransaction
     from redemption.services import redemptions
 
-    scenario = ScenarioFactory(points_cost=100, stock=1)
-    citizen = CitizenFactory()
-    give_points(citizen, 150)
     reserve = redemptions._spend
 
-    def reserve_then_lose_the_last_unit(**kwargs):
+    def reserve_then_change(**kwargs):
         spent = reserve(**kwargs)
-        # another buyer, on another connection, commits the last unit meanwhile
-        other = threading.Thread(
-            target=lambda: (
-                Scenario.objects.filter(pk=scenario.pk).update(stock_left=0),
-                connection.close(),
-            )
-        )
+        other = threading.Thread(target=lambda: (change(), connection.close()))
         other.start()
         other.join()
         return spent
 
-    monkeypatch.setattr(redemptions, "_spend", reserve_then_lose_the_last_unit)
+    monkeypatch.setattr(redemptions, "_spend", reserve_then_change)
+
+
+def test_stock_gone_after_the_points_were_reserved_spends_nothing(monkeypatch):
+    """The stock is taken last: another buyer takes the last unit while this citizen's points
+    are reserved, so the attempt is refused whole, and its refusal stays the key's answer."""
+    from carbonpoints.ledger.models import LedgerTransaction
+
+    scenario = ScenarioFactory(points_cost=100, stock=1)
+    citizen = CitizenFactory()
+    give_points(citizen, 150)
+    # another buyer, on another connection, commits the last unit meanwhile
+    _once_the_points_are_reserved(
+        monkeypatch, lambda: Scenario.objects.filter(pk=scenario.pk).update(stock_left=0)
+    )
     status, body = redeem(client_for(citizen), scenario, "last-one")
     monkeypatch.undo()
 
@@ -270,29 +274,15 @@ def test_a_scenario_paused_while_the_points_were_reserved_refuses_as_paused_and_
 ):
     """The sale's statement (with its COMMIT) finds the scenario closed: it fails, nothing is
     committed, and after the rollback the scenario is read again for the refusal it gives."""
-    import threading
-
     from carbonpoints.ledger.models import LedgerTransaction
-    from redemption.services import redemptions
 
     scenario = ScenarioFactory(points_cost=100, stock=3)
     citizen = CitizenFactory()
     give_points(citizen, 150)
-    reserve = redemptions._spend
-
-    def reserve_then_pause(**kwargs):
-        spent = reserve(**kwargs)
-        other = threading.Thread(
-            target=lambda: (
-                Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.PAUSED),
-                connection.close(),
-            )
-        )
-        other.start()
-        other.join()
-        return spent
-
-    monkeypatch.setattr(redemptions, "_spend", reserve_then_pause)
+    _once_the_points_are_reserved(
+        monkeypatch,
+        lambda: Scenario.objects.filter(pk=scenario.pk).update(status=Scenario.Status.PAUSED),
+    )
     status, body = redeem(client_for(citizen), scenario, "paused")
     monkeypatch.undo()
 
