@@ -159,13 +159,13 @@ def accruals_add(
     *,
     reduction_g: Mapping[int, int],
     points: Mapping[tuple[int, bool], int],
-    action_ids: Mapping[int, Sequence[int]],
+    actions: Sequence[tuple[int, int]],
 ) -> list[int]:
     """Add a credit's citizens' grams and points (``(owner, pending)``) and the actions behind them
-    to their accrual rows: one upsert, in owner order (the order every writer that waits on these
-    rows takes). Call it in the credit's transaction, and only when the credit's ledger
-    transaction is new. Returns the owners; their summaries are forgotten, as a posting to their
-    accounts would."""
+    (``(owner, action id)``, in the credit's order) to their accrual rows: one upsert, in owner
+    order (the order every writer that waits on these rows takes). Call it in the credit's
+    transaction, and only when the credit's ledger transaction is new. Returns the owners; their
+    summaries are forgotten, as a posting to their accounts would."""
     rows: dict[int, list[int]] = {}
     for owner, grams in reduction_g.items():
         rows.setdefault(owner, [0, 0, 0])[0] += grams
@@ -197,8 +197,8 @@ def accruals_add(
                 pg_array(rows[o][0] for o in owners),
                 pg_array(rows[o][1] for o in owners),
                 pg_array(rows[o][2] for o in owners),
-                pg_array(o for o in owners for _ in action_ids.get(o, ())),
-                pg_array(action for o in owners for action in action_ids.get(o, ())),
+                pg_array(owner for owner, _ in actions),
+                pg_array(action for _, action in actions),
             ],
         )
     SUMMARIES.forget_many(owners)

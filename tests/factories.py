@@ -4,7 +4,6 @@ import factory
 
 from accounts.models import Role, User
 from accounts.services import carbon_account_open
-from carbonpoints.ledger.keys import AccountKind
 from carbonpoints.ledger.models import LedgerAccount, Unit
 
 
@@ -14,26 +13,6 @@ def accruals_posted() -> int:
     from accounts.services import accruals_post
 
     return accruals_post()
-
-
-def citizen_holds(kind: AccountKind, owner_id: int) -> int:
-    """What a citizen holds of ``kind`` (``accounts.ledger_accounts``): their ledger balance plus
-    the share of their accrual row the job has not posted yet."""
-    from accounts import ledger_accounts as citizen_ledger
-    from accounts.models import Accrual
-
-    posted = (
-        LedgerAccount.objects.filter(kind=kind.kind, owner_id=owner_id, unit=kind.unit)
-        .values_list("balance", flat=True)
-        .first()
-    )
-    column = {
-        citizen_ledger.REDUCTION: "reduction_g",
-        citizen_ledger.POINTS: "points",
-        citizen_ledger.POINTS_PENDING: "points_pending",
-    }[kind]
-    accrued = Accrual.objects.filter(owner_id=owner_id).values_list(column, flat=True).first()
-    return (posted or 0) + (accrued or 0)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from accounts import ledger_accounts as citizen_ledger
 from carbonpoints.budgets import ledger_accounts as budget_ledger
 from carbonpoints.budgets.services import budget_deposit
 from carbonpoints.earn.models import ActionRecord, ActionState
@@ -14,7 +13,7 @@ from carbonpoints.earn.pipeline import credits_fund
 from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.selectors import ledger_check
 from tests.earn.factories import MetroMember
-from tests.factories import BudgetFactory, accruals_posted, citizen_holds
+from tests.factories import BudgetFactory, accruals_posted
 
 ride = st.tuples(st.just("ride"), st.integers(1, 30))
 deposit = st.tuples(st.just("deposit"), st.integers(1, 300))
@@ -61,9 +60,8 @@ class BudgetProperties(TestCase):
             else:
                 member.reverse(amount)
             left = balance(budget_ledger.BUDGET.kind, budget.pk)
-            held = citizen_holds(citizen_ledger.POINTS, owner) + citizen_holds(
-                citizen_ledger.POINTS_PENDING, owner
-            )
+            holds = member.holds()
+            held = holds["available"] + holds["pending"]
             assert left >= 0
             assert deposited == left + held, (
                 "every point held was drawn on the budget; reversals gave theirs back"

@@ -79,6 +79,14 @@ class MetroMember:
             operator=UserFactory(role="operator", is_staff=True),
         )
 
+    def holds(self) -> dict[str, int]:
+        """What the citizen holds, ledger plus unposted accrual, as their account page reads it:
+        ``reduction_g``, ``available`` and ``pending``."""
+        from accounts.models import CarbonAccount
+        from accounts.selectors import carbon_account_balances
+
+        return carbon_account_balances(account=CarbonAccount.objects.get(pk=self.owner))
+
     def ride(self, n: int, km: int) -> None:
         """Ride ``n`` of ``km``, a minute after ride n - 1, starting a day ago."""
         import json

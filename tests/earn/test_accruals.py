@@ -111,9 +111,9 @@ def test_a_rows_actions_are_each_citizens_own_in_the_order_credited():
     accruals_add(
         reduction_g={first: 10, second: 20},
         points={(first, False): 1, (second, True): 2},
-        action_ids={first: [7, 3], second: [5]},
+        actions=[(first, 7), (first, 3), (second, 5)],
     )
-    accruals_add(reduction_g={first: 5}, points={}, action_ids={first: [9], second: [11]})
+    accruals_add(reduction_g={first: 5}, points={}, actions=[(first, 9), (second, 11)])
 
     rows = {row.owner_id: row for row in Accrual.objects.all()}
     assert rows[first].action_ids == [7, 3, 9] and rows[second].action_ids == [5]
@@ -268,7 +268,7 @@ def _credit(owner: int, points: int) -> None:
     )
     accrued = ledger_account_get_or_create(**citizen_ledger.POINTS_ACCRUED._asdict())
     with transaction.atomic():
-        accruals_add(reduction_g={}, points={(owner, False): points}, action_ids={})
+        accruals_add(reduction_g={}, points={(owner, False): points}, actions=())
         transaction_post(kind="test_credit", legs=[Leg(source, -points), Leg(accrued, points)])
 
 
@@ -327,7 +327,7 @@ def _accrue_grams(owner: int, grams: int, points: int) -> None:
     if grams:  # (the pools' side is left out: these tests do not read the equal views)
         legs += [Leg(source_g, -grams), Leg(accrued_g, grams)]
     with transaction.atomic():
-        accruals_add(reduction_g={owner: grams}, points={(owner, False): points}, action_ids={})
+        accruals_add(reduction_g={owner: grams}, points={(owner, False): points}, actions=())
         transaction_post(kind="test_credit", legs=[*legs, Leg(accrued_pt, points)])
 
 

@@ -12,7 +12,7 @@ from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.ledger.selectors import ledger_check
 from carbonpoints.ledger.services import Leg, ledger_account_get_or_create, transaction_post
 from carbonpoints.methodologies.models import ConversionRule
-from tests.factories import accruals_posted, citizen_holds
+from tests.factories import accruals_posted
 
 from .factories import MetroMember
 
@@ -55,18 +55,19 @@ class CorrectionProperties(TestCase):
                 .first()
                 or 0
             )
+            holds = member.holds()
             points_net = (
-                citizen_holds(citizen_ledger.POINTS, owner)
-                + citizen_holds(citizen_ledger.POINTS_PENDING, owner)
+                holds["available"]
+                + holds["pending"]
                 + LedgerAccount.objects.get(pk=sink.pk).balance
             )  # held, pending or spent
-            assert citizen_holds(citizen_ledger.REDUCTION, owner) == earned_g
-            assert citizen_holds(citizen_ledger.POINTS, owner) >= 0
+            assert holds["reduction_g"] == earned_g
+            assert holds["available"] >= 0
             # every gram earned is in points or in the carry; what reversals could not take back is owed
             assert carry + gpp * points_net == earned_g
             assert carry < gpp, "whole points are never left in the carry"
             if (
                 carry < 0
             ):  # a debt: no points are earned (or left) until later credits have paid it off
-                assert citizen_holds(citizen_ledger.POINTS, owner) == 0
+                assert holds["available"] == 0
         assert ledger_check().ok

@@ -81,13 +81,11 @@ def _accrue(credit: Credit, spec: TransactionSpec) -> bool:
     by the posting, and the attempt is made again (``store.Raced``)."""
     if LedgerTransaction.objects.filter(idempotency_key=spec.idempotency_key).exists():
         return False
-    actions: dict[int, list[int]] = {}
+    actions: list[tuple[int, int]] = []
     for record in credit.records:
         assert record.account_id is not None and record.id is not None, "credited records only"
-        actions.setdefault(record.account_id, []).append(record.id)
-    accruals_add(
-        reduction_g=credit.grams_by_owner, points=credit.points_by_owner, action_ids=actions
-    )
+        actions.append((record.account_id, record.id))
+    accruals_add(reduction_g=credit.grams_by_owner, points=credit.points_by_owner, actions=actions)
     return True
 
 
