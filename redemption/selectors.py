@@ -16,8 +16,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from qrcode.exceptions import DataOverflowError
 
-from accounts.ledger_accounts import POINTS, POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
-from accounts.models import Accrual, CarbonAccount
+from accounts.ledger_accounts import POOL_KIND_PREFIX, POOL_UNIT, pool_account_parts
+from accounts.models import CarbonAccount
+from accounts.selectors import carbon_account_balances
 from carbonpoints.ledger.models import LedgerAccount
 from carbonpoints.regions import codes as region_codes
 from carbonpoints.sqlrows import SQLRows
@@ -166,10 +167,7 @@ def staff_of(user) -> MerchantStaff | None:
 def citizen_points_available(citizen: CarbonAccount) -> int:
     """The points the citizen may spend: their account's and their unposted accrual's (a spend
     posts the accrual first, ``accounts.services.accrual_post``)."""
-    kind, unit = POINTS
-    account = LedgerAccount.objects.filter(kind=kind, unit=unit, owner_id=citizen.pk).first()
-    accrued = Accrual.objects.filter(owner_id=citizen.pk).values_list("points", flat=True).first()
-    return (account.balance if account else 0) + (accrued or 0)
+    return carbon_account_balances(account=citizen)["available"]
 
 
 def scenario_catalogue(
